@@ -1,0 +1,13 @@
+// The activities package: node type declarations, their registry, and the activity factory.
+export * from './node-type.js';
+export * from './step-activity.js';
+export * from './placeholders.js';
+export * from './errors.js';
+export * from './sql.js';
+export { registry, getNodeType } from './registry.js';
+export {
+  createActivities,
+  resolveInside,
+  type ActivityDeps,
+  type StepActivityFn,
+} from './create-activities.js';

@@ -1,0 +1,93 @@
+// The contract every connector and transform implements: one declaration per node type, with its
+// config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
+// warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
+import type pg from 'pg';
+import type { z } from 'zod';
+
+export type NodeKind = 'source' | 'transform' | 'sink';
+
+/** A table in the warehouse. Steps pass these, never rows. */
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+export interface StepStats {
+  rowsIn: number;
+  rowsOut: number;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface StepOutput {
+  /** Where the step's rows are; absent for sinks, which publish outside the staging schema. */
+  table?: TableRef;
+  stats: Omit<StepStats, 'durationMs'>;
+  /**
+   * Incremental state (e.g. the last cursor value) that becomes the node's stored state only
+   * when the whole run succeeds, so an overlapping or failed run never moves it.
+   */
+  pendingState?: unknown;
+  /** Human-readable notes shown with the step (e.g. "added column x"). */
+  notes?: string[];
+}
+
+export interface SecretResolver {
+  /** Resolves a secret of the run's project by name; throws a non-retryable error if unknown. */
+  resolve(name: string): Promise<string>;
+}
+
+export interface StepLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StepContext {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  nodeId: string;
+  attempt: number;
+  /** The warehouse, where staging schemas and published tables live. */
+  warehouse: pg.Pool;
+  /** This run's staging schema; it exists before any step runs. */
+  stagingSchema: string;
+  /** The table this step writes its output to (in the staging schema, named after the node). */
+  outputTable: TableRef;
+  /** The run's resolved params, by name. */
+  params: Record<string, unknown>;
+  secrets: SecretResolver;
+  /** Resolves a path relative to the data dir and refuses anything that escapes it. */
+  resolveDataPath(relative: string, field: string): Promise<string>;
+  /** The stored incremental state of this pipeline + node, if any. */
+  loadState(): Promise<unknown>;
+  fetch: typeof fetch;
+  /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
+  heartbeat(progress?: Record<string, unknown>): void;
+  /** Aborted when the run is cancelled or the attempt times out. */
+  signal: AbortSignal;
+  log: StepLogger;
+}
+
+export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
+  /** Stable dotted id, e.g. `source.csv`. Never renamed: saved pipelines refer to it. */
+  type: string;
+  kind: NodeKind;
+  title: string;
+  description: string;
+  /** A short icon name the UI maps to a glyph. */
+  icon: string;
+  config: Config;
+  /** How many inputs the node takes: sources none, sinks exactly one, transforms one or more. */
+  inputs: { min: number; max: number | null };
+  /** The secret names a valid config reads, so the compiler and the UI can check they exist. */
+  secrets?(config: z.infer<Config>): string[];
+  run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
+}
+
+/** Keeps the config type of each declaration while collecting them in one list. */
+export function defineNodeType<Config extends z.ZodType>(
+  declaration: NodeTypeDeclaration<Config>,
+): NodeTypeDeclaration<Config> {
+  return declaration;
+}

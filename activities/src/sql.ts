@@ -1,0 +1,44 @@
+// Identifier quoting and small SQL helpers shared by connectors: identifiers are always quoted,
+// values always bound.
+import pg from 'pg';
+import type { TableRef } from './node-type.js';
+
+export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
+export const quoteTable = (ref: TableRef): string => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`;
+
+/** Parses `schema.table` (or `table`, in `defaultSchema`) as written by a user. */
+export function parseTableName(name: string, defaultSchema = 'public'): TableRef {
+  const parts = name.split('.');
+  if (parts.length === 1) return { schema: defaultSchema, table: parts[0]! };
+  if (parts.length === 2) return { schema: parts[0]!, table: parts[1]! };
+  throw new Error(`"${name}" is not a table name; write it as schema.table`);
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** The columns of a table, in order, with their formatted Postgres types. */
+export async function tableColumns(db: pg.Pool | pg.PoolClient, ref: TableRef): Promise<ColumnInfo[]> {
+  const result = await db.query<ColumnInfo>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute a
+      where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
+      order by a.attnum`,
+    [quoteTable(ref)],
+  );
+  return result.rows;
+}
+
+/** Row count and on-disk size of a table, for step statistics. */
+export async function tableStats(
+  db: pg.Pool | pg.PoolClient,
+  ref: TableRef,
+): Promise<{ rows: number; bytes: number }> {
+  const result = await db.query<{ rows: string; bytes: string }>(
+    `select (select count(*) from ${quoteTable(ref)}) as rows, pg_total_relation_size(to_regclass($1)) as bytes`,
+    [quoteTable(ref)],
+  );
+  return { rows: Number(result.rows[0]!.rows), bytes: Number(result.rows[0]!.bytes) };
+}

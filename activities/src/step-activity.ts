@@ -1,0 +1,31 @@
+// What the interpreter workflow sends to a node type's activity and what it gets back: references
+// and statistics only. Rows never travel through Temporal payloads.
+import type { StepStats, TableRef } from './node-type.js';
+
+export interface StepActivityInput {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  nodeId: string;
+  type: string;
+  config: Record<string, unknown>;
+  /** Upstream node id → its output table. */
+  inputs: Record<string, TableRef>;
+  params: Record<string, string | number | boolean | null>;
+  stagingSchema: string;
+}
+
+export interface StepActivityResult {
+  table: TableRef | null;
+  stats: StepStats;
+  pendingState: unknown;
+  notes: string[];
+  /** Which attempt produced this result (1 unless retried). */
+  attempt: number;
+}
+
+/** Carried in every step failure's details, so the workflow can show the attempt that failed. */
+export interface StepFailureDetails {
+  attempt: number;
+  nodeId: string;
+}

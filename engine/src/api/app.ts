@@ -1,0 +1,49 @@
+// Builds the HTTP app from its dependencies; listening and shutdown live in the entry point, so
+// tests can run the same app in-process on a random port.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { Logger } from '../infra/logger.js';
+import { healthRoutes } from './health.routes.js';
+import { problemHandler, unknownRoute } from './problem.js';
+
+export interface AppDeps {
+  pool: pg.Pool;
+  temporal: Client;
+  version: string;
+  log: Logger;
+  /** The built builder UI; served at `/` when present. */
+  uiDir?: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      // The builder UI loads its own bundle only; inline styles come from React Flow.
+      contentSecurityPolicy: {
+        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+      },
+    }),
+  );
+  app.use(express.json({ limit: '1mb' }));
+
+  const api = express.Router();
+  api.use(healthRoutes(deps));
+  api.use(unknownRoute);
+  app.use('/api', api);
+
+  if (deps.uiDir && existsSync(path.join(deps.uiDir, 'index.html'))) {
+    const uiDir = deps.uiDir;
+    app.use(express.static(uiDir, { index: false, maxAge: '1h' }));
+    // Client-side routes (/pipelines/x, /runs/y) all load the single page.
+    app.get('/{*path}', (_req, res) => res.sendFile(path.join(uiDir, 'index.html')));
+  }
+  app.use(unknownRoute);
+  app.use(problemHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,40 @@
+// GET /api/health: is each part this process depends on answering? 503 names the part that is not.
+import { Router } from 'express';
+import type { AppDeps } from './app.js';
+
+const CHECK_TIMEOUT_MS = 3_000;
+
+async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return `down: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRoutes(deps: AppDeps): Router {
+  const router = Router();
+  router.get('/health', async (_req, res) => {
+    const [temporal, postgres] = await Promise.all([
+      probe(() => deps.temporal.connection.workflowService.getSystemInfo({})),
+      probe(() => deps.pool.query('select 1')),
+    ]);
+    const ok = temporal === 'ok' && postgres === 'ok';
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'degraded', temporal, postgres, version: deps.version });
+  });
+  return router;
+}

@@ -1,0 +1,134 @@
+// `npm start`: brings up Temporal and Postgres (unless external), runs migrations, starts the
+// worker and the API (which serves the builder UI), prints where everything is, and on Ctrl-C
+// stops all of it, leaving no server behind.
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../api/app.js';
+import { EnvError, parseEnv } from '../config/env.js';
+import { createLogger } from '../infra/logger.js';
+import {
+  connectPlatform,
+  platformConfig,
+  startInfrastructure,
+  VERSION,
+  type Infrastructure,
+  type Platform,
+} from '../platform.js';
+import { createWorker } from '../worker/worker.js';
+
+const UI_DIR = fileURLToPath(new URL('../../../builder-ui/dist', import.meta.url));
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = parseEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\nSee the Configuration section of README.md.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(env.LOG_LEVEL);
+  log.info(`starting Tributary ${VERSION}`, { role: env.TRIBUTARY_ROLE, home: env.home });
+
+  let infra: Infrastructure | undefined;
+  let platform: Platform | undefined;
+  let worker: Worker | undefined;
+  let workerDone: Promise<void> | undefined;
+  let server: Server | undefined;
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping (press Ctrl-C again to force)');
+    const force = setTimeout(() => process.exit(code || 1), 30_000);
+    force.unref();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await workerDone?.catch(() => {});
+    await platform?.close().catch(() => {});
+    await infra?.stop().catch((error: Error) => log.warn('could not stop a server cleanly', { error }));
+    log.info('stopped');
+    process.exit(code);
+  };
+  // A terminal's Ctrl-C reaches this process twice (directly and relayed by tsx), so only a
+  // second press a moment later forces the exit.
+  let firstSignalAt = 0;
+  process.on('SIGINT', () => {
+    if (stopping && Date.now() - firstSignalAt > 1_000) process.exit(130);
+    firstSignalAt ||= Date.now();
+    void stop(0);
+  });
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    infra = await startInfrastructure(env, log);
+    platform = await connectPlatform(platformConfig(env, infra));
+    if (env.TRIBUTARY_ROLE !== 'api') {
+      const created = await createWorker({
+        temporalAddress: infra.temporal.address,
+        namespace: env.TEMPORAL_NAMESPACE,
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        warehouse: platform.warehousePool,
+        platform: platform.platformPool,
+        secrets: (project) => platform!.secrets.resolverFor(project),
+        dataDir: env.dataDir,
+        log: log.child('worker'),
+        maxConcurrentActivities: env.WORKER_MAX_ACTIVITIES,
+        maxConcurrentWorkflowTasks: env.WORKER_MAX_WORKFLOW_TASKS,
+      });
+      worker = created.worker;
+      workerDone = worker.run().finally(() => created.connection.close());
+      log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
+    }
+    if (env.TRIBUTARY_ROLE !== 'worker') {
+      const app = createApp({
+        pool: platform.platformPool,
+        temporal: platform.temporal,
+        version: VERSION,
+        log: log.child('api'),
+        uiDir: UI_DIR,
+      });
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(env.PORT, env.HOST, () => resolve(s));
+        s.once('error', reject);
+      });
+    }
+  } catch (error) {
+    log.error((error as Error).message);
+    await stop(1);
+    return;
+  }
+
+  const appUrl = `http://localhost:${env.PORT}`;
+  const temporalUi = env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl;
+  const lines = [
+    '',
+    `  Tributary ${VERSION} is running`,
+    ...(server
+      ? [`  App:          ${appUrl}`, `  API:          ${appUrl}/api   (health: ${appUrl}/api/health)`]
+      : []),
+    `  Temporal UI:  ${temporalUi ?? '(not available: the cluster at TEMPORAL_ADDRESS has its own UI)'}`,
+    `  Temporal:     ${infra.temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
+    `  Data:         ${env.home}`,
+    '',
+    '  Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (workerDone) {
+    workerDone.catch((error: Error) => {
+      log.error('the worker stopped unexpectedly', { error });
+      void stop(1);
+    });
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,244 @@
+// Starting, watching, cancelling and listing runs through Temporal. Temporal is the source of
+// truth for runs: there is no runs table to drift from it.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import type {
+  ExecutionPlan,
+  InterpreterInput,
+  RunProgress,
+  RunStatus,
+  RunTrigger,
+  TriggerType,
+} from '../model/plan.js';
+import {
+  SA_PIPELINE,
+  SA_PIPELINE_VERSION,
+  SA_PROJECT,
+  SA_TRIGGER,
+  SA_TRIGGERED_BY,
+} from '../model/search-attributes.js';
+import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
+import { runIdentity } from './ids.js';
+
+export const INTERPRETER_WORKFLOW = 'pipelineRun';
+
+export class RunRefusedError extends Error {}
+export class RunNotFoundError extends Error {}
+
+export interface RunSummary {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  pipelineVersion: string;
+  trigger: TriggerType;
+  triggeredBy: string;
+  status: RunStatus | 'terminated' | 'timed_out';
+  startedAt: string;
+  endedAt: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  params: ExecutionPlan['params'];
+  progress: RunProgress | null;
+}
+
+export interface StartRunOptions {
+  trigger: RunTrigger;
+  idempotencyKey?: string;
+}
+
+export class RunsClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
+  async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
+    const { runId, stagingSchema } = runIdentity(plan.pipelineId, options.idempotencyKey);
+    if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
+    if (plan.concurrency === 'skip') {
+      const inFlight = await this.list({ pipelineId: plan.pipelineId, status: 'running', limit: 1 });
+      if (inFlight.runs.length > 0) {
+        throw new RunRefusedError(
+          `Pipeline "${plan.pipelineId}" already has a run in flight (${inFlight.runs[0]!.runId}) and its concurrency ` +
+            `policy is "skip"; wait for it to end, or change settings.concurrency to "queue" or "allow".`,
+        );
+      }
+    }
+    const input: InterpreterInput = { plan, trigger: options.trigger, stagingSchema };
+    try {
+      await this.client.workflow.start(INTERPRETER_WORKFLOW, {
+        taskQueue: this.taskQueue,
+        workflowId: runId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: SA_PROJECT, value: plan.project },
+          { key: SA_PIPELINE, value: plan.pipelineId },
+          { key: SA_PIPELINE_VERSION, value: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)) },
+          { key: SA_TRIGGER, value: options.trigger.type },
+          { key: SA_TRIGGERED_BY, value: options.trigger.actor },
+        ]),
+      });
+      return { runId, created: true };
+    } catch (error) {
+      // Two requests with the same key raced: the loser gets the winner's run.
+      if (error instanceof WorkflowExecutionAlreadyStartedError && options.idempotencyKey)
+        return { runId, created: false };
+      throw error;
+    }
+  }
+
+  private async exists(runId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(runId).describe();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async get(runId: string): Promise<RunDetail> {
+    const handle = this.client.workflow.getHandle(runId);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(`Run "${runId}" does not exist`);
+      throw error;
+    }
+    if (description.type !== INTERPRETER_WORKFLOW)
+      throw new RunNotFoundError(`Run "${runId}" does not exist`);
+    const summary = toSummary(description);
+    const progress = await this.progressOf(description);
+    const input = await this.inputOf(runId);
+    return {
+      ...summary,
+      ...(progress ? { status: progress.status } : {}),
+      params: input?.plan.params ?? {},
+      progress,
+    };
+  }
+
+  /** The live query while running; once closed, what the history recorded (result or failure details). */
+  private async progressOf(description: WorkflowExecutionDescription): Promise<RunProgress | null> {
+    const handle = this.client.workflow.getHandle(description.workflowId);
+    if (description.status.name === 'RUNNING') {
+      const progress = await handle.query(progressQuery);
+      // Attempts in flight are known to the server, not to the workflow: merge them in.
+      for (const pending of description.raw.pendingActivities ?? []) {
+        const step = pending.activityId ? progress.steps[pending.activityId] : undefined;
+        if (step && pending.attempt) step.attempt = pending.attempt;
+        if (step && pending.lastFailure?.message && step.status === 'running')
+          step.error = pending.lastFailure.message;
+      }
+      return progress;
+    }
+    if (description.status.name === 'COMPLETED') return (await handle.result()) as RunProgress;
+    if (description.status.name === 'FAILED') {
+      try {
+        await handle.result();
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+        if (cause instanceof ApplicationFailure && cause.type === 'PipelineRunFailed')
+          return cause.details?.[0] as RunProgress;
+      }
+      return null;
+    }
+    // Cancelled runs keep their last progress only in the workflow's state: ask for it by replay.
+    try {
+      return await handle.query(progressQuery);
+    } catch {
+      return null;
+    }
+  }
+
+  private async inputOf(runId: string): Promise<InterpreterInput | undefined> {
+    const history = await this.client.workflow.getHandle(runId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    if (!payload) return undefined;
+    return this.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as InterpreterInput;
+  }
+
+  async cancel(runId: string, actor: string, reason?: string): Promise<void> {
+    const handle = this.client.workflow.getHandle(runId);
+    try {
+      await handle.signal(cancelRequestedSignal, { actor, ...(reason ? { reason } : {}) });
+      await handle.cancel();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError)
+        throw new RunNotFoundError(`Run "${runId}" is not running or does not exist`);
+      throw error;
+    }
+  }
+
+  /**
+   * Lists runs newest first through a visibility query on the search attributes. The cursor is
+   * the start time of the last run returned; pass it back for the next page.
+   */
+  async list(filter: {
+    project?: string;
+    pipelineId?: string;
+    status?: 'running' | 'closed';
+    trigger?: TriggerType;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    const clauses = [`WorkflowType = '${INTERPRETER_WORKFLOW}'`];
+    if (filter.project) clauses.push(`TributaryProject = ${quote(filter.project)}`);
+    if (filter.pipelineId) clauses.push(`TributaryPipeline = ${quote(filter.pipelineId)}`);
+    if (filter.trigger) clauses.push(`TributaryTrigger = ${quote(filter.trigger)}`);
+    if (filter.status === 'running') clauses.push(`ExecutionStatus = 'Running'`);
+    if (filter.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
+    if (filter.cursor) clauses.push(`StartTime < ${quote(filter.cursor)}`);
+    const limit = filter.limit ?? 50;
+    const runs: RunSummary[] = [];
+    for await (const execution of this.client.workflow.list({
+      query: clauses.join(' AND '),
+      pageSize: limit,
+    })) {
+      runs.push(toSummary(execution));
+      if (runs.length === limit) break;
+    }
+    return { runs, nextCursor: runs.length === limit ? runs[runs.length - 1]!.startedAt : null };
+  }
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const STATUS: Record<string, RunSummary['status']> = {
+  RUNNING: 'running',
+  COMPLETED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'running',
+};
+
+function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
+  const sa = description.typedSearchAttributes;
+  return {
+    runId: description.workflowId,
+    project: sa.get(SA_PROJECT) ?? '',
+    pipelineId: sa.get(SA_PIPELINE) ?? '',
+    pipelineVersion: sa.get(SA_PIPELINE_VERSION) ?? '',
+    trigger: (sa.get(SA_TRIGGER) ?? 'manual') as TriggerType,
+    triggeredBy: sa.get(SA_TRIGGERED_BY) ?? '',
+    status: STATUS[description.status.name] ?? 'running',
+    startedAt: description.startTime.toISOString(),
+    endedAt: description.closeTime?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,399 @@
+// Compiles a pipeline document and run params into an ExecutionPlan. Pure and deterministic: the
+// same input gives a byte-identical plan. Every problem is collected, each naming its node, edge
+// or path, so the builder can show them all at once.
+import { findMalformedPlaceholders, findPlaceholders, stringsIn } from '@tributary/activities';
+import type { z } from 'zod';
+import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
+import { edgeId, PipelineSchema, type Pipeline, type PipelineNode } from '../model/pipeline.schema.js';
+import { canonicalJson, sha256 } from './canonical.js';
+import type { CompileError } from './errors.js';
+import { resolveParams } from './params.js';
+
+/** What the compiler needs to know of a node type (the activities registry provides it). */
+export interface CatalogEntry {
+  kind: 'source' | 'transform' | 'sink';
+  config: z.ZodType;
+  inputs: { min: number; max: number | null };
+}
+export interface NodeCatalog {
+  get(type: string): CatalogEntry | undefined;
+}
+
+export interface CompileOptions {
+  catalog: NodeCatalog;
+  params?: Record<string, unknown>;
+  /** False when validating a document that is not about to run: required params may be absent. */
+  requireParams?: boolean;
+  pipelineVersion?: number | null;
+}
+
+export type CompileResult = { ok: true; plan: ExecutionPlan } | { ok: false; errors: CompileError[] };
+
+export const STEP_DEFAULTS = {
+  maximumAttempts: 3,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+  timeoutSeconds: 3_600,
+  heartbeatTimeoutSeconds: 60,
+};
+
+export function compile(document: unknown, options: CompileOptions): CompileResult {
+  const parsed = PipelineSchema.safeParse(document);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((issue) => documentError(document, issue)) };
+  }
+  const pipeline = parsed.data;
+  const errors: CompileError[] = [];
+  const nodeIndex = new Map<string, number>();
+  pipeline.nodes.forEach((node, i) => {
+    if (nodeIndex.has(node.id)) {
+      errors.push({
+        code: 'duplicate_node_id',
+        nodeId: node.id,
+        path: `nodes[${i}].id`,
+        message: `Node id "${node.id}" is used more than once`,
+      });
+    } else {
+      nodeIndex.set(node.id, i);
+    }
+  });
+  if (pipeline.nodes.length === 0) {
+    errors.push({
+      code: 'empty_pipeline',
+      path: 'nodes',
+      message: 'The pipeline has no nodes; add a source to start',
+    });
+  }
+
+  const upstream = new Map<string, string[]>(pipeline.nodes.map((n) => [n.id, []]));
+  const downstream = new Map<string, string[]>(pipeline.nodes.map((n) => [n.id, []]));
+  const seenEdges = new Set<string>();
+  pipeline.edges.forEach((edge, i) => {
+    const id = edgeId(edge);
+    let ok = true;
+    for (const end of ['from', 'to'] as const) {
+      if (!nodeIndex.has(edge[end])) {
+        ok = false;
+        errors.push({
+          code: 'edge_unknown_node',
+          edgeId: id,
+          path: `edges[${i}].${end}`,
+          message: `Edge ${id} ${end === 'from' ? 'starts at' : 'ends at'} node "${edge[end]}", which does not exist`,
+        });
+      }
+    }
+    const key = `${edge.from}->${edge.to}`;
+    if (ok && seenEdges.has(key)) {
+      errors.push({
+        code: 'duplicate_edge',
+        edgeId: id,
+        path: `edges[${i}]`,
+        message: `Edge from "${edge.from}" to "${edge.to}" appears more than once`,
+      });
+      ok = false;
+    }
+    if (ok) {
+      seenEdges.add(key);
+      upstream.get(edge.to)!.push(edge.from);
+      downstream.get(edge.from)!.push(edge.to);
+    }
+  });
+
+  const cycle = findCycle(
+    pipeline.nodes.map((n) => n.id),
+    downstream,
+  );
+  if (cycle) {
+    errors.push({
+      code: 'cycle',
+      nodeId: cycle[0],
+      path: 'edges',
+      message: `The graph has a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
+    });
+  }
+
+  for (const [i, node] of pipeline.nodes.entries()) {
+    if (nodeIndex.get(node.id) !== i) continue; // a duplicate, already reported
+    checkNode(node, i, pipeline, options.catalog, upstream, downstream, errors);
+  }
+
+  const { params, errors: paramErrors } = resolveParams(
+    pipeline.params,
+    options.params ?? {},
+    options.requireParams ?? true,
+  );
+  errors.push(...paramErrors);
+
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, plan: buildPlan(pipeline, params, options, upstream) };
+}
+
+function documentError(document: unknown, issue: z.core.$ZodIssue): CompileError {
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+  const error: CompileError = {
+    code: 'invalid_document',
+    path: path || '(document)',
+    message: `${path || 'document'}: ${issue.message}`,
+  };
+  // Name the node when the problem is inside one, so the builder can highlight it.
+  if (issue.path[0] === 'nodes' && typeof issue.path[1] === 'number') {
+    const node = (document as { nodes?: { id?: unknown }[] })?.nodes?.[issue.path[1]];
+    if (typeof node?.id === 'string') error.nodeId = node.id;
+  }
+  return error;
+}
+
+function checkNode(
+  node: PipelineNode,
+  index: number,
+  pipeline: Pipeline,
+  catalog: NodeCatalog,
+  upstream: Map<string, string[]>,
+  downstream: Map<string, string[]>,
+  errors: CompileError[],
+): void {
+  const at = `nodes[${index}]`;
+  const label = `Node "${node.id}"`;
+  const ins = upstream.get(node.id)!;
+  const outs = downstream.get(node.id)!;
+
+  if (!node.disabled) {
+    for (const dependent of outs) {
+      const target = pipeline.nodes.find((n) => n.id === dependent);
+      if (target && !target.disabled) {
+        errors.push({
+          code: 'disabled_dependency',
+          nodeId: dependent,
+          path: `${at}.disabled`,
+          message: `Node "${dependent}" depends on "${node.id}", which is disabled`,
+        });
+      }
+    }
+  }
+  // Inverse direction: an enabled node reading from a disabled one.
+  for (const source of ins) {
+    const from = pipeline.nodes.find((n) => n.id === source);
+    if (from?.disabled && !node.disabled) {
+      errors.push({
+        code: 'disabled_dependency',
+        nodeId: node.id,
+        path: `${at}`,
+        message: `${label} depends on "${source}", which is disabled; enable it or remove the edge`,
+      });
+    }
+  }
+
+  const entry = catalog.get(node.type);
+  if (!entry) {
+    errors.push({
+      code: 'unknown_node_type',
+      nodeId: node.id,
+      path: `${at}.type`,
+      message: `${label} has unknown type "${node.type}"`,
+    });
+    return;
+  }
+  if (entry.kind === 'source' && ins.length > 0) {
+    errors.push({
+      code: 'source_with_inputs',
+      nodeId: node.id,
+      path: `${at}`,
+      message: `${label} is a source and cannot have inputs (from ${ins.join(', ')})`,
+    });
+  }
+  if (entry.kind === 'sink' && outs.length > 0) {
+    errors.push({
+      code: 'sink_with_outputs',
+      nodeId: node.id,
+      path: `${at}`,
+      message: `${label} is a sink and cannot feed other nodes (${outs.join(', ')})`,
+    });
+  }
+  if (entry.kind !== 'source' && ins.length < entry.inputs.min) {
+    errors.push({
+      code: 'missing_input',
+      nodeId: node.id,
+      path: `${at}`,
+      message: `${label} needs at least ${entry.inputs.min} input${entry.inputs.min === 1 ? '' : 's'}; connect an upstream node`,
+    });
+  }
+  if (entry.inputs.max !== null && ins.length > entry.inputs.max && entry.kind !== 'source') {
+    errors.push({
+      code: 'too_many_inputs',
+      nodeId: node.id,
+      path: `${at}`,
+      message: `${label} takes at most ${entry.inputs.max} input${entry.inputs.max === 1 ? '' : 's'}, but has ${ins.length}`,
+    });
+  }
+
+  const config = entry.config.safeParse(node.config);
+  if (!config.success) {
+    for (const issue of config.error.issues) {
+      const field = issue.path.map(String).join('.');
+      errors.push({
+        code: 'invalid_config',
+        nodeId: node.id,
+        path: `${at}.config${field ? `.${field}` : ''}`,
+        message: `${label}, field "${field || '(config)'}": ${issue.message}`,
+      });
+    }
+  }
+
+  const ancestors = collectAncestors(node.id, upstream);
+  for (const [text, path] of stringsIn(node.config)) {
+    const where = `${at}.config.${path.join('.')}`;
+    for (const bad of findMalformedPlaceholders(text)) {
+      errors.push({
+        code: 'invalid_placeholder',
+        nodeId: node.id,
+        path: where,
+        message: `${label}: "${bad}" is not a placeholder; use {{ inputs.<node> }} or {{ params.<name> }}`,
+      });
+    }
+    for (const p of findPlaceholders(text)) {
+      if (p.namespace === 'inputs') {
+        if (!ins.includes(p.name)) {
+          errors.push({
+            code: 'unknown_input_reference',
+            nodeId: node.id,
+            path: where,
+            message: ancestors.has(p.name)
+              ? `${label} refers to {{ inputs.${p.name} }}, but "${p.name}" is not directly connected to it; add an edge`
+              : `${label} refers to {{ inputs.${p.name} }}, but "${p.name}" is not an upstream node`,
+          });
+        }
+      } else if (p.namespace === 'params') {
+        if (!(p.name in pipeline.params)) {
+          errors.push({
+            code: 'undeclared_param',
+            nodeId: node.id,
+            path: where,
+            message: `${label} uses {{ params.${p.name} }}, but the pipeline declares no param "${p.name}"`,
+          });
+        }
+      } else {
+        errors.push({
+          code: 'invalid_placeholder',
+          nodeId: node.id,
+          path: where,
+          message: `${label}: unknown placeholder namespace in "${p.text}"; use inputs or params`,
+        });
+      }
+    }
+  }
+}
+
+function collectAncestors(id: string, upstream: Map<string, string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(upstream.get(id) ?? [])];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(upstream.get(next) ?? []));
+  }
+  return seen;
+}
+
+/** Returns the nodes on one cycle, in order, or undefined for a DAG. */
+export function findCycle(ids: string[], downstream: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    state.set(id, 'open');
+    stack.push(id);
+    for (const next of downstream.get(id) ?? []) {
+      if (state.get(next) === 'open') return stack.slice(stack.indexOf(next));
+      if (!state.has(next)) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of ids) {
+    if (!state.has(id)) {
+      const found = visit(id);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function buildPlan(
+  pipeline: Pipeline,
+  params: ExecutionPlan['params'],
+  options: CompileOptions,
+  upstream: Map<string, string[]>,
+): ExecutionPlan {
+  const enabled = pipeline.nodes.filter((n) => !n.disabled);
+  const steps: PlanStep[] = topologicalOrder(enabled, upstream).map((node) => {
+    const entry = options.catalog.get(node.type)!;
+    return {
+      id: node.id,
+      type: node.type,
+      kind: entry.kind,
+      name: node.name ?? node.id,
+      // The parsed config carries the type's defaults, so the activity sees exactly what was checked.
+      config: entry.config.parse(node.config) as Record<string, unknown>,
+      dependsOn: [...upstream.get(node.id)!].sort(),
+      retry: {
+        maximumAttempts: node.retry?.maxAttempts ?? STEP_DEFAULTS.maximumAttempts,
+        initialIntervalMs:
+          (node.retry?.initialIntervalSeconds ?? STEP_DEFAULTS.initialIntervalMs / 1000) * 1000,
+        backoffCoefficient: node.retry?.backoffCoefficient ?? STEP_DEFAULTS.backoffCoefficient,
+        maximumIntervalMs: (node.retry?.maxIntervalSeconds ?? STEP_DEFAULTS.maximumIntervalMs / 1000) * 1000,
+      },
+      timeoutSeconds: node.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds,
+      heartbeatTimeoutSeconds: STEP_DEFAULTS.heartbeatTimeoutSeconds,
+      continueOnFailure: node.continueOnFailure ?? false,
+    };
+  });
+  return {
+    apiVersion: PLAN_API_VERSION,
+    pipelineId: pipeline.id,
+    project: pipeline.project,
+    pipelineVersion: options.pipelineVersion ?? null,
+    versionHash: versionHash(pipeline),
+    params,
+    sensitiveParams: Object.keys(pipeline.params)
+      .filter((k) => pipeline.params[k]!.sensitive)
+      .sort(),
+    maxParallel: pipeline.settings.maxParallel,
+    concurrency: pipeline.settings.concurrency,
+    keepStaging: pipeline.settings.keepStaging,
+    steps,
+  };
+}
+
+/** sha256 of the canonical document; editor-only metadata (positions) does not change it. */
+export function versionHash(pipeline: Pipeline): string {
+  const withoutLayout = {
+    ...pipeline,
+    nodes: pipeline.nodes.map(({ position: _position, ...rest }) => rest),
+  };
+  return sha256(canonicalJson(withoutLayout));
+}
+
+/** Kahn's algorithm; ties keep the document's order, so the result is deterministic. */
+function topologicalOrder(nodes: PipelineNode[], upstream: Map<string, string[]>): PipelineNode[] {
+  const ids = new Set(nodes.map((n) => n.id));
+  const remaining = new Map(nodes.map((n) => [n.id, upstream.get(n.id)!.filter((u) => ids.has(u)).length]));
+  const order: PipelineNode[] = [];
+  const done = new Set<string>();
+  while (order.length < nodes.length) {
+    const next = nodes.find((n) => !done.has(n.id) && remaining.get(n.id) === 0)!;
+    done.add(next.id);
+    order.push(next);
+    for (const n of nodes) {
+      if (upstream.get(n.id)!.includes(next.id)) remaining.set(n.id, remaining.get(n.id)! - 1);
+    }
+  }
+  return order;
+}

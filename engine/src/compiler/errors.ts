@@ -1,0 +1,31 @@
+// The compiler's error shape: every problem it finds, each naming where it is.
+export type CompileErrorCode =
+  | 'invalid_document'
+  | 'duplicate_node_id'
+  | 'duplicate_edge'
+  | 'unknown_node_type'
+  | 'edge_unknown_node'
+  | 'cycle'
+  | 'source_with_inputs'
+  | 'sink_with_outputs'
+  | 'missing_input'
+  | 'too_many_inputs'
+  | 'invalid_placeholder'
+  | 'unknown_input_reference'
+  | 'undeclared_param'
+  | 'unknown_param'
+  | 'missing_param'
+  | 'invalid_param'
+  | 'invalid_param_default'
+  | 'invalid_config'
+  | 'disabled_dependency'
+  | 'empty_pipeline';
+
+export interface CompileError {
+  code: CompileErrorCode;
+  message: string;
+  nodeId?: string;
+  edgeId?: string;
+  /** Where in the document: `nodes[2].config.sql`, `params.since`, … */
+  path?: string;
+}

@@ -1,0 +1,52 @@
+// Parses the environment once at start. A bad value stops the process with a message that names
+// the variable, instead of failing later somewhere far from the cause.
+import path from 'node:path';
+import { z } from 'zod';
+
+const optionalUrl = z.url().optional();
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  TRIBUTARY_HOME: z.string().default('.tributary'),
+  TRIBUTARY_DATA_DIR: z.string().optional(),
+  DATABASE_URL: optionalUrl,
+  WAREHOUSE_URL: optionalUrl,
+  POSTGRES_PORT: port.default(5433),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('tributary'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.url().optional(),
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(20),
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),
+  TRIBUTARY_MASTER_KEY: z.string().optional(),
+  /** What this process runs: the API, a worker, or both (the default for `npm start`). */
+  TRIBUTARY_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema> & {
+  /** Absolute form of TRIBUTARY_HOME. */
+  home: string;
+  /** Absolute form of TRIBUTARY_DATA_DIR, defaulting to `$TRIBUTARY_HOME/files`. */
+  dataDir: string;
+};
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  // Empty strings count as unset: `FOO= npm start` should not mean "FOO is the empty URL".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const home = path.resolve(result.data.TRIBUTARY_HOME);
+  const dataDir = path.resolve(result.data.TRIBUTARY_DATA_DIR ?? path.join(home, 'files'));
+  return { ...result.data, home, dataDir };
+}

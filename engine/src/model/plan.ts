@@ -1,0 +1,80 @@
+// The execution plan: a compiled pipeline version plus run params. Pure data, handed to the
+// interpreter workflow as its input. The workflow bundle imports this file: no Node built-ins.
+import type { ConcurrencyPolicy } from './pipeline.schema.js';
+
+export const PLAN_API_VERSION = 'tributary/plan-v1';
+
+export interface StepRetry {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+export interface PlanStep {
+  id: string;
+  type: string;
+  kind: 'source' | 'transform' | 'sink';
+  name: string;
+  config: Record<string, unknown>;
+  /** Upstream step ids, sorted. */
+  dependsOn: string[];
+  retry: StepRetry;
+  timeoutSeconds: number;
+  heartbeatTimeoutSeconds: number;
+  continueOnFailure: boolean;
+}
+
+export interface ExecutionPlan {
+  apiVersion: typeof PLAN_API_VERSION;
+  pipelineId: string;
+  project: string;
+  /** The stored version number, when compiled from a saved version. */
+  pipelineVersion: number | null;
+  /** sha256 of the canonical pipeline document. */
+  versionHash: string;
+  params: Record<string, string | number | boolean | null>;
+  /** Names of params marked sensitive, redacted in audit output. */
+  sensitiveParams: string[];
+  maxParallel: number;
+  concurrency: ConcurrencyPolicy;
+  keepStaging: boolean;
+  /** Steps in a deterministic topological order. */
+  steps: PlanStep[];
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface StepProgress {
+  status: StepStatus;
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  rowsIn: number | null;
+  rowsOut: number | null;
+  bytes: number | null;
+  error: string | null;
+}
+
+export interface RunProgress {
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | null;
+  steps: Record<string, StepProgress>;
+}
+
+export type TriggerType = 'manual' | 'api' | 'schedule' | 'webhook';
+
+export interface RunTrigger {
+  type: TriggerType;
+  /** Who started it: a user, a token id, a schedule id or a webhook id. */
+  actor: string;
+}
+
+export interface InterpreterInput {
+  plan: ExecutionPlan;
+  trigger: RunTrigger;
+  /** The per-run schema in the warehouse where steps write their outputs. */
+  stagingSchema: string;
+}

@@ -1,0 +1,131 @@
+// Wires the running platform from its parts: infrastructure (Temporal, Postgres), the platform and
+// warehouse pools, migrations, and the clients the API and worker share. Used by `npm start`,
+// tests and benchmarks, so all three run the same composition.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { getNodeType } from '@tributary/activities';
+import pg from 'pg';
+import { RunsClient } from './client/runs.js';
+import type { NodeCatalog } from './compiler/compile.js';
+import type { Env } from './config/env.js';
+import type { Logger } from './infra/logger.js';
+import { providePostgres, type PostgresServer } from './infra/postgres-server.js';
+import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
+import { migrate } from './store/migrate.js';
+import { loadMasterKey, SecretStore } from './store/secrets.store.js';
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+/** The activities registry, seen as the compiler's catalogue of node types. */
+export const nodeCatalog: NodeCatalog = { get: getNodeType };
+
+export interface Infrastructure {
+  temporal: TemporalServer;
+  postgres: PostgresServer;
+  stop(): Promise<void>;
+}
+
+/** Brings up what is not external: a Temporal dev server and an embedded Postgres, unless configured away. */
+export async function startInfrastructure(
+  env: Env,
+  log: Logger,
+  options: { ephemeral?: boolean; binCacheDir?: string } = {},
+): Promise<Infrastructure> {
+  const ephemeral = options.ephemeral ?? false;
+  // Both start at once: each takes seconds, and they do not depend on each other.
+  const [temporal, postgres] = await Promise.allSettled([
+    provideTemporal({
+      ...(env.TEMPORAL_ADDRESS ? { address: env.TEMPORAL_ADDRESS } : {}),
+      ...(env.TEMPORAL_CLI_PATH ? { cliPath: env.TEMPORAL_CLI_PATH } : {}),
+      namespace: env.TEMPORAL_NAMESPACE,
+      home: env.home,
+      binCacheDir: options.binCacheDir ?? path.join(env.home, 'bin'),
+      port: ephemeral ? 0 : env.TEMPORAL_PORT,
+      uiPort: ephemeral ? null : env.TEMPORAL_UI_PORT,
+      dbFilename: ephemeral ? null : defaultDevServerDb(env.home),
+      log: log.child('temporal'),
+    }),
+    providePostgres({
+      ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+      home: env.home,
+      port: ephemeral ? 0 : env.POSTGRES_PORT,
+      persistent: !ephemeral,
+      log: log.child('postgres'),
+    }),
+  ]);
+  if (temporal.status === 'rejected' || postgres.status === 'rejected') {
+    if (temporal.status === 'fulfilled') await temporal.value.stop();
+    if (postgres.status === 'fulfilled') await postgres.value.stop();
+    const reasons = [temporal, postgres]
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
+    throw reasons.length === 1
+      ? reasons[0]
+      : new AggregateError(reasons, reasons.map((r) => (r as Error).message).join('\n'));
+  }
+  return {
+    temporal: temporal.value,
+    postgres: postgres.value,
+    // Temporal first: its workers may still be talking to Postgres through activities.
+    stop: async () => {
+      await temporal.value.stop();
+      await postgres.value.stop();
+    },
+  };
+}
+
+export interface Platform {
+  platformPool: pg.Pool;
+  warehousePool: pg.Pool;
+  temporal: Client;
+  runs: RunsClient;
+  secrets: SecretStore;
+  close(): Promise<void>;
+}
+
+export interface PlatformConfig {
+  databaseUrl: string;
+  warehouseUrl: string;
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  masterKey: Buffer;
+}
+
+export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
+  const platformPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  const warehousePool =
+    config.warehouseUrl === config.databaseUrl
+      ? platformPool
+      : new pg.Pool({ connectionString: config.warehouseUrl, max: 20 });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  for (const pool of new Set([platformPool, warehousePool])) pool.on('error', () => {});
+  await migrate(platformPool);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.namespace });
+  return {
+    platformPool,
+    warehousePool,
+    temporal,
+    runs: new RunsClient(temporal, config.taskQueue),
+    secrets: new SecretStore(platformPool, config.masterKey),
+    close: async () => {
+      await connection.close();
+      await Promise.all([...new Set([platformPool, warehousePool])].map((p) => p.end()));
+    },
+  };
+}
+
+export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig {
+  return {
+    databaseUrl: infra.postgres.url,
+    warehouseUrl: env.WAREHOUSE_URL ?? infra.postgres.url,
+    temporalAddress: infra.temporal.address,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
+  };
+}

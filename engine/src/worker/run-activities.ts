@@ -1,0 +1,70 @@
+// The run's own lifecycle activities: its staging schema in the warehouse, and what happens when
+// it ends (incremental state committed on success, staging dropped unless kept for previews).
+import type pg from 'pg';
+import { quoteIdent } from '@tributary/activities';
+
+export interface FinishRunInput {
+  runId: string;
+  stagingSchema: string;
+  keepStaging: boolean;
+  pipelineId: string;
+  /** States to commit; empty unless the run succeeded. */
+  states: { nodeId: string; state: unknown }[];
+}
+
+export interface RunActivities {
+  prepareRun(input: { stagingSchema: string }): Promise<void>;
+  finishRun(input: FinishRunInput): Promise<void>;
+}
+
+export function createRunActivities(deps: { warehouse: pg.Pool; platform: pg.Pool }): RunActivities {
+  return {
+    async prepareRun({ stagingSchema }) {
+      await deps.warehouse.query(`create schema if not exists ${quoteIdent(stagingSchema)}`);
+      await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
+    },
+    async finishRun({ runId, stagingSchema, keepStaging, pipelineId, states }) {
+      if (states.length > 0) {
+        const client = await deps.platform.connect();
+        try {
+          await client.query('begin');
+          for (const { nodeId, state } of states) {
+            await client.query(
+              `insert into tributary.node_state (pipeline_id, node_id, state, run_id) values ($1, $2, $3, $4)
+               on conflict (pipeline_id, node_id) do update set state = excluded.state, run_id = excluded.run_id, updated_at = now()`,
+              [pipelineId, nodeId, JSON.stringify(state), runId],
+            );
+          }
+          await client.query('commit');
+        } catch (error) {
+          await client.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      }
+      if (keepStaging) {
+        await deps.warehouse.query(
+          `comment on schema ${quoteIdent(stagingSchema)} is ${pgLiteral(`tributary staging kept until ${new Date(Date.now() + STAGING_TTL_MS).toISOString()}`)}`,
+        );
+      } else {
+        await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
+      }
+    },
+  };
+}
+
+/** How long kept staging schemas stay for previews before the sweeper drops them. */
+export const STAGING_TTL_MS = 24 * 3600 * 1000;
+
+function pgLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export async function loadNodeState(platform: pg.Pool, pipelineId: string, nodeId: string): Promise<unknown> {
+  const result = await platform.query<{ state: unknown }>(
+    'select state from tributary.node_state where pipeline_id = $1 and node_id = $2',
+    [pipelineId, nodeId],
+  );
+  return result.rows[0]?.state;
+}

@@ -1,0 +1,92 @@
+// The Tributary worker: the interpreter workflow plus one activity per node type and the run
+// lifecycle activities, on one task queue. Several workers (processes or machines) can share it.
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createActivities, registry, type SecretResolver } from '@tributary/activities';
+import type pg from 'pg';
+import type { Logger } from '../infra/logger.js';
+import { createRunActivities, loadNodeState } from './run-activities.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let runtimeInstalled = false;
+/**
+ * Configures the SDK's runtime once per process: its log lines at WARN and above only, and no
+ * signal handlers of its own, since our entry points own shutdown and stop things in order.
+ */
+export function installTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling takes seconds; one bundle serves every worker this process creates. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
+  error: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
+};
+
+export interface WorkerDeps {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  warehouse: pg.Pool;
+  platform: pg.Pool;
+  secrets: (project: string) => SecretResolver;
+  dataDir: string;
+  log: Logger;
+  maxConcurrentActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  /** Extra activities for tests and benchmarks (e.g. a no-op step). */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+export async function createWorker(
+  deps: WorkerDeps,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installTemporalRuntime();
+  const connection = await NativeConnection.connect({ address: deps.temporalAddress });
+  const stepLog = deps.log.child('step');
+  const worker = await Worker.create({
+    connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      ...createActivities(registry, {
+        warehouse: deps.warehouse,
+        secrets: deps.secrets,
+        loadState: (pipelineId, nodeId) => loadNodeState(deps.platform, pipelineId, nodeId),
+        dataDir: deps.dataDir,
+        log: (nodeId) => ({
+          info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
+          warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
+        }),
+      }),
+      ...createRunActivities({ warehouse: deps.warehouse, platform: deps.platform }),
+      ...deps.extraActivities,
+    },
+    maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 20,
+    maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTasks ?? 10,
+    // Give running steps time to notice the shutdown and stop cleanly.
+    shutdownGraceTime: '10s',
+  });
+  return { worker, connection };
+}

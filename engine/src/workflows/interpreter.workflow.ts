@@ -1,0 +1,236 @@
+// The one workflow type every pipeline runs as: it interprets an ExecutionPlan as a DAG. Sandbox
+// code: deterministic, no Node built-ins, no clocks but Temporal's, and only `import type` from
+// activities. Changes after a release must be guarded with `patched()` (see engine/test/histories).
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
+import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
+import type { RunActivities } from '../worker/run-activities.js';
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+/** Sent just before a cancel so the history records who asked for it. */
+export const cancelRequestedSignal = defineSignal<[{ actor: string; reason?: string }]>('cancelRequested');
+
+type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
+
+const lifecycle = proxyActivities<RunActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export async function pipelineRun(input: InterpreterInput): Promise<RunProgress> {
+  const { plan, stagingSchema } = input;
+  const now = () => new Date().toISOString(); // Temporal's deterministic clock inside workflows
+  const progress: RunProgress = {
+    status: 'running',
+    startedAt: now(),
+    endedAt: null,
+    steps: Object.fromEntries(plan.steps.map((s) => [s.id, emptyStep()])),
+  };
+  setHandler(progressQuery, () => progress);
+  setHandler(cancelRequestedSignal, () => {});
+
+  const outputs: Record<string, TableRef | null> = {};
+  const pendingStates: { nodeId: string; state: unknown }[] = [];
+  let changes = 0;
+  let running = 0;
+
+  const runStep = async (step: PlanStep): Promise<void> => {
+    const state = progress.steps[step.id]!;
+    state.status = 'running';
+    state.startedAt = now();
+    state.attempt = 1;
+    running += 1;
+    try {
+      const activity = proxyActivities<Record<string, StepActivity>>(activityOptions(step))[step.type]!;
+      const inputs: Record<string, TableRef> = {};
+      for (const dep of step.dependsOn) {
+        const table = outputs[dep];
+        if (table) inputs[dep] = table;
+      }
+      const result = await activity({
+        runId: workflowInfo().workflowId,
+        project: plan.project,
+        pipelineId: plan.pipelineId,
+        nodeId: step.id,
+        type: step.type,
+        config: step.config,
+        inputs,
+        params: plan.params,
+        stagingSchema,
+      });
+      outputs[step.id] = result.table;
+      if (result.pendingState !== undefined && result.pendingState !== null) {
+        pendingStates.push({ nodeId: step.id, state: result.pendingState });
+      }
+      Object.assign(state, {
+        status: 'succeeded',
+        rowsIn: result.stats.rowsIn,
+        rowsOut: result.stats.rowsOut,
+        bytes: result.stats.bytes,
+        attempt: result.attempt,
+      });
+    } catch (error) {
+      if (isCancellation(error)) {
+        state.status = 'cancelled';
+      } else {
+        state.status = 'failed';
+        state.error = describeFailure(error);
+        state.attempt = attemptsOf(error) ?? step.retry.maximumAttempts;
+      }
+    } finally {
+      state.endedAt = now();
+      running -= 1;
+      changes += 1;
+    }
+  };
+
+  let cancellation: unknown;
+  try {
+    await lifecycle.prepareRun({ stagingSchema });
+    await CancellationScope.cancellable(async () => {
+      const inFlight: Promise<void>[] = [];
+      for (;;) {
+        settleBlockedSteps(plan.steps, progress);
+        const ready = plan.steps.filter(
+          (s) =>
+            progress.steps[s.id]!.status === 'pending' &&
+            s.dependsOn.every((d) => satisfied(plan, progress, d)),
+        );
+        for (const step of ready.slice(0, Math.max(0, plan.maxParallel - running))) {
+          inFlight.push(runStep(step));
+        }
+        if (running === 0) break;
+        const seen = changes;
+        await condition(() => changes !== seen);
+      }
+      await Promise.all(inFlight);
+    });
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    cancellation = error;
+  }
+
+  if (cancellation) {
+    for (const state of Object.values(progress.steps)) {
+      if (state.status === 'pending' || state.status === 'running') state.status = 'cancelled';
+    }
+  }
+  progress.status = cancellation ? 'cancelled' : finalStatus(plan.steps, progress);
+  // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
+  await CancellationScope.nonCancellable(() =>
+    lifecycle.finishRun({
+      runId: workflowInfo().workflowId,
+      stagingSchema,
+      keepStaging: plan.keepStaging,
+      pipelineId: plan.pipelineId,
+      states:
+        progress.status === 'succeeded' || progress.status === 'succeeded_with_warnings' ? pendingStates : [],
+    }),
+  );
+  progress.endedAt = now();
+
+  // Rethrowing the cancellation ends the execution as Canceled in Temporal, as users expect.
+  if (cancellation) throw cancellation;
+  if (progress.status === 'failed') {
+    const failed = Object.entries(progress.steps).filter(([, s]) => s.status === 'failed');
+    throw ApplicationFailure.create({
+      type: 'PipelineRunFailed',
+      message: failed.map(([id, s]) => `step "${id}" failed: ${s.error}`).join('; '),
+      nonRetryable: true,
+      details: [progress],
+    });
+  }
+  return progress;
+}
+
+function emptyStep(): StepProgress {
+  return {
+    status: 'pending',
+    attempt: 0,
+    startedAt: null,
+    endedAt: null,
+    rowsIn: null,
+    rowsOut: null,
+    bytes: null,
+    error: null,
+  };
+}
+
+function activityOptions(step: PlanStep): ActivityOptions {
+  return {
+    activityId: step.id,
+    startToCloseTimeout: `${step.timeoutSeconds}s`,
+    heartbeatTimeout: `${step.heartbeatTimeoutSeconds}s`,
+    retry: {
+      maximumAttempts: step.retry.maximumAttempts,
+      initialInterval: step.retry.initialIntervalMs,
+      backoffCoefficient: step.retry.backoffCoefficient,
+      maximumInterval: step.retry.maximumIntervalMs,
+    },
+  };
+}
+
+/** A dependency is satisfied when it succeeded, or failed but lets its dependents continue. */
+function satisfied(plan: InterpreterInput['plan'], progress: RunProgress, id: string): boolean {
+  const status = progress.steps[id]!.status;
+  if (status === 'succeeded') return true;
+  return status === 'failed' && plan.steps.find((s) => s.id === id)!.continueOnFailure;
+}
+
+/** Marks pending steps whose dependencies can no longer be satisfied as skipped. */
+function settleBlockedSteps(steps: PlanStep[], progress: RunProgress): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const step of steps) {
+      const state = progress.steps[step.id]!;
+      if (state.status !== 'pending') continue;
+      const blocked = step.dependsOn.some((d) => {
+        const dep = progress.steps[d]!;
+        const depStep = steps.find((s) => s.id === d)!;
+        return (
+          dep.status === 'skipped' ||
+          dep.status === 'cancelled' ||
+          (dep.status === 'failed' && !depStep.continueOnFailure)
+        );
+      });
+      if (blocked) {
+        state.status = 'skipped';
+        changed = true;
+      }
+    }
+  }
+}
+
+function finalStatus(steps: PlanStep[], progress: RunProgress): RunProgress['status'] {
+  const failed = steps.filter((s) => progress.steps[s.id]!.status === 'failed');
+  if (failed.length === 0) return 'succeeded';
+  return failed.every((s) => s.continueOnFailure) ? 'succeeded_with_warnings' : 'failed';
+}
+
+function describeFailure(error: unknown): string {
+  let current: unknown = error;
+  // Unwrap ActivityFailure → ApplicationFailure to reach the activity's own message.
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(error);
+}
+
+/** The step executor puts the attempt number into every failure's details. */
+function attemptsOf(error: unknown): number | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const detail = cause.details?.[0] as { attempt?: unknown } | undefined;
+  return typeof detail?.attempt === 'number' ? detail.attempt : undefined;
+}

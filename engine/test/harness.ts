@@ -1,0 +1,90 @@
+// Integration-test harness: the platform wired to the servers the global setup started, plus a
+// real worker on a task queue of the test's own, so test files never steal each other's tasks.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import type { SecretResolver } from '@tributary/activities';
+import { inject } from 'vitest';
+import { compile } from '../src/compiler/compile.js';
+import { silentLogger } from '../src/infra/logger.js';
+import type { ExecutionPlan, RunProgress } from '../src/model/plan.js';
+import { connectPlatform, nodeCatalog, type Platform } from '../src/platform.js';
+import { createWorker, type WorkerDeps } from '../src/worker/worker.js';
+
+export interface Harness {
+  platform: Platform;
+  taskQueue: string;
+  dataDir: string;
+  worker: Worker;
+  /** Compiles a document (throwing with every error if invalid). */
+  plan(document: unknown, params?: Record<string, unknown>): ExecutionPlan;
+  /** Starts a run and waits for it to close; resolves with its final progress. */
+  run(
+    plan: ExecutionPlan,
+    options?: { idempotencyKey?: string },
+  ): Promise<{ runId: string; progress: RunProgress | null; status: string }>;
+  stop(): Promise<void>;
+}
+
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
+
+export async function startHarness(
+  options: {
+    secrets?: (project: string) => SecretResolver;
+    extraActivities?: WorkerDeps['extraActivities'];
+  } = {},
+): Promise<Harness> {
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const dataDir = path.join(inject('tributaryHome'), 'files');
+  mkdirSync(dataDir, { recursive: true });
+  const platform = await connectPlatform({
+    databaseUrl: inject('databaseUrl'),
+    warehouseUrl: inject('databaseUrl'),
+    temporalAddress: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    masterKey: TEST_MASTER_KEY,
+  });
+  const { worker, connection } = await createWorker({
+    temporalAddress: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    warehouse: platform.warehousePool,
+    platform: platform.platformPool,
+    secrets: options.secrets ?? ((project) => platform.secrets.resolverFor(project)),
+    dataDir,
+    log: silentLogger,
+    ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
+  });
+  const running = worker.run().finally(() => connection.close());
+  return {
+    platform,
+    taskQueue,
+    dataDir,
+    worker,
+    plan(document, params) {
+      const result = compile(document, { catalog: nodeCatalog, params: params ?? {} });
+      if (!result.ok)
+        throw new Error(`test pipeline does not compile:\n${JSON.stringify(result.errors, null, 2)}`);
+      return result.plan;
+    },
+    async run(plan, runOptions) {
+      const { runId } = await platform.runs.start(plan, {
+        trigger: { type: 'manual', actor: 'test' },
+        ...(runOptions?.idempotencyKey ? { idempotencyKey: runOptions.idempotencyKey } : {}),
+      });
+      await platform.temporal.workflow
+        .getHandle(runId)
+        .result()
+        .catch(() => {});
+      const detail = await platform.runs.get(runId);
+      return { runId, progress: detail.progress, status: detail.status };
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await platform.close();
+    },
+  };
+}
