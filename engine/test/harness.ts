@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { SecretResolver } from '@tributary/activities';
 import { inject } from 'vitest';
-import { compile } from '../src/compiler/compile.js';
+import { compile, type NodeCatalog } from '../src/compiler/compile.js';
 import { silentLogger } from '../src/infra/logger.js';
 import type { ExecutionPlan, RunProgress } from '../src/model/plan.js';
 import { connectPlatform, nodeCatalog, type Platform } from '../src/platform.js';
@@ -64,7 +64,7 @@ export async function startHarness(
     dataDir,
     worker,
     plan(document, params) {
-      const result = compile(document, { catalog: nodeCatalog, params: params ?? {} });
+      const result = compile(document, { catalog: options.catalog ?? nodeCatalog, params: params ?? {} });
       if (!result.ok)
         throw new Error(`test pipeline does not compile:\n${JSON.stringify(result.errors, null, 2)}`);
       return result.plan;

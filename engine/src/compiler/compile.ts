@@ -161,20 +161,7 @@ function checkNode(
   const ins = upstream.get(node.id)!;
   const outs = downstream.get(node.id)!;
 
-  if (!node.disabled) {
-    for (const dependent of outs) {
-      const target = pipeline.nodes.find((n) => n.id === dependent);
-      if (target && !target.disabled) {
-        errors.push({
-          code: 'disabled_dependency',
-          nodeId: dependent,
-          path: `${at}.disabled`,
-          message: `Node "${dependent}" depends on "${node.id}", which is disabled`,
-        });
-      }
-    }
-  }
-  // Inverse direction: an enabled node reading from a disabled one.
+  // A disabled node is left out of the plan, so nothing enabled may read from it.
   for (const source of ins) {
     const from = pipeline.nodes.find((n) => n.id === source);
     if (from?.disabled && !node.disabled) {

@@ -87,6 +87,10 @@ export async function createWorker(
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTasks ?? 10,
     // Give running steps time to notice the shutdown and stop cleanly.
     shutdownGraceTime: '10s',
+    // Heartbeats are how a running step learns that its run was cancelled; by default they reach
+    // the server only every ~48 s with our 60 s heartbeat timeout, far too slow for a Cancel button.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
   return { worker, connection };
 }
