@@ -33,6 +33,8 @@ export async function startHarness(
   options: {
     secrets?: (project: string) => SecretResolver;
     extraActivities?: WorkerDeps['extraActivities'];
+    /** A catalogue that knows test-only node types too. */
+    catalog?: NodeCatalog;
   } = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -52,6 +54,7 @@ export async function startHarness(
     taskQueue,
     warehouse: platform.warehousePool,
     platform: platform.platformPool,
+    temporal: platform.temporal,
     secrets: options.secrets ?? ((project) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,

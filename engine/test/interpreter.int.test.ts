@@ -170,6 +170,58 @@ describe('interpreter', () => {
   });
 });
 
+describe('concurrency policies', () => {
+  const slowPipeline = (id: string, concurrency: 'allow' | 'queue' | 'skip') =>
+    h.plan(pipeline(id, [{ id: 'work', type: 'test.source', config: { sleepMs: 1_500 } }], [], { concurrency }));
+
+  async function twoRuns(id: string, concurrency: 'allow' | 'queue') {
+    const plan = slowPipeline(id, concurrency);
+    const first = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } });
+    const second = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } });
+    await Promise.all([first, second].map((r) => h.platform.temporal.workflow.getHandle(r.runId).result()));
+    const [a, b] = await Promise.all([first, second].map((r) => h.platform.runs.get(r.runId)));
+    return [a!.progress!.steps.work!, b!.progress!.steps.work!];
+  }
+
+  it('allow: a second run runs alongside the first', async () => {
+    const [a, b] = await twoRuns('policy-allow', 'allow');
+    expect(probe.maxRunning).toBe(2);
+    expect(Date.parse(b!.startedAt!)).toBeLessThan(Date.parse(a!.endedAt!));
+  });
+
+  it('queue: a second run waits until the first has ended', async () => {
+    const [a, b] = await twoRuns('policy-queue', 'queue');
+    expect(probe.maxRunning).toBe(1);
+    // Either may get the lock first (both asked at once); what matters is that they never overlap.
+    const [earlier, later] = Date.parse(a!.startedAt!) < Date.parse(b!.startedAt!) ? [a!, b!] : [b!, a!];
+    expect(Date.parse(later.startedAt!)).toBeGreaterThanOrEqual(Date.parse(earlier.endedAt!));
+  });
+
+  it('skip: a second run is refused while one is in flight, with a clear error', async () => {
+    const plan = slowPipeline('policy-skip', 'skip');
+    const first = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } });
+    await waitFor(async () => (await h.platform.runs.list({ pipelineId: 'policy-skip', status: 'running' })).runs.length === 1);
+    await expect(h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } })).rejects.toThrow(
+      /already has a run in flight .* "skip"/,
+    );
+    await h.platform.temporal.workflow.getHandle(first.runId).result();
+    const again = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } });
+    expect(again.runId).not.toBe(first.runId);
+    await h.platform.temporal.workflow.getHandle(again.runId).result();
+  });
+
+  it('returns the same run for the same idempotency key', async () => {
+    const plan = h.plan(pipeline('idempotent', [{ id: 'work', type: 'test.source', config: {} }], []));
+    const a = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
+    const b = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
+    expect(a).toEqual({ runId: b.runId, created: true });
+    expect(b.created).toBe(false);
+    await h.platform.temporal.workflow.getHandle(a.runId).result();
+    const c = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
+    expect(c).toEqual({ runId: a.runId, created: false });
+  });
+});
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         warehouse: platform.warehousePool,
         platform: platform.platformPool,
+        temporal: platform.temporal,
         secrets: (project) => platform!.secrets.resolverFor(project),
         dataDir: env.dataDir,
         log: log.child('worker'),

@@ -14,7 +14,7 @@ const catalog: NodeCatalog = {
     })[type],
 };
 
-const base = () => ({
+const base = (): Doc => ({
   apiVersion: 'tributary/v1',
   id: 'orders-daily',
   name: 'Orders daily',
@@ -32,7 +32,19 @@ const base = () => ({
   ],
 });
 
-type Doc = ReturnType<typeof base> & Record<string, unknown>;
+
+
+interface Doc {
+  apiVersion: string;
+  id: string;
+  name: string;
+  project: string;
+  params: Record<string, { type: string; default?: unknown; required?: boolean }>;
+  settings: Record<string, unknown>;
+  nodes: { id: string; type: string; config: Record<string, unknown>; [key: string]: unknown }[];
+  edges: { from: string; to: string }[];
+  [key: string]: unknown;
+}
 
 const cases: { name: string; code: CompileErrorCode; edit: (d: Doc) => unknown; params?: Record<string, unknown>; expect: Record<string, unknown> }[] = [
   { name: 'a document of the wrong shape', code: 'invalid_document', edit: (d) => ({ ...d, apiVersion: 'v0' }), expect: { path: 'apiVersion' } },

@@ -1,6 +1,8 @@
 // The run's own lifecycle activities: its staging schema in the warehouse, and what happens when
 // it ends (incremental state committed on success, staging dropped unless kept for previews).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
+import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
 import { quoteIdent } from '@tributary/activities';
 
 export interface FinishRunInput {
@@ -15,10 +17,38 @@ export interface FinishRunInput {
 export interface RunActivities {
   prepareRun(input: { stagingSchema: string }): Promise<void>;
   finishRun(input: FinishRunInput): Promise<void>;
+  /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
+  requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
+  runIsOpen(input: { runId: string }): Promise<boolean>;
 }
 
-export function createRunActivities(deps: { warehouse: pg.Pool; platform: pg.Pool }): RunActivities {
+export interface RunActivityDeps {
+  warehouse: pg.Pool;
+  platform: pg.Pool;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export function createRunActivities(deps: RunActivityDeps): RunActivities {
   return {
+    async requestPipelineLock({ pipelineId, runId }) {
+      await deps.temporal.workflow.signalWithStart('pipelineLock', {
+        workflowId: lockWorkflowId(pipelineId),
+        taskQueue: deps.taskQueue,
+        args: [{ holder: null, queue: [] }],
+        signal: acquireLockSignal,
+        signalArgs: [{ runId }],
+      });
+    },
+    async runIsOpen({ runId }) {
+      try {
+        const description = await deps.temporal.workflow.getHandle(runId).describe();
+        return description.status.name === 'RUNNING';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
     async prepareRun({ stagingSchema }) {
       await deps.warehouse.query(`create schema if not exists ${quoteIdent(stagingSchema)}`);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);

@@ -10,6 +10,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createActivities, registry, type SecretResolver } from '@tributary/activities';
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
 import { createRunActivities, loadNodeState } from './run-activities.js';
@@ -49,6 +50,8 @@ export interface WorkerDeps {
   taskQueue: string;
   warehouse: pg.Pool;
   platform: pg.Pool;
+  /** A client of the same cluster, for the activities that talk to other workflows (the pipeline lock). */
+  temporal: Client;
   secrets: (project: string) => SecretResolver;
   dataDir: string;
   log: Logger;
@@ -80,7 +83,12 @@ export async function createWorker(
           warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
         }),
       }),
-      ...createRunActivities({ warehouse: deps.warehouse, platform: deps.platform }),
+      ...createRunActivities({
+        warehouse: deps.warehouse,
+        platform: deps.platform,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue,
+      }),
       ...deps.extraActivities,
     },
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 20,

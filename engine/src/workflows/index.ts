@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { pipelineRun } from './interpreter.workflow.js';
+export { pipelineLock } from './pipeline-lock.workflow.js';

@@ -11,12 +11,14 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  getExternalWorkflowHandle,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
 import type { RunActivities } from '../worker/run-activities.js';
+import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** Sent just before a cancel so the history records who asked for it. */
@@ -31,6 +33,7 @@ const lifecycle = proxyActivities<RunActivities>({
 
 export async function pipelineRun(input: InterpreterInput): Promise<RunProgress> {
   const { plan, stagingSchema } = input;
+  const runId = workflowInfo().workflowId;
   const now = () => new Date().toISOString(); // Temporal's deterministic clock inside workflows
   const progress: RunProgress = {
     status: 'running',
@@ -60,7 +63,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         if (table) inputs[dep] = table;
       }
       const result = await activity({
-        runId: workflowInfo().workflowId,
+        runId,
         project: plan.project,
         pipelineId: plan.pipelineId,
         nodeId: step.id,
@@ -96,8 +99,19 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     }
   };
 
+  const queued = plan.concurrency === 'queue';
+  let lockGranted = false;
+  setHandler(lockGrantedSignal, () => {
+    lockGranted = true;
+  });
+
   let cancellation: unknown;
   try {
+    if (queued) {
+      // Wait our turn behind earlier runs of this pipeline (cancellable: a queued run can be cancelled).
+      await lifecycle.requestPipelineLock({ pipelineId: plan.pipelineId, runId });
+      await condition(() => lockGranted);
+    }
     await lifecycle.prepareRun({ stagingSchema });
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
@@ -131,7 +145,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
   await CancellationScope.nonCancellable(() =>
     lifecycle.finishRun({
-      runId: workflowInfo().workflowId,
+      runId,
       stagingSchema,
       keepStaging: plan.keepStaging,
       pipelineId: plan.pipelineId,
@@ -139,6 +153,12 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         progress.status === 'succeeded' || progress.status === 'succeeded_with_warnings' ? pendingStates : [],
     }),
   );
+  if (queued) {
+    // Releasing also takes a still-queued run out of the line.
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(lockWorkflowId(plan.pipelineId)).signal(releaseLockSignal, { runId }),
+    );
+  }
   progress.endedAt = now();
 
   // Rethrowing the cancellation ends the execution as Canceled in Temporal, as users expect.
