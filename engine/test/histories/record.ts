@@ -1,0 +1,109 @@
+// Records workflow histories for the replay test. Run it when a release ships (or when a new
+// interpreter feature needs covering): `npx tsx engine/test/histories/record.ts`. It starts
+// throwaway servers, runs representative pipelines, and writes one JSON history per run here.
+// After that, any change to the interpreter that is not replay-safe fails `npm test`.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../../src/compiler/compile.js';
+import { parseEnv } from '../../src/config/env.js';
+import { createLogger, silentLogger } from '../../src/infra/logger.js';
+import type { PipelineInput } from '../../src/model/pipeline.schema.js';
+import { connectPlatform, startInfrastructure } from '../../src/platform.js';
+import { createWorker } from '../../src/worker/worker.js';
+import { createTestSteps, testCatalog } from '../test-steps.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+const fast = { maxAttempts: 3, initialIntervalSeconds: 0.1, backoffCoefficient: 1 };
+const scenarios: Record<string, PipelineInput> = {
+  'diamond-with-warning': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-diamond',
+    name: 'Diamond with a warning',
+    settings: { maxParallel: 2 },
+    nodes: [
+      { id: 'numbers', type: 'source.generate', config: { rows: 3, columns: [{ name: 'n', generator: 'sequence' }] } },
+      { id: 'flaky', type: 'test.step', config: { failAttempts: 1 }, retry: fast },
+      { id: 'optional', type: 'test.step', config: { failForGood: true }, continueOnFailure: true, retry: fast },
+      { id: 'join', type: 'test.step', config: {}, retry: fast },
+    ],
+    edges: [
+      { from: 'numbers', to: 'flaky' },
+      { from: 'numbers', to: 'optional' },
+      { from: 'flaky', to: 'join' },
+      { from: 'optional', to: 'join' },
+    ],
+  },
+  'failure-skips-descendants': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-failure',
+    name: 'A failure skips descendants',
+    nodes: [
+      { id: 'src', type: 'test.source', config: {} },
+      { id: 'bad', type: 'test.step', config: { failForGood: true }, retry: fast },
+      { id: 'after', type: 'test.step', config: {} },
+    ],
+    edges: [
+      { from: 'src', to: 'bad' },
+      { from: 'bad', to: 'after' },
+    ],
+  },
+  'queued-run': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-queued',
+    name: 'Queued',
+    settings: { concurrency: 'queue' },
+    nodes: [{ id: 'only', type: 'test.source', config: { sleepMs: 200 } }],
+    edges: [],
+  },
+};
+
+const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
+const env = parseEnv({ TRIBUTARY_HOME: home, PATH: process.env.PATH, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH });
+const infra = await startInfrastructure(env, createLogger('warn'), {
+  ephemeral: true,
+  binCacheDir: path.resolve('.tributary', 'bin'),
+});
+try {
+  const taskQueue = 'record-histories';
+  const platform = await connectPlatform({
+    databaseUrl: infra.postgres.url,
+    warehouseUrl: infra.postgres.url,
+    temporalAddress: infra.temporal.address,
+    namespace: 'default',
+    taskQueue,
+    masterKey: Buffer.alloc(32, 1),
+  });
+  mkdirSync(path.join(home, 'files'), { recursive: true });
+  const { worker, connection } = await createWorker({
+    temporalAddress: infra.temporal.address,
+    namespace: 'default',
+    taskQueue,
+    warehouse: platform.warehousePool,
+    platform: platform.platformPool,
+    temporal: platform.temporal,
+    secrets: () => ({ resolve: () => Promise.reject(new Error('no secrets here')) }),
+    dataDir: path.join(home, 'files'),
+    log: silentLogger,
+    extraActivities: createTestSteps().activities,
+  });
+  await worker.runUntil(async () => {
+    for (const [name, document] of Object.entries(scenarios)) {
+      const result = compile(document, { catalog: testCatalog });
+      if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
+      const { runId } = await platform.runs.start(result.plan, { trigger: { type: 'manual', actor: 'recorder' } });
+      const handle = platform.temporal.workflow.getHandle(runId);
+      await handle.result().catch(() => {});
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(HERE, `${name}.json`), JSON.stringify(history, null, 1));
+      process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
+    }
+  });
+  await connection.close();
+  await platform.close();
+} finally {
+  await infra.stop();
+  rmSync(home, { recursive: true, force: true });
+}
