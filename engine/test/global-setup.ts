@@ -1,6 +1,6 @@
 // Starts the real servers every integration test talks to: a Temporal dev server (in memory, no
 // UI) and an embedded Postgres, both on free ports under a throwaway TRIBUTARY_HOME.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -20,6 +20,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-test-'));
+  chmodSync(home, 0o755); // the embedded Postgres runs as the postgres user and must reach it
   // Tests never use the developer's servers: DATABASE_URL and TEMPORAL_ADDRESS are ignored here,
   // but the binary lookup (TEMPORAL_CLI_PATH, PATH, cache) is the same as for `npm start`.
   const env = parseEnv({

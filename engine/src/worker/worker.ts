@@ -28,10 +28,14 @@ export function installTemporalRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling takes seconds; one bundle serves every worker this process creates. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+/** Bundling takes seconds; one bundle per entry file serves every worker this process creates. */
+export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+    bundles.set(workflowsPath, bundle);
+  }
   return bundle;
 }
 
@@ -57,6 +61,8 @@ export interface WorkerDeps {
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
+  /** A workflows entry that re-exports ours plus others (benchmarks add a hand-written baseline). */
+  workflowsPath?: string;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -71,7 +77,7 @@ export async function createWorker(
     connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(deps.workflowsPath),
     activities: {
       ...createActivities(registry, {
         warehouse: deps.warehouse,

@@ -2,7 +2,7 @@
 // interpreter feature needs covering): `npx tsx engine/test/histories/record.ts`. It starts
 // throwaway servers, runs representative pipelines, and writes one JSON history per run here.
 // After that, any change to the interpreter that is not replay-safe fails `npm test`.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,7 @@ const scenarios: Record<string, PipelineInput> = {
 };
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
+chmodSync(home, 0o755); // the embedded Postgres runs as the postgres user and must reach it
 const env = parseEnv({ TRIBUTARY_HOME: home, PATH: process.env.PATH, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH });
 const infra = await startInfrastructure(env, createLogger('warn'), {
   ephemeral: true,

@@ -1,0 +1,106 @@
+// A throwaway Tributary stack for benchmarks: its own Temporal dev server and Postgres on free
+// ports, the platform wired to them, and a worker whose bundle also holds the baselines.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StepActivityInput, StepActivityResult } from '@tributary/activities';
+import { z } from 'zod';
+import type { NodeCatalog } from '../../engine/src/compiler/compile.js';
+import { parseEnv } from '../../engine/src/config/env.js';
+import { createLogger, silentLogger } from '../../engine/src/infra/logger.js';
+import {
+  connectPlatform,
+  nodeCatalog,
+  startInfrastructure,
+  type Platform,
+} from '../../engine/src/platform.js';
+import { createWorker } from '../../engine/src/worker/worker.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BENCH_WORKFLOWS = fileURLToPath(new URL('../orchestration/baseline.workflow.ts', import.meta.url));
+
+export interface BenchStack {
+  platform: Platform;
+  taskQueue: string;
+  dataDir: string;
+  databaseUrl: string;
+  catalog: NodeCatalog;
+  stop(): Promise<void>;
+}
+
+/** A step that does nothing, so only orchestration is measured. */
+async function noopStep(_input: StepActivityInput): Promise<StepActivityResult> {
+  return {
+    table: null,
+    stats: { rowsIn: 0, rowsOut: 0, bytes: 0, durationMs: 0 },
+    pendingState: null,
+    notes: [],
+    attempt: 1,
+  };
+}
+
+const NoopConfig = z.object({});
+export const benchCatalog: NodeCatalog = {
+  get: (type) =>
+    type === 'bench.source'
+      ? { kind: 'source', config: NoopConfig, inputs: { min: 0, max: 0 } }
+      : type === 'bench.step'
+        ? { kind: 'transform', config: NoopConfig, inputs: { min: 1, max: null } }
+        : nodeCatalog.get(type),
+};
+
+export async function startBenchStack(): Promise<BenchStack> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
+  chmodSync(home, 0o755); // the embedded Postgres runs as the postgres user and must reach it
+  const env = parseEnv({
+    TRIBUTARY_HOME: home,
+    PATH: process.env.PATH,
+    TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
+  });
+  const infra = await startInfrastructure(env, createLogger('warn', 'bench'), {
+    ephemeral: true,
+    binCacheDir: path.join(REPO_ROOT, '.tributary', 'bin'),
+  });
+  const taskQueue = 'bench';
+  const platform = await connectPlatform({
+    databaseUrl: infra.postgres.url,
+    warehouseUrl: infra.postgres.url,
+    temporalAddress: infra.temporal.address,
+    namespace: 'default',
+    taskQueue,
+    masterKey: Buffer.alloc(32, 3),
+  });
+  const dataDir = path.join(home, 'files');
+  mkdirSync(dataDir, { recursive: true });
+  const { worker, connection } = await createWorker({
+    temporalAddress: infra.temporal.address,
+    namespace: 'default',
+    taskQueue,
+    warehouse: platform.warehousePool,
+    platform: platform.platformPool,
+    temporal: platform.temporal,
+    secrets: () => ({ resolve: () => Promise.reject(new Error('benchmarks use no secrets')) }),
+    dataDir,
+    log: silentLogger,
+    workflowsPath: BENCH_WORKFLOWS,
+    maxConcurrentActivities: 100,
+    extraActivities: { 'bench.source': noopStep, 'bench.step': noopStep, noop: async () => null },
+  });
+  const running = worker.run();
+  return {
+    platform,
+    taskQueue,
+    dataDir,
+    databaseUrl: infra.postgres.url,
+    catalog: benchCatalog,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await platform.close();
+      await infra.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

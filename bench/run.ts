@@ -1,0 +1,16 @@
+// `npm run bench`: starts a throwaway stack, runs every benchmark in turn and prints each figure
+// with its baseline and the ratio. Figures, not pass/fail: targets are read by people.
+import { orchestrationBench } from './orchestration/orchestration.bench.js';
+import { startBenchStack } from './lib/stack.js';
+
+const benchmarks: [string, typeof orchestrationBench][] = [['orchestration overhead', orchestrationBench]];
+
+const stack = await startBenchStack();
+try {
+  for (const [name, bench] of benchmarks) {
+    process.stdout.write(`\n# ${name}\n`);
+    for (const line of await bench(stack)) process.stdout.write(`${line}\n`);
+  }
+} finally {
+  await stack.stop();
+}
