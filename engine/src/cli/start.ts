@@ -4,9 +4,10 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from '@temporalio/worker';
+import { ensureAdminToken, type AdminToken } from '../api/admin-token.js';
 import { createApp } from '../api/app.js';
 import { EnvError, parseEnv } from '../config/env.js';
-import { createLogger } from '../infra/logger.js';
+import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
   platformConfig,
@@ -15,6 +16,8 @@ import {
   type Infrastructure,
   type Platform,
 } from '../platform.js';
+import { TokenStore } from '../store/tokens.store.js';
+import { sweepExpiredStaging } from '../worker/run-activities.js';
 import { createWorker } from '../worker/worker.js';
 
 const UI_DIR = fileURLToPath(new URL('../../../builder-ui/dist', import.meta.url));
@@ -38,7 +41,9 @@ async function main(): Promise<void> {
   let worker: Worker | undefined;
   let workerDone: Promise<void> | undefined;
   let server: Server | undefined;
+  let adminToken: AdminToken | undefined;
   let stopping = false;
+  let sweeper: NodeJS.Timeout | undefined;
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
     force.unref();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    clearInterval(sweeper);
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
     await platform?.close().catch(() => {});
@@ -81,15 +87,26 @@ async function main(): Promise<void> {
         log: log.child('worker'),
         maxConcurrentActivities: env.WORKER_MAX_ACTIVITIES,
         maxConcurrentWorkflowTasks: env.WORKER_MAX_WORKFLOW_TASKS,
+        keepStagingAlways: env.TRIBUTARY_KEEP_STAGING,
+        stagingTtlMs: env.STAGING_TTL_HOURS * 3600_000,
       });
       worker = created.worker;
       workerDone = worker.run().finally(() => created.connection.close());
       log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
+      sweeper = startStagingSweeper(platform.warehousePool, log.child('staging'));
     }
     if (env.TRIBUTARY_ROLE !== 'worker') {
+      adminToken = await ensureAdminToken(new TokenStore(platform.platformPool), {
+        fromEnv: env.TRIBUTARY_ADMIN_TOKEN,
+        home: env.home,
+      });
       const app = createApp({
         pool: platform.platformPool,
+        warehousePool: platform.warehousePool,
         temporal: platform.temporal,
+        runs: platform.runs,
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        secrets: platform.secrets,
         version: VERSION,
         log: log.child('api'),
         uiDir: UI_DIR,
@@ -111,7 +128,11 @@ async function main(): Promise<void> {
     '',
     `  Tributary ${VERSION} is running`,
     ...(server
-      ? [`  App:          ${appUrl}`, `  API:          ${appUrl}/api   (health: ${appUrl}/api/health)`]
+      ? [
+          `  App:          ${appUrl}`,
+          `  API:          ${appUrl}/api   (health: ${appUrl}/api/health, docs: ${appUrl}/api/docs)`,
+          `  Admin token:  ${describeAdminToken(adminToken)}`,
+        ]
       : []),
     `  Temporal UI:  ${temporalUi ?? '(not available: the cluster at TEMPORAL_ADDRESS has its own UI)'}`,
     `  Temporal:     ${infra.temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
@@ -127,6 +148,31 @@ async function main(): Promise<void> {
       void stop(1);
     });
   }
+}
+
+function describeAdminToken(admin: AdminToken | undefined): string {
+  switch (admin?.source) {
+    case 'created':
+      return `${admin.token}\n                (shown once; also saved to ${admin.file})`;
+    case 'existing':
+      return admin.file ? `in ${admin.file}` : 'created at an earlier start (its file is gone)';
+    case 'env':
+      return 'from TRIBUTARY_ADMIN_TOKEN';
+    default:
+      return '(none)';
+  }
+}
+
+/** Drops kept staging whose TTL has passed, now and every ten minutes. */
+function startStagingSweeper(warehouse: Platform['warehousePool'], log: Logger): NodeJS.Timeout {
+  const sweep = () =>
+    sweepExpiredStaging(warehouse)
+      .then(
+        (dropped) => dropped.length && log.info('dropped expired staging', { schemas: dropped.join(',') }),
+      )
+      .catch((error: Error) => log.warn('could not sweep expired staging', { error }));
+  void sweep();
+  return setInterval(sweep, 10 * 60_000);
 }
 
 main().catch((error: Error) => {

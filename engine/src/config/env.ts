@@ -24,8 +24,21 @@ const EnvSchema = z.object({
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(20),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),
   TRIBUTARY_MASTER_KEY: z.string().optional(),
+  /** The admin API token, for automation; without it the first start creates one. */
+  TRIBUTARY_ADMIN_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters (openssl rand -base64 32)')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
   /** What this process runs: the API, a worker, or both (the default for `npm start`). */
   TRIBUTARY_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** Keep every run's staging tables for previews (pipelines can also ask with settings.keepStaging). */
+  TRIBUTARY_KEEP_STAGING: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Hours kept staging stays before it is dropped. */
+  STAGING_TTL_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -27,6 +27,10 @@ export interface RunActivityDeps {
   platform: pg.Pool;
   temporal: Client;
   taskQueue: string;
+  /** Keep every run's staging for previews, whatever the pipeline says (TRIBUTARY_KEEP_STAGING). */
+  keepStagingAlways?: boolean;
+  /** How long kept staging stays before the sweeper drops it. */
+  stagingTtlMs?: number;
 }
 
 export function createRunActivities(deps: RunActivityDeps): RunActivities {
@@ -73,9 +77,10 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
           client.release();
         }
       }
-      if (keepStaging) {
+      if (keepStaging || deps.keepStagingAlways) {
+        const until = new Date(Date.now() + (deps.stagingTtlMs ?? DEFAULT_STAGING_TTL_MS));
         await deps.warehouse.query(
-          `comment on schema ${quoteIdent(stagingSchema)} is ${pgLiteral(`tributary staging kept until ${new Date(Date.now() + STAGING_TTL_MS).toISOString()}`)}`,
+          `comment on schema ${quoteIdent(stagingSchema)} is ${pgLiteral(`${KEPT_PREFIX}${until.toISOString()}`)}`,
         );
       } else {
         await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
@@ -85,7 +90,26 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
 }
 
 /** How long kept staging schemas stay for previews before the sweeper drops them. */
-export const STAGING_TTL_MS = 24 * 3600 * 1000;
+export const DEFAULT_STAGING_TTL_MS = 24 * 3600 * 1000;
+/** The schema comment of kept staging; the sweeper reads the expiry back from it. */
+export const KEPT_PREFIX = 'tributary staging kept until ';
+
+/** Drops kept staging schemas whose time is up; returns their names. */
+export async function sweepExpiredStaging(warehouse: pg.Pool, now = new Date()): Promise<string[]> {
+  const kept = await warehouse.query<{ name: string; comment: string }>(
+    `select nspname as name, obj_description(oid, 'pg_namespace') as comment
+       from pg_namespace where nspname like 'tr\\_run\\_%' and obj_description(oid, 'pg_namespace') like $1`,
+    [`${KEPT_PREFIX}%`],
+  );
+  const dropped: string[] = [];
+  for (const { name, comment } of kept.rows) {
+    const until = Date.parse(comment.slice(KEPT_PREFIX.length));
+    if (Number.isNaN(until) || until > now.getTime()) continue;
+    await warehouse.query(`drop schema if exists ${quoteIdent(name)} cascade`);
+    dropped.push(name);
+  }
+  return dropped;
+}
 
 function pgLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;

@@ -61,6 +61,8 @@ export interface WorkerDeps {
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
+  keepStagingAlways?: boolean;
+  stagingTtlMs?: number;
   /** A workflows entry that re-exports ours plus others (benchmarks add a hand-written baseline). */
   workflowsPath?: string;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
@@ -94,6 +96,8 @@ export async function createWorker(
         platform: deps.platform,
         temporal: deps.temporal,
         taskQueue: deps.taskQueue,
+        ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
+        ...(deps.stagingTtlMs !== undefined ? { stagingTtlMs: deps.stagingTtlMs } : {}),
       }),
       ...deps.extraActivities,
     },
