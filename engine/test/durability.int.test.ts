@@ -58,8 +58,17 @@ describe('durability', () => {
         name: 'Survives a kill',
         settings: { keepStaging: true },
         nodes: [
-          { id: 'numbers', type: 'source.generate', config: { rows: 5, columns: [{ name: 'n', generator: 'sequence' }] } },
-          { id: 'slow', type: 'test.step', config: { sleepMs: 4_000 }, retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 } },
+          {
+            id: 'numbers',
+            type: 'source.generate',
+            config: { rows: 5, columns: [{ name: 'n', generator: 'sequence' }] },
+          },
+          {
+            id: 'slow',
+            type: 'test.step',
+            config: { sleepMs: 4_000 },
+            retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 },
+          },
         ],
         edges: [{ from: 'numbers', to: 'slow' }],
       },
@@ -67,7 +76,10 @@ describe('durability', () => {
     );
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     // A short heartbeat timeout lets the server notice the dead worker within seconds.
-    const plan = { ...result.plan, steps: result.plan.steps.map((s) => ({ ...s, heartbeatTimeoutSeconds: 2 })) };
+    const plan = {
+      ...result.plan,
+      steps: result.plan.steps.map((s) => ({ ...s, heartbeatTimeoutSeconds: 2 })),
+    };
 
     const first = await startWorker();
     const { runId } = await platform.runs.start(plan, { trigger: { type: 'manual', actor: 'test' } });

@@ -1,0 +1,556 @@
+// sink.postgres: publishes the input table into a Postgres table, in the warehouse or in an
+// external database named by a secret. One transaction per publish: the target shows the old
+// rows or the new ones, never a part. A ledger row written in that same transaction makes each
+// publish happen once per run and node, however often the step is retried.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { z } from 'zod';
+import { configError, dataError, isPgError, StepError } from '../../errors.js';
+import { defineNodeType, type StepContext, type StepStats, type TableRef } from '../../node-type.js';
+import {
+  cancelOnAbort,
+  connectBySecret,
+  pipeRows,
+  setPortableTextFormat,
+} from '../../postgres-connection.js';
+import {
+  parseTableName,
+  quoteIdent,
+  quoteTable,
+  tableColumns,
+  tableStats,
+  type ColumnInfo,
+} from '../../sql.js';
+import { isSafeConversion } from './type-compat.js';
+
+export const SINK_MODES = ['append', 'replace', 'upsert'] as const;
+export type SinkMode = (typeof SINK_MODES)[number];
+
+/** Where the ledger lives in the target database. */
+export const LEDGER_TABLE: TableRef = { schema: 'tributary_meta', table: 'sink_ledger' };
+
+// Schemas the platform owns: a sink never publishes into them.
+const RESERVED_SCHEMA = /^(tributary|tributary_meta|tr_run_.*|pg_.*|information_schema)$/;
+
+const ConfigSchema = z
+  .object({
+    table: z
+      .string()
+      .min(1)
+      .describe('Target table as schema.table (a table name alone means public); created when missing'),
+    connection: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Name of a secret holding a Postgres URL of an external database; the warehouse when empty'),
+    mode: z
+      .enum(SINK_MODES)
+      .default('append')
+      .describe('append adds the rows, replace swaps the table for them, upsert inserts or updates by key'),
+    primaryKey: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Columns that identify a row; required for upsert, and the primary key of a table the sink creates',
+      ),
+  })
+  .superRefine((config, issues) => {
+    let target: TableRef | undefined;
+    try {
+      target = parseTableName(config.table);
+    } catch (error) {
+      issues.addIssue({ code: 'custom', path: ['table'], message: (error as Error).message });
+    }
+    if (target && (!target.schema || !target.table)) {
+      issues.addIssue({ code: 'custom', path: ['table'], message: 'write the table as schema.table' });
+    } else if (target && RESERVED_SCHEMA.test(target.schema)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['table'],
+        message: `schema "${target.schema}" belongs to the platform; publish into another schema`,
+      });
+    }
+    if (config.mode === 'upsert' && !config.primaryKey) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['primaryKey'],
+        message: 'required when mode is "upsert": list the columns that identify a row, e.g. ["id"]',
+      });
+    }
+    if (config.primaryKey && new Set(config.primaryKey).size !== config.primaryKey.length) {
+      issues.addIssue({ code: 'custom', path: ['primaryKey'], message: 'a column is listed twice' });
+    }
+  });
+
+type Config = z.infer<typeof ConfigSchema>;
+type Stats = Omit<StepStats, 'durationMs'>;
+
+interface TargetColumn extends ColumnInfo {
+  notNull: boolean;
+  hasDefault: boolean;
+}
+
+/** A connection to the database that holds the target, and how rows get there from the input. */
+interface Target {
+  client: pg.PoolClient;
+  /** Cancels the running statement when the step is cancelled. */
+  pool: pg.Pool;
+  /** True when the target database is the warehouse itself, so SQL can read the input directly. */
+  local: boolean;
+  close(failed: boolean): Promise<void>;
+}
+
+export const postgresSink = defineNodeType({
+  type: 'sink.postgres',
+  kind: 'sink',
+  title: 'Postgres table',
+  description:
+    'Publishes rows into a Postgres table (in the warehouse or an external database): append, replace or upsert, in one transaction.',
+  icon: 'database',
+  config: ConfigSchema,
+  inputs: { min: 1, max: 1 },
+  secrets: (config) => (config.connection ? [config.connection] : []),
+  async run(ctx, config, inputs) {
+    const input = Object.values(inputs)[0];
+    if (!input) throw configError('(inputs)', 'connect one upstream node to publish');
+    const table = parseTableName(config.table);
+    const inputColumns = await tableColumns(ctx.warehouse, input);
+    const inputStats = await tableStats(ctx.warehouse, input);
+    const pk = config.primaryKey ?? [];
+    const inputNames = new Set(inputColumns.map((c) => c.name));
+    for (const key of pk) {
+      if (!inputNames.has(key)) {
+        throw configError(
+          'primaryKey',
+          `column "${key}" is not in the input (its columns: ${inputColumns.map((c) => c.name).join(', ')})`,
+        );
+      }
+    }
+    if (config.mode === 'upsert') await checkKeys(ctx.warehouse, input, pk);
+
+    const target = await openTarget(ctx, config);
+    let failed = true;
+    try {
+      const result = await publish(ctx, config, target, table, input, inputColumns, inputStats);
+      failed = false;
+      return result;
+    } finally {
+      await target.close(failed);
+    }
+  },
+});
+
+async function openTarget(ctx: StepContext, config: Config): Promise<Target> {
+  if (!config.connection) {
+    const client = await ctx.warehouse.connect();
+    return {
+      client,
+      pool: ctx.warehouse,
+      local: true,
+      close: async (failed) => client.release(failed),
+    };
+  }
+  const external = await connectBySecret(ctx, config.connection, 'connection');
+  return { client: external.client, pool: external.pool, local: false, close: () => external.close() };
+}
+
+async function publish(
+  ctx: StepContext,
+  config: Config,
+  target: Target,
+  table: TableRef,
+  input: TableRef,
+  inputColumns: ColumnInfo[],
+  inputStats: { rows: number; bytes: number },
+): Promise<{ stats: Stats; notes: string[] }> {
+  const db = target.client;
+  const targetName = `${table.schema}.${table.table}`;
+  await ensureLedger(db);
+  const stopCancelling = cancelOnAbort(db, target.pool, ctx.signal);
+  await db.query('begin');
+  try {
+    // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
+    // that is still running) queue here, and the later one then sees the earlier one's ledger row.
+    await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+      'tributary.sink',
+      targetName,
+    ]);
+    const done = await db.query<{ rows_in: string; rows_out: string; bytes: string; attempt: number }>(
+      `select rows_in, rows_out, bytes, attempt from ${quoteTable(LEDGER_TABLE)}
+        where run_id = $1 and node_id = $2 and target = $3`,
+      [ctx.runId, ctx.nodeId, targetName],
+    );
+    if (done.rows[0]) {
+      await db.query('rollback');
+      const row = done.rows[0];
+      return {
+        stats: { rowsIn: Number(row.rows_in), rowsOut: Number(row.rows_out), bytes: Number(row.bytes) },
+        notes: [
+          `${targetName} was already published by attempt ${row.attempt} of this run; nothing written again`,
+        ],
+      };
+    }
+
+    await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+      'tributary.schema',
+      table.schema,
+    ]);
+    await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
+    const notes: string[] = [];
+    const source = await rowSource(ctx, target, input, inputColumns);
+    let rowsOut: number;
+    if (config.mode === 'replace') {
+      rowsOut = await replaceTable(db, table, inputColumns, config.primaryKey ?? [], source);
+      notes.push(`replaced ${targetName} with ${rowsOut} rows`);
+    } else {
+      const existing = await targetColumns(db, table);
+      if (existing.length === 0) {
+        await createTable(db, table, inputColumns, config.primaryKey ?? [], primaryKeyName(table.table));
+        notes.push(`created ${targetName}`);
+      } else {
+        notes.push(...(await reconcileSchema(db, table, targetName, inputColumns, existing)));
+        if (config.mode === 'upsert') await checkUniqueKey(db, table, targetName, config.primaryKey!);
+      }
+      const columns = await targetColumns(db, table);
+      rowsOut = await writeRows(db, config, table, inputColumns, columns, await source.relation());
+    }
+    await db.query(
+      `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        ctx.runId,
+        ctx.nodeId,
+        targetName,
+        config.mode,
+        ctx.attempt,
+        inputStats.rows,
+        rowsOut,
+        inputStats.bytes,
+      ],
+    );
+    await db.query('commit');
+    ctx.log.info('published', { target: targetName, mode: config.mode, rows: rowsOut });
+    return { stats: { rowsIn: inputStats.rows, rowsOut, bytes: inputStats.bytes }, notes };
+  } catch (error) {
+    await db.query('rollback').catch(() => {});
+    throw explain(error, targetName);
+  } finally {
+    stopCancelling();
+  }
+}
+
+/** The ledger table, created once per target database (serialised, so two first runs don't race). */
+async function ensureLedger(db: pg.PoolClient): Promise<void> {
+  const exists = await db.query('select to_regclass($1) as oid', [quoteTable(LEDGER_TABLE)]);
+  if (exists.rows[0].oid) return;
+  await db.query('begin');
+  try {
+    await db.query("select pg_advisory_xact_lock(hashtext('tributary.sink'), 0)");
+    await db.query(`create schema if not exists ${quoteIdent(LEDGER_TABLE.schema)}`);
+    await db.query(
+      `create table if not exists ${quoteTable(LEDGER_TABLE)} (
+         run_id text not null,
+         node_id text not null,
+         target text not null,
+         mode text not null,
+         attempt integer not null,
+         rows_in bigint not null,
+         rows_out bigint not null,
+         bytes bigint not null,
+         committed_at timestamptz not null default now(),
+         primary key (run_id, node_id, target)
+       )`,
+    );
+    await db.query(
+      `comment on table ${quoteTable(LEDGER_TABLE)} is 'Tributary: one row per publish of a sink.postgres step, written in the publishing transaction'`,
+    );
+    await db.query('commit');
+  } catch (error) {
+    await db.query('rollback').catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The input rows as the target database sees them: the warehouse table itself, or (for an
+ * external database) a temporary table filled by COPY from the warehouse, dropped at commit.
+ */
+interface RowSource {
+  /** The target database is the warehouse: the input table can be read as it is. */
+  local: boolean;
+  /** A relation the target database can select from. */
+  relation(): Promise<string>;
+  /** Copies the input rows into `copyInto` (a `copy … from stdin` on the target). */
+  copyInto(copySql: string): Promise<number>;
+}
+
+async function rowSource(
+  ctx: StepContext,
+  target: Target,
+  input: TableRef,
+  inputColumns: ColumnInfo[],
+): Promise<RowSource> {
+  const columnList = inputColumns.map((c) => quoteIdent(c.name)).join(', ');
+  const copyInto = async (copySql: string): Promise<number> => {
+    const reader = await ctx.warehouse.connect();
+    let failed = true;
+    try {
+      await reader.query('begin transaction read only');
+      await setPortableTextFormat(reader);
+      await setPortableTextFormat(target.client);
+      const rows = await pipeRows(
+        reader,
+        `select ${columnList} from ${quoteTable(input)}`,
+        target.client,
+        copySql,
+        ctx.signal,
+      );
+      await reader.query('commit');
+      failed = false;
+      return rows;
+    } finally {
+      // A COPY cut short can leave the connection mid-protocol: never hand it back to the pool.
+      reader.release(failed);
+    }
+  };
+  if (target.local) {
+    return { local: true, relation: async () => quoteTable(input), copyInto };
+  }
+  let staged: string | undefined;
+  return {
+    local: false,
+    copyInto,
+    relation: async () => {
+      if (staged) return staged;
+      staged = quoteIdent('tributary_input');
+      await target.client.query(
+        `create temporary table ${staged} (${inputColumns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')}) on commit drop`,
+      );
+      await copyInto(`copy ${staged} (${columnList}) from stdin`);
+      return staged;
+    },
+  };
+}
+
+/** Builds the new table beside the old one, then swaps them in the publishing transaction. */
+async function replaceTable(
+  db: pg.PoolClient,
+  table: TableRef,
+  inputColumns: ColumnInfo[],
+  pk: string[],
+  source: RowSource,
+): Promise<number> {
+  const fresh: TableRef = { schema: table.schema, table: siblingName(table.table, '__tributary_new') };
+  const freshKey = primaryKeyName(fresh.table);
+  await db.query(`drop table if exists ${quoteTable(fresh)}`);
+  await createTable(db, fresh, inputColumns, pk, freshKey);
+  const columnList = inputColumns.map((c) => quoteIdent(c.name)).join(', ');
+  let rows: number;
+  if (source.local) {
+    const result = await db.query(
+      `insert into ${quoteTable(fresh)} (${columnList}) select ${columnList} from ${await source.relation()}`,
+    );
+    rows = result.rowCount ?? 0;
+  } else {
+    // Straight into the new table: no need to stage the rows in a temporary table first.
+    rows = await source.copyInto(`copy ${quoteTable(fresh)} (${columnList}) from stdin`);
+  }
+  // Readers of the old table wait on this lock for the instant until commit, then see the new one.
+  await db.query(`drop table if exists ${quoteTable(table)}`);
+  await db.query(`alter table ${quoteTable(fresh)} rename to ${quoteIdent(table.table)}`);
+  if (pk.length > 0) {
+    await db.query(
+      `alter table ${quoteTable(table)} rename constraint ${quoteIdent(freshKey)} to ${quoteIdent(primaryKeyName(table.table))}`,
+    );
+  }
+  return rows;
+}
+
+async function createTable(
+  db: pg.PoolClient,
+  table: TableRef,
+  columns: ColumnInfo[],
+  pk: string[],
+  keyName: string,
+): Promise<void> {
+  const definitions = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`);
+  if (pk.length > 0) {
+    definitions.push(`constraint ${quoteIdent(keyName)} primary key (${pk.map(quoteIdent).join(', ')})`);
+  }
+  await db.query(`create table ${quoteTable(table)} (${definitions.join(', ')})`);
+}
+
+/** The columns of an existing target, with what matters for inserting into it. */
+async function targetColumns(db: pg.PoolClient, table: TableRef): Promise<TargetColumn[]> {
+  const result = await db.query<TargetColumn>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
+            a.attnotnull as "notNull", (a.atthasdef or a.attidentity <> '') as "hasDefault"
+       from pg_attribute a
+      where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
+      order by a.attnum`,
+    [quoteTable(table)],
+  );
+  return result.rows;
+}
+
+/**
+ * Schema drift: new input columns are added to the target; target columns the input lacks are
+ * left alone (they get NULL or their default); a type change that could alter a value is refused
+ * before anything is written.
+ */
+async function reconcileSchema(
+  db: pg.PoolClient,
+  table: TableRef,
+  targetName: string,
+  inputColumns: ColumnInfo[],
+  existing: TargetColumn[],
+): Promise<string[]> {
+  const byName = new Map(existing.map((c) => [c.name, c]));
+  const inputNames = new Set(inputColumns.map((c) => c.name));
+  const refusals: string[] = [];
+  for (const column of inputColumns) {
+    const current = byName.get(column.name);
+    if (current && !isSafeConversion(column.type, current.type)) {
+      refusals.push(
+        `column "${column.name}": the target has type ${current.type}, the input has ${column.type}, which may not fit without changing values`,
+      );
+    }
+  }
+  for (const column of existing) {
+    if (!inputNames.has(column.name) && column.notNull && !column.hasDefault) {
+      refusals.push(
+        `column "${column.name}": the target requires it (NOT NULL, no default), but the input has no such column`,
+      );
+    }
+  }
+  if (refusals.length > 0) {
+    throw dataError(
+      `the input does not fit ${targetName}; nothing was written. ${refusals.join('; ')}. ` +
+        'Cast the column upstream, alter the target yourself, or use mode "replace" to publish the new shape',
+    );
+  }
+  const notes: string[] = [];
+  for (const column of inputColumns) {
+    if (byName.has(column.name)) continue;
+    await db.query(`alter table ${quoteTable(table)} add column ${quoteIdent(column.name)} ${column.type}`);
+    notes.push(`added column "${column.name}" (${column.type}) to ${targetName}`);
+  }
+  const missing = existing.filter((c) => !inputNames.has(c.name)).map((c) => `"${c.name}"`);
+  if (missing.length > 0) {
+    notes.push(
+      `the input has no column ${missing.join(', ')}; new rows get NULL or the column default there`,
+    );
+  }
+  return notes;
+}
+
+/** ON CONFLICT needs a unique index on exactly the key columns (not partial, no expressions). */
+async function checkUniqueKey(
+  db: pg.PoolClient,
+  table: TableRef,
+  targetName: string,
+  pk: string[],
+): Promise<void> {
+  const result = await db.query(
+    `select 1
+       from pg_index i
+      where i.indrelid = to_regclass($1) and i.indisunique and i.indisvalid and i.indpred is null
+        and i.indexprs is null
+        and (select array_agg(a.attname::text order by a.attname)
+               from pg_attribute a
+              where a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[]))
+            = (select array_agg(k order by k) from unnest($2::text[]) as k)`,
+    [quoteTable(table), pk],
+  );
+  if (result.rowCount === 0) {
+    throw configError(
+      'primaryKey',
+      `${targetName} has no primary key or unique constraint on (${pk.join(', ')}), so rows cannot be matched ` +
+        `for upsert; add one (alter table ${quoteTable(table)} add primary key (${pk.map(quoteIdent).join(', ')})) ` +
+        'or use mode "append" or "replace". Nothing was written',
+    );
+  }
+}
+
+/** Refuses input an upsert cannot apply: a key that is NULL or appears on more than one row. */
+async function checkKeys(db: pg.Pool, input: TableRef, pk: string[]): Promise<void> {
+  const keys = pk.map(quoteIdent).join(', ');
+  const nulls = await db.query<{ n: string }>(
+    `select count(*) as n from ${quoteTable(input)} where ${pk.map((k) => `${quoteIdent(k)} is null`).join(' or ')}`,
+  );
+  if (Number(nulls.rows[0]!.n) > 0) {
+    throw dataError(
+      `${nulls.rows[0]!.n} input rows have a NULL in the primaryKey (${pk.join(', ')}); upsert needs a key on every row`,
+    );
+  }
+  const duplicates = await db.query<{ key: string; n: string; total: string }>(
+    `select row(${keys})::text as key, count(*) as n, count(*) over () as total
+       from ${quoteTable(input)} group by ${keys} having count(*) > 1 limit 3`,
+  );
+  if (duplicates.rows.length > 0) {
+    const examples = duplicates.rows.map((r) => `${r.key} (${r.n} rows)`).join(', ');
+    throw dataError(
+      `the input has ${duplicates.rows[0]!.total} primaryKey (${pk.join(', ')}) values on more than one row, e.g. ${examples}; ` +
+        'upsert needs one row per key: deduplicate upstream',
+    );
+  }
+}
+
+async function writeRows(
+  db: pg.PoolClient,
+  config: Config,
+  table: TableRef,
+  inputColumns: ColumnInfo[],
+  columns: TargetColumn[],
+  relation: string,
+): Promise<number> {
+  const targetType = new Map(columns.map((c) => [c.name, c.type]));
+  const names = inputColumns.map((c) => quoteIdent(c.name)).join(', ');
+  // Only the widenings reconcileSchema accepted can differ; the cast makes them explicit.
+  const values = inputColumns
+    .map((c) => {
+      const type = targetType.get(c.name)!;
+      return type === c.type ? quoteIdent(c.name) : `${quoteIdent(c.name)}::${type}`;
+    })
+    .join(', ');
+  let sql = `insert into ${quoteTable(table)} (${names}) select ${values} from ${relation}`;
+  if (config.mode === 'upsert') {
+    const pk = config.primaryKey!;
+    const updates = inputColumns.filter((c) => !pk.includes(c.name));
+    // With nothing but the key to update, still touch the row so it counts as affected.
+    const set = (updates.length > 0 ? updates.map((c) => c.name) : [pk[0]!])
+      .map((name) => `${quoteIdent(name)} = excluded.${quoteIdent(name)}`)
+      .join(', ');
+    sql += ` on conflict (${pk.map(quoteIdent).join(', ')}) do update set ${set}`;
+  }
+  const result = await db.query(sql);
+  return result.rowCount ?? 0;
+}
+
+/** Postgres's refusals that a person must act on, said in terms of the sink. */
+function explain(error: unknown, targetName: string): unknown {
+  if (!isPgError(error)) return error;
+  if (error.code === '2BP01') {
+    return new StepError(
+      `cannot replace ${targetName}: other objects depend on it (${error.detail ?? error.message}); ` +
+        'drop them first, or publish with mode "append" or "upsert". Nothing was written',
+      'data',
+    );
+  }
+  return error;
+}
+
+/** `name` + `suffix`, shortened with a hash when it would pass Postgres's 63-byte limit. */
+export function siblingName(name: string, suffix: string): string {
+  const full = `${name}${suffix}`;
+  if (Buffer.byteLength(full) <= 63) return full;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  let head = name;
+  while (Buffer.byteLength(`${head}_${hash}${suffix}`) > 63) head = head.slice(0, -1);
+  return `${head}_${hash}${suffix}`;
+}
+
+function primaryKeyName(table: string): string {
+  return siblingName(table, '_pkey');
+}
