@@ -5,6 +5,9 @@ export * from './placeholders.js';
 export * from './errors.js';
 export * from './sql.js';
 export { registry, getNodeType } from './registry.js';
+export { checkSql } from './transform/sql/check-sql.js';
+export { formatSqlProblem, type SqlProblem } from './transform/sql/render-sql.js';
+export { signPayload } from './sink/webhook/sign.js';
 export {
   createActivities,
   resolveInside,

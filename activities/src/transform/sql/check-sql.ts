@@ -1,0 +1,209 @@
+// Checks a transform.sql statement with the real Postgres parser (libpg-query) before it runs: it
+// must be exactly one read-only query — SELECT, WITH … SELECT or VALUES — with no INTO, no
+// data-modifying CTE and no row locks. This guards against mistakes; what the statement may touch
+// at run time is still bounded by the warehouse role's privileges.
+import { parse } from 'libpg-query';
+import { quoteTable } from '../../sql.js';
+import {
+  byteToIndex,
+  codePointToIndex,
+  problemAt,
+  renderSql,
+  replacementAt,
+  toSourceIndex,
+  type RenderedSql,
+  type SqlProblem,
+} from './render-sql.js';
+
+const STATEMENT_NAMES: Record<string, string> = {
+  InsertStmt: 'an INSERT',
+  UpdateStmt: 'an UPDATE',
+  DeleteStmt: 'a DELETE',
+  MergeStmt: 'a MERGE',
+  CreateStmt: 'a CREATE TABLE',
+  CreateTableAsStmt: 'a CREATE TABLE … AS',
+  ViewStmt: 'a CREATE VIEW',
+  IndexStmt: 'a CREATE INDEX',
+  DropStmt: 'a DROP',
+  AlterTableStmt: 'an ALTER TABLE',
+  TruncateStmt: 'a TRUNCATE',
+  CopyStmt: 'a COPY',
+  VariableSetStmt: 'a SET',
+  VariableShowStmt: 'a SHOW',
+  TransactionStmt: 'a transaction control (BEGIN/COMMIT/ROLLBACK)',
+  ExplainStmt: 'an EXPLAIN',
+  GrantStmt: 'a GRANT/REVOKE',
+  DoStmt: 'a DO',
+  CallStmt: 'a CALL',
+  VacuumStmt: 'a VACUUM/ANALYZE',
+  LockStmt: 'a LOCK',
+  CreateSchemaStmt: 'a CREATE SCHEMA',
+  CreateFunctionStmt: 'a CREATE FUNCTION',
+};
+const DATA_MODIFYING: Record<string, string> = {
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
+};
+const LOCK_STRENGTHS: Record<string, string> = {
+  LCS_FORUPDATE: 'FOR UPDATE',
+  LCS_FORNOKEYUPDATE: 'FOR NO KEY UPDATE',
+  LCS_FORSHARE: 'FOR SHARE',
+  LCS_FORKEYSHARE: 'FOR KEY SHARE',
+};
+
+interface ParseTree {
+  stmts?: { stmt: Record<string, unknown>; stmt_location?: number }[];
+}
+type AstObject = Record<string, unknown>;
+
+/**
+ * Checks a statement as the user wrote it, placeholders included (inputs and params stand in for
+ * any table and value). Pure; the compiler or the builder can call it without a run. Returns
+ * every problem found, located in the user's SQL; an empty list means the statement is accepted.
+ */
+export async function checkSql(sql: string): Promise<SqlProblem[]> {
+  const rendered = renderSql(sql, {
+    input: (name) => quoteTable({ schema: 'inputs', table: name }),
+    param: () => ({ value: null }),
+  });
+  return checkRenderedSql(rendered);
+}
+
+/** Checks the rewritten statement, locating problems in the user's SQL. */
+export async function checkRenderedSql(rendered: RenderedSql): Promise<SqlProblem[]> {
+  if (rendered.problems.length > 0) return rendered.problems;
+  if (!/\S/.test(rendered.text)) return [{ message: 'the statement is empty; write one SELECT' }];
+  let tree: ParseTree;
+  try {
+    tree = (await parse(rendered.text)) as ParseTree;
+  } catch (error) {
+    return [syntaxProblem(rendered, error)];
+  }
+  return inspect(rendered, tree);
+}
+
+function syntaxProblem(rendered: RenderedSql, error: unknown): SqlProblem {
+  const message = error instanceof Error ? error.message : String(error);
+  const cursor = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
+  if (cursor === undefined) return { message };
+  const index = codePointToIndex(rendered.text, cursor);
+  const inside = replacementAt(rendered, index);
+  const hint =
+    inside?.kind === 'param'
+      ? ` — {{ params.${inside.name} }} is a bound value; it cannot stand for a table, column or keyword`
+      : '';
+  return problemAt(rendered.source, toSourceIndex(rendered, index), `${message}${hint}`);
+}
+
+function inspect(rendered: RenderedSql, tree: ParseTree): SqlProblem[] {
+  const at = (byteLocation: number | undefined, message: string): SqlProblem =>
+    byteLocation === undefined || byteLocation < 0
+      ? { message }
+      : problemAt(
+          rendered.source,
+          toSourceIndex(rendered, byteToIndex(rendered.text, byteLocation)),
+          message,
+        );
+
+  const stmts = tree.stmts ?? [];
+  if (stmts.length === 0) return [{ message: 'the statement is empty (only comments?); write one SELECT' }];
+  if (stmts.length > 1) {
+    const second = byteToIndex(rendered.text, stmts[1]!.stmt_location ?? 0);
+    const start = second + (/^\s*/.exec(rendered.text.slice(second))?.[0].length ?? 0);
+    return [
+      problemAt(
+        rendered.source,
+        toSourceIndex(rendered, start),
+        `found ${stmts.length} statements; write exactly one SELECT (the step's result is one table)`,
+      ),
+    ];
+  }
+  const [kind] = Object.keys(stmts[0]!.stmt);
+  if (kind !== 'SelectStmt') {
+    const name = STATEMENT_NAMES[kind!] ?? `a ${kind!.replace(/Stmt$/, '')}`;
+    return [{ message: `this is ${name} statement; only SELECT, WITH … SELECT and VALUES are allowed` }];
+  }
+
+  const problems: SqlProblem[] = [];
+  const paramRefs: { number: number; location: number }[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node as AstObject)) {
+      const child = value as AstObject;
+      if (key === 'CommonTableExpr') {
+        const query = Object.keys((child.ctequery as AstObject | undefined) ?? {})[0] ?? '';
+        if (DATA_MODIFYING[query]) {
+          problems.push(
+            at(
+              child.location as number,
+              `WITH ${String(child.ctename)} AS (${DATA_MODIFYING[query]} …) modifies data; a transform may only read`,
+            ),
+          );
+          visit({ ...child, ctequery: undefined });
+          continue;
+        }
+      } else if (DATA_MODIFYING[key]) {
+        problems.push({ message: `${DATA_MODIFYING[key]} modifies data; a transform may only read` });
+      } else if (key === 'intoClause') {
+        const rel = (child.rel ?? {}) as { relname?: string; location?: number };
+        problems.push(
+          at(
+            rel.location,
+            `SELECT … INTO ${rel.relname ?? ''} creates a table; remove the INTO clause (the step writes its result to its own table)`,
+          ),
+        );
+      } else if (key === 'lockingClause' && Array.isArray(value)) {
+        for (const clause of value as { LockingClause?: { strength?: string } }[]) {
+          const strength = LOCK_STRENGTHS[clause.LockingClause?.strength ?? ''] ?? 'FOR UPDATE';
+          problems.push({ message: `${strength} locks rows; remove it (a transform only reads)` });
+        }
+      } else if (key === 'ParamRef') {
+        paramRefs.push({ number: Number(child.number), location: Number(child.location) });
+      }
+      visit(value);
+    }
+  };
+  visit(stmts[0]!.stmt);
+  if (problems.length > 0) return problems.sort(byPosition);
+
+  // Every `$n` we wrote must be a parameter in the tree, and every parameter in the tree one we wrote:
+  // otherwise a placeholder sits inside a string, a quoted name or a comment, or the user wrote `$1`.
+  const ours = rendered.replacements.flatMap((r) =>
+    r.paramIndex === undefined
+      ? []
+      : [{ ...r, location: Buffer.byteLength(rendered.text.slice(0, r.paramIndex), 'utf8') }],
+  );
+  const oursAt = new Set(ours.map((r) => r.location));
+  const found = new Set(paramRefs.map((ref) => ref.location));
+  for (const ref of paramRefs) {
+    if (!oursAt.has(ref.location)) {
+      problems.push(
+        at(ref.location, `$${ref.number} is a positional parameter; use {{ params.<name> }} for values`),
+      );
+    }
+  }
+  for (const r of ours) {
+    if (!found.has(r.location)) {
+      problems.push(
+        problemAt(
+          rendered.source,
+          r.sourceIndex,
+          `{{ params.${r.name} }} is inside a string, a quoted name or a comment, where it cannot be a value; ` +
+            `write it where a value goes, without quotes (e.g. where day = {{ params.${r.name} }})`,
+        ),
+      );
+    }
+  }
+  return problems.sort(byPosition);
+}
+
+/** Located problems first, in the order they appear in the SQL. */
+function byPosition(a: SqlProblem, b: SqlProblem): number {
+  return (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0);
+}

@@ -1,0 +1,121 @@
+// transform.sql: one read-only Postgres query over the step's inputs, kept as the step's table.
+// Placeholders are rewritten (inputs → quoted tables, params → bound values), the statement is
+// checked by the real Postgres parser, then run as `create table … as <query>` under a timeout.
+import { z } from 'zod';
+import { configError, isPgError, type PgErrorLike } from '../../errors.js';
+import { defineNodeType } from '../../node-type.js';
+import { quoteTable, tableStats } from '../../sql.js';
+import { checkRenderedSql } from './check-sql.js';
+import {
+  codePointToIndex,
+  formatSqlProblem,
+  renderSql,
+  toSourceIndex,
+  type RenderedSql,
+} from './render-sql.js';
+
+const ConfigSchema = z.object({
+  sql: z
+    .string()
+    .max(1_000_000)
+    .regex(/\S/, 'must contain a query')
+    .describe(
+      'One SELECT, WITH … SELECT or VALUES query. {{ inputs.<node> }} is the table of an input node; ' +
+        '{{ params.<name> }} is a run param, passed as a bound value (cast it where the type is ambiguous, ' +
+        'e.g. {{ params.day }}::date).',
+    ),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(900)
+    .describe('The query is cancelled after this many seconds (statement_timeout)'),
+});
+
+export const sqlTransform = defineNodeType({
+  type: 'transform.sql',
+  kind: 'transform',
+  title: 'SQL',
+  description:
+    'A Postgres query over the inputs, e.g. select * from {{ inputs.orders }} where total > {{ params.min }}.',
+  icon: 'code',
+  config: ConfigSchema,
+  inputs: { min: 1, max: null },
+  async run(ctx, config, inputs) {
+    const rendered = renderSql(config.sql, {
+      input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
+      param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
+      inputNames: Object.keys(inputs),
+    });
+    const problems = await checkRenderedSql(rendered);
+    if (problems.length > 0) throw configError('sql', problems.map(formatSqlProblem).join('; '));
+
+    const prefix = `create table ${quoteTable(ctx.outputTable)} as `;
+    const statement = prefix + rendered.text;
+    const client = await ctx.warehouse.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ pid: number }>(
+        `select set_config('statement_timeout', $1, true), pg_backend_pid() as pid`,
+        [`${config.timeoutSeconds}s`],
+      );
+      // A cancelled run stops its query instead of leaving it to run out its timeout.
+      let running = true;
+      const cancel = () => {
+        if (running) void ctx.warehouse.query('select pg_cancel_backend($1)', [rows[0]!.pid]).catch(() => {});
+      };
+      ctx.signal.addEventListener('abort', cancel, { once: true });
+      try {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        await client.query(statement, rendered.values);
+      } finally {
+        running = false;
+        ctx.signal.removeEventListener('abort', cancel);
+      }
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (isPgError(error)) locateInSource(error, rendered, statement, prefix.length);
+      throw error;
+    } finally {
+      client.release();
+    }
+
+    const [output, ...ins] = await Promise.all([
+      tableStats(ctx.warehouse, ctx.outputTable),
+      ...Object.values(inputs).map((table) => tableStats(ctx.warehouse, table)),
+    ]);
+    return {
+      table: ctx.outputTable,
+      stats: {
+        rowsIn: ins.reduce((sum, s) => sum + s.rows, 0),
+        rowsOut: output!.rows,
+        bytes: output!.bytes,
+      },
+    };
+  },
+});
+
+/**
+ * Points a Postgres error at the user's SQL: the step's failure message (describePgError) reads
+ * `sql` and a 1-based `position` into it, so both are set to the user's text and the position
+ * Postgres gave (in characters of the executed statement) is mapped back through the rewrite.
+ */
+function locateInSource(
+  error: PgErrorLike & { sql?: string },
+  rendered: RenderedSql,
+  statement: string,
+  prefixLength: number,
+): void {
+  error.sql = rendered.source;
+  if (!error.position) return;
+  const index = codePointToIndex(statement, Number(error.position) - 1) - prefixLength;
+  if (index < 0) {
+    error.sql = statement; // in the `create table` we wrote: show that
+    error.position = String(index + prefixLength + 1);
+    return;
+  }
+  error.position = String(toSourceIndex(rendered, index) + 1);
+}
