@@ -1,8 +1,26 @@
 // The explicit list of node types. A node type exists when it is listed here, and only then.
 import type { NodeTypeDeclaration } from './node-type.js';
+import { csvSink } from './sink/csv/csv.sink.js';
+import { postgresSink } from './sink/postgres/postgres.sink.js';
+import { webhookSink } from './sink/webhook/webhook.sink.js';
+import { csvSource } from './source/csv/csv.source.js';
 import { generateSource } from './source/generate/generate.source.js';
+import { httpSource } from './source/http/http.source.js';
+import { jsonSource } from './source/json/json.source.js';
+import { postgresSource } from './source/postgres/postgres.source.js';
+import { sqlTransform } from './transform/sql/sql.transform.js';
 
-export const registry: readonly NodeTypeDeclaration[] = [generateSource] as NodeTypeDeclaration[];
+export const registry: readonly NodeTypeDeclaration[] = [
+  generateSource,
+  csvSource,
+  jsonSource,
+  httpSource,
+  postgresSource,
+  sqlTransform,
+  postgresSink,
+  csvSink,
+  webhookSink,
+] as NodeTypeDeclaration[];
 
 const byType = new Map(registry.map((d) => [d.type, d]));
 
