@@ -6,17 +6,36 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
-import { healthRoutes } from './health.routes.js';
+import type { SecretStore } from '../store/secrets.store.js';
+import { createContext } from './context.js';
 import { problemHandler, unknownRoute } from './problem.js';
+import type { RateLimit } from './rate-limit.js';
+import { mountRoutes } from './route.js';
+import { apiRoutes } from './routes.js';
 
 export interface AppDeps {
+  /** The platform database (schema `tributary`). */
   pool: pg.Pool;
   temporal: Client;
   version: string;
   log: Logger;
   /** The built builder UI; served at `/` when present. */
   uiDir?: string;
+  /** Where step outputs live (previews); defaults to `pool`. */
+  warehousePool?: pg.Pool;
+  /** Defaults to a client on `taskQueue`. */
+  runs?: RunsClient;
+  /** The workers' task queue, for schedules (default `tributary`). */
+  taskQueue?: string;
+  secrets?: SecretStore;
+  /** Base URL webhook URLs are built on; defaults to the request's own host. */
+  publicUrl?: string;
+  /** Per webhook; default 60 a minute with bursts of 60. */
+  hookRateLimit?: RateLimit;
+  /** How often the run event stream looks for progress (default 500 ms). */
+  ssePollMs?: number;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -30,10 +49,10 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   const api = express.Router();
-  api.use(healthRoutes(deps));
+  mountRoutes(api, apiRoutes, createContext(deps));
   api.use(unknownRoute);
   app.use('/api', api);
 

@@ -1,6 +1,6 @@
 // GET /api/health: is each part this process depends on answering? 503 names the part that is not.
-import { Router } from 'express';
-import type { AppDeps } from './app.js';
+import { z } from 'zod';
+import { route } from './route.js';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -24,17 +24,34 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
   }
 }
 
-export function healthRoutes(deps: AppDeps): Router {
-  const router = Router();
-  router.get('/health', async (_req, res) => {
-    const [temporal, postgres] = await Promise.all([
-      probe(() => deps.temporal.connection.workflowService.getSystemInfo({})),
-      probe(() => deps.pool.query('select 1')),
-    ]);
-    const ok = temporal === 'ok' && postgres === 'ok';
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'degraded', temporal, postgres, version: deps.version });
-  });
-  return router;
-}
+const HealthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  temporal: z.string(),
+  postgres: z.string(),
+  version: z.string(),
+});
+
+export const healthRoutes = [
+  route({
+    method: 'get',
+    path: '/health',
+    operationId: 'getHealth',
+    summary: 'Whether Temporal and Postgres answer',
+    tag: 'meta',
+    scope: null,
+    responses: {
+      200: { description: 'Both answer', schema: HealthSchema },
+      503: { description: 'A part is down; its field says why', schema: HealthSchema },
+    },
+    async handler({ deps, res }) {
+      const [temporal, postgres] = await Promise.all([
+        probe(() => deps.temporal.connection.workflowService.getSystemInfo({})),
+        probe(() => deps.pool.query('select 1')),
+      ]);
+      const ok = temporal === 'ok' && postgres === 'ok';
+      res
+        .status(ok ? 200 : 503)
+        .json({ status: ok ? 'ok' : 'degraded', temporal, postgres, version: deps.version });
+    },
+  }),
+];

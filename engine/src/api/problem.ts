@@ -1,9 +1,15 @@
-// Errors as RFC 9457 `application/problem+json`. Route code throws HttpProblem (or a ZodError via
-// the validation middleware); one handler turns every error into a response.
+// Errors as RFC 9457 `application/problem+json`. Route code throws HttpProblem (or an error of the
+// stores and the runs client, mapped here); one handler turns every error into a response.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { RunNotFoundError, RunRefusedError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import { ConflictError, NotFoundError } from '../store/errors.js';
+import { PreviewUnavailableError } from '../store/preview.js';
 
 export interface ProblemDetail {
+  /** Where the value at fault is: `params`, `query`, `body` or `header`. */
+  in?: 'params' | 'query' | 'body' | 'header';
+  /** Path inside it, e.g. `nodes[2].config.rows`. */
   path?: string;
   message: string;
   code?: string;
@@ -17,33 +23,45 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly errors: ProblemDetail[] = [],
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
   }
 }
 
 export const notFound = (what: string) => new HttpProblem(404, 'Not Found', `${what} does not exist`);
+export const badRequest = (detail: string, errors: ProblemDetail[] = []) =>
+  new HttpProblem(400, 'Bad Request', detail, errors);
+export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail);
 
-const typeFor = (status: number) => `https://tributary.dev/problems/${status}`;
+export const typeFor = (status: number) => `https://tributary.dev/problems/${status}`;
 
 export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.path}`));
 };
 
+/** Errors with a known meaning, from the stores and the runs client. */
+function knownProblem(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof NotFoundError || error instanceof RunNotFoundError)
+    return new HttpProblem(404, 'Not Found', error.message);
+  if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
+  if (error instanceof ConflictError || error instanceof RunRefusedError)
+    return new HttpProblem(409, 'Conflict', error.message);
+  const e = error as { type?: string; limit?: number; message?: string } | undefined;
+  if (e?.type === 'entity.too.large')
+    return new HttpProblem(413, 'Payload Too Large', `The request body is larger than ${e.limit} bytes`);
+  if (e?.type === 'entity.parse.failed')
+    return new HttpProblem(400, 'Bad Request', `The request body is not valid JSON: ${e.message}`);
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+    return new HttpProblem(415, 'Unsupported Media Type', e.message);
+  return undefined;
+}
+
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    let problem: HttpProblem;
-    if (error instanceof HttpProblem) {
-      problem = error;
-    } else if (error?.type === 'entity.too.large') {
-      problem = new HttpProblem(
-        413,
-        'Payload Too Large',
-        `The request body is larger than ${error.limit} bytes`,
-      );
-    } else if (error?.type === 'entity.parse.failed') {
-      problem = new HttpProblem(400, 'Bad Request', `The request body is not valid JSON: ${error.message}`);
-    } else {
+    let problem = knownProblem(error);
+    if (!problem) {
       // Unknown errors are logged with their stack; the client only learns that it was our fault.
       log.error('unhandled error', {
         method: req.method,
@@ -56,14 +74,22 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         'Something went wrong on our side; it has been logged.',
       );
     }
+    if (res.headersSent) {
+      // A stream (SSE) already started: all that is left is to end it.
+      res.end();
+      return;
+    }
     res
       .status(problem.status)
+      .set(problem.headers)
       .type('application/problem+json')
       .json({
         type: typeFor(problem.status),
         title: problem.title,
         status: problem.status,
         ...(problem.detail ? { detail: problem.detail } : {}),
+        // Without the query string: it may carry a webhook token.
+        instance: req.originalUrl.split('?')[0],
         ...(problem.errors.length ? { errors: problem.errors } : {}),
       });
   };

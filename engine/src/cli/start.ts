@@ -51,8 +51,14 @@ async function main(): Promise<void> {
     log.info('stopping (press Ctrl-C again to force)');
     const force = setTimeout(() => process.exit(code || 1), 30_000);
     force.unref();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server?.closeAllConnections();
+    if (server) {
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+      // Run event streams (SSE) stay open until their run ends: give ordinary requests a moment
+      // to finish, then cut what is left.
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
+      server.closeAllConnections();
+      await closed;
+    }
     clearInterval(sweeper);
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});

@@ -1,0 +1,103 @@
+// The API's description of itself (OpenAPI document, docs page) and the node-type catalogue.
+import { registry } from '@tributary/activities';
+import { z } from 'zod';
+import { pipelineJsonSchema } from '../model/pipeline.schema.js';
+import { docsPage } from './docs.js';
+import { openApiDocument, type OpenApiDocument } from './openapi.js';
+import { route, type AnyRoute } from './route.js';
+
+const ConnectorSchema = z.object({
+  type: z.string(),
+  kind: z.enum(['source', 'transform', 'sink']),
+  title: z.string(),
+  description: z.string(),
+  icon: z.string(),
+  inputs: z.object({ min: z.number().int(), max: z.number().int().nullable() }),
+  config: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the node's config" }),
+});
+
+let connectors: z.infer<typeof ConnectorSchema>[] | undefined;
+function connectorList() {
+  connectors ??= registry.map((d) => {
+    const config = z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >;
+    delete config.$schema;
+    return {
+      type: d.type,
+      kind: d.kind,
+      title: d.title,
+      description: d.description,
+      icon: d.icon,
+      inputs: d.inputs,
+      config,
+    };
+  });
+  return connectors;
+}
+
+/** The document is built once per route list: the table does not change while the process runs. */
+const documents = new WeakMap<readonly AnyRoute[], OpenApiDocument>();
+export function documentFor(routes: readonly AnyRoute[], version: string): OpenApiDocument {
+  let document = documents.get(routes);
+  if (!document) {
+    document = openApiDocument(routes, version);
+    documents.set(routes, document);
+  }
+  return document;
+}
+
+/** `routes` is the whole table, so the document describes every route, these included. */
+export function metaRoutes(routes: () => readonly AnyRoute[]): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'getOpenApi',
+      summary: 'This OpenAPI 3.1 document',
+      tag: 'meta',
+      scope: null,
+      responses: { 200: { description: 'The document', schema: z.record(z.string(), z.unknown()) } },
+      handler({ deps, res }) {
+        res.json(documentFor(routes(), deps.version));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/docs',
+      operationId: 'getDocs',
+      summary: 'Human-readable API reference',
+      tag: 'meta',
+      scope: null,
+      responses: { 200: { description: 'An HTML page', schema: z.string(), contentType: 'text/html' } },
+      handler({ deps, res }) {
+        res.type('html').send(docsPage(documentFor(routes(), deps.version)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/schemas/pipeline',
+      operationId: 'getPipelineSchema',
+      summary: 'JSON Schema of the pipeline document',
+      tag: 'meta',
+      scope: null,
+      responses: { 200: { description: 'JSON Schema', schema: z.record(z.string(), z.unknown()) } },
+      handler({ res }) {
+        res.json(pipelineJsonSchema());
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/connectors',
+      operationId: 'listConnectors',
+      summary: 'Node types: sources, transforms and sinks, with the JSON Schema of their config',
+      tag: 'connectors',
+      scope: 'read',
+      responses: { 200: { description: 'Every registered node type', schema: z.array(ConnectorSchema) } },
+      handler({ res }) {
+        res.json(connectorList());
+      },
+    }),
+  ];
+}

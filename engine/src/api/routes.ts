@@ -1,0 +1,24 @@
+// The route table: every API route, in one list. The router and the OpenAPI document are both
+// built from it, and the auth matrix test walks it.
+import { healthRoutes } from './health.routes.js';
+import { metaRoutes } from './meta.routes.js';
+import { pipelineRoutes } from './pipelines.routes.js';
+import { projectRoutes } from './projects.routes.js';
+import type { AnyRoute } from './route.js';
+import { runRoutes } from './runs.routes.js';
+import { scheduleRoutes } from './schedules.routes.js';
+import { secretRoutes } from './secrets.routes.js';
+import { tokenRoutes } from './tokens.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
+
+export const apiRoutes: readonly AnyRoute[] = [
+  ...healthRoutes,
+  ...metaRoutes(() => apiRoutes),
+  ...projectRoutes,
+  ...secretRoutes,
+  ...pipelineRoutes,
+  ...runRoutes,
+  ...scheduleRoutes,
+  ...webhookRoutes,
+  ...tokenRoutes,
+];

@@ -1,0 +1,49 @@
+// Starting a run of a stored pipeline version: compile with the params (400 naming every problem
+// when it does not compile), then start it through the runs client.
+import type { RunTrigger } from '../model/plan.js';
+import type { StoredPipeline } from '../store/pipelines.store.js';
+import type { ApiContext } from './context.js';
+import { compileForRun } from './pipeline-compile.js';
+import { HttpProblem } from './problem.js';
+import { runLinks } from './run-view.js';
+
+export interface StartRequest {
+  pipeline: StoredPipeline;
+  /** Default: the current version. */
+  version?: number;
+  params: Record<string, unknown>;
+  trigger: RunTrigger;
+  idempotencyKey?: string;
+}
+
+export async function startPipelineRun(deps: ApiContext, request: StartRequest) {
+  const { pipeline } = request;
+  const version =
+    request.version === undefined || request.version === pipeline.version
+      ? pipeline.current
+      : await deps.pipelines.requireVersion(pipeline.id, request.version);
+  const compiled = compileForRun(version.document, request.params, version.version);
+  if (!compiled.ok) {
+    throw new HttpProblem(
+      400,
+      'Bad Request',
+      `Pipeline "${pipeline.id}" version ${version.version} does not compile with these params: ` +
+        compiled.errors.map((e) => e.message).join('; '),
+      compiled.errors,
+    );
+  }
+  const { runId, created } = await deps.runs.start(compiled.plan, {
+    trigger: request.trigger,
+    ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+  });
+  // A repeated key may name a run that has ended since: report what it is now.
+  const status = created ? 'running' : (await deps.runs.get(runId)).status;
+  return {
+    runId,
+    status,
+    created,
+    pipelineId: pipeline.id,
+    pipelineVersion: version.version,
+    links: runLinks(runId),
+  };
+}

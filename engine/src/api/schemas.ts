@@ -1,0 +1,105 @@
+// Zod schemas shared by several routes: the problem body, compile errors, run views, pagination.
+// They feed both validation and the OpenAPI document.
+import { z } from 'zod';
+import { slug } from '../model/pipeline.schema.js';
+
+export const ProblemDetailSchema = z.object({
+  in: z.enum(['params', 'query', 'body', 'header']).optional(),
+  path: z.string().optional(),
+  message: z.string(),
+  code: z.string().optional(),
+  nodeId: z.string().optional(),
+  edgeId: z.string().optional(),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(ProblemDetailSchema).optional(),
+  })
+  .meta({ description: 'RFC 9457 problem details' });
+
+export const CompileErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  nodeId: z.string().optional(),
+  edgeId: z.string().optional(),
+  path: z.string().optional(),
+});
+
+export const ValiditySchema = z.object({ valid: z.boolean(), errors: z.array(CompileErrorSchema) });
+
+export const PipelineIdParams = z.object({ id: slug });
+export const ProjectParams = z.object({ project: slug });
+export const RunIdParams = z.object({ runId: z.string().min(1).max(300) });
+
+export const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
+export const cursor = z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' });
+
+export const ParamValues = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .meta({ description: "Run params by name; each must be one of the pipeline's declared params" });
+
+export const RunLinksSchema = z.object({ self: z.string(), events: z.string(), cancel: z.string() });
+
+export const RUN_STATUSES = [
+  'running',
+  'succeeded',
+  'succeeded_with_warnings',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+] as const;
+
+export const RunStartedSchema = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  created: z.boolean().meta({ description: 'false when an Idempotency-Key named an existing run' }),
+  pipelineId: z.string(),
+  pipelineVersion: z.number().int(),
+  links: RunLinksSchema,
+});
+
+export const StepProgressSchema = z.object({
+  status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
+  attempt: z.number().int(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  rowsIn: z.number().nullable(),
+  rowsOut: z.number().nullable(),
+  bytes: z.number().nullable(),
+  error: z.string().nullable(),
+});
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  project: z.string(),
+  pipelineId: z.string(),
+  pipelineVersion: z.string(),
+  status: z.enum(RUN_STATUSES),
+  trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  links: RunLinksSchema,
+});
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  params: z.record(z.string(), z.unknown()),
+  steps: z.record(z.string(), StepProgressSchema),
+});
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .meta({ description: 'Repeating a request with the same key returns the same run' }),
+});
