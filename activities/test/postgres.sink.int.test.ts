@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { runIdentity } from '../../engine/src/client/ids.js';
+import { runIdFor } from '../../engine/src/client/ids.js';
 import { compile } from '../../engine/src/compiler/compile.js';
 import { nodeCatalog } from '../../engine/src/platform.js';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
@@ -135,7 +135,7 @@ describe('sink.postgres', () => {
     const target = `${schema}.ledgered`;
     const pipelineId = 'sink-ledgered';
     const key = `key-${suffix}`;
-    const { runId } = runIdentity(pipelineId, key);
+    const runId = runIdFor(pipelineId, key);
     await wh.query(`create table ${target} (id bigint, name text)`);
     await wh.query(`insert into ${target} values (100, 'already there')`);
     // The ledger table exists once any sink has published into this database.

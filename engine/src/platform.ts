@@ -101,8 +101,12 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     config.warehouseUrl === config.databaseUrl
       ? platformPool
       : new pg.Pool({ connectionString: config.warehouseUrl, max: 20 });
-  // An idle client that loses its server must not crash the process; the next query reconnects.
-  for (const pool of new Set([platformPool, warehousePool])) pool.on('error', () => {});
+  // A client that loses its server (a Ctrl-C reaches Postgres too) must not crash the process:
+  // the query in flight fails and is retried like any other; idle clients are simply replaced.
+  for (const pool of new Set([platformPool, warehousePool])) {
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+  }
   await migrate(platformPool);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.namespace });

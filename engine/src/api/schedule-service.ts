@@ -10,17 +10,9 @@ import {
   type ScheduleOptionsAction,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { INTERPRETER_WORKFLOW } from '../client/runs.js';
+import { INTERPRETER_WORKFLOW, runStartOptions } from '../client/runs.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
-import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
-import {
-  SA_PIPELINE,
-  SA_PIPELINE_VERSION,
-  SA_PROJECT,
-  SA_TRIGGER,
-  SA_TRIGGERED_BY,
-} from '../model/search-attributes.js';
+import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
@@ -38,30 +30,21 @@ const OVERLAP: Record<ConcurrencyPolicy, ScheduleOverlapPolicy> = {
 /**
  * Scheduled runs are `run-<pipelineId>-s<hash>-<scheduled time>` (Temporal appends the time), so
  * they list, preview and cancel like any run. The input is fixed per schedule, so they share one
- * staging schema: `tr_run_s<hash>`.
+ * staging schema derived from its id (see model/staging.ts).
  */
 export function scheduledRunSuffix(pipelineId: string): string {
   return `s${createHash('sha256').update(`schedule\n${pipelineId}`).digest('hex').slice(0, 25)}`;
 }
 
 export function scheduleAction(plan: ExecutionPlan, taskQueue: string): ScheduleOptionsAction {
-  const suffix = scheduledRunSuffix(plan.pipelineId);
   const trigger: RunTrigger = { type: 'schedule', actor: `schedule:${plan.pipelineId}` };
-  const input: InterpreterInput = { plan, trigger, stagingSchema: `tr_run_${suffix}` };
   return {
     type: 'startWorkflow',
     workflowType: INTERPRETER_WORKFLOW,
-    taskQueue,
-    workflowId: `run-${plan.pipelineId}-${suffix}`,
-    args: [input],
-    // The same attributes RunsClient.start sets, so scheduled runs list and filter like the others.
-    typedSearchAttributes: new TypedSearchAttributes([
-      { key: SA_PROJECT, value: plan.project },
-      { key: SA_PIPELINE, value: plan.pipelineId },
-      { key: SA_PIPELINE_VERSION, value: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)) },
-      { key: SA_TRIGGER, value: trigger.type },
-      { key: SA_TRIGGERED_BY, value: trigger.actor },
-    ]),
+    // Temporal appends the scheduled time, so each run has its own id and staging schema.
+    workflowId: `run-${plan.pipelineId}-${scheduledRunSuffix(plan.pipelineId)}`,
+    // The same options RunsClient.start uses, so scheduled runs list and filter like the others.
+    ...runStartOptions(plan, trigger, taskQueue),
   };
 }
 

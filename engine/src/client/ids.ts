@@ -15,15 +15,10 @@ export function sortableId(now = Date.now()): string {
   return time + random;
 }
 
-export interface RunIdentity {
-  runId: string;
-  stagingSchema: string;
-}
-
-/** With an idempotency key the same key always names the same run (per pipeline). */
-export function runIdentity(pipelineId: string, idempotencyKey?: string): RunIdentity {
+/** A new run's id; with an idempotency key the same key always names the same run (per pipeline). */
+export function runIdFor(pipelineId: string, idempotencyKey?: string): string {
   const unique = idempotencyKey
     ? `k${createHash('sha256').update(`${pipelineId}\n${idempotencyKey}`).digest('hex').slice(0, 25)}`
     : sortableId();
-  return { runId: `run-${pipelineId}-${unique}`, stagingSchema: `tr_run_${unique}` };
+  return `run-${pipelineId}-${unique}`;
 }

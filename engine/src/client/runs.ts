@@ -25,7 +25,7 @@ import {
   SA_TRIGGERED_BY,
 } from '../model/search-attributes.js';
 import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
-import { runIdentity } from './ids.js';
+import { runIdFor } from './ids.js';
 
 export const INTERPRETER_WORKFLOW = 'pipelineRun';
 
@@ -54,6 +54,25 @@ export interface StartRunOptions {
   idempotencyKey?: string;
 }
 
+/**
+ * What every start of a run carries, whether RunsClient starts it or a Temporal Schedule does:
+ * the task queue, the interpreter's input, and the search attributes runs are found by.
+ */
+export function runStartOptions(plan: ExecutionPlan, trigger: RunTrigger, taskQueue: string) {
+  const input: InterpreterInput = { plan, trigger };
+  return {
+    taskQueue,
+    args: [input] as [InterpreterInput],
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: SA_PROJECT, value: plan.project },
+      { key: SA_PIPELINE, value: plan.pipelineId },
+      { key: SA_PIPELINE_VERSION, value: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)) },
+      { key: SA_TRIGGER, value: trigger.type },
+      { key: SA_TRIGGERED_BY, value: trigger.actor },
+    ]),
+  };
+}
+
 export class RunsClient {
   constructor(
     private readonly client: Client,
@@ -62,7 +81,7 @@ export class RunsClient {
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
   async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
-    const { runId, stagingSchema } = runIdentity(plan.pipelineId, options.idempotencyKey);
+    const runId = runIdFor(plan.pipelineId, options.idempotencyKey);
     if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
     if (plan.concurrency === 'skip') {
       const inFlight = await this.list({ pipelineId: plan.pipelineId, status: 'running', limit: 1 });
@@ -73,20 +92,11 @@ export class RunsClient {
         );
       }
     }
-    const input: InterpreterInput = { plan, trigger: options.trigger, stagingSchema };
     try {
       await this.client.workflow.start(INTERPRETER_WORKFLOW, {
-        taskQueue: this.taskQueue,
+        ...runStartOptions(plan, options.trigger, this.taskQueue),
         workflowId: runId,
-        args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: SA_PROJECT, value: plan.project },
-          { key: SA_PIPELINE, value: plan.pipelineId },
-          { key: SA_PIPELINE_VERSION, value: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)) },
-          { key: SA_TRIGGER, value: options.trigger.type },
-          { key: SA_TRIGGERED_BY, value: options.trigger.actor },
-        ]),
       });
       return { runId, created: true };
     } catch (error) {
@@ -124,7 +134,7 @@ export class RunsClient {
     return {
       ...summary,
       ...(progress ? { status: progress.status } : {}),
-      params: input?.plan.params ?? {},
+      params: redacted(input),
       progress,
     };
   }
@@ -212,6 +222,15 @@ export class RunsClient {
     }
     return { runs, nextCursor: runs.length === limit ? runs[runs.length - 1]!.startedAt : null };
   }
+}
+
+/** A run's params as stored, with those the pipeline marks sensitive shown as `***`. */
+function redacted(input: InterpreterInput | undefined): ExecutionPlan['params'] {
+  if (!input) return {};
+  const sensitive = new Set(input.plan.sensitiveParams);
+  return Object.fromEntries(
+    Object.entries(input.plan.params).map(([k, v]) => [k, sensitive.has(k) && v !== null ? '***' : v]),
+  );
 }
 
 function quote(value: string): string {

@@ -75,6 +75,4 @@ export interface RunTrigger {
 export interface InterpreterInput {
   plan: ExecutionPlan;
   trigger: RunTrigger;
-  /** The per-run schema in the warehouse where steps write their outputs. */
-  stagingSchema: string;
 }

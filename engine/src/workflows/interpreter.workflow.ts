@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
+import { stagingSchemaFor } from '../model/staging.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
 
@@ -32,8 +33,9 @@ const lifecycle = proxyActivities<RunActivities>({
 });
 
 export async function pipelineRun(input: InterpreterInput): Promise<RunProgress> {
-  const { plan, stagingSchema } = input;
+  const { plan } = input;
   const runId = workflowInfo().workflowId;
+  const stagingSchema = stagingSchemaFor(runId, plan.pipelineId);
   const now = () => new Date().toISOString(); // Temporal's deterministic clock inside workflows
   const progress: RunProgress = {
     status: 'running',
