@@ -1,9 +1,13 @@
 // `npm run bench`: starts a throwaway stack, runs every benchmark in turn and prints each figure
 // with its baseline and the ratio. Figures, not pass/fail: targets are read by people.
+import { csvLoadBench } from './csv-load/csv-load.bench.js';
 import { orchestrationBench } from './orchestration/orchestration.bench.js';
 import { startBenchStack } from './lib/stack.js';
 
-const benchmarks: [string, typeof orchestrationBench][] = [['orchestration overhead', orchestrationBench]];
+const benchmarks: [string, (stack: Awaited<ReturnType<typeof startBenchStack>>) => Promise<string[]>][] = [
+  ['orchestration overhead', orchestrationBench],
+  ['csv load', csvLoadBench],
+];
 
 const stack = await startBenchStack();
 try {
