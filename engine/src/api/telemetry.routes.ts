@@ -1,0 +1,198 @@
+// Usage telemetry: one run's usage, usage aggregated over the runs a visibility query finds, and the
+// sync that writes it into the warehouse (tributary_telemetry.runs / .steps) for SQL.
+import { z } from 'zod';
+import { fetchRunHistory } from '../audit/run-history.js';
+import { slug } from '../model/pipeline.schema.js';
+import { creditRatesFromEnv, CreditRatesError, type CreditRates } from '../telemetry/credit-rates.js';
+import { runUsageOf } from '../telemetry/run-usage.js';
+import { syncTelemetry } from '../telemetry/telemetry-sync.js';
+import { USAGE_GROUPS, usageReport, UsageCache } from '../telemetry/usage-report.js';
+import { instant } from './audit.routes.js';
+import { projectsWith } from './auth.js';
+import { badRequest, HttpProblem } from './problem.js';
+import { route } from './route.js';
+import { RunIdParams } from './schemas.js';
+
+const DAY_MS = 86_400_000;
+const MAX_RANGE_DAYS = 366;
+/** Closed runs' usage never changes: computing it once per process is enough. */
+const cache = new UsageCache();
+
+function rates(): CreditRates {
+  try {
+    return creditRatesFromEnv();
+  } catch (error) {
+    if (error instanceof CreditRatesError)
+      throw new HttpProblem(503, 'Service Unavailable', `Usage is not available: ${error.message}`);
+    throw error;
+  }
+}
+
+const totalsShape = {
+  runs: z.number().int(),
+  steps: z.number().int(),
+  wallSeconds: z.number().nullable(),
+  activitySeconds: z.number(),
+  attempts: z.number().int(),
+  retries: z.number().int(),
+  rowsIn: z.number(),
+  rowsOut: z.number(),
+  bytes: z.number(),
+  credits: z.number(),
+};
+
+const CreditRatesSchema = z.object({
+  source: z.number(),
+  transform: z.number(),
+  sink: z.number(),
+  types: z.record(z.string(), z.number()),
+});
+
+const UsageReportSchema = z.object({
+  groupBy: z.enum(USAGE_GROUPS),
+  from: z.string(),
+  to: z.string(),
+  creditRates: CreditRatesSchema,
+  runs: z.number().int(),
+  truncated: z.boolean(),
+  totals: z.object(totalsShape),
+  groups: z.array(z.object({ key: z.string(), ...totalsShape })),
+});
+
+const StepUsageSchema = z.object({
+  nodeId: z.string(),
+  nodeType: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  attempts: z.number().int(),
+  retries: z.number().int(),
+  activitySeconds: z.number(),
+  scheduledSeconds: z.number().nullable(),
+  rowsIn: z.number(),
+  rowsOut: z.number(),
+  bytes: z.number(),
+  credits: z.number(),
+  scheduledAt: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+
+const RunUsageSchema = z.object({
+  runId: z.string(),
+  project: z.string(),
+  pipelineId: z.string(),
+  pipelineVersion: z.string(),
+  trigger: z.string(),
+  actor: z.string(),
+  status: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  wallSeconds: z.number().nullable(),
+  activitySeconds: z.number(),
+  lifecycleSeconds: z.number(),
+  attempts: z.number().int(),
+  retries: z.number().int(),
+  rowsIn: z.number(),
+  rowsOut: z.number(),
+  bytes: z.number(),
+  credits: z.number(),
+  steps: z.array(StepUsageSchema),
+});
+
+export const telemetryRoutes = [
+  route({
+    method: 'get',
+    path: '/runs/:runId/usage',
+    operationId: 'getRunUsage',
+    summary: "A run's usage: wall time, activity-seconds, attempts, retries, rows, bytes and credits by step",
+    description:
+      'Read from the workflow history. Activity-seconds are the measured durations of the attempts history ' +
+      'records (the last attempt of each step); `scheduledSeconds` also covers earlier attempts and back-off.',
+    tag: 'telemetry',
+    scope: 'read',
+    params: RunIdParams,
+    responses: { 200: { description: 'The usage', schema: RunUsageSchema } },
+    problems: [503],
+    async handler({ deps, params, authorize, res }) {
+      const history = await fetchRunHistory(deps.temporal, params.runId);
+      authorize(history.input.plan.project);
+      res.json(runUsageOf(history, rates()));
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/telemetry/usage',
+    operationId: 'getUsage',
+    summary: 'Usage aggregated over the runs started in a time range',
+    description:
+      'Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last ' +
+      '30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token ' +
+      'limited to some projects counts only those.',
+    tag: 'telemetry',
+    scope: 'read',
+    query: z.object({
+      groupBy: z.enum(USAGE_GROUPS).default('project'),
+      from: instant.optional(),
+      to: instant.optional(),
+      project: slug.optional(),
+    }),
+    responses: { 200: { description: 'Usage by group, and totals', schema: UsageReportSchema } },
+    problems: [503],
+    async handler({ deps, query, principal, authorize, res }) {
+      const to = query.to ?? new Date();
+      const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);
+      if (from >= to) {
+        const message = 'from must be before to';
+        throw badRequest(message, [{ in: 'query', path: 'from', message }]);
+      }
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+        const message = `the range from..to is longer than ${MAX_RANGE_DAYS} days; ask for a shorter one`;
+        throw badRequest(message, [{ in: 'query', path: 'from', message }]);
+      }
+      let projects: string[] | undefined;
+      if (query.project) {
+        authorize(query.project);
+        projects = [query.project];
+      } else {
+        projects = projectsWith(principal!.token, 'read') ?? undefined;
+      }
+      const report = await usageReport(
+        { temporal: deps.temporal, rates: rates(), cache },
+        { groupBy: query.groupBy, from, to, ...(projects ? { projects } : {}) },
+      );
+      res.json(report);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/telemetry/sync',
+    operationId: 'syncTelemetry',
+    summary: 'Write closed runs’ usage into the warehouse (tributary_telemetry.runs / steps)',
+    description:
+      'Incremental (runs closed since the last sync, with an overlap) and idempotent (upserts by run id ' +
+      'and by run id + node id). `full: true` syncs every closed run Temporal still has.',
+    tag: 'telemetry',
+    scope: 'admin',
+    allProjects: true,
+    body: z.strictObject({ full: z.boolean().default(false) }).default({ full: false }),
+    responses: {
+      200: {
+        description: 'What was synced',
+        schema: z.object({
+          runs: z.number().int(),
+          steps: z.number().int(),
+          since: z.string().nullable(),
+          watermark: z.string().nullable(),
+        }),
+      },
+    },
+    problems: [503],
+    async handler({ deps, body, res }) {
+      const result = await syncTelemetry(
+        { temporal: deps.temporal, warehouse: deps.warehousePool, rates: rates(), log: deps.log, cache },
+        { full: body.full },
+      );
+      res.json(result);
+    },
+  }),
+];

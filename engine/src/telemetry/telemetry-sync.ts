@@ -1,0 +1,315 @@
+// Writes run and step usage into the WAREHOUSE (`tributary_telemetry.runs` and `.steps`), so users
+// can query it with SQL. Incremental: closed runs are found by CloseTime from a stored watermark
+// (less an overlap, because visibility is eventually consistent); idempotent: rows are upserted by
+// run id and (run id, node id), so syncing the same runs again never duplicates anything.
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import { UnreadableRunError } from '../audit/run-history.js';
+import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
+import type { Logger } from '../infra/logger.js';
+import { creditRatesFromEnv, type CreditRates } from './credit-rates.js';
+import type { RunUsage } from './run-usage.js';
+import { mapLimit, usageOfRun, visibilityLiteral, type UsageCache } from './usage-report.js';
+
+export const TELEMETRY_SCHEMA = 'tributary_telemetry';
+/** Any constant, the same in every process: one sync at a time per warehouse. */
+const SYNC_LOCK_KEY = 7_411_030;
+const DEFAULT_OVERLAP_MS = 10 * 60_000;
+const HISTORY_CONCURRENCY = 4;
+
+export interface TelemetrySyncDeps {
+  temporal: Client;
+  warehouse: pg.Pool;
+  /** Default: TRIBUTARY_CREDIT_RATES. */
+  rates?: CreditRates;
+  log?: Logger;
+  cache?: UsageCache;
+}
+
+export interface TelemetrySyncOptions {
+  /** Every closed run Temporal still has, not only those closed since the last sync. */
+  full?: boolean;
+  /** How far before the watermark to look again (default 10 minutes). */
+  overlapMs?: number;
+}
+
+export interface TelemetrySyncResult {
+  runs: number;
+  steps: number;
+  /** Runs closed at or after this were looked at; null for a full sync. */
+  since: string | null;
+  /** The latest close time synced so far. */
+  watermark: string | null;
+}
+
+const DDL = `
+create schema if not exists ${TELEMETRY_SCHEMA};
+create table if not exists ${TELEMETRY_SCHEMA}.runs (
+  run_id text primary key,
+  project text not null,
+  pipeline_id text not null,
+  pipeline_version text not null,
+  trigger text not null,
+  actor text not null,
+  status text not null,
+  started_at timestamptz not null,
+  ended_at timestamptz,
+  wall_seconds double precision,
+  activity_seconds double precision not null,
+  lifecycle_seconds double precision not null,
+  steps integer not null,
+  attempts integer not null,
+  retries integer not null,
+  rows_in bigint not null,
+  rows_out bigint not null,
+  bytes bigint not null,
+  credits double precision not null,
+  synced_at timestamptz not null default now()
+);
+create index if not exists runs_started_idx on ${TELEMETRY_SCHEMA}.runs (started_at);
+create index if not exists runs_project_idx on ${TELEMETRY_SCHEMA}.runs (project, started_at);
+create table if not exists ${TELEMETRY_SCHEMA}.steps (
+  run_id text not null references ${TELEMETRY_SCHEMA}.runs (run_id) on delete cascade,
+  node_id text not null,
+  node_type text not null,
+  node_kind text not null,
+  status text not null,
+  attempts integer not null,
+  retries integer not null,
+  activity_seconds double precision not null,
+  scheduled_seconds double precision,
+  rows_in bigint not null,
+  rows_out bigint not null,
+  bytes bigint not null,
+  credits double precision not null,
+  scheduled_at timestamptz,
+  started_at timestamptz,
+  ended_at timestamptz,
+  primary key (run_id, node_id)
+);
+create index if not exists steps_type_idx on ${TELEMETRY_SCHEMA}.steps (node_type);
+create table if not exists ${TELEMETRY_SCHEMA}.sync_state (
+  id boolean primary key default true check (id),
+  watermark timestamptz,
+  last_synced_at timestamptz not null default now()
+);
+comment on schema ${TELEMETRY_SCHEMA} is 'Tributary usage telemetry, written by the telemetry sync';
+`;
+
+export async function syncTelemetry(
+  deps: TelemetrySyncDeps,
+  options: TelemetrySyncOptions = {},
+): Promise<TelemetrySyncResult> {
+  const rates = deps.rates ?? creditRatesFromEnv();
+  const db = await deps.warehouse.connect();
+  try {
+    // A session lock for the whole sync; the DDL inside it cannot race another process's.
+    await db.query('select pg_advisory_lock($1)', [SYNC_LOCK_KEY]);
+    await db.query(DDL);
+    const state = await db.query<{ watermark: Date | null }>(
+      `select watermark from ${TELEMETRY_SCHEMA}.sync_state where id`,
+    );
+    const watermark = state.rows[0]?.watermark ?? null;
+    const since =
+      options.full || !watermark
+        ? null
+        : new Date(watermark.getTime() - (options.overlapMs ?? DEFAULT_OVERLAP_MS));
+
+    const clauses = [`WorkflowType = '${INTERPRETER_WORKFLOW}'`, `ExecutionStatus != 'Running'`];
+    if (since) clauses.push(`CloseTime >= ${visibilityLiteral(since.toISOString())}`);
+    const closed: { runId: string; closeTime: number }[] = [];
+    for await (const execution of deps.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+      closed.push({ runId: execution.workflowId, closeTime: execution.closeTime?.getTime() ?? 0 });
+    }
+
+    const failures: { runId: string; error: Error }[] = [];
+    const written = await mapLimit(closed, HISTORY_CONCURRENCY, async ({ runId }): Promise<number | null> => {
+      try {
+        const usage = await usageOfRun(
+          { temporal: deps.temporal, rates, ...(deps.cache ? { cache: deps.cache } : {}) },
+          runId,
+        );
+        await writeUsage(deps.warehouse, usage);
+        return usage.steps.length;
+      } catch (error) {
+        if (error instanceof RunNotFoundError) return null; // expired between the list and the fetch
+        if (error instanceof UnreadableRunError) {
+          // Retrying would never help; holding the watermark back for it would stall every later sync.
+          deps.log?.warn('telemetry sync: skipped a run whose history is not readable', { runId });
+          return null;
+        }
+        failures.push({ runId, error: error as Error });
+        return null;
+      }
+    });
+    const steps = written.reduce<number>((a, b) => a + (b ?? 0), 0);
+    const runs = written.filter((n) => n !== null).length;
+    if (failures.length > 0) {
+      // The watermark stays where it was, so the next sync tries these runs again.
+      deps.log?.warn('telemetry sync: some runs could not be synced', {
+        failed: failures.length,
+        first: `${failures[0]!.runId}: ${failures[0]!.error.message}`,
+      });
+      throw new AggregateError(
+        failures.map((f) => f.error),
+        `Telemetry sync wrote ${runs} runs but failed on ${failures.length}, e.g. ${failures[0]!.runId}: ${failures[0]!.error.message}`,
+      );
+    }
+    const latest = closed.reduce((max, r) => Math.max(max, r.closeTime), watermark?.getTime() ?? 0);
+    const next = latest > 0 ? new Date(latest) : null;
+    await db.query(
+      `insert into ${TELEMETRY_SCHEMA}.sync_state (id, watermark, last_synced_at) values (true, $1, now())
+       on conflict (id) do update set watermark = excluded.watermark, last_synced_at = now()`,
+      [next],
+    );
+    deps.log?.info('telemetry synced', { runs, steps, since: since?.toISOString() ?? 'all' });
+    return { runs, steps, since: since?.toISOString() ?? null, watermark: next?.toISOString() ?? null };
+  } finally {
+    await db.query('select pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
+    db.release();
+  }
+}
+
+const RUN_COLUMNS = [
+  'run_id',
+  'project',
+  'pipeline_id',
+  'pipeline_version',
+  'trigger',
+  'actor',
+  'status',
+  'started_at',
+  'ended_at',
+  'wall_seconds',
+  'activity_seconds',
+  'lifecycle_seconds',
+  'steps',
+  'attempts',
+  'retries',
+  'rows_in',
+  'rows_out',
+  'bytes',
+  'credits',
+];
+const STEP_COLUMNS = [
+  'run_id',
+  'node_id',
+  'node_type',
+  'node_kind',
+  'status',
+  'attempts',
+  'retries',
+  'activity_seconds',
+  'scheduled_seconds',
+  'rows_in',
+  'rows_out',
+  'bytes',
+  'credits',
+  'scheduled_at',
+  'started_at',
+  'ended_at',
+];
+
+const placeholders = (n: number, offset = 0) =>
+  Array.from({ length: n }, (_, i) => `$${i + 1 + offset}`).join(', ');
+const updates = (columns: string[], key: string[]) =>
+  columns
+    .filter((c) => !key.includes(c))
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+
+/** One run and its steps, in one transaction: a reader never sees a run without its steps. */
+async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
+  const client = await warehouse.connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      `insert into ${TELEMETRY_SCHEMA}.runs (${RUN_COLUMNS.join(', ')}, synced_at)
+       values (${placeholders(RUN_COLUMNS.length)}, now())
+       on conflict (run_id) do update set ${updates(RUN_COLUMNS, ['run_id'])}, synced_at = now()`,
+      [
+        usage.runId,
+        usage.project,
+        usage.pipelineId,
+        usage.pipelineVersion,
+        usage.trigger,
+        usage.actor,
+        usage.status,
+        usage.startedAt,
+        usage.endedAt,
+        usage.wallSeconds,
+        usage.activitySeconds,
+        usage.lifecycleSeconds,
+        usage.steps.length,
+        usage.attempts,
+        usage.retries,
+        usage.rowsIn,
+        usage.rowsOut,
+        usage.bytes,
+        usage.credits,
+      ],
+    );
+    for (const s of usage.steps) {
+      await client.query(
+        `insert into ${TELEMETRY_SCHEMA}.steps (${STEP_COLUMNS.join(', ')})
+         values (${placeholders(STEP_COLUMNS.length)})
+         on conflict (run_id, node_id) do update set ${updates(STEP_COLUMNS, ['run_id', 'node_id'])}`,
+        [
+          usage.runId,
+          s.nodeId,
+          s.nodeType,
+          s.kind,
+          s.status,
+          s.attempts,
+          s.retries,
+          s.activitySeconds,
+          s.scheduledSeconds,
+          s.rowsIn,
+          s.rowsOut,
+          s.bytes,
+          s.credits,
+          s.scheduledAt,
+          s.startedAt,
+          s.endedAt,
+        ],
+      );
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Syncs every `intervalMs` until stopped; a sync never overlaps the previous one, and a failure is
+ * logged and retried at the next tick. For the worker process (see README, "Audit and telemetry").
+ */
+export function startTelemetrySync(deps: TelemetrySyncDeps, intervalMs: number): { stop(): Promise<void> } {
+  let current: Promise<unknown> = Promise.resolve();
+  let running = false;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || running) return;
+    running = true;
+    current = syncTelemetry(deps)
+      .catch((error: Error) =>
+        deps.log?.warn('telemetry sync failed; retrying at the next interval', { error: error.message }),
+      )
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+    },
+  };
+}
