@@ -19,7 +19,12 @@ beforeEach(() => {
 
 const fastRetry = { maxAttempts: 3, initialIntervalSeconds: 0.1, backoffCoefficient: 1 };
 
-function pipeline(id: string, nodes: PipelineInput['nodes'], edges: [string, string][], settings = {}): PipelineInput {
+function pipeline(
+  id: string,
+  nodes: PipelineInput['nodes'],
+  edges: [string, string][],
+  settings = {},
+): PipelineInput {
   return {
     apiVersion: 'tributary/v1',
     id,
@@ -65,7 +70,10 @@ describe('interpreter', () => {
     const plan = h.plan(
       pipeline(
         'fan-out',
-        [{ id: 'root', type: 'test.source', config: {} }, ...leaves.map((id) => ({ id, type: 'test.step', config: { sleepMs: 200 } }))],
+        [
+          { id: 'root', type: 'test.source', config: {} },
+          ...leaves.map((id) => ({ id, type: 'test.step', config: { sleepMs: 200 } })),
+        ],
         leaves.map((id) => ['root', id] as [string, string]),
         { maxParallel: 3 },
       ),
@@ -77,7 +85,9 @@ describe('interpreter', () => {
   });
 
   it('retries a transient failure and succeeds on a later attempt', async () => {
-    const plan = h.plan(pipeline('flaky', [{ id: 'flaky', type: 'test.source', config: { failAttempts: 2 } }], []));
+    const plan = h.plan(
+      pipeline('flaky', [{ id: 'flaky', type: 'test.source', config: { failAttempts: 2 } }], []),
+    );
     const { status, progress } = await h.run(plan);
     expect(status).toBe('succeeded');
     expect(progress!.steps.flaky).toMatchObject({ status: 'succeeded', attempt: 3 });
@@ -114,7 +124,9 @@ describe('interpreter', () => {
   });
 
   it('reports the attempt that failed when retries run out', async () => {
-    const plan = h.plan(pipeline('exhausted', [{ id: 'x', type: 'test.source', config: { failAttempts: 9 } }], []));
+    const plan = h.plan(
+      pipeline('exhausted', [{ id: 'x', type: 'test.source', config: { failAttempts: 9 } }], []),
+    );
     const { status, progress } = await h.run(plan);
     expect(status).toBe('failed');
     expect(progress!.steps.x).toMatchObject({ status: 'failed', attempt: 3 });
@@ -158,21 +170,28 @@ describe('interpreter', () => {
     const before = await h.platform.runs.get(runId);
     expect(before.progress?.steps.slow?.status).toBe('running');
     await h.platform.runs.cancel(runId, 'alice', 'changed my mind');
-    await h.platform.temporal.workflow.getHandle(runId).result().catch(() => {});
+    await h.platform.temporal.workflow
+      .getHandle(runId)
+      .result()
+      .catch(() => {});
     const detail = await h.platform.runs.get(runId);
     expect(detail.status).toBe('cancelled');
     expect(detail.progress?.steps.slow!.status).toBe('cancelled');
     expect(detail.progress?.steps.next!.status).toBe('cancelled');
     await waitFor(async () => probe.running === 0);
     const schema = `tr_run_${runId.slice('run-cancel-me-'.length)}`;
-    const found = await h.platform.warehousePool.query('select 1 from pg_namespace where nspname = $1', [schema]);
+    const found = await h.platform.warehousePool.query('select 1 from pg_namespace where nspname = $1', [
+      schema,
+    ]);
     expect(found.rowCount).toBe(0);
   });
 });
 
 describe('concurrency policies', () => {
   const slowPipeline = (id: string, concurrency: 'allow' | 'queue' | 'skip') =>
-    h.plan(pipeline(id, [{ id: 'work', type: 'test.source', config: { sleepMs: 1_500 } }], [], { concurrency }));
+    h.plan(
+      pipeline(id, [{ id: 'work', type: 'test.source', config: { sleepMs: 1_500 } }], [], { concurrency }),
+    );
 
   async function twoRuns(id: string, concurrency: 'allow' | 'queue') {
     const plan = slowPipeline(id, concurrency);
@@ -200,7 +219,10 @@ describe('concurrency policies', () => {
   it('skip: a second run is refused while one is in flight, with a clear error', async () => {
     const plan = slowPipeline('policy-skip', 'skip');
     const first = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } });
-    await waitFor(async () => (await h.platform.runs.list({ pipelineId: 'policy-skip', status: 'running' })).runs.length === 1);
+    await waitFor(
+      async () =>
+        (await h.platform.runs.list({ pipelineId: 'policy-skip', status: 'running' })).runs.length === 1,
+    );
     await expect(h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' } })).rejects.toThrow(
       /already has a run in flight .* "skip"/,
     );
@@ -212,12 +234,21 @@ describe('concurrency policies', () => {
 
   it('returns the same run for the same idempotency key', async () => {
     const plan = h.plan(pipeline('idempotent', [{ id: 'work', type: 'test.source', config: {} }], []));
-    const a = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
-    const b = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
+    const a = await h.platform.runs.start(plan, {
+      trigger: { type: 'api', actor: 'test' },
+      idempotencyKey: 'order-42',
+    });
+    const b = await h.platform.runs.start(plan, {
+      trigger: { type: 'api', actor: 'test' },
+      idempotencyKey: 'order-42',
+    });
     expect(a).toEqual({ runId: b.runId, created: true });
     expect(b.created).toBe(false);
     await h.platform.temporal.workflow.getHandle(a.runId).result();
-    const c = await h.platform.runs.start(plan, { trigger: { type: 'api', actor: 'test' }, idempotencyKey: 'order-42' });
+    const c = await h.platform.runs.start(plan, {
+      trigger: { type: 'api', actor: 'test' },
+      idempotencyKey: 'order-42',
+    });
     expect(c).toEqual({ runId: a.runId, created: false });
   });
 });

@@ -64,7 +64,12 @@ export function createTestSteps(probe: StepProbe = { running: 0, maxRunning: 0, 
       return {
         // A reference only: nothing reads it, but downstream steps see it as their input.
         table: { schema: input.stagingSchema, table: input.nodeId },
-        stats: { rowsIn: Object.keys(input.inputs).length, rowsOut: config.rows, bytes: 0, durationMs: config.sleepMs },
+        stats: {
+          rowsIn: Object.keys(input.inputs).length,
+          rowsOut: config.rows,
+          bytes: 0,
+          durationMs: config.sleepMs,
+        },
         pendingState: null,
         notes: [],
         attempt,

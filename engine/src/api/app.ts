@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretStore } from '../store/secrets.store.js';
+import type { CreditRates } from '../telemetry/credit-rates.js';
 import { createContext } from './context.js';
 import { problemHandler, unknownRoute } from './problem.js';
 import type { RateLimit } from './rate-limit.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   hookRateLimit?: RateLimit;
   /** How often the run event stream looks for progress (default 500 ms). */
   ssePollMs?: number;
+  /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */
+  creditRates?: CreditRates;
 }
 
 export function createApp(deps: AppDeps): express.Express {

@@ -1,7 +1,7 @@
 // Audit: a run's audit trail read from its Temporal history (JSON, or JSON Lines for export), and
 // the platform audit log of changes to pipelines, schedules, webhooks, secrets, tokens, projects.
 import { z } from 'zod';
-import { AUDIT_ACTIONS, auditLogFor } from '../audit/audit-log.store.js';
+import { AUDIT_ACTIONS } from '../audit/audit-log.store.js';
 import { runAuditTrail, RUN_AUDIT_EVENT_TYPES, toJsonLines } from '../audit/run-audit.js';
 import { slug } from '../model/pipeline.schema.js';
 import { projectsWith } from './auth.js';
@@ -116,7 +116,7 @@ export const auditRoutes = [
       }
       if (query.project) authorize(query.project);
       const reach = projectsWith(principal!.token, 'admin');
-      const page = await auditLogFor(deps.pool).list({
+      const page = await deps.audit.list({
         ...(query.project ? { project: query.project } : reach !== null ? { projects: reach } : {}),
         ...(query.actor ? { actor: query.actor } : {}),
         ...(query.action ? { action: query.action } : {}),

@@ -1,6 +1,7 @@
 // Everything route handlers use, resolved once from the app's dependencies.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import { PipelineStore } from '../store/pipelines.store.js';
@@ -9,6 +10,7 @@ import { ScheduleStore } from '../store/schedules.store.js';
 import type { SecretStore } from '../store/secrets.store.js';
 import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
+import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
 import type { AppDeps } from './app.js';
 import { TokenBuckets } from './rate-limit.js';
 import { ScheduleService } from './schedule-service.js';
@@ -28,6 +30,10 @@ export interface ApiContext {
   tokens: TokenStore;
   webhooks: WebhookStore;
   schedules: ScheduleService;
+  /** Handlers record a change only once it has succeeded, so a refused request leaves no entry. */
+  audit: AuditLog;
+  /** TRIBUTARY_CREDIT_RATES as parsed at start: a bad value stops the process, not a usage request. */
+  creditRates: CreditRates;
   hookLimits: TokenBuckets;
   ssePollMs: number;
 }
@@ -48,6 +54,8 @@ export function createContext(deps: AppDeps): ApiContext {
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
     schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue),
+    audit: new AuditLog(deps.pool),
+    creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
     ssePollMs: deps.ssePollMs ?? 500,
   };

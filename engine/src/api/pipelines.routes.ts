@@ -131,6 +131,12 @@ function versionView(version: PipelineVersion) {
   };
 }
 
+/**
+ * The version a new one was saved over. Versions are consecutive under the store's row lock, so this
+ * is right even when another save landed between this request's load and its save (without If-Match).
+ */
+const savedOver = (saved: { version: number }) => saved.version - 1;
+
 const sendPipeline = <T extends { version: number }>(res: Response, status: number, body: T) =>
   res.status(status).set('ETag', `"${body.version}"`).json(body);
 
@@ -213,6 +219,13 @@ export const pipelineRoutes = [
       authorize(body.project);
       try {
         const pipeline = await deps.pipelines.create(body, versionHash(body), actor);
+        await deps.audit.record({
+          actor,
+          project: pipeline.project,
+          action: 'pipeline.created',
+          target: `pipeline:${pipeline.id}`,
+          summary: { version: pipeline.version },
+        });
         res.location(`/api/pipelines/${pipeline.id}`);
         sendPipeline(res, 201, { ...view(pipeline), created: true });
       } catch (error) {
@@ -287,7 +300,18 @@ export const pipelineRoutes = [
         });
       }
       if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
-      sendPipeline(res, 200, await save(deps, current, body, actor, headers['if-match']));
+      const saved = await save(deps, current, body, actor, headers['if-match']);
+      // A save of an unchanged document adds no version, so there is nothing to record.
+      if (saved.created) {
+        await deps.audit.record({
+          actor,
+          project: saved.project,
+          action: 'pipeline.saved',
+          target: `pipeline:${saved.id}`,
+          summary: { version: saved.version, fromVersion: savedOver(saved) },
+        });
+      }
+      sendPipeline(res, 200, saved);
     },
   }),
   route({
@@ -300,10 +324,17 @@ export const pipelineRoutes = [
     scope: 'write',
     params: PipelineIdParams,
     responses: { 204: { description: 'Deleted' } },
-    async handler({ deps, params, authorize, res }) {
-      await load(deps, params.id, authorize);
+    async handler({ deps, params, actor, authorize, res }) {
+      const pipeline = await load(deps, params.id, authorize);
       await deps.schedules.remove(params.id);
       await deps.pipelines.softDelete(params.id);
+      await deps.audit.record({
+        actor,
+        project: pipeline.project,
+        action: 'pipeline.deleted',
+        target: `pipeline:${pipeline.id}`,
+        summary: { version: pipeline.version },
+      });
       res.status(204).end();
     },
   }),
@@ -385,6 +416,15 @@ export const pipelineRoutes = [
       const current = await load(deps, params.id, authorize);
       const old = await deps.pipelines.requireVersion(params.id, body.version);
       const saved = await save(deps, current, old.document, actor, headers['if-match']);
+      if (saved.created) {
+        await deps.audit.record({
+          actor,
+          project: saved.project,
+          action: 'pipeline.rolled_back',
+          target: `pipeline:${saved.id}`,
+          summary: { toVersion: body.version, version: saved.version, fromVersion: savedOver(saved) },
+        });
+      }
       sendPipeline(res, saved.created ? 201 : 200, saved);
     },
   }),

@@ -56,9 +56,16 @@ export const projectRoutes = [
     body: NewProject,
     responses: { 201: { description: 'Created', schema: ProjectSchema } },
     problems: [409],
-    async handler({ deps, body, authorize, res }) {
+    async handler({ deps, body, actor, authorize, res }) {
       authorize(body.id);
       const project = await deps.projects.create(body);
+      await deps.audit.record({
+        actor,
+        project: project.id,
+        action: 'project.created',
+        target: `project:${project.id}`,
+        summary: { name: project.name },
+      });
       res.status(201).location(`/api/projects/${project.id}`).json(project);
     },
   }),
@@ -86,9 +93,17 @@ export const projectRoutes = [
     params: ProjectParams,
     body: ProjectPatch,
     responses: { 200: { description: 'The updated project', schema: ProjectSchema } },
-    async handler({ deps, params, body, authorize, res }) {
+    async handler({ deps, params, body, actor, authorize, res }) {
       authorize(params.project);
-      res.json(await deps.projects.update(params.project, body));
+      const project = await deps.projects.update(params.project, body);
+      await deps.audit.record({
+        actor,
+        project: project.id,
+        action: 'project.changed',
+        target: `project:${project.id}`,
+        summary: { fields: Object.keys(body) },
+      });
+      res.json(project);
     },
   }),
 ];

@@ -1,5 +1,6 @@
 // The route table: every API route, in one list. The router and the OpenAPI document are both
 // built from it, and the auth matrix test walks it.
+import { auditRoutes } from './audit.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { metaRoutes } from './meta.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
@@ -8,6 +9,7 @@ import type { AnyRoute } from './route.js';
 import { runRoutes } from './runs.routes.js';
 import { scheduleRoutes } from './schedules.routes.js';
 import { secretRoutes } from './secrets.routes.js';
+import { telemetryRoutes } from './telemetry.routes.js';
 import { tokenRoutes } from './tokens.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 
@@ -18,6 +20,8 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...secretRoutes,
   ...pipelineRoutes,
   ...runRoutes,
+  ...auditRoutes,
+  ...telemetryRoutes,
   ...scheduleRoutes,
   ...webhookRoutes,
   ...tokenRoutes,

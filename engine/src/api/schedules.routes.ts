@@ -66,7 +66,21 @@ export const scheduleRoutes = [
     async handler({ deps, params, body, actor, authorize, res }) {
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
-      res.json(await deps.schedules.put(pipeline, body, actor));
+      const schedule = await deps.schedules.put(pipeline, body, actor);
+      await deps.audit.record({
+        actor,
+        project: pipeline.project,
+        action: 'schedule.changed',
+        target: `schedule:${pipeline.id}`,
+        // Param names only: a param's value may be sensitive.
+        summary: {
+          cron: body.cron,
+          timezone: body.timezone,
+          paused: body.paused,
+          params: Object.keys(body.params),
+        },
+      });
+      res.json(schedule);
     },
   }),
   route({
@@ -95,11 +109,17 @@ export const scheduleRoutes = [
     scope: 'write',
     params: PipelineIdParams,
     responses: { 204: { description: 'Removed' } },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, actor, authorize, res }) {
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
       if (!(await deps.schedules.remove(pipeline.id)))
         throw notFound(`A schedule of pipeline "${pipeline.id}"`);
+      await deps.audit.record({
+        actor,
+        project: pipeline.project,
+        action: 'schedule.deleted',
+        target: `schedule:${pipeline.id}`,
+      });
       res.status(204).end();
     },
   }),

@@ -53,11 +53,18 @@ export const secretRoutes = [
     body: z.strictObject({ value: z.string().min(1).max(65_536) }),
     responses: { 200: { description: 'Stored; name and dates only', schema: SecretInfoSchema } },
     problems: [503],
-    async handler({ deps, params, body, authorize, res }) {
+    async handler({ deps, params, body, actor, authorize, res }) {
       authorize(params.project);
       await deps.projects.require(params.project);
       const secrets = store(deps);
       await secrets.set(params.project, params.name, body.value);
+      await deps.audit.record({
+        actor,
+        project: params.project,
+        action: 'secret.set',
+        target: `secret:${params.project}/${params.name}`,
+        summary: { name: params.name },
+      });
       const info = (await secrets.list(params.project)).find((s) => s.name === params.name)!;
       res.json(info);
     },
@@ -72,10 +79,17 @@ export const secretRoutes = [
     params: SecretParams,
     responses: { 204: { description: 'Deleted' } },
     problems: [503],
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, actor, authorize, res }) {
       authorize(params.project);
       if (!(await store(deps).delete(params.project, params.name)))
         throw notFound(`Secret "${params.name}" of project "${params.project}"`);
+      await deps.audit.record({
+        actor,
+        project: params.project,
+        action: 'secret.deleted',
+        target: `secret:${params.project}/${params.name}`,
+        summary: { name: params.name },
+      });
       res.status(204).end();
     },
   }),

@@ -3,13 +3,12 @@
 import { z } from 'zod';
 import { fetchRunHistory } from '../audit/run-history.js';
 import { slug } from '../model/pipeline.schema.js';
-import { creditRatesFromEnv, CreditRatesError, type CreditRates } from '../telemetry/credit-rates.js';
 import { runUsageOf } from '../telemetry/run-usage.js';
 import { syncTelemetry } from '../telemetry/telemetry-sync.js';
 import { USAGE_GROUPS, usageReport, UsageCache } from '../telemetry/usage-report.js';
 import { instant } from './audit.routes.js';
 import { projectsWith } from './auth.js';
-import { badRequest, HttpProblem } from './problem.js';
+import { badRequest } from './problem.js';
 import { route } from './route.js';
 import { RunIdParams } from './schemas.js';
 
@@ -17,16 +16,6 @@ const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
 /** Closed runs' usage never changes: computing it once per process is enough. */
 const cache = new UsageCache();
-
-function rates(): CreditRates {
-  try {
-    return creditRatesFromEnv();
-  } catch (error) {
-    if (error instanceof CreditRatesError)
-      throw new HttpProblem(503, 'Service Unavailable', `Usage is not available: ${error.message}`);
-    throw error;
-  }
-}
 
 const totalsShape = {
   runs: z.number().int(),
@@ -112,11 +101,10 @@ export const telemetryRoutes = [
     scope: 'read',
     params: RunIdParams,
     responses: { 200: { description: 'The usage', schema: RunUsageSchema } },
-    problems: [503],
     async handler({ deps, params, authorize, res }) {
       const history = await fetchRunHistory(deps.temporal, params.runId);
       authorize(history.input.plan.project);
-      res.json(runUsageOf(history, rates()));
+      res.json(runUsageOf(history, deps.creditRates));
     },
   }),
   route({
@@ -137,7 +125,6 @@ export const telemetryRoutes = [
       project: slug.optional(),
     }),
     responses: { 200: { description: 'Usage by group, and totals', schema: UsageReportSchema } },
-    problems: [503],
     async handler({ deps, query, principal, authorize, res }) {
       const to = query.to ?? new Date();
       const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);
@@ -157,7 +144,7 @@ export const telemetryRoutes = [
         projects = projectsWith(principal!.token, 'read') ?? undefined;
       }
       const report = await usageReport(
-        { temporal: deps.temporal, rates: rates(), cache },
+        { temporal: deps.temporal, rates: deps.creditRates, cache },
         { groupBy: query.groupBy, from, to, ...(projects ? { projects } : {}) },
       );
       res.json(report);
@@ -186,10 +173,15 @@ export const telemetryRoutes = [
         }),
       },
     },
-    problems: [503],
     async handler({ deps, body, res }) {
       const result = await syncTelemetry(
-        { temporal: deps.temporal, warehouse: deps.warehousePool, rates: rates(), log: deps.log, cache },
+        {
+          temporal: deps.temporal,
+          warehouse: deps.warehousePool,
+          rates: deps.creditRates,
+          log: deps.log,
+          cache,
+        },
         { full: body.full },
       );
       res.json(result);

@@ -70,6 +70,18 @@ export const tokenRoutes = [
     responses: { 201: { description: 'Created', schema: TokenSchema.extend({ token: z.string() }) } },
     async handler({ deps, body, actor, res }) {
       const { token, record } = await deps.tokens.create({ ...body, createdBy: actor });
+      await deps.audit.record({
+        actor,
+        project: null,
+        action: 'token.created',
+        target: `token:${record.id}`,
+        summary: {
+          name: record.name,
+          scopes: record.scopes,
+          projects: record.projects,
+          expiresAt: record.expiresAt,
+        },
+      });
       res.status(201).json({ ...record, token });
     },
   }),
@@ -83,8 +95,18 @@ export const tokenRoutes = [
     allProjects: true,
     params: z.object({ tokenId: z.string().min(1).max(100) }),
     responses: { 204: { description: 'Revoked' } },
-    async handler({ deps, params, res }) {
-      if (!(await deps.tokens.delete(params.tokenId))) throw notFound(`Token "${params.tokenId}"`);
+    async handler({ deps, params, actor, res }) {
+      // Read first: once deleted, the entry is the only place the token's name is kept.
+      const revoked = await deps.tokens.get(params.tokenId);
+      if (!revoked || !(await deps.tokens.delete(params.tokenId)))
+        throw notFound(`Token "${params.tokenId}"`);
+      await deps.audit.record({
+        actor,
+        project: null,
+        action: 'token.revoked',
+        target: `token:${revoked.id}`,
+        summary: { name: revoked.name },
+      });
       res.status(204).end();
     },
   }),

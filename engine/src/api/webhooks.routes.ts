@@ -38,6 +38,13 @@ export const webhookRoutes = [
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
       const { webhook, token } = await deps.webhooks.create(pipeline.id, body.name ?? null, actor);
+      await deps.audit.record({
+        actor,
+        project: pipeline.project,
+        action: 'webhook.created',
+        target: `webhook:${webhook.id}`,
+        summary: { pipelineId: pipeline.id, name: webhook.name },
+      });
       const base = deps.publicUrl ?? `${req.protocol}://${req.get('host')}`;
       res.status(201).json({ ...webhook, url: `${base}/api/hooks/${webhook.id}`, token });
     },
@@ -71,11 +78,18 @@ export const webhookRoutes = [
     scope: 'write',
     params: PipelineIdParams.extend(HookParams.shape),
     responses: { 204: { description: 'Deleted' } },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, actor, authorize, res }) {
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
       if (!(await deps.webhooks.delete(pipeline.id, params.hookId)))
         throw notFound(`Webhook "${params.hookId}"`);
+      await deps.audit.record({
+        actor,
+        project: pipeline.project,
+        action: 'webhook.deleted',
+        target: `webhook:${params.hookId}`,
+        summary: { pipelineId: pipeline.id },
+      });
       res.status(204).end();
     },
   }),

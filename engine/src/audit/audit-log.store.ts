@@ -147,14 +147,3 @@ function forbiddenPath(value: unknown, path = ''): string | null {
   }
   return null;
 }
-
-const perPool = new WeakMap<pg.Pool, AuditLog>();
-/** One AuditLog per platform pool, for route handlers that are handed only the pool. */
-export function auditLogFor(pool: pg.Pool): AuditLog {
-  let log = perPool.get(pool);
-  if (!log) {
-    log = new AuditLog(pool);
-    perPool.set(pool, log);
-  }
-  return log;
-}

@@ -17,6 +17,9 @@ import {
   type Platform,
 } from '../platform.js';
 import { TokenStore } from '../store/tokens.store.js';
+import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
+import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
+import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../worker/run-activities.js';
 import { createWorker } from '../worker/worker.js';
 
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(env.LOG_LEVEL);
   log.info(`starting Tributary ${VERSION}`, { role: env.TRIBUTARY_ROLE, home: env.home });
+  const creditRates = env.TRIBUTARY_CREDIT_RATES ?? DEFAULT_CREDIT_RATES;
 
   let infra: Infrastructure | undefined;
   let platform: Platform | undefined;
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
   let adminToken: AdminToken | undefined;
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
+  let telemetrySync: { stop(): Promise<void> } | undefined;
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -60,6 +65,8 @@ async function main(): Promise<void> {
       await closed;
     }
     clearInterval(sweeper);
+    // Waits for a sync in progress, so it does not lose its pools under it.
+    await telemetrySync?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
     await platform?.close().catch(() => {});
@@ -100,6 +107,19 @@ async function main(): Promise<void> {
       workerDone = worker.run().finally(() => created.connection.close());
       log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
       sweeper = startStagingSweeper(platform.warehousePool, log.child('staging'));
+      if (env.TRIBUTARY_TELEMETRY_SYNC_MINUTES > 0) {
+        telemetrySync = startTelemetrySync(
+          {
+            temporal: platform.temporal,
+            warehouse: platform.warehousePool,
+            rates: creditRates,
+            log: log.child('telemetry'),
+            // Each sync looks again at runs closed in the last 10 minutes; their usage is not read twice.
+            cache: new UsageCache(),
+          },
+          env.TRIBUTARY_TELEMETRY_SYNC_MINUTES * 60_000,
+        );
+      }
     }
     if (env.TRIBUTARY_ROLE !== 'worker') {
       adminToken = await ensureAdminToken(new TokenStore(platform.platformPool), {
@@ -116,6 +136,7 @@ async function main(): Promise<void> {
         version: VERSION,
         log: log.child('api'),
         uiDir: UI_DIR,
+        creditRates,
       });
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(env.PORT, env.HOST, () => resolve(s));

@@ -8,9 +8,21 @@ import type { CompileErrorCode } from './errors.js';
 const catalog: NodeCatalog = {
   get: (type) =>
     ({
-      'source.test': { kind: 'source' as const, config: z.object({ rows: z.number().int().default(1) }), inputs: { min: 0, max: 0 } },
-      'transform.test': { kind: 'transform' as const, config: z.object({ sql: z.string() }), inputs: { min: 1, max: null } },
-      'sink.test': { kind: 'sink' as const, config: z.object({ table: z.string().min(1) }), inputs: { min: 1, max: 1 } },
+      'source.test': {
+        kind: 'source' as const,
+        config: z.object({ rows: z.number().int().default(1) }),
+        inputs: { min: 0, max: 0 },
+      },
+      'transform.test': {
+        kind: 'transform' as const,
+        config: z.object({ sql: z.string() }),
+        inputs: { min: 1, max: null },
+      },
+      'sink.test': {
+        kind: 'sink' as const,
+        config: z.object({ table: z.string().min(1) }),
+        inputs: { min: 1, max: 1 },
+      },
     })[type],
 };
 
@@ -23,16 +35,24 @@ const base = (): Doc => ({
   settings: { maxParallel: 4 },
   nodes: [
     { id: 'orders', type: 'source.test', config: { rows: 5 }, position: { x: 0, y: 0 } },
-    { id: 'daily', type: 'transform.test', config: { sql: 'select * from {{ inputs.orders }} where d >= {{ params.since }}' } },
-    { id: 'out', type: 'sink.test', config: { table: 'mart.daily' }, retry: { maxAttempts: 5 }, timeoutSeconds: 600 },
+    {
+      id: 'daily',
+      type: 'transform.test',
+      config: { sql: 'select * from {{ inputs.orders }} where d >= {{ params.since }}' },
+    },
+    {
+      id: 'out',
+      type: 'sink.test',
+      config: { table: 'mart.daily' },
+      retry: { maxAttempts: 5 },
+      timeoutSeconds: 600,
+    },
   ],
   edges: [
     { from: 'orders', to: 'daily' },
     { from: 'daily', to: 'out' },
   ],
 });
-
-
 
 interface Doc {
   apiVersion: string;
@@ -46,13 +66,49 @@ interface Doc {
   [key: string]: unknown;
 }
 
-const cases: { name: string; code: CompileErrorCode; edit: (d: Doc) => unknown; params?: Record<string, unknown>; expect: Record<string, unknown> }[] = [
-  { name: 'a document of the wrong shape', code: 'invalid_document', edit: (d) => ({ ...d, apiVersion: 'v0' }), expect: { path: 'apiVersion' } },
-  { name: 'a node id that is not a slug', code: 'invalid_document', edit: (d) => ((d.nodes[0]!.id = 'Bad Id'), d), expect: { path: 'nodes[0].id' } },
-  { name: 'a duplicate node id', code: 'duplicate_node_id', edit: (d) => (d.nodes.push({ id: 'orders', type: 'source.test', config: {} } as never), d), expect: { nodeId: 'orders', path: 'nodes[3].id' } },
-  { name: 'an unknown node type', code: 'unknown_node_type', edit: (d) => ((d.nodes[2]!.type = 'sink.nope'), d), expect: { nodeId: 'out', path: 'nodes[2].type' } },
-  { name: 'an edge to a missing node', code: 'edge_unknown_node', edit: (d) => (d.edges.push({ from: 'daily', to: 'ghost' }), d), expect: { edgeId: 'daily->ghost', path: 'edges[2].to' } },
-  { name: 'a duplicate edge', code: 'duplicate_edge', edit: (d) => (d.edges.push({ from: 'orders', to: 'daily' }), d), expect: { edgeId: 'orders->daily' } },
+const cases: {
+  name: string;
+  code: CompileErrorCode;
+  edit: (d: Doc) => unknown;
+  params?: Record<string, unknown>;
+  expect: Record<string, unknown>;
+}[] = [
+  {
+    name: 'a document of the wrong shape',
+    code: 'invalid_document',
+    edit: (d) => ({ ...d, apiVersion: 'v0' }),
+    expect: { path: 'apiVersion' },
+  },
+  {
+    name: 'a node id that is not a slug',
+    code: 'invalid_document',
+    edit: (d) => ((d.nodes[0]!.id = 'Bad Id'), d),
+    expect: { path: 'nodes[0].id' },
+  },
+  {
+    name: 'a duplicate node id',
+    code: 'duplicate_node_id',
+    edit: (d) => (d.nodes.push({ id: 'orders', type: 'source.test', config: {} } as never), d),
+    expect: { nodeId: 'orders', path: 'nodes[3].id' },
+  },
+  {
+    name: 'an unknown node type',
+    code: 'unknown_node_type',
+    edit: (d) => ((d.nodes[2]!.type = 'sink.nope'), d),
+    expect: { nodeId: 'out', path: 'nodes[2].type' },
+  },
+  {
+    name: 'an edge to a missing node',
+    code: 'edge_unknown_node',
+    edit: (d) => (d.edges.push({ from: 'daily', to: 'ghost' }), d),
+    expect: { edgeId: 'daily->ghost', path: 'edges[2].to' },
+  },
+  {
+    name: 'a duplicate edge',
+    code: 'duplicate_edge',
+    edit: (d) => (d.edges.push({ from: 'orders', to: 'daily' }), d),
+    expect: { edgeId: 'orders->daily' },
+  },
   {
     name: 'a cycle',
     code: 'cycle',
@@ -63,7 +119,12 @@ const cases: { name: string; code: CompileErrorCode; edit: (d: Doc) => unknown; 
     },
     expect: { message: expect.stringMatching(/daily → again → daily|again → daily → again/) },
   },
-  { name: 'a source with inputs', code: 'source_with_inputs', edit: (d) => (d.edges.push({ from: 'daily', to: 'orders' }), d), expect: { nodeId: 'orders' } },
+  {
+    name: 'a source with inputs',
+    code: 'source_with_inputs',
+    edit: (d) => (d.edges.push({ from: 'daily', to: 'orders' }), d),
+    expect: { nodeId: 'orders' },
+  },
   {
     name: 'a sink with outputs',
     code: 'sink_with_outputs',
@@ -74,7 +135,12 @@ const cases: { name: string; code: CompileErrorCode; edit: (d: Doc) => unknown; 
     },
     expect: { nodeId: 'out' },
   },
-  { name: 'a sink without input', code: 'missing_input', edit: (d) => ((d.edges = [{ from: 'orders', to: 'daily' }]), d), expect: { nodeId: 'out' } },
+  {
+    name: 'a sink without input',
+    code: 'missing_input',
+    edit: (d) => ((d.edges = [{ from: 'orders', to: 'daily' }]), d),
+    expect: { nodeId: 'out' },
+  },
   {
     name: 'a sink with two inputs',
     code: 'too_many_inputs',
@@ -87,25 +153,65 @@ const cases: { name: string; code: CompileErrorCode; edit: (d: Doc) => unknown; 
     edit: (d) => ((d.nodes[1]!.config = { sql: 'select * from {{ inputs.elsewhere }}' }), d),
     expect: { nodeId: 'daily', path: 'nodes[1].config.sql' },
   },
-  { name: 'a malformed placeholder', code: 'invalid_placeholder', edit: (d) => ((d.nodes[1]!.config = { sql: 'select {{ orders }}' }), d), expect: { nodeId: 'daily' } },
+  {
+    name: 'a malformed placeholder',
+    code: 'invalid_placeholder',
+    edit: (d) => ((d.nodes[1]!.config = { sql: 'select {{ orders }}' }), d),
+    expect: { nodeId: 'daily' },
+  },
   {
     name: 'a reference to an undeclared param',
     code: 'undeclared_param',
-    edit: (d) => ((d.nodes[1]!.config = { sql: 'select * from {{ inputs.orders }} where x = {{ params.until }}' }), d),
+    edit: (d) => (
+      (d.nodes[1]!.config = { sql: 'select * from {{ inputs.orders }} where x = {{ params.until }}' }),
+      d
+    ),
     expect: { nodeId: 'daily', path: 'nodes[1].config.sql' },
   },
-  { name: 'a required param without value', code: 'missing_param', edit: (d) => ((d.params = { since: { type: 'date', required: true } }), d), expect: { path: 'params.since' } },
-  { name: 'a param of the wrong type', code: 'invalid_param', edit: (d) => d, params: { since: 'yesterday' }, expect: { path: 'params.since' } },
-  { name: 'a run param the pipeline does not declare', code: 'unknown_param', edit: (d) => d, params: { nope: 1 }, expect: { path: 'params.nope' } },
-  { name: 'a default of the wrong type', code: 'invalid_param_default', edit: (d) => ((d.params = { since: { type: 'date', default: 42 } }), d), expect: { path: 'params.since.default' } },
-  { name: 'config that fails the node type schema', code: 'invalid_config', edit: (d) => ((d.nodes[2]!.config = { table: '' }), d), expect: { nodeId: 'out', path: 'nodes[2].config.table' } },
+  {
+    name: 'a required param without value',
+    code: 'missing_param',
+    edit: (d) => ((d.params = { since: { type: 'date', required: true } }), d),
+    expect: { path: 'params.since' },
+  },
+  {
+    name: 'a param of the wrong type',
+    code: 'invalid_param',
+    edit: (d) => d,
+    params: { since: 'yesterday' },
+    expect: { path: 'params.since' },
+  },
+  {
+    name: 'a run param the pipeline does not declare',
+    code: 'unknown_param',
+    edit: (d) => d,
+    params: { nope: 1 },
+    expect: { path: 'params.nope' },
+  },
+  {
+    name: 'a default of the wrong type',
+    code: 'invalid_param_default',
+    edit: (d) => ((d.params = { since: { type: 'date', default: 42 } }), d),
+    expect: { path: 'params.since.default' },
+  },
+  {
+    name: 'config that fails the node type schema',
+    code: 'invalid_config',
+    edit: (d) => ((d.nodes[2]!.config = { table: '' }), d),
+    expect: { nodeId: 'out', path: 'nodes[2].config.table' },
+  },
   {
     name: 'a disabled node that others depend on',
     code: 'disabled_dependency',
     edit: (d) => (((d.nodes[1] as Record<string, unknown>).disabled = true), d),
     expect: { nodeId: 'out' },
   },
-  { name: 'a pipeline without nodes', code: 'empty_pipeline', edit: (d) => ((d.nodes = []), (d.edges = []), d), expect: { path: 'nodes' } },
+  {
+    name: 'a pipeline without nodes',
+    code: 'empty_pipeline',
+    edit: (d) => ((d.nodes = []), (d.edges = []), d),
+    expect: { path: 'nodes' },
+  },
 ];
 
 describe('compile', () => {
@@ -122,7 +228,11 @@ describe('compile', () => {
     expect(plan.params).toEqual({ since: '2026-03-01' });
     expect(plan.pipelineVersion).toBe(3);
     expect(plan.versionHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(plan.steps[2]).toMatchObject({ retry: { maximumAttempts: 5 }, timeoutSeconds: 600, continueOnFailure: false });
+    expect(plan.steps[2]).toMatchObject({
+      retry: { maximumAttempts: 5 },
+      timeoutSeconds: 600,
+      continueOnFailure: false,
+    });
     expect(plan.steps[0]!.retry.maximumAttempts).toBe(3);
   });
 
@@ -181,8 +291,18 @@ describe('compile', () => {
 
   it('coerces params from text, as webhooks and forms send them', () => {
     const doc = base() as Doc;
-    doc.params = { ...doc.params, n: { type: 'integer' }, on: { type: 'boolean' }, at: { type: 'timestamp' } } as never;
+    doc.params = {
+      ...doc.params,
+      n: { type: 'integer' },
+      on: { type: 'boolean' },
+      at: { type: 'timestamp' },
+    } as never;
     const result = compile(doc, { catalog, params: { n: '42', on: 'true', at: '2026-11-25T10:00:00Z' } });
-    expect(result.ok && result.plan.params).toEqual({ since: '2026-01-01', n: 42, on: true, at: '2026-11-25T10:00:00Z' });
+    expect(result.ok && result.plan.params).toEqual({
+      since: '2026-01-01',
+      n: 42,
+      on: true,
+      at: '2026-11-25T10:00:00Z',
+    });
   });
 });

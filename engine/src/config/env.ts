@@ -2,6 +2,7 @@
 // the variable, instead of failing later somewhere far from the cause.
 import path from 'node:path';
 import { z } from 'zod';
+import { CreditRatesEnv } from '../telemetry/credit-rates.js';
 
 const optionalUrl = z.url().optional();
 const port = z.coerce.number().int().min(0).max(65535);
@@ -39,6 +40,10 @@ const EnvSchema = z.object({
     .transform((v) => v === 'true'),
   /** Hours kept staging stays before it is dropped. */
   STAGING_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** Credits per activity-second by node kind or type, as JSON (`{"source":1,"transform":2}`); unset: all 1. */
+  TRIBUTARY_CREDIT_RATES: CreditRatesEnv.optional(),
+  /** Minutes between the worker's syncs of run usage into the warehouse; 0 turns the sync off. */
+  TRIBUTARY_TELEMETRY_SYNC_MINUTES: z.coerce.number().min(0).default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -67,14 +67,6 @@ export function parseCreditRates(text: string | undefined): CreditRates {
   return parsed.data;
 }
 
-let fromEnv: CreditRates | undefined;
-/** The rates of this process's environment, read once; a bad value throws a CreditRatesError naming it. */
-export function creditRatesFromEnv(env: NodeJS.ProcessEnv = process.env): CreditRates {
-  if (env !== process.env) return parseCreditRates(env.TRIBUTARY_CREDIT_RATES);
-  fromEnv ??= parseCreditRates(process.env.TRIBUTARY_CREDIT_RATES);
-  return fromEnv;
-}
-
 export function rateFor(rates: CreditRates, kind: string, type: string): number {
   return (
     rates.types[type] ?? (kind === 'source' || kind === 'transform' || kind === 'sink' ? rates[kind] : 1)

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { UnreadableRunError } from '../audit/run-history.js';
 import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
-import { creditRatesFromEnv, type CreditRates } from './credit-rates.js';
+import type { CreditRates } from './credit-rates.js';
 import type { RunUsage } from './run-usage.js';
 import { mapLimit, usageOfRun, visibilityLiteral, type UsageCache } from './usage-report.js';
 
@@ -20,8 +20,8 @@ const HISTORY_CONCURRENCY = 4;
 export interface TelemetrySyncDeps {
   temporal: Client;
   warehouse: pg.Pool;
-  /** Default: TRIBUTARY_CREDIT_RATES. */
-  rates?: CreditRates;
+  /** TRIBUTARY_CREDIT_RATES as parsed at start (config/env.ts); passed in so no one reads it twice. */
+  rates: CreditRates;
   log?: Logger;
   cache?: UsageCache;
 }
@@ -100,7 +100,6 @@ export async function syncTelemetry(
   deps: TelemetrySyncDeps,
   options: TelemetrySyncOptions = {},
 ): Promise<TelemetrySyncResult> {
-  const rates = deps.rates ?? creditRatesFromEnv();
   const db = await deps.warehouse.connect();
   try {
     // A session lock for the whole sync; the DDL inside it cannot race another process's.
@@ -126,7 +125,7 @@ export async function syncTelemetry(
     const written = await mapLimit(closed, HISTORY_CONCURRENCY, async ({ runId }): Promise<number | null> => {
       try {
         const usage = await usageOfRun(
-          { temporal: deps.temporal, rates, ...(deps.cache ? { cache: deps.cache } : {}) },
+          { temporal: deps.temporal, rates: deps.rates, ...(deps.cache ? { cache: deps.cache } : {}) },
           runId,
         );
         await writeUsage(deps.warehouse, usage);

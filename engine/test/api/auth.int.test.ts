@@ -116,8 +116,18 @@ describe('auth matrix over the route table', () => {
     createWebhook: { body: {} },
     listWebhooks: {},
     deleteWebhook: { values: { hookId: 'hk_x' } },
+    getRunAudit: {},
+    getRunUsage: {},
   };
-  const unscoped = ['listProjects', 'listPipelines', 'validatePipeline', 'listConnectors', 'listRuns'];
+  const unscoped = [
+    'listProjects',
+    'listPipelines',
+    'validatePipeline',
+    'listConnectors',
+    'listRuns',
+    'listAuditLog',
+    'getUsage',
+  ];
 
   it('classifies every protected route as project-scoped, unscoped or all-projects', () => {
     const unclassified = protectedRoutes

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
+import type { AppDeps } from '../../src/api/app.js';
 import { auditRoutes } from '../../src/api/audit.routes.js';
 import { createContext } from '../../src/api/context.js';
 import { problemHandler, unknownRoute } from '../../src/api/problem.js';
@@ -38,7 +39,11 @@ export interface AuditApi {
 
 export const uniq = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-export async function startAuditApi(h: Harness, log: Logger = silentLogger): Promise<AuditApi> {
+export async function startAuditApi(
+  h: Harness,
+  log: Logger = silentLogger,
+  extra: Partial<AppDeps> = {},
+): Promise<AuditApi> {
   const app = express();
   app.use(express.json());
   const api = express.Router();
@@ -54,6 +59,7 @@ export async function startAuditApi(h: Harness, log: Logger = silentLogger): Pro
       secrets: h.platform.secrets,
       version: 'test',
       log,
+      ...extra,
     }),
   );
   api.use(unknownRoute);

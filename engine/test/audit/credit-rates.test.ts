@@ -1,10 +1,10 @@
 // The credit model's configuration: TRIBUTARY_CREDIT_RATES as JSON, rates per node kind with
 // overrides per node type, and a clear error naming what is wrong.
 import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from '../../src/config/env.js';
 import {
   CreditRatesError,
   DEFAULT_CREDIT_RATES,
-  creditRatesFromEnv,
   parseCreditRates,
   rateFor,
 } from '../../src/telemetry/credit-rates.js';
@@ -39,10 +39,15 @@ describe('credit rates', () => {
     expect(() => parseCreditRates('[1,2]')).toThrow(/TRIBUTARY_CREDIT_RATES /);
   });
 
-  it('are read from a given environment', () => {
-    expect(creditRatesFromEnv({ TRIBUTARY_CREDIT_RATES: '{"source":3}' })).toMatchObject({
+  it('are read from the environment at start, and a bad value stops it naming the variable', () => {
+    expect(parseEnv({ TRIBUTARY_CREDIT_RATES: '{"source":3}' }).TRIBUTARY_CREDIT_RATES).toMatchObject({
       source: 3,
       sink: 1,
     });
+    expect(parseEnv({}).TRIBUTARY_CREDIT_RATES).toBeUndefined();
+    expect(() => parseEnv({ TRIBUTARY_CREDIT_RATES: '{"sinks":1}' })).toThrow(EnvError);
+    expect(() => parseEnv({ TRIBUTARY_CREDIT_RATES: '{"sinks":1}' })).toThrow(
+      'TRIBUTARY_CREDIT_RATES.sinks: "sinks" is neither a node kind',
+    );
   });
 });

@@ -18,16 +18,15 @@ import {
   type RawEvent,
 } from './audit-test-kit.js';
 
-// Read once by the routes, so it is set before anything asks.
 const RATES = { source: 2, transform: 3, sink: 5 };
-process.env.TRIBUTARY_CREDIT_RATES = JSON.stringify(RATES);
 
 let h: Harness;
 let api: AuditApi;
 const testStart = new Date(Date.now() - 60_000);
 beforeAll(async () => {
   h = await startHarness({ catalog: testCatalog, extraActivities: createTestSteps().activities });
-  api = await startAuditApi(h);
+  // As start.ts hands the API the TRIBUTARY_CREDIT_RATES it parsed.
+  api = await startAuditApi(h, undefined, { creditRates: parseCreditRates(JSON.stringify(RATES)) });
 });
 afterAll(async () => {
   await api?.stop();
