@@ -1,40 +1,118 @@
-// The application shell. The editor, runs and template screens arrive with the Builder UI issue;
-// until then the shell shows the platform's health so a new user sees that everything is up.
+// The application shell: sign-in gate, navigation, the routes, and the notice area.
 import { useEffect, useState } from 'react';
+import { storedToken } from './api/client.ts';
+import { Link } from './components/ui.tsx';
+import { EditorScreen } from './editor/EditorScreen.tsx';
+import { match, navigate, useLocation } from './router.ts';
+import { PipelinesScreen } from './screens/PipelinesScreen.tsx';
+import { RunDetailScreen } from './screens/RunDetailScreen.tsx';
+import { RunsScreen } from './screens/RunsScreen.tsx';
+import { SettingsScreen } from './screens/SettingsScreen.tsx';
+import { SignIn } from './screens/SignIn.tsx';
+import { TemplatesScreen } from './screens/TemplatesScreen.tsx';
+import { useToasts } from './store/toasts.ts';
 
-interface Health {
-  status: string;
-  temporal: string;
-  postgres: string;
-  version: string;
-}
+const NAV = [
+  { to: '/pipelines', label: 'Pipelines' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/templates', label: 'Templates' },
+  { to: '/settings', label: 'Settings' },
+];
 
 export function App() {
-  const [health, setHealth] = useState<Health | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [token, setToken] = useState(storedToken());
+  const [reason, setReason] = useState<string | null>(null);
+  const { path } = useLocation();
+
   useEffect(() => {
-    fetch('/api/health')
-      .then((r) => r.json() as Promise<Health>)
-      .then(setHealth)
-      .catch((e: Error) => setError(e.message));
+    const onAuth = () => setToken(storedToken());
+    const onUnauthorized = (e: Event) =>
+      setReason(
+        `Please sign in again: ${(e as CustomEvent<string | undefined>).detail ?? 'the token was not accepted'}`,
+      );
+    window.addEventListener('tributary:auth', onAuth);
+    window.addEventListener('tributary:unauthorized', onUnauthorized);
+    return () => {
+      window.removeEventListener('tributary:auth', onAuth);
+      window.removeEventListener('tributary:unauthorized', onUnauthorized);
+    };
   }, []);
+
+  useEffect(() => {
+    if (path === '/' || path === '') navigate('/pipelines', { replace: true });
+  }, [path]);
+
+  if (!token) return <SignIn reason={reason} />;
+
+  let screen;
+  let params: Record<string, string> | null;
+  if ((params = match('/pipelines/:id', path))) screen = <EditorScreen id={params.id!} />;
+  else if (match('/pipelines', path)) screen = <PipelinesScreen />;
+  else if ((params = match('/runs/:runId', path))) screen = <RunDetailScreen runId={params.runId!} />;
+  else if (match('/runs', path)) screen = <RunsScreen />;
+  else if (match('/templates', path)) screen = <TemplatesScreen />;
+  else if (match('/settings', path)) screen = <SettingsScreen />;
+  else
+    screen = (
+      <main className="screen">
+        <h1>Not found</h1>
+        <p>
+          Nothing lives at <code>{path}</code>. <Link to="/pipelines">Go to pipelines</Link>.
+        </p>
+      </main>
+    );
+
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', padding: 32 }}>
-      <h1>Tributary</h1>
-      {error && <p role="alert">Cannot reach the API: {error}</p>}
-      {!health && !error && <p>Checking the platform…</p>}
-      {health && (
-        <dl aria-label="Platform health">
-          <dt>Status</dt>
-          <dd>{health.status}</dd>
-          <dt>Temporal</dt>
-          <dd>{health.temporal}</dd>
-          <dt>Postgres</dt>
-          <dd>{health.postgres}</dd>
-          <dt>Version</dt>
-          <dd>{health.version}</dd>
-        </dl>
-      )}
-    </main>
+    <div className="app">
+      <nav className="nav" aria-label="Main">
+        <Link to="/pipelines" className="brand" aria-label="Tributary home">
+          <span className="logo" aria-hidden="true">
+            ≋
+          </span>
+          <span>Tributary</span>
+        </Link>
+        <ul>
+          {NAV.map((item) => (
+            <li key={item.to}>
+              <a
+                href={item.to}
+                aria-current={path.startsWith(item.to) ? 'page' : undefined}
+                onClick={(e) => {
+                  if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+                  e.preventDefault();
+                  navigate(item.to);
+                }}
+              >
+                {item.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {screen}
+      <Toasts />
+    </div>
+  );
+}
+
+function Toasts() {
+  const toasts = useToasts((s) => s.toasts);
+  const dismiss = useToasts((s) => s.dismiss);
+  return (
+    <div className="toasts" role="status" aria-live="polite" aria-label="Notifications">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast toast-${t.kind}`}>
+          <span>{t.text}</span>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Dismiss notification"
+            onClick={() => dismiss(t.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
   );
 }

@@ -1,4 +1,6 @@
 // The builder UI's entry point.
+import '@xyflow/react/dist/style.css';
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';

@@ -1,0 +1,226 @@
+// The screens around the editor: runs list and run detail, version history with diff and
+// rollback, project secrets offered in a node's secret picker, problems that focus their node, and
+// the template gallery's empty state.
+import assert from 'node:assert/strict';
+import {
+  apiCall,
+  node,
+  runToEnd,
+  samplePipeline,
+  signIn,
+  waitForCount,
+  waitForText,
+  type Scenario,
+} from './helpers.ts';
+
+const unique = (stem: string) => `${stem}-${Date.now().toString(36)}`;
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'lists a finished run and shows its timeline, params and actor',
+    async run(ctx) {
+      const { page } = ctx;
+      const id = unique('runs');
+      await apiCall(ctx, 'POST', '/pipelines', samplePipeline(id));
+      const { runId, status } = await runToEnd(ctx, id, { factor: 7 });
+      assert.equal(status, 'succeeded');
+
+      await signIn(ctx);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+      await page.getByLabel('Pipeline').selectOption(id);
+      const row = page.getByRole('table', { name: 'Runs' }).getByRole('row').filter({ hasText: runId });
+      await waitForText(row, 'succeeded');
+      await row.getByRole('link', { name: runId }).click();
+
+      await page.getByRole('heading', { name: `Run ${runId}` }).waitFor();
+      await page.getByLabel('Run status: succeeded').waitFor();
+      await waitForText(page.getByRole('table', { name: 'Run params' }), '7');
+      await waitForText(page.getByLabel('Run facts'), 'token:admin');
+      const bars = page.getByRole('list', { name: 'Step timeline' }).getByRole('listitem');
+      await waitForCount(bars, 2);
+      assert.match((await bars.nth(0).getAttribute('aria-label')) ?? '', /^gen: succeeded, /);
+      assert.match((await bars.nth(1).getAttribute('aria-label')) ?? '', /^scaled: succeeded, /);
+      await page.getByRole('button', { name: 'Preview output of scaled' }).click();
+      const rows = page.getByRole('table', { name: 'Rows of scaled' });
+      await waitForCount(rows.locator('tbody tr'), 3);
+      assert.deepEqual(await rows.locator('tbody tr').nth(2).locator('td').allTextContents(), ['3', '21']);
+    },
+  },
+  {
+    name: 'shows a side-by-side diff of two versions and rolls back to the first',
+    async run(ctx) {
+      const { page } = ctx;
+      const id = unique('history');
+      const v1 = samplePipeline(id);
+      await apiCall(ctx, 'POST', '/pipelines', v1);
+      const v2 = structuredClone(v1);
+      v2.nodes[0]!.config.rows = 9;
+      await apiCall(ctx, 'PUT', `/pipelines/${id}`, v2);
+
+      await signIn(ctx);
+      await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      await page.getByRole('button', { name: 'Version history' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Version history' });
+      const diff = dialog.getByRole('table', { name: 'Side-by-side diff' });
+      await diff.waitFor();
+      const changed = diff.locator('.diff-changed');
+      await waitForCount(changed, 1);
+      assert.deepEqual(
+        (await changed.locator('pre').allTextContents()).map((t) => t.trim()),
+        ['"rows": 3', '"rows": 9'],
+      );
+      await waitForText(
+        dialog.getByRole('list', { name: 'Summary of changes' }),
+        'Changed node gen: config.rows',
+      );
+
+      await dialog.getByRole('button', { name: 'Restore version 1' }).click();
+      await page.getByRole('status', { name: 'Saved, version 3' }).waitFor();
+      await node(page, 'gen').locator('.node-header').click();
+      assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '3');
+    },
+  },
+  {
+    name: "offers the project's secrets in a node's secret picker, by name only",
+    async run(ctx) {
+      const { page } = ctx;
+      const secret = `e2e_db_${Date.now().toString(36)}`;
+      const id = unique('secrets');
+      await signIn(ctx);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      const form = page.getByRole('form', { name: 'Set a secret' });
+      await form.getByLabel('Secret name').fill(secret);
+      await form.getByLabel('Secret value').fill('postgres://user:pw@localhost/db');
+      await form.getByRole('button', { name: 'Set secret' }).click();
+      await waitForText(page.getByRole('table', { name: 'Secrets' }), secret);
+      assert.ok(!(await page.content()).includes('user:pw'), 'the value is never shown');
+
+      const doc = samplePipeline(id);
+      doc.nodes.push({
+        id: 'out',
+        type: 'sink.postgres',
+        config: { table: 'public.out' } as never,
+        position: { x: 600, y: 0 },
+      });
+      doc.edges.push({ from: 'scaled', to: 'out' });
+      await apiCall(ctx, 'POST', '/pipelines', doc);
+      await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+      await node(page, 'out').locator('.node-header').click();
+      const picker = page.getByRole('combobox', { name: 'Connection', exact: true });
+      await picker.selectOption(secret);
+      await waitForText(page.getByRole('status', { name: 'Unsaved changes' }), 'Unsaved');
+    },
+  },
+  {
+    name: 'lists validation problems and focuses the node of a problem when it is clicked',
+    async run(ctx) {
+      const { page } = ctx;
+      const id = unique('problems');
+      const doc = samplePipeline(id);
+      doc.nodes[1]!.config = { sql: 'select * from {{ inputs.nowhere }}' };
+      await apiCall(ctx, 'POST', '/pipelines', doc);
+      await signIn(ctx);
+      await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+      const problem = page.getByRole('button', { name: /^Problem in scaled: / });
+      await problem.waitFor();
+      assert.match((await problem.textContent()) ?? '', /nowhere/);
+      await node(page, 'scaled')
+        .getByLabel(/problem/)
+        .waitFor();
+      await problem.click();
+      await page.getByRole('complementary', { name: 'Configuration of scaled' }).waitFor();
+    },
+  },
+  {
+    name: 'shows the template gallery, or a friendly empty state when the server has none',
+    async run(ctx) {
+      const { page } = ctx;
+      const response = await fetch(`${ctx.baseUrl}/api/templates`, {
+        headers: { Authorization: `Bearer ${ctx.token}` },
+      });
+      await signIn(ctx);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
+      if (response.status === 404) {
+        await page.getByRole('heading', { name: 'No templates on this server yet' }).waitFor();
+        await page.getByRole('link', { name: 'Go to pipelines' }).click();
+        await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+      } else {
+        assert.equal(response.status, 200);
+        const card = page.getByRole('list', { name: 'Templates' }).getByRole('listitem').first();
+        await card.getByRole('button', { name: /^Use template / }).click();
+        const dialog = page.getByRole('dialog', { name: /^Use template: / });
+        const id = unique('from-template');
+        await dialog.getByLabel('New pipeline id').fill(id);
+        await dialog.getByRole('button', { name: 'Fill with examples' }).click();
+        await dialog.getByRole('button', { name: 'Create pipeline' }).click();
+        await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+        assert.equal(new URL(page.url()).pathname, `/pipelines/${id}`);
+        assert.ok((await page.locator('.react-flow__node').count()) > 0, 'the template made nodes');
+      }
+    },
+  },
+];
+
+scenarios.push({
+  name: "asks for a run's params, then shows a failed step's full error and skips what depends on it",
+  async run(ctx) {
+    const { page } = ctx;
+    const id = unique('failing');
+    const doc = samplePipeline(id);
+    doc.params = {
+      factor: { type: 'integer', default: 10 },
+      divisor: { type: 'integer', required: true },
+    } as never;
+    doc.nodes[1]!.config = { sql: 'select n / {{ params.divisor }}::int as q from {{ inputs.gen }}' };
+    doc.nodes.push({
+      id: 'after',
+      type: 'transform.sql',
+      config: { sql: 'select * from {{ inputs.scaled }}' } as never,
+      position: { x: 600, y: 0 },
+    });
+    doc.edges.push({ from: 'scaled', to: 'after' });
+    await apiCall(ctx, 'POST', '/pipelines', doc);
+
+    await signIn(ctx);
+    await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Run pipeline' });
+    await dialog.getByLabel('divisor *').fill('0');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+
+    await page.getByLabel('Run status: failed').waitFor({ timeout: 90_000 });
+    await node(page, 'gen').getByLabel('Step succeeded').waitFor();
+    await node(page, 'scaled').getByLabel('Step failed').waitFor();
+    await node(page, 'after').getByLabel('Step skipped').waitFor();
+    await waitForText(page.getByLabel('Error of scaled'), 'Step "scaled" (transform.sql): division by zero');
+  },
+});
+
+scenarios.push({
+  name: 'refuses to save over a version someone else saved meanwhile, and reloads theirs on request',
+  async run(ctx) {
+    const { page } = ctx;
+    const id = unique('conflict');
+    const doc = samplePipeline(id);
+    await apiCall(ctx, 'POST', '/pipelines', doc);
+    await signIn(ctx);
+    await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+
+    // Someone else saves version 2 while this editor still has version 1.
+    const theirs = structuredClone(doc);
+    theirs.nodes[0]!.config.rows = 42;
+    await apiCall(ctx, 'PUT', `/pipelines/${id}`, theirs);
+
+    await node(page, 'gen').locator('.node-header').click();
+    await page.getByRole('spinbutton', { name: 'Rows', exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const banner = page.getByRole('alert').filter({ hasText: 'Someone saved a newer version' });
+    await banner.waitFor();
+    await banner.getByRole('button', { name: 'Discard mine and reload' }).click();
+    await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+    await node(page, 'gen').locator('.node-header').click();
+    assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '42');
+  },
+});

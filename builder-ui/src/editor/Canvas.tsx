@@ -1,0 +1,138 @@
+// The canvas: React Flow bound to the editor store. Connections are checked while they are drawn
+// (cycles, into a source, out of a sink, input limits) and the reason for a refusal is shown.
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type IsValidConnection,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { connectionProblem, type FlowNode } from '../model/flow.ts';
+import { useCatalog } from '../store/catalog.ts';
+import { editorStore, useEditor } from '../store/editor.ts';
+import { nodeTypes } from './nodes.tsx';
+import { DRAG_MIME } from './Palette.tsx';
+
+const MINIMAP_COLOURS: Record<string, string> = { source: '#2f855a', transform: '#3b5bdb', sink: '#c05621' };
+
+export function Canvas(props: { onDropType: (type: string, position: { x: number; y: number }) => void }) {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const hint = useEditor((s) => s.connectionHint);
+  const byType = useCatalog((s) => s.byType);
+  const { screenToFlowPosition } = useReactFlow();
+  const hintTimer = useRef<number | undefined>(undefined);
+  // Fit the view to a loaded pipeline once; on an empty canvas fitting would jump to the first node.
+  const [fitOnLoad] = useState(() => editorStore.getState().nodes.length > 0);
+
+  const maxInputs = useCallback((type: string) => byType.get(type)?.inputs.max ?? null, [byType]);
+
+  const isValidConnection: IsValidConnection = useCallback(
+    (c: Connection | Edge) => {
+      const s = editorStore.getState();
+      const problem = connectionProblem(s.nodes, s.edges, c, maxInputs);
+      if (problem !== s.connectionHint) s.setConnectionHint(problem);
+      return problem === null;
+    },
+    [maxInputs],
+  );
+
+  // Nodes carry their accessible name, so tests and screen readers find them by role and name.
+  const labelled = useMemo(
+    () =>
+      nodes.map((n: FlowNode) => ({
+        ...n,
+        ariaLabel: `Node ${n.id}: ${byType.get(n.data.type)?.title ?? n.data.type}`,
+      })),
+    [nodes, byType],
+  );
+
+  useEffect(() => () => window.clearTimeout(hintTimer.current), []);
+
+  const onDrop = (event: DragEvent) => {
+    const type = event.dataTransfer.getData(DRAG_MIME);
+    if (!type) return;
+    event.preventDefault();
+    props.onDropType(type, screenToFlowPosition({ x: event.clientX - 100, y: event.clientY - 30 }));
+  };
+
+  return (
+    <div
+      className="canvas"
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes(DRAG_MIME)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'move';
+        }
+      }}
+      onDrop={onDrop}
+    >
+      <ReactFlow
+        nodes={labelled}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={(changes) => editorStore.getState().onNodesChange(changes)}
+        onEdgesChange={(changes) => editorStore.getState().onEdgesChange(changes)}
+        onConnect={(c) => c.source && c.target && editorStore.getState().connect(c.source, c.target)}
+        onConnectStart={() => {
+          window.clearTimeout(hintTimer.current);
+          editorStore.getState().setConnectionHint(null);
+        }}
+        onConnectEnd={() => {
+          // Leave a refusal on screen a moment after the mouse is let go, then clear it.
+          window.clearTimeout(hintTimer.current);
+          hintTimer.current = window.setTimeout(() => editorStore.getState().setConnectionHint(null), 5000);
+        }}
+        isValidConnection={isValidConnection}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        fitView={fitOnLoad}
+        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+        minZoom={0.2}
+        defaultEdgeOptions={{ animated: false }}
+        proOptions={{ hideAttribution: true }}
+        aria-label="Pipeline canvas"
+      >
+        <Background gap={20} />
+        <MiniMap
+          pannable
+          zoomable
+          ariaLabel="Mini map"
+          nodeColor={(n) => MINIMAP_COLOURS[n.type ?? ''] ?? '#888'}
+        />
+        <Controls aria-label="Canvas controls" />
+      </ReactFlow>
+      {hint && (
+        <div className="connection-hint" role="status" aria-live="assertive">
+          Cannot connect: {hint}
+        </div>
+      )}
+      {nodes.length === 0 && <EmptyCanvasHelp />}
+    </div>
+  );
+}
+
+function EmptyCanvasHelp() {
+  return (
+    <div className="empty-canvas" role="note" aria-label="How to start">
+      <h2>Start your pipeline</h2>
+      <ol>
+        <li>
+          Drag a <strong>source</strong> from the palette on the left onto the canvas (or click it).
+        </li>
+        <li>
+          Add a <strong>transform</strong> such as SQL, and a <strong>sink</strong> where the rows should
+          land.
+        </li>
+        <li>Connect them: drag from a node's right handle to the next node's left handle.</li>
+        <li>Select a node to configure it in the panel on the right, then Save and Run.</li>
+      </ol>
+      <p className="muted">Press ? for keyboard shortcuts.</p>
+    </div>
+  );
+}

@@ -1,0 +1,276 @@
+// The right-hand panel: the selected node's id, name and config (a form generated from its node
+// type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
+import { useEffect, useId, useMemo, useState } from 'react';
+import { NodeIcon } from '../components/ui.tsx';
+import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
+import { useCatalog } from '../store/catalog.ts';
+import { editorStore, useEditor } from '../store/editor.ts';
+import { SchemaForm, type FormContext } from './SchemaForm.tsx';
+
+/** `nodes[2].config.columns[0].name` → `columns[0].name`, for the node at index 2. */
+function configPath(path: string | undefined): string | null {
+  const m = path ? /^nodes\[\d+\]\.config\.?(.*)$/.exec(path) : null;
+  return m ? m[1]! : null;
+}
+
+export function ConfigPanel(props: { secrets: string[] | null; onDuplicate: () => void }) {
+  const selected = useEditor((s) =>
+    s.nodes
+      .filter((n) => n.selected)
+      .map((n) => n.id)
+      .join(','),
+  );
+  const ids = selected ? selected.split(',') : [];
+  if (ids.length === 0) {
+    return (
+      <aside className="config-panel" aria-label="Node configuration">
+        <p className="muted panel-hint">Select a node to configure it. Shift-drag selects several.</p>
+      </aside>
+    );
+  }
+  if (ids.length > 1) {
+    return (
+      <aside className="config-panel" aria-label="Node configuration">
+        <h2>{ids.length} nodes selected</h2>
+        <p className="muted">{ids.join(', ')}</p>
+        <div className="button-row">
+          <button type="button" onClick={props.onDuplicate}>
+            Duplicate
+          </button>
+          <button type="button" className="danger" onClick={() => editorStore.getState().deleteSelection()}>
+            Delete {ids.length} nodes
+          </button>
+        </div>
+      </aside>
+    );
+  }
+  return <NodeConfig key={ids[0]} id={ids[0]!} secrets={props.secrets} onDuplicate={props.onDuplicate} />;
+}
+
+function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: () => void }) {
+  const node = useEditor((s) => s.nodes.find((n) => n.id === props.id)) as FlowNode | undefined;
+  const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
+  const paramNames = useEditor((s) => Object.keys(s.meta.params ?? {}).join(','));
+  const problems = useEditor((s) => s.problems);
+  const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
+  const idField = useId();
+  const [idText, setIdText] = useState(props.id);
+  useEffect(() => setIdText(props.id), [props.id]);
+
+  const mine = useMemo(() => problems.filter((p) => p.nodeId === props.id), [problems, props.id]);
+  const ctx: FormContext = useMemo(() => {
+    const errors = new Map<string, string>();
+    for (const p of mine) {
+      const path = configPath(p.path);
+      if (path) errors.set(path, p.message);
+    }
+    return {
+      nodeId: props.id,
+      secrets: props.secrets,
+      upstream: upstream ? upstream.split(',') : [],
+      params: paramNames ? paramNames.split(',') : [],
+      errors,
+    };
+  }, [mine, props.id, props.secrets, upstream, paramNames]);
+
+  if (!node) return null;
+  const store = editorStore.getState();
+  const idError = !SLUG.test(idText)
+    ? 'Ids are slugs: lowercase letters, digits, "-" or "_", starting with a letter'
+    : idText !== props.id && editorStore.getState().nodes.some((n) => n.id === idText)
+      ? `"${idText}" is taken by another node`
+      : null;
+  const commitId = () => {
+    if (!idError && idText !== props.id) store.renameNode(props.id, idText);
+  };
+  const data = node.data;
+
+  return (
+    <aside className="config-panel" aria-label={`Configuration of ${props.id}`}>
+      <header className="config-header">
+        <NodeIcon name={connector?.icon} />
+        <div>
+          <h2>{connector?.title ?? data.type}</h2>
+          <div className="muted small">{data.type}</div>
+        </div>
+      </header>
+      {connector?.description && <p className="muted small">{connector.description}</p>}
+      {!connector && (
+        <p className="field-message" role="alert">
+          Unknown node type “{data.type}”: it is not in this server's catalogue.
+        </p>
+      )}
+      {mine.length > 0 && (
+        <ul className="node-problems" aria-label={`Problems of ${props.id}`}>
+          {mine.map((p, i) => (
+            <li key={i}>{p.message}</li>
+          ))}
+        </ul>
+      )}
+      <div className={`field${idError ? ' field-error' : ''}`}>
+        <label htmlFor={idField}>Node id</label>
+        <input
+          id={idField}
+          className="nodrag"
+          value={idText}
+          onChange={(e) => setIdText(e.target.value)}
+          onBlur={commitId}
+          onKeyDown={(e) => e.key === 'Enter' && commitId()}
+          aria-invalid={!!idError}
+        />
+        {idError ? (
+          <p className="field-message">{idError}</p>
+        ) : (
+          <p className="field-help">
+            Used in {'{{ inputs.<id> }}'}; renaming updates the SQL of the nodes it feeds.
+          </p>
+        )}
+      </div>
+      <TextRow
+        label="Display name"
+        value={data.name ?? ''}
+        onChange={(v) => store.updateNodeData(props.id, { name: v || undefined }, `${props.id}:name`)}
+      />
+      <TextRow
+        label="Description"
+        multiline
+        value={data.description ?? ''}
+        onChange={(v) =>
+          store.updateNodeData(props.id, { description: v || undefined }, `${props.id}:description`)
+        }
+      />
+      {connector && (
+        <section className="config-form" aria-label="Settings of this node">
+          <h3>Settings</h3>
+          <SchemaForm
+            schema={connector.config}
+            value={data.config}
+            ctx={ctx}
+            onChange={(config) => store.setNodeConfig(props.id, config, `${props.id}:config`)}
+          />
+        </section>
+      )}
+      <details className="config-advanced">
+        <summary>Retries, timeout and failure handling</summary>
+        <NumberRow
+          label="Max attempts"
+          help="Default 3; transient faults are retried with exponential backoff."
+          value={data.retry?.maxAttempts}
+          onChange={(v) => {
+            const retry = { ...data.retry, maxAttempts: v };
+            if (v === undefined) delete retry.maxAttempts;
+            store.updateNodeData(
+              props.id,
+              { retry: Object.keys(retry).length ? retry : undefined },
+              `${props.id}:retry`,
+            );
+          }}
+        />
+        <NumberRow
+          label="Timeout (seconds)"
+          help="Default 3600."
+          value={data.timeoutSeconds}
+          onChange={(v) => store.updateNodeData(props.id, { timeoutSeconds: v }, `${props.id}:timeout`)}
+        />
+        <CheckRow
+          label="Continue on failure"
+          help="A failure of this step ends the run as succeeded with warnings instead of failed."
+          checked={!!data.continueOnFailure}
+          onChange={(v) => store.updateNodeData(props.id, { continueOnFailure: v || undefined })}
+        />
+        <CheckRow
+          label="Disabled"
+          help="Skipped in runs; nodes that depend on it cannot run."
+          checked={!!data.disabled}
+          onChange={(v) => store.updateNodeData(props.id, { disabled: v || undefined })}
+        />
+      </details>
+      <div className="button-row">
+        <button type="button" onClick={props.onDuplicate}>
+          Duplicate
+        </button>
+        <button type="button" className="danger" onClick={() => store.deleteNodes([props.id])}>
+          Delete node
+        </button>
+      </div>
+    </aside>
+  );
+}
+
+export function TextRow(props: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  multiline?: boolean;
+  help?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.multiline ? (
+        <textarea
+          id={id}
+          className="nodrag"
+          rows={2}
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      ) : (
+        <input
+          id={id}
+          className="nodrag"
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+      {props.help && <p className="field-help">{props.help}</p>}
+    </div>
+  );
+}
+
+export function NumberRow(props: {
+  label: string;
+  value: number | undefined;
+  onChange: (v: number | undefined) => void;
+  help?: string;
+  min?: number;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <input
+        id={id}
+        className="nodrag"
+        type="number"
+        min={props.min ?? 1}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(e.target.value === '' ? undefined : e.target.valueAsNumber)}
+      />
+      {props.help && <p className="field-help">{props.help}</p>}
+    </div>
+  );
+}
+
+export function CheckRow(props: {
+  label: string;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  help?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="field field-inline">
+      <input
+        id={id}
+        className="nodrag"
+        type="checkbox"
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
+      <label htmlFor={id}>{props.label}</label>
+      {props.help && <p className="field-help">{props.help}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+// The canvas nodes, one memoised component per kind. Sources have no input handle and sinks no
+// output handle, so an impossible edge cannot even be started. A node shows its validation problems
+// and, during a run, its step's status, attempt, rows and duration.
+import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react';
+import { memo } from 'react';
+import { formatDuration, formatNumber, NodeIcon } from '../components/ui.tsx';
+import type { FlowNode } from '../model/flow.ts';
+import { useCatalog } from '../store/catalog.ts';
+import { useEditor } from '../store/editor.ts';
+
+function stepDuration(startedAt: string | null, endedAt: string | null): number | null {
+  if (!startedAt) return null;
+  return (endedAt ? Date.parse(endedAt) : Date.now()) - Date.parse(startedAt);
+}
+
+function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
+  const connector = useCatalog((s) => s.byType.get(data.type));
+  const problems = useEditor((s) =>
+    s.problems
+      .filter((p) => p.nodeId === id)
+      .map((p) => p.message)
+      .join('\n'),
+  );
+  const step = useEditor((s) => s.runSteps[id]);
+  const problemCount = problems ? problems.split('\n').length : 0;
+  const status = step?.status;
+  return (
+    <div
+      className={[
+        'node',
+        `node-${kind}`,
+        selected ? 'node-selected' : '',
+        status ? `run-${status}` : '',
+        problemCount ? 'node-invalid' : '',
+        data.disabled ? 'node-disabled' : '',
+      ].join(' ')}
+      title={problems || undefined}
+    >
+      {kind !== 'source' && (
+        <Handle type="target" position={Position.Left} aria-label={`Input of ${id}`} className="handle" />
+      )}
+      <div className="node-header">
+        <NodeIcon name={connector?.icon} />
+        <div className="node-titles">
+          <div className="node-title">{data.name || id}</div>
+          <div className="node-type">{connector?.title ?? data.type}</div>
+        </div>
+        {status ? (
+          <span className={`badge status-${status}`} aria-label={`Step ${status}`}>
+            {status}
+          </span>
+        ) : problemCount ? (
+          <span
+            className="badge badge-error"
+            aria-label={`${problemCount} problem${problemCount > 1 ? 's' : ''}`}
+          >
+            {problemCount} !
+          </span>
+        ) : null}
+      </div>
+      {step && (
+        <div className="node-run">
+          {step.attempt > 1 && <span>attempt {step.attempt}</span>}
+          <span>{formatNumber(step.rowsOut)} rows</span>
+          <span>{formatDuration(stepDuration(step.startedAt, step.endedAt))}</span>
+        </div>
+      )}
+      {!step && problemCount > 0 && <div className="node-problem">{problems.split('\n')[0]}</div>}
+      {kind !== 'sink' && (
+        <Handle type="source" position={Position.Right} aria-label={`Output of ${id}`} className="handle" />
+      )}
+    </div>
+  );
+}
+
+const SourceNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
+const TransformNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
+const SinkNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
+SourceNode.displayName = 'SourceNode';
+TransformNode.displayName = 'TransformNode';
+SinkNode.displayName = 'SinkNode';
+
+/** At module scope: a new object per render would make React Flow remount every node. */
+export const nodeTypes: NodeTypes = { source: SourceNode, transform: TransformNode, sink: SinkNode };

@@ -1,0 +1,217 @@
+// One run: status, version, params, who started it, a Gantt-like timeline of its steps, the step
+// table with errors and data previews; live while it runs.
+import { useEffect, useState } from 'react';
+import { Api, followRun, messageOf } from '../api/client.ts';
+import { ErrorBox, formatDuration, Link, Loading, StatusBadge, temporalRunUrl } from '../components/ui.tsx';
+import { StepsTable, stepDurationMs } from '../editor/RunPanel.tsx';
+import { kindOfType } from '../model/flow.ts';
+import { isFinished, type NodeKind, type RunDetail, type StepProgress } from '../model/types.ts';
+
+export function RunDetailScreen({ runId }: { runId: string }) {
+  const [run, setRun] = useState<RunDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
+  const [kinds, setKinds] = useState<Record<string, NodeKind>>({});
+  const [, tick] = useState(0);
+
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let live = true;
+    Api.run(runId)
+      .then((r) => {
+        if (!live) return;
+        setRun(r);
+        // The version's document says which steps are sinks (they have no output to preview).
+        Api.version(r.pipelineId, Number(r.pipelineVersion))
+          .then(
+            (v) =>
+              live && setKinds(Object.fromEntries(v.document.nodes.map((n) => [n.id, kindOfType(n.type)]))),
+          )
+          .catch(() => undefined);
+        if (!isFinished(r.status)) {
+          stop = followRun(
+            runId,
+            (next) => live && setRun(next),
+            () => void Api.run(runId).then((f) => live && setRun(f)),
+            (message) => live && setError(message),
+          );
+        }
+      })
+      .catch((e: unknown) => live && setError(messageOf(e)));
+    Api.health()
+      .then((h) => setTemporalUi(h.temporalUi))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+      stop?.();
+    };
+  }, [runId]);
+
+  useEffect(() => {
+    if (!run || isFinished(run.status)) return;
+    const timer = window.setInterval(() => tick((n) => n + 1), 1000);
+    return () => window.clearInterval(timer);
+  }, [run]);
+
+  if (error && !run)
+    return (
+      <main className="screen">
+        <ErrorBox error={error} />
+      </main>
+    );
+  if (!run)
+    return (
+      <main className="screen">
+        <Loading what="the run" />
+      </main>
+    );
+
+  const cancel = async () => {
+    try {
+      await Api.cancelRun(runId);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+  const params = Object.entries(run.params ?? {});
+  return (
+    <main className="screen" aria-labelledby="run-title">
+      <header className="screen-header">
+        <h1 id="run-title">
+          Run <code>{run.runId}</code>
+        </h1>
+        <StatusBadge status={run.status} label={`Run status: ${run.status.replace(/_/g, ' ')}`} />
+        <span className="spacer" />
+        {!isFinished(run.status) && (
+          <button type="button" className="danger" onClick={() => void cancel()}>
+            Cancel run
+          </button>
+        )}
+        <Link
+          to={`/pipelines/${encodeURIComponent(run.pipelineId)}?run=${encodeURIComponent(run.runId)}`}
+          className="button"
+        >
+          Open in editor
+        </Link>
+        <a className="button" href={temporalRunUrl(run.runId, temporalUi)} target="_blank" rel="noreferrer">
+          Open in Temporal
+        </a>
+      </header>
+      {error && <ErrorBox error={error} />}
+      <dl className="facts" aria-label="Run facts">
+        <div>
+          <dt>Pipeline</dt>
+          <dd>
+            <Link to={`/pipelines/${encodeURIComponent(run.pipelineId)}`}>{run.pipelineId}</Link> (project{' '}
+            {run.project})
+          </dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>v{run.pipelineVersion}</dd>
+        </div>
+        <div>
+          <dt>Trigger</dt>
+          <dd>{run.trigger.type}</dd>
+        </div>
+        <div>
+          <dt>Started by</dt>
+          <dd>{run.trigger.actor}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{new Date(run.startedAt).toLocaleString()}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(stepDurationMs({ startedAt: run.startedAt, endedAt: run.endedAt }))}</dd>
+        </div>
+      </dl>
+      <section aria-label="Params">
+        <h2>Params</h2>
+        {params.length === 0 ? (
+          <p className="muted">No params.</p>
+        ) : (
+          <table className="list-table compact" aria-label="Run params">
+            <tbody>
+              {params.map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td>
+                    <code>{JSON.stringify(v)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section aria-label="Timeline">
+        <h2>Timeline</h2>
+        <Gantt run={run} />
+      </section>
+      <section aria-label="Step details">
+        <h2>Steps</h2>
+        <StepsTable runId={run.runId} steps={run.steps ?? {}} order={[]} kinds={kinds} />
+      </section>
+    </main>
+  );
+}
+
+function Gantt({ run }: { run: RunDetail }) {
+  const steps = Object.entries(run.steps ?? {}) as [string, StepProgress][];
+  if (steps.length === 0) return <p className="muted">No steps have started yet.</p>;
+  const start = Date.parse(run.startedAt);
+  const now = Date.now();
+  const end = Math.max(
+    run.endedAt ? Date.parse(run.endedAt) : now,
+    ...steps.map(([, s]) => (s.endedAt ? Date.parse(s.endedAt) : s.startedAt ? now : start)),
+  );
+  const total = Math.max(1, end - start);
+  const sorted = [...steps].sort(
+    ([, a], [, b]) =>
+      (a.startedAt ? Date.parse(a.startedAt) : Infinity) - (b.startedAt ? Date.parse(b.startedAt) : Infinity),
+  );
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  return (
+    <div className="gantt" role="list" aria-label="Step timeline">
+      <div className="gantt-axis" aria-hidden="true">
+        {ticks.map((t) => (
+          <span key={t} style={{ left: `${t * 100}%` }}>
+            {formatDuration(t * total)}
+          </span>
+        ))}
+      </div>
+      {sorted.map(([id, s]) => {
+        const from = s.startedAt ? Date.parse(s.startedAt) - start : 0;
+        const to = s.endedAt ? Date.parse(s.endedAt) - start : s.startedAt ? now - start : 0;
+        const duration = s.startedAt ? to - from : null;
+        return (
+          <div
+            className="gantt-row"
+            role="listitem"
+            key={id}
+            aria-label={`${id}: ${s.status}, ${formatDuration(duration)}`}
+          >
+            <span className="gantt-label">{id}</span>
+            <div className="gantt-track">
+              {s.startedAt ? (
+                <div
+                  className={`gantt-bar status-${s.status}`}
+                  style={{
+                    left: `${(from / total) * 100}%`,
+                    width: `${Math.max(0.5, ((to - from) / total) * 100)}%`,
+                  }}
+                  title={`${id}: ${s.status}, ${formatDuration(duration)}`}
+                />
+              ) : (
+                <span className="muted small gantt-none">{s.status}</span>
+              )}
+            </div>
+            <span className="gantt-duration">{formatDuration(duration)}</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}

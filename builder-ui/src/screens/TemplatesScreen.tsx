@@ -1,0 +1,244 @@
+// The template gallery: cards with a category filter and search; "Use template" asks for the new
+// pipeline's id, project and the template's params, then opens the new pipeline in the editor.
+import { useEffect, useId, useState } from 'react';
+import { Api, ApiError, messageOf, type Project, type Template, type TemplateDetail } from '../api/client.ts';
+import { Dialog, Empty, ErrorBox, Link, Loading } from '../components/ui.tsx';
+import { SchemaForm } from '../editor/SchemaForm.tsx';
+import { SLUG, slugify } from '../model/flow.ts';
+import { navigate } from '../router.ts';
+
+export function TemplatesScreen() {
+  const [templates, setTemplates] = useState<Template[] | null>(null);
+  const [unavailable, setUnavailable] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [category, setCategory] = useState('');
+  const [search, setSearch] = useState('');
+  const [using, setUsing] = useState<Template | null>(null);
+  const searchId = useId();
+
+  const load = () => {
+    setError(null);
+    Api.templates()
+      .then((r) => setTemplates(Array.isArray(r) ? r : r.items))
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && (e.status === 404 || e.status === 405)) setUnavailable(true);
+        else setError(messageOf(e));
+      });
+  };
+  useEffect(load, []);
+
+  const categories = [
+    ...new Set((templates ?? []).map((t) => t.category).filter(Boolean) as string[]),
+  ].sort();
+  const f = search.trim().toLowerCase();
+  const shown = (templates ?? []).filter(
+    (t) =>
+      (!category || t.category === category) &&
+      (!f ||
+        `${t.title ?? t.name} ${t.description ?? ''} ${(t.tags ?? []).join(' ')}`.toLowerCase().includes(f)),
+  );
+
+  return (
+    <main className="screen" aria-labelledby="templates-title">
+      <header className="screen-header">
+        <h1 id="templates-title">Templates</h1>
+      </header>
+      {unavailable && (
+        <Empty title="No templates on this server yet">
+          <p>
+            This Tributary server does not offer pipeline templates yet. Start from a blank pipeline instead.
+          </p>
+          <Link to="/pipelines" className="button">
+            Go to pipelines
+          </Link>
+        </Empty>
+      )}
+      {error && <ErrorBox error={error} onRetry={load} />}
+      {!templates && !unavailable && !error && <Loading what="templates" />}
+      {templates && (
+        <>
+          <div className="filters">
+            <div className="field">
+              <label htmlFor={searchId}>Search templates</label>
+              <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+            </div>
+            <div className="chips" role="group" aria-label="Category">
+              <button type="button" aria-pressed={category === ''} onClick={() => setCategory('')}>
+                All
+              </button>
+              {categories.map((c) => (
+                <button key={c} type="button" aria-pressed={category === c} onClick={() => setCategory(c)}>
+                  {c}
+                </button>
+              ))}
+            </div>
+          </div>
+          {shown.length === 0 && <Empty title="No template matches" />}
+          <ul className="cards" aria-label="Templates">
+            {shown.map((t) => (
+              <li key={t.id} className="card template-card">
+                <h2>{t.name}</h2>
+                {t.category && <span className="badge">{t.category}</span>}
+                <p>{t.description}</p>
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => setUsing(t)}
+                  aria-label={`Use template ${t.name}`}
+                >
+                  Use template
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {using && <UseTemplateDialog template={using} onClose={() => setUsing(null)} />}
+    </main>
+  );
+}
+
+function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
+  const { template } = props;
+  const [detail, setDetail] = useState<TemplateDetail | null>(null);
+  const [pipelineId, setPipelineId] = useState(slugify(template.id));
+  const [name, setName] = useState(template.title ?? template.name ?? '');
+  const [project, setProject] = useState('default');
+  const [projects, setProjects] = useState<Project[]>([]);
+  const [secrets, setSecrets] = useState<string[] | null>(null);
+  const [values, setValues] = useState<Record<string, unknown>>({});
+  const [errors, setErrors] = useState<Map<string, string>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ids = { id: useId(), name: useId(), project: useId() };
+  useEffect(() => {
+    Api.template(template.id)
+      .then(setDetail)
+      .catch((e: unknown) => setError(messageOf(e)));
+    Api.projects()
+      .then((r) => setProjects(r.items))
+      .catch(() => undefined);
+  }, [template.id]);
+  useEffect(() => {
+    Api.secrets(project)
+      .then((r) => setSecrets(r.items.map((i) => i.name)))
+      .catch(() => setSecrets(null));
+  }, [project]);
+  const create = async () => {
+    setBusy(true);
+    setError(null);
+    setErrors(new Map());
+    try {
+      const created = await Api.instantiateTemplate(template.id, {
+        project,
+        pipelineId,
+        ...(name.trim() ? { name: name.trim() } : {}),
+        values,
+      });
+      navigate(`/pipelines/${encodeURIComponent(created.id ?? created.pipelineId ?? pipelineId)}`);
+    } catch (e) {
+      if (e instanceof ApiError) {
+        // Problems about a value name it as `values.<param>`: show them next to that field.
+        setErrors(
+          new Map(
+            e.errors
+              .filter((d) => d.path?.startsWith('values.'))
+              .map((d) => [d.path!.slice('values.'.length), d.message] as [string, string]),
+          ),
+        );
+      }
+      setError(messageOf(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={`Use template: ${template.title ?? template.name}`}
+      onClose={props.onClose}
+      wide
+      footer={
+        <>
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form="use-template"
+            className="primary"
+            disabled={busy || !detail || !SLUG.test(pipelineId)}
+          >
+            {busy ? 'Creating…' : 'Create pipeline'}
+          </button>
+        </>
+      }
+    >
+      <form
+        id="use-template"
+        className="template-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create();
+        }}
+      >
+        <div>
+          <div className="field">
+            <label htmlFor={ids.id}>New pipeline id</label>
+            <input id={ids.id} value={pipelineId} onChange={(e) => setPipelineId(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.name}>New pipeline name</label>
+            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.project}>Project</label>
+            <select id={ids.project} value={project} onChange={(e) => setProject(e.target.value)}>
+              {projects.length === 0 && <option value="default">default</option>}
+              {projects.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name} ({p.id})
+                </option>
+              ))}
+            </select>
+          </div>
+          {!detail && !error && <Loading what="the template" />}
+          {detail && (
+            <section aria-label="Template values">
+              <div className="section-header">
+                <h3>Values</h3>
+                {detail.examples && Object.keys(detail.examples).length > 0 && (
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => setValues({ ...detail.examples })}
+                  >
+                    Fill with examples
+                  </button>
+                )}
+              </div>
+              <SchemaForm
+                schema={detail.params}
+                value={values}
+                onChange={setValues}
+                ctx={{
+                  nodeId: template.id,
+                  secrets,
+                  upstream: [],
+                  params: [],
+                  errors,
+                  secretFields: new Set((detail.secrets ?? []).map((s) => s.param)),
+                }}
+              />
+            </section>
+          )}
+          {error && <ErrorBox error={error} />}
+        </div>
+        {detail?.readme && (
+          <details className="readme" open>
+            <summary>About this template</summary>
+            <pre>{detail.readme}</pre>
+          </details>
+        )}
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,374 @@
+// The editor's one store: the graph being edited, undo/redo history, the dirty flag, and the
+// run-time overlays (validation problems, run progress) that are shown on nodes but never saved.
+import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
+import { useStore } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import {
+  edgeIdOf,
+  fragmentOf,
+  fromPipeline,
+  kindOfType,
+  pasteFragment,
+  renameInputRefs,
+  toPipeline,
+  type FlowEdge,
+  type FlowNode,
+  type NodeData,
+} from '../model/flow.ts';
+import type { CompileError, PipelineDocument, PipelineMeta, StepProgress } from '../model/types.ts';
+
+interface Snapshot {
+  meta: PipelineMeta;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+const HISTORY_LIMIT = 100;
+/** Keystrokes into one field within this window are one undo step. */
+const COALESCE_MS = 1_000;
+
+export interface EditorState extends Snapshot {
+  /** The stored version the editor started from (for If-Match); null before the first save. */
+  version: number | null;
+  past: Snapshot[];
+  future: Snapshot[];
+  dirty: boolean;
+  /** The document as last saved, serialised: dirty is "differs from this". */
+  savedJson: string;
+  problems: CompileError[];
+  validating: boolean;
+  /** Progress of the run shown on the canvas, by node id. */
+  runSteps: Record<string, StepProgress>;
+  /** Why the connection being drawn is refused. */
+  connectionHint: string | null;
+  /** Internal: the snapshot before a drag began, and the last coalescing key. */
+  dragStart: Snapshot | null;
+  lastCommit: { key: string; at: number } | null;
+}
+
+export interface EditorActions {
+  load(doc: PipelineDocument, version: number | null): void;
+  onNodesChange(changes: NodeChange<FlowNode>[]): void;
+  onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
+  connect(source: string, target: string): void;
+  addNode(
+    type: string,
+    position: { x: number; y: number },
+    id: string,
+    config?: Record<string, unknown>,
+  ): void;
+  updateNodeData(id: string, patch: Partial<NodeData>, coalesceKey?: string): void;
+  setNodeConfig(id: string, config: Record<string, unknown>, coalesceKey?: string): void;
+  renameNode(from: string, to: string): void;
+  updateMeta(patch: Partial<PipelineMeta>, coalesceKey?: string): void;
+  deleteNodes(ids: readonly string[]): void;
+  deleteSelection(): void;
+  selectAll(): void;
+  selectOnly(id: string | null): void;
+  setPositions(positions: ReadonlyMap<string, { x: number; y: number }>): void;
+  paste(fragment: Pick<PipelineDocument, 'nodes' | 'edges'>, offset?: { x: number; y: number }): string[];
+  copySelection(): ReturnType<typeof fragmentOf> | null;
+  undo(): void;
+  redo(): void;
+  markSaved(doc: PipelineDocument, version: number): void;
+  setProblems(problems: CompileError[]): void;
+  setValidating(validating: boolean): void;
+  setRunSteps(steps: Record<string, StepProgress>): void;
+  setConnectionHint(hint: string | null): void;
+  document(): PipelineDocument;
+}
+
+export type EditorStore = EditorState & EditorActions;
+
+const serialise = (s: Snapshot) => JSON.stringify(toPipeline(s.meta, s.nodes, s.edges));
+const snapshotOf = (s: Snapshot): Snapshot => ({ meta: s.meta, nodes: s.nodes, edges: s.edges });
+const emptyMeta: PipelineMeta = { apiVersion: 'tributary/v1', id: '', name: '' };
+
+export function createEditorStore() {
+  return createStore<EditorStore>()((set, get) => {
+    /**
+     * Applies a change to the graph as one undo step. With a coalescing key, a change right after
+     * another with the same key (typing into one field) joins that step.
+     */
+    const commit = (next: Partial<Snapshot>, coalesceKey?: string) => {
+      const state = get();
+      const now = Date.now();
+      const joins =
+        coalesceKey !== undefined &&
+        state.lastCommit?.key === coalesceKey &&
+        now - state.lastCommit.at < COALESCE_MS &&
+        state.past.length > 0;
+      const merged: Snapshot = { ...snapshotOf(state), ...next };
+      set({
+        ...next,
+        past: joins ? state.past : [...state.past, snapshotOf(state)].slice(-HISTORY_LIMIT),
+        future: [],
+        dirty: serialise(merged) !== state.savedJson,
+        lastCommit: coalesceKey !== undefined ? { key: coalesceKey, at: now } : null,
+      });
+    };
+
+    const restore = (target: Snapshot, past: Snapshot[], future: Snapshot[]) => {
+      set({
+        ...target,
+        past,
+        future,
+        dirty: serialise(target) !== get().savedJson,
+        lastCommit: null,
+        dragStart: null,
+      });
+    };
+
+    return {
+      meta: emptyMeta,
+      nodes: [],
+      edges: [],
+      version: null,
+      past: [],
+      future: [],
+      dirty: false,
+      savedJson: '',
+      problems: [],
+      validating: false,
+      runSteps: {},
+      connectionHint: null,
+      dragStart: null,
+      lastCommit: null,
+
+      load(doc, version) {
+        const graph = fromPipeline(doc);
+        const snapshot = { meta: graph.meta, nodes: graph.nodes, edges: graph.edges };
+        set({
+          ...snapshot,
+          version,
+          past: [],
+          future: [],
+          dirty: false,
+          savedJson: serialise(snapshot),
+          problems: [],
+          runSteps: {},
+          connectionHint: null,
+          dragStart: null,
+          lastCommit: null,
+        });
+      },
+
+      onNodesChange(changes) {
+        const state = get();
+        const meaningful = changes.filter((c) => c.type !== 'select' && c.type !== 'dimensions');
+        const nodes = applyNodeChanges(changes, state.nodes);
+        if (meaningful.length === 0) {
+          set({ nodes });
+          return;
+        }
+        const removals = meaningful.filter((c) => c.type === 'remove');
+        if (removals.length > 0) {
+          const gone = new Set(removals.map((c) => c.id));
+          commit({ nodes, edges: state.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)) });
+          return;
+        }
+        const positions = meaningful.filter((c) => c.type === 'position');
+        if (positions.length === meaningful.length) {
+          const dragging = positions.some((c) => c.dragging);
+          if (dragging) {
+            // The whole drag is one undo step: remember where it started.
+            set({ nodes, dragStart: state.dragStart ?? snapshotOf(state), dirty: true });
+            return;
+          }
+          const before = state.dragStart ?? snapshotOf(state);
+          const after = { ...snapshotOf(state), nodes };
+          const moved = serialise(before) !== serialise(after);
+          set({
+            nodes,
+            dragStart: null,
+            past: moved ? [...state.past, before].slice(-HISTORY_LIMIT) : state.past,
+            future: moved ? [] : state.future,
+            dirty: serialise(after) !== state.savedJson,
+            lastCommit: null,
+          });
+          return;
+        }
+        commit({ nodes });
+      },
+
+      onEdgesChange(changes) {
+        const state = get();
+        const edges = applyEdgeChanges(changes, state.edges);
+        if (changes.every((c) => c.type === 'select')) set({ edges });
+        else commit({ edges });
+      },
+
+      connect(source, target) {
+        const state = get();
+        if (state.edges.some((e) => e.source === source && e.target === target)) return;
+        commit({ edges: [...state.edges, { id: edgeIdOf(source, target), source, target }] });
+      },
+
+      addNode(type, position, id, config = {}) {
+        const state = get();
+        const node: FlowNode = {
+          id,
+          type: kindOfType(type),
+          position,
+          data: { type, config },
+          selected: true,
+        };
+        commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node] });
+      },
+
+      updateNodeData(id, patch, coalesceKey) {
+        const state = get();
+        commit(
+          {
+            nodes: state.nodes.map((n) => {
+              if (n.id !== id) return n;
+              const data: NodeData = { ...n.data, ...patch };
+              for (const key of Object.keys(patch)) {
+                if ((patch as Record<string, unknown>)[key] === undefined) delete data[key];
+              }
+              return { ...n, data };
+            }),
+          },
+          coalesceKey,
+        );
+      },
+
+      setNodeConfig(id, config, coalesceKey) {
+        get().updateNodeData(id, { config }, coalesceKey);
+      },
+
+      renameNode(from, to) {
+        const state = get();
+        if (from === to || state.nodes.some((n) => n.id === to)) return;
+        const renamed = new Map([[from, to]]);
+        const downstream = new Set(state.edges.filter((e) => e.source === from).map((e) => e.target));
+        commit({
+          nodes: state.nodes.map((n) => {
+            if (n.id === from) return { ...n, id: to };
+            if (downstream.has(n.id))
+              return { ...n, data: { ...n.data, config: renameInputRefs(n.data.config, renamed) } };
+            return n;
+          }),
+          edges: state.edges.map((e) => {
+            if (e.source !== from && e.target !== from) return e;
+            const source = e.source === from ? to : e.source;
+            const target = e.target === from ? to : e.target;
+            return { ...e, id: edgeIdOf(source, target), source, target };
+          }),
+        });
+      },
+
+      updateMeta(patch, coalesceKey) {
+        const state = get();
+        const meta = { ...state.meta, ...patch };
+        for (const key of Object.keys(patch) as (keyof PipelineMeta)[]) {
+          if (patch[key] === undefined) delete meta[key];
+        }
+        commit({ meta }, coalesceKey);
+      },
+
+      deleteNodes(ids) {
+        const state = get();
+        const gone = new Set(ids);
+        if (!state.nodes.some((n) => gone.has(n.id))) return;
+        commit({
+          nodes: state.nodes.filter((n) => !gone.has(n.id)),
+          edges: state.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)),
+        });
+      },
+
+      deleteSelection() {
+        const state = get();
+        const nodeIds = state.nodes.filter((n) => n.selected).map((n) => n.id);
+        const selectedEdges = new Set(state.edges.filter((e) => e.selected).map((e) => e.id));
+        if (nodeIds.length === 0 && selectedEdges.size === 0) return;
+        const gone = new Set(nodeIds);
+        commit({
+          nodes: state.nodes.filter((n) => !gone.has(n.id)),
+          edges: state.edges.filter(
+            (e) => !selectedEdges.has(e.id) && !gone.has(e.source) && !gone.has(e.target),
+          ),
+        });
+      },
+
+      selectAll() {
+        set((s) => ({
+          nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })),
+          edges: s.edges.map((e) => (e.selected ? e : { ...e, selected: true })),
+        }));
+      },
+
+      selectOnly(id) {
+        set((s) => ({
+          nodes: s.nodes.map((n) => ((n.id === id) === !!n.selected ? n : { ...n, selected: n.id === id })),
+          edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        }));
+      },
+
+      setPositions(positions) {
+        const state = get();
+        commit({
+          nodes: state.nodes.map((n) => {
+            const p = positions.get(n.id);
+            return p ? { ...n, position: p } : n;
+          }),
+        });
+      },
+
+      paste(fragment, offset = { x: 40, y: 40 }) {
+        const state = get();
+        const pasted = pasteFragment(
+          fragment,
+          state.nodes.map((n) => n.id),
+          offset,
+        );
+        commit({
+          nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted.nodes],
+          edges: [...state.edges, ...pasted.edges],
+        });
+        return pasted.nodes.map((n) => n.id);
+      },
+
+      copySelection() {
+        const state = get();
+        const selected = state.nodes.filter((n) => n.selected);
+        return selected.length ? fragmentOf(selected, state.edges) : null;
+      },
+
+      undo() {
+        const state = get();
+        const previous = state.past.at(-1);
+        if (!previous) return;
+        restore(previous, state.past.slice(0, -1), [snapshotOf(state), ...state.future]);
+      },
+
+      redo() {
+        const state = get();
+        const next = state.future[0];
+        if (!next) return;
+        restore(next, [...state.past, snapshotOf(state)], state.future.slice(1));
+      },
+
+      markSaved(doc, version) {
+        const state = get();
+        const savedJson = JSON.stringify(doc);
+        set({ version, savedJson, dirty: serialise(state) !== savedJson });
+      },
+
+      setProblems: (problems) => set({ problems }),
+      setValidating: (validating) => set({ validating }),
+      setRunSteps: (runSteps) => set({ runSteps }),
+      setConnectionHint: (connectionHint) => set({ connectionHint }),
+      document: () => {
+        const s = get();
+        return toPipeline(s.meta, s.nodes, s.edges);
+      },
+    };
+  });
+}
+
+export const editorStore = createEditorStore();
+
+export function useEditor<T>(selector: (state: EditorStore) => T): T {
+  return useStore(editorStore, selector);
+}
