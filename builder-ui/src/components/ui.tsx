@@ -130,6 +130,7 @@ const ICONS: Record<string, string> = {
   database: '⛁',
   code: '</>',
   send: '➤',
+  'shield-check': '✔',
 };
 
 export function NodeIcon({ name }: { name: string | undefined }) {

@@ -1,5 +1,6 @@
 // Pipelines: immutable versions (save = new version), soft delete, version history, diff,
 // rollback, and validation without saving. A draft that does not compile is saved and says so.
+import { templateOriginOf, TemplateOriginSchema } from '../templates/template-origin.store.js';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { versionHash } from '../compiler/compile.js';
@@ -41,6 +42,8 @@ const ScheduleRefreshSchema = z
   .meta({ description: "What the save did to the pipeline's schedule, when it has one" });
 
 const PipelineViewSchema = SummarySchema.extend({
+  /** The template it was made from, and whether a newer version of it exists. */
+  template: TemplateOriginSchema.nullable().optional(),
   versionHash: z.string(),
   versionCreatedBy: z.string(),
   versionCreatedAt: z.string(),
@@ -264,7 +267,9 @@ export const pipelineRoutes = [
     params: PipelineIdParams,
     responses: { 200: { description: 'The pipeline', schema: PipelineViewSchema } },
     async handler({ deps, params, authorize, res }) {
-      sendPipeline(res, 200, view(await load(deps, params.id, authorize)));
+      const pipeline = await load(deps, params.id, authorize);
+      const template = await templateOriginOf(deps.pool, params.id);
+      sendPipeline(res, 200, { ...view(pipeline), ...(template ? { template } : {}) });
     },
   }),
   route({

@@ -10,6 +10,7 @@ import { runRoutes } from './runs.routes.js';
 import { scheduleRoutes } from './schedules.routes.js';
 import { secretRoutes } from './secrets.routes.js';
 import { telemetryRoutes } from './telemetry.routes.js';
+import { templateRoutes } from './templates.routes.js';
 import { tokenRoutes } from './tokens.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 
@@ -19,6 +20,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...projectRoutes,
   ...secretRoutes,
   ...pipelineRoutes,
+  ...templateRoutes(),
   ...runRoutes,
   ...auditRoutes,
   ...telemetryRoutes,

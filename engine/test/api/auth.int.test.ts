@@ -118,6 +118,12 @@ describe('auth matrix over the route table', () => {
     deleteWebhook: { values: { hookId: 'hk_x' } },
     getRunAudit: {},
     getRunUsage: {},
+    instantiateTemplate: {
+      values: { id: 'csv-to-table' },
+      body: { project: projectA, pipelineId: uniq('t'), values: {} },
+    },
+    getPipelineTemplate: {},
+    upgradePipelineTemplate: { body: {} },
   };
   const unscoped = [
     'listProjects',
@@ -127,6 +133,8 @@ describe('auth matrix over the route table', () => {
     'listRuns',
     'listAuditLog',
     'getUsage',
+    'listTemplates',
+    'getTemplate',
   ];
 
   it('classifies every protected route as project-scoped, unscoped or all-projects', () => {
