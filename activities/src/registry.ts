@@ -8,6 +8,7 @@ import { generateSource } from './source/generate/generate.source.js';
 import { httpSource } from './source/http/http.source.js';
 import { jsonSource } from './source/json/json.source.js';
 import { postgresSource } from './source/postgres/postgres.source.js';
+import { tableSource } from './source/table/table.source.js';
 import { assertTransform } from './transform/assert/assert.transform.js';
 import { sqlTransform } from './transform/sql/sql.transform.js';
 
@@ -17,6 +18,7 @@ export const registry: readonly NodeTypeDeclaration[] = [
   jsonSource,
   httpSource,
   postgresSource,
+  tableSource,
   sqlTransform,
   assertTransform,
   postgresSink,

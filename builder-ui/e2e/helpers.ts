@@ -7,6 +7,8 @@ export interface ScenarioContext {
   page: Page;
   baseUrl: string;
   token: string;
+  /** Where the stack's file connectors read, when the test may write there. */
+  dataDir: string | undefined;
 }
 
 export interface Scenario {

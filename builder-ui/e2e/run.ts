@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       const { page, problems, close } = await browser.newPage();
       try {
-        await scenario.run({ page, baseUrl: stack.baseUrl, token: stack.token });
+        await scenario.run({ page, baseUrl: stack.baseUrl, token: stack.token, dataDir: stack.dataDir });
         if (problems.length) throw new Error(`the page reported problems:\n    ${problems.join('\n    ')}`);
         passed++;
         console.log(`✓ ${file} › ${scenario.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

@@ -2,6 +2,8 @@
 // rollback, project secrets offered in a node's secret picker, problems that focus their node, and
 // the template gallery's empty state.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import {
   apiCall,
   node,
@@ -12,6 +14,7 @@ import {
   waitForText,
   type Scenario,
 } from './helpers.ts';
+import { REPO } from './stack.ts';
 
 const unique = (stem: string) => `${stem}-${Date.now().toString(36)}`;
 
@@ -161,6 +164,53 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+scenarios.push({
+  name: 'makes a pipeline from the CSV template and runs it to the end',
+  async run(ctx) {
+    const { page } = ctx;
+    assert.ok(ctx.dataDir, 'this scenario writes the template CSV into the stack data dir (E2E_DATA_DIR)');
+    // The template's own fixture, at the path its example values name.
+    mkdirSync(path.join(ctx.dataDir, 'imports'), { recursive: true });
+    copyFileSync(
+      path.join(REPO, 'templates/csv-to-table/fixtures/customers.csv'),
+      path.join(ctx.dataDir, 'imports/customers.csv'),
+    );
+    await signIn(ctx);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
+    await page.getByLabel('Search templates').fill('csv');
+    const card = page
+      .getByRole('list', { name: 'Templates' })
+      .getByRole('listitem')
+      .filter({ hasText: 'CSV file to a clean table' })
+      .first();
+    await card.getByRole('button', { name: /^Use template / }).click();
+    const dialog = page.getByRole('dialog', { name: /^Use template: / });
+    const id = unique('csv-template');
+    await dialog.getByLabel('New pipeline id').fill(id);
+    await dialog.getByRole('button', { name: 'Fill with examples' }).click();
+    await dialog.getByRole('button', { name: 'Create pipeline' }).click();
+    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const run = page.getByRole('dialog', { name: 'Run pipeline' });
+    await run.getByRole('button', { name: /start run/i }).click();
+    await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
+    // The run list comes from Temporal's visibility store, which trails the run by a moment.
+    let listed: [string, string][] = [];
+    for (let i = 0; i < 50; i++) {
+      const runs = await apiCall<{ items: { status: string; trigger: { type: string } }[] }>(
+        ctx,
+        'GET',
+        `/runs?pipeline=${id}`,
+      );
+      listed = runs.items.map((r) => [r.status, r.trigger.type]);
+      if (listed[0]?.[0] === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(listed, [['succeeded', 'manual']]);
+  },
+});
 
 scenarios.push({
   name: "asks for a run's params, then shows a failed step's full error and skips what depends on it",

@@ -13,6 +13,8 @@ export const REPO = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '
 export interface Stack {
   baseUrl: string;
   token: string;
+  /** The stack's data directory, where file connectors read (E2E_DATA_DIR for a stack of yours). */
+  dataDir: string | undefined;
   /** The stack's log so far (for failure reports). */
   log(): string;
   stop(): Promise<void>;
@@ -71,7 +73,13 @@ export async function startStack(): Promise<Stack> {
   if (process.env.E2E_BASE_URL) {
     const baseUrl = process.env.E2E_BASE_URL.replace(/\/$/, '');
     await waitForHealth(baseUrl, null, () => '', 10_000);
-    return { baseUrl, token: process.env.E2E_TOKEN ?? '', log: () => '', stop: async () => {} };
+    return {
+      baseUrl,
+      token: process.env.E2E_TOKEN ?? '',
+      dataDir: process.env.E2E_DATA_DIR,
+      log: () => '',
+      stop: async () => {},
+    };
   }
   buildUi();
   const home = mkdtempSync(path.join(tmpdir(), 'tributary-e2e-'));
@@ -135,5 +143,5 @@ export async function startStack(): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { baseUrl, token, log: () => output, stop };
+  return { baseUrl, token, dataDir: path.join(home, 'files'), log: () => output, stop };
 }

@@ -176,8 +176,6 @@ export interface Template {
   id: string;
   version?: string;
   title: string;
-  /** Older drafts of the contract called it name. */
-  name?: string;
   description?: string;
   category?: string;
   tags?: string[];

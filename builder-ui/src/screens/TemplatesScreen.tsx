@@ -34,8 +34,7 @@ export function TemplatesScreen() {
   const shown = (templates ?? []).filter(
     (t) =>
       (!category || t.category === category) &&
-      (!f ||
-        `${t.title ?? t.name} ${t.description ?? ''} ${(t.tags ?? []).join(' ')}`.toLowerCase().includes(f)),
+      (!f || `${t.title} ${t.description ?? ''} ${(t.tags ?? []).join(' ')}`.toLowerCase().includes(f)),
   );
 
   return (
@@ -77,14 +76,14 @@ export function TemplatesScreen() {
           <ul className="cards" aria-label="Templates">
             {shown.map((t) => (
               <li key={t.id} className="card template-card">
-                <h2>{t.name}</h2>
+                <h2>{t.title}</h2>
                 {t.category && <span className="badge">{t.category}</span>}
                 <p>{t.description}</p>
                 <button
                   type="button"
                   className="primary"
                   onClick={() => setUsing(t)}
-                  aria-label={`Use template ${t.name}`}
+                  aria-label={`Use template ${t.title}`}
                 >
                   Use template
                 </button>
@@ -102,7 +101,7 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
   const { template } = props;
   const [detail, setDetail] = useState<TemplateDetail | null>(null);
   const [pipelineId, setPipelineId] = useState(slugify(template.id));
-  const [name, setName] = useState(template.title ?? template.name ?? '');
+  const [name, setName] = useState(template.title);
   const [project, setProject] = useState('default');
   const [projects, setProjects] = useState<Project[]>([]);
   const [secrets, setSecrets] = useState<string[] | null>(null);
@@ -153,7 +152,7 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
   };
   return (
     <Dialog
-      title={`Use template: ${template.title ?? template.name}`}
+      title={`Use template: ${template.title}`}
       onClose={props.onClose}
       wide
       footer={

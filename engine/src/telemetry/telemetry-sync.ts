@@ -3,13 +3,15 @@
 // (less an overlap, because visibility is eventually consistent); idempotent: rows are upserted by
 // run id and (run id, node id), so syncing the same runs again never duplicates anything.
 import type { Client } from '@temporalio/client';
-import type pg from 'pg';
+import pg from 'pg';
 import { UnreadableRunError } from '../audit/run-history.js';
 import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import type { CreditRates } from './credit-rates.js';
 import type { RunUsage } from './run-usage.js';
 import { mapLimit, usageOfRun, visibilityLiteral, type UsageCache } from './usage-report.js';
+
+const { escapeIdentifier } = pg;
 
 export const TELEMETRY_SCHEMA = 'tributary_telemetry';
 /** Any constant, the same in every process: one sync at a time per warehouse. */
@@ -42,9 +44,18 @@ export interface TelemetrySyncResult {
   watermark: string | null;
 }
 
-const DDL = `
-create schema if not exists ${TELEMETRY_SCHEMA};
-create table if not exists ${TELEMETRY_SCHEMA}.runs (
+/**
+ * Creates the telemetry tables (if missing) in a warehouse schema: `TELEMETRY_SCHEMA` for the sync;
+ * another schema for fixtures that must have exactly the sync's shape.
+ */
+export async function createTelemetryTables(
+  db: pg.Pool | pg.PoolClient,
+  schema: string = TELEMETRY_SCHEMA,
+): Promise<void> {
+  const s = escapeIdentifier(schema);
+  await db.query(`
+create schema if not exists ${s};
+create table if not exists ${s}.runs (
   run_id text primary key,
   project text not null,
   pipeline_id text not null,
@@ -66,10 +77,10 @@ create table if not exists ${TELEMETRY_SCHEMA}.runs (
   credits double precision not null,
   synced_at timestamptz not null default now()
 );
-create index if not exists runs_started_idx on ${TELEMETRY_SCHEMA}.runs (started_at);
-create index if not exists runs_project_idx on ${TELEMETRY_SCHEMA}.runs (project, started_at);
-create table if not exists ${TELEMETRY_SCHEMA}.steps (
-  run_id text not null references ${TELEMETRY_SCHEMA}.runs (run_id) on delete cascade,
+create index if not exists runs_started_idx on ${s}.runs (started_at);
+create index if not exists runs_project_idx on ${s}.runs (project, started_at);
+create table if not exists ${s}.steps (
+  run_id text not null references ${s}.runs (run_id) on delete cascade,
   node_id text not null,
   node_type text not null,
   node_kind text not null,
@@ -87,14 +98,15 @@ create table if not exists ${TELEMETRY_SCHEMA}.steps (
   ended_at timestamptz,
   primary key (run_id, node_id)
 );
-create index if not exists steps_type_idx on ${TELEMETRY_SCHEMA}.steps (node_type);
-create table if not exists ${TELEMETRY_SCHEMA}.sync_state (
+create index if not exists steps_type_idx on ${s}.steps (node_type);
+create table if not exists ${s}.sync_state (
   id boolean primary key default true check (id),
   watermark timestamptz,
   last_synced_at timestamptz not null default now()
 );
-comment on schema ${TELEMETRY_SCHEMA} is 'Tributary usage telemetry, written by the telemetry sync';
-`;
+comment on schema ${s} is 'Tributary usage telemetry, written by the telemetry sync';
+`);
+}
 
 export async function syncTelemetry(
   deps: TelemetrySyncDeps,
@@ -104,7 +116,7 @@ export async function syncTelemetry(
   try {
     // A session lock for the whole sync; the DDL inside it cannot race another process's.
     await db.query('select pg_advisory_lock($1)', [SYNC_LOCK_KEY]);
-    await db.query(DDL);
+    await createTelemetryTables(db);
     const state = await db.query<{ watermark: Date | null }>(
       `select watermark from ${TELEMETRY_SCHEMA}.sync_state where id`,
     );

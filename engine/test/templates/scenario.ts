@@ -14,7 +14,7 @@ const RunSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   /** Before the run: data files (in `${files}`) replaced by these fixtures. */
   files: z.record(z.string(), z.string()).default({}),
-  /** Before the run: SQL fixtures run on a scenario database. */
+  /** Before the run: SQL fixtures run on a scenario database (`warehouse` too), `${…}` filled in. */
   sql: z.array(z.strictObject({ database: z.string(), file: z.string() })).default([]),
   /** The fixtures folder the API serves during the run. */
   api: z.string().default('api'),
@@ -53,6 +53,8 @@ export const ScenarioSchema = z.strictObject({
   secrets: z.record(z.string(), z.string()).default({}),
   /** Databases created for the scenario (standing in for external ones), each with its setup SQL. */
   databases: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string()).default({}),
+  /** A warehouse schema given the telemetry tables, by telemetry-sync's own DDL, before the runs. */
+  telemetrySchema: z.string().optional(),
   api: z.strictObject({ token: z.string().optional(), pageParam: z.string().optional() }).optional(),
   webhook: z.strictObject({ secret: z.string() }).optional(),
   runs: z.array(RunSchema).min(1),

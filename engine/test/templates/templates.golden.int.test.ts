@@ -9,6 +9,7 @@ import { TEMPLATES_DIR, readTemplateFolder } from '../../src/templates/catalog.j
 import { templateNodeCatalog } from '../../src/templates/check-template.js';
 import { exampleValues, instantiate } from '../../src/templates/instantiate.js';
 import { ProjectStore } from '../../src/store/projects.store.js';
+import { createTelemetryTables } from '../../src/telemetry/telemetry-sync.js';
 import { startHarness, type Harness } from '../harness.js';
 import {
   fillVariables,
@@ -87,6 +88,12 @@ describe('pipeline templates, end to end', () => {
       databases.set(name, db.pool);
       variables[`db:${name}`] = db.url;
     }
+    if (scenario.telemetrySchema) {
+      await createTelemetryTables(
+        h.platform.warehousePool,
+        fillVariables(scenario.telemetrySchema, variables),
+      );
+    }
     let api: FixtureApi | undefined;
     if (scenario.api) {
       api = await startFixtureApi(fixtures, scenario.api);
@@ -118,7 +125,8 @@ describe('pipeline templates, end to end', () => {
         copyFileSync(path.join(fixtures, fixture), path.join(h.dataDir, files, target));
       }
       for (const step of run.sql) {
-        await databases.get(step.database)!.query(readFileSync(path.join(fixtures, step.file), 'utf8'));
+        const sql = fillVariables(readFileSync(path.join(fixtures, step.file), 'utf8'), variables);
+        await databases.get(step.database)!.query(sql);
       }
       api?.serve(run.api);
       const seen = api?.requests.length ?? 0;
