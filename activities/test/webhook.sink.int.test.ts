@@ -5,7 +5,6 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
-import { parseRetryAfter } from '../src/sink/webhook/webhook.sink.js';
 import { signPayload } from '../src/sink/webhook/sign.js';
 
 const SECRET_NAME = 'hook-secret';
@@ -231,16 +230,5 @@ describe('sink.webhook', () => {
     );
     expect(status).toBe('failed');
     expect(progress?.steps.deliver?.error).toContain('after 2 attempts: ECONNREFUSED');
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates, and ignores what it cannot read', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('3', now)).toBe(3000);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
-    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 });

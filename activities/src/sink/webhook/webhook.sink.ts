@@ -2,6 +2,7 @@
 // cursor (never the whole table in memory). Each batch is signed (sign.ts) and carries an
 // Idempotency-Key, so a batch sent again — by a retry here or by Temporal retrying the step,
 // which starts over from batch 1 — can be recognised by the receiver and applied once.
+import { bodyExcerpt, describeNetworkError, parseRetryAfter, sleep } from '../../source/http/http-client.js';
 import { z } from 'zod';
 import { configError, StepError, TransientError } from '../../errors.js';
 import { defineNodeType, type StepContext } from '../../node-type.js';
@@ -210,7 +211,9 @@ async function deliver(
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (error instanceof StepError) throw error;
-      failure = timeout.aborted ? `no response within ${REQUEST_TIMEOUT_MS / 1000} s` : networkFault(error);
+      failure = timeout.aborted
+        ? `no response within ${REQUEST_TIMEOUT_MS / 1000} s`
+        : describeNetworkError(error);
     }
     if (attempt > config.maxRetries) {
       throw new TransientError(
@@ -247,14 +250,6 @@ function fillParams(
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 /** A URL fit for messages: no user info, no query (it may carry a token). */
 function displayUrl(url: string): string {
   try {
@@ -263,46 +258,4 @@ function displayUrl(url: string): string {
   } catch {
     return url.replace(/\?.*$/, '?…').replace(/\/\/[^/@]*@/, '//');
   }
-}
-
-function networkFault(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  return cause?.message ?? (error as Error)?.message ?? String(error);
-}
-
-/** `: <the start of the body>`, read up to a few KiB, or nothing; never throws. */
-async function bodyExcerpt(response: Response, max = 300): Promise<string> {
-  try {
-    const reader = response.body?.getReader();
-    if (!reader) return '';
-    const decoder = new TextDecoder();
-    let text = '';
-    while (text.length < 4 * max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-    await reader.cancel().catch(() => {});
-    const clean = text.replace(/\s+/g, ' ').trim();
-    return clean ? `: ${clean.length > max ? `${clean.slice(0, max)}…` : clean}` : '';
-  } catch {
-    return '';
-  }
-}
-
-/** Waits, or rejects with the cancellation as soon as the step is cancelled. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
