@@ -7,6 +7,19 @@ import { startBenchStack } from './lib/stack.js';
 const benchmarks: [string, (stack: Awaited<ReturnType<typeof startBenchStack>>) => Promise<string[]>][] = [
   ['orchestration overhead', orchestrationBench],
   ['csv load', csvLoadBench],
+  // Starts a stack of its own (API and UI), so it ignores the in-process one. It needs the DOM types,
+  // so its own tsconfig checks it and it is loaded by URL rather than pulled into this program.
+  [
+    'builder editor',
+    async () => {
+      const { editorBench } = (await import(
+        new URL('./ui-editor/editor.bench.ts', import.meta.url).href
+      )) as {
+        editorBench: () => Promise<string[]>;
+      };
+      return editorBench();
+    },
+  ],
 ];
 
 const stack = await startBenchStack();
