@@ -149,13 +149,16 @@ describe('templates API', () => {
 
   it('instantiates a template into a pipeline that remembers its origin and says which secrets exist', async () => {
     const id = uniq('tpl-api');
+    // A project of its own: other test files store secrets (an `api-token`, too) in `default`.
+    const project = uniq('tpl-project');
+    expect((await call('POST', '/projects', { id: project, name: 'Templates API test' })).status).toBe(201);
     const values = {
       url: 'https://api.example.com/v1/customers',
       primary_key: 'id',
       target_table: 'crm.customers',
     };
     const reply = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
-      project: 'default',
+      project,
       pipelineId: id,
       name: 'CRM customers',
       values,
@@ -163,7 +166,7 @@ describe('templates API', () => {
     expect(reply.status).toBe(201);
     expect(reply.body).toMatchObject({
       id,
-      project: 'default',
+      project,
       name: 'CRM customers',
       version: 1,
       valid: true,
