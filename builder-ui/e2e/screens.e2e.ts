@@ -274,3 +274,45 @@ scenarios.push({
     assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '42');
   },
 });
+
+scenarios.push({
+  name: "shows a run's audit trail, the pipeline's credits in telemetry and its creation in the audit log",
+  async run(ctx) {
+    const { page } = ctx;
+    const id = unique('audit');
+    await apiCall(ctx, 'POST', '/pipelines', samplePipeline(id));
+    const { runId, status } = await runToEnd(ctx, id, { factor: 3 });
+    assert.equal(status, 'succeeded');
+    // Usage is found through Temporal's visibility store, which trails the run by a moment; the screen
+    // reads it once, so wait here until the endpoint counts the run.
+    for (let i = 0; i < 50; i++) {
+      const usage = await apiCall<{ groups: { key: string }[] }>(
+        ctx,
+        'GET',
+        '/telemetry/usage?groupBy=pipeline',
+      );
+      if (usage.groups.some((g) => g.key === id)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    await signIn(ctx);
+    await page.goto(`${ctx.baseUrl}/runs/${runId}`);
+    const trail = page.getByRole('table', { name: 'Run audit trail' });
+    await waitForText(trail, 'run.requested');
+    await waitForText(trail, 'token:admin');
+
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Telemetry' }).click();
+    await page.getByRole('figure', { name: 'Credits per day' }).waitFor();
+    await waitForText(page.getByRole('table', { name: 'Top pipelines by credits' }), id);
+
+    await nav.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Action').fill('pipeline.created');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const row = page
+      .getByRole('table', { name: 'Platform audit log' })
+      .getByRole('row')
+      .filter({ hasText: `pipeline:${id}` });
+    await waitForText(row, 'pipeline.created');
+  },
+});

@@ -4,11 +4,13 @@ import { storedToken } from './api/client.ts';
 import { Link } from './components/ui.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
 import { match, navigate, useLocation } from './router.ts';
+import { AuditScreen } from './screens/AuditScreen.tsx';
 import { PipelinesScreen } from './screens/PipelinesScreen.tsx';
 import { RunDetailScreen } from './screens/RunDetailScreen.tsx';
 import { RunsScreen } from './screens/RunsScreen.tsx';
 import { SettingsScreen } from './screens/SettingsScreen.tsx';
 import { SignIn } from './screens/SignIn.tsx';
+import { TelemetryScreen } from './screens/TelemetryScreen.tsx';
 import { TemplatesScreen } from './screens/TemplatesScreen.tsx';
 import { useToasts } from './store/toasts.ts';
 
@@ -16,6 +18,8 @@ const NAV = [
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
   { to: '/templates', label: 'Templates' },
+  { to: '/telemetry', label: 'Telemetry' },
+  { to: '/audit', label: 'Audit' },
   { to: '/settings', label: 'Settings' },
 ];
 
@@ -51,6 +55,8 @@ export function App() {
   else if ((params = match('/runs/:runId', path))) screen = <RunDetailScreen runId={params.runId!} />;
   else if (match('/runs', path)) screen = <RunsScreen />;
   else if (match('/templates', path)) screen = <TemplatesScreen />;
+  else if (match('/telemetry', path)) screen = <TelemetryScreen />;
+  else if (match('/audit', path)) screen = <AuditScreen />;
   else if (match('/settings', path)) screen = <SettingsScreen />;
   else
     screen = (

@@ -189,6 +189,65 @@ export interface TemplateDetail extends Template {
   readme?: string;
 }
 
+export interface RunAuditEvent {
+  /** The Temporal history event it was read from. */
+  eventId: number;
+  at: string;
+  type: string;
+  actor: string | null;
+  nodeId: string | null;
+  nodeType: string | null;
+  attempt: number | null;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface RunAuditTrail {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  pipelineVersion: string;
+  trigger: { type: string; actor: string };
+  status: string;
+  events: RunAuditEvent[];
+}
+
+export type UsageGroupBy = 'project' | 'pipeline' | 'actor' | 'trigger' | 'nodeType' | 'day';
+
+export interface UsageTotals {
+  runs: number;
+  steps: number;
+  wallSeconds: number | null;
+  activitySeconds: number;
+  attempts: number;
+  retries: number;
+  rowsIn: number;
+  rowsOut: number;
+  bytes: number;
+  credits: number;
+}
+
+export interface UsageReport {
+  groupBy: UsageGroupBy;
+  from: string;
+  to: string;
+  creditRates: { source: number; transform: number; sink: number; types: Record<string, number> };
+  runs: number;
+  truncated: boolean;
+  totals: UsageTotals;
+  groups: (UsageTotals & { key: string })[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  project: string | null;
+  action: string;
+  target: string;
+  summary: Record<string, unknown>;
+}
+
 const q = (params: Record<string, string | number | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
   return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
@@ -245,6 +304,17 @@ export const Api = {
     }),
   preview: (runId: string, nodeId: string, limit: number, offset: number) =>
     api<Preview>(`/runs/${enc(runId)}/steps/${enc(nodeId)}/preview${q({ limit, offset })}`),
+  runAudit: (runId: string) => api<RunAuditTrail>(`/runs/${enc(runId)}/audit`),
+  usage: (filter: { groupBy: UsageGroupBy; from?: string; to?: string; project?: string }) =>
+    api<UsageReport>(`/telemetry/usage${q(filter)}`),
+  auditLog: (filter: {
+    project?: string;
+    actor?: string;
+    action?: string;
+    from?: string;
+    to?: string;
+    cursor?: string;
+  }) => api<{ items: AuditEntry[]; nextCursor: string | null }>(`/audit${q(filter)}`),
   secrets: (project: string) => api<{ items: SecretInfo[] }>(`/projects/${enc(project)}/secrets`),
   putSecret: (project: string, name: string, value: string) =>
     api<SecretInfo>(`/projects/${enc(project)}/secrets/${enc(name)}`, { method: 'PUT', body: { value } }),

@@ -1,8 +1,16 @@
 // One run: status, version, params, who started it, a Gantt-like timeline of its steps, the step
 // table with errors and data previews; live while it runs.
 import { useEffect, useState } from 'react';
-import { Api, followRun, messageOf } from '../api/client.ts';
-import { ErrorBox, formatDuration, Link, Loading, StatusBadge, temporalRunUrl } from '../components/ui.tsx';
+import { Api, followRun, messageOf, type RunAuditEvent } from '../api/client.ts';
+import {
+  Empty,
+  ErrorBox,
+  formatDuration,
+  Link,
+  Loading,
+  StatusBadge,
+  temporalRunUrl,
+} from '../components/ui.tsx';
 import { StepsTable, stepDurationMs } from '../editor/RunPanel.tsx';
 import { kindOfType } from '../model/flow.ts';
 import { isFinished, type NodeKind, type RunDetail, type StepProgress } from '../model/types.ts';
@@ -154,7 +162,60 @@ export function RunDetailScreen({ runId }: { runId: string }) {
         <h2>Steps</h2>
         <StepsTable runId={run.runId} steps={run.steps ?? {}} order={[]} kinds={kinds} />
       </section>
+      <section aria-label="Audit trail">
+        <h2>Audit trail</h2>
+        <AuditTrail runId={run.runId} status={run.status} />
+      </section>
     </main>
+  );
+}
+
+/** The run's audit events; read again when the status changes, since a running run keeps adding events. */
+function AuditTrail({ runId, status }: { runId: string; status: string }) {
+  const [events, setEvents] = useState<RunAuditEvent[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    Api.runAudit(runId)
+      .then((trail) => live && setEvents(trail.events))
+      .catch((e: unknown) => live && setError(messageOf(e)));
+    return () => {
+      live = false;
+    };
+  }, [runId, status, attempt]);
+
+  if (error) return <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />;
+  if (!events) return <Loading what="the audit trail" />;
+  if (events.length === 0) return <Empty title="No audit events yet" />;
+  return (
+    <table className="list-table" aria-label="Run audit trail">
+      <thead>
+        <tr>
+          <th>Time</th>
+          <th>What</th>
+          <th>Who</th>
+          <th>Attempt</th>
+          <th>Message</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr key={e.eventId}>
+            <td title={e.at}>{new Date(e.at).toLocaleString()}</td>
+            <td>
+              <code>{e.type}</code>
+              {e.nodeId && <div className="muted small">{e.nodeId}</div>}
+            </td>
+            <td>{e.actor ?? <span className="muted">platform</span>}</td>
+            <td>{e.attempt ?? '—'}</td>
+            <td>{e.message}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

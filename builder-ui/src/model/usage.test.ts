@@ -1,0 +1,40 @@
+// The date arithmetic and ranking behind the telemetry screen, and the audit log's compact summaries.
+import { describe, expect, it } from 'vitest';
+import { compactJson, defaultRange, rangeQuery, topByCredits, type UsageGroup } from './usage.ts';
+
+const group = (key: string, credits: number): UsageGroup => ({
+  key,
+  credits,
+  runs: 1,
+  steps: 1,
+  wallSeconds: 1,
+  activitySeconds: 1,
+  attempts: 1,
+  retries: 0,
+  rowsIn: 0,
+  rowsOut: 0,
+  bytes: 0,
+});
+
+describe('usage helpers', () => {
+  it('defaults to the last 30 days including today', () => {
+    expect(defaultRange(new Date('2025-03-31T12:00:00Z'))).toEqual({ from: '2025-03-02', to: '2025-03-31' });
+  });
+
+  it('makes the inclusive to date an exclusive next-day bound', () => {
+    expect(rangeQuery({ from: '2025-02-01', to: '2025-02-28' })).toEqual({
+      from: '2025-02-01',
+      to: '2025-03-01',
+    });
+  });
+
+  it('ranks by credits, highest first, and keeps the top n', () => {
+    const groups = [group('a', 1), group('b', 5), group('c', 3), group('d', 5)];
+    expect(topByCredits(groups, 3).map((g) => g.key)).toEqual(['b', 'd', 'c']);
+  });
+
+  it('shortens long JSON', () => {
+    expect(compactJson({ version: 2 })).toBe('{"version":2}');
+    expect(compactJson({ text: 'x'.repeat(200) }, 20)).toHaveLength(20);
+  });
+});

@@ -1,0 +1,33 @@
+// Pure helpers for the telemetry and audit screens: date ranges as the API reads them, ranking, and
+// compact summaries.
+import type { UsageReport } from '../api/client.ts';
+
+const DAY_MS = 86_400_000;
+
+/** A UTC calendar date (YYYY-MM-DD), because the usage endpoint groups days by UTC date. */
+export const utcDate = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** The default range: the last 30 days, today included. */
+export function defaultRange(now = new Date()): { from: string; to: string } {
+  return { from: utcDate(new Date(now.getTime() - 29 * DAY_MS)), to: utcDate(now) };
+}
+
+/**
+ * The API's `to` is exclusive and a bare date means its midnight, so an inclusive "to" date the user
+ * picks becomes the next day's midnight; otherwise runs of the last day would be left out.
+ */
+export function rangeQuery(range: { from: string; to: string }): { from: string; to: string } {
+  return { from: range.from, to: utcDate(new Date(Date.parse(range.to) + DAY_MS)) };
+}
+
+export type UsageGroup = UsageReport['groups'][number];
+
+export function topByCredits(groups: UsageGroup[], n = 10): UsageGroup[] {
+  return [...groups].sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key)).slice(0, n);
+}
+
+/** One line of JSON, cut short so a table cell stays readable; the full text goes in a title. */
+export function compactJson(value: unknown, max = 120): string {
+  const text = JSON.stringify(value) ?? '';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
