@@ -13,6 +13,7 @@ import {
   stepHistory,
   tableRows,
 } from './source-test-utils.js';
+import { stagingSchemaFor } from '../../engine/src/model/staging.js';
 
 let h: Harness;
 let dir: string;
@@ -166,7 +167,7 @@ describe('source.json', () => {
     const rows = await h.platform.warehousePool.query(
       `select count(*) filter (where late is not null) as late, count(distinct i) as distinct_i,
               min(n) filter (where i = 5) as n5, min(n) filter (where i = 1450) as n1450
-         from "tr_run_${runId.slice('run-json-late-keys-'.length)}".src`,
+         from "${stagingSchemaFor(runId, 'json-late-keys')}".src`,
     );
     expect(rows.rows[0]).toEqual({ late: '300', distinct_i: '1500', n5: '5', n1450: 'v1450' });
     const { result } = await stepHistory(h, runId);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
+import { stagingSchemaFor } from '../../engine/src/model/staging.js';
 
 const suffix = randomBytes(4).toString('hex');
 const schema = `source_it_${suffix}`;
@@ -68,7 +69,7 @@ function pipeline(id: string, source: Record<string, unknown>, sink: Record<stri
   };
 }
 
-const stagingOf = (pipelineId: string, runId: string) => `tr_run_${runId.slice(`run-${pipelineId}-`.length)}`;
+const stagingOf = (pipelineId: string, runId: string) => stagingSchemaFor(runId, pipelineId);
 
 async function stagedColumns(table: string): Promise<string[]> {
   const result = await wh.query<{ c: string }>(

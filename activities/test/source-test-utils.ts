@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Harness } from '../../engine/test/harness.js';
 import type { StepActivityResult } from '../src/step-activity.js';
+import { stagingSchemaFor } from '../../engine/src/model/staging.js';
 
 export interface SeenRequest {
   method: string;
@@ -86,9 +87,9 @@ export function onePipeline(
   };
 }
 
-/** The staging schema a run wrote to (runs are named run-<pipeline>-<unique>, schemas tr_run_<unique>). */
+/** The staging schema a run wrote to, by the engine's own naming rule. */
 export function stagingSchemaOf(runId: string, pipelineId: string): string {
-  return `tr_run_${runId.slice(`run-${pipelineId}-`.length)}`;
+  return stagingSchemaFor(runId, pipelineId);
 }
 
 export async function tableRows(

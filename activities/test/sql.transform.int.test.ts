@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
+import { stagingSchemaFor } from '../../engine/src/model/staging.js';
 
 let h: Harness;
 const canary = `sqlt_canary_${randomBytes(4).toString('hex')}`;
@@ -40,7 +41,7 @@ function pipeline(
 }
 
 async function rowsOf(runId: string, pipelineId: string, table: string, orderBy = '1') {
-  const schema = `tr_run_${runId.slice(`run-${pipelineId}-`.length)}`;
+  const schema = stagingSchemaFor(runId, pipelineId);
   const result = await h.platform.warehousePool.query(
     `select * from "${schema}"."${table}" order by ${orderBy}`,
   );

@@ -8,6 +8,7 @@ import { connectPlatform, type Platform } from '../src/platform.js';
 import { compile } from '../src/compiler/compile.js';
 import { TEST_MASTER_KEY } from './harness.js';
 import { testCatalog } from './test-steps.js';
+import { stagingSchemaFor } from '../src/model/staging.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
 const taskQueue = `durability-${process.pid}`;
@@ -98,7 +99,7 @@ describe('durability', () => {
     expect(detail.status).toBe('succeeded');
     expect(detail.progress?.steps.numbers).toMatchObject({ status: 'succeeded', rowsOut: 5, attempt: 1 });
     expect(detail.progress?.steps.slow).toMatchObject({ status: 'succeeded', attempt: 2 });
-    const schema = `tr_run_${runId.slice('run-survives-kill-'.length)}`;
+    const schema = stagingSchemaFor(runId, 'survives-kill');
     const rows = await platform.warehousePool.query(`select count(*)::int as n from "${schema}".numbers`);
     expect(rows.rows[0].n).toBe(5);
   });

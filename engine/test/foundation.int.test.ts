@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { silentLogger } from '../src/infra/logger.js';
 import { startHarness, type Harness } from './harness.js';
+import { stagingSchemaFor } from '../src/model/staging.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ describe('foundation', () => {
     const { runId, status, progress } = await h.run(plan);
     expect(status).toBe('succeeded');
     expect(progress?.steps.numbers).toMatchObject({ status: 'succeeded', rowsOut: 3, attempt: 1 });
-    const schema = `tr_run_${runId.slice('run-foundation-smoke-'.length)}`;
+    const schema = stagingSchemaFor(runId, 'foundation-smoke');
     const rows = await h.platform.warehousePool.query(`select n from "${schema}".numbers order by n`);
     expect(rows.rows.map((r) => Number(r.n))).toEqual([1, 2, 3]);
   });

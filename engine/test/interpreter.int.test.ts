@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineInput } from '../src/model/pipeline.schema.js';
 import { startHarness, type Harness } from './harness.js';
 import { createTestSteps, testCatalog, type StepProbe } from './test-steps.js';
+import { stagingSchemaFor } from '../src/model/staging.js';
 
 let h: Harness;
 let probe: StepProbe;
@@ -179,7 +180,7 @@ describe('interpreter', () => {
     expect(detail.progress?.steps.slow!.status).toBe('cancelled');
     expect(detail.progress?.steps.next!.status).toBe('cancelled');
     await waitFor(async () => probe.running === 0);
-    const schema = `tr_run_${runId.slice('run-cancel-me-'.length)}`;
+    const schema = stagingSchemaFor(runId, 'cancel-me');
     const found = await h.platform.warehousePool.query('select 1 from pg_namespace where nspname = $1', [
       schema,
     ]);

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpiredStaging } from '../src/worker/run-activities.js';
 import { startHarness, type Harness } from './harness.js';
+import { stagingSchemaFor } from '../src/model/staging.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,12 +32,12 @@ describe('staging', () => {
   it('drops the staging schema when the run ends', async () => {
     const { runId, status } = await h.run(h.plan(doc('staging-dropped', false)));
     expect(status).toBe('succeeded');
-    expect(await schemaExists(`tr_run_${runId.slice('run-staging-dropped-'.length)}`)).toBe(false);
+    expect(await schemaExists(stagingSchemaFor(runId, 'staging-dropped'))).toBe(false);
   });
 
   it('keeps staging when asked, and the sweeper drops it only once its time is up', async () => {
     const { runId } = await h.run(h.plan(doc('staging-kept', true)));
-    const schema = `tr_run_${runId.slice('run-staging-kept-'.length)}`;
+    const schema = stagingSchemaFor(runId, 'staging-kept');
     expect(await schemaExists(schema)).toBe(true);
     expect(await sweepExpiredStaging(h.platform.warehousePool)).not.toContain(schema);
     expect(await schemaExists(schema)).toBe(true);

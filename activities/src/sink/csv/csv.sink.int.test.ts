@@ -16,6 +16,7 @@ import { startHarness, type Harness } from '../../../../engine/test/harness.js';
 import { resolveInside } from '../../create-activities.js';
 import type { StepContext } from '../../node-type.js';
 import { csvSink } from './csv.sink.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
 
 let h: Harness;
 let name: string;
@@ -55,7 +56,7 @@ async function run(nodes: Record<string, unknown>[], edges: { from: string; to: 
     edges,
   });
   const result = await h.run(plan);
-  return { ...result, schema: `tr_run_${result.runId.slice(`run-${id}-`.length)}` };
+  return { ...result, schema: stagingSchemaFor(result.runId, id) };
 }
 
 const sinkTo = (config: Record<string, unknown>) => [generate, { id: 'out', type: 'sink.csv', config }];

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../../../engine/test/harness.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
 
 let h: Harness;
 let dir: string; // this file's folder inside the data directory
@@ -74,7 +75,7 @@ async function load(
   );
   const { runId, progress } = await h.run(plan);
   const step = progress!.steps.src!;
-  const table = `"tr_run_${runId.slice(`run-${id}-`.length)}".src`;
+  const table = `"${stagingSchemaFor(runId, id)}".src`;
   return {
     step,
     async rows(orderBy = '1') {

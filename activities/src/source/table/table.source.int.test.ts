@@ -2,6 +2,7 @@
 // warehouse into the run's staging schema.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../../../engine/test/harness.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
 
 let h: Harness;
 const schema = `table_source_${process.pid}_${Date.now()}`;
@@ -45,7 +46,7 @@ async function read(
 ) {
   const { id, document } = pipeline(config, params);
   const { runId, progress } = await h.run(h.plan(document, values));
-  const table = `"tr_run_${runId.slice(`run-${id}-`.length)}".src`;
+  const table = `"${stagingSchemaFor(runId, id)}".src`;
   return {
     step: progress!.steps.src!,
     rows: async (orderBy = '1') =>
