@@ -1,7 +1,7 @@
 // Turns the registry into Temporal activities: one activity per node type, named by its type, so
 // that workflow history (and with it the audit trail and telemetry) shows what each step was.
 // Everything a step touches comes in through `deps`, so tests hand in real or test dependencies.
-import { realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -9,17 +9,28 @@ import type pg from 'pg';
 import { describePgError, isPgError, isRetryable, StepError, TransientError } from './errors.js';
 import type { NodeTypeDeclaration, SecretResolver, StepContext, StepLogger } from './node-type.js';
 import type { StepActivityInput, StepActivityResult, StepFailureDetails } from './step-activity.js';
+import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
 import { quoteTable } from './sql.js';
+import { projectWarehouse } from './warehouse/project-warehouse.js';
+import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
 
 export interface ActivityDeps {
+  /** Pool of the runner login role: no rights of its own, it only switches into project roles. */
   warehouse: pg.Pool;
+  /** The Postgres role of a project. */
+  projectRole: (project: string) => string;
+  /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
+  ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Secrets of a project; values never leave the activity. */
   secrets: (project: string) => SecretResolver;
   /** Stored incremental state of a pipeline's node. */
   loadState: (pipelineId: string, nodeId: string) => Promise<unknown>;
-  /** Files read and written by connectors live under this directory, and only there. */
+  /** Files live under this directory: each project's in `<dataDir>/<project>/`, and only there. */
   dataDir: string;
-  fetch?: typeof fetch;
+  /** Whether a folder name in the data dir is a project's (closed to the default project's legacy root). */
+  isProject: (name: string) => Promise<boolean>;
+  /** Which non-public hosts and ranges outbound HTTP may reach. */
+  egress: EgressPolicy;
   log: (nodeId: string) => StepLogger;
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
@@ -27,14 +38,18 @@ export interface ActivityDeps {
 
 export type StepActivityFn = (input: StepActivityInput) => Promise<StepActivityResult>;
 
+/** What a step's statements may run for when its node sets no limit: 15 minutes. */
+export const DEFAULT_STATEMENT_TIMEOUT_SECONDS = 900;
+
 export function createActivities(
   registry: readonly NodeTypeDeclaration[],
   deps: ActivityDeps,
 ): Record<string, StepActivityFn> {
+  const fetch = fencedFetch(deps.egress);
   return Object.fromEntries(
     registry.map((declaration) => [
       declaration.type,
-      (input: StepActivityInput) => executeStep(declaration, input, deps),
+      (input: StepActivityInput) => executeStep(declaration, input, deps, fetch),
     ]),
   );
 }
@@ -43,6 +58,7 @@ async function executeStep(
   declaration: NodeTypeDeclaration,
   input: StepActivityInput,
   deps: ActivityDeps,
+  fetch: typeof globalThis.fetch,
 ): Promise<StepActivityResult> {
   const activity = Context.current();
   const attempt = activity.info.attempt;
@@ -59,22 +75,31 @@ async function executeStep(
       const issue = config.error.issues[0]!;
       throw new StepError(`config.${issue.path.join('.')}: ${issue.message}`, 'config');
     }
+    const warehouse = projectWarehouse({
+      pool: deps.warehouse,
+      project: input.project,
+      role: deps.projectRole(input.project),
+      defaultSchema: defaultSchemaOf(input.project),
+      statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
+      owners: catalogSchemaOwners(deps.warehouse),
+      ensureSchema: (schema) => deps.ensureSchema(input.project, schema),
+    });
     // A retried attempt starts from nothing: its own output table from an earlier attempt is dropped.
-    await deps.warehouse.query(`drop table if exists ${quoteTable(outputTable)}`);
+    await warehouse.query(`drop table if exists ${quoteTable(outputTable)}`);
     const ctx: StepContext = {
       runId: input.runId,
       project: input.project,
       pipelineId: input.pipelineId,
       nodeId: input.nodeId,
       attempt,
-      warehouse: deps.warehouse,
+      warehouse,
       stagingSchema: input.stagingSchema,
       outputTable,
       params: input.params,
       secrets: deps.secrets(input.project),
-      resolveDataPath: (relative, field) => resolveInside(deps.dataDir, relative, field),
+      resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId),
-      fetch: deps.fetch ?? fetch,
+      fetch,
       heartbeat: (details) => activity.heartbeat({ nodeId: input.nodeId, ...details }),
       signal: activity.cancellationSignal,
       log: deps.log(input.nodeId),
@@ -115,6 +140,33 @@ function toFailure(error: unknown, label: string, details: StepFailureDetails): 
       ? { nextRetryDelay: error.retryAfterMs }
       : {}),
   });
+}
+
+/**
+ * Resolves a project's file path: inside `<dataDir>/<project>/`. The default project also keeps the
+ * data dir itself (where files lived before projects had folders), minus other projects' folders.
+ */
+export async function resolveProjectPath(
+  deps: Pick<ActivityDeps, 'dataDir' | 'isProject'>,
+  project: string,
+  relative: string,
+  field: string,
+): Promise<string> {
+  if (project !== 'default') {
+    const root = path.join(deps.dataDir, project);
+    await mkdir(root, { recursive: true });
+    return resolveInside(root, relative, field);
+  }
+  const resolved = await resolveInside(deps.dataDir, relative, field);
+  const root = await realpath(deps.dataDir);
+  const [first] = path.relative(root, resolved).split(path.sep);
+  if (first && first !== 'default' && (await deps.isProject(first))) {
+    throw new StepError(
+      `config.${field}: "${relative}" is in the files of project ${first}; the default project cannot reach them`,
+      'config',
+    );
+  }
+  return resolved;
 }
 
 /**

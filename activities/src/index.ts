@@ -14,3 +14,17 @@ export {
   type ActivityDeps,
   type StepActivityFn,
 } from './create-activities.js';
+export {
+  projectWarehouse,
+  type ProjectWarehouse,
+  type ProjectWarehouseOptions,
+} from './warehouse/project-warehouse.js';
+export * from './warehouse/schema-owners.js';
+export {
+  checkUrl,
+  EGRESS_ALLOW_VARIABLE,
+  EgressRefused,
+  fencedFetch,
+  parseEgressAllow,
+  type EgressPolicy,
+} from './egress/egress-fence.js';

@@ -1,8 +1,8 @@
 // The contract every connector and transform implements: one declaration per node type, with its
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
-import type pg from 'pg';
 import type { z } from 'zod';
+import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
 export type NodeKind = 'source' | 'transform' | 'sink';
 
@@ -32,9 +32,21 @@ export interface StepOutput {
   notes?: string[];
 }
 
+/**
+ * Where a connector is about to send a secret's value. A secret bound to hosts (`allowedHosts`)
+ * is only handed out for a destination among them.
+ */
+export type SecretUse =
+  /** The value goes to this URL (a header, a query parameter, a body). */
+  | { sendTo: string | URL }
+  /** The value is itself a connection URL; its host is the destination. */
+  | { connectionUrl: true }
+  /** The value never leaves the worker (e.g. a signing key). */
+  | { local: true };
+
 export interface SecretResolver {
-  /** Resolves a secret of the run's project by name; throws a non-retryable error if unknown. */
-  resolve(name: string): Promise<string>;
+  /** Resolves a secret of the run's project by name; throws a non-retryable error if unknown or bound elsewhere. */
+  resolve(name: string, use: SecretUse): Promise<string>;
 }
 
 export interface StepLogger {
@@ -48,8 +60,8 @@ export interface StepContext {
   pipelineId: string;
   nodeId: string;
   attempt: number;
-  /** The warehouse, where staging schemas and published tables live. */
-  warehouse: pg.Pool;
+  /** The warehouse, where staging schemas and published tables live, as the project's role sees it. */
+  warehouse: ProjectWarehouse;
   /** This run's staging schema; it exists before any step runs. */
   stagingSchema: string;
   /** The table this step writes its output to (in the staging schema, named after the node). */
@@ -57,10 +69,11 @@ export interface StepContext {
   /** The run's resolved params, by name. */
   params: Record<string, unknown>;
   secrets: SecretResolver;
-  /** Resolves a path relative to the data dir and refuses anything that escapes it. */
+  /** Resolves a path relative to the project's files directory and refuses anything that escapes it. */
   resolveDataPath(relative: string, field: string): Promise<string>;
   /** The stored incremental state of this pipeline + node, if any. */
   loadState(): Promise<unknown>;
+  /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */
   fetch: typeof fetch;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;

@@ -21,7 +21,7 @@ export async function connectBySecret(
   secretName: string,
   field: string,
 ): Promise<ExternalDatabase> {
-  const url = (await ctx.secrets.resolve(secretName)).trim();
+  const url = (await ctx.secrets.resolve(secretName, { connectionUrl: true })).trim();
   if (!/^postgres(ql)?:\/\//i.test(url)) {
     throw configError(
       field,
@@ -73,15 +73,20 @@ function redactError(error: unknown, url: string, label: string): Error {
   return redacted;
 }
 
+/** A function that cancels the statement running on `client`, through `pool` (another connection). */
+export function cancelThrough(client: pg.PoolClient, pool: pg.Pool): () => void {
+  const pid = (client as unknown as { processID?: number }).processID;
+  return () => {
+    if (pid) pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
+  };
+}
+
 /**
  * Cancels the statement running on `client` (via `pool`, another connection to the same server)
  * when `signal` aborts. Returns the function that stops listening.
  */
 export function cancelOnAbort(client: pg.PoolClient, pool: pg.Pool, signal: AbortSignal): () => void {
-  const pid = (client as unknown as { processID?: number }).processID;
-  const onAbort = () => {
-    if (pid) pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
-  };
+  const onAbort = cancelThrough(client, pool);
   signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
 }
@@ -108,8 +113,8 @@ export async function pipeRows(
  * ISO dates, Postgres-style intervals, floats printed exactly. Local to the current transaction.
  */
 export async function setPortableTextFormat(client: pg.PoolClient): Promise<void> {
-  await client.query(
-    `select set_config('datestyle', 'ISO, MDY', true), set_config('intervalstyle', 'postgres', true),
-            set_config('extra_float_digits', '3', true)`,
-  );
+  // SET statements rather than set_config(): the warehouse does not let pipeline roles call it.
+  await client.query(`set local datestyle = 'ISO, MDY'`);
+  await client.query(`set local intervalstyle = 'postgres'`);
+  await client.query('set local extra_float_digits = 3');
 }

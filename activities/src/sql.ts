@@ -3,6 +3,14 @@
 import pg from 'pg';
 import type { TableRef } from './node-type.js';
 
+/** Anything that runs a query: the step's warehouse, one of its connections, or a pool. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
 export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
 export const quoteTable = (ref: TableRef): string => `${quoteIdent(ref.schema)}.${quoteIdent(ref.table)}`;
 
@@ -20,7 +28,7 @@ export interface ColumnInfo {
 }
 
 /** The columns of a table, in order, with their formatted Postgres types. */
-export async function tableColumns(db: pg.Pool | pg.PoolClient, ref: TableRef): Promise<ColumnInfo[]> {
+export async function tableColumns(db: Queryable, ref: TableRef): Promise<ColumnInfo[]> {
   const result = await db.query<ColumnInfo>(
     `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
        from pg_attribute a
@@ -32,10 +40,7 @@ export async function tableColumns(db: pg.Pool | pg.PoolClient, ref: TableRef): 
 }
 
 /** Row count and on-disk size of a table, for step statistics. */
-export async function tableStats(
-  db: pg.Pool | pg.PoolClient,
-  ref: TableRef,
-): Promise<{ rows: number; bytes: number }> {
+export async function tableStats(db: Queryable, ref: TableRef): Promise<{ rows: number; bytes: number }> {
   const result = await db.query<{ rows: string; bytes: string }>(
     `select (select count(*) from ${quoteTable(ref)}) as rows, pg_total_relation_size(to_regclass($1)) as bytes`,
     [quoteTable(ref)],

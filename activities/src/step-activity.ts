@@ -13,6 +13,8 @@ export interface StepActivityInput {
   inputs: Record<string, TableRef>;
   params: Record<string, string | number | boolean | null>;
   stagingSchema: string;
+  /** statement_timeout of the step's warehouse statements; absent in runs started before it existed. */
+  statementTimeoutSeconds?: number;
 }
 
 export interface StepActivityResult {

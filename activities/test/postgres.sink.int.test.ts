@@ -38,13 +38,7 @@ beforeAll(async () => {
       },
     },
   });
-  realActivities = createActivities(registry, {
-    warehouse: h.platform.warehousePool,
-    secrets: (project) => h.platform.secrets.resolverFor(project),
-    loadState: async () => undefined,
-    dataDir: h.dataDir,
-    log: () => ({ info: () => {}, warn: () => {} }),
-  });
+  realActivities = createActivities(registry, h.activityDeps);
   wh = h.platform.warehousePool;
   await wh.query(`create schema ${schema}`);
   extDatabase = `ext_${suffix}`;

@@ -65,7 +65,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   const taskQueue = 'bench';
   const platform = await connectPlatform({
     databaseUrl: infra.postgres.url,
-    warehouseUrl: infra.postgres.url,
+    warehouseUrl: infra.postgres.warehouseUrl,
     temporalAddress: infra.temporal.address,
     namespace: 'default',
     taskQueue,
@@ -78,6 +78,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     namespace: 'default',
     taskQueue,
     warehouse: platform.warehousePool,
+    runner: platform.runnerPool,
     platform: platform.platformPool,
     temporal: platform.temporal,
     secrets: () => ({ resolve: () => Promise.reject(new Error('benchmarks use no secrets')) }),

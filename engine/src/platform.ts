@@ -10,10 +10,12 @@ import { RunsClient } from './client/runs.js';
 import type { NodeCatalog } from './compiler/compile.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
-import { providePostgres, type PostgresServer } from './infra/postgres-server.js';
+import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
 import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
 import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
+import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
+import { runnerUrl } from './warehouse/roles.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -50,6 +52,8 @@ export async function startInfrastructure(
     }),
     providePostgres({
       ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+      ...(env.WAREHOUSE_URL ? { warehouseUrl: env.WAREHOUSE_URL } : {}),
+      allowShared: env.TRIBUTARY_ALLOW_SHARED_DATABASE,
       home: env.home,
       port: ephemeral ? 0 : env.POSTGRES_PORT,
       persistent: !ephemeral,
@@ -79,7 +83,10 @@ export async function startInfrastructure(
 
 export interface Platform {
   platformPool: pg.Pool;
+  /** The warehouse as its owner: provisioning, staging lifecycle, previews, telemetry. Never a step's. */
   warehousePool: pg.Pool;
+  /** The warehouse as the runner login role, which steps use under their project's role. */
+  runnerPool: pg.Pool;
   temporal: Client;
   runs: RunsClient;
   secrets: SecretStore;
@@ -96,29 +103,39 @@ export interface PlatformConfig {
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
+  const shared = sameDatabase(config.databaseUrl, config.warehouseUrl);
   const platformPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-  const warehousePool =
-    config.warehouseUrl === config.databaseUrl
-      ? platformPool
-      : new pg.Pool({ connectionString: config.warehouseUrl, max: 20 });
+  const warehousePool = shared
+    ? platformPool
+    : new pg.Pool({ connectionString: config.warehouseUrl, max: 10 });
+  const runnerPool = new pg.Pool({
+    connectionString: runnerUrl(config.warehouseUrl, config.masterKey),
+    max: 20,
+    application_name: 'tributary step',
+  });
+  const pools = new Set([platformPool, warehousePool, runnerPool]);
   // A client that loses its server (a Ctrl-C reaches Postgres too) must not crash the process:
   // the query in flight fails and is retried like any other; idle clients are simply replaced.
-  for (const pool of new Set([platformPool, warehousePool])) {
+  for (const pool of pools) {
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
   }
   await migrate(platformPool);
+  await closePlatformDatabase(platformPool, shared);
+  await prepareWarehouse(warehousePool, config.masterKey);
+  await provisionProject(warehousePool, 'default');
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.namespace });
   return {
     platformPool,
     warehousePool,
+    runnerPool,
     temporal,
     runs: new RunsClient(temporal, config.taskQueue),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();
-      await Promise.all([...new Set([platformPool, warehousePool])].map((p) => p.end()));
+      await Promise.all([...pools].map((p) => p.end()));
     },
   };
 }
@@ -126,10 +143,25 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
 export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig {
   return {
     databaseUrl: infra.postgres.url,
-    warehouseUrl: env.WAREHOUSE_URL ?? infra.postgres.url,
+    warehouseUrl: infra.postgres.warehouseUrl,
     temporalAddress: infra.temporal.address,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
   };
+}
+
+/**
+ * Nobody but the platform's own user may connect to a separate platform database; in a shared one,
+ * the platform schema is closed to every other role.
+ */
+async function closePlatformDatabase(platform: pg.Pool, shared: boolean): Promise<void> {
+  if (shared) {
+    await platform.query('revoke all on schema tributary from public');
+    return;
+  }
+  const { rows } = await platform.query<{ database: string }>('select current_database() as database');
+  await platform.query(
+    `revoke connect, temporary on database ${pg.escapeIdentifier(rows[0]!.database)} from public`,
+  );
 }

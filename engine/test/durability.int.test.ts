@@ -21,6 +21,7 @@ function startWorker(): Promise<ChildProcess> {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       DATABASE_URL: inject('databaseUrl'),
+      WAREHOUSE_URL: inject('warehouseUrl'),
       TASK_QUEUE: taskQueue,
       DATA_DIR: path.join(inject('tributaryHome'), 'files'),
     },
@@ -38,7 +39,7 @@ function startWorker(): Promise<ChildProcess> {
 beforeAll(async () => {
   platform = await connectPlatform({
     databaseUrl: inject('databaseUrl'),
-    warehouseUrl: inject('databaseUrl'),
+    warehouseUrl: inject('warehouseUrl'),
     temporalAddress: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,

@@ -14,6 +14,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     databaseUrl: string;
+    warehouseUrl: string;
     tributaryHome: string;
   }
 }
@@ -43,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await pool.end();
   project.provide('temporalAddress', infra.temporal.address);
   project.provide('databaseUrl', infra.postgres.url);
+  project.provide('warehouseUrl', infra.postgres.warehouseUrl);
   project.provide('tributaryHome', home);
   return async () => {
     await infra.stop();

@@ -4,19 +4,32 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
-import type { SecretResolver } from '@tributary/activities';
+import {
+  parseEgressAllow,
+  type ActivityDeps,
+  type EgressPolicy,
+  type SecretResolver,
+} from '@tributary/activities';
 import { inject } from 'vitest';
 import { compile, type NodeCatalog } from '../src/compiler/compile.js';
 import { silentLogger } from '../src/infra/logger.js';
 import type { ExecutionPlan, RunProgress } from '../src/model/plan.js';
 import { connectPlatform, nodeCatalog, type Platform } from '../src/platform.js';
-import { createWorker, type WorkerDeps } from '../src/worker/worker.js';
+import { provisionProject } from '../src/warehouse/provision.js';
+import { createWorker, stepActivityDeps, type WorkerDeps } from '../src/worker/worker.js';
 
 export interface Harness {
   platform: Platform;
   taskQueue: string;
   dataDir: string;
   worker: Worker;
+  /** What the harness worker's node-type activities get, for tests that wrap one of them. */
+  activityDeps: ActivityDeps;
+  /**
+   * Gives `schema` (created by the test through the owner pool, with its tables) to a project's
+   * role, as provisioning does with a project's listed schemas.
+   */
+  giveSchema(schema: string, project?: string): Promise<void>;
   /** Compiles a document (throwing with every error if invalid). */
   plan(document: unknown, params?: Record<string, unknown>): ExecutionPlan;
   /** Starts a run and waits for it to close; resolves with its final progress. */
@@ -28,6 +41,8 @@ export interface Harness {
 }
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
+/** Tests talk to HTTP servers of their own on loopback. */
+export const TEST_EGRESS = parseEgressAllow('127.0.0.0/8,localhost');
 
 export async function startHarness(
   options: {
@@ -35,6 +50,8 @@ export async function startHarness(
     extraActivities?: WorkerDeps['extraActivities'];
     /** A catalogue that knows test-only node types too. */
     catalog?: NodeCatalog;
+    /** The egress fence's allow-list; by default loopback, where the tests' HTTP servers listen. */
+    egress?: EgressPolicy;
   } = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -42,30 +59,35 @@ export async function startHarness(
   mkdirSync(dataDir, { recursive: true });
   const platform = await connectPlatform({
     databaseUrl: inject('databaseUrl'),
-    warehouseUrl: inject('databaseUrl'),
+    warehouseUrl: inject('warehouseUrl'),
     temporalAddress: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     masterKey: TEST_MASTER_KEY,
   });
-  const { worker, connection } = await createWorker({
+  const workerDeps = {
     temporalAddress: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     warehouse: platform.warehousePool,
+    runner: platform.runnerPool,
     platform: platform.platformPool,
     temporal: platform.temporal,
-    secrets: options.secrets ?? ((project) => platform.secrets.resolverFor(project)),
+    secrets: options.secrets ?? ((project: string) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,
+    egress: options.egress ?? TEST_EGRESS,
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
-  });
+  };
+  const { worker, connection } = await createWorker(workerDeps);
   const running = worker.run().finally(() => connection.close());
   return {
     platform,
     taskQueue,
     dataDir,
     worker,
+    activityDeps: stepActivityDeps(workerDeps),
+    giveSchema: (schema, project = 'default') => provisionProject(platform.warehousePool, project, [schema]),
     plan(document, params) {
       const result = compile(document, { catalog: options.catalog ?? nodeCatalog, params: params ?? {} });
       if (!result.ok)

@@ -6,7 +6,20 @@ import { HttpProblem, notFound } from './problem.js';
 import { route } from './route.js';
 import { ProjectParams } from './schemas.js';
 
-const SecretInfoSchema = z.object({ name: z.string(), createdAt: z.string(), updatedAt: z.string() });
+const SecretInfoSchema = z.object({
+  name: z.string(),
+  allowedHosts: z.array(z.string()).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const AllowedHost = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/,
+    'must be a host name such as api.example.com or *.example.com',
+  )
+  .transform((host) => host.toLowerCase());
 const SecretParams = ProjectParams.extend({
   name: z
     .string()
@@ -50,20 +63,28 @@ export const secretRoutes = [
     tag: 'secrets',
     scope: 'write',
     params: SecretParams,
-    body: z.strictObject({ value: z.string().min(1).max(65_536) }),
+    body: z.strictObject({
+      value: z.string().min(1).max(65_536),
+      allowedHosts: z
+        .array(AllowedHost)
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('Hosts connectors may send the value to; any host when absent'),
+    }),
     responses: { 200: { description: 'Stored; name and dates only', schema: SecretInfoSchema } },
     problems: [503],
     async handler({ deps, params, body, actor, authorize, res }) {
       authorize(params.project);
       await deps.projects.require(params.project);
       const secrets = store(deps);
-      await secrets.set(params.project, params.name, body.value);
+      await secrets.set(params.project, params.name, body.value, body.allowedHosts ?? null);
       await deps.audit.record({
         actor,
         project: params.project,
         action: 'secret.set',
         target: `secret:${params.project}/${params.name}`,
-        summary: { name: params.name },
+        summary: { name: params.name, allowedHosts: body.allowedHosts ?? null },
       });
       const info = (await secrets.list(params.project)).find((s) => s.name === params.name)!;
       res.json(info);

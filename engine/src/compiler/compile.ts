@@ -36,6 +36,7 @@ export const STEP_DEFAULTS = {
   maximumIntervalMs: 60_000,
   timeoutSeconds: 3_600,
   heartbeatTimeoutSeconds: 60,
+  statementTimeoutSeconds: 900,
 };
 
 export function compile(document: unknown, options: CompileOptions): CompileResult {
@@ -339,6 +340,7 @@ function buildPlan(
       },
       timeoutSeconds: node.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds,
       heartbeatTimeoutSeconds: STEP_DEFAULTS.heartbeatTimeoutSeconds,
+      statementTimeoutSeconds: node.statementTimeoutSeconds ?? STEP_DEFAULTS.statementTimeoutSeconds,
       continueOnFailure: node.continueOnFailure ?? false,
     };
   });

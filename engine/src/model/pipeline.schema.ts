@@ -50,6 +50,13 @@ export const NodeSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .optional(),
+    /** statement_timeout of each warehouse statement the step runs (default 900 s). */
+    statementTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
     continueOnFailure: z.boolean().optional(),
   })
   .strict();

@@ -22,6 +22,8 @@ export interface PlanStep {
   retry: StepRetry;
   timeoutSeconds: number;
   heartbeatTimeoutSeconds: number;
+  /** statement_timeout of the step's warehouse statements. */
+  statementTimeoutSeconds: number;
   continueOnFailure: boolean;
 }
 

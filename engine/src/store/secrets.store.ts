@@ -3,13 +3,37 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { StepError, type SecretResolver } from '@tributary/activities';
+import { StepError, type SecretResolver, type SecretUse } from '@tributary/activities';
 import type pg from 'pg';
 
 export interface SecretInfo {
   name: string;
+  /** Hosts the value may be sent to (`*.example.com` for subdomains); null: any. */
+  allowedHosts: string[] | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Whether `host` is one of `allowed` (exact, or `*.domain` for any subdomain of it). */
+export function hostMatches(allowed: readonly string[], host: string): boolean {
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  return allowed.some((entry) => {
+    const pattern = entry.toLowerCase();
+    return pattern.startsWith('*.') ? name.endsWith(pattern.slice(1)) : name === pattern;
+  });
+}
+
+/** The host a secret is about to be sent to, or null when it stays in the worker. */
+function destinationHost(use: SecretUse, value: string): string | null {
+  if ('local' in use) return null;
+  try {
+    return new URL('sendTo' in use ? use.sendTo : value).hostname;
+  } catch {
+    return '(an unparseable URL)';
+  }
 }
 
 /**
@@ -42,26 +66,39 @@ export class SecretStore {
     private readonly key: Buffer,
   ) {}
 
-  async set(project: string, name: string, value: string): Promise<void> {
+  async set(
+    project: string,
+    name: string,
+    value: string,
+    allowedHosts: string[] | null = null,
+  ): Promise<void> {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(`${project}/${name}`));
     const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
     await this.pool.query(
-      `insert into tributary.secrets (project_id, name, ciphertext, iv, auth_tag) values ($1, $2, $3, $4, $5)
+      `insert into tributary.secrets (project_id, name, ciphertext, iv, auth_tag, allowed_hosts)
+       values ($1, $2, $3, $4, $5, $6)
        on conflict (project_id, name) do update
-         set ciphertext = excluded.ciphertext, iv = excluded.iv, auth_tag = excluded.auth_tag, updated_at = now()`,
-      [project, name, ciphertext, iv, cipher.getAuthTag()],
+         set ciphertext = excluded.ciphertext, iv = excluded.iv, auth_tag = excluded.auth_tag,
+             allowed_hosts = excluded.allowed_hosts, updated_at = now()`,
+      [project, name, ciphertext, iv, cipher.getAuthTag(), allowedHosts],
     );
   }
 
   async list(project: string): Promise<SecretInfo[]> {
-    const result = await this.pool.query<{ name: string; created_at: Date; updated_at: Date }>(
-      'select name, created_at, updated_at from tributary.secrets where project_id = $1 order by name',
+    const result = await this.pool.query<{
+      name: string;
+      allowed_hosts: string[] | null;
+      created_at: Date;
+      updated_at: Date;
+    }>(
+      'select name, allowed_hosts, created_at, updated_at from tributary.secrets where project_id = $1 order by name',
       [project],
     );
     return result.rows.map((r) => ({
       name: r.name,
+      allowedHosts: r.allowed_hosts,
       createdAt: r.created_at.toISOString(),
       updatedAt: r.updated_at.toISOString(),
     }));
@@ -76,8 +113,20 @@ export class SecretStore {
   }
 
   async get(project: string, name: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ ciphertext: Buffer; iv: Buffer; auth_tag: Buffer }>(
-      'select ciphertext, iv, auth_tag from tributary.secrets where project_id = $1 and name = $2',
+    return (await this.read(project, name))?.value;
+  }
+
+  private async read(
+    project: string,
+    name: string,
+  ): Promise<{ value: string; allowedHosts: string[] | null } | undefined> {
+    const result = await this.pool.query<{
+      ciphertext: Buffer;
+      iv: Buffer;
+      auth_tag: Buffer;
+      allowed_hosts: string[] | null;
+    }>(
+      'select ciphertext, iv, auth_tag, allowed_hosts from tributary.secrets where project_id = $1 and name = $2',
       [project, name],
     );
     const row = result.rows[0];
@@ -86,7 +135,8 @@ export class SecretStore {
     decipher.setAAD(Buffer.from(`${project}/${name}`));
     decipher.setAuthTag(row.auth_tag);
     try {
-      return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+      const value = Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+      return { value, allowedHosts: row.allowed_hosts };
     } catch {
       throw new Error(
         `Secret "${name}" of project "${project}" cannot be decrypted: was TRIBUTARY_MASTER_KEY changed?`,
@@ -94,18 +144,29 @@ export class SecretStore {
     }
   }
 
-  /** What activities use: resolves by name within one project, and names only the name on failure. */
+  /**
+   * What activities use: resolves by name within one project, names only the name on failure, and
+   * refuses a host-bound secret for any other destination.
+   */
   resolverFor(project: string): SecretResolver {
     return {
-      resolve: async (name) => {
-        const value = await this.get(project, name);
-        if (value === undefined) {
+      resolve: async (name, use) => {
+        const secret = await this.read(project, name);
+        if (secret === undefined) {
           throw new StepError(
             `secret "${name}" does not exist in project "${project}"; add it under Settings → Secrets`,
             'config',
           );
         }
-        return value;
+        const host = destinationHost(use, secret.value);
+        if (secret.allowedHosts && host !== null && !hostMatches(secret.allowedHosts, host)) {
+          throw new StepError(
+            `secret "${name}" may only be sent to ${secret.allowedHosts.join(', ')}, not to ${host}; ` +
+              `add the host to the secret's allowed hosts if it should go there`,
+            'auth',
+          );
+        }
+        return secret.value;
       },
     };
   }

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
 import { quoteIdent } from '@tributary/activities';
+import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
 
 export interface FinishRunInput {
   runId: string;
@@ -15,7 +16,8 @@ export interface FinishRunInput {
 }
 
 export interface RunActivities {
-  prepareRun(input: { stagingSchema: string }): Promise<void>;
+  /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
+  prepareRun(input: { stagingSchema: string; project?: string }): Promise<void>;
   finishRun(input: FinishRunInput): Promise<void>;
   /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
@@ -34,6 +36,7 @@ export interface RunActivityDeps {
 }
 
 export function createRunActivities(deps: RunActivityDeps): RunActivities {
+  const provisionedProjects = new Map<string, Promise<void>>();
   return {
     async requestPipelineLock({ pipelineId, runId }) {
       await deps.temporal.workflow.signalWithStart('pipelineLock', {
@@ -53,8 +56,16 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         throw error;
       }
     },
-    async prepareRun({ stagingSchema }) {
-      await deps.warehouse.query(`create schema if not exists ${quoteIdent(stagingSchema)}`);
+    async prepareRun({ stagingSchema, project = 'default' }) {
+      // Provisioning is idempotent; once per project and process is enough to pick up new projects.
+      let provisioned = provisionedProjects.get(project);
+      if (!provisioned) {
+        provisioned = provisionProject(deps.warehouse, project, await projectSchemas(deps.platform, project));
+        provisionedProjects.set(project, provisioned);
+        provisioned.catch(() => provisionedProjects.delete(project));
+      }
+      await provisioned;
+      await createStagingSchema(deps.warehouse, project, stagingSchema);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
     async finishRun({ runId, stagingSchema, keepStaging, pipelineId, states }) {
@@ -121,4 +132,18 @@ export async function loadNodeState(platform: pg.Pool, pipelineId: string, nodeI
     [pipelineId, nodeId],
   );
   return result.rows[0]?.state;
+}
+
+/** The extra schemas a project's settings list. */
+async function projectSchemas(platform: pg.Pool, project: string): Promise<string[]> {
+  const result = await platform.query<{ schemas: string[] }>(
+    'select schemas from tributary.projects where id = $1',
+    [project],
+  );
+  return result.rows[0]?.schemas ?? [];
+}
+
+export async function projectExists(platform: pg.Pool, project: string): Promise<boolean> {
+  const result = await platform.query('select 1 from tributary.projects where id = $1', [project]);
+  return (result.rowCount ?? 0) > 0;
 }

@@ -9,11 +9,19 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { createActivities, registry, type SecretResolver } from '@tributary/activities';
+import {
+  createActivities,
+  registry,
+  type ActivityDeps,
+  type EgressPolicy,
+  type SecretResolver,
+} from '@tributary/activities';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
-import { createRunActivities, loadNodeState } from './run-activities.js';
+import { ensureProjectSchema } from '../warehouse/provision.js';
+import { projectRole } from '../warehouse/roles.js';
+import { createRunActivities, loadNodeState, projectExists } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -52,12 +60,17 @@ export interface WorkerDeps {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
+  /** The warehouse's owner connection: provisioning and the run's staging lifecycle. */
   warehouse: pg.Pool;
+  /** The runner login role's pool, which steps use under their project's role. */
+  runner: pg.Pool;
   platform: pg.Pool;
   /** A client of the same cluster, for the activities that talk to other workflows (the pipeline lock). */
   temporal: Client;
   secrets: (project: string) => SecretResolver;
   dataDir: string;
+  /** Non-public hosts and ranges steps may reach over HTTP (TRIBUTARY_EGRESS_ALLOW); none by default. */
+  egress?: EgressPolicy;
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
@@ -69,28 +82,39 @@ export interface WorkerDeps {
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
+/** What the node types' activities get: the runner pool, provisioning hooks, files, egress, logs. */
+export function stepActivityDeps(
+  deps: Pick<WorkerDeps, 'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log'>,
+): ActivityDeps {
+  const stepLog = deps.log.child('step');
+  return {
+    warehouse: deps.runner,
+    projectRole,
+    ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
+    secrets: deps.secrets,
+    loadState: (pipelineId, nodeId) => loadNodeState(deps.platform, pipelineId, nodeId),
+    dataDir: deps.dataDir,
+    isProject: (name) => projectExists(deps.platform, name),
+    egress: deps.egress ?? { hosts: [], ranges: [] },
+    log: (nodeId) => ({
+      info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
+      warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
+    }),
+  };
+}
+
 export async function createWorker(
   deps: WorkerDeps,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installTemporalRuntime();
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
-  const stepLog = deps.log.child('step');
   const worker = await Worker.create({
     connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: await workflowBundle(deps.workflowsPath),
     activities: {
-      ...createActivities(registry, {
-        warehouse: deps.warehouse,
-        secrets: deps.secrets,
-        loadState: (pipelineId, nodeId) => loadNodeState(deps.platform, pipelineId, nodeId),
-        dataDir: deps.dataDir,
-        log: (nodeId) => ({
-          info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
-          warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
-        }),
-      }),
+      ...createActivities(registry, stepActivityDeps(deps)),
       ...createRunActivities({
         warehouse: deps.warehouse,
         platform: deps.platform,

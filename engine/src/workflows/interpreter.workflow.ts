@@ -74,6 +74,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         inputs,
         params: plan.params,
         stagingSchema,
+        statementTimeoutSeconds: step.statementTimeoutSeconds,
       });
       outputs[step.id] = result.table;
       if (result.pendingState !== undefined && result.pendingState !== null) {
@@ -114,7 +115,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       await lifecycle.requestPipelineLock({ pipelineId: plan.pipelineId, runId });
       await condition(() => lockGranted);
     }
-    await lifecycle.prepareRun({ stagingSchema });
+    await lifecycle.prepareRun({ stagingSchema, project: plan.project });
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
       for (;;) {

@@ -100,11 +100,13 @@ describe('secrets', () => {
   it('stores a secret write-only: names and dates come back, the value never does', async () => {
     const put = await call('PUT', `/api/projects/${project}/secrets/db_password`, { body: { value } });
     expect(put.status).toBe(200);
-    expect(Object.keys(put.body).sort()).toEqual(['createdAt', 'name', 'updatedAt']);
+    expect(Object.keys(put.body).sort()).toEqual(['allowedHosts', 'createdAt', 'name', 'updatedAt']);
     const list = await call('GET', `/api/projects/${project}/secrets`);
     expect(list.body.items).toEqual([expect.objectContaining({ name: 'db_password' })]);
     // The worker's resolver decrypts what the API stored.
-    expect(await api.h.platform.secrets.resolverFor(project).resolve('db_password')).toBe(value);
+    expect(await api.h.platform.secrets.resolverFor(project).resolve('db_password', { local: true })).toBe(
+      value,
+    );
     // Overwriting keeps the name and moves updatedAt.
     const again = await call('PUT', `/api/projects/${project}/secrets/db_password`, {
       body: { value: `${value}2` },

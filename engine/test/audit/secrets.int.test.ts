@@ -11,7 +11,7 @@ import { RunsClient } from '../../src/client/runs.js';
 import { syncTelemetry } from '../../src/telemetry/telemetry-sync.js';
 import { DEFAULT_CREDIT_RATES } from '../../src/telemetry/credit-rates.js';
 import { createWorker } from '../../src/worker/worker.js';
-import { startHarness, type Harness } from '../harness.js';
+import { startHarness, TEST_EGRESS, type Harness } from '../harness.js';
 import {
   captureLogger,
   historyText,
@@ -92,7 +92,9 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue,
     warehouse: h.platform.warehousePool,
+    runner: h.platform.runnerPool,
     platform: h.platform.platformPool,
+    egress: TEST_EGRESS,
     temporal: h.platform.temporal,
     secrets: (project) => h.platform.secrets.resolverFor(project),
     dataDir: h.dataDir,

@@ -71,7 +71,7 @@ try {
   const taskQueue = 'record-histories';
   const platform = await connectPlatform({
     databaseUrl: infra.postgres.url,
-    warehouseUrl: infra.postgres.url,
+    warehouseUrl: infra.postgres.warehouseUrl,
     temporalAddress: infra.temporal.address,
     namespace: 'default',
     taskQueue,
@@ -83,6 +83,7 @@ try {
     namespace: 'default',
     taskQueue,
     warehouse: platform.warehousePool,
+    runner: platform.runnerPool,
     platform: platform.platformPool,
     temporal: platform.temporal,
     secrets: () => ({ resolve: () => Promise.reject(new Error('no secrets here')) }),

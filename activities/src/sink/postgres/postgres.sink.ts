@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { configError, dataError, isPgError, StepError } from '../../errors.js';
 import { defineNodeType, type StepContext, type StepStats, type TableRef } from '../../node-type.js';
 import {
-  cancelOnAbort,
+  cancelThrough,
   connectBySecret,
   pipeRows,
   setPortableTextFormat,
 } from '../../postgres-connection.js';
 import {
   parseTableName,
+  type Queryable,
   quoteIdent,
   quoteTable,
   tableColumns,
@@ -30,14 +31,16 @@ export type SinkMode = (typeof SINK_MODES)[number];
 export const LEDGER_TABLE: TableRef = { schema: 'tributary_meta', table: 'sink_ledger' };
 
 // Schemas the platform owns: a sink never publishes into them.
-const RESERVED_SCHEMA = /^(tributary|tributary_meta|tr_run_.*|pg_.*|information_schema)$/;
+const RESERVED_SCHEMA = /^(tributary|tributary_.*|tr_run_.*|pg_.*|information_schema)$/;
 
 const ConfigSchema = z
   .object({
     table: z
       .string()
       .min(1)
-      .describe('Target table as schema.table (a table name alone means public); created when missing'),
+      .describe(
+        "Target table as schema.table (a table name alone means the project's own schema); created when missing",
+      ),
     connection: z
       .string()
       .min(1)
@@ -94,8 +97,8 @@ interface TargetColumn extends ColumnInfo {
 /** A connection to the database that holds the target, and how rows get there from the input. */
 interface Target {
   client: pg.PoolClient;
-  /** Cancels the running statement when the step is cancelled. */
-  pool: pg.Pool;
+  /** Cancels the running statement (the step was cancelled). */
+  cancel(): void;
   /** True when the target database is the warehouse itself, so SQL can read the input directly. */
   local: boolean;
   close(failed: boolean): Promise<void>;
@@ -114,7 +117,11 @@ export const postgresSink = defineNodeType({
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0];
     if (!input) throw configError('(inputs)', 'connect one upstream node to publish');
-    const table = parseTableName(config.table);
+    const table = config.connection
+      ? parseTableName(config.table)
+      : parseTableName(config.table, ctx.warehouse.defaultSchema);
+    // In the warehouse, the schema must be the project's; the provisioning connection creates it.
+    if (!config.connection) await ctx.warehouse.ensureSchema(table.schema);
     const inputColumns = await tableColumns(ctx.warehouse, input);
     const inputStats = await tableStats(ctx.warehouse, input);
     const pk = config.primaryKey ?? [];
@@ -146,13 +153,18 @@ async function openTarget(ctx: StepContext, config: Config): Promise<Target> {
     const client = await ctx.warehouse.connect();
     return {
       client,
-      pool: ctx.warehouse,
+      cancel: () => void ctx.warehouse.cancel(client),
       local: true,
       close: async (failed) => client.release(failed),
     };
   }
   const external = await connectBySecret(ctx, config.connection, 'connection');
-  return { client: external.client, pool: external.pool, local: false, close: () => external.close() };
+  return {
+    client: external.client,
+    cancel: cancelThrough(external.client, external.pool),
+    local: false,
+    close: () => external.close(),
+  };
 }
 
 async function publish(
@@ -166,8 +178,11 @@ async function publish(
 ): Promise<{ stats: Stats; notes: string[] }> {
   const db = target.client;
   const targetName = `${table.schema}.${table.table}`;
-  await ensureLedger(db);
-  const stopCancelling = cancelOnAbort(db, target.pool, ctx.signal);
+  // The warehouse's ledger is the platform's (one row-level-secured table); an external database
+  // gets its own.
+  if (!target.local) await ensureLedger(db);
+  ctx.signal.addEventListener('abort', target.cancel, { once: true });
+  const stopCancelling = () => ctx.signal.removeEventListener('abort', target.cancel);
   await db.query('begin');
   try {
     // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
@@ -192,11 +207,13 @@ async function publish(
       };
     }
 
-    await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      'tributary.schema',
-      table.schema,
-    ]);
-    await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
+    if (!target.local) {
+      await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+        'tributary.schema',
+        table.schema,
+      ]);
+      await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
+    }
     const notes: string[] = [];
     const source = await rowSource(ctx, target, input, inputColumns);
     let rowsOut: number;
@@ -474,7 +491,7 @@ async function checkUniqueKey(
 }
 
 /** Refuses input an upsert cannot apply: a key that is NULL or appears on more than one row. */
-async function checkKeys(db: pg.Pool, input: TableRef, pk: string[]): Promise<void> {
+async function checkKeys(db: Queryable, input: TableRef, pk: string[]): Promise<void> {
   const keys = pk.map(quoteIdent).join(', ');
   const nulls = await db.query<{ n: string }>(
     `select count(*) as n from ${quoteTable(input)} where ${pk.map((k) => `${quoteIdent(k)} is null`).join(' or ')}`,

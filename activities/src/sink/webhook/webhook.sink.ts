@@ -80,7 +80,10 @@ export const webhookSink = defineNodeType({
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0];
     if (!input) throw new StepError('the webhook sink has no input table', 'config');
-    const secret = config.signingSecret ? await ctx.secrets.resolve(config.signingSecret) : undefined;
+    // The signing secret never leaves the worker: only the signature it makes is sent.
+    const secret = config.signingSecret
+      ? await ctx.secrets.resolve(config.signingSecret, { local: true })
+      : undefined;
     try {
       return await sendAll(ctx, config, quoteTable(input), secret);
     } catch (error) {

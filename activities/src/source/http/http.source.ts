@@ -133,7 +133,13 @@ export const httpSource = defineNodeType({
   inputs: { min: 0, max: 0 },
   secrets: (config) => (config.auth ? [config.auth.secret] : []),
   async run(ctx, config) {
-    const secret = config.auth ? await ctx.secrets.resolve(config.auth.secret) : undefined;
+    // Credentials go to the configured origin only (redirects elsewhere are refused), so that is
+    // the destination a host-bound secret is checked against.
+    const secret = config.auth
+      ? await ctx.secrets.resolve(config.auth.secret, {
+          sendTo: templateParams(config.url, ctx.params, 'url', encodeURIComponent),
+        })
+      : undefined;
     const redact = makeRedactor(secret ? [secret] : []);
     const notes: string[] = [];
     try {

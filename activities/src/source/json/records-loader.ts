@@ -18,11 +18,13 @@
 // source and memory stays at two batches plus the sample.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { dataError, isPgError, StepError } from '../../errors.js';
 import type { TableRef } from '../../node-type.js';
-import { quoteIdent, quoteTable } from '../../sql.js';
+import { type Queryable, quoteIdent, quoteTable } from '../../sql.js';
+import type { ProjectWarehouse } from '../../warehouse/project-warehouse.js';
+
+type WarehouseAccess = Pick<ProjectWarehouse, 'query' | 'connect'>;
 
 export type ColumnType = 'boolean' | 'bigint' | 'numeric' | 'text' | 'jsonb';
 type ValueKind = ColumnType | 'null';
@@ -74,7 +76,7 @@ const DEFAULTS = {
 
 /** Writes `records` into `table`, which must not exist yet; returns what was written. */
 export async function loadRecords(
-  db: pg.Pool,
+  db: WarehouseAccess,
   table: TableRef,
   records: AsyncIterable<unknown>,
   options: RecordsLoaderOptions = {},
@@ -106,7 +108,7 @@ class RecordsLoader {
   private recordNumber = 0;
 
   constructor(
-    private readonly db: pg.Pool,
+    private readonly db: WarehouseAccess,
     private readonly table: TableRef,
     private readonly options: RecordsLoaderOptions,
   ) {
@@ -460,7 +462,7 @@ function approximateSize(fields: [string, unknown][]): number {
 }
 
 /** On-disk size of a table, for step statistics (without the full count that tableStats makes). */
-export async function tableBytes(db: pg.Pool, table: TableRef): Promise<number> {
+export async function tableBytes(db: Queryable, table: TableRef): Promise<number> {
   const result = await db.query<{ bytes: string | null }>(
     'select pg_total_relation_size(to_regclass($1)) as bytes',
     [quoteTable(table)],

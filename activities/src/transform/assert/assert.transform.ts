@@ -79,7 +79,11 @@ export const assertTransform = defineNodeType({
       }),
     );
     for (const [i, r] of rendered.entries()) {
-      const problems = await checkRenderedSql(r);
+      const problems = await checkRenderedSql(r, {
+        project: ctx.project,
+        owners: ctx.warehouse.owners,
+        readable: Object.values(inputs).map((table) => table.schema),
+      });
       if (problems.length > 0) {
         throw configError(
           `assertions.${i}.sql`,
@@ -90,19 +94,16 @@ export const assertTransform = defineNodeType({
 
     const outcomes: AssertionOutcome[] = [];
     const client = await ctx.warehouse.connect();
-    let pid: number | undefined;
+    let started = false;
     const cancel = () => {
-      if (pid !== undefined) void ctx.warehouse.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
+      if (started) void ctx.warehouse.cancel(client);
     };
     ctx.signal.addEventListener('abort', cancel, { once: true });
     try {
       // One read-only snapshot: the assertions judge the same rows, and none of them can write.
       await client.query('begin transaction isolation level repeatable read read only');
-      const { rows } = await client.query<{ pid: number }>(
-        `select set_config('statement_timeout', $1, true), pg_backend_pid() as pid`,
-        [`${config.timeoutSeconds}s`],
-      );
-      pid = rows[0]!.pid;
+      await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
+      started = true;
       for (const [i, assertion] of config.assertions.entries()) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         const r = rendered[i]!;

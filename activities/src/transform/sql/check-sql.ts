@@ -1,9 +1,11 @@
 // Checks a transform.sql statement with the real Postgres parser (libpg-query) before it runs: it
 // must be exactly one read-only query — SELECT, WITH … SELECT or VALUES — with no INTO, no
-// data-modifying CTE and no row locks. This guards against mistakes; what the statement may touch
-// at run time is still bounded by the warehouse role's privileges.
+// data-modifying CTE, no row locks, no call of a function that reaches outside the database or
+// changes session settings, and (at run time) no table in a schema its project does not own. This
+// is the second fence: what the statement may touch is bounded first by the project's role.
 import { parse } from 'libpg-query';
 import { quoteTable } from '../../sql.js';
+import { describeForeignSchema, type SchemaOwners } from '../../warehouse/schema-owners.js';
 import {
   byteToIndex,
   codePointToIndex,
@@ -53,6 +55,29 @@ const LOCK_STRENGTHS: Record<string, string> = {
   LCS_FORKEYSHARE: 'FOR KEY SHARE',
 };
 
+/**
+ * Functions a pipeline's SQL may not call, by name or prefix: they change session settings (and
+ * so how later statements parse), reach files, programs, large objects or other databases, signal
+ * other sessions, or take locks the platform's own publishing relies on.
+ */
+const FORBIDDEN_FUNCTION = new RegExp(
+  '^(set_config|dblink.*|lo_.*|loread|lowrite|pg_read_.*|pg_ls_.*|pg_stat_file|pg_file_.*|' +
+    'pg_terminate_backend|pg_cancel_backend|pg_signal_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|' +
+    'pg_logical_.*|pg_replication_.*|pg_create_.*_slot|pg_drop_replication_slot|pg_copy_.*_slot|' +
+    'pg_.*advisory.*|pg_import_system_collations|pg_switch_wal|pg_backup_.*)$',
+);
+
+/** Schemas any query may read from (the catalogue) besides the project's own. */
+const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema']);
+
+/** What the run-time check knows of the step: its project, who owns which schema, its inputs. */
+export interface SqlAccess {
+  project: string;
+  owners: SchemaOwners;
+  /** Schemas the step may read whatever their owner (its run's staging). */
+  readable: string[];
+}
+
 interface ParseTree {
   stmts?: { stmt: Record<string, unknown>; stmt_location?: number }[];
 }
@@ -71,8 +96,11 @@ export async function checkSql(sql: string): Promise<SqlProblem[]> {
   return checkRenderedSql(rendered);
 }
 
-/** Checks the rewritten statement, locating problems in the user's SQL. */
-export async function checkRenderedSql(rendered: RenderedSql): Promise<SqlProblem[]> {
+/**
+ * Checks the rewritten statement, locating problems in the user's SQL. With `access` (at run time)
+ * it also refuses tables in schemas the project does not own, naming the owner.
+ */
+export async function checkRenderedSql(rendered: RenderedSql, access?: SqlAccess): Promise<SqlProblem[]> {
   if (rendered.problems.length > 0) return rendered.problems;
   if (!/\S/.test(rendered.text)) return [{ message: 'the statement is empty; write one SELECT' }];
   let tree: ParseTree;
@@ -81,7 +109,50 @@ export async function checkRenderedSql(rendered: RenderedSql): Promise<SqlProble
   } catch (error) {
     return [syntaxProblem(rendered, error)];
   }
-  return inspect(rendered, tree);
+  const problems = inspect(rendered, tree);
+  if (problems.length > 0 || !access) return problems;
+  return checkAccess(rendered, tree, access);
+}
+
+/** Every schema-qualified table the statement names must be in a schema the project may read. */
+async function checkAccess(rendered: RenderedSql, tree: ParseTree, access: SqlAccess): Promise<SqlProblem[]> {
+  const problems: SqlProblem[] = [];
+  const seen = new Set<string>();
+  for (const ref of collect(tree, 'RangeVar') as {
+    schemaname?: string;
+    relname?: string;
+    location?: number;
+  }[]) {
+    const schema = ref.schemaname;
+    if (!schema || CATALOG_SCHEMAS.has(schema) || access.readable.includes(schema)) continue;
+    const key = `${schema}.${ref.relname ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const owner = await access.owners.ownerOf(schema);
+    if (owner.kind === 'project' && owner.project === access.project) continue;
+    problems.push(
+      locate(rendered, ref.location, describeForeignSchema(owner, schema, `table ${key}`, access.project)),
+    );
+  }
+  return problems;
+}
+
+function collect(node: unknown, kind: string, found: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) {
+    for (const item of node) collect(item, kind, found);
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node as AstObject)) {
+      if (key === kind) found.push(value);
+      collect(value, kind, found);
+    }
+  }
+  return found;
+}
+
+function locate(rendered: RenderedSql, byteLocation: number | undefined, message: string): SqlProblem {
+  return byteLocation === undefined || byteLocation < 0
+    ? { message }
+    : problemAt(rendered.source, toSourceIndex(rendered, byteToIndex(rendered.text, byteLocation)), message);
 }
 
 function syntaxProblem(rendered: RenderedSql, error: unknown): SqlProblem {
@@ -162,6 +233,19 @@ function inspect(rendered: RenderedSql, tree: ParseTree): SqlProblem[] {
         for (const clause of value as { LockingClause?: { strength?: string } }[]) {
           const strength = LOCK_STRENGTHS[clause.LockingClause?.strength ?? ''] ?? 'FOR UPDATE';
           problems.push({ message: `${strength} locks rows; remove it (a transform only reads)` });
+        }
+      } else if (key === 'FuncCall') {
+        const names = ((child.funcname ?? []) as { String?: { sval?: string } }[]).map(
+          (n) => n.String?.sval ?? '',
+        );
+        const name = names[names.length - 1]!.toLowerCase();
+        if (FORBIDDEN_FUNCTION.test(name)) {
+          problems.push(
+            at(
+              child.location as number,
+              `${names.join('.')}() is not allowed in pipeline SQL: it changes session settings, reaches outside the database or signals other sessions`,
+            ),
+          );
         }
       } else if (key === 'ParamRef') {
         paramRefs.push({ number: Number(child.number), location: Number(child.location) });

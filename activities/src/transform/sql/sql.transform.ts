@@ -48,7 +48,11 @@ export const sqlTransform = defineNodeType({
       param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
       inputNames: Object.keys(inputs),
     });
-    const problems = await checkRenderedSql(rendered);
+    const problems = await checkRenderedSql(rendered, {
+      project: ctx.project,
+      owners: ctx.warehouse.owners,
+      readable: Object.values(inputs).map((table) => table.schema),
+    });
     if (problems.length > 0) throw configError('sql', problems.map(formatSqlProblem).join('; '));
 
     const prefix = `create table ${quoteTable(ctx.outputTable)} as `;
@@ -56,14 +60,11 @@ export const sqlTransform = defineNodeType({
     const client = await ctx.warehouse.connect();
     try {
       await client.query('begin');
-      const { rows } = await client.query<{ pid: number }>(
-        `select set_config('statement_timeout', $1, true), pg_backend_pid() as pid`,
-        [`${config.timeoutSeconds}s`],
-      );
+      await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
       // A cancelled run stops its query instead of leaving it to run out its timeout.
       let running = true;
       const cancel = () => {
-        if (running) void ctx.warehouse.query('select pg_cancel_backend($1)', [rows[0]!.pid]).catch(() => {});
+        if (running) void ctx.warehouse.cancel(client);
       };
       ctx.signal.addEventListener('abort', cancel, { once: true });
       try {

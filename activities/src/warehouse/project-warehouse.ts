@@ -1,0 +1,168 @@
+// The warehouse as a pipeline step sees it: every statement runs inside a transaction under
+// `SET LOCAL ROLE <project role>` on a connection of the runner login role, which has no rights of
+// its own. So what a step may touch is decided by the database (the PostgREST/Supabase model), and
+// the parser checks in front of SQL are a second fence, never the only one.
+//
+// The connection handed to a connector behaves like a pg.PoolClient: its own `begin … commit` get
+// the role and timeouts added right after `begin`; a statement outside a transaction gets one of its
+// own; every text query goes over the extended protocol (one statement, never a batch), and the
+// connection is reset with DISCARD ALL before it goes back to the pool.
+import pg from 'pg';
+import { explainPermissionError, type SchemaOwners } from './schema-owners.js';
+
+export interface ProjectWarehouseOptions {
+  /** Pool of the runner login role (NOINHERIT, member of the project roles). */
+  pool: pg.Pool;
+  /** The step's project, and its Postgres role. */
+  project: string;
+  role: string;
+  /** Schema that unqualified names resolve to (the project's own, `public` for `default`). */
+  defaultSchema: string;
+  /** statement_timeout of every statement the step runs, in milliseconds. */
+  statementTimeoutMs: number;
+  /** Who owns which schema, for messages that name the owning project. */
+  owners: SchemaOwners;
+  /** Creates a schema the project owns if it is missing (done by the provisioning connection). */
+  ensureSchema: (schema: string) => Promise<void>;
+}
+
+export interface ProjectWarehouse {
+  /** One statement in a transaction of its own under the project's role. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+  /** A connection whose statements all run under the project's role; release it when done. */
+  connect(): Promise<pg.PoolClient>;
+  /** Cancels the statement running on a connection of this warehouse (a cancelled run). */
+  cancel(client: pg.PoolClient): Promise<void>;
+  /** Creates `schema` if missing; refused unless the project owns that name. */
+  ensureSchema(schema: string): Promise<void>;
+  /** Schema of unqualified table names. */
+  readonly defaultSchema: string;
+  readonly owners: SchemaOwners;
+}
+
+const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
+const END = /^\s*(commit|rollback|end|abort)\b/i;
+
+export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWarehouse {
+  const { pool, owners } = options;
+  const scope = [
+    `set local role ${pg.escapeIdentifier(options.role)}`,
+    `set local statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`,
+    `set local search_path = ${pg.escapeIdentifier(options.defaultSchema)}`,
+  ];
+
+  async function connect(): Promise<pg.PoolClient> {
+    const raw = await pool.connect();
+    let inTransaction = false;
+    let broken = false;
+    const rawQuery = raw.query.bind(raw) as (...args: unknown[]) => Promise<pg.QueryResult>;
+
+    const enterScope = async () => {
+      for (const statement of scope) await rawQuery(statement);
+    };
+    const run = async (text: string, values: unknown[] | undefined) => {
+      try {
+        return await rawQuery({ text, values: values ?? [], queryMode: 'extended' });
+      } catch (error) {
+        throw await explainPermissionError(error, owners, options.project);
+      }
+    };
+    const query = (first: unknown, values?: unknown, callback?: unknown): unknown => {
+      if (typeof callback === 'function' || typeof values === 'function') {
+        throw new Error('warehouse connections take promises, not callbacks');
+      }
+      // COPY streams and other submittables are our own statements and are returned as they are
+      // (a stream, not a promise); they run in the transaction the connector opened, and fail for
+      // lack of rights outside one.
+      if (typeof first !== 'string' && !isQueryConfig(first)) return rawQuery(first);
+      return textQuery(first, values as unknown[] | undefined);
+    };
+    const textQuery = async (first: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+      const text = typeof first === 'string' ? first : first.text;
+      const params = typeof first === 'string' ? values : first.values;
+      if (BEGIN.test(text)) {
+        const result = await rawQuery(text);
+        inTransaction = true;
+        await enterScope();
+        return result;
+      }
+      if (END.test(text)) {
+        inTransaction = false;
+        return rawQuery(text);
+      }
+      if (inTransaction) return run(text, params);
+      await rawQuery('begin');
+      try {
+        await enterScope();
+        const result = await run(text, params);
+        await rawQuery('commit');
+        return result;
+      } catch (error) {
+        await rawQuery('rollback').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    };
+
+    let released = false;
+    const release = (destroy?: boolean | Error) => {
+      if (released) return;
+      released = true;
+      if (destroy || broken) {
+        raw.release(destroy instanceof Error ? destroy : true);
+        return;
+      }
+      // Nothing of this step's session reaches the next user of the connection.
+      void (async () => {
+        try {
+          if (inTransaction) await rawQuery('rollback');
+          await rawQuery('discard all');
+          raw.release();
+        } catch (error) {
+          raw.release(error instanceof Error ? error : true);
+        }
+      })();
+    };
+
+    return new Proxy(raw, {
+      get(target, property, receiver) {
+        if (property === 'query') return query;
+        if (property === 'release') return release;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+  }
+
+  return {
+    defaultSchema: options.defaultSchema,
+    owners,
+    connect,
+    async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+      const client = await connect();
+      try {
+        return (await client.query<R>(text, values)) as pg.QueryResult<R>;
+      } finally {
+        client.release();
+      }
+    },
+    async cancel(client) {
+      const pid = (client as unknown as { processID?: number }).processID;
+      // The runner's own session may cancel its own backends; a project role cannot.
+      if (pid) await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
+    },
+    ensureSchema: options.ensureSchema,
+  };
+}
+
+function isQueryConfig(value: unknown): value is { text: string; values?: unknown[] } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { text?: unknown }).text === 'string' &&
+    typeof (value as { submit?: unknown }).submit !== 'function'
+  );
+}
