@@ -22,6 +22,12 @@ let wh: pg.Pool;
 let ext: pg.Pool;
 let extDatabase: string;
 // The real sink activity, wrapped by the test worker to lose an attempt after it committed.
+/** Runs setup SQL as the platform, then hands what it made to the default project's role. */
+async function seed(sql: string): Promise<void> {
+  await wh.query(sql);
+  await h.giveSchema(schema);
+}
+
 let realActivities: Record<string, StepActivityFn> | undefined;
 const CRASH_PIPELINE = 'sink-crash-after-commit';
 
@@ -40,7 +46,7 @@ beforeAll(async () => {
   });
   realActivities = createActivities(registry, h.activityDeps);
   wh = h.platform.warehousePool;
-  await wh.query(`create schema ${schema}`);
+  await h.giveSchema(schema);
   extDatabase = `ext_${suffix}`;
   await wh.query(`create database ${extDatabase}`);
   const url = new URL(inject('databaseUrl'));
@@ -130,15 +136,15 @@ describe('sink.postgres', () => {
     const pipelineId = 'sink-ledgered';
     const key = `key-${suffix}`;
     const runId = runIdFor(pipelineId, key);
-    await wh.query(`create table ${target} (id bigint, name text)`);
-    await wh.query(`insert into ${target} values (100, 'already there')`);
+    await seed(`create table ${target} (id bigint, name text)`);
+    await seed(`insert into ${target} values (100, 'already there')`);
     // The ledger table exists once any sink has published into this database.
     await h.run(
       h.plan(pipeline('sink-ledger-bootstrap', 1, [sequence('id')], { table: `${schema}.bootstrap` })),
     );
     await wh.query(
-      `insert into tributary_meta.sink_ledger (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
-       values ($1, 'publish', $2, 'append', 1, 7, 7, 8192)`,
+      `insert into tributary_meta.sink_ledger (role, run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
+       values ('trp_default', $1, 'publish', $2, 'append', 1, 7, 7, 8192)`,
       [runId, target],
     );
     const result = await h.run(
@@ -166,8 +172,8 @@ describe('sink.postgres', () => {
 
   it('leaves the target untouched when a row fails halfway, and a run after the fix adds each row once', async () => {
     const target = `${schema}.checked`;
-    await wh.query(`create table ${target} (id bigint, name text, constraint small_ids check (id <= 5))`);
-    await wh.query(`insert into ${target} values (1, 'old-1'), (2, 'old-2')`);
+    await seed(`create table ${target} (id bigint, name text, constraint small_ids check (id <= 5))`);
+    await seed(`insert into ${target} values (1, 'old-1'), (2, 'old-2')`);
     const plan = h.plan(
       pipeline('sink-check', 10, [sequence('id', 3), text('name', 'new-')], { table: target }),
     );
@@ -181,7 +187,7 @@ describe('sink.postgres', () => {
     ]);
     expect(await ledgerRows(wh, failed.runId)).toEqual([]);
 
-    await wh.query(`alter table ${target} drop constraint small_ids`);
+    await seed(`alter table ${target} drop constraint small_ids`);
     const fixed = await h.run(plan);
     expect(fixed.status).toBe('succeeded');
     const rows = await rowsOf(wh, target, 'id, name');
@@ -193,8 +199,8 @@ describe('sink.postgres', () => {
 
   it('replaces the table in one swap: readers see the old rows or the new ones, never an empty table', async () => {
     const target = `${schema}.replaced`;
-    await wh.query(`create table ${target} (id bigint, old_column text)`);
-    await wh.query(`insert into ${target} select i, 'old' from generate_series(1, 3) as i`);
+    await seed(`create table ${target} (id bigint, old_column text)`);
+    await seed(`insert into ${target} select i, 'old' from generate_series(1, 3) as i`);
     const plan = h.plan(
       pipeline('sink-replace', 50_000, [sequence('id'), text('name', 'n-')], {
         table: target,
@@ -290,8 +296,8 @@ describe('sink.postgres', () => {
 
   it('refuses an upsert into a table with no unique key on primaryKey, and leaves it untouched', async () => {
     const target = `${schema}.keyless`;
-    await wh.query(`create table ${target} (id bigint, name text)`);
-    await wh.query(`insert into ${target} values (1, 'old')`);
+    await seed(`create table ${target} (id bigint, name text)`);
+    await seed(`insert into ${target} values (1, 'old')`);
     const result = await h.run(
       h.plan(
         pipeline('sink-upsert-keyless', 3, [sequence('id'), text('name', 'n-')], {
@@ -327,8 +333,8 @@ describe('sink.postgres', () => {
 
   it('adds a new input column to the target and leaves target-only columns alone', async () => {
     const target = `${schema}.drifted`;
-    await wh.query(`create table ${target} (id bigint, name text, legacy text)`);
-    await wh.query(`insert into ${target} values (1, 'old', 'kept')`);
+    await seed(`create table ${target} (id bigint, name text, legacy text)`);
+    await seed(`insert into ${target} values (1, 'old', 'kept')`);
     const result = await h.run(
       h.plan(
         pipeline('sink-drift', 2, [sequence('id', 2), text('name', 'n-'), text('extra', 'x-')], {
@@ -347,7 +353,7 @@ describe('sink.postgres', () => {
 
   it('accepts safe widenings: bigint input into numeric and text target columns', async () => {
     const target = `${schema}.widened`;
-    await wh.query(`create table ${target} (id numeric(20,0), name text, code text)`);
+    await seed(`create table ${target} (id numeric(20,0), name text, code text)`);
     const result = await h.run(
       h.plan(
         pipeline('sink-widen', 2, [sequence('id'), text('name', 'n-'), sequence('code', 7)], {
@@ -364,8 +370,8 @@ describe('sink.postgres', () => {
 
   it('refuses an incompatible type change, naming column and types, and writes nothing', async () => {
     const target = `${schema}.narrow`;
-    await wh.query(`create table ${target} (id integer, name integer)`);
-    await wh.query(`insert into ${target} values (1, 1)`);
+    await seed(`create table ${target} (id integer, name integer)`);
+    await seed(`insert into ${target} values (1, 1)`);
     const result = await h.run(
       h.plan(
         pipeline('sink-narrow', 2, [sequence('id'), text('name', 'n-'), text('extra', 'x-')], {

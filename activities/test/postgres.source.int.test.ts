@@ -19,7 +19,7 @@ let extUrl: string;
 beforeAll(async () => {
   h = await startHarness();
   wh = h.platform.warehousePool;
-  await wh.query(`create schema ${schema}`);
+  await h.giveSchema(schema);
   extDatabase = `ext_${suffix}`;
   await wh.query(`create database ${extDatabase}`);
   const url = new URL(inject('databaseUrl'));
@@ -193,6 +193,7 @@ describe('source.postgres', () => {
     // cursor is not committed: the next good run reads that row again.
     await ext.query(`insert into shop.events values (4, 'd', '2026-02-01 00:00:00.005')`);
     await wh.query(`create table ${schema}.strict (id bigint, name integer)`);
+    await h.giveSchema(schema);
     const bad = await h.run(
       h.plan(
         pipeline(id, { table: 'shop.events', cursorColumn: 'updated_at' }, { table: `${schema}.strict` }),

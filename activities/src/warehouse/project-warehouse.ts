@@ -75,9 +75,17 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
         throw new Error('warehouse connections take promises, not callbacks');
       }
       // COPY streams and other submittables are our own statements and are returned as they are
-      // (a stream, not a promise); they run in the transaction the connector opened, and fail for
-      // lack of rights outside one.
-      if (typeof first !== 'string' && !isQueryConfig(first)) return rawQuery(first);
+      // (a stream, not a promise). Outside a transaction they get one of their own: the client runs
+      // queued statements in order, so `begin`, the scope, the COPY and `commit` follow each other
+      // (a failed COPY leaves the transaction aborted, and the commit then rolls it back).
+      if (typeof first !== 'string' && !isQueryConfig(first)) {
+        if (inTransaction) return rawQuery(first);
+        const queued = ['begin', ...scope].map((statement) => rawQuery(statement));
+        const submitted = rawQuery(first);
+        queued.push(rawQuery('commit'));
+        for (const step of queued) step.catch(() => (broken = true));
+        return submitted;
+      }
       return textQuery(first, values as unknown[] | undefined);
     };
     const textQuery = async (first: string | { text: string; values?: unknown[] }, values?: unknown[]) => {

@@ -21,18 +21,25 @@ export const PROJECT_ROLE_COMMENT = 'tributary project ';
 /** Staging schemas of runs (`tr_run_…`): each belongs to its run's project role. */
 export const STAGING_PREFIX = 'tr_run_';
 
+/** A project's own schema name: its id with "-" as "_", so SQL can name it without quotes. */
+export function projectSchemaName(project: string): string {
+  return project.replace(/-/g, '_');
+}
+
 /**
- * Whether `project` may create a schema of this name: its own name, `<project>_…`, and `public`
- * for the default project. Other names it owns only when provisioning created them for it.
+ * Whether `project` may create a schema of this name: its own (`sales`, or `web_shop` for project
+ * `web-shop`), `<that>_…`, and `public` for the default project. Other names it owns only when
+ * provisioning created them for it.
  */
 export function projectMayCreateSchema(project: string, schema: string): boolean {
-  if (schema === project || schema.startsWith(`${project}_`)) return true;
+  const own = projectSchemaName(project);
+  if (schema === own || schema.startsWith(`${own}_`)) return true;
   return project === 'default' && schema === 'public';
 }
 
 /** The schema a project's unqualified table names live in. */
 export function defaultSchemaOf(project: string): string {
-  return project === 'default' ? 'public' : project;
+  return project === 'default' ? 'public' : projectSchemaName(project);
 }
 
 /** Reads owners from the warehouse catalogue (readable by any role), remembering answers. */
@@ -73,7 +80,7 @@ export function describeForeignSchema(
     return `${what} belongs to project ${owner.project}; ask its owners to share it`;
   }
   if (owner.kind === 'missing') {
-    return `schema ${schema} does not exist (project ${project} owns "${defaultSchemaOf(project)}" and "${project}_…" schemas)`;
+    return `schema ${schema} does not exist (project ${project} owns "${defaultSchemaOf(project)}" and "${projectSchemaName(project)}_…" schemas)`;
   }
   return `${what} belongs to the platform, not to project ${project}; pipelines cannot touch it`;
 }

@@ -1,17 +1,23 @@
 // Projects: list, create, read, update. A project-limited token sees only its projects.
 import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
+import { createProject, updateProject } from '../projects/project-domain.js';
 import { projectsWith } from './auth.js';
 import { route } from './route.js';
 import { ProjectParams } from './schemas.js';
 
 const owners = z.array(z.string().min(1).max(200)).max(50);
+const schemas = z
+  .array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase identifier (letters, digits, "_")'))
+  .max(100)
+  .describe('Warehouse schemas the project owns besides its own name and its `<id>_…` schemas');
 
 const ProjectSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().nullable(),
   owners: z.array(z.string()),
+  schemas: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -21,6 +27,7 @@ const NewProject = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(5000).optional(),
   owners: owners.optional(),
+  schemas: schemas.optional(),
 });
 
 const ProjectPatch = z
@@ -28,8 +35,12 @@ const ProjectPatch = z
     name: z.string().min(1).max(200).optional(),
     description: z.string().max(5000).nullable().optional(),
     owners: owners.optional(),
+    schemas: schemas.optional(),
   })
-  .refine((p) => Object.keys(p).length > 0, 'give at least one field to change: name, description or owners');
+  .refine(
+    (p) => Object.keys(p).length > 0,
+    'give at least one field to change: name, description, owners or schemas',
+  );
 
 export const projectRoutes = [
   route({
@@ -58,7 +69,7 @@ export const projectRoutes = [
     problems: [409],
     async handler({ deps, body, actor, authorize, res }) {
       authorize(body.id);
-      const project = await deps.projects.create(body);
+      const project = await createProject(deps.projects, deps.warehousePool, body);
       await deps.audit.record({
         actor,
         project: project.id,
@@ -95,7 +106,9 @@ export const projectRoutes = [
     responses: { 200: { description: 'The updated project', schema: ProjectSchema } },
     async handler({ deps, params, body, actor, authorize, res }) {
       authorize(params.project);
-      const project = await deps.projects.update(params.project, body);
+      // Which schemas a project owns decides what its pipelines can touch: that is the admin's call.
+      if (body.schemas) authorize(params.project, 'admin');
+      const project = await updateProject(deps.projects, deps.warehousePool, params.project, body);
       await deps.audit.record({
         actor,
         project: project.id,

@@ -84,7 +84,7 @@ export const secretRoutes = [
         project: params.project,
         action: 'secret.set',
         target: `secret:${params.project}/${params.name}`,
-        summary: { name: params.name, allowedHosts: body.allowedHosts ?? null },
+        summary: { name: params.name, ...(body.allowedHosts ? { allowedHosts: body.allowedHosts } : {}) },
       });
       const info = (await secrets.list(params.project)).find((s) => s.name === params.name)!;
       res.json(info);

@@ -7,6 +7,8 @@ export interface Project {
   name: string;
   description: string | null;
   owners: string[];
+  /** Warehouse schemas the project owns beyond its own name and `<id>_…`. */
+  schemas: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -16,6 +18,7 @@ interface ProjectRow {
   name: string;
   description: string | null;
   owners: string[];
+  schemas: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -25,6 +28,7 @@ const toProject = (r: ProjectRow): Project => ({
   name: r.name,
   description: r.description,
   owners: r.owners,
+  schemas: r.schemas,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
@@ -57,11 +61,18 @@ export class ProjectStore {
     name: string;
     description?: string;
     owners?: string[];
+    schemas?: string[];
   }): Promise<Project> {
     try {
       const result = await this.pool.query<ProjectRow>(
-        `insert into tributary.projects (id, name, description, owners) values ($1, $2, $3, $4) returning *`,
-        [input.id, input.name, input.description ?? null, JSON.stringify(input.owners ?? [])],
+        `insert into tributary.projects (id, name, description, owners, schemas) values ($1, $2, $3, $4, $5) returning *`,
+        [
+          input.id,
+          input.name,
+          input.description ?? null,
+          JSON.stringify(input.owners ?? []),
+          input.schemas ?? [],
+        ],
       );
       return toProject(result.rows[0]!);
     } catch (error) {
@@ -72,13 +83,14 @@ export class ProjectStore {
 
   async update(
     id: string,
-    patch: { name?: string; description?: string | null; owners?: string[] },
+    patch: { name?: string; description?: string | null; owners?: string[]; schemas?: string[] },
   ): Promise<Project> {
     const result = await this.pool.query<ProjectRow>(
       `update tributary.projects
           set name = coalesce($2, name),
               description = case when $3::boolean then $4 else description end,
               owners = coalesce($5::jsonb, owners),
+              schemas = coalesce($6::text[], schemas),
               updated_at = now()
         where id = $1
         returning *`,
@@ -88,6 +100,7 @@ export class ProjectStore {
         patch.description !== undefined,
         patch.description ?? null,
         patch.owners ? JSON.stringify(patch.owners) : null,
+        patch.schemas ?? null,
       ],
     );
     if (!result.rows[0]) throw new NotFoundError(`Project "${id}" does not exist`);

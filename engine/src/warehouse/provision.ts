@@ -7,6 +7,7 @@ import {
   describeForeignSchema,
   PROJECT_ROLE_COMMENT,
   projectMayCreateSchema,
+  projectSchemaName,
   quoteIdent,
   StepError,
   type SchemaOwner,
@@ -17,6 +18,8 @@ import { projectRole, RUNNER_ROLE, runnerPassword } from './roles.js';
 
 /** The schema the telemetry sync writes; the default project (the operators') may read it. */
 export const TELEMETRY_SCHEMA = 'tributary_telemetry';
+/** Where the warehouse's sink ledger lives (sink.postgres's LEDGER_TABLE). */
+const LEDGER = 'tributary_meta';
 
 const PROVISION_LOCK = 0x7472_6276; // 'trbv'
 
@@ -69,6 +72,7 @@ export async function prepareWarehouse(owner: pg.Pool, masterKey: Buffer): Promi
     // Nothing of the warehouse is anyone's by default: not the database, not the public schema.
     await client.query(`revoke create, temporary on database ${quoteIdent(database)} from public`);
     await client.query('revoke all on schema public from public');
+    await createSinkLedger(client);
     if (superuser) {
       for (const fn of REVOKED_FUNCTIONS) await client.query(`revoke execute on function ${fn} from public`);
     }
@@ -87,6 +91,47 @@ export async function prepareWarehouse(owner: pg.Pool, masterKey: Buffer): Promi
 }
 
 /**
+ * The sink ledger of the warehouse (one row per publish, written in the publishing transaction):
+ * one table for every project, each role seeing and writing only its own rows, so no project can
+ * read another's targets or forge a row that would make another's publish look done.
+ */
+async function createSinkLedger(client: pg.PoolClient): Promise<void> {
+  await client.query(`create schema if not exists ${LEDGER}`);
+  await client.query(
+    `create table if not exists ${LEDGER}.sink_ledger (
+       run_id text not null,
+       node_id text not null,
+       target text not null,
+       mode text not null,
+       attempt integer not null,
+       rows_in bigint not null,
+       rows_out bigint not null,
+       bytes bigint not null,
+       committed_at timestamptz not null default now(),
+       primary key (run_id, node_id, target)
+     )`,
+  );
+  await client.query(
+    `alter table ${LEDGER}.sink_ledger add column if not exists role name not null default current_user`,
+  );
+  // The key includes the role, so that no project's row can collide with another's publish.
+  await client.query(
+    `do $$ begin
+       if not exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+                       where i.indrelid = '${LEDGER}.sink_ledger'::regclass and i.indisprimary and a.attname = 'role') then
+         alter table ${LEDGER}.sink_ledger drop constraint if exists sink_ledger_pkey;
+         alter table ${LEDGER}.sink_ledger add constraint sink_ledger_pkey primary key (role, run_id, node_id, target);
+       end if;
+     end $$`,
+  );
+  await client.query(`alter table ${LEDGER}.sink_ledger enable row level security`);
+  await client.query(`drop policy if exists own_rows on ${LEDGER}.sink_ledger`);
+  await client.query(
+    `create policy own_rows on ${LEDGER}.sink_ledger using (role = current_user) with check (role = current_user)`,
+  );
+}
+
+/**
  * Provisions a project: its role (granted to the runner), its default schema, and the extra
  * schemas its settings list. Existing schemas of the platform owner that the project's names
  * claim (data from before roles existed) are handed to the project's role with their tables.
@@ -97,6 +142,7 @@ export async function provisionProject(
   extraSchemas: readonly string[] = [],
 ): Promise<void> {
   const role = projectRole(project);
+  const own = projectSchemaName(project);
   await withTransaction(owner, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [PROVISION_LOCK]);
     const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
@@ -114,7 +160,7 @@ export async function provisionProject(
          from pg_namespace
         where nspname = $1 or nspname like $2 escape '\\' or nspname = any($3)
            or ($1 = 'default' and nspname = 'public')`,
-      [project, `${project.replace(/[\\_%]/g, '\\$&')}\\_%`, extraSchemas],
+      [own, `${own.replace(/[\\_%]/g, '\\$&')}\\_%`, extraSchemas],
     );
     for (const { name, comment } of claimed.rows) {
       const ownerProject = comment?.startsWith(PROJECT_ROLE_COMMENT)
@@ -133,6 +179,8 @@ export async function provisionProject(
         `create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(role)}`,
       );
     }
+    await client.query(`grant usage on schema ${LEDGER} to ${quoteIdent(role)}`);
+    await client.query(`grant select, insert on ${LEDGER}.sink_ledger to ${quoteIdent(role)}`);
     if (project === 'default') await grantTelemetryRead(client, role);
   });
 }
@@ -199,7 +247,7 @@ export async function ensureProjectSchema(owner: pg.Pool, project: string, schem
   const why =
     current.kind === 'missing'
       ? `schema ${schema} is not one project ${project} may create: write into "${defaultSchemaOf(project)}" or a ` +
-        `"${project}_…" schema, or list it in the project's schemas`
+        `"${projectSchemaName(project)}_…" schema, or list it in the project's schemas`
       : describeForeignSchema(current, schema, `schema ${schema}`, project);
   throw new StepError(why, 'config');
 }

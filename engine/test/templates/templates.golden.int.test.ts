@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEMPLATES_DIR, readTemplateFolder } from '../../src/templates/catalog.js';
 import { templateNodeCatalog } from '../../src/templates/check-template.js';
@@ -67,17 +68,20 @@ describe('pipeline templates, end to end', () => {
     const fixtures = path.join(dir, 'fixtures');
     const tag = `${id.replace(/-/g, '_').slice(0, 20)}_${suffix}`;
 
-    // Its own project (so default secret names cannot clash), data folder and warehouse schema.
+    // Its own project (so default secret names cannot clash), data folder and warehouse schema,
+    // one the project's naming rule gives it.
     const project = `tpl-${id}`.slice(0, 50);
+    const schema = `${projectSchemaName(project)}_${suffix}`;
     if (!(await new ProjectStore(h.platform.platformPool).get(project))) {
       await new ProjectStore(h.platform.platformPool).create({ id: project, name: project });
     }
     const files = path.join(`templates-${suffix}`, id);
-    cpSync(fixtures, path.join(h.dataDir, files), { recursive: true });
-    const variables: Record<string, string> = { files, schema: `tpl_${tag}` };
+    cpSync(fixtures, path.join(h.dataDir, project, files), { recursive: true });
+    const variables: Record<string, string> = { files, schema };
     closers.push(() =>
-      h.platform.warehousePool.query(`drop schema if exists ${pg.escapeIdentifier(`tpl_${tag}`)} cascade`),
+      h.platform.warehousePool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`),
     );
+    await h.giveSchema(schema, project);
 
     const databases = new Map<string, pg.Pool>([['warehouse', h.platform.warehousePool]]);
     for (const [name, setup] of Object.entries(scenario.databases)) {
@@ -93,6 +97,7 @@ describe('pipeline templates, end to end', () => {
         h.platform.warehousePool,
         fillVariables(scenario.telemetrySchema, variables),
       );
+      await h.giveSchema(fillVariables(scenario.telemetrySchema, variables), project);
     }
     let api: FixtureApi | undefined;
     if (scenario.api) {
@@ -122,11 +127,13 @@ describe('pipeline templates, end to end', () => {
 
     for (const [i, run] of scenario.runs.entries()) {
       for (const [target, fixture] of Object.entries(run.files)) {
-        copyFileSync(path.join(fixtures, fixture), path.join(h.dataDir, files, target));
+        copyFileSync(path.join(fixtures, fixture), path.join(h.dataDir, project, files, target));
       }
       for (const step of run.sql) {
         const sql = fillVariables(readFileSync(path.join(fixtures, step.file), 'utf8'), variables);
         await databases.get(step.database)!.query(sql);
+        // What setup SQL made in the warehouse is the project's, as if its pipelines had made it.
+        if (step.database === 'warehouse') await h.giveSchema(schema, project);
       }
       api?.serve(run.api);
       const seen = api?.requests.length ?? 0;

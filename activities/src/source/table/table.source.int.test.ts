@@ -15,6 +15,7 @@ beforeAll(async () => {
     insert into "${schema}".orders values
       (1, 'ann', 20.00, '2026-03-01'), (2, 'bob', 35.50, '2026-03-02'),
       (3, 'ann', 10.00, '2026-03-03'), (4, 'cy', null, '2026-03-03');`);
+  await h.giveSchema(schema);
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ const schema = `assert_it_${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   h = await startHarness();
+  await h.giveSchema(schema);
 });
 afterAll(async () => {
   await h?.platform.warehousePool.query(`drop schema if exists ${schema} cascade`);
