@@ -19,6 +19,7 @@ export function checkProjectId(id: string, existing: readonly Project[]): void {
     throw conflict(`"${id}" is reserved for the platform's own schemas; choose another project id`, 'id');
   }
   for (const other of existing) {
+    if (other.id === id) continue; // the store answers "already exists"
     const theirs = projectSchemaName(other.id);
     if (own === theirs || own.startsWith(`${theirs}_`) || theirs.startsWith(`${own}_`)) {
       throw conflict(
