@@ -85,7 +85,13 @@ describe('docker-compose.yml', () => {
     expect(api.environment?.TRIBUTARY_ROLE).toBe('api');
     expect(worker.environment?.TRIBUTARY_ROLE).toBe('worker');
     // Both must reach the same database and Temporal cluster, or runs would vanish between them.
-    for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TRIBUTARY_DATA_DIR']) {
+    for (const key of [
+      'DATABASE_URL',
+      'WAREHOUSE_URL',
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TRIBUTARY_DATA_DIR',
+    ]) {
       expect(worker.environment?.[key], key).toBe(api.environment?.[key]);
     }
   });

@@ -67,7 +67,7 @@ export async function providePostgres(options: PostgresServerOptions): Promise<P
       );
     }
     await checkConnection(options.databaseUrl, 'DATABASE_URL');
-    if (warehouseUrl) await checkConnection(warehouseUrl, 'WAREHOUSE_URL');
+    if (warehouseUrl) await checkWarehouse(options.databaseUrl, warehouseUrl);
     return {
       url: options.databaseUrl,
       warehouseUrl: warehouseUrl ?? options.databaseUrl,
@@ -90,6 +90,29 @@ export function sameDatabase(a: string, b: string): boolean {
   return key(a) === key(b);
 }
 
+/** The warehouse database is created on the platform's server when it does not exist yet. */
+async function checkWarehouse(databaseUrl: string, warehouseUrl: string): Promise<void> {
+  try {
+    await checkConnection(warehouseUrl, 'WAREHOUSE_URL');
+  } catch (error) {
+    const missing = (error as { cause?: { code?: string } }).cause?.code === '3D000';
+    if (!missing || !sameServer(databaseUrl, warehouseUrl)) throw error;
+    const name = decodeURIComponent(new URL(warehouseUrl).pathname.slice(1));
+    const admin = new URL(databaseUrl);
+    await createDatabaseIfMissing(admin.toString(), name).catch((cause: Error) => {
+      throw new PostgresUnavailableError(
+        `WAREHOUSE_URL names database "${name}", which does not exist, and it could not be created: ${cause.message}`,
+      );
+    });
+    await checkConnection(warehouseUrl, 'WAREHOUSE_URL');
+  }
+}
+
+function sameServer(a: string, b: string): boolean {
+  const [x, y] = [new URL(a), new URL(b)];
+  return x.hostname === y.hostname && (x.port || '5432') === (y.port || '5432');
+}
+
 async function checkConnection(url: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
@@ -98,6 +121,7 @@ async function checkConnection(url: string, name: string): Promise<void> {
   } catch (error) {
     throw new PostgresUnavailableError(
       `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => {});
