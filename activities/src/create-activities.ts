@@ -32,6 +32,8 @@ export interface ActivityDeps {
   /** Which non-public hosts and ranges outbound HTTP may reach. */
   egress: EgressPolicy;
   log: (nodeId: string) => StepLogger;
+  /** Every run keeps its staging for previews (TRIBUTARY_KEEP_STAGING): no step consumes an input. */
+  keepStagingAlways?: boolean;
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
 }
@@ -95,6 +97,7 @@ async function executeStep(
       warehouse,
       stagingSchema: input.stagingSchema,
       outputTable,
+      mayConsume: (name) => !deps.keepStagingAlways && (input.exclusiveInputs ?? []).includes(name),
       params: input.params,
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),

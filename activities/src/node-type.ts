@@ -66,6 +66,11 @@ export interface StepContext {
   stagingSchema: string;
   /** The table this step writes its output to (in the staging schema, named after the node). */
   outputTable: TableRef;
+  /**
+   * Whether this step may consume an input table (move it away instead of copying it): no other
+   * step reads it and the run keeps no staging for previews.
+   */
+  mayConsume(input: string): boolean;
   /** The run's resolved params, by name. */
   params: Record<string, unknown>;
   secrets: SecretResolver;

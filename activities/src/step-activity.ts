@@ -15,6 +15,8 @@ export interface StepActivityInput {
   stagingSchema: string;
   /** statement_timeout of the step's warehouse statements; absent in runs started before it existed. */
   statementTimeoutSeconds?: number;
+  /** Upstream node ids whose tables only this step reads and that no preview keeps: it may consume them. */
+  exclusiveInputs?: string[];
 }
 
 export interface StepActivityResult {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { runIdFor } from '../../engine/src/client/ids.js';
+import { stagingSchemaFor } from '../../engine/src/model/staging.js';
 import { compile } from '../../engine/src/compiler/compile.js';
 import { nodeCatalog } from '../../engine/src/platform.js';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
@@ -246,6 +247,38 @@ describe('sink.postgres', () => {
     ]);
     const leftovers = await wh.query(`select to_regclass($1) as t`, [`${schema}.replaced__tributary_new`]);
     expect(leftovers.rows[0].t).toBeNull();
+  });
+
+  it('replaces by moving the input into place when only the sink reads it, and by copying when previews keep it', async () => {
+    const target = `${schema}.moved`;
+    const moved = await h.run(
+      h.plan(
+        pipeline('sink-move', 5, [sequence('id')], { table: target, mode: 'replace', primaryKey: ['id'] }),
+      ),
+    );
+    expect(moved.status).toBe('succeeded');
+    expect(moved.progress?.steps.publish?.notes).toEqual([
+      `replaced ${target} with 5 rows (moved into place, not copied)`,
+    ]);
+    expect(await rowsOf(wh, target)).toHaveLength(5);
+    const key = await wh.query(
+      `select conname from pg_constraint where conrelid = $1::regclass and contype = 'p'`,
+      [target],
+    );
+    expect(key.rows).toEqual([{ conname: 'moved_pkey' }]);
+
+    const kept = await h.run(
+      h.plan({
+        ...pipeline('sink-move-kept', 3, [sequence('id')], { table: target, mode: 'replace' }),
+        settings: { keepStaging: true },
+      }),
+    );
+    expect(kept.progress?.steps.publish?.notes).toEqual([`replaced ${target} with 3 rows`]);
+    const staged = await wh.query(
+      'select count(*)::int as n from ' + `"${stagingSchemaFor(kept.runId, 'sink-move-kept')}".rows`,
+    );
+    expect(staged.rows[0].n).toBe(3);
+    expect(await rowsOf(wh, target)).toHaveLength(3);
   });
 
   it('upserts: inserts new keys and updates existing ones', async () => {

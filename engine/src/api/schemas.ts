@@ -74,6 +74,8 @@ export const StepProgressSchema = z.object({
   rowsOut: z.number().nullable(),
   bytes: z.number().nullable(),
   error: z.string().nullable(),
+  /** What the step said it did (e.g. "added column x"); absent in runs from before notes were kept. */
+  notes: z.array(z.string()).optional(),
 });
 
 export const RunSummarySchema = z.object({

@@ -57,6 +57,8 @@ export interface StepProgress {
   rowsOut: number | null;
   bytes: number | null;
   error: string | null;
+  /** What the step said it did (e.g. "added column x"); absent in runs from before notes were kept. */
+  notes?: string[];
 }
 
 export interface RunProgress {

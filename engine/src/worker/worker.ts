@@ -84,7 +84,10 @@ export interface WorkerDeps {
 
 /** What the node types' activities get: the runner pool, provisioning hooks, files, egress, logs. */
 export function stepActivityDeps(
-  deps: Pick<WorkerDeps, 'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log'>,
+  deps: Pick<
+    WorkerDeps,
+    'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log' | 'keepStagingAlways'
+  >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
   return {
@@ -96,6 +99,7 @@ export function stepActivityDeps(
     dataDir: deps.dataDir,
     isProject: (name) => projectExists(deps.platform, name),
     egress: deps.egress ?? { hosts: [], ranges: [] },
+    ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
       warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),

@@ -46,6 +46,14 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(progressQuery, () => progress);
   setHandler(cancelRequestedSignal, () => {});
 
+  // A step whose input no other step reads, in a run that keeps no staging, may consume that input
+  // (a sink can move the table into place instead of copying it).
+  const consumers = new Map<string, number>();
+  for (const s of plan.steps)
+    for (const dep of s.dependsOn) consumers.set(dep, (consumers.get(dep) ?? 0) + 1);
+  const exclusiveInputs = (step: PlanStep) =>
+    plan.keepStaging ? [] : step.dependsOn.filter((dep) => consumers.get(dep) === 1);
+
   const outputs: Record<string, TableRef | null> = {};
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
@@ -75,6 +83,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         params: plan.params,
         stagingSchema,
         statementTimeoutSeconds: step.statementTimeoutSeconds,
+        exclusiveInputs: exclusiveInputs(step),
       });
       outputs[step.id] = result.table;
       if (result.pendingState !== undefined && result.pendingState !== null) {
@@ -86,6 +95,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         rowsOut: result.stats.rowsOut,
         bytes: result.stats.bytes,
         attempt: result.attempt,
+        notes: result.notes,
       });
     } catch (error) {
       if (isCancellation(error)) {

@@ -115,8 +115,8 @@ export const postgresSink = defineNodeType({
   inputs: { min: 1, max: 1 },
   secrets: (config) => (config.connection ? [config.connection] : []),
   async run(ctx, config, inputs) {
-    const input = Object.values(inputs)[0];
-    if (!input) throw configError('(inputs)', 'connect one upstream node to publish');
+    const [inputNode, input] = Object.entries(inputs)[0] ?? [];
+    if (!input || !inputNode) throw configError('(inputs)', 'connect one upstream node to publish');
     const table = config.connection
       ? parseTableName(config.table)
       : parseTableName(config.table, ctx.warehouse.defaultSchema);
@@ -139,7 +139,9 @@ export const postgresSink = defineNodeType({
     const target = await openTarget(ctx, config);
     let failed = true;
     try {
-      const result = await publish(ctx, config, target, table, input, inputColumns, inputStats);
+      // In the warehouse, an input nothing else reads can become the target itself (replace only).
+      const consumable = target.local && config.mode === 'replace' && ctx.mayConsume(inputNode);
+      const result = await publish(ctx, config, target, table, input, inputColumns, inputStats, consumable);
       failed = false;
       return result;
     } finally {
@@ -175,6 +177,7 @@ async function publish(
   input: TableRef,
   inputColumns: ColumnInfo[],
   inputStats: { rows: number; bytes: number },
+  consumable: boolean,
 ): Promise<{ stats: Stats; notes: string[] }> {
   const db = target.client;
   const targetName = `${table.schema}.${table.table}`;
@@ -217,7 +220,11 @@ async function publish(
     const notes: string[] = [];
     const source = await rowSource(ctx, target, input, inputColumns);
     let rowsOut: number;
-    if (config.mode === 'replace') {
+    if (config.mode === 'replace' && consumable) {
+      await moveIntoPlace(db, table, input, config.primaryKey ?? []);
+      rowsOut = inputStats.rows;
+      notes.push(`replaced ${targetName} with ${rowsOut} rows (moved into place, not copied)`);
+    } else if (config.mode === 'replace') {
       rowsOut = await replaceTable(db, table, inputColumns, config.primaryKey ?? [], source);
       notes.push(`replaced ${targetName} with ${rowsOut} rows`);
     } else {
@@ -348,6 +355,33 @@ async function rowSource(
       return staged;
     },
   };
+}
+
+/**
+ * Replace without a second write of the data: the input table (which only this step reads) is
+ * renamed and moved into the target's schema, and swapped for the old table, all in the publishing
+ * transaction. Readers see the old rows or the new ones; a rollback leaves the input where it was.
+ */
+async function moveIntoPlace(
+  db: pg.PoolClient,
+  table: TableRef,
+  input: TableRef,
+  pk: string[],
+): Promise<void> {
+  const fresh: TableRef = { schema: table.schema, table: siblingName(table.table, '__tributary_new') };
+  await db.query(`drop table if exists ${quoteTable(fresh)}`);
+  await db.query(`alter table ${quoteTable(input)} rename to ${quoteIdent(fresh.table)}`);
+  await db.query(
+    `alter table ${quoteTable({ schema: input.schema, table: fresh.table })} set schema ${quoteIdent(table.schema)}`,
+  );
+  // Readers of the old table wait on this lock for the instant until commit, then see the new one.
+  await db.query(`drop table if exists ${quoteTable(table)}`);
+  await db.query(`alter table ${quoteTable(fresh)} rename to ${quoteIdent(table.table)}`);
+  if (pk.length > 0) {
+    await db.query(
+      `alter table ${quoteTable(table)} add constraint ${quoteIdent(primaryKeyName(table.table))} primary key (${pk.map(quoteIdent).join(', ')})`,
+    );
+  }
 }
 
 /** Builds the new table beside the old one, then swaps them in the publishing transaction. */
