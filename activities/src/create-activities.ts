@@ -23,6 +23,8 @@ export interface ActivityDeps {
   ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Secrets of a project; values never leave the activity. */
   secrets: (project: string) => SecretResolver;
+  /** Where a data product's table is (the platform's catalogue). */
+  resolveProduct: StepContext['resolveProduct'];
   /** Stored incremental state of a pipeline's node. */
   loadState: (pipelineId: string, nodeId: string) => Promise<unknown>;
   /** Files live under this directory: each project's in `<dataDir>/<project>/`, and only there. */
@@ -102,6 +104,7 @@ async function executeStep(
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId),
+      resolveProduct: deps.resolveProduct,
       fetch,
       heartbeat: (details) => activity.heartbeat({ nodeId: input.nodeId, ...details }),
       signal: activity.cancellationSignal,

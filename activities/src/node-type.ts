@@ -76,6 +76,8 @@ export interface StepContext {
   secrets: SecretResolver;
   /** Resolves a path relative to the project's files directory and refuses anything that escapes it. */
   resolveDataPath(relative: string, field: string): Promise<string>;
+  /** Where a data product's table is, and which project owns it; undefined when there is no such product. */
+  resolveProduct(id: string): Promise<{ project: string; schema: string; table: string } | undefined>;
   /** The stored incremental state of this pipeline + node, if any. */
   loadState(): Promise<unknown>;
   /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */

@@ -38,6 +38,8 @@ export interface ProjectWarehouse {
   cancel(client: pg.PoolClient): Promise<void>;
   /** Creates `schema` if missing; refused unless the project owns that name. */
   ensureSchema(schema: string): Promise<void>;
+  /** Whether the project's role may read this table (its own, or one shared with it). */
+  canRead(table: { schema: string; table: string }): Promise<boolean>;
   /** Schema of unqualified table names. */
   readonly defaultSchema: string;
   readonly owners: SchemaOwners;
@@ -163,6 +165,27 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
       if (pid) await pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
     },
     ensureSchema: options.ensureSchema,
+    async canRead(table) {
+      const client = await connect();
+      try {
+        const usage = await client.query<{ ok: boolean }>(
+          `select has_schema_privilege(current_user, $1, 'USAGE') as ok`,
+          [table.schema],
+        );
+        if (!usage.rows[0]!.ok) return false;
+        const { rows } = await client.query<{ ok: boolean | null }>(
+          `select has_table_privilege(current_user, to_regclass($1), 'SELECT') as ok`,
+          [`${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.table)}`],
+        );
+        return rows[0]!.ok === true;
+      } catch (error) {
+        // A schema that does not exist is not readable either.
+        if ((error as { code?: string }).code === '3F000') return false;
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
   };
 }
 

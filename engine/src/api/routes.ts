@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { metaRoutes } from './meta.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
+import { productRoutes } from './products.routes.js';
 import { projectRoutes } from './projects.routes.js';
 import type { AnyRoute } from './route.js';
 import { runRoutes } from './runs.routes.js';
@@ -27,4 +28,5 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...scheduleRoutes,
   ...webhookRoutes,
   ...tokenRoutes,
+  ...productRoutes,
 ];

@@ -17,6 +17,9 @@ export const AUDIT_ACTIONS = [
   'token.revoked',
   'project.created',
   'project.changed',
+  'product.published',
+  'product.shared',
+  'product.unshared',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -114,6 +114,7 @@ async function createSinkLedger(client: pg.PoolClient): Promise<void> {
   await client.query(
     `alter table ${LEDGER}.sink_ledger add column if not exists role name not null default current_user`,
   );
+  await client.query(`alter table ${LEDGER}.sink_ledger add column if not exists pipeline_id text`);
   // The key includes the role, so that no project's row can collide with another's publish.
   await client.query(
     `do $$ begin
@@ -211,7 +212,7 @@ async function grantTelemetryRead(client: pg.PoolClient, role: string): Promise<
 }
 
 /** Who owns a schema, read from the catalogue through the owner connection. */
-async function ownerOf(owner: pg.Pool | pg.PoolClient, schema: string): Promise<SchemaOwner> {
+export async function ownerOfSchema(owner: pg.Pool | pg.PoolClient, schema: string): Promise<SchemaOwner> {
   const { rows } = await owner.query<{ comment: string | null }>(
     `select shobj_description(nspowner, 'pg_authid') as comment from pg_namespace where nspname = $1`,
     [schema],
@@ -228,7 +229,7 @@ async function ownerOf(owner: pg.Pool | pg.PoolClient, schema: string): Promise<
  * naming rule gives the name to the project. Anything else is refused, naming who owns it.
  */
 export async function ensureProjectSchema(owner: pg.Pool, project: string, schema: string): Promise<void> {
-  const current = await ownerOf(owner, schema);
+  const current = await ownerOfSchema(owner, schema);
   if (current.kind === 'project' && current.project === project) return;
   if (current.kind === 'platform' && projectMayCreateSchema(project, schema) && !RESERVED.test(schema)) {
     // A schema from before projects had roles, under a name the project's rule gives it.
@@ -240,7 +241,7 @@ export async function ensureProjectSchema(owner: pg.Pool, project: string, schem
       `create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(projectRole(project))}`,
     );
     // Two runs may race to create it; whoever won, the owner must be this project.
-    const after = await ownerOf(owner, schema);
+    const after = await ownerOfSchema(owner, schema);
     if (after.kind === 'project' && after.project === project) return;
     throw new StepError(describeForeignSchema(after, schema, `schema ${schema}`, project), 'config');
   }

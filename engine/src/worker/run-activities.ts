@@ -147,3 +147,14 @@ export async function projectExists(platform: pg.Pool, project: string): Promise
   const result = await platform.query('select 1 from tributary.projects where id = $1', [project]);
   return (result.rowCount ?? 0) > 0;
 }
+
+export async function resolveProduct(
+  platform: pg.Pool,
+  id: string,
+): Promise<{ project: string; schema: string; table: string } | undefined> {
+  const { rows } = await platform.query<{ project: string; schema: string; table: string }>(
+    'select project_id as project, table_schema as schema, table_name as "table" from tributary.data_products where id = $1',
+    [id],
+  );
+  return rows[0];
+}

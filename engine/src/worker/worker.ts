@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
 import { projectRole } from '../warehouse/roles.js';
-import { createRunActivities, loadNodeState, projectExists } from './run-activities.js';
+import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -96,6 +96,7 @@ export function stepActivityDeps(
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
     secrets: deps.secrets,
     loadState: (pipelineId, nodeId) => loadNodeState(deps.platform, pipelineId, nodeId),
+    resolveProduct: (id) => resolveProduct(deps.platform, id),
     dataDir: deps.dataDir,
     isProject: (name) => projectExists(deps.platform, name),
     egress: deps.egress ?? { hosts: [], ranges: [] },

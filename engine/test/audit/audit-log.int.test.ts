@@ -57,6 +57,11 @@ function sample(
     case 'project.created':
     case 'project.changed':
       return { project, target: `project:${project}`, summary: { fields: ['name'] } };
+    case 'product.published':
+      return { project, target: 'product:orders', summary: { table: 'sales.orders', tags: ['finance'] } };
+    case 'product.shared':
+    case 'product.unshared':
+      return { project, target: 'product:orders', summary: { with: 'marketing' } };
   }
 }
 

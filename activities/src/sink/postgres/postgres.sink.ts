@@ -239,19 +239,24 @@ async function publish(
       const columns = await targetColumns(db, table);
       rowsOut = await writeRows(db, config, table, inputColumns, columns, await source.relation());
     }
+    const values = [
+      ctx.runId,
+      ctx.nodeId,
+      targetName,
+      config.mode,
+      ctx.attempt,
+      inputStats.rows,
+      rowsOut,
+      inputStats.bytes,
+    ];
+    // The warehouse's ledger also says which pipeline published (data products show it).
     await db.query(
-      `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        ctx.runId,
-        ctx.nodeId,
-        targetName,
-        config.mode,
-        ctx.attempt,
-        inputStats.rows,
-        rowsOut,
-        inputStats.bytes,
-      ],
+      target.local
+        ? `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes, pipeline_id)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+        : `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      target.local ? [...values, ctx.pipelineId] : values,
     );
     await db.query('commit');
     ctx.log.info('published', { target: targetName, mode: config.mode, rows: rowsOut });
@@ -374,6 +379,7 @@ async function moveIntoPlace(
   await db.query(
     `alter table ${quoteTable({ schema: input.schema, table: fresh.table })} set schema ${quoteIdent(table.schema)}`,
   );
+  await carryGrants(db, table, fresh);
   // Readers of the old table wait on this lock for the instant until commit, then see the new one.
   await db.query(`drop table if exists ${quoteTable(table)}`);
   await db.query(`alter table ${quoteTable(fresh)} rename to ${quoteIdent(table.table)}`);
@@ -407,6 +413,7 @@ async function replaceTable(
     // Straight into the new table: no need to stage the rows in a temporary table first.
     rows = await source.copyInto(`copy ${quoteTable(fresh)} (${columnList}) from stdin`);
   }
+  await carryGrants(db, table, fresh);
   // Readers of the old table wait on this lock for the instant until commit, then see the new one.
   await db.query(`drop table if exists ${quoteTable(table)}`);
   await db.query(`alter table ${quoteTable(fresh)} rename to ${quoteIdent(table.table)}`);
@@ -416,6 +423,20 @@ async function replaceTable(
     );
   }
   return rows;
+}
+
+/**
+ * The old table's SELECT grants (a data product shared with other projects) go to the new one, so a
+ * replace never silently unshares it.
+ */
+async function carryGrants(db: pg.PoolClient, from: TableRef, to: TableRef): Promise<void> {
+  const { rows } = await db.query<{ grantee: string }>(
+    `select distinct g.grantee::regrole::text as grantee
+       from pg_class c, aclexplode(c.relacl) g
+      where c.oid = to_regclass($1) and g.privilege_type = 'SELECT' and g.grantee <> c.relowner and g.grantee <> 0`,
+    [quoteTable(from)],
+  );
+  for (const { grantee } of rows) await db.query(`grant select on ${quoteTable(to)} to ${grantee}`);
 }
 
 async function createTable(

@@ -3,7 +3,7 @@
 import { parse } from 'libpg-query';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType } from '../../node-type.js';
+import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import { parseTableName, quoteIdent, quoteTable, tableColumns, tableStats } from '../../sql.js';
 import { checkRenderedSql } from '../../transform/sql/check-sql.js';
 import { formatSqlProblem, renderSql, type RenderedSql } from '../../transform/sql/render-sql.js';
@@ -21,7 +21,17 @@ const ConfigSchema = z
     table: z
       .string()
       .min(1)
-      .describe('The warehouse table (or view) to read, as schema.table (a table name alone means public)'),
+      .optional()
+      .describe(
+        "The warehouse table (or view) to read, as schema.table (a table name alone means the project's own schema)",
+      ),
+    product: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be the id of a data product')
+      .optional()
+      .describe(
+        'A data product to read (its owners must have shared it with this project), instead of table',
+      ),
     columns: z
       .array(z.string().min(1))
       .min(1)
@@ -52,9 +62,16 @@ const ConfigSchema = z
       .describe('With ifMissing "empty": the columns (name and Postgres type) of the empty output'),
   })
   .superRefine((config, issues) => {
+    if ((config.table === undefined) === (config.product === undefined)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['table'],
+        message: 'give either table or product, not both or neither',
+      });
+    }
     try {
-      const ref = parseTableName(config.table);
-      if (RESERVED_SCHEMA.test(ref.schema)) {
+      const ref = config.table === undefined ? undefined : parseTableName(config.table);
+      if (ref && RESERVED_SCHEMA.test(ref.schema)) {
         issues.addIssue({ code: 'custom', path: ['table'], message: reservedMessage(ref.schema) });
       }
     } catch (error) {
@@ -94,7 +111,7 @@ export const tableSource = defineNodeType({
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   async run(ctx, config) {
-    const source = parseTableName(config.table);
+    const source = await sourceTable(ctx, config);
     if (RESERVED_SCHEMA.test(source.schema)) throw configError('table', reservedMessage(source.schema));
     const where = config.where === undefined ? undefined : await renderWhere(config.where, ctx.params);
 
@@ -130,6 +147,33 @@ export const tableSource = defineNodeType({
     return { table: ctx.outputTable, stats: { rowsIn: 0, rowsOut: stats.rows, bytes: stats.bytes } };
   },
 });
+
+/**
+ * The table to read: the configured one, or the product's. One of another project must have been
+ * shared with this project, which the message says in the owner's terms.
+ */
+async function sourceTable(ctx: StepContext, config: Config): Promise<TableRef> {
+  let source: TableRef;
+  let what: string;
+  if (config.product !== undefined) {
+    const product = await ctx.resolveProduct(config.product);
+    if (!product) throw configError('product', `data product "${config.product}" does not exist`);
+    source = { schema: product.schema, table: product.table };
+    what = `data product ${config.product} (${product.schema}.${product.table}) belongs to project ${product.project}`;
+  } else {
+    source = parseTableName(config.table!, ctx.warehouse.defaultSchema);
+    what = '';
+  }
+  const owner = await ctx.warehouse.owners.ownerOf(source.schema);
+  if (owner.kind === 'project' && owner.project !== ctx.project && !(await ctx.warehouse.canRead(source))) {
+    const who = what || `table ${source.schema}.${source.table} belongs to project ${owner.project}`;
+    throw new StepError(
+      `config.${config.product !== undefined ? 'product' : 'table'}: ${who} and is not shared with project ${ctx.project}; ask its owners to share it`,
+      'auth',
+    );
+  }
+  return source;
+}
 
 /** The quoted columns to select, each checked to exist so a typo names the columns there are. */
 async function selectList(

@@ -83,6 +83,7 @@ export const assertTransform = defineNodeType({
         project: ctx.project,
         owners: ctx.warehouse.owners,
         readable: Object.values(inputs).map((table) => table.schema),
+        mayRead: (table) => ctx.warehouse.canRead(table),
       });
       if (problems.length > 0) {
         throw configError(

@@ -76,6 +76,8 @@ export interface SqlAccess {
   owners: SchemaOwners;
   /** Schemas the step may read whatever their owner (its run's staging). */
   readable: string[];
+  /** Whether a table of another project was shared with this one. */
+  mayRead(table: { schema: string; table: string }): Promise<boolean>;
 }
 
 interface ParseTree {
@@ -130,6 +132,8 @@ async function checkAccess(rendered: RenderedSql, tree: ParseTree, access: SqlAc
     seen.add(key);
     const owner = await access.owners.ownerOf(schema);
     if (owner.kind === 'project' && owner.project === access.project) continue;
+    if (owner.kind === 'project' && ref.relname && (await access.mayRead({ schema, table: ref.relname })))
+      continue;
     problems.push(
       locate(rendered, ref.location, describeForeignSchema(owner, schema, `table ${key}`, access.project)),
     );

@@ -52,6 +52,7 @@ export const sqlTransform = defineNodeType({
       project: ctx.project,
       owners: ctx.warehouse.owners,
       readable: Object.values(inputs).map((table) => table.schema),
+      mayRead: (table) => ctx.warehouse.canRead(table),
     });
     if (problems.length > 0) throw configError('sql', problems.map(formatSqlProblem).join('; '));
 
