@@ -2,6 +2,7 @@
 // built from it, and the auth matrix test walks it.
 import { auditRoutes } from './audit.routes.js';
 import { healthRoutes } from './health.routes.js';
+import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { productRoutes } from './products.routes.js';
@@ -29,4 +30,5 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...webhookRoutes,
   ...tokenRoutes,
   ...productRoutes,
+  ...lineageRoutes,
 ];
