@@ -1,0 +1,623 @@
+// Column-level lineage of a transform.sql query: for each output column, the columns of inputs and
+// warehouse tables it is computed from, and whether it is a plain copy. Pure: it parses, never queries.
+import {
+  parse,
+  type Alias,
+  type ColumnRef,
+  type CommonTableExpr,
+  type JoinExpr,
+  type Node,
+  type RangeFunction,
+  type RangeVar,
+  type SelectStmt,
+  type WindowDef,
+} from 'libpg-query';
+import { quoteIdent } from '../../sql.js';
+import { renderSql } from './render-sql.js';
+
+export type RelationRef = { kind: 'input'; node: string } | { kind: 'table'; schema: string; table: string };
+export interface ColumnSource {
+  relation: RelationRef;
+  column: string;
+  /** direct: the value passes through unchanged; derived: it goes through some expression. */
+  transformation: 'direct' | 'derived';
+}
+export interface OutputColumn {
+  name: string;
+  sources: ColumnSource[];
+}
+export interface ColumnLineage {
+  /** In output order. */
+  columns: OutputColumn[];
+  /** false when some part could not be resolved (e.g. `*` over a relation of unknown columns); see problems. */
+  complete: boolean;
+  problems: string[];
+}
+export interface ColumnLineageOptions {
+  /** Schema of a table named without one (`orders`); default '' (meaning: the search path's). */
+  defaultSchema?: string;
+}
+
+/**
+ * The lineage of each output column of `sql` (as the user wrote it, placeholders included).
+ * `schemaOf` tells the known columns of an input or warehouse table (undefined: unknown). Never
+ * throws on bad SQL: a statement that does not render or parse gives no columns and a problem.
+ */
+export async function columnLineage(
+  sql: string,
+  schemaOf: (ref: RelationRef) => string[] | undefined,
+  options: ColumnLineageOptions = {},
+): Promise<ColumnLineage> {
+  const rendered = renderSql(sql, {
+    input: (node) => `${quoteIdent(INPUT_SCHEMA)}.${quoteIdent(node)}`,
+    param: () => ({ value: null }),
+  });
+  if (rendered.problems.length > 0) return failed(rendered.problems.map((p) => p.message));
+  let stmts: { stmt?: Node }[];
+  try {
+    stmts = ((await parse(rendered.text)) as { stmts?: { stmt?: Node }[] }).stmts ?? [];
+  } catch (error) {
+    return failed([error instanceof Error ? error.message : String(error)]);
+  }
+  const select = stmts.length === 1 ? nodeAs(stmts[0]!.stmt, 'SelectStmt') : undefined;
+  if (!select) return failed(['the statement is not exactly one SELECT']);
+  const ctx: Ctx = { schemaOf, defaultSchema: options.defaultSchema ?? '', problems: new Set() };
+  const query = analyzeSelect(select, undefined, ctx);
+  return {
+    columns: query.columns.map((c) => ({ name: c.name, sources: c.sources })),
+    complete: ctx.problems.size === 0,
+    problems: [...ctx.problems],
+  };
+}
+
+/** Inputs render into this schema; no user can name it, renderSql refuses any other `{{ … }}`. */
+const INPUT_SCHEMA = '{{inputs}}';
+
+const failed = (problems: string[]): ColumnLineage => ({ columns: [], complete: false, problems });
+
+// ---- The model: relations in scope and what their columns come from ----
+
+interface Resolved {
+  sources: ColumnSource[];
+  /** The value is a plain copy of its sources (a literal is not: it copies nothing). */
+  direct: boolean;
+}
+interface Col extends Resolved {
+  name: string;
+}
+/** A query's result, or what is known of it: `open` answers for columns a `*` over the unknown hides. */
+interface Query {
+  columns: Col[];
+  open?: (name: string) => Resolved | undefined;
+}
+/** A relation in FROM, named by its alias (or table name). With `open`, its columns list is not complete. */
+interface Rel extends Query {
+  name: string | undefined;
+  label: string;
+  base?: RelationRef;
+}
+type From =
+  { kind: 'rel'; rel: Rel } | { kind: 'join'; left: From; right: From; using: string[]; type: string };
+interface Scope {
+  from: From[];
+  ctes: Map<string, Query>;
+  windows: Map<string, WindowDef>;
+  parent: Scope | undefined;
+}
+interface Ctx {
+  schemaOf: (ref: RelationRef) => string[] | undefined;
+  defaultSchema: string;
+  problems: Set<string>;
+}
+type Hit =
+  | { kind: 'found'; value: Resolved }
+  | { kind: 'maybe'; rels: Rel[] }
+  | { kind: 'none' }
+  | { kind: 'ambiguous' };
+
+type NodeKind = Node extends infer U ? (U extends unknown ? keyof U : never) : never;
+type NodeOf<K extends NodeKind> = Extract<Node, Record<K, unknown>>[K];
+function nodeAs<K extends NodeKind>(node: Node | undefined, kind: K): NodeOf<K> | undefined {
+  return node && kind in node ? (node as unknown as Record<K, NodeOf<K>>)[kind] : undefined;
+}
+const strings = (nodes: Node[] | undefined): string[] =>
+  (nodes ?? []).map((n) => nodeAs(n, 'String')?.sval ?? '');
+
+const label = (ref: RelationRef): string =>
+  ref.kind === 'input' ? `{{ inputs.${ref.node} }}` : ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
+
+/** Any expression other than a plain reference: every source becomes derived. */
+const derive = (sources: ColumnSource[]): Resolved => ({
+  sources: dedupe(sources.map((s) => ({ ...s, transformation: 'derived' }))),
+  direct: false,
+});
+
+/** One entry per column of a relation; when the same column comes both ways, derived wins. */
+function dedupe(sources: ColumnSource[]): ColumnSource[] {
+  const byKey = new Map<string, ColumnSource>();
+  for (const s of sources) {
+    const key = JSON.stringify([s.relation, s.column]);
+    const seen = byKey.get(key);
+    if (!seen || s.transformation === 'derived')
+      byKey.set(key, seen ? { ...seen, transformation: 'derived' } : s);
+  }
+  return [...byKey.values()];
+}
+
+function renamed(query: Query, alias: Alias | undefined): Query {
+  const names = strings(alias?.colnames);
+  if (names.length === 0) return query;
+  return {
+    ...query,
+    columns: query.columns.map((c, i) => (i < names.length ? { ...c, name: names[i]! } : c)),
+  };
+}
+
+// ---- Queries ----
+
+function analyzeSelect(stmt: SelectStmt, parent: Scope | undefined, ctx: Ctx): Query {
+  const scope: Scope = { from: [], ctes: new Map(), windows: new Map(), parent };
+  for (const cte of stmt.withClause?.ctes ?? [])
+    defineCte(nodeAs(cte, 'CommonTableExpr')!, stmt.withClause?.recursive ?? false, scope, ctx);
+
+  if (stmt.op && stmt.op !== 'SETOP_NONE') {
+    // Output column i takes the name of the left branch and the sources of every branch.
+    const left = analyzeSelect(stmt.larg!, scope, ctx);
+    const right = analyzeSelect(stmt.rarg!, scope, ctx);
+    if (!left.open && !right.open && left.columns.length !== right.columns.length) {
+      ctx.problems.add(`the branches of a ${stmt.op.slice(6)} have different numbers of columns`);
+    }
+    const columns = left.columns.map((l, i) => {
+      const r = right.columns[i];
+      const direct = l.direct && (r?.direct ?? false);
+      const sources = [...l.sources, ...(r?.sources ?? [])];
+      return { name: l.name, ...(direct ? { sources: dedupe(sources), direct } : derive(sources)) };
+    });
+    return { columns, ...(left.open || right.open ? { open: () => undefined } : {}) };
+  }
+
+  if (stmt.valuesLists) {
+    const rows = stmt.valuesLists.map((row) => nodeAs(row, 'List')?.items ?? []);
+    return {
+      columns: (rows[0] ?? []).map((_, i) => {
+        const values = rows.map((items) => expression(items[i], scope, ctx));
+        const direct = values.every((v) => v.direct);
+        const sources = values.flatMap((v) => v.sources);
+        return {
+          name: `column${i + 1}`,
+          ...(direct ? { sources: dedupe(sources), direct } : derive(sources)),
+        };
+      }),
+    };
+  }
+
+  // FROM first, left to right: a LATERAL item (and any function) sees the items before it.
+  const from: From[] = [];
+  for (const item of stmt.fromClause ?? []) from.push(fromItem(item, scope, from.slice(), ctx));
+  scope.from = from;
+  for (const w of stmt.windowClause ?? []) {
+    const def = nodeAs(w, 'WindowDef');
+    if (def?.name) scope.windows.set(def.name, def);
+  }
+
+  const columns: Col[] = [];
+  let open: Query['open'];
+  for (const target of stmt.targetList ?? []) {
+    const res = nodeAs(target, 'ResTarget')!;
+    const ref = nodeAs(res.val, 'ColumnRef');
+    if (ref && ref.fields?.length && nodeAs(ref.fields[ref.fields.length - 1], 'A_Star')) {
+      const star = expandStar(ref, scope, ctx);
+      columns.push(...star.columns);
+      open ??= star.open;
+      continue;
+    }
+    const { sources, direct } = expression(res.val, scope, ctx);
+    columns.push({ name: res.name ?? figureName(res.val, scope, ctx)[0], sources, direct });
+  }
+  return { columns, ...(open ? { open } : {}) };
+}
+
+function defineCte(cte: CommonTableExpr, recursive: boolean, scope: Scope, ctx: Ctx): void {
+  const stmt = nodeAs(cte.ctequery, 'SelectStmt');
+  const name = cte.ctename!;
+  const alias: Alias = { colnames: cte.aliascolnames ?? [] };
+  if (!stmt) {
+    ctx.problems.add(`WITH ${name}: only a SELECT can be followed`);
+    scope.ctes.set(name, { columns: [], open: () => undefined });
+    return;
+  }
+  if (recursive && stmt.op === 'SETOP_UNION' && stmt.larg) {
+    // Recursive (best effort): the non-recursive branch gives a first guess of the columns; two
+    // rounds over the whole union let the recursive branch's references to itself settle.
+    scope.ctes.set(name, renamed(analyzeSelect(stmt.larg, scope, ctx), alias));
+    for (let round = 0; round < 2; round++)
+      scope.ctes.set(name, renamed(analyzeSelect(stmt, scope, ctx), alias));
+    return;
+  }
+  scope.ctes.set(name, renamed(analyzeSelect(stmt, scope, ctx), alias));
+}
+
+function findCte(scope: Scope | undefined, name: string): Query | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const cte = s.ctes.get(name);
+    if (cte) return cte;
+  }
+  return undefined;
+}
+
+// ---- FROM ----
+
+/** `lateral`: the FROM items before this one, which a LATERAL subquery or a function may use. */
+function fromItem(node: Node, scope: Scope, lateral: From[], ctx: Ctx): From {
+  const lateralScope: Scope = { from: lateral, ctes: new Map(), windows: new Map(), parent: scope };
+  // TABLESAMPLE samples rows; the columns are the table's.
+  const range = nodeAs(node, 'RangeVar') ?? nodeAs(nodeAs(node, 'RangeTableSample')?.relation, 'RangeVar');
+  if (range) return { kind: 'rel', rel: relation(range, scope, ctx) };
+
+  const sub = nodeAs(node, 'RangeSubselect');
+  if (sub) {
+    const stmt = nodeAs(sub.subquery, 'SelectStmt')!;
+    const query = renamed(analyzeSelect(stmt, sub.lateral ? lateralScope : scope, ctx), sub.alias);
+    const name = sub.alias?.aliasname;
+    return { kind: 'rel', rel: { ...query, name, label: name ?? 'a subquery' } };
+  }
+
+  const fn = nodeAs(node, 'RangeFunction');
+  if (fn) return { kind: 'rel', rel: functionRel(fn, lateralScope, ctx) };
+
+  const join = nodeAs(node, 'JoinExpr');
+  if (join) return joinFrom(join, scope, lateral, ctx);
+
+  ctx.problems.add(`FROM ${Object.keys(node)[0]}: this kind of FROM item is not followed`);
+  return {
+    kind: 'rel',
+    rel: { name: undefined, label: 'an unsupported FROM item', columns: [], open: () => undefined },
+  };
+}
+
+function relation(rv: RangeVar, scope: Scope, ctx: Ctx): Rel {
+  const table = rv.relname!;
+  const name = rv.alias?.aliasname ?? table;
+  const cte = rv.schemaname ? undefined : findCte(scope, table);
+  if (cte) return { ...renamed(cte, rv.alias), name, label: table };
+  const ref: RelationRef =
+    rv.schemaname === INPUT_SCHEMA
+      ? { kind: 'input', node: table }
+      : { kind: 'table', schema: rv.schemaname ?? ctx.defaultSchema, table };
+  const direct = (column: string): Resolved => ({
+    sources: [{ relation: ref, column, transformation: 'direct' }],
+    direct: true,
+  });
+  const known = ctx.schemaOf(ref);
+  const rel: Rel = { name, label: label(ref), base: ref, columns: [] };
+  if (!known) return { ...rel, open: direct };
+  return { ...rel, ...renamed({ columns: known.map((c) => ({ name: c, ...direct(c) })) }, rv.alias) };
+}
+
+/** A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from its arguments. */
+function functionRel(fn: RangeFunction, scope: Scope, ctx: Ctx): Rel {
+  const calls = (fn.functions ?? []).map((f) => nodeAs(f, 'List')?.items ?? []);
+  const args = derive(calls.flatMap(([call]) => expression(call, scope, ctx).sources));
+  const colnames = strings(fn.alias?.colnames);
+  const defs = [...(fn.coldeflist ?? []), ...calls.flatMap(([, defs]) => nodeAs(defs, 'List')?.items ?? [])];
+  const declared = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
+  const fnName = figureName(calls[0]?.[0], scope, ctx)[0];
+  let names = colnames.length > 0 ? colnames : declared;
+  // A function of a scalar result makes one column, named by the alias, else by the function.
+  if (names.length === 0 && calls.length === 1) names = [fn.alias?.aliasname ?? fnName];
+  const columns: Col[] = names.map((name) => ({ name, ...args }));
+  if (fn.ordinality) columns.push({ name: 'ordinality', sources: [], direct: false });
+  return { name: fn.alias?.aliasname ?? fnName, label: `${fnName}(…)`, columns, open: () => args };
+}
+
+function joinFrom(join: JoinExpr, scope: Scope, lateral: From[], ctx: Ctx): From {
+  const left = fromItem(join.larg!, scope, lateral, ctx);
+  const right = fromItem(join.rarg!, scope, [...lateral, left], ctx);
+  let using = strings(join.usingClause);
+  if (join.isNatural) {
+    const l = columnsOf(left);
+    const r = columnsOf(right);
+    if (l.unknown.length + r.unknown.length > 0) {
+      ctx.problems.add(
+        `NATURAL JOIN over ${[...l.unknown, ...r.unknown].map((u) => u.label).join(', ')}, whose columns are unknown`,
+      );
+    }
+    using = l.columns.map((c) => c.name).filter((n) => r.columns.some((c) => c.name === n));
+  }
+  const from: From = { kind: 'join', left, right, using, type: join.jointype ?? 'JOIN_INNER' };
+  if (!join.alias) return from;
+  // An aliased join hides the relations inside it: it is one relation of the join's columns.
+  const cols = columnsOf(from);
+  return {
+    kind: 'rel',
+    rel: {
+      ...renamed(cols, join.alias),
+      name: join.alias.aliasname,
+      label: join.alias.aliasname ?? 'a join',
+    },
+  };
+}
+
+/** The columns `*` gives over a FROM item, and the relations of unknown columns it leaves out. */
+function columnsOf(from: From): Query & { unknown: Rel[] } {
+  if (from.kind === 'rel') return { ...from.rel, unknown: from.rel.open ? [from.rel] : [] };
+  const l = columnsOf(from.left);
+  const r = columnsOf(from.right);
+  // USING columns come first, once, then the rest of each side (as Postgres orders them).
+  const merged = from.using.map((name) => ({ name, ...mergedColumn(from, name) }));
+  const columns = [
+    ...merged,
+    ...l.columns.filter((c) => !from.using.includes(c.name)),
+    ...r.columns.filter((c) => !from.using.includes(c.name)),
+  ];
+  const unknown = [...l.unknown, ...r.unknown];
+  return {
+    columns,
+    unknown,
+    ...(unknown.length > 0 ? { open: (name: string) => settle(lookup(from, name), name) } : {}),
+  };
+}
+
+/** A USING column: the left side's for inner and left joins, the right's for right, both for full. */
+function mergedColumn(join: From & { kind: 'join' }, name: string): Resolved {
+  const l = settle(lookup(join.left, name), name) ?? { sources: [], direct: false };
+  const r = settle(lookup(join.right, name), name) ?? { sources: [], direct: false };
+  if (join.type === 'JOIN_RIGHT') return r;
+  if (join.type === 'JOIN_FULL') return derive([...l.sources, ...r.sources]);
+  return l;
+}
+
+/** What a lookup tells without a scope to report in: a found column, or the only relation that may have it. */
+function settle(hit: Hit, name: string): Resolved | undefined {
+  if (hit.kind === 'found') return hit.value;
+  if (hit.kind === 'maybe' && hit.rels.length === 1) return hit.rels[0]!.open?.(name);
+  return undefined;
+}
+
+/** An unqualified column name in one FROM item. */
+function lookup(from: From, name: string): Hit {
+  if (from.kind === 'rel') {
+    const col = from.rel.columns.find((c) => c.name === name);
+    if (col) return { kind: 'found', value: col };
+    return from.rel.open ? { kind: 'maybe', rels: [from.rel] } : { kind: 'none' };
+  }
+  if (from.using.includes(name)) return { kind: 'found', value: mergedColumn(from, name) };
+  return combine(lookup(from.left, name), lookup(from.right, name));
+}
+
+// Found beats maybe: if a relation of known columns has it, a valid query cannot find it elsewhere.
+function combine(a: Hit, b: Hit): Hit {
+  if (a.kind === 'ambiguous' || b.kind === 'ambiguous') return { kind: 'ambiguous' };
+  if (a.kind === 'found' && b.kind === 'found') return { kind: 'ambiguous' };
+  if (a.kind === 'found') return a;
+  if (b.kind === 'found') return b;
+  if (a.kind === 'maybe' || b.kind === 'maybe') {
+    return {
+      kind: 'maybe',
+      rels: [...(a.kind === 'maybe' ? a.rels : []), ...(b.kind === 'maybe' ? b.rels : [])],
+    };
+  }
+  return { kind: 'none' };
+}
+
+/** The relation a qualifier names in one scope (looking inside unaliased joins). */
+function findRel(from: From[], name: string): Rel | undefined {
+  for (const f of from) {
+    const rel =
+      f.kind === 'rel' ? (f.rel.name === name ? f.rel : undefined) : findRel([f.left, f.right], name);
+    if (rel) return rel;
+  }
+  return undefined;
+}
+
+// ---- Column references and expressions ----
+
+function expandStar(ref: ColumnRef, scope: Scope, ctx: Ctx): Query {
+  const qualifier = strings(ref.fields).slice(0, -1);
+  let items: Query & { unknown: Rel[] };
+  if (qualifier.length > 0) {
+    const name = qualifier[qualifier.length - 1]!;
+    const rel = findRelInScopes(scope, name);
+    if (!rel) {
+      ctx.problems.add(`${qualifier.join('.')}.*: no relation "${name}" in FROM`);
+      return { columns: [], open: () => undefined };
+    }
+    items = columnsOf({ kind: 'rel', rel });
+  } else {
+    const all = scope.from.map(columnsOf);
+    items = {
+      columns: all.flatMap((a) => a.columns),
+      unknown: all.flatMap((a) => a.unknown),
+      open: (name) => resolveUnqualified(name, scope, ctx),
+    };
+  }
+  if (items.unknown.length === 0) return { columns: items.columns };
+  const text = qualifier.length > 0 ? `${qualifier.join('.')}.*` : '*';
+  ctx.problems.add(`${text} over ${items.unknown.map((u) => u.label).join(', ')}, whose columns are unknown`);
+  return { columns: items.columns, ...(items.open ? { open: items.open } : {}) };
+}
+
+function findRelInScopes(scope: Scope | undefined, name: string): Rel | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const rel = findRel(s.from, name);
+    if (rel) return rel;
+  }
+  return undefined;
+}
+
+function resolveRef(ref: ColumnRef, scope: Scope, ctx: Ctx): Resolved {
+  const fields = strings(ref.fields);
+  const text = fields.map((f) => f || '*').join('.');
+  if (ref.fields?.length && nodeAs(ref.fields[ref.fields.length - 1], 'A_Star')) {
+    // t.* or * inside an expression (row_to_json(t.*)): every column it covers, derived.
+    return derive(expandStar(ref, scope, ctx).columns.flatMap((c) => c.sources));
+  }
+  if (fields.length === 1)
+    return resolveUnqualified(fields[0]!, scope, ctx) ?? { sources: [], direct: false };
+  // table.column or schema.table.column; if there is no such relation, column.field of a composite.
+  const [qualifier, column] = fields.slice(-2) as [string, string];
+  const rel = findRelInScopes(scope, qualifier);
+  if (!rel) {
+    const whole = resolveUnqualified(qualifier, scope, ctx);
+    if (whole) return derive(whole.sources);
+    ctx.problems.add(`${text}: no relation "${qualifier}" in FROM`);
+    return { sources: [], direct: false };
+  }
+  const col = rel.columns.find((c) => c.name === column) ?? rel.open?.(column);
+  if (col) return col;
+  ctx.problems.add(`${text}: ${rel.label} has no column "${column}" as far as its known columns tell`);
+  return rel.base
+    ? { sources: [{ relation: rel.base, column, transformation: 'direct' }], direct: true }
+    : { sources: [], direct: false };
+}
+
+/** An unqualified name: this query's FROM first, then the enclosing queries' (correlation). */
+function resolveUnqualified(name: string, scope: Scope, ctx: Ctx): Resolved | undefined {
+  for (let s: Scope | undefined = scope; s; s = s.parent) {
+    const hit = s.from.map((f) => lookup(f, name)).reduce(combine, { kind: 'none' } as Hit);
+    if (hit.kind === 'found') return hit.value;
+    if (hit.kind === 'ambiguous') {
+      ctx.problems.add(`column "${name}" is ambiguous`);
+      return undefined;
+    }
+    if (hit.kind === 'maybe') {
+      if (hit.rels.length === 1) return hit.rels[0]!.open!(name);
+      ctx.problems.add(
+        `column "${name}" may come from any of ${hit.rels.map((r) => r.label).join(', ')}, whose columns are unknown`,
+      );
+      return undefined;
+    }
+    // No column by that name: a relation's name alone is a whole-row reference (select t from t).
+    const rel = findRel(s.from, name);
+    if (rel) return derive(columnsOf({ kind: 'rel', rel }).columns.flatMap((c) => c.sources));
+  }
+  const only = scope.from.length === 1 && scope.from[0]!.kind === 'rel' ? scope.from[0]!.rel : undefined;
+  ctx.problems.add(
+    `column "${name}" is not a column of any relation in FROM as far as their known columns tell`,
+  );
+  if (only?.base)
+    return { sources: [{ relation: only.base, column: name, transformation: 'direct' }], direct: true };
+  return undefined;
+}
+
+/** A plain column reference keeps its sources as they are; any other expression derives from all it reads. */
+function expression(node: Node | undefined, scope: Scope, ctx: Ctx): Resolved {
+  const ref = nodeAs(node, 'ColumnRef');
+  if (ref) return resolveRef(ref, scope, ctx);
+  const sources: ColumnSource[] = [];
+  walk(node, scope, ctx, sources);
+  return derive(sources);
+}
+
+// Every column an expression reads: arguments, CASE conditions, FILTER, window PARTITION/ORDER BY.
+function walk(node: unknown, scope: Scope, ctx: Ctx, out: ColumnSource[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walk(item, scope, ctx, out);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (key === 'ColumnRef') {
+      out.push(...resolveRef(value as ColumnRef, scope, ctx).sources);
+    } else if (key === 'SelectStmt') {
+      // A subquery (scalar, IN, EXISTS, ARRAY): what its select list reads; its WHERE only filters.
+      out.push(...analyzeSelect(value as SelectStmt, scope, ctx).columns.flatMap((c) => c.sources));
+    } else if (key === 'over') {
+      walkWindow(value as WindowDef, scope, ctx, out);
+    } else {
+      walk(value, scope, ctx, out);
+    }
+  }
+}
+
+function walkWindow(def: WindowDef, scope: Scope, ctx: Ctx, out: ColumnSource[]): void {
+  walk([def.partitionClause, def.orderClause], scope, ctx, out);
+  const named = def.name ?? def.refname;
+  if (!named) return;
+  let windowScope: Scope | undefined = scope;
+  while (windowScope && !windowScope.windows.has(named)) windowScope = windowScope.parent;
+  const base = windowScope?.windows.get(named);
+  if (base && base !== def) walkWindow(base, scope, ctx, out);
+  else if (!base) ctx.problems.add(`window "${named}" is not defined`);
+}
+
+// ---- Output names, as Postgres's FigureColname gives them ----
+
+const SQL_VALUE_NAMES: Record<string, string> = {
+  SVFOP_CURRENT_DATE: 'current_date',
+  SVFOP_CURRENT_TIME: 'current_time',
+  SVFOP_CURRENT_TIME_N: 'current_time',
+  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
+  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
+  SVFOP_LOCALTIME: 'localtime',
+  SVFOP_LOCALTIME_N: 'localtime',
+  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
+  SVFOP_CURRENT_ROLE: 'current_role',
+  SVFOP_CURRENT_USER: 'current_user',
+  SVFOP_USER: 'user',
+  SVFOP_SESSION_USER: 'session_user',
+  SVFOP_CURRENT_CATALOG: 'current_catalog',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
+};
+const NAMED_NODES: Record<string, string> = {
+  CoalesceExpr: 'coalesce',
+  A_ArrayExpr: 'array',
+  RowExpr: 'row',
+  GroupingFunc: 'grouping',
+  MergeSupportFunc: 'merge_action',
+  JsonObjectConstructor: 'json_object',
+  JsonArrayConstructor: 'json_array',
+  JsonArrayQueryConstructor: 'json_array',
+  JsonObjectAgg: 'json_objectagg',
+  JsonArrayAgg: 'json_arrayagg',
+  JsonParseExpr: 'json',
+  JsonScalarExpr: 'json_scalar',
+  JsonSerializeExpr: 'json_serialize',
+};
+
+/** [name, strength]: 2 a real name, 1 a fallback (a type name or "case"), 0 none (`?column?`). */
+function figureName(node: Node | undefined, scope: Scope, ctx: Ctx): [string, number] {
+  const kind = node ? Object.keys(node)[0]! : '';
+  if (NAMED_NODES[kind]) return [NAMED_NODES[kind], 2];
+  const ref = nodeAs(node, 'ColumnRef');
+  if (ref) {
+    const last = strings(ref.fields).at(-1);
+    return last ? [last, 2] : ['?column?', 0];
+  }
+  const ind = nodeAs(node, 'A_Indirection');
+  if (ind) {
+    const field = [...(ind.indirection ?? [])].reverse().find((n) => nodeAs(n, 'String'));
+    return field ? [nodeAs(field, 'String')!.sval!, 2] : figureName(ind.arg, scope, ctx);
+  }
+  const fn = nodeAs(node, 'FuncCall');
+  if (fn) return [strings(fn.funcname).at(-1)!, 2];
+  const expr = nodeAs(node, 'A_Expr');
+  if (expr?.kind === 'AEXPR_NULLIF') return ['nullif', 2];
+  const cast = nodeAs(node, 'TypeCast');
+  if (cast) {
+    const inner = figureName(cast.arg, scope, ctx);
+    return inner[1] >= 2 ? inner : [strings(cast.typeName?.names).at(-1)!, 1];
+  }
+  const collate = nodeAs(node, 'CollateClause');
+  if (collate) return figureName(collate.arg, scope, ctx);
+  const caseExpr = nodeAs(node, 'CaseExpr');
+  if (caseExpr) {
+    const inner = figureName(caseExpr.defresult, scope, ctx);
+    return inner[1] >= 2 ? inner : ['case', 1];
+  }
+  const minmax = nodeAs(node, 'MinMaxExpr');
+  if (minmax) return [minmax.op === 'IS_LEAST' ? 'least' : 'greatest', 2];
+  const svf = nodeAs(node, 'SQLValueFunction');
+  if (svf) return [SQL_VALUE_NAMES[svf.op ?? ''] ?? '?column?', 2];
+  const sub = nodeAs(node, 'SubLink');
+  if (sub?.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2];
+  if (sub?.subLinkType === 'ARRAY_SUBLINK') return ['array', 2];
+  if (sub?.subLinkType === 'EXPR_SUBLINK') {
+    // The name of the subquery's one column (analysed quietly: its problems are found elsewhere).
+    const quiet = { ...ctx, problems: new Set<string>() };
+    const first = analyzeSelect(nodeAs(sub.subselect, 'SelectStmt')!, scope, quiet).columns[0];
+    if (first) return [first.name, 2];
+  }
+  return ['?column?', 0];
+}
