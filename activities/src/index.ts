@@ -28,3 +28,4 @@ export {
   parseEgressAllow,
   type EgressPolicy,
 } from './egress/egress-fence.js';
+export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';

@@ -76,7 +76,10 @@ export const lineageRoutes = [
     scope: 'read',
     params: z.object({ runId: z.string().min(1).max(300) }),
     responses: {
-      200: { description: 'The events, in order', schema: z.object({ events: z.array(z.record(z.string(), z.unknown())) }) },
+      200: {
+        description: 'The events, in order',
+        schema: z.object({ events: z.array(z.record(z.string(), z.unknown())) }),
+      },
     },
     async handler({ deps, params, authorize, res }) {
       const run = await deps.runs.get(params.runId);
@@ -92,7 +95,9 @@ export const lineageRoutes = [
       // The other pipelines are not needed to say what this one read and wrote.
       const graph = await buildLineage([pipeline], catalog);
       const description = await deps.temporal.workflow.getHandle(params.runId).describe();
-      const { host = 'localhost', port = 5432, database = 'postgres' } = deps.warehousePool.options;
+      const warehouse = new URL(
+        deps.warehousePool.options.connectionString ?? 'postgres://localhost/postgres',
+      );
       const failed = Object.values(run.progress?.steps ?? {}).find((s) => s.error);
       res.json({
         events: runEvents(
@@ -108,7 +113,12 @@ export const lineageRoutes = [
           pipeline,
           graph,
           catalog,
-          { warehouse: { namespace: `postgres://${host}:${port}`, database: String(database) } },
+          {
+            warehouse: {
+              namespace: `postgres://${warehouse.hostname}:${warehouse.port || 5432}`,
+              database: decodeURIComponent(warehouse.pathname.slice(1)),
+            },
+          },
         ),
       });
     },

@@ -2,12 +2,7 @@
 // databases) each step reads and writes, stitched across pipelines and projects by table name, and
 // for every column a step or table holds, the columns of other datasets it is computed from. Pure:
 // the caller hands in the pipelines and the known columns of warehouse tables.
-import {
-  columnLineage,
-  defaultSchemaOf,
-  parseTableName,
-  type RelationRef,
-} from '@tributary/activities';
+import { columnLineage, defaultSchemaOf, parseTableName, type RelationRef } from '@tributary/activities';
 import { parse } from 'libpg-query';
 
 export type DatasetKind = 'table' | 'file' | 'url' | 'external';
@@ -78,7 +73,9 @@ function datasetOf(
   const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : undefined);
   switch (node.type) {
     case 'source.table': {
-      const name = str('product') ? catalog.productTable(str('product')!) : qualified(str('table'), pipeline.project);
+      const name = str('product')
+        ? catalog.productTable(str('product')!)
+        : qualified(str('table'), pipeline.project);
       return name ? { id: tableId(name), kind: 'table', name } : undefined;
     }
     case 'sink.postgres': {
@@ -123,7 +120,9 @@ function qualified(table: string | undefined, project: string): string | undefin
 
 /** Schema-qualified tables a SQL statement names (its `{{ inputs.x }}` are steps, not tables). */
 async function tablesIn(sql: string): Promise<string[]> {
-  const text = sql.replace(/\{\{\s*inputs\.[A-Za-z0-9_-]+\s*\}\}/g, 'tributary_input').replace(/\{\{[^}]*\}\}/g, 'null');
+  const text = sql
+    .replace(/\{\{\s*inputs\.[A-Za-z0-9_-]+\s*\}\}/g, 'tributary_input')
+    .replace(/\{\{[^}]*\}\}/g, 'null');
   try {
     const tree = await parse(text);
     const found = new Set<string>();
@@ -132,7 +131,8 @@ async function tablesIn(sql: string): Promise<string[]> {
       else if (value && typeof value === 'object') {
         for (const [key, child] of Object.entries(value)) {
           const ref = child as { schemaname?: string; relname?: string };
-          if (key === 'RangeVar' && ref.schemaname && ref.relname) found.add(`${ref.schemaname}.${ref.relname}`);
+          if (key === 'RangeVar' && ref.schemaname && ref.relname)
+            found.add(`${ref.schemaname}.${ref.relname}`);
           visit(child);
         }
       }
@@ -187,8 +187,17 @@ export async function buildLineage(
     const inputsOf = (nodeId: string) => pipeline.edges.filter((e) => e.to === nodeId).map((e) => e.from);
     for (const node of topological(pipeline)) {
       const id = stepId(pipeline.id, node.id);
-      addNode({ id, kind: 'step', name: `${pipeline.id}.${node.id}`, project: pipeline.project, pipelineId: pipeline.id, nodeId: node.id, type: node.type });
-      for (const upstream of inputsOf(node.id)) graph.edges.push({ from: stepId(pipeline.id, upstream), to: id });
+      addNode({
+        id,
+        kind: 'step',
+        name: `${pipeline.id}.${node.id}`,
+        project: pipeline.project,
+        pipelineId: pipeline.id,
+        nodeId: node.id,
+        type: node.type,
+      });
+      for (const upstream of inputsOf(node.id))
+        graph.edges.push({ from: stepId(pipeline.id, upstream), to: id });
       const dataset = datasetOf(pipeline, node, catalog);
       const config = node.config ?? {};
       const out: Sources = new Map();
@@ -201,24 +210,38 @@ export async function buildLineage(
           dataset.kind === 'table'
             ? catalog.tableColumns(dataset.name)
             : Array.isArray(config.columns)
-              ? (config.columns as { name?: unknown }[]).map((c) => c.name).filter((n): n is string => typeof n === 'string')
+              ? (config.columns as { name?: unknown }[])
+                  .map((c) => c.name)
+                  .filter((n): n is string => typeof n === 'string')
               : undefined;
-        for (const column of known ?? []) out.set(column, [{ table: dataset.name, column, transformation: 'direct' }]);
+        for (const column of known ?? [])
+          out.set(column, [{ table: dataset.name, column, transformation: 'direct' }]);
       } else if (node.type === 'source.generate') {
         for (const c of (config.columns as { name: string }[] | undefined) ?? []) out.set(c.name, []);
       } else if (node.type === 'transform.sql' && typeof config.sql === 'string') {
         for (const table of await tablesIn(config.sql)) {
           graph.edges.push({ from: addTable(table), to: id });
         }
-        const lineage = await columnLineage(config.sql, (ref: RelationRef) =>
-          ref.kind === 'input'
-            ? outputs.has(ref.node)
-              ? [...outputs.get(ref.node)!.keys()]
-              : undefined
-            : catalog.tableColumns(`${ref.schema || defaultSchemaOf(pipeline.project)}.${ref.table}`),
+        const ownSchema = defaultSchemaOf(pipeline.project);
+        const lineage = await columnLineage(
+          config.sql,
+          (ref: RelationRef) =>
+            ref.kind === 'input'
+              ? outputs.has(ref.node)
+                ? [...outputs.get(ref.node)!.keys()]
+                : undefined
+              : catalog.tableColumns(`${ref.schema || ownSchema}.${ref.table}`),
+          { defaultSchema: ownSchema },
         );
-        if (!lineage.complete) graph.problems.push(...lineage.problems.map((p) => `${pipeline.id}.${node.id}: ${p}`));
+        if (!lineage.complete)
+          graph.problems.push(...lineage.problems.map((p: string) => `${pipeline.id}.${node.id}: ${p}`));
         for (const column of lineage.columns) {
+          for (const source of column.sources) {
+            if (source.relation.kind === 'table') {
+              const name = `${source.relation.schema || ownSchema}.${source.relation.table}`;
+              graph.edges.push({ from: addTable(name), to: id });
+            }
+          }
           const sources: ColumnSourceOut[] = [];
           for (const source of column.sources) {
             const through =
@@ -265,7 +288,8 @@ function dedupe(sources: ColumnSourceOut[]): ColumnSourceOut[] {
     const key = `${source.table}#${source.column}`;
     const known = seen.get(key);
     // Reached both directly and through an expression: it is derived.
-    if (!known || source.transformation === 'derived') seen.set(key, known && known.transformation === 'derived' ? known : source);
+    if (!known || source.transformation === 'derived')
+      seen.set(key, known && known.transformation === 'derived' ? known : source);
   }
   return [...seen.values()];
 }

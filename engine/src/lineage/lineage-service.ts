@@ -1,7 +1,12 @@
 // Loads what lineage is built from: the current version of every pipeline (lineage is stitched
 // across projects), data products' tables, and the columns of every warehouse table.
 import type pg from 'pg';
-import { buildLineage, type LineageCatalog, type LineageGraph, type PipelineForLineage } from './lineage-graph.js';
+import {
+  buildLineage,
+  type LineageCatalog,
+  type LineageGraph,
+  type PipelineForLineage,
+} from './lineage-graph.js';
 
 export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageCatalog> {
   const [columns, products] = await Promise.all([
@@ -26,10 +31,18 @@ export async function currentPipelines(platform: pg.Pool): Promise<PipelineForLi
        join tributary.pipeline_versions v on v.pipeline_id = p.id and v.version = p.current_version
       where p.deleted_at is null order by p.id`,
   );
-  return rows.map((r) => ({ id: r.id, project: r.project_id, nodes: r.document.nodes, edges: r.document.edges ?? [] }));
+  return rows.map((r) => ({
+    id: r.id,
+    project: r.project_id,
+    nodes: r.document.nodes,
+    edges: r.document.edges ?? [],
+  }));
 }
 
 export async function organisationLineage(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageGraph> {
-  const [pipelines, catalog] = await Promise.all([currentPipelines(platform), loadCatalog(platform, warehouse)]);
+  const [pipelines, catalog] = await Promise.all([
+    currentPipelines(platform),
+    loadCatalog(platform, warehouse),
+  ]);
   return buildLineage(pipelines, catalog);
 }

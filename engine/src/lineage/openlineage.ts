@@ -39,7 +39,11 @@ function datasetOf(id: string, graph: LineageGraph, catalog: LineageCatalog, ns:
   const facets: Record<string, unknown> = {};
   const columns = node.kind === 'table' ? (catalog.tableColumns(node.name) ?? node.columns) : node.columns;
   if (columns && columns.length > 0) {
-    facets.schema = { _producer: PRODUCER, _schemaURL: SCHEMA_FACET, fields: columns.map((name) => ({ name })) };
+    facets.schema = {
+      _producer: PRODUCER,
+      _schemaURL: SCHEMA_FACET,
+      fields: columns.map((name) => ({ name })),
+    };
   }
   if (node.kind === 'table') {
     return { namespace: ns.warehouse.namespace, name: `${ns.warehouse.database}.${node.name}`, facets };
@@ -101,7 +105,11 @@ export function runEvents(
     { ...base, eventType: 'START', eventTime: run.startedAt, run: { runId: run.uuid, facets: {} } },
   ];
   if (run.endedAt) {
-    const eventType = run.status.startsWith('succeeded') ? 'COMPLETE' : run.status === 'cancelled' ? 'ABORT' : 'FAIL';
+    const eventType = run.status.startsWith('succeeded')
+      ? 'COMPLETE'
+      : run.status === 'cancelled'
+        ? 'ABORT'
+        : 'FAIL';
     const facets =
       eventType === 'FAIL' && run.error
         ? {

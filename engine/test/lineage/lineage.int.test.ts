@@ -1,0 +1,206 @@
+// Lineage on the real stack: tables and columns traced through SQL transforms (aliases, a CTE, an
+// aggregate, a join with `o.*`) and across two pipelines that rename a column twice; a run as
+// OpenLineage events, checked against the RunEvent shape of the OpenLineage spec.
+import { projectSchemaName } from '@tributary/activities';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, uniq, type ApiHarness } from '../api/api-harness.js';
+import { runEventSchema } from './openlineage-schema.js';
+
+let api: ApiHarness;
+const project = uniq('lin');
+const s = projectSchemaName(project);
+const runIds: Record<string, string> = {};
+
+async function runPipeline(id: string, nodes: unknown[], edges: unknown[]) {
+  const saved = await api.call('POST', '/api/pipelines', {
+    body: { apiVersion: 'tributary/v1', id: `${project}-${id}`, name: id, project, nodes, edges },
+  });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+  const started = await api.call('POST', `/api/pipelines/${project}-${id}/runs`, { body: {} });
+  await api.h.platform.temporal.workflow
+    .getHandle(started.body.runId)
+    .result()
+    .catch(() => {});
+  const detail = await api.h.platform.runs.get(started.body.runId);
+  expect(detail.status, JSON.stringify(detail.progress)).toBe('succeeded');
+  runIds[id] = started.body.runId;
+}
+
+const sink = (table: string) => ({ id: 'out', type: 'sink.postgres', config: { table, mode: 'replace' } });
+
+beforeAll(async () => {
+  api = await startApi();
+  expect((await api.call('POST', '/api/projects', { body: { id: project, name: project } })).status).toBe(
+    201,
+  );
+  await api.h.platform.warehousePool.query(`
+    create table ${s}.raw_orders (id int, amount numeric, customer int);
+    insert into ${s}.raw_orders values (1, 10, 7), (2, 20, 8);
+    create table ${s}.customers (id int, name text, city text);
+    insert into ${s}.customers values (7, 'Ann', 'Oslo'), (8, 'Bo', 'Lund');`);
+  await api.h.giveSchema(s, project);
+  // Pipeline 1 renames id to order_id; pipeline 2 renames it again, in a CTE and outside it.
+  await runPipeline(
+    'clean',
+    [
+      { id: 'src', type: 'source.table', config: { table: `${s}.raw_orders` } },
+      {
+        id: 'sql',
+        type: 'transform.sql',
+        config: {
+          sql: 'select r.id as order_id, r.amount * 1.2 as gross, r.customer from {{ inputs.src }} as r',
+        },
+      },
+      sink('orders_clean'),
+    ],
+    [
+      { from: 'src', to: 'sql' },
+      { from: 'sql', to: 'out' },
+    ],
+  );
+  await runPipeline(
+    'final',
+    [
+      { id: 'src', type: 'source.table', config: { table: 'orders_clean' } },
+      {
+        id: 'sql',
+        type: 'transform.sql',
+        config: {
+          sql: 'with c as (select order_id as oid, gross from {{ inputs.src }}) select oid as final_id, sum(gross) as total from c group by oid',
+        },
+      },
+      sink('orders_final'),
+    ],
+    [
+      { from: 'src', to: 'sql' },
+      { from: 'sql', to: 'out' },
+    ],
+  );
+  await runPipeline(
+    'enriched',
+    [
+      { id: 'o', type: 'source.table', config: { table: 'orders_clean' } },
+      { id: 'c', type: 'source.table', config: { table: 'customers' } },
+      {
+        id: 'sql',
+        type: 'transform.sql',
+        config: {
+          sql: 'select o.*, c.name as customer_name from {{ inputs.o }} o join {{ inputs.c }} c on c.id = o.customer',
+        },
+      },
+      sink('orders_enriched'),
+    ],
+    [
+      { from: 'o', to: 'sql' },
+      { from: 'c', to: 'sql' },
+      { from: 'sql', to: 'out' },
+    ],
+  );
+});
+afterAll(async () => {
+  await api?.h.platform.warehousePool.query(`drop schema if exists ${s} cascade`);
+  await api?.stop();
+});
+
+const lineage = async (query: string) => {
+  const reply = await api.call('GET', `/api/lineage?${query}`);
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  return reply.body as {
+    nodes: { id: string; kind: string; name: string }[];
+    edges: { from: string; to: string }[];
+    columns: { table: string; column: string; sources: unknown[] }[];
+  };
+};
+
+describe('lineage', () => {
+  it('traces a column renamed twice across two pipelines back to its source, and says which step transformed it', async () => {
+    const up = await lineage(`table=${s}.orders_final&column=final_id&direction=up&depth=5`);
+    expect(up.columns).toEqual(
+      expect.arrayContaining([
+        {
+          table: `${s}.orders_final`,
+          column: 'final_id',
+          sources: [{ table: `${s}.orders_clean`, column: 'order_id', transformation: 'direct' }],
+        },
+        {
+          table: `${s}.orders_clean`,
+          column: 'order_id',
+          sources: [{ table: `${s}.raw_orders`, column: 'id', transformation: 'direct' }],
+        },
+      ]),
+    );
+    expect(up.columns).toHaveLength(2);
+    const all = await lineage(`table=${s}.orders_final&direction=up&depth=5`);
+    const total = all.columns.find((c) => c.table === `${s}.orders_final` && c.column === 'total');
+    expect(total?.sources).toEqual([
+      { table: `${s}.orders_clean`, column: 'gross', transformation: 'derived' },
+    ]);
+    const gross = all.columns.find((c) => c.table === `${s}.orders_clean` && c.column === 'gross');
+    expect(gross?.sources).toEqual([
+      { table: `${s}.raw_orders`, column: 'amount', transformation: 'derived' },
+    ]);
+    // Tables and steps: raw_orders → clean pipeline → orders_clean → final pipeline → orders_final.
+    const ids = all.nodes.map((n) => n.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        `table:${s}.raw_orders`,
+        `step:${project}-clean/sql`,
+        `table:${s}.orders_clean`,
+        `step:${project}-final/sql`,
+        `table:${s}.orders_final`,
+      ]),
+    );
+    expect(ids).not.toContain(`table:${s}.orders_enriched`); // downstream, not upstream
+  });
+
+  it('expands o.* through a join with the columns the input is known to have', async () => {
+    const down = await lineage(`table=${s}.raw_orders&column=customer&direction=down&depth=5`);
+    expect(
+      down.columns.find((c) => c.table === `${s}.orders_enriched` && c.column === 'customer')?.sources,
+    ).toEqual([{ table: `${s}.orders_clean`, column: 'customer', transformation: 'direct' }]);
+    const enriched = await lineage(`table=${s}.orders_enriched&direction=up&depth=1`);
+    expect(
+      enriched.columns
+        .filter((c) => c.table === `${s}.orders_enriched`)
+        .map((c) => [c.column, c.sources])
+        .sort(),
+    ).toEqual([
+      ['customer', [{ table: `${s}.orders_clean`, column: 'customer', transformation: 'direct' }]],
+      ['customer_name', [{ table: `${s}.customers`, column: 'name', transformation: 'direct' }]],
+      ['gross', [{ table: `${s}.orders_clean`, column: 'gross', transformation: 'direct' }]],
+      ['order_id', [{ table: `${s}.orders_clean`, column: 'order_id', transformation: 'direct' }]],
+    ]);
+  });
+
+  it('gives a run as OpenLineage START and COMPLETE events with schema and column lineage facets', async () => {
+    const reply = await api.call('GET', `/api/runs/${runIds.clean}/openlineage`);
+    expect(reply.status).toBe(200);
+    const events = reply.body.events as Record<string, any>[];
+    expect(events.map((e) => e.eventType)).toEqual(['START', 'COMPLETE']);
+    const validate = new Ajv2020({ strict: false }).compile(runEventSchema);
+    for (const event of events) expect(validate(event), JSON.stringify(validate.errors)).toBe(true);
+    const complete = events[1]!;
+    expect(complete.inputs.map((d: { name: string }) => d.name)).toEqual([
+      `tributary_warehouse.${s}.raw_orders`,
+    ]);
+    expect(complete.inputs[0].facets.schema.fields.map((f: { name: string }) => f.name)).toEqual([
+      'id',
+      'amount',
+      'customer',
+    ]);
+    const output = complete.outputs[0];
+    expect(output.name).toBe(`tributary_warehouse.${s}.orders_clean`);
+    expect(output.facets.columnLineage.fields.order_id.inputFields).toEqual([
+      {
+        namespace: complete.inputs[0].namespace,
+        name: `tributary_warehouse.${s}.raw_orders`,
+        field: 'id',
+        transformations: [{ type: 'DIRECT', subtype: 'IDENTITY' }],
+      },
+    ]);
+    expect(output.facets.columnLineage.fields.gross.inputFields[0].transformations).toEqual([
+      { type: 'DIRECT', subtype: 'TRANSFORMATION' },
+    ]);
+  });
+});
