@@ -4,7 +4,7 @@
 import { projectSchemaName } from '@tributary/activities';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, uniq, type ApiHarness } from '../api/api-harness.js';
+import { startApi, uniq, type ApiHarness, type Body } from '../api/api-harness.js';
 import { runEventSchema } from './openlineage-schema.js';
 
 let api: ApiHarness;
@@ -176,7 +176,7 @@ describe('lineage', () => {
   it('gives a run as OpenLineage START and COMPLETE events with schema and column lineage facets', async () => {
     const reply = await api.call('GET', `/api/runs/${runIds.clean}/openlineage`);
     expect(reply.status).toBe(200);
-    const events = reply.body.events as Record<string, any>[];
+    const events = reply.body.events as Body[];
     expect(events.map((e) => e.eventType)).toEqual(['START', 'COMPLETE']);
     const validate = new Ajv2020({ strict: false }).compile(runEventSchema);
     for (const event of events) expect(validate(event), JSON.stringify(validate.errors)).toBe(true);
