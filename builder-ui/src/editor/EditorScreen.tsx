@@ -6,7 +6,7 @@ import { Api, ApiError, followRun, messageOf } from '../api/client.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { parseFragment, uniqueNodeId } from '../model/flow.ts';
 import { layoutPositions } from '../model/layout.ts';
-import { isFinished, type PipelineDocument, type RunDetail } from '../model/types.ts';
+import { type PipelineDocument } from '../model/types.ts';
 import { setLeaveGuard, useLocation } from '../router.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
@@ -18,6 +18,7 @@ import { Palette } from './Palette.tsx';
 import { RunDialog, RunPanel } from './RunPanel.tsx';
 import { SettingsDialog } from './SettingsDialog.tsx';
 import { ShortcutsHelp } from './ShortcutsHelp.tsx';
+import { isFinished, type RunDetail } from '../api/types.ts';
 
 const VALIDATE_DEBOUNCE_MS = 400;
 const NO_PARAMS = {};

@@ -1,21 +1,19 @@
 // Settings: project secrets (names only: set, replace, delete), API tokens (created and shown
 // once, revoked), a pipeline's schedule and webhooks, and where "Open in Temporal" links go.
 import { useCallback, useEffect, useId, useState } from 'react';
-import {
-  Api,
-  ApiError,
-  messageOf,
-  storeToken,
-  type Project,
-  type Schedule,
-  type SecretInfo,
-  type TokenInfo,
-  type Webhook,
-} from '../api/client.ts';
+import { Api, ApiError, messageOf, storeToken } from '../api/client.ts';
 import { Empty, ErrorBox, Loading, temporalUiBase, timeAgo } from '../components/ui.tsx';
-import type { PipelineSummary } from '../model/types.ts';
 import { useLocation } from '../router.ts';
 import { toast } from '../store/toasts.ts';
+import type {
+  CreatedWebhook,
+  PipelineSummary,
+  Project,
+  Schedule,
+  SecretInfo,
+  TokenInfo,
+  Webhook,
+} from '../api/types.ts';
 
 export function SettingsScreen() {
   const { query } = useLocation();
@@ -470,7 +468,7 @@ function ScheduleForm({ pipelineId }: { pipelineId: string }) {
 function Webhooks({ pipelineId }: { pipelineId: string }) {
   const [hooks, setHooks] = useState<Webhook[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [created, setCreated] = useState<Webhook | null>(null);
+  const [created, setCreated] = useState<CreatedWebhook | null>(null);
   const [name, setName] = useState('');
   const nameId = useId();
   const load = useCallback(() => {

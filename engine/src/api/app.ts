@@ -33,10 +33,14 @@ export interface AppDeps {
   secrets?: SecretStore;
   /** Base URL webhook URLs are built on; defaults to the request's own host. */
   publicUrl?: string;
-  /** Per webhook; default 60 a minute with bursts of 60. */
+  /** Per webhook, calls with the right token; default 60 a minute with bursts of 60. */
   hookRateLimit?: RateLimit;
+  /** Per webhook, calls with a wrong or missing token; default 60 a minute with bursts of 60. */
+  hookAuthFailureLimit?: RateLimit;
   /** How often the run event stream looks for progress (default 500 ms). */
   ssePollMs?: number;
+  /** Where the Temporal Web UI is, for the builder's links to a run's workflow; none when unknown. */
+  temporalUi?: string | undefined;
   /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */
   creditRates?: CreditRates;
 }

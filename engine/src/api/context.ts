@@ -24,6 +24,7 @@ export interface ApiContext {
   secrets: SecretStore | undefined;
   log: Logger;
   version: string;
+  temporalUi: string | undefined;
   publicUrl: string | undefined;
   projects: ProjectStore;
   pipelines: PipelineStore;
@@ -35,6 +36,8 @@ export interface ApiContext {
   /** TRIBUTARY_CREDIT_RATES as parsed at start: a bad value stops the process, not a usage request. */
   creditRates: CreditRates;
   hookLimits: TokenBuckets;
+  /** Failed webhook authentications, counted apart from the calls (see the webhook route). */
+  hookAuthFailures: TokenBuckets;
   ssePollMs: number;
 }
 
@@ -48,6 +51,7 @@ export function createContext(deps: AppDeps): ApiContext {
     secrets: deps.secrets,
     log: deps.log,
     version: deps.version,
+    temporalUi: deps.temporalUi,
     publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
     projects: new ProjectStore(deps.pool),
     pipelines: new PipelineStore(deps.pool),
@@ -57,6 +61,7 @@ export function createContext(deps: AppDeps): ApiContext {
     audit: new AuditLog(deps.pool),
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
+    hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
     ssePollMs: deps.ssePollMs ?? 500,
   };
 }

@@ -5,6 +5,7 @@ import { pipelineJsonSchema } from '../model/pipeline.schema.js';
 import { docsPage } from './docs.js';
 import { openApiDocument, type OpenApiDocument } from './openapi.js';
 import { route, type AnyRoute } from './route.js';
+import { page } from './schemas.js';
 
 const ConnectorSchema = z.object({
   type: z.string(),
@@ -94,9 +95,9 @@ export function metaRoutes(routes: () => readonly AnyRoute[]): AnyRoute[] {
       summary: 'Node types: sources, transforms and sinks, with the JSON Schema of their config',
       tag: 'connectors',
       scope: 'read',
-      responses: { 200: { description: 'Every registered node type', schema: z.array(ConnectorSchema) } },
+      responses: { 200: { description: 'Every registered node type', schema: page(ConnectorSchema) } },
       handler({ res }) {
-        res.json(connectorList());
+        res.json({ items: connectorList(), nextCursor: null });
       },
     }),
   ];

@@ -12,9 +12,14 @@ import { diffPipelines } from './pipeline-diff.js';
 import { validity } from './pipeline-compile.js';
 import { badRequest } from './problem.js';
 import { route } from './route.js';
-import { CompileErrorSchema, cursor, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
+import { CompileErrorSchema, cursor, page, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
 
-const DocumentSchema = z.record(z.string(), z.unknown()).meta({ description: 'The pipeline document' });
+/** What validate accepts: anything, as its shape problems are part of the answer. */
+const DraftSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'A pipeline document, maybe malformed' });
+/** A stored version's document: it passed PipelineSchema when it was saved. */
+const DocumentSchema = PipelineSchema.meta({ description: 'The pipeline document' });
 
 const SummarySchema = z.object({
   id: z.string(),
@@ -190,7 +195,7 @@ export const pipelineRoutes = [
     responses: {
       200: {
         description: 'A page of pipelines',
-        schema: z.object({ items: z.array(SummarySchema), nextCursor: z.string().nullable() }),
+        schema: page(SummarySchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {
@@ -250,7 +255,7 @@ export const pipelineRoutes = [
       'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors.',
     tag: 'pipelines',
     scope: 'read',
-    body: DocumentSchema,
+    body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     handler({ body, res }) {
       res.json(validity(body));
@@ -354,13 +359,13 @@ export const pipelineRoutes = [
     responses: {
       200: {
         description: 'The versions',
-        schema: z.object({ current: z.number().int(), items: z.array(VersionInfoSchema) }),
+        schema: page(VersionInfoSchema).extend({ current: z.number().int() }),
       },
     },
     async handler({ deps, params, authorize, res }) {
       const pipeline = await load(deps, params.id, authorize);
       const items = (await deps.pipelines.versions(params.id)).map(({ pipelineId: _p, ...v }) => v);
-      res.json({ current: pipeline.version, items });
+      res.json({ current: pipeline.version, items, nextCursor: null });
     },
   }),
   route({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
 import { projectsWith } from './auth.js';
 import { route } from './route.js';
-import { ProjectParams } from './schemas.js';
+import { page, ProjectParams } from './schemas.js';
 
 const owners = z.array(z.string().min(1).max(200)).max(50);
 
@@ -40,10 +40,10 @@ export const projectRoutes = [
     tag: 'projects',
     scope: 'read',
     responses: {
-      200: { description: 'Projects, by id', schema: z.object({ items: z.array(ProjectSchema) }) },
+      200: { description: 'Projects, by id', schema: page(ProjectSchema) },
     },
     async handler({ deps, principal, res }) {
-      res.json({ items: await deps.projects.list(projectsWith(principal!.token, 'read')) });
+      res.json({ items: await deps.projects.list(projectsWith(principal!.token, 'read')), nextCursor: null });
     },
   }),
   route({

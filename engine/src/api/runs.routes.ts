@@ -12,6 +12,7 @@ import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.
 import {
   cursor,
   IdempotencyHeaders,
+  page,
   pageLimit,
   PipelineIdParams,
   RunDetailSchema,
@@ -97,7 +98,7 @@ export const runRoutes = [
     responses: {
       200: {
         description: 'A page of runs',
-        schema: z.object({ items: z.array(RunSummarySchema), nextCursor: z.string().nullable() }),
+        schema: page(RunSummarySchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {

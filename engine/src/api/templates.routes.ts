@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { versionHash } from '../compiler/compile.js';
 import type { CompileError } from '../compiler/errors.js';
-import { slug, type Pipeline } from '../model/pipeline.schema.js';
+import { PipelineSchema, slug, type Pipeline } from '../model/pipeline.schema.js';
 import { ProjectMissingError, type StoredPipeline } from '../store/pipelines.store.js';
 import { templateCatalog, type TemplateCatalog } from '../templates/catalog.js';
 import { templateNodeCatalog } from '../templates/check-template.js';
@@ -28,7 +28,7 @@ import { diffPipelines } from './pipeline-diff.js';
 import { validity } from './pipeline-compile.js';
 import { badRequest, conflict, type HttpProblem, notFound, type ProblemDetail } from './problem.js';
 import { route, type AnyRoute } from './route.js';
-import { CompileErrorSchema, PipelineIdParams } from './schemas.js';
+import { CompileErrorSchema, page, PipelineIdParams } from './schemas.js';
 
 const TemplateSummarySchema = z.object({
   id: z.string(),
@@ -79,7 +79,7 @@ const TemplatedPipelineSchema = z.object({
   updatedAt: z.string(),
   valid: z.boolean(),
   errors: z.array(CompileErrorSchema),
-  document: z.record(z.string(), z.unknown()),
+  document: PipelineSchema,
   template: TemplateOriginSchema,
   secrets: z
     .array(SecretStatusSchema)
@@ -266,14 +266,14 @@ export function templateRoutes(options: TemplateRoutesOptions = {}): AnyRoute[] 
           .meta({ description: 'Part of the id, title, description or a tag' }),
       }),
       responses: {
-        200: { description: 'The templates', schema: z.object({ items: z.array(TemplateSummarySchema) }) },
+        200: { description: 'The templates', schema: page(TemplateSummarySchema) },
       },
       handler({ deps, query, res }) {
         const items = catalogOf(deps).list({
           ...(query.category ? { category: query.category } : {}),
           ...(query.q ? { q: query.q } : {}),
         });
-        res.json({ items: items.map(summary) });
+        res.json({ items: items.map(summary), nextCursor: null });
       },
     }),
     route({

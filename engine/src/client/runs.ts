@@ -36,7 +36,8 @@ export interface RunSummary {
   runId: string;
   project: string;
   pipelineId: string;
-  pipelineVersion: string;
+  /** 0 for a plan compiled without a saved version (only tests start such runs). */
+  pipelineVersion: number;
   trigger: TriggerType;
   triggeredBy: string;
   status: RunStatus | 'terminated' | 'timed_out';
@@ -247,13 +248,19 @@ const STATUS: Record<string, RunSummary['status']> = {
   CONTINUED_AS_NEW: 'running',
 };
 
+/** The search attribute is a keyword (a plan without a saved version carries a hash prefix). */
+function versionOf(attribute: string | undefined): number {
+  const version = Number(attribute);
+  return Number.isSafeInteger(version) ? version : 0;
+}
+
 function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   const sa = description.typedSearchAttributes;
   return {
     runId: description.workflowId,
     project: sa.get(SA_PROJECT) ?? '',
     pipelineId: sa.get(SA_PIPELINE) ?? '',
-    pipelineVersion: sa.get(SA_PIPELINE_VERSION) ?? '',
+    pipelineVersion: versionOf(sa.get(SA_PIPELINE_VERSION)),
     trigger: (sa.get(SA_TRIGGER) ?? 'manual') as TriggerType,
     triggeredBy: sa.get(SA_TRIGGERED_BY) ?? '',
     status: STATUS[description.status.name] ?? 'running',

@@ -242,7 +242,7 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
         usage.runId,
         usage.project,
         usage.pipelineId,
-        usage.pipelineVersion,
+        String(usage.pipelineVersion),
         usage.trigger,
         usage.actor,
         usage.status,

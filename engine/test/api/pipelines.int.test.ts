@@ -348,7 +348,7 @@ describe('validate without saving', () => {
 describe('connectors', () => {
   it('lists node types with their config as JSON Schema', async () => {
     const reply = await api.call('GET', '/api/connectors');
-    const generate = reply.body.find((c: { type: string }) => c.type === 'source.generate');
+    const generate = reply.body.items.find((c: { type: string }) => c.type === 'source.generate');
     expect(generate).toMatchObject({
       kind: 'source',
       title: expect.any(String),
