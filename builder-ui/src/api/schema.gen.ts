@@ -719,7 +719,7 @@ export interface paths {
          * Create or change the schedule of a pipeline
          * @description Compiles the current version with the params (400 if it does not compile) into a Temporal Schedule `schedule-<pipelineId>`; later saves of the pipeline move the schedule onto the new version.
          *
-         *     Needs the `write` scope.
+         *     Needs the `write` and `run` scopes.
          */
         put: operations["putSchedule"];
         post?: never;
@@ -772,7 +772,7 @@ export interface paths {
          * Create an inbound webhook that starts runs
          * @description The token is in this response only; it is stored as a hash.
          *
-         *     Needs the `write` scope.
+         *     Needs the `write` and `run` scopes.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -812,7 +812,7 @@ export interface paths {
         put?: never;
         /**
          * Start a run through a webhook
-         * @description Authenticated by the webhook token (`Authorization: Bearer <token>` or `?token=`), not an API token. The JSON body's keys that are declared params of the pipeline become run params; others are ignored. Rate limited per webhook (default 60 a minute): 429 with Retry-After.
+         * @description Authenticated by the webhook token (`Authorization: Bearer <token>` or `?token=`), not an API token. The JSON body's keys that are declared params of the pipeline become run params; others are ignored. Rate limited per webhook (default 60 a minute): 429 with Retry-After. Calls with a wrong token are counted apart (same default), so they cannot use up the calls of the caller with the right one.
          *
          *     Public: no token needed.
          */

@@ -12,7 +12,8 @@ import {
 } from '@temporalio/client';
 import { INTERPRETER_WORKFLOW, runStartOptions } from '../client/runs.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
-import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
+import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
+import { redactParams } from '../model/redact.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
@@ -214,12 +215,15 @@ export class ScheduleService {
 }
 
 function view(record: ScheduleRecord, d: ScheduleDescription): ScheduleView {
+  // The plan in the schedule's action names the params its version marks sensitive.
+  const input =
+    d.action.type === 'startWorkflow' ? (d.action.args?.[0] as InterpreterInput | undefined) : undefined;
   return {
     scheduleId: d.scheduleId,
     pipelineId: record.pipelineId,
     cron: record.cron,
     timezone: record.timezone,
-    params: record.params,
+    params: redactParams(record.params, input?.plan.sensitiveParams ?? []),
     paused: d.state.paused,
     overlap: d.policies.overlap ?? 'SKIP',
     pipelineVersion: record.planVersion,

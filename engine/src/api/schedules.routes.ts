@@ -60,6 +60,7 @@ export const scheduleRoutes = [
       'Schedule `schedule-<pipelineId>`; later saves of the pipeline move the schedule onto the new version.',
     tag: 'schedules',
     scope: 'write',
+    alsoNeeds: ['run'],
     params: PipelineIdParams,
     body: ScheduleBody,
     responses: { 200: { description: 'The schedule', schema: ScheduleSchema } },

@@ -24,6 +24,7 @@ import {
   SA_TRIGGER,
   SA_TRIGGERED_BY,
 } from '../model/search-attributes.js';
+import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
 import { runIdFor } from './ids.js';
 
@@ -132,11 +133,13 @@ export class RunsClient {
     const summary = toSummary(description);
     const progress = await this.progressOf(description);
     const input = await this.inputOf(runId);
+    // A step's error may quote a param (a failed query, say): sensitive values are scrubbed there too.
+    const scrub = scrubberFor(input ? sensitiveValuesOf(input.plan) : []);
     return {
       ...summary,
       ...(progress ? { status: progress.status } : {}),
-      params: redacted(input),
-      progress,
+      params: input ? redactParams(input.plan.params, input.plan.sensitiveParams) : {},
+      progress: scrub(progress),
     };
   }
 
@@ -223,15 +226,6 @@ export class RunsClient {
     }
     return { runs, nextCursor: runs.length === limit ? runs[runs.length - 1]!.startedAt : null };
   }
-}
-
-/** A run's params as stored, with those the pipeline marks sensitive shown as `***`. */
-function redacted(input: InterpreterInput | undefined): ExecutionPlan['params'] {
-  if (!input) return {};
-  const sensitive = new Set(input.plan.sensitiveParams);
-  return Object.fromEntries(
-    Object.entries(input.plan.params).map(([k, v]) => [k, sensitive.has(k) && v !== null ? '***' : v]),
-  );
 }
 
 function quote(value: string): string {

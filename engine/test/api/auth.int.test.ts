@@ -180,6 +180,39 @@ describe('auth matrix over the route table', () => {
     expect(runs.status).toBe(403);
   });
 
+  it('needs run as well as write to make a schedule or a webhook (they start runs later)', async () => {
+    const writeOnly = await api.token(['read', 'write']);
+    const schedule = await api.call('PUT', `/api/pipelines/${pipelineA}/schedule`, {
+      token: writeOnly,
+      body: { cron: '0 6 * * *' },
+    });
+    expect(schedule.status).toBe(403);
+    expect(schedule.body.detail).toContain('"run"');
+    const hook = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, {
+      token: writeOnly,
+      body: {},
+    });
+    expect(hook.status).toBe(403);
+    expect(hook.body.detail).toContain('"run"');
+    const runOnProjectB = await api.token(['read', 'write', `run:${projectB}`]);
+    const elsewhere = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, {
+      token: runOnProjectB,
+      body: {},
+    });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.detail).toContain(`"run" scope for project "${projectA}"`);
+
+    const both = await api.token(['read', 'write', 'run']);
+    const made = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, { token: both, body: {} });
+    expect(made.status).toBe(201);
+    expect(
+      (await api.call('DELETE', `/api/pipelines/${pipelineA}/webhooks/${made.body.id}`, { token: both }))
+        .status,
+    ).toBe(204);
+    const doc = (await api.call('GET', '/api/openapi.json', { token: null })).body;
+    expect(doc.paths['/pipelines/{id}/schedule'].put.description).toContain('`write` and `run` scopes');
+  });
+
   it('keeps health, docs, the OpenAPI document and the pipeline schema public', async () => {
     for (const p of ['/api/health', '/api/docs', '/api/openapi.json', '/api/schemas/pipeline']) {
       expect((await api.call('GET', p, { token: null })).status, p).toBe(200);
