@@ -3323,10 +3323,32 @@ export interface operations {
                         project: string;
                         name: string;
                         version: number;
-                        versionHash: string;
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description The template a pipeline was made from */
+                        template: {
+                            template: string;
+                            templateVersion: string;
+                            /** @description The values it was instantiated with */
+                            values: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The pipeline version the template made */
+                            pipelineVersion: number;
+                            /** @description The current version differs from what the template made */
+                            edited: boolean;
+                            /** @description The catalogue's version of the template; null when it is no longer there */
+                            latestVersion: string | null;
+                            upgradeAvailable: boolean;
+                            links: {
+                                template: string;
+                                upgrade: string;
+                            };
+                        };
+                        versionHash: string;
+                        versionCreatedBy: string;
+                        versionCreatedAt: string;
                         valid: boolean;
                         errors: {
                             code: string;
@@ -3335,6 +3357,7 @@ export interface operations {
                             edgeId?: string;
                             path?: string;
                         }[];
+                        /** @description The pipeline document */
                         document: {
                             /** @constant */
                             apiVersion: "tributary/v1";
@@ -3402,25 +3425,12 @@ export interface operations {
                                 to: string;
                             }[];
                         };
-                        /** @description The template a pipeline was made from */
-                        template: {
+                        links: {
+                            self: string;
+                            versions: string;
+                            runs: string;
+                            schedule: string;
                             template: string;
-                            templateVersion: string;
-                            /** @description The values it was instantiated with */
-                            values: {
-                                [key: string]: unknown;
-                            };
-                            /** @description The pipeline version the template made */
-                            pipelineVersion: number;
-                            /** @description The current version differs from what the template made */
-                            edited: boolean;
-                            /** @description The catalogue's version of the template; null when it is no longer there */
-                            latestVersion: string | null;
-                            upgradeAvailable: boolean;
-                            links: {
-                                template: string;
-                                upgrade: string;
-                            };
                         };
                         /** @description The secrets its nodes read, and whether they exist */
                         secrets: {
@@ -3430,11 +3440,6 @@ export interface operations {
                             /** @description Whether the project has this secret; null when secrets are not available */
                             exists: boolean | null;
                         }[];
-                        links: {
-                            self: string;
-                            runs: string;
-                            template: string;
-                        };
                     };
                 };
             };
@@ -3606,10 +3611,32 @@ export interface operations {
                         project: string;
                         name: string;
                         version: number;
-                        versionHash: string;
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description The template a pipeline was made from */
+                        template: {
+                            template: string;
+                            templateVersion: string;
+                            /** @description The values it was instantiated with */
+                            values: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The pipeline version the template made */
+                            pipelineVersion: number;
+                            /** @description The current version differs from what the template made */
+                            edited: boolean;
+                            /** @description The catalogue's version of the template; null when it is no longer there */
+                            latestVersion: string | null;
+                            upgradeAvailable: boolean;
+                            links: {
+                                template: string;
+                                upgrade: string;
+                            };
+                        };
+                        versionHash: string;
+                        versionCreatedBy: string;
+                        versionCreatedAt: string;
                         valid: boolean;
                         errors: {
                             code: string;
@@ -3618,6 +3645,7 @@ export interface operations {
                             edgeId?: string;
                             path?: string;
                         }[];
+                        /** @description The pipeline document */
                         document: {
                             /** @constant */
                             apiVersion: "tributary/v1";
@@ -3685,25 +3713,12 @@ export interface operations {
                                 to: string;
                             }[];
                         };
-                        /** @description The template a pipeline was made from */
-                        template: {
+                        links: {
+                            self: string;
+                            versions: string;
+                            runs: string;
+                            schedule: string;
                             template: string;
-                            templateVersion: string;
-                            /** @description The values it was instantiated with */
-                            values: {
-                                [key: string]: unknown;
-                            };
-                            /** @description The pipeline version the template made */
-                            pipelineVersion: number;
-                            /** @description The current version differs from what the template made */
-                            edited: boolean;
-                            /** @description The catalogue's version of the template; null when it is no longer there */
-                            latestVersion: string | null;
-                            upgradeAvailable: boolean;
-                            links: {
-                                template: string;
-                                upgrade: string;
-                            };
                         };
                         /** @description The secrets its nodes read, and whether they exist */
                         secrets: {
@@ -3713,11 +3728,6 @@ export interface operations {
                             /** @description Whether the project has this secret; null when secrets are not available */
                             exists: boolean | null;
                         }[];
-                        links: {
-                            self: string;
-                            runs: string;
-                            template: string;
-                        };
                         /** @description false when the pipeline already uses the latest version */
                         upgraded: boolean;
                         /** @description The template version before */
@@ -3745,10 +3755,32 @@ export interface operations {
                         project: string;
                         name: string;
                         version: number;
-                        versionHash: string;
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description The template a pipeline was made from */
+                        template: {
+                            template: string;
+                            templateVersion: string;
+                            /** @description The values it was instantiated with */
+                            values: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The pipeline version the template made */
+                            pipelineVersion: number;
+                            /** @description The current version differs from what the template made */
+                            edited: boolean;
+                            /** @description The catalogue's version of the template; null when it is no longer there */
+                            latestVersion: string | null;
+                            upgradeAvailable: boolean;
+                            links: {
+                                template: string;
+                                upgrade: string;
+                            };
+                        };
+                        versionHash: string;
+                        versionCreatedBy: string;
+                        versionCreatedAt: string;
                         valid: boolean;
                         errors: {
                             code: string;
@@ -3757,6 +3789,7 @@ export interface operations {
                             edgeId?: string;
                             path?: string;
                         }[];
+                        /** @description The pipeline document */
                         document: {
                             /** @constant */
                             apiVersion: "tributary/v1";
@@ -3824,25 +3857,12 @@ export interface operations {
                                 to: string;
                             }[];
                         };
-                        /** @description The template a pipeline was made from */
-                        template: {
+                        links: {
+                            self: string;
+                            versions: string;
+                            runs: string;
+                            schedule: string;
                             template: string;
-                            templateVersion: string;
-                            /** @description The values it was instantiated with */
-                            values: {
-                                [key: string]: unknown;
-                            };
-                            /** @description The pipeline version the template made */
-                            pipelineVersion: number;
-                            /** @description The current version differs from what the template made */
-                            edited: boolean;
-                            /** @description The catalogue's version of the template; null when it is no longer there */
-                            latestVersion: string | null;
-                            upgradeAvailable: boolean;
-                            links: {
-                                template: string;
-                                upgrade: string;
-                            };
                         };
                         /** @description The secrets its nodes read, and whether they exist */
                         secrets: {
@@ -3852,11 +3872,6 @@ export interface operations {
                             /** @description Whether the project has this secret; null when secrets are not available */
                             exists: boolean | null;
                         }[];
-                        links: {
-                            self: string;
-                            runs: string;
-                            template: string;
-                        };
                         /** @description false when the pipeline already uses the latest version */
                         upgraded: boolean;
                         /** @description The template version before */

@@ -3,6 +3,7 @@
 import { auditRoutes } from './audit.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { metaRoutes } from './meta.routes.js';
+import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { projectRoutes } from './projects.routes.js';
 import type { AnyRoute } from './route.js';
@@ -20,6 +21,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...projectRoutes,
   ...secretRoutes,
   ...pipelineRoutes,
+  ...pipelineVersionRoutes,
   ...templateRoutes(),
   ...runRoutes,
   ...auditRoutes,

@@ -6,7 +6,7 @@ import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
-import { startPipelineRun } from './run-start.js';
+import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
 import {
@@ -74,10 +74,11 @@ export const runRoutes = [
         trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });
+      const links = runLinks(started.runId);
       res
         .status(started.created ? 202 : 200)
-        .location(started.links.self)
-        .json(started);
+        .location(links.self)
+        .json({ ...started, links });
     },
   }),
   route({

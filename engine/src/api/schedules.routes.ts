@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { notFound } from './problem.js';
 import { route } from './route.js';
 import { runLinks } from './run-view.js';
-import { scheduleIdOf } from './schedule-service.js';
+import { scheduleIdOf } from '../schedules/schedule-service.js';
 import { PipelineIdParams, RunLinksSchema } from './schemas.js';
 
 const isTimeZone = (tz: string) => {

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { bearerToken } from './auth.js';
 import { badRequest, HttpProblem, notFound } from './problem.js';
 import { route } from './route.js';
-import { startPipelineRun } from './run-start.js';
+import { startPipelineRun } from '../runs/start-run.js';
+import { runLinks } from './run-view.js';
 import { IdempotencyHeaders, page, PipelineIdParams, RunStartedSchema } from './schemas.js';
 
 const WebhookSchema = z.object({
@@ -158,7 +159,7 @@ export const webhookRoutes = [
         trigger: { type: 'webhook', actor: `webhook:${hookId}` },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });
-      res.status(started.created ? 202 : 200).json(started);
+      res.status(started.created ? 202 : 200).json({ ...started, links: runLinks(started.runId) });
     },
   }),
 ];

@@ -17,8 +17,9 @@ import { redactParams } from '../model/redact.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
-import { compileForRun } from './pipeline-compile.js';
-import { HttpProblem } from './problem.js';
+import type { NodeCatalog } from '../compiler/compile.js';
+import { HttpProblem } from '../api/problem.js';
+import { compileForRun } from '../pipelines/pipeline-compile.js';
 
 export const scheduleIdOf = (pipelineId: string) => `schedule-${pipelineId}`;
 
@@ -82,10 +83,11 @@ export class ScheduleService {
     private readonly temporal: Client,
     private readonly store: ScheduleStore,
     private readonly taskQueue: string,
+    private readonly catalog: NodeCatalog,
   ) {}
 
   private plan(pipeline: StoredPipeline, params: Record<string, unknown>) {
-    return compileForRun(pipeline.current.document, params, pipeline.version);
+    return compileForRun(this.catalog, pipeline.current.document, params, pipeline.version);
   }
 
   async put(pipeline: StoredPipeline, input: ScheduleInput, actor: string): Promise<ScheduleView> {
