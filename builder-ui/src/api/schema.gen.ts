@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
          *
          *     Needs the `read` scope.
          */
@@ -1033,10 +1033,12 @@ export interface operations {
                                 min: number;
                                 max: number | null;
                             };
-                            /** @description JSON Schema of the node's config */
+                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path) */
                             config: {
                                 [key: string]: unknown;
                             };
+                            /** @description The config fields (dotted paths) whose value names a secret of the project */
+                            secrets: string[];
                         }[];
                         nextCursor: string | null;
                     };

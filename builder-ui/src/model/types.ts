@@ -88,4 +88,6 @@ export type JsonSchema = {
   format?: string;
   pattern?: string;
   examples?: unknown[];
+  /** How a string field is edited, as the connector declares it. */
+  'x-widget'?: 'secret' | 'sql' | 'path' | 'cron';
 };

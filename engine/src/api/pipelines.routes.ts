@@ -7,7 +7,7 @@ import { createPipeline } from '../pipelines/create-pipeline.js';
 import { validity } from '../pipelines/pipeline-compile.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
-import { projectsWith } from './auth.js';
+import { allows, projectsWith } from './auth.js';
 import { IfMatch, loadPipeline } from './pipeline-input.js';
 import {
   PipelineViewSchema,
@@ -84,13 +84,20 @@ export const pipelineRoutes = [
     operationId: 'validatePipeline',
     summary: 'Compile a document without saving it',
     description:
-      'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors.',
+      'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; ' +
+      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.',
     tag: 'pipelines',
     scope: 'read',
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
-    handler({ deps, body, res }) {
-      res.json(validity(body, deps.catalog));
+    async handler({ deps, body, principal, res }) {
+      // Secrets are checked only where the caller may see which exist (and they can be stored).
+      const project = typeof body.project === 'string' ? body.project : 'default';
+      const knownSecrets =
+        deps.secrets && allows(principal!.token, 'read', project)
+          ? (await deps.secrets.list(project)).map((s) => s.name)
+          : undefined;
+      res.json(validity(body, deps.catalog, knownSecrets));
     },
   }),
   route({

@@ -8,9 +8,20 @@ export interface Validity {
   errors: CompileError[];
 }
 
-/** Whether a document would compile (params may be absent: it is not about to run). */
-export function validity(document: unknown, catalog: NodeCatalog): Validity {
-  const result = compile(document, { catalog, requireParams: false });
+/**
+ * Whether a document would compile (params may be absent: it is not about to run). With the
+ * project's secret names, a node reading a secret the project lacks is an error too.
+ */
+export function validity(
+  document: unknown,
+  catalog: NodeCatalog,
+  knownSecrets?: readonly string[],
+): Validity {
+  const result = compile(document, {
+    catalog,
+    requireParams: false,
+    ...(knownSecrets ? { knownSecrets } : {}),
+  });
   return result.ok ? { valid: true, errors: [] } : { valid: false, errors: result.errors };
 }
 
