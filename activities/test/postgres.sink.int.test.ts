@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { runIdFor } from '../../engine/src/client/ids.js';
+import { runIdFor } from '../../engine/src/model/run-ids.js';
 import { compile } from '../../engine/src/compiler/compile.js';
 import { nodeCatalog } from '../../engine/src/platform.js';
 import { startHarness, type Harness } from '../../engine/test/harness.js';

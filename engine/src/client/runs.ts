@@ -26,7 +26,7 @@ import {
 } from '../model/search-attributes.js';
 import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
-import { runIdFor } from './ids.js';
+import { runIdFor } from '../model/run-ids.js';
 
 export const INTERPRETER_WORKFLOW = 'pipelineRun';
 

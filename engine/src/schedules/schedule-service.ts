@@ -1,7 +1,6 @@
 // A pipeline's Temporal Schedule: created or updated in one call, its action the compiled plan of
 // the current version started exactly as the runs client starts runs (same workflow type, task
 // queue, search attributes). A new pipeline version recompiles the plan into the schedule.
-import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -14,6 +13,7 @@ import { INTERPRETER_WORKFLOW, runStartOptions } from '../client/runs.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
 import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
 import { redactParams } from '../model/redact.js';
+import { scheduledRunId } from '../model/run-ids.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
@@ -29,22 +29,14 @@ const OVERLAP: Record<ConcurrencyPolicy, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
 };
 
-/**
- * Scheduled runs are `run-<pipelineId>-s<hash>-<scheduled time>` (Temporal appends the time), so
- * they list, preview and cancel like any run. The input is fixed per schedule, so they share one
- * staging schema derived from its id (see model/staging.ts).
- */
-export function scheduledRunSuffix(pipelineId: string): string {
-  return `s${createHash('sha256').update(`schedule\n${pipelineId}`).digest('hex').slice(0, 25)}`;
-}
-
 export function scheduleAction(plan: ExecutionPlan, taskQueue: string): ScheduleOptionsAction {
   const trigger: RunTrigger = { type: 'schedule', actor: `schedule:${plan.pipelineId}` };
   return {
     type: 'startWorkflow',
     workflowType: INTERPRETER_WORKFLOW,
-    // Temporal appends the scheduled time, so each run has its own id and staging schema.
-    workflowId: `run-${plan.pipelineId}-${scheduledRunSuffix(plan.pipelineId)}`,
+    // Temporal appends the scheduled time, so each run has its own id and staging schema; scheduled
+    // runs list, preview and cancel like any run.
+    workflowId: scheduledRunId(plan.pipelineId),
     // The same options RunsClient.start uses, so scheduled runs list and filter like the others.
     ...runStartOptions(plan, trigger, taskQueue),
   };

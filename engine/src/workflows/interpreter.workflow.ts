@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
-import { stagingSchemaFor } from '../model/staging.js';
+import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
 
