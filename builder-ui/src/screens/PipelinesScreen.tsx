@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import { Dialog, Empty, ErrorBox, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
-import { downloadJson } from '../editor/EditorScreen.tsx';
+import { downloadJson } from '../editor/ProblemsList.tsx';
 import { SLUG, slugify } from '../model/flow.ts';
 import type { PipelineDocument } from '../model/types.ts';
 import { navigate, useLocation } from '../router.ts';
