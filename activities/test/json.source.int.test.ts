@@ -13,7 +13,7 @@ import {
   stepHistory,
   tableRows,
 } from './source-test-utils.js';
-import { stagingSchemaFor } from '../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 
 let h: Harness;
 let dir: string;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
-import { stagingSchemaFor } from '../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 
 const suffix = randomBytes(4).toString('hex');
 const schema = `source_it_${suffix}`;

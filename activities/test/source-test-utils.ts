@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Harness } from '../../engine/test/harness.js';
 import type { StepActivityResult } from '../src/step-activity.js';
-import { stagingSchemaFor } from '../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 
 export interface SeenRequest {
   method: string;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
-import { stagingSchemaFor } from '../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 
 let h: Harness;
 const canary = `sqlt_canary_${randomBytes(4).toString('hex')}`;

@@ -8,7 +8,7 @@ import { connectPlatform, type Platform } from '../src/platform.js';
 import { compile } from '../src/compiler/compile.js';
 import { TEST_MASTER_KEY } from './harness.js';
 import { testCatalog } from './test-steps.js';
-import { stagingSchemaFor } from '../src/model/staging.js';
+import { stagingSchemaFor } from '../src/model/run-ids.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
 const taskQueue = `durability-${process.pid}`;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { silentLogger } from '../src/infra/logger.js';
 import { startHarness, type Harness } from './harness.js';
-import { stagingSchemaFor } from '../src/model/staging.js';
+import { stagingSchemaFor } from '../src/model/run-ids.js';
 
 let h: Harness;
 beforeAll(async () => {

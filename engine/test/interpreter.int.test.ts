@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineInput } from '../src/model/pipeline.schema.js';
 import { startHarness, type Harness } from './harness.js';
 import { createTestSteps, testCatalog, type StepProbe } from './test-steps.js';
-import { stagingSchemaFor } from '../src/model/staging.js';
+import { stagingSchemaFor } from '../src/model/run-ids.js';
 
 let h: Harness;
 let probe: StepProbe;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpiredStaging } from '../src/worker/run-activities.js';
 import { startHarness, type Harness } from './harness.js';
-import { stagingSchemaFor } from '../src/model/staging.js';
+import { stagingSchemaFor } from '../src/model/run-ids.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,17 +1,9 @@
-// The API client: the stored token on every request, problem+json errors as ApiError, and a 401
-// anywhere sends the user back to the sign-in screen.
-import type {
-  CompileError,
-  Connector,
-  JsonSchema,
-  PipelineDocument,
-  PipelineSummary,
-  PipelineView,
-  RunDetail,
-  RunSummary,
-  Validity,
-} from '../model/types.ts';
-
+// The API client, typed from the generated OpenAPI schema (schema.gen.ts): the stored token on
+// every request, problem+json errors as ApiError, and a 401 anywhere sends the user back to sign-in.
+import createClient from 'openapi-fetch';
+import type { PipelineDocument } from '../model/types.ts';
+import type { paths } from './schema.gen.ts';
+import type { Body, InstantiateInput, Query, RunDetail, ScheduleInput } from './types.ts';
 const TOKEN_KEY = 'tributary.token';
 
 export function storedToken(): string | null {
@@ -51,307 +43,155 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function api<T>(
-  path: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+const client = createClient<paths>({ baseUrl: '/api' });
+client.use({
+  onRequest({ request }) {
+    const token = storedToken();
+    if (token) request.headers.set('Authorization', `Bearer ${token}`);
+    return request;
+  },
+});
+
+/** The answer of a typed call: its data, or an ApiError (a 401 also signs the user out). */
+async function call<T>(
+  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+  signsOut = true,
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
-  const token = storedToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  let response: Response;
+  let result: Awaited<typeof pending>;
   try {
-    response = await fetch(`/api${path}`, {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: init.signal,
-    });
+    result = await pending;
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, 'Network error', `Cannot reach the API: ${(error as Error).message}`);
   }
-  if (response.status === 401 && path !== '/health') {
-    const problem = await readProblem(response);
+  const { data, error, response } = result;
+  if (response.ok) return data as T;
+  const problem = problemOf(response, error);
+  if (response.status === 401 && signsOut) {
     storeToken(null);
     window.dispatchEvent(new CustomEvent('tributary:unauthorized', { detail: problem.detail }));
-    throw problem;
   }
-  if (!response.ok) throw await readProblem(response);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  throw problem;
+}
+
+function problemOf(response: Response, body: unknown): ApiError {
+  if (body && typeof body === 'object') {
+    const p = body as { title?: string; detail?: string; errors?: ProblemDetail[] };
+    return new ApiError(response.status, p.title ?? response.statusText, p.detail, p.errors ?? []);
+  }
+  return new ApiError(response.status, response.statusText || `HTTP ${response.status}`, undefined);
 }
 
 async function readProblem(response: Response): Promise<ApiError> {
+  let body: unknown;
   try {
-    const body = (await response.json()) as { title?: string; detail?: string; errors?: ProblemDetail[] };
-    return new ApiError(response.status, body.title ?? response.statusText, body.detail, body.errors ?? []);
+    body = await response.json();
   } catch {
-    return new ApiError(response.status, response.statusText || `HTTP ${response.status}`, undefined);
+    body = undefined;
   }
+  return problemOf(response, body);
 }
 
-export interface Project {
-  id: string;
-  name: string;
-  description: string | null;
-}
-
-export interface SavedPipeline extends PipelineView {
-  created: boolean;
-}
-
-export interface VersionInfo {
-  version: number;
-  versionHash: string;
-  createdBy: string;
-  createdAt: string;
-}
-
-export interface Change {
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  from?: unknown;
-  to?: unknown;
-}
-
-export interface PipelineDiff {
-  from: number;
-  to: number;
-  nodes: {
-    added: { id: string; type: string }[];
-    removed: { id: string; type: string }[];
-    changed: { id: string; type: string; changes: Change[] }[];
-  };
-  edges: { added: string[]; removed: string[] };
-  params: Change[];
-  settings: Change[];
-  metadata: Change[];
-}
-
-export interface Preview {
-  columns: { name: string; type: string }[];
-  rows: Record<string, unknown>[];
-  limit: number;
-  offset: number;
-  hasMore: boolean;
-}
-
-export interface SecretInfo {
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TokenInfo {
-  id: string;
-  name: string;
-  scopes: string[];
-  projects: string[] | null;
-  expiresAt: string | null;
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export interface Schedule {
-  cron: string;
-  timezone: string;
-  params: Record<string, unknown>;
-  paused: boolean;
-  pipelineVersion: number;
-  nextRunTimes: string[];
-}
-
-export interface Webhook {
-  id: string;
-  name: string | null;
-  url: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  token?: string;
-}
-
-export interface Template {
-  id: string;
-  version?: string;
-  title: string;
-  description?: string;
-  category?: string;
-  tags?: string[];
-}
-
-export interface TemplateDetail extends Template {
-  /** JSON Schema of the values. */
-  params: JsonSchema;
-  examples?: Record<string, unknown>;
-  secrets?: { param: string; defaultName: string | null; description: string }[];
-  readme?: string;
-}
-
-export interface RunAuditEvent {
-  /** The Temporal history event it was read from. */
-  eventId: number;
-  at: string;
-  type: string;
-  actor: string | null;
-  nodeId: string | null;
-  nodeType: string | null;
-  attempt: number | null;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-export interface RunAuditTrail {
-  runId: string;
-  project: string;
-  pipelineId: string;
-  pipelineVersion: string;
-  trigger: { type: string; actor: string };
-  status: string;
-  events: RunAuditEvent[];
-}
-
-export type UsageGroupBy = 'project' | 'pipeline' | 'actor' | 'trigger' | 'nodeType' | 'day';
-
-export interface UsageTotals {
-  runs: number;
-  steps: number;
-  wallSeconds: number | null;
-  activitySeconds: number;
-  attempts: number;
-  retries: number;
-  rowsIn: number;
-  rowsOut: number;
-  bytes: number;
-  credits: number;
-}
-
-export interface UsageReport {
-  groupBy: UsageGroupBy;
-  from: string;
-  to: string;
-  creditRates: { source: number; transform: number; sink: number; types: Record<string, number> };
-  runs: number;
-  truncated: boolean;
-  totals: UsageTotals;
-  groups: (UsageTotals & { key: string })[];
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  project: string | null;
-  action: string;
-  target: string;
-  summary: Record<string, unknown>;
-}
-
-const q = (params: Record<string, string | number | undefined>) => {
-  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
-  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
-};
-const enc = encodeURIComponent;
+/** If-Match for a save over `version` (none: save over whatever is current). */
+const ifMatch = (version: number | null) => (version ? { 'If-Match': `"${version}"` } : {});
 
 export const Api = {
-  health: () =>
-    api<{ status: string; temporal: string; postgres: string; version: string; temporalUi?: string }>(
-      '/health',
-    ),
-  connectors: () => api<Connector[]>('/connectors'),
-  projects: () => api<{ items: Project[] }>('/projects'),
-  createProject: (body: { id: string; name: string }) => api<Project>('/projects', { method: 'POST', body }),
+  // A failed health check is the sign-in screen's own business: it does not sign out.
+  health: () => call(client.GET('/health'), false),
+  connectors: () => call(client.GET('/connectors')),
+  projects: () => call(client.GET('/projects')),
+  createProject: (body: { id: string; name: string }) => call(client.POST('/projects', { body })),
   pipelines: (filter: { project?: string; q?: string; cursor?: string }) =>
-    api<{ items: PipelineSummary[]; nextCursor: string | null }>(`/pipelines${q({ ...filter, limit: 100 })}`),
-  pipeline: (id: string) => api<PipelineView>(`/pipelines/${enc(id)}`),
-  createPipeline: (doc: PipelineDocument) => api<SavedPipeline>('/pipelines', { method: 'POST', body: doc }),
+    call(client.GET('/pipelines', { params: { query: { ...filter, limit: 100 } } })),
+  pipeline: (id: string) => call(client.GET('/pipelines/{id}', { params: { path: { id } } })),
+  createPipeline: (doc: PipelineDocument) => call(client.POST('/pipelines', { body: doc })),
   savePipeline: (doc: PipelineDocument, version: number | null) =>
-    api<SavedPipeline>(`/pipelines/${enc(doc.id)}`, {
-      method: 'PUT',
-      body: doc,
-      headers: version ? { 'If-Match': `"${version}"` } : {},
-    }),
-  deletePipeline: (id: string) => api<void>(`/pipelines/${enc(id)}`, { method: 'DELETE' }),
+    call(
+      client.PUT('/pipelines/{id}', {
+        params: { path: { id: doc.id }, header: ifMatch(version) },
+        body: doc,
+      }),
+    ),
+  deletePipeline: (id: string) => call(client.DELETE('/pipelines/{id}', { params: { path: { id } } })),
   validate: (doc: PipelineDocument, signal?: AbortSignal) =>
-    api<Validity>('/pipelines/validate', { method: 'POST', body: doc, ...(signal ? { signal } : {}) }),
-  versions: (id: string) => api<{ current: number; items: VersionInfo[] }>(`/pipelines/${enc(id)}/versions`),
-  version: (id: string, v: number) =>
-    api<VersionInfo & { document: PipelineDocument; errors: CompileError[] }>(
-      `/pipelines/${enc(id)}/versions/${v}`,
+    call(
+      client.POST('/pipelines/validate', {
+        body: doc as unknown as Record<string, unknown>,
+        ...(signal ? { signal } : {}),
+      }),
     ),
+  versions: (id: string) => call(client.GET('/pipelines/{id}/versions', { params: { path: { id } } })),
+  version: (id: string, version: number) =>
+    call(client.GET('/pipelines/{id}/versions/{version}', { params: { path: { id, version } } })),
   diff: (id: string, from: number, to: number) =>
-    api<PipelineDiff>(`/pipelines/${enc(id)}/diff${q({ from, to })}`),
+    call(client.GET('/pipelines/{id}/diff', { params: { path: { id }, query: { from, to } } })),
   rollback: (id: string, version: number, current: number | null) =>
-    api<SavedPipeline>(`/pipelines/${enc(id)}/rollback`, {
-      method: 'POST',
-      body: { version },
-      headers: current ? { 'If-Match': `"${current}"` } : {},
-    }),
-  startRun: (id: string, params: Record<string, unknown>, version?: number) =>
-    api<{ runId: string; status: string }>(`/pipelines/${enc(id)}/runs`, {
-      method: 'POST',
-      body: { params, ...(version ? { version } : {}) },
-      headers: { 'X-Tributary-Trigger': 'manual' },
-    }),
-  runs: (filter: { pipeline?: string; project?: string; status?: string; cursor?: string; limit?: number }) =>
-    api<{ items: RunSummary[]; nextCursor: string | null }>(`/runs${q(filter)}`),
-  run: (runId: string) => api<RunDetail>(`/runs/${enc(runId)}`),
-  cancelRun: (runId: string) =>
-    api<unknown>(`/runs/${enc(runId)}/cancel`, {
-      method: 'POST',
-      body: { reason: 'cancelled in the builder' },
-    }),
-  preview: (runId: string, nodeId: string, limit: number, offset: number) =>
-    api<Preview>(`/runs/${enc(runId)}/steps/${enc(nodeId)}/preview${q({ limit, offset })}`),
-  runAudit: (runId: string) => api<RunAuditTrail>(`/runs/${enc(runId)}/audit`),
-  usage: (filter: { groupBy: UsageGroupBy; from?: string; to?: string; project?: string }) =>
-    api<UsageReport>(`/telemetry/usage${q(filter)}`),
-  auditLog: (filter: {
-    project?: string;
-    actor?: string;
-    action?: string;
-    from?: string;
-    to?: string;
-    cursor?: string;
-  }) => api<{ items: AuditEntry[]; nextCursor: string | null }>(`/audit${q(filter)}`),
-  secrets: (project: string) => api<{ items: SecretInfo[] }>(`/projects/${enc(project)}/secrets`),
-  putSecret: (project: string, name: string, value: string) =>
-    api<SecretInfo>(`/projects/${enc(project)}/secrets/${enc(name)}`, { method: 'PUT', body: { value } }),
-  deleteSecret: (project: string, name: string) =>
-    api<void>(`/projects/${enc(project)}/secrets/${enc(name)}`, { method: 'DELETE' }),
-  tokens: () => api<{ items: TokenInfo[] }>('/tokens'),
-  createToken: (body: { name: string; scopes: string[]; projects?: string[] }) =>
-    api<TokenInfo & { token: string }>('/tokens', { method: 'POST', body }),
-  deleteToken: (id: string) => api<void>(`/tokens/${enc(id)}`, { method: 'DELETE' }),
-  schedule: (id: string) => api<Schedule>(`/pipelines/${enc(id)}/schedule`),
-  putSchedule: (
-    id: string,
-    body: { cron: string; timezone: string; params: Record<string, unknown>; paused: boolean },
-  ) => api<Schedule>(`/pipelines/${enc(id)}/schedule`, { method: 'PUT', body }),
-  deleteSchedule: (id: string) => api<void>(`/pipelines/${enc(id)}/schedule`, { method: 'DELETE' }),
-  webhooks: (id: string) => api<{ items: Webhook[] }>(`/pipelines/${enc(id)}/webhooks`),
-  createWebhook: (id: string, name?: string) =>
-    api<Webhook & { token: string }>(`/pipelines/${enc(id)}/webhooks`, {
-      method: 'POST',
-      body: name ? { name } : {},
-    }),
-  deleteWebhook: (id: string, hookId: string) =>
-    api<void>(`/pipelines/${enc(id)}/webhooks/${enc(hookId)}`, { method: 'DELETE' }),
-  templates: () => api<{ items: Template[] } | Template[]>('/templates'),
-  template: (id: string) => api<TemplateDetail>(`/templates/${enc(id)}`),
-  instantiateTemplate: (
-    id: string,
-    body: { project: string; pipelineId: string; name?: string; values: Record<string, unknown> },
-  ) =>
-    api<{ id?: string; pipelineId?: string; document?: PipelineDocument }>(
-      `/templates/${enc(id)}/instantiate`,
-      {
-        method: 'POST',
-        body,
-      },
+    call(
+      client.POST('/pipelines/{id}/rollback', {
+        params: { path: { id }, header: ifMatch(current) },
+        body: { version },
+      }),
     ),
+  startRun: (id: string, params: Record<string, unknown>, version?: number) =>
+    call(
+      client.POST('/pipelines/{id}/runs', {
+        params: { path: { id }, header: { 'X-Tributary-Trigger': 'manual' } },
+        body: {
+          params: params as Record<string, string | number | boolean | null>,
+          ...(version ? { version } : {}),
+        },
+      }),
+    ),
+  runs: (filter: Query<'listRuns'>) => call(client.GET('/runs', { params: { query: filter } })),
+  run: (runId: string) => call(client.GET('/runs/{runId}', { params: { path: { runId } } })),
+  cancelRun: (runId: string) =>
+    call(
+      client.POST('/runs/{runId}/cancel', {
+        params: { path: { runId } },
+        body: { reason: 'cancelled in the builder' },
+      }),
+    ),
+  preview: (runId: string, nodeId: string, limit: number, offset: number) =>
+    call(
+      client.GET('/runs/{runId}/steps/{nodeId}/preview', {
+        params: { path: { runId, nodeId }, query: { limit, offset } },
+      }),
+    ),
+  runAudit: (runId: string) => call(client.GET('/runs/{runId}/audit', { params: { path: { runId } } })),
+  usage: (filter: Query<'getUsage'>) => call(client.GET('/telemetry/usage', { params: { query: filter } })),
+  auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
+  secrets: (project: string) =>
+    call(client.GET('/projects/{project}/secrets', { params: { path: { project } } })),
+  putSecret: (project: string, name: string, value: string) =>
+    call(
+      client.PUT('/projects/{project}/secrets/{name}', {
+        params: { path: { project, name } },
+        body: { value },
+      }),
+    ),
+  deleteSecret: (project: string, name: string) =>
+    call(client.DELETE('/projects/{project}/secrets/{name}', { params: { path: { project, name } } })),
+  tokens: () => call(client.GET('/tokens')),
+  createToken: (body: Body<'createToken'>) => call(client.POST('/tokens', { body })),
+  deleteToken: (tokenId: string) =>
+    call(client.DELETE('/tokens/{tokenId}', { params: { path: { tokenId } } })),
+  schedule: (id: string) => call(client.GET('/pipelines/{id}/schedule', { params: { path: { id } } })),
+  putSchedule: (id: string, body: ScheduleInput) =>
+    call(client.PUT('/pipelines/{id}/schedule', { params: { path: { id } }, body })),
+  deleteSchedule: (id: string) =>
+    call(client.DELETE('/pipelines/{id}/schedule', { params: { path: { id } } })),
+  webhooks: (id: string) => call(client.GET('/pipelines/{id}/webhooks', { params: { path: { id } } })),
+  createWebhook: (id: string, name?: string) =>
+    call(client.POST('/pipelines/{id}/webhooks', { params: { path: { id } }, body: name ? { name } : {} })),
+  deleteWebhook: (id: string, hookId: string) =>
+    call(client.DELETE('/pipelines/{id}/webhooks/{hookId}', { params: { path: { id, hookId } } })),
+  templates: () => call(client.GET('/templates')),
+  template: (id: string) => call(client.GET('/templates/{id}', { params: { path: { id } } })),
+  instantiateTemplate: (id: string, body: InstantiateInput) =>
+    call(client.POST('/templates/{id}/instantiate', { params: { path: { id } }, body })),
 };
+
+const enc = encodeURIComponent;
 
 /**
  * Follows a run's event stream. EventSource cannot send an Authorization header, so this reads

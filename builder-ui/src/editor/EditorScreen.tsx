@@ -1,13 +1,14 @@
 // The pipeline editor: palette, canvas, config panel, problems and run panels, and the toolbar
-// (save, undo/redo, layout, history, settings, run). Validation runs on every change, debounced.
+// (save, undo/redo, layout, history, settings, run). Validation (use-live-validation.ts) runs on
+// every change, debounced; leaving with unsaved changes asks first (use-unsaved-changes-guard.ts).
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, ApiError, followRun, messageOf } from '../api/client.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { parseFragment, uniqueNodeId } from '../model/flow.ts';
 import { layoutPositions } from '../model/layout.ts';
-import { isFinished, type PipelineDocument, type RunDetail } from '../model/types.ts';
-import { setLeaveGuard, useLocation } from '../router.ts';
+import { type PipelineDocument } from '../model/types.ts';
+import { useLocation } from '../router.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { toast } from '../store/toasts.ts';
@@ -16,10 +17,13 @@ import { ConfigPanel } from './ConfigPanel.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Palette } from './Palette.tsx';
 import { RunDialog, RunPanel } from './RunPanel.tsx';
+import { downloadJson, ProblemsList } from './ProblemsList.tsx';
 import { SettingsDialog } from './SettingsDialog.tsx';
 import { ShortcutsHelp } from './ShortcutsHelp.tsx';
+import { useLiveValidation } from './use-live-validation.ts';
+import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
+import { isFinished, type RunDetail } from '../api/types.ts';
 
-const VALIDATE_DEBOUNCE_MS = 400;
 const NO_PARAMS = {};
 
 export function EditorScreen({ id }: { id: string }) {
@@ -101,58 +105,8 @@ function Editor({ id }: { id: string }) {
     };
   }, [load]);
 
-  // Validate every change, debounced; a newer change aborts the request in flight.
-  useEffect(() => {
-    if (!ready) return;
-    let timer: number | undefined;
-    let controller: AbortController | undefined;
-    let last = '';
-    const check = () => {
-      const doc = editorStore.getState().document();
-      const json = JSON.stringify(doc);
-      if (json === last) return;
-      last = json;
-      window.clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        controller?.abort();
-        controller = new AbortController();
-        editorStore.getState().setValidating(true);
-        Api.validate(doc, controller.signal)
-          .then((v) => editorStore.getState().setProblems(v.errors))
-          .catch((e: unknown) => {
-            if ((e as Error).name !== 'AbortError')
-              editorStore
-                .getState()
-                .setProblems([{ code: 'validate_failed', message: `Could not validate: ${messageOf(e)}` }]);
-          })
-          .finally(() => editorStore.getState().setValidating(false));
-      }, VALIDATE_DEBOUNCE_MS);
-    };
-    check();
-    const unsubscribe = editorStore.subscribe((s, prev) => {
-      if (s.nodes !== prev.nodes || s.edges !== prev.edges || s.meta !== prev.meta) check();
-    });
-    return () => {
-      unsubscribe();
-      window.clearTimeout(timer);
-      controller?.abort();
-    };
-  }, [ready]);
-
-  // Unsaved changes: warn before the tab closes and before in-app navigation.
-  useEffect(() => {
-    if (!dirty) return;
-    const beforeUnload = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', beforeUnload);
-    setLeaveGuard(() => window.confirm('This pipeline has unsaved changes. Leave without saving?'));
-    return () => {
-      window.removeEventListener('beforeunload', beforeUnload);
-      setLeaveGuard(null);
-    };
-  }, [dirty]);
+  useLiveValidation(ready);
+  useUnsavedChangesGuard(dirty);
 
   const save = useCallback(async (force = false): Promise<boolean> => {
     const s = editorStore.getState();
@@ -580,46 +534,4 @@ function Editor({ id }: { id: string }) {
       )}
     </main>
   );
-}
-
-function ProblemsList(props: { onFocus: (id: string) => void }) {
-  const problems = useEditor((s) => s.problems);
-  const nodeCount = useEditor((s) => s.nodes.length);
-  if (problems.length === 0) {
-    return (
-      <p className="muted problems-empty">
-        {nodeCount ? 'No problems: this pipeline compiles.' : 'Add nodes to begin.'}
-      </p>
-    );
-  }
-  return (
-    <ul className="problems" aria-label="Problems">
-      {problems.map((p, i) => (
-        <li key={i}>
-          {p.nodeId ? (
-            <button
-              type="button"
-              className="problem"
-              onClick={() => props.onFocus(p.nodeId!)}
-              aria-label={`Problem in ${p.nodeId}: ${p.message}`}
-            >
-              <span className="problem-node">{p.nodeId}</span> {p.message}
-            </button>
-          ) : (
-            <span className="problem">{p.message}</span>
-          )}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-export function downloadJson(doc: PipelineDocument) {
-  const blob = new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `${doc.id}.pipeline.json`;
-  a.click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -1,10 +1,11 @@
 // Version history: every saved version, a side-by-side diff of any two, and rollback (which saves
 // the chosen version again as the newest one).
 import { useEffect, useState } from 'react';
-import { Api, messageOf, type PipelineDiff, type VersionInfo } from '../api/client.ts';
+import { Api, messageOf } from '../api/client.ts';
 import { Dialog, ErrorBox, Loading, timeAgo } from '../components/ui.tsx';
 import { canonicalJson, lineDiff } from '../model/diff.ts';
 import type { PipelineDocument } from '../model/types.ts';
+import type { PipelineDiff, VersionInfo } from '../api/types.ts';
 
 export function HistoryDialog(props: {
   pipelineId: string;

@@ -2,7 +2,8 @@
 // it (or press Enter on it) to add it at the centre of the view.
 import { useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
-import type { Connector, NodeKind } from '../model/types.ts';
+import type { NodeKind } from '../model/types.ts';
+import type { Connector } from '../api/types.ts';
 
 export const DRAG_MIME = 'application/x-tributary-node-type';
 

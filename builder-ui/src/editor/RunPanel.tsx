@@ -2,7 +2,7 @@
 // live run (progress bar, each step's status, rows, duration and full error, cancel, a link to the
 // run in Temporal's UI) and a paged preview of any step's output.
 import { useEffect, useId, useState } from 'react';
-import { Api, messageOf, type Preview } from '../api/client.ts';
+import { Api, messageOf } from '../api/client.ts';
 import {
   Dialog,
   ErrorBox,
@@ -14,8 +14,8 @@ import {
   StatusBadge,
   temporalRunUrl,
 } from '../components/ui.tsx';
-import type { NodeKind, ParamSpec, RunDetail, StepProgress } from '../model/types.ts';
-import { isFinished } from '../model/types.ts';
+import type { NodeKind, ParamSpec } from '../model/types.ts';
+import { isFinished, type Preview, type RunDetail, type StepProgress } from '../api/types.ts';
 
 export function ParamInput(props: {
   name: string;

@@ -1,5 +1,6 @@
 // A form generated from a node type's JSON Schema: text, number, enum → select, boolean →
-// checkbox, secret names → a picker of the project's secrets, SQL → CodeMirror, records → key-value
+// checkbox, and what the declaration marks with `x-widget`: a secret name → a picker of the
+// project's secrets, SQL → CodeMirror, a path → a text field for the data directory; records → key-value
 // rows, discriminated unions → a variant picker, lists of objects → repeated sub-forms, and
 // anything else → a JSON text area. Every control has a label; `nodrag` keeps the canvas still.
 import { lazy, Suspense, useEffect, useId, useState } from 'react';
@@ -37,16 +38,8 @@ const singular = (label: string) =>
 const typeOf = (schema: JsonSchema): string | undefined =>
   Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
 
-export function isSecretField(name: string, schema: JsonSchema): boolean {
-  if (typeOf(schema) !== 'string') return false;
-  return (
-    /name of (a|the) secret/i.test(schema.description ?? '') ||
-    /^(secret|signingSecret|connection)$/i.test(name)
-  );
-}
-
-const isSqlField = (name: string, schema: JsonSchema) =>
-  typeOf(schema) === 'string' && (name === 'sql' || name === 'query');
+/** The widget the connector declares for a string field (`.meta({ 'x-widget': … })` in its zod schema). */
+const widgetOf = (schema: JsonSchema) => (typeOf(schema) === 'string' ? schema['x-widget'] : undefined);
 
 /** A oneOf of objects told apart by one `const` property: its name and the variants. */
 function discriminated(schema: JsonSchema): { key: string; variants: JsonSchema[] } | null {
@@ -133,12 +126,13 @@ interface FieldProps {
 }
 
 function Field(props: FieldProps) {
-  const { schema, name } = props;
+  const { schema } = props;
   const type = typeOf(schema);
+  const widget = widgetOf(schema);
   if (schema.const !== undefined) return null;
-  if (isSecretField(name, schema) || (props.ctx.secretFields?.has(props.path) && typeOf(schema) === 'string'))
+  if (widget === 'secret' || (props.ctx.secretFields?.has(props.path) && type === 'string'))
     return <SecretField {...props} />;
-  if (isSqlField(name, schema)) return <SqlField {...props} />;
+  if (widget === 'sql') return <SqlField {...props} />;
   if (schema.enum) return <EnumField {...props} />;
   if (type === 'boolean') return <BooleanField {...props} />;
   if (type === 'integer' || type === 'number') return <NumberField {...props} />;
@@ -207,6 +201,8 @@ const placeholderOf = (schema: JsonSchema): string | undefined => {
     return `default: ${String(schema.default)}`;
   const example = schema.examples?.[0];
   if (example !== undefined) return `e.g. ${Array.isArray(example) ? example.join(', ') : String(example)}`;
+  // Files are read and written only inside the data directory, so a path is relative to it.
+  if (widgetOf(schema) === 'path') return 'relative to the data directory, e.g. in/orders.csv';
   return undefined;
 };
 

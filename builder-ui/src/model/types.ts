@@ -1,5 +1,5 @@
-// The engine's shapes as the UI sees them over HTTP: the pipeline document, node types, runs.
-// Declared here rather than imported so the bundle never pulls in engine code.
+// The pipeline document as the editor models it (the engine's PipelineSchema, with its defaults
+// optional). API responses are typed in api/types.ts, from the generated OpenAPI schema.
 
 export type NodeKind = 'source' | 'transform' | 'sink';
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'timestamp';
@@ -88,80 +88,6 @@ export type JsonSchema = {
   format?: string;
   pattern?: string;
   examples?: unknown[];
+  /** How a string field is edited, as the connector declares it. */
+  'x-widget'?: 'secret' | 'sql' | 'path' | 'cron';
 };
-
-export interface Connector {
-  type: string;
-  kind: NodeKind;
-  title: string;
-  description: string;
-  icon: string;
-  inputs: { min: number; max: number | null };
-  config: JsonSchema;
-}
-
-export interface CompileError {
-  code: string;
-  message: string;
-  nodeId?: string;
-  edgeId?: string;
-  path?: string;
-}
-
-export interface Validity {
-  valid: boolean;
-  errors: CompileError[];
-}
-
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type RunStatus =
-  'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled' | 'terminated' | 'timed_out';
-
-export interface StepProgress {
-  status: StepStatus;
-  attempt: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  rowsIn: number | null;
-  rowsOut: number | null;
-  bytes: number | null;
-  error: string | null;
-}
-
-export interface RunSummary {
-  runId: string;
-  project: string;
-  pipelineId: string;
-  pipelineVersion: string | number;
-  status: RunStatus;
-  trigger: { type: string; actor: string };
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-}
-
-export interface RunDetail extends RunSummary {
-  params: Record<string, unknown>;
-  steps: Record<string, StepProgress>;
-}
-
-export interface PipelineSummary {
-  id: string;
-  project: string;
-  name: string;
-  version: number;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface PipelineView extends PipelineSummary {
-  versionHash: string;
-  versionCreatedBy: string;
-  versionCreatedAt: string;
-  valid: boolean;
-  errors: CompileError[];
-  document: PipelineDocument;
-}
-
-export const isFinished = (status: RunStatus | undefined): boolean => !!status && status !== 'running';

@@ -1,6 +1,6 @@
+import type { UsageReport } from '../api/types.ts';
 // Pure helpers for the telemetry and audit screens: date ranges as the API reads them, ranking, and
 // compact summaries.
-import type { UsageReport } from '../api/client.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -1,13 +1,14 @@
 // The pipelines list: search and project filter, each pipeline's last run, and creating one
 // (blank, from a template, or by importing a JSON file); export and delete.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { Api, ApiError, messageOf, type Project } from '../api/client.ts';
+import { Api, ApiError, messageOf } from '../api/client.ts';
 import { Dialog, Empty, ErrorBox, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
-import { downloadJson } from '../editor/EditorScreen.tsx';
+import { downloadJson } from '../editor/ProblemsList.tsx';
 import { SLUG, slugify } from '../model/flow.ts';
-import type { PipelineDocument, PipelineSummary, RunSummary } from '../model/types.ts';
+import type { PipelineDocument } from '../model/types.ts';
 import { navigate, useLocation } from '../router.ts';
 import { toast } from '../store/toasts.ts';
+import type { PipelineSummary, Project, RunSummary } from '../api/types.ts';
 
 export function PipelinesScreen() {
   const { query } = useLocation();

@@ -1,7 +1,7 @@
 // One run: status, version, params, who started it, a Gantt-like timeline of its steps, the step
 // table with errors and data previews; live while it runs.
 import { useEffect, useState } from 'react';
-import { Api, followRun, messageOf, type RunAuditEvent } from '../api/client.ts';
+import { Api, followRun, messageOf } from '../api/client.ts';
 import {
   Empty,
   ErrorBox,
@@ -13,7 +13,8 @@ import {
 } from '../components/ui.tsx';
 import { StepsTable, stepDurationMs } from '../editor/RunPanel.tsx';
 import { kindOfType } from '../model/flow.ts';
-import { isFinished, type NodeKind, type RunDetail, type StepProgress } from '../model/types.ts';
+import { type NodeKind } from '../model/types.ts';
+import { isFinished, type RunAuditEvent, type RunDetail, type StepProgress } from '../api/types.ts';
 
 export function RunDetailScreen({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunDetail | null>(null);

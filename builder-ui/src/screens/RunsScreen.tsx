@@ -2,8 +2,8 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
-import type { PipelineSummary, RunSummary } from '../model/types.ts';
 import { useLocation } from '../router.ts';
+import type { PipelineSummary, RunSummary } from '../api/types.ts';
 
 const STATUSES = [
   'running',

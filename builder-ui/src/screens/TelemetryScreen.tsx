@@ -1,9 +1,10 @@
 // Usage over a date range: credits per day as a bar chart, and the pipelines that used the most.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { Api, messageOf, type UsageReport } from '../api/client.ts';
+import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatNumber, Link, Loading } from '../components/ui.tsx';
 import { defaultRange, rangeQuery, topByCredits } from '../model/usage.ts';
+import type { UsageReport } from '../api/types.ts';
 
 const credits = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 

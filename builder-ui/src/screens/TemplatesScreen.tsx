@@ -1,11 +1,12 @@
 // The template gallery: cards with a category filter and search; "Use template" asks for the new
 // pipeline's id, project and the template's params, then opens the new pipeline in the editor.
 import { useEffect, useId, useState } from 'react';
-import { Api, ApiError, messageOf, type Project, type Template, type TemplateDetail } from '../api/client.ts';
+import { Api, ApiError, messageOf } from '../api/client.ts';
 import { Dialog, Empty, ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { SchemaForm } from '../editor/SchemaForm.tsx';
 import { SLUG, slugify } from '../model/flow.ts';
 import { navigate } from '../router.ts';
+import type { Project, Template, TemplateDetail } from '../api/types.ts';
 
 export function TemplatesScreen() {
   const [templates, setTemplates] = useState<Template[] | null>(null);
@@ -19,7 +20,7 @@ export function TemplatesScreen() {
   const load = () => {
     setError(null);
     Api.templates()
-      .then((r) => setTemplates(Array.isArray(r) ? r : r.items))
+      .then((r) => setTemplates(r.items))
       .catch((e: unknown) => {
         if (e instanceof ApiError && (e.status === 404 || e.status === 405)) setUnavailable(true);
         else setError(messageOf(e));
@@ -134,7 +135,7 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
         ...(name.trim() ? { name: name.trim() } : {}),
         values,
       });
-      navigate(`/pipelines/${encodeURIComponent(created.id ?? created.pipelineId ?? pipelineId)}`);
+      navigate(`/pipelines/${encodeURIComponent(created.id)}`);
     } catch (e) {
       if (e instanceof ApiError) {
         // Problems about a value name it as `values.<param>`: show them next to that field.

@@ -1,7 +1,7 @@
 // The node-type catalogue (GET /api/connectors), loaded once per session and shared by screens.
 import { create } from 'zustand';
 import { Api, messageOf } from '../api/client.ts';
-import type { Connector } from '../model/types.ts';
+import type { Connector } from '../api/types.ts';
 
 interface CatalogState {
   connectors: Connector[] | null;
@@ -19,9 +19,10 @@ export const useCatalog = create<CatalogState>()((set, get) => ({
   load(force = false) {
     if (get().connectors && !force) return Promise.resolve();
     loading ??= Api.connectors()
-      .then((connectors) =>
-        set({ connectors, byType: new Map(connectors.map((c) => [c.type, c])), error: null }),
-      )
+      .then(({ items }) => {
+        const connectors = items as Connector[];
+        set({ connectors, byType: new Map(connectors.map((c) => [c.type, c])), error: null });
+      })
       .catch((error: unknown) => set({ error: messageOf(error) }))
       .finally(() => (loading = null));
     return loading;

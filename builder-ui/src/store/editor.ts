@@ -15,7 +15,8 @@ import {
   type FlowNode,
   type NodeData,
 } from '../model/flow.ts';
-import type { CompileError, PipelineDocument, PipelineMeta, StepProgress } from '../model/types.ts';
+import type { PipelineDocument, PipelineMeta } from '../model/types.ts';
+import type { CompileError, StepProgress } from '../api/types.ts';
 
 interface Snapshot {
   meta: PipelineMeta;

@@ -4,42 +4,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
-import type { Client } from '@temporalio/client';
-import type pg from 'pg';
-import type { RunsClient } from '../client/runs.js';
-import type { Logger } from '../infra/logger.js';
-import type { SecretStore } from '../store/secrets.store.js';
-import type { CreditRates } from '../telemetry/credit-rates.js';
-import { createContext } from './context.js';
+import { createContext, type AppDeps } from './context.js';
 import { problemHandler, unknownRoute } from './problem.js';
-import type { RateLimit } from './rate-limit.js';
 import { mountRoutes } from './route.js';
 import { apiRoutes } from './routes.js';
-
-export interface AppDeps {
-  /** The platform database (schema `tributary`). */
-  pool: pg.Pool;
-  temporal: Client;
-  version: string;
-  log: Logger;
-  /** The built builder UI; served at `/` when present. */
-  uiDir?: string;
-  /** Where step outputs live (previews); defaults to `pool`. */
-  warehousePool?: pg.Pool;
-  /** Defaults to a client on `taskQueue`. */
-  runs?: RunsClient;
-  /** The workers' task queue, for schedules (default `tributary`). */
-  taskQueue?: string;
-  secrets?: SecretStore;
-  /** Base URL webhook URLs are built on; defaults to the request's own host. */
-  publicUrl?: string;
-  /** Per webhook; default 60 a minute with bursts of 60. */
-  hookRateLimit?: RateLimit;
-  /** How often the run event stream looks for progress (default 500 ms). */
-  ssePollMs?: number;
-  /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */
-  creditRates?: CreditRates;
-}
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();

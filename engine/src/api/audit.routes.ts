@@ -7,7 +7,7 @@ import { slug } from '../model/pipeline.schema.js';
 import { projectsWith } from './auth.js';
 import { badRequest } from './problem.js';
 import { route } from './route.js';
-import { pageLimit, RUN_STATUSES, RunIdParams } from './schemas.js';
+import { page, pageLimit, RUN_STATUSES, RunIdParams } from './schemas.js';
 
 /** An ISO 8601 date or timestamp in a query string. */
 export const instant = z
@@ -31,7 +31,7 @@ const RunAuditTrailSchema = z.object({
   runId: z.string(),
   project: z.string(),
   pipelineId: z.string(),
-  pipelineVersion: z.string(),
+  pipelineVersion: z.number().int(),
   trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
   status: z.enum([...RUN_STATUSES, 'continued_as_new']),
   events: z.array(RunAuditEventSchema),
@@ -106,7 +106,7 @@ export const auditRoutes = [
     responses: {
       200: {
         description: 'A page of entries',
-        schema: z.object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }),
+        schema: page(AuditEntrySchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {

@@ -1,4 +1,5 @@
-// Everything route handlers use, resolved once from the app's dependencies.
+// What the app is built from (AppDeps) and everything route handlers use, resolved once from it.
+// Both live here so that app.ts and the routes import this module and it imports none of them.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
@@ -11,9 +12,41 @@ import type { SecretStore } from '../store/secrets.store.js';
 import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
-import type { AppDeps } from './app.js';
-import { TokenBuckets } from './rate-limit.js';
-import { ScheduleService } from './schedule-service.js';
+import type { NodeCatalog } from '../compiler/compile.js';
+import { activityCatalog } from '../pipelines/node-catalog.js';
+import { ScheduleService } from '../schedules/schedule-service.js';
+import { TokenBuckets, type RateLimit } from './rate-limit.js';
+
+export interface AppDeps {
+  /** The platform database (schema `tributary`). */
+  pool: pg.Pool;
+  temporal: Client;
+  version: string;
+  log: Logger;
+  /** The node types pipelines compile against; the activities registry by default. */
+  catalog?: NodeCatalog;
+  /** The built builder UI; served at `/` when present. */
+  uiDir?: string;
+  /** Where step outputs live (previews); defaults to `pool`. */
+  warehousePool?: pg.Pool;
+  /** Defaults to a client on `taskQueue`. */
+  runs?: RunsClient;
+  /** The workers' task queue, for schedules (default `tributary`). */
+  taskQueue?: string;
+  secrets?: SecretStore;
+  /** Base URL webhook URLs are built on; defaults to the request's own host. */
+  publicUrl?: string;
+  /** Per webhook, calls with the right token; default 60 a minute with bursts of 60. */
+  hookRateLimit?: RateLimit;
+  /** Per webhook, calls with a wrong or missing token; default 60 a minute with bursts of 60. */
+  hookAuthFailureLimit?: RateLimit;
+  /** How often the run event stream looks for progress (default 500 ms). */
+  ssePollMs?: number;
+  /** Where the Temporal Web UI is, for the builder's links to a run's workflow; none when unknown. */
+  temporalUi?: string | undefined;
+  /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */
+  creditRates?: CreditRates;
+}
 
 export interface ApiContext {
   pool: pg.Pool;
@@ -23,7 +56,10 @@ export interface ApiContext {
   /** Absent when the app was built without a master key: the secrets routes answer 503. */
   secrets: SecretStore | undefined;
   log: Logger;
+  /** The node types pipelines compile against. */
+  catalog: NodeCatalog;
   version: string;
+  temporalUi: string | undefined;
   publicUrl: string | undefined;
   projects: ProjectStore;
   pipelines: PipelineStore;
@@ -35,11 +71,14 @@ export interface ApiContext {
   /** TRIBUTARY_CREDIT_RATES as parsed at start: a bad value stops the process, not a usage request. */
   creditRates: CreditRates;
   hookLimits: TokenBuckets;
+  /** Failed webhook authentications, counted apart from the calls (see the webhook route). */
+  hookAuthFailures: TokenBuckets;
   ssePollMs: number;
 }
 
 export function createContext(deps: AppDeps): ApiContext {
   const taskQueue = deps.taskQueue ?? 'tributary';
+  const catalog = deps.catalog ?? activityCatalog;
   return {
     pool: deps.pool,
     warehousePool: deps.warehousePool ?? deps.pool,
@@ -47,16 +86,19 @@ export function createContext(deps: AppDeps): ApiContext {
     runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue),
     secrets: deps.secrets,
     log: deps.log,
+    catalog,
     version: deps.version,
+    temporalUi: deps.temporalUi,
     publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
     projects: new ProjectStore(deps.pool),
     pipelines: new PipelineStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
-    schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue),
+    schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue, catalog),
     audit: new AuditLog(deps.pool),
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
+    hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
     ssePollMs: deps.ssePollMs ?? 500,
   };
 }

@@ -29,6 +29,7 @@ const HealthSchema = z.object({
   temporal: z.string(),
   postgres: z.string(),
   version: z.string(),
+  temporalUi: z.string().optional().meta({ description: 'The Temporal Web UI, when this process knows it' }),
 });
 
 export const healthRoutes = [
@@ -49,9 +50,13 @@ export const healthRoutes = [
         probe(() => deps.pool.query('select 1')),
       ]);
       const ok = temporal === 'ok' && postgres === 'ok';
-      res
-        .status(ok ? 200 : 503)
-        .json({ status: ok ? 'ok' : 'degraded', temporal, postgres, version: deps.version });
+      res.status(ok ? 200 : 503).json({
+        status: ok ? 'ok' : 'degraded',
+        temporal,
+        postgres,
+        version: deps.version,
+        ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}),
+      });
     },
   }),
 ];

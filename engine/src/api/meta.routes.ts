@@ -5,6 +5,7 @@ import { pipelineJsonSchema } from '../model/pipeline.schema.js';
 import { docsPage } from './docs.js';
 import { openApiDocument, type OpenApiDocument } from './openapi.js';
 import { route, type AnyRoute } from './route.js';
+import { page } from './schemas.js';
 
 const ConnectorSchema = z.object({
   type: z.string(),
@@ -13,8 +14,30 @@ const ConnectorSchema = z.object({
   description: z.string(),
   icon: z.string(),
   inputs: z.object({ min: z.number().int(), max: z.number().int().nullable() }),
-  config: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the node's config" }),
+  config: z.record(z.string(), z.unknown()).meta({
+    description:
+      "JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path)",
+  }),
+  secrets: z.array(z.string()).meta({
+    description: 'The config fields (dotted paths) whose value names a secret of the project',
+  }),
 });
+
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+} & Record<string, unknown>;
+
+/** The fields marked `x-widget: secret`, through nested objects and variants (`auth.secret`). */
+function secretFields(schema: JsonSchema, prefix = ''): string[] {
+  const own = Object.entries(schema.properties ?? {}).flatMap(([key, field]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return field['x-widget'] === 'secret' ? [path] : secretFields(field, path);
+  });
+  const variants = [...(schema.oneOf ?? []), ...(schema.anyOf ?? [])].flatMap((v) => secretFields(v, prefix));
+  return [...new Set([...own, ...variants])];
+}
 
 let connectors: z.infer<typeof ConnectorSchema>[] | undefined;
 function connectorList() {
@@ -32,6 +55,7 @@ function connectorList() {
       icon: d.icon,
       inputs: d.inputs,
       config,
+      secrets: secretFields(config as JsonSchema),
     };
   });
   return connectors;
@@ -94,9 +118,9 @@ export function metaRoutes(routes: () => readonly AnyRoute[]): AnyRoute[] {
       summary: 'Node types: sources, transforms and sinks, with the JSON Schema of their config',
       tag: 'connectors',
       scope: 'read',
-      responses: { 200: { description: 'Every registered node type', schema: z.array(ConnectorSchema) } },
+      responses: { 200: { description: 'Every registered node type', schema: page(ConnectorSchema) } },
       handler({ res }) {
-        res.json(connectorList());
+        res.json({ items: connectorList(), nextCursor: null });
       },
     }),
   ];

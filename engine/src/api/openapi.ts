@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route table and its zod schemas (JSON Schema
 // 2020-12 is OpenAPI 3.1's schema dialect), so the document is the code's own description.
 import { z } from 'zod';
-import type { AnyRoute } from './route.js';
+import { scopesOf, type AnyRoute } from './route.js';
 import { ProblemSchema } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -149,8 +149,9 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): O
     if (route.path.includes(':')) implied.add(404);
     for (const status of [...implied].sort()) responses[String(status)] = problem(status);
 
+    const scopes = scopesOf(route).map((s) => `\`${s}\``);
     const scopeText = route.scope
-      ? `Needs the \`${route.scope}\` scope${route.allProjects ? ' on every project' : ''}.`
+      ? `Needs the ${scopes.join(' and ')} scope${scopes.length > 1 ? 's' : ''}${route.allProjects ? ' on every project' : ''}.`
       : 'Public: no token needed.';
     const operation: OpenApiOperation = {
       operationId: route.operationId,

@@ -1,177 +1,30 @@
-// Pipelines: immutable versions (save = new version), soft delete, version history, diff,
-// rollback, and validation without saving. A draft that does not compile is saved and says so.
-import { templateOriginOf, TemplateOriginSchema } from '../templates/template-origin.store.js';
-import type { Response } from 'express';
+// Pipelines: immutable versions (save = new version), soft delete, and validation without saving;
+// a draft that does not compile is saved and says so. Version history: pipeline-versions.routes.ts.
+// The use cases are in pipelines/; this file parses, authorises, calls and shapes the answer.
 import { z } from 'zod';
-import { versionHash } from '../compiler/compile.js';
-import { PipelineSchema, slug, type Pipeline } from '../model/pipeline.schema.js';
-import { ProjectMissingError, type PipelineVersion, type StoredPipeline } from '../store/pipelines.store.js';
-import { projectsWith } from './auth.js';
-import type { ApiContext } from './context.js';
-import { diffPipelines } from './pipeline-diff.js';
-import { validity } from './pipeline-compile.js';
+import { PipelineSchema, slug } from '../model/pipeline.schema.js';
+import { createPipeline } from '../pipelines/create-pipeline.js';
+import { validity } from '../pipelines/pipeline-compile.js';
+import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
+import { templateOriginOf } from '../templates/template-origin.store.js';
+import { allows, projectsWith } from './auth.js';
+import { IfMatch, loadPipeline } from './pipeline-input.js';
+import {
+  PipelineViewSchema,
+  pipelineView,
+  SavedSchema,
+  savedView,
+  sendPipeline,
+  SummarySchema,
+} from './pipeline-views.js';
 import { badRequest } from './problem.js';
 import { route } from './route.js';
-import { CompileErrorSchema, cursor, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
+import { cursor, page, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
 
-const DocumentSchema = z.record(z.string(), z.unknown()).meta({ description: 'The pipeline document' });
-
-const SummarySchema = z.object({
-  id: z.string(),
-  project: z.string(),
-  name: z.string(),
-  version: z.number().int(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-const VersionInfoSchema = z.object({
-  version: z.number().int(),
-  versionHash: z.string(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-});
-
-const ScheduleRefreshSchema = z
-  .object({
-    refreshed: z.boolean(),
-    pipelineVersion: z.number().int(),
-    errors: z.array(CompileErrorSchema).optional(),
-  })
-  .meta({ description: "What the save did to the pipeline's schedule, when it has one" });
-
-const PipelineViewSchema = SummarySchema.extend({
-  /** The template it was made from, and whether a newer version of it exists. */
-  template: TemplateOriginSchema.nullable().optional(),
-  versionHash: z.string(),
-  versionCreatedBy: z.string(),
-  versionCreatedAt: z.string(),
-  valid: z.boolean(),
-  errors: z.array(CompileErrorSchema),
-  document: DocumentSchema,
-  links: z.object({ self: z.string(), versions: z.string(), runs: z.string(), schedule: z.string() }),
-});
-
-const SavedSchema = PipelineViewSchema.extend({
-  created: z.boolean().meta({ description: 'false when the document equals the current version' }),
-  schedule: ScheduleRefreshSchema.optional(),
-});
-
-const VersionViewSchema = VersionInfoSchema.extend({
-  pipelineId: z.string(),
-  valid: z.boolean(),
-  errors: z.array(CompileErrorSchema),
-  document: DocumentSchema,
-});
-
-const ChangeSchema = z.object({
-  path: z.string(),
-  kind: z.enum(['added', 'removed', 'changed']),
-  from: z.unknown().optional(),
-  to: z.unknown().optional(),
-});
-const NodeRef = z.object({ id: z.string(), type: z.string() });
-const DiffSchema = z.object({
-  pipelineId: z.string(),
-  from: z.number().int(),
-  to: z.number().int(),
-  nodes: z.object({
-    added: z.array(NodeRef),
-    removed: z.array(NodeRef),
-    changed: z.array(NodeRef.extend({ changes: z.array(ChangeSchema) })),
-  }),
-  edges: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
-  params: z.array(ChangeSchema),
-  settings: z.array(ChangeSchema),
-  metadata: z.array(ChangeSchema),
-});
-
-const versionNumber = z.coerce.number().int().min(1);
-
-const IfMatch = z.object({
-  'if-match': z
-    .string()
-    .regex(/^(W\/)?"?\d+"?$/, 'must be the current version number, e.g. "3" (the ETag of GET)')
-    .transform((v) => Number(v.replace(/\D/g, '')))
-    .optional()
-    .meta({ description: 'The version being edited; a save over a newer version is refused with 409' }),
-});
-
-function view(pipeline: StoredPipeline) {
-  const links = `/api/pipelines/${pipeline.id}`;
-  return {
-    id: pipeline.id,
-    project: pipeline.project,
-    name: pipeline.name,
-    version: pipeline.version,
-    createdBy: pipeline.createdBy,
-    createdAt: pipeline.createdAt,
-    updatedAt: pipeline.updatedAt,
-    versionHash: pipeline.current.versionHash,
-    versionCreatedBy: pipeline.current.createdBy,
-    versionCreatedAt: pipeline.current.createdAt,
-    ...validity(pipeline.current.document),
-    document: pipeline.current.document,
-    links: {
-      self: links,
-      versions: `${links}/versions`,
-      runs: `/api/runs?pipeline=${pipeline.id}`,
-      schedule: `${links}/schedule`,
-    },
-  };
-}
-
-function versionView(version: PipelineVersion) {
-  return {
-    pipelineId: version.pipelineId,
-    version: version.version,
-    versionHash: version.versionHash,
-    createdBy: version.createdBy,
-    createdAt: version.createdAt,
-    ...validity(version.document),
-    document: version.document,
-  };
-}
-
-/**
- * The version a new one was saved over. Versions are consecutive under the store's row lock, so this
- * is right even when another save landed between this request's load and its save (without If-Match).
- */
-const savedOver = (saved: { version: number }) => saved.version - 1;
-
-const sendPipeline = <T extends { version: number }>(res: Response, status: number, body: T) =>
-  res.status(status).set('ETag', `"${body.version}"`).json(body);
-
-/** Loads a live pipeline and checks the caller's scope on its project. */
-async function load(
-  deps: ApiContext,
-  id: string,
-  authorize: (project: string) => void,
-): Promise<StoredPipeline> {
-  const pipeline = await deps.pipelines.require(id);
-  authorize(pipeline.project);
-  return pipeline;
-}
-
-/** Saves a new version, then brings the schedule (if any) onto it. */
-async function save(
-  deps: ApiContext,
-  current: StoredPipeline,
-  document: Pipeline,
-  actor: string,
-  expectedVersion?: number,
-) {
-  const { pipeline, created } = await deps.pipelines.addVersion(
-    current.id,
-    document,
-    versionHash(document),
-    actor,
-    expectedVersion,
-  );
-  const schedule = created ? await deps.schedules.refresh(pipeline) : undefined;
-  return { ...view(pipeline), created, ...(schedule ? { schedule } : {}) };
-}
+/** What validate accepts: anything, as its shape problems are part of the answer. */
+const DraftSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'A pipeline document, maybe malformed' });
 
 export const pipelineRoutes = [
   route({
@@ -190,7 +43,7 @@ export const pipelineRoutes = [
     responses: {
       200: {
         description: 'A page of pipelines',
-        schema: z.object({ items: z.array(SummarySchema), nextCursor: z.string().nullable() }),
+        schema: page(SummarySchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {
@@ -220,25 +73,9 @@ export const pipelineRoutes = [
     problems: [409],
     async handler({ deps, body, actor, authorize, res }) {
       authorize(body.project);
-      try {
-        const pipeline = await deps.pipelines.create(body, versionHash(body), actor);
-        await deps.audit.record({
-          actor,
-          project: pipeline.project,
-          action: 'pipeline.created',
-          target: `pipeline:${pipeline.id}`,
-          summary: { version: pipeline.version },
-        });
-        res.location(`/api/pipelines/${pipeline.id}`);
-        sendPipeline(res, 201, { ...view(pipeline), created: true });
-      } catch (error) {
-        if (error instanceof ProjectMissingError) {
-          throw badRequest(error.message, [
-            { in: 'body', path: 'project', message: `${error.message}; create it with POST /api/projects` },
-          ]);
-        }
-        throw error;
-      }
+      const pipeline = await createPipeline(deps, body, actor);
+      res.location(`/api/pipelines/${pipeline.id}`);
+      sendPipeline(res, 201, { ...pipelineView(pipeline, deps.catalog), created: true });
     },
   }),
   route({
@@ -247,13 +84,20 @@ export const pipelineRoutes = [
     operationId: 'validatePipeline',
     summary: 'Compile a document without saving it',
     description:
-      'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors.',
+      'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; ' +
+      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.',
     tag: 'pipelines',
     scope: 'read',
-    body: DocumentSchema,
+    body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
-    handler({ body, res }) {
-      res.json(validity(body));
+    async handler({ deps, body, principal, res }) {
+      // Secrets are checked only where the caller may see which exist (and they can be stored).
+      const project = typeof body.project === 'string' ? body.project : 'default';
+      const knownSecrets =
+        deps.secrets && allows(principal!.token, 'read', project)
+          ? (await deps.secrets.list(project)).map((s) => s.name)
+          : undefined;
+      res.json(validity(body, deps.catalog, knownSecrets));
     },
   }),
   route({
@@ -267,9 +111,9 @@ export const pipelineRoutes = [
     params: PipelineIdParams,
     responses: { 200: { description: 'The pipeline', schema: PipelineViewSchema } },
     async handler({ deps, params, authorize, res }) {
-      const pipeline = await load(deps, params.id, authorize);
+      const pipeline = await loadPipeline(deps, params.id, authorize);
       const template = await templateOriginOf(deps.pool, params.id);
-      sendPipeline(res, 200, { ...view(pipeline), ...(template ? { template } : {}) });
+      sendPipeline(res, 200, { ...pipelineView(pipeline, deps.catalog), ...(template ? { template } : {}) });
     },
   }),
   route({
@@ -289,7 +133,7 @@ export const pipelineRoutes = [
     responses: { 200: { description: 'Saved', schema: SavedSchema } },
     problems: [409],
     async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const current = await load(deps, params.id, authorize);
+      const current = await loadPipeline(deps, params.id, authorize);
       const errors = [];
       if (body.id !== params.id)
         errors.push({
@@ -305,18 +149,13 @@ export const pipelineRoutes = [
         });
       }
       if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
-      const saved = await save(deps, current, body, actor, headers['if-match']);
-      // A save of an unchanged document adds no version, so there is nothing to record.
-      if (saved.created) {
-        await deps.audit.record({
-          actor,
-          project: saved.project,
-          action: 'pipeline.saved',
-          target: `pipeline:${saved.id}`,
-          summary: { version: saved.version, fromVersion: savedOver(saved) },
-        });
-      }
-      sendPipeline(res, 200, saved);
+      const saved = await savePipeline(deps, {
+        current,
+        document: body,
+        actor,
+        expectedVersion: headers['if-match'],
+      });
+      sendPipeline(res, 200, savedView(saved, deps.catalog));
     },
   }),
   route({
@@ -330,107 +169,8 @@ export const pipelineRoutes = [
     params: PipelineIdParams,
     responses: { 204: { description: 'Deleted' } },
     async handler({ deps, params, actor, authorize, res }) {
-      const pipeline = await load(deps, params.id, authorize);
-      await deps.schedules.remove(params.id);
-      await deps.pipelines.softDelete(params.id);
-      await deps.audit.record({
-        actor,
-        project: pipeline.project,
-        action: 'pipeline.deleted',
-        target: `pipeline:${pipeline.id}`,
-        summary: { version: pipeline.version },
-      });
+      await deletePipeline(deps, await loadPipeline(deps, params.id, authorize), actor);
       res.status(204).end();
-    },
-  }),
-  route({
-    method: 'get',
-    path: '/pipelines/:id/versions',
-    operationId: 'listPipelineVersions',
-    summary: 'Every version, newest first',
-    tag: 'pipelines',
-    scope: 'read',
-    params: PipelineIdParams,
-    responses: {
-      200: {
-        description: 'The versions',
-        schema: z.object({ current: z.number().int(), items: z.array(VersionInfoSchema) }),
-      },
-    },
-    async handler({ deps, params, authorize, res }) {
-      const pipeline = await load(deps, params.id, authorize);
-      const items = (await deps.pipelines.versions(params.id)).map(({ pipelineId: _p, ...v }) => v);
-      res.json({ current: pipeline.version, items });
-    },
-  }),
-  route({
-    method: 'get',
-    path: '/pipelines/:id/versions/:version',
-    operationId: 'getPipelineVersion',
-    summary: 'One version, with its document',
-    tag: 'pipelines',
-    scope: 'read',
-    params: PipelineIdParams.extend({ version: versionNumber }),
-    responses: { 200: { description: 'The version', schema: VersionViewSchema } },
-    async handler({ deps, params, authorize, res }) {
-      await load(deps, params.id, authorize);
-      const version = await deps.pipelines.requireVersion(params.id, params.version);
-      res.set('ETag', `"${version.version}"`).json(versionView(version));
-    },
-  }),
-  route({
-    method: 'get',
-    path: '/pipelines/:id/diff',
-    operationId: 'diffPipelineVersions',
-    summary: 'What changed between two versions',
-    description: 'Defaults: `to` is the current version, `from` the one before `to`.',
-    tag: 'pipelines',
-    scope: 'read',
-    params: PipelineIdParams,
-    query: z.object({ from: versionNumber.optional(), to: versionNumber.optional() }),
-    responses: {
-      200: { description: 'Node, edge, param, settings and metadata changes', schema: DiffSchema },
-    },
-    async handler({ deps, params, query, authorize, res }) {
-      const pipeline = await load(deps, params.id, authorize);
-      const to = query.to ?? pipeline.version;
-      const from = query.from ?? Math.max(1, to - 1);
-      const [a, b] = await Promise.all([
-        deps.pipelines.requireVersion(params.id, from),
-        deps.pipelines.requireVersion(params.id, to),
-      ]);
-      res.json({ pipelineId: params.id, from, to, ...diffPipelines(a.document, b.document) });
-    },
-  }),
-  route({
-    method: 'post',
-    path: '/pipelines/:id/rollback',
-    operationId: 'rollbackPipeline',
-    summary: 'Save an older version again, as the new current version',
-    tag: 'pipelines',
-    scope: 'write',
-    params: PipelineIdParams,
-    headers: IfMatch,
-    body: z.strictObject({ version: z.number().int().min(1) }),
-    responses: {
-      201: { description: 'A new version equal to the one named', schema: SavedSchema },
-      200: { description: 'The named version equals the current one: nothing saved', schema: SavedSchema },
-    },
-    problems: [409],
-    async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const current = await load(deps, params.id, authorize);
-      const old = await deps.pipelines.requireVersion(params.id, body.version);
-      const saved = await save(deps, current, old.document, actor, headers['if-match']);
-      if (saved.created) {
-        await deps.audit.record({
-          actor,
-          project: saved.project,
-          action: 'pipeline.rolled_back',
-          target: `pipeline:${saved.id}`,
-          summary: { toVersion: body.version, version: saved.version, fromVersion: savedOver(saved) },
-        });
-      }
-      sendPipeline(res, saved.created ? 201 : 200, saved);
     },
   }),
 ];

@@ -4,7 +4,7 @@ import { slug } from '../model/pipeline.schema.js';
 import { createProject, updateProject } from '../projects/project-domain.js';
 import { projectsWith } from './auth.js';
 import { route } from './route.js';
-import { ProjectParams } from './schemas.js';
+import { page, ProjectParams } from './schemas.js';
 
 const owners = z.array(z.string().min(1).max(200)).max(50);
 const schemas = z
@@ -51,10 +51,10 @@ export const projectRoutes = [
     tag: 'projects',
     scope: 'read',
     responses: {
-      200: { description: 'Projects, by id', schema: z.object({ items: z.array(ProjectSchema) }) },
+      200: { description: 'Projects, by id', schema: page(ProjectSchema) },
     },
     async handler({ deps, principal, res }) {
-      res.json({ items: await deps.projects.list(projectsWith(principal!.token, 'read')) });
+      res.json({ items: await deps.projects.list(projectsWith(principal!.token, 'read')), nextCursor: null });
     },
   }),
   route({

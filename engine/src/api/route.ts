@@ -44,6 +44,11 @@ export interface RouteSpec<P, Q, B, H> {
   tag: string;
   /** The scope a token needs; null for a public route. */
   scope: Scope | null;
+  /**
+   * Scopes needed besides `scope`, on the same project: a schedule or a webhook starts runs later,
+   * so making or changing one needs `run` as well as `write`.
+   */
+  alsoNeeds?: Scope[];
   /** The scope must hold for every project, not only some (token management). */
   allProjects?: boolean;
   params?: P;
@@ -69,6 +74,10 @@ export function route<
   return spec as AnyRoute;
 }
 
+/** Every scope a route needs, its own first (so a 403 names that one when both are missing). */
+export const scopesOf = (spec: AnyRoute): Scope[] =>
+  spec.scope ? [spec.scope, ...(spec.alsoNeeds ?? [])] : [];
+
 /** `/pipelines/:id` → a regex matching concrete paths, for the 405 answer. */
 const pathPattern = (path: string) =>
   new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]\w*/g, '[^/]+')}/?$`);
@@ -80,7 +89,8 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: A
       if (spec.scope) {
         principal = await authenticate(req, deps.tokens);
         // The route's scope is checked before the input, so a caller without it learns nothing more.
-        requireScope(principal, spec.scope, spec.allProjects ? null : undefined);
+        for (const scope of scopesOf(spec))
+          requireScope(principal, scope, spec.allProjects ? null : undefined);
         deps.tokens
           .touch(principal.token.id)
           .catch((error: Error) => deps.log.warn('token touch failed', { error }));
@@ -99,10 +109,10 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: A
         principal,
         actor: principal?.actor ?? 'anonymous',
         authorize: (project, scope) => {
-          const needed = scope ?? spec.scope;
-          if (!needed) return;
+          const needed = scope ? [scope] : scopesOf(spec);
+          if (needed.length === 0) return;
           if (!principal) throw new HttpProblem(401, 'Unauthorized', 'This needs an API token');
-          requireScope(principal, needed, project);
+          for (const s of needed) requireScope(principal, s, project);
         },
         deps,
         req,

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
+import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { productRoutes } from './products.routes.js';
 import { projectRoutes } from './projects.routes.js';
@@ -22,6 +23,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...projectRoutes,
   ...secretRoutes,
   ...pipelineRoutes,
+  ...pipelineVersionRoutes,
   ...templateRoutes(),
   ...runRoutes,
   ...auditRoutes,

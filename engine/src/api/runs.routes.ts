@@ -6,12 +6,13 @@ import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
-import { startPipelineRun } from './run-start.js';
+import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
 import {
   cursor,
   IdempotencyHeaders,
+  page,
   pageLimit,
   PipelineIdParams,
   RunDetailSchema,
@@ -73,10 +74,11 @@ export const runRoutes = [
         trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });
+      const links = runLinks(started.runId);
       res
         .status(started.created ? 202 : 200)
-        .location(started.links.self)
-        .json(started);
+        .location(links.self)
+        .json({ ...started, links });
     },
   }),
   route({
@@ -97,7 +99,7 @@ export const runRoutes = [
     responses: {
       200: {
         description: 'A page of runs',
-        schema: z.object({ items: z.array(RunSummarySchema), nextCursor: z.string().nullable() }),
+        schema: page(RunSummarySchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { notFound } from './problem.js';
 import { route } from './route.js';
 import { runLinks } from './run-view.js';
-import { scheduleIdOf } from './schedule-service.js';
+import { scheduleIdOf } from '../schedules/schedule-service.js';
 import { PipelineIdParams, RunLinksSchema } from './schemas.js';
 
 const isTimeZone = (tz: string) => {
@@ -60,6 +60,7 @@ export const scheduleRoutes = [
       'Schedule `schedule-<pipelineId>`; later saves of the pipeline move the schedule onto the new version.',
     tag: 'schedules',
     scope: 'write',
+    alsoNeeds: ['run'],
     params: PipelineIdParams,
     body: ScheduleBody,
     responses: { 200: { description: 'The schedule', schema: ScheduleSchema } },

@@ -40,6 +40,13 @@ export const RunIdParams = z.object({ runId: z.string().min(1).max(300) });
 export const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
 export const cursor = z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' });
 
+/**
+ * Every list answers with one envelope; `nextCursor` is null on the last page (and always on lists
+ * that are not paged), so a client reads every list the same way.
+ */
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
 export const ParamValues = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
   .meta({ description: "Run params by name; each must be one of the pipeline's declared params" });
@@ -82,7 +89,7 @@ export const RunSummarySchema = z.object({
   runId: z.string(),
   project: z.string(),
   pipelineId: z.string(),
-  pipelineVersion: z.string(),
+  pipelineVersion: z.number().int(),
   status: z.enum(RUN_STATUSES),
   trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
   startedAt: z.string(),

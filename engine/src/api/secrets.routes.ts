@@ -4,7 +4,7 @@ import type { SecretStore } from '../store/secrets.store.js';
 import type { ApiContext } from './context.js';
 import { HttpProblem, notFound } from './problem.js';
 import { route } from './route.js';
-import { ProjectParams } from './schemas.js';
+import { page, ProjectParams } from './schemas.js';
 
 const SecretInfoSchema = z.object({
   name: z.string(),
@@ -45,13 +45,13 @@ export const secretRoutes = [
     scope: 'read',
     params: ProjectParams,
     responses: {
-      200: { description: 'The secrets', schema: z.object({ items: z.array(SecretInfoSchema) }) },
+      200: { description: 'The secrets', schema: page(SecretInfoSchema) },
     },
     problems: [503],
     async handler({ deps, params, authorize, res }) {
       authorize(params.project);
       await deps.projects.require(params.project);
-      res.json({ items: await store(deps).list(params.project) });
+      res.json({ items: await store(deps).list(params.project), nextCursor: null });
     },
   }),
   route({

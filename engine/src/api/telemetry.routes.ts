@@ -70,7 +70,7 @@ const RunUsageSchema = z.object({
   runId: z.string(),
   project: z.string(),
   pipelineId: z.string(),
-  pipelineVersion: z.string(),
+  pipelineVersion: z.number().int(),
   trigger: z.string(),
   actor: z.string(),
   status: z.string(),

@@ -5,6 +5,7 @@ import { slug } from '../model/pipeline.schema.js';
 import { SCOPES } from '../store/tokens.store.js';
 import { notFound } from './problem.js';
 import { route } from './route.js';
+import { page } from './schemas.js';
 
 const scopeEntry = z.string().refine(
   (s) => {
@@ -53,9 +54,9 @@ export const tokenRoutes = [
     tag: 'tokens',
     scope: 'admin',
     allProjects: true,
-    responses: { 200: { description: 'The tokens', schema: z.object({ items: z.array(TokenSchema) }) } },
+    responses: { 200: { description: 'The tokens', schema: page(TokenSchema) } },
     async handler({ deps, res }) {
-      res.json({ items: await deps.tokens.list() });
+      res.json({ items: await deps.tokens.list(), nextCursor: null });
     },
   }),
   route({

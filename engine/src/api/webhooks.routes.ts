@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { bearerToken } from './auth.js';
 import { badRequest, HttpProblem, notFound } from './problem.js';
 import { route } from './route.js';
-import { startPipelineRun } from './run-start.js';
-import { IdempotencyHeaders, PipelineIdParams, RunStartedSchema } from './schemas.js';
+import { startPipelineRun } from '../runs/start-run.js';
+import { runLinks } from './run-view.js';
+import { IdempotencyHeaders, page, PipelineIdParams, RunStartedSchema } from './schemas.js';
 
 const WebhookSchema = z.object({
   id: z.string(),
@@ -17,6 +18,15 @@ const WebhookSchema = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
 });
+
+const tooOften = (hookId: string, retryAfterSeconds: number, how: string) =>
+  new HttpProblem(
+    429,
+    'Too Many Requests',
+    `Webhook "${hookId}" is called too often${how ? ` ${how}` : ''}; retry in ${retryAfterSeconds} s`,
+    [],
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 
 const HookParams = z.object({ hookId: z.string().regex(/^hk_[a-z0-9]{1,64}$/, 'is not a webhook id') });
 
@@ -29,6 +39,7 @@ export const webhookRoutes = [
     description: 'The token is in this response only; it is stored as a hash.',
     tag: 'webhooks',
     scope: 'write',
+    alsoNeeds: ['run'],
     params: PipelineIdParams,
     body: z.strictObject({ name: z.string().min(1).max(200).optional() }).default({}),
     responses: {
@@ -57,7 +68,7 @@ export const webhookRoutes = [
     tag: 'webhooks',
     scope: 'read',
     params: PipelineIdParams,
-    responses: { 200: { description: 'The webhooks', schema: z.object({ items: z.array(WebhookSchema) }) } },
+    responses: { 200: { description: 'The webhooks', schema: page(WebhookSchema) } },
     async handler({ deps, params, authorize, req, res }) {
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
@@ -66,7 +77,7 @@ export const webhookRoutes = [
         ...w,
         url: `${base}/api/hooks/${w.id}`,
       }));
-      res.json({ items });
+      res.json({ items, nextCursor: null });
     },
   }),
   route({
@@ -101,7 +112,8 @@ export const webhookRoutes = [
     description:
       'Authenticated by the webhook token (`Authorization: Bearer <token>` or `?token=`), not an API token. ' +
       "The JSON body's keys that are declared params of the pipeline become run params; others are ignored. " +
-      'Rate limited per webhook (default 60 a minute): 429 with Retry-After.',
+      'Rate limited per webhook (default 60 a minute): 429 with Retry-After. Calls with a wrong token are ' +
+      'counted apart (same default), so they cannot use up the calls of the caller with the right one.',
     tag: 'webhooks',
     scope: null,
     params: HookParams,
@@ -116,23 +128,18 @@ export const webhookRoutes = [
     async handler({ deps, params, query, headers, body, req, res }) {
       const hookId = params.hookId;
       if (!(await deps.webhooks.exists(hookId))) throw notFound(`Webhook "${hookId}"`);
-      // Counted before the token check, so guessing tokens is throttled too.
-      const allowed = deps.hookLimits.take(hookId);
-      if (!allowed.ok) {
-        throw new HttpProblem(
-          429,
-          'Too Many Requests',
-          `Webhook "${hookId}" is called too often; retry in ${allowed.retryAfterSeconds} s`,
-          [],
-          { 'Retry-After': String(allowed.retryAfterSeconds) },
-        );
-      }
+      // Failed authentications have a bucket of their own, so wrong tokens (a guesser's, say) are
+      // throttled without using up the calls of the caller who has the right one.
       const webhook = await deps.webhooks.verify(hookId, bearerToken(req) ?? query.token);
       if (!webhook) {
+        const guesses = deps.hookAuthFailures.take(hookId);
+        if (!guesses.ok) throw tooOften(hookId, guesses.retryAfterSeconds, 'with wrong tokens');
         throw new HttpProblem(401, 'Unauthorized', `Wrong or missing token for webhook "${hookId}"`, [], {
           'WWW-Authenticate': 'Bearer realm="tributary-webhook"',
         });
       }
+      const allowed = deps.hookLimits.take(hookId);
+      if (!allowed.ok) throw tooOften(hookId, allowed.retryAfterSeconds, '');
       if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
         throw badRequest('The webhook body must be a JSON object (its declared params start the run)', [
           { in: 'body', message: 'body: expected a JSON object' },
@@ -152,7 +159,7 @@ export const webhookRoutes = [
         trigger: { type: 'webhook', actor: `webhook:${hookId}` },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });
-      res.status(started.created ? 202 : 200).json(started);
+      res.status(started.created ? 202 : 200).json({ ...started, links: runLinks(started.runId) });
     },
   }),
 ];

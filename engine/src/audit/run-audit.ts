@@ -2,6 +2,7 @@
 // needs no table of its own): who requested it, each step's attempts and results, who cancelled it.
 import type { Client } from '@temporalio/client';
 import type { TriggerType } from '../model/plan.js';
+import { REDACTED, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import {
   eventTypeName,
   fetchRunHistory,
@@ -56,15 +57,11 @@ export interface RunAuditTrail {
   runId: string;
   project: string;
   pipelineId: string;
-  pipelineVersion: string;
+  pipelineVersion: number;
   trigger: { type: TriggerType; actor: string };
   status: RunAuditStatus;
   events: RunAuditEvent[];
 }
-
-export const REDACTED = '[redacted]';
-/** Shorter sensitive values are redacted as params but not hunted for in free text (they would hit everything). */
-const MIN_SCRUB_LENGTH = 4;
 
 export async function runAuditTrail(client: Client, runId: string): Promise<RunAuditTrail> {
   return auditTrailOf(await fetchRunHistory(client, runId));
@@ -72,13 +69,10 @@ export async function runAuditTrail(client: Client, runId: string): Promise<RunA
 
 export function auditTrailOf(history: RunHistory): RunAuditTrail {
   const { plan, trigger } = history.input;
-  const pipelineVersion = String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12));
+  // A plan compiled without a saved version (tests that start runs directly) reports 0.
+  const pipelineVersion = plan.pipelineVersion ?? 0;
   const sensitive = new Set(plan.sensitiveParams ?? []);
-  const scrub = scrubberFor(
-    Object.entries(plan.params)
-      .filter(([name, value]) => sensitive.has(name) && value !== null)
-      .map(([, value]) => String(value)),
-  );
+  const scrub = scrubberFor(sensitiveValuesOf(plan));
   const taskByEventId = new Map<number, ActivityTask>();
   for (const task of history.activities.values()) {
     if (task.started) taskByEventId.set(task.started.eventId, task);
@@ -386,23 +380,6 @@ export function statsOf(result: unknown): StepResultStats {
     bytes: num(stats.bytes),
     durationMs: num(stats.durationMs),
   };
-}
-
-/** Replaces sensitive values wherever they appear in strings (an error message may quote a param). */
-export function scrubberFor(values: string[]): <T>(value: T) => T {
-  const needles = [...new Set(values)]
-    .filter((v) => v.length >= MIN_SCRUB_LENGTH)
-    .sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return (value) => value;
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string')
-      return needles.reduce((text, needle) => text.split(needle).join(REDACTED), value);
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object')
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-    return value;
-  };
-  return <T>(value: T) => walk(value) as T;
 }
 
 /** One JSON object per line, for export. */

@@ -139,6 +139,7 @@ async function main(): Promise<void> {
         log: log.child('api'),
         uiDir: UI_DIR,
         creditRates,
+        temporalUi: env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl,
       });
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(env.PORT, env.HOST, () => resolve(s));

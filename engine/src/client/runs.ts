@@ -24,8 +24,9 @@ import {
   SA_TRIGGER,
   SA_TRIGGERED_BY,
 } from '../model/search-attributes.js';
+import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
-import { runIdFor } from './ids.js';
+import { runIdFor } from '../model/run-ids.js';
 
 export const INTERPRETER_WORKFLOW = 'pipelineRun';
 
@@ -36,7 +37,8 @@ export interface RunSummary {
   runId: string;
   project: string;
   pipelineId: string;
-  pipelineVersion: string;
+  /** 0 for a plan compiled without a saved version (only tests start such runs). */
+  pipelineVersion: number;
   trigger: TriggerType;
   triggeredBy: string;
   status: RunStatus | 'terminated' | 'timed_out';
@@ -131,11 +133,13 @@ export class RunsClient {
     const summary = toSummary(description);
     const progress = await this.progressOf(description);
     const input = await this.inputOf(runId);
+    // A step's error may quote a param (a failed query, say): sensitive values are scrubbed there too.
+    const scrub = scrubberFor(input ? sensitiveValuesOf(input.plan) : []);
     return {
       ...summary,
       ...(progress ? { status: progress.status } : {}),
-      params: redacted(input),
-      progress,
+      params: input ? redactParams(input.plan.params, input.plan.sensitiveParams) : {},
+      progress: scrub(progress),
     };
   }
 
@@ -224,15 +228,6 @@ export class RunsClient {
   }
 }
 
-/** A run's params as stored, with those the pipeline marks sensitive shown as `***`. */
-function redacted(input: InterpreterInput | undefined): ExecutionPlan['params'] {
-  if (!input) return {};
-  const sensitive = new Set(input.plan.sensitiveParams);
-  return Object.fromEntries(
-    Object.entries(input.plan.params).map(([k, v]) => [k, sensitive.has(k) && v !== null ? '***' : v]),
-  );
-}
-
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
@@ -247,13 +242,19 @@ const STATUS: Record<string, RunSummary['status']> = {
   CONTINUED_AS_NEW: 'running',
 };
 
+/** The search attribute is a keyword (a plan without a saved version carries a hash prefix). */
+function versionOf(attribute: string | undefined): number {
+  const version = Number(attribute);
+  return Number.isSafeInteger(version) ? version : 0;
+}
+
 function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   const sa = description.typedSearchAttributes;
   return {
     runId: description.workflowId,
     project: sa.get(SA_PROJECT) ?? '',
     pipelineId: sa.get(SA_PIPELINE) ?? '',
-    pipelineVersion: sa.get(SA_PIPELINE_VERSION) ?? '',
+    pipelineVersion: versionOf(sa.get(SA_PIPELINE_VERSION)),
     trigger: (sa.get(SA_TRIGGER) ?? 'manual') as TriggerType,
     triggeredBy: sa.get(SA_TRIGGERED_BY) ?? '',
     status: STATUS[description.status.name] ?? 'running',

@@ -20,8 +20,10 @@ const catalog: NodeCatalog = {
       },
       'sink.test': {
         kind: 'sink' as const,
-        config: z.object({ table: z.string().min(1) }),
+        config: z.object({ table: z.string().min(1), credentials: z.string().optional() }),
         inputs: { min: 1, max: 1 },
+        secrets: (config: Record<string, unknown>) =>
+          typeof config.credentials === 'string' ? [config.credentials] : [],
       },
     })[type],
 };
@@ -304,5 +306,19 @@ describe('compile', () => {
       on: true,
       at: '2026-11-25T10:00:00Z',
     });
+  });
+
+  it('reports a secret the project lacks, naming node and field, only when told the known ones', () => {
+    const doc = base() as Doc;
+    (doc.nodes[2] as { config: Record<string, unknown> }).config.credentials = 'warehouse_login';
+    expect(compile(doc, { catalog }).ok).toBe(true);
+    const missing = compile(doc, { catalog, knownSecrets: ['other'] });
+    expect(!missing.ok && missing.errors).toEqual([
+      expect.objectContaining({ code: 'unknown_secret', nodeId: 'out', path: 'nodes[2].config.credentials' }),
+    ]);
+    expect(compile(doc, { catalog, knownSecrets: ['warehouse_login'] }).ok).toBe(true);
+    // A name made from a param is known only at run time.
+    (doc.nodes[2] as { config: Record<string, unknown> }).config.credentials = '{{ params.since }}';
+    expect(compile(doc, { catalog, knownSecrets: [] }).ok).toBe(true);
   });
 });

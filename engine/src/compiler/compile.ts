@@ -14,6 +14,8 @@ export interface CatalogEntry {
   kind: 'source' | 'transform' | 'sink';
   config: z.ZodType;
   inputs: { min: number; max: number | null };
+  /** The secret names a valid config reads (the declaration's `secrets()`). */
+  secrets?(config: Record<string, unknown>): string[];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;
@@ -25,6 +27,11 @@ export interface CompileOptions {
   /** False when validating a document that is not about to run: required params may be absent. */
   requireParams?: boolean;
   pipelineVersion?: number | null;
+  /**
+   * The names of the secrets the pipeline's project has. When given, a node whose config reads a
+   * secret not among them is an error; the caller looks them up, so the compiler stays pure.
+   */
+  knownSecrets?: readonly string[];
 }
 
 export type CompileResult = { ok: true; plan: ExecutionPlan } | { ok: false; errors: CompileError[] };
@@ -117,6 +124,7 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   for (const [i, node] of pipeline.nodes.entries()) {
     if (nodeIndex.get(node.id) !== i) continue; // a duplicate, already reported
     checkNode(node, i, pipeline, options.catalog, upstream, downstream, errors);
+    if (options.knownSecrets) checkSecrets(node, i, pipeline, options.catalog, options.knownSecrets, errors);
   }
 
   const { params, errors: paramErrors } = resolveParams(
@@ -272,6 +280,35 @@ function checkNode(
         });
       }
     }
+  }
+}
+
+/** Each secret a node's config reads must exist in the project; the error names the field. */
+function checkSecrets(
+  node: PipelineNode,
+  index: number,
+  pipeline: Pipeline,
+  catalog: NodeCatalog,
+  known: readonly string[],
+  errors: CompileError[],
+): void {
+  const entry = catalog.get(node.type);
+  const config = entry?.config.safeParse(node.config);
+  // An unknown type or a bad config is reported already; its secrets cannot be read.
+  if (!entry?.secrets || !config?.success) return;
+  const have = new Set(known);
+  for (const name of entry.secrets(config.data as Record<string, unknown>)) {
+    // A name made from a param is only known when the run's params are.
+    if (have.has(name) || findPlaceholders(name).length > 0) continue;
+    const field = [...stringsIn(node.config)].find(([text]) => text === name)?.[1].join('.') ?? '';
+    errors.push({
+      code: 'unknown_secret',
+      nodeId: node.id,
+      path: `nodes[${index}].config${field ? `.${field}` : ''}`,
+      message:
+        `Node "${node.id}" (${node.type}), field "${field || '(config)'}": secret "${name}" does not exist ` +
+        `in project "${pipeline.project}"; add it under Settings → Secrets`,
+    });
   }
 }
 

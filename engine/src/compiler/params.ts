@@ -100,7 +100,10 @@ export function resolveParams(
         errors.push({
           code: 'invalid_param',
           path: `params.${name}`,
-          message: `Param "${name}": ${checked.error}`,
+          // An error message travels (API answers, logs): a sensitive value is not quoted in it.
+          message: spec.sensitive
+            ? `Param "${name}": expected a ${spec.type} (the value is not shown: the param is sensitive)`
+            : `Param "${name}": ${checked.error}`,
         });
       }
       params[name] = null;

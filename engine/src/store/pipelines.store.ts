@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { ConflictError, isForeignKeyViolation, isUniqueViolation, NotFoundError } from './errors.js';
+import { withTransaction } from './transaction.js';
 
 export interface PipelineSummary {
   id: string;
@@ -116,18 +117,16 @@ export class PipelineStore {
   }
 
   async create(document: Pipeline, versionHash: string, actor: string): Promise<StoredPipeline> {
-    const client = await this.pool.connect();
     try {
-      await client.query('begin');
-      await client.query(
-        `insert into tributary.pipelines (id, project_id, name, current_version, created_by)
-         values ($1, $2, $3, 1, $4)`,
-        [document.id, document.project, document.name, actor],
-      );
-      await insertVersion(client, document, 1, versionHash, actor);
-      await client.query('commit');
+      await withTransaction(this.pool, async (client) => {
+        await client.query(
+          `insert into tributary.pipelines (id, project_id, name, current_version, created_by)
+           values ($1, $2, $3, 1, $4)`,
+          [document.id, document.project, document.name, actor],
+        );
+        await insertVersion(client, document, 1, versionHash, actor);
+      });
     } catch (error) {
-      await client.query('rollback').catch(() => {});
       if (isUniqueViolation(error)) {
         const deleted = await this.pool.query(
           'select 1 from tributary.pipelines where id = $1 and deleted_at is not null',
@@ -142,8 +141,6 @@ export class PipelineStore {
       if (isForeignKeyViolation(error))
         throw new ProjectMissingError(`Project "${document.project}" does not exist`);
       throw error;
-    } finally {
-      client.release();
     }
     return (await this.get(document.id))!;
   }
@@ -159,10 +156,7 @@ export class PipelineStore {
     actor: string,
     expectedVersion?: number,
   ): Promise<{ pipeline: StoredPipeline; created: boolean }> {
-    const client = await this.pool.connect();
-    let created = false;
-    try {
-      await client.query('begin');
+    const created = await withTransaction(this.pool, async (client) => {
       const locked = await client.query<{ current_version: number; same: boolean }>(
         `select p.current_version, v.document = $2::jsonb as same
            from tributary.pipelines p
@@ -179,22 +173,15 @@ export class PipelineStore {
             'someone saved in between; reload it and apply your change again',
         );
       }
-      if (!current.same) {
-        const next = current.current_version + 1;
-        await insertVersion(client, document, next, versionHash, actor);
-        await client.query(
-          'update tributary.pipelines set current_version = $2, name = $3, updated_at = now() where id = $1',
-          [id, next, document.name],
-        );
-        created = true;
-      }
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      if (current.same) return false;
+      const next = current.current_version + 1;
+      await insertVersion(client, document, next, versionHash, actor);
+      await client.query(
+        'update tributary.pipelines set current_version = $2, name = $3, updated_at = now() where id = $1',
+        [id, next, document.name],
+      );
+      return true;
+    });
     return { pipeline: (await this.get(id))!, created };
   }
 

@@ -1,7 +1,7 @@
 // Reads a page of a step's output table from a run's kept staging schema, for the builder's data
 // preview. Dates and times come back as Postgres writes them (no time-zone shifting through JS
 // Dates), big integers as numbers only when they are exact.
-import { stagingSchemaFromSuffix } from '../model/staging.js';
+import { stagingSchemaOfRun } from '../model/run-ids.js';
 import { quoteTable, tableColumns, type ColumnInfo } from '@tributary/activities';
 import pg from 'pg';
 
@@ -20,16 +20,6 @@ export interface StepPreview {
   limit: number;
   offset: number;
   hasMore: boolean;
-}
-
-// Run ids are `run-<pipelineId>-<26-char unique part>`; a scheduled run's id has Temporal's
-// `-<scheduled time>` appended. The workflow names its staging schema after what follows the
-// pipeline id (model/staging.ts); the unique part is found here without knowing the pipeline id.
-const RUN_ID = /^run-.+-([0-9a-z]{26}(?:-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)?)$/;
-
-export function stagingSchemaOfRun(runId: string): string | undefined {
-  const suffix = RUN_ID.exec(runId)?.[1];
-  return suffix ? stagingSchemaFromSuffix(suffix) : undefined;
 }
 
 const RAW_TEXT = new Set([

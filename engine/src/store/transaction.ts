@@ -1,4 +1,5 @@
-// One way to run work in a transaction: begin, the work, commit; rollback on any error.
+// One way to run work in a transaction: begin, the work, commit; rollback on any error (which is
+// then thrown as it was), and the client goes back to the pool either way.
 import type pg from 'pg';
 
 export async function withTransaction<T>(
@@ -12,6 +13,7 @@ export async function withTransaction<T>(
     await client.query('commit');
     return result;
   } catch (error) {
+    // The work's error is the one worth reporting; a failed rollback only means the connection is gone.
     await client.query('rollback').catch(() => {});
     throw error;
   } finally {

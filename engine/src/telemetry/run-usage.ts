@@ -43,7 +43,7 @@ export interface RunUsage {
   runId: string;
   project: string;
   pipelineId: string;
-  pipelineVersion: string;
+  pipelineVersion: number;
   trigger: TriggerType;
   actor: string;
   status: RunFinalStatus;
@@ -128,7 +128,7 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
     runId: history.runId,
     project: plan.project,
     pipelineId: plan.pipelineId,
-    pipelineVersion: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)),
+    pipelineVersion: plan.pipelineVersion ?? 0,
     trigger: trigger.type,
     actor: trigger.actor,
     status,

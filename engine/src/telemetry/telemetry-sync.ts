@@ -7,6 +7,7 @@ import pg from 'pg';
 import { UnreadableRunError } from '../audit/run-history.js';
 import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import { withTransaction } from '../store/transaction.js';
 import type { CreditRates } from './credit-rates.js';
 import type { RunUsage } from './run-usage.js';
 import { mapLimit, usageOfRun, visibilityLiteral, type UsageCache } from './usage-report.js';
@@ -231,9 +232,7 @@ const updates = (columns: string[], key: string[]) =>
 
 /** One run and its steps, in one transaction: a reader never sees a run without its steps. */
 async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
-  const client = await warehouse.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(warehouse, async (client) => {
     await client.query(
       `insert into ${TELEMETRY_SCHEMA}.runs (${RUN_COLUMNS.join(', ')}, synced_at)
        values (${placeholders(RUN_COLUMNS.length)}, now())
@@ -242,7 +241,7 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
         usage.runId,
         usage.project,
         usage.pipelineId,
-        usage.pipelineVersion,
+        String(usage.pipelineVersion),
         usage.trigger,
         usage.actor,
         usage.status,
@@ -285,13 +284,7 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
         ],
       );
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

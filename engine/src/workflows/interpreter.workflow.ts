@@ -9,6 +9,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   getExternalWorkflowHandle,
@@ -17,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
-import { stagingSchemaFor } from '../model/staging.js';
+import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
 
@@ -54,6 +55,10 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   const exclusiveInputs = (step: PlanStep) =>
     plan.keepStaging ? [] : step.dependsOn.filter((dep) => consumers.get(dep) === 1);
 
+  // Project roles in the warehouse: the staging schema belongs to the run's project, steps get a
+  // statement timeout and may consume inputs only they read. Runs from before keep their inputs.
+  const projectRoles = patched('warehouse-project-roles');
+
   const outputs: Record<string, TableRef | null> = {};
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
@@ -82,8 +87,10 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         inputs,
         params: plan.params,
         stagingSchema,
-        statementTimeoutSeconds: step.statementTimeoutSeconds,
-        exclusiveInputs: exclusiveInputs(step),
+        // Runs started before project roles keep sending what they sent (see the patch below).
+        ...(projectRoles
+          ? { statementTimeoutSeconds: step.statementTimeoutSeconds, exclusiveInputs: exclusiveInputs(step) }
+          : {}),
       });
       outputs[step.id] = result.table;
       if (result.pendingState !== undefined && result.pendingState !== null) {
@@ -125,7 +132,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       await lifecycle.requestPipelineLock({ pipelineId: plan.pipelineId, runId });
       await condition(() => lockGranted);
     }
-    await lifecycle.prepareRun({ stagingSchema, project: plan.project });
+    await lifecycle.prepareRun(projectRoles ? { stagingSchema, project: plan.project } : { stagingSchema });
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
       for (;;) {

@@ -3,7 +3,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { createApp, type AppDeps } from '../../src/api/app.js';
+import { createApp } from '../../src/api/app.js';
+import type { AppDeps } from '../../src/api/context.js';
 import { silentLogger } from '../../src/infra/logger.js';
 import { TokenStore } from '../../src/store/tokens.store.js';
 import { startHarness, type Harness } from '../harness.js';

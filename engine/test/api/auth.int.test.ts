@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../../src/api/admin-token.js';
 import { apiRoutes } from '../../src/api/routes.js';
@@ -17,6 +18,7 @@ const projectA = uniq('auth-a');
 const projectB = uniq('auth-b');
 const pipelineA = uniq('auth-p');
 let runA: string;
+const productA = uniq('auth-prod');
 
 beforeAll(async () => {
   api = await startApi();
@@ -34,8 +36,19 @@ beforeAll(async () => {
     .getHandle(runA)
     .result()
     .catch(() => {});
+  // A data product of project A, for the routes that act on one.
+  const schemaA = projectSchemaName(projectA);
+  await api.h.platform.warehousePool.query(`create table ${schemaA}.facts (n int)`);
+  await api.h.giveSchema(schemaA, projectA);
+  const product = await api.call('POST', `/api/projects/${projectA}/products`, {
+    body: { id: productA, table: `${schemaA}.facts`, name: 'Facts' },
+  });
+  expect(product.status).toBe(201);
 });
-afterAll(async () => api?.stop());
+afterAll(async () => {
+  await api?.h.platform.warehousePool.query(`drop schema if exists ${projectSchemaName(projectA)} cascade`);
+  await api?.stop();
+});
 
 const fill = (routePath: string, values: Record<string, string> = {}) =>
   routePath.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(values[name] ?? 'x'));
@@ -124,6 +137,13 @@ describe('auth matrix over the route table', () => {
     },
     getPipelineTemplate: {},
     upgradePipelineTemplate: { body: {} },
+    publishProduct: {
+      values: { project: projectA },
+      body: { id: uniq('prod'), table: `${projectSchemaName(projectA)}.facts`, name: 'x' },
+    },
+    shareProduct: { values: { id: productA, project: projectB } },
+    unshareProduct: { values: { id: productA, project: projectB } },
+    getRunOpenLineage: {},
   };
   const unscoped = [
     'listProjects',
@@ -135,6 +155,10 @@ describe('auth matrix over the route table', () => {
     'getUsage',
     'listTemplates',
     'getTemplate',
+    // Discovery is open to every reader: names and schemas, never rows.
+    'listCatalog',
+    'getProduct',
+    'getLineage',
   ];
 
   it('classifies every protected route as project-scoped, unscoped or all-projects', () => {
@@ -148,7 +172,8 @@ describe('auth matrix over the route table', () => {
     '%s refuses a token limited to another project and names the project',
     async (_l, r) => {
       const sample = scoped[r.operationId]!;
-      const token = await api.token(['read', 'write', 'run'], [projectB]);
+      // Every scope the route could want, but for project B only.
+      const token = await api.token(r.scope === 'admin' ? ['admin'] : ['read', 'write', 'run'], [projectB]);
       const values = { id: pipelineA, runId: runA, ...sample.values };
       const reply = await api.call(r.method.toUpperCase(), `/api${fill(r.path, values)}`, {
         token,
@@ -178,6 +203,39 @@ describe('auth matrix over the route table', () => {
     expect(pipelines.body.items).toEqual([]);
     const runs = await api.call('GET', `/api/runs?pipeline=${pipelineA}`, { token });
     expect(runs.status).toBe(403);
+  });
+
+  it('needs run as well as write to make a schedule or a webhook (they start runs later)', async () => {
+    const writeOnly = await api.token(['read', 'write']);
+    const schedule = await api.call('PUT', `/api/pipelines/${pipelineA}/schedule`, {
+      token: writeOnly,
+      body: { cron: '0 6 * * *' },
+    });
+    expect(schedule.status).toBe(403);
+    expect(schedule.body.detail).toContain('"run"');
+    const hook = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, {
+      token: writeOnly,
+      body: {},
+    });
+    expect(hook.status).toBe(403);
+    expect(hook.body.detail).toContain('"run"');
+    const runOnProjectB = await api.token(['read', 'write', `run:${projectB}`]);
+    const elsewhere = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, {
+      token: runOnProjectB,
+      body: {},
+    });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.detail).toContain(`"run" scope for project "${projectA}"`);
+
+    const both = await api.token(['read', 'write', 'run']);
+    const made = await api.call('POST', `/api/pipelines/${pipelineA}/webhooks`, { token: both, body: {} });
+    expect(made.status).toBe(201);
+    expect(
+      (await api.call('DELETE', `/api/pipelines/${pipelineA}/webhooks/${made.body.id}`, { token: both }))
+        .status,
+    ).toBe(204);
+    const doc = (await api.call('GET', '/api/openapi.json', { token: null })).body;
+    expect(doc.paths['/pipelines/{id}/schedule'].put.description).toContain('`write` and `run` scopes');
   });
 
   it('keeps health, docs, the OpenAPI document and the pipeline schema public', async () => {

@@ -1,7 +1,7 @@
 // The version diff names nodes added, removed and changed down to config fields, and edge,
 // param, settings and metadata changes.
 import { describe, expect, it } from 'vitest';
-import { deepDiff, diffPipelines } from '../../src/api/pipeline-diff.js';
+import { deepDiff, diffPipelines } from '../../src/pipelines/pipeline-diff.js';
 import { PipelineSchema } from '../../src/model/pipeline.schema.js';
 
 const base = PipelineSchema.parse({

@@ -2,7 +2,7 @@
 // rollback, soft delete, listing, validation without saving, and the body rules (shape errors
 // with field paths and node ids, 1 MB limit, JSON only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePipeline, startApi, uniq, type ApiHarness } from './api-harness.js';
+import { generatePipeline, startApi, uniq, type ApiHarness, type Body } from './api-harness.js';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -343,12 +343,35 @@ describe('validate without saving', () => {
     const reply = await api.call('POST', '/api/pipelines/validate', { body: [1, 2] });
     expect(reply.status).toBe(400);
   });
+
+  it("names the node and field of a secret the pipeline's project lacks", async () => {
+    const project = uniq('vs');
+    expect((await api.call('POST', '/api/projects', { body: { id: project, name: project } })).status).toBe(
+      201,
+    );
+    const doc = generatePipeline(uniq('v'), {
+      project,
+      nodes: [{ id: 'src', type: 'source.postgres', config: { connection: 'crm_db', table: 'public.t' } }],
+    });
+    const missing = await api.call('POST', '/api/pipelines/validate', { body: doc });
+    expect(missing.body.valid).toBe(false);
+    expect(missing.body.errors).toEqual([
+      expect.objectContaining({ code: 'unknown_secret', nodeId: 'src', path: 'nodes[0].config.connection' }),
+    ]);
+    expect(missing.body.errors[0].message).toContain('"crm_db"');
+    const put = await api.call('PUT', `/api/projects/${project}/secrets/crm_db`, {
+      body: { value: 'postgres://u:p@localhost/db' },
+    });
+    expect(put.status).toBe(200);
+    const found = await api.call('POST', '/api/pipelines/validate', { body: doc });
+    expect(found.body).toEqual({ valid: true, errors: [] });
+  });
 });
 
 describe('connectors', () => {
   it('lists node types with their config as JSON Schema', async () => {
     const reply = await api.call('GET', '/api/connectors');
-    const generate = reply.body.find((c: { type: string }) => c.type === 'source.generate');
+    const generate = reply.body.items.find((c: { type: string }) => c.type === 'source.generate');
     expect(generate).toMatchObject({
       kind: 'source',
       title: expect.any(String),
@@ -358,5 +381,18 @@ describe('connectors', () => {
       config: { type: 'object', properties: { rows: expect.objectContaining({ type: 'integer' }) } },
     });
     expect(generate.config.required).toEqual(expect.arrayContaining(['rows', 'columns']));
+    expect(generate.secrets).toEqual([]);
+  });
+
+  it('says which config fields name a secret, and how each field is edited', async () => {
+    const items: { type: string; kind: string; secrets: string[]; config: Body }[] = (
+      await api.call('GET', '/api/connectors')
+    ).body.items;
+    const byType = new Map(items.map((c) => [c.type, c]));
+    expect(byType.get('source.postgres')).toMatchObject({ kind: 'source', secrets: ['connection'] });
+    expect(byType.get('source.http')!.secrets).toEqual(['auth.secret']);
+    expect(byType.get('sink.webhook')!.secrets).toEqual(['signingSecret']);
+    expect(byType.get('transform.sql')!.config.properties.sql['x-widget']).toBe('sql');
+    expect(byType.get('source.csv')!.config.properties.path['x-widget']).toBe('path');
   });
 });

@@ -75,7 +75,7 @@ describe('starting runs', () => {
     expect(run.body).toMatchObject({
       runId: started.body.runId,
       pipelineId: id,
-      pipelineVersion: '1',
+      pipelineVersion: 1,
       status: 'succeeded',
       params: { label: 'hello' },
       trigger: { type: 'api', actor: expect.stringMatching(/^token:/) },
@@ -126,7 +126,7 @@ describe('starting runs', () => {
     expect(started.body.pipelineVersion).toBe(1);
     await finished(started.body.runId);
     const run = await api.call('GET', started.body.links.self);
-    expect(run.body).toMatchObject({ pipelineVersion: '1', steps: { g: { rowsOut: 3 } } });
+    expect(run.body).toMatchObject({ pipelineVersion: 1, steps: { g: { rowsOut: 3 } } });
     expect((await api.call('POST', `/api/pipelines/${id}/runs`, { body: { version: 7 } })).status).toBe(404);
   });
 

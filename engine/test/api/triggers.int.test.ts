@@ -110,7 +110,7 @@ describe('webhooks', () => {
     expect(await runsOf(id)).toEqual([]);
   });
 
-  it('takes 60 calls a minute per webhook by default (wrong tokens count too)', async () => {
+  it('takes 60 wrong tokens a minute per webhook by default, each a 401', async () => {
     const { hook } = await pipelineWithHook();
     const wrong = { method: 'POST', headers: { authorization: 'Bearer whk_guess' } };
     const statuses = await Promise.all(
@@ -119,31 +119,52 @@ describe('webhooks', () => {
     expect(new Set(statuses)).toEqual(new Set([401]));
   });
 
-  it('answers calls beyond the limit with 429 and Retry-After, starting nothing even with the right token', async () => {
+  it('answers calls beyond the limit with 429 and Retry-After, starting nothing', async () => {
     // A slow refill (1 a minute) makes "beyond the limit" exact; the default refills 1 a second.
-    const limited = await startApi({ hookRateLimit: { capacity: 3, perMinute: 1 } }, api.h);
+    const limited = await startApi({ hookRateLimit: { capacity: 2, perMinute: 1 } }, api.h);
     try {
       const { id, hook } = await pipelineWithHook();
       const url = `${limited.base}/api/hooks/${hook.id}`;
-      for (let i = 0; i < 3; i++) {
-        expect(
-          (await fetch(url, { method: 'POST', headers: { authorization: 'Bearer whk_guess' } })).status,
-        ).toBe(401);
+      const call = () => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${hook.token}` } });
+      for (let i = 0; i < 2; i++) {
+        const ok = await call();
+        expect(ok.status).toBe(202);
+        await finished(((await ok.json()) as Body).runId);
       }
-      const refused = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${hook.token}` },
-      });
+      const refused = await call();
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(50);
       expect(((await refused.json()) as Body).detail).toContain('called too often');
-      expect(await runsOf(id)).toEqual([]);
+      expect(await runsOf(id)).toHaveLength(2);
       // Another webhook has its own bucket.
       const other = await pipelineWithHook();
       const ok = await fetch(`${limited.base}/api/hooks/${other.hook.id}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${other.hook.token}` },
       });
+      expect(ok.status).toBe(202);
+      await finished(((await ok.json()) as Body).runId);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('counts wrong tokens apart, so they cannot lock the caller with the right token out', async () => {
+    const limited = await startApi(
+      { hookRateLimit: { capacity: 1, perMinute: 1 }, hookAuthFailureLimit: { capacity: 3, perMinute: 1 } },
+      api.h,
+    );
+    try {
+      const { id, hook } = await pipelineWithHook();
+      const url = `${limited.base}/api/hooks/${hook.id}`;
+      const guess = () => fetch(url, { method: 'POST', headers: { authorization: 'Bearer whk_guess' } });
+      for (let i = 0; i < 3; i++) expect((await guess()).status).toBe(401);
+      const throttled = await guess();
+      expect(throttled.status).toBe(429);
+      expect(((await throttled.json()) as Body).detail).toContain('wrong tokens');
+      expect(await runsOf(id)).toEqual([]);
+      // The guesses used none of the right caller's calls.
+      const ok = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${hook.token}` } });
       expect(ok.status).toBe(202);
       await finished(((await ok.json()) as Body).runId);
     } finally {

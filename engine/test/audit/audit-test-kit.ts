@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
-import type { AppDeps } from '../../src/api/app.js';
+import type { AppDeps } from '../../src/api/context.js';
 import { auditRoutes } from '../../src/api/audit.routes.js';
 import { createContext } from '../../src/api/context.js';
 import { problemHandler, unknownRoute } from '../../src/api/problem.js';

@@ -3,7 +3,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { REDACTED, runAuditTrail, type RunAuditEvent } from '../../src/audit/run-audit.js';
+import { runAuditTrail, type RunAuditEvent } from '../../src/audit/run-audit.js';
+import { REDACTED } from '../../src/model/redact.js';
 import { startHarness, type Harness } from '../harness.js';
 import { createTestSteps, testCatalog, type StepProbe } from '../test-steps.js';
 import { pipeline, rawHistory, startAuditApi, uniq, waitFor, type AuditApi } from './audit-test-kit.js';

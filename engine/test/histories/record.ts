@@ -1,6 +1,7 @@
 // Records workflow histories for the replay test. Run it when a release ships (or when a new
-// interpreter feature needs covering): `npx tsx engine/test/histories/record.ts`. It starts
-// throwaway servers, runs representative pipelines, and writes one JSON history per run here.
+// interpreter feature needs covering; see README.md here): `npx tsx engine/test/histories/record.ts`.
+// It starts throwaway servers, runs representative pipelines (one of them started by a Temporal
+// Schedule, one queued behind a pipeline lock), and writes one JSON history per run here.
 // After that, any change to the interpreter that is not replay-safe fails `npm test`.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { parseEnv } from '../../src/config/env.js';
 import { createLogger, silentLogger } from '../../src/infra/logger.js';
 import type { PipelineInput } from '../../src/model/pipeline.schema.js';
 import { connectPlatform, startInfrastructure } from '../../src/platform.js';
+import { scheduleAction } from '../../src/schedules/schedule-service.js';
 import { createWorker } from '../../src/worker/worker.js';
 import { createTestSteps, testCatalog } from '../test-steps.js';
 
@@ -60,6 +62,18 @@ const scenarios: Record<string, PipelineInput> = {
   },
 };
 
+const scheduledScenario: PipelineInput = {
+  apiVersion: 'tributary/v1',
+  id: 'replay-scheduled',
+  name: 'Scheduled',
+  params: { day: { type: 'date', default: '2026-01-01' } },
+  nodes: [
+    { id: 'src', type: 'test.source', config: {} },
+    { id: 'step', type: 'test.step', config: {} },
+  ],
+  edges: [{ from: 'src', to: 'step' }],
+};
+
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
 chmodSync(home, 0o755); // the embedded Postgres runs as the postgres user and must reach it
 const env = parseEnv({ TRIBUTARY_HOME: home, PATH: process.env.PATH, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH });
@@ -102,6 +116,29 @@ try {
       writeFileSync(path.join(HERE, `${name}.json`), JSON.stringify(history, null, 1));
       process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
     }
+
+    // A scheduled run: started by a Temporal Schedule with the action the API gives schedules, so
+    // its id carries Temporal's scheduled time and its trigger is the schedule.
+    const scheduled = compile(scheduledScenario, { catalog: testCatalog });
+    if (!scheduled.ok) throw new Error(`scheduled-run: ${JSON.stringify(scheduled.errors)}`);
+    const schedule = await platform.temporal.schedule.create({
+      scheduleId: 'record-scheduled-run',
+      spec: { intervals: [{ every: '1 day' }] },
+      action: scheduleAction(scheduled.plan, taskQueue),
+    });
+    await schedule.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      workflowId = (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+    }
+    if (!workflowId) throw new Error('scheduled-run: the schedule started no run');
+    const run = platform.temporal.workflow.getHandle(workflowId);
+    await run.result().catch(() => {});
+    const history = await run.fetchHistory();
+    await schedule.delete();
+    writeFileSync(path.join(HERE, 'scheduled-run.json'), JSON.stringify(history, null, 1));
+    process.stdout.write(`recorded scheduled-run (${history.events?.length} events)\n`);
   });
   await connection.close();
   await platform.close();

@@ -16,7 +16,7 @@ import { startHarness, type Harness } from '../../../../engine/test/harness.js';
 import { resolveInside } from '../../create-activities.js';
 import type { StepContext } from '../../node-type.js';
 import { csvSink } from './csv.sink.js';
-import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/run-ids.js';
 
 let h: Harness;
 let name: string;

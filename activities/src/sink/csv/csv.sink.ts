@@ -22,7 +22,8 @@ const ConfigSchema = z.object({
     .min(1)
     .describe(
       'File to write, relative to the data directory; may use {{ params.<name> }}; missing folders are created',
-    ),
+    )
+    .meta({ 'x-widget': 'path' }),
   delimiter: csvChar.default(',').describe('Character between fields, e.g. "," or ";" or a tab'),
   header: z.boolean().default(true).describe('Write the column names as the first line'),
   overwrite: z

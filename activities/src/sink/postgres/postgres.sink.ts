@@ -45,7 +45,8 @@ const ConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Name of a secret holding a Postgres URL of an external database; the warehouse when empty'),
+      .describe('Name of a secret holding a Postgres URL of an external database; the warehouse when empty')
+      .meta({ 'x-widget': 'secret' }),
     mode: z
       .enum(SINK_MODES)
       .default('append')

@@ -50,7 +50,8 @@ const ConfigSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('Name of the secret whose value signs each request (X-Tributary-Signature)'),
+    .describe('Name of the secret whose value signs each request (X-Tributary-Signature)')
+    .meta({ 'x-widget': 'secret' }),
   maxRetries: z
     .number()
     .int()

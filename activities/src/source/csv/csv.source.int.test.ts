@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../../../engine/test/harness.js';
-import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/run-ids.js';
 
 let h: Harness;
 let dir: string; // this file's folder inside the data directory

@@ -51,7 +51,8 @@ const ConfigSchema = z
       .optional()
       .describe(
         'File to read, relative to the data directory; may use {{ params.<name> }}. Give either path or url.',
-      ),
+      )
+      .meta({ 'x-widget': 'path' }),
     url: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .optional()

@@ -23,16 +23,24 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const AuthSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('bearer'),
-    secret: z.string().min(1).describe('Name of the secret holding the token'),
+    secret: z.string().min(1).describe('Name of the secret holding the token').meta({ 'x-widget': 'secret' }),
   }),
   z.object({
     type: z.literal('basic'),
-    secret: z.string().min(1).describe('Name of the secret holding user:password'),
+    secret: z
+      .string()
+      .min(1)
+      .describe('Name of the secret holding user:password')
+      .meta({ 'x-widget': 'secret' }),
   }),
   z.object({
     type: z.literal('header'),
     name: z.string().regex(HEADER_NAME, 'must be an HTTP header name').describe('Header to send'),
-    secret: z.string().min(1).describe('Name of the secret holding the header value'),
+    secret: z
+      .string()
+      .min(1)
+      .describe('Name of the secret holding the header value')
+      .meta({ 'x-widget': 'secret' }),
   }),
 ]);
 

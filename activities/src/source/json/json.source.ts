@@ -20,7 +20,8 @@ const ConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('File inside the data directory; may use {{ params.x }}. Set this or url.'),
+      .describe('File inside the data directory; may use {{ params.x }}. Set this or url.')
+      .meta({ 'x-widget': 'path' }),
     url: z
       .string()
       .min(1)

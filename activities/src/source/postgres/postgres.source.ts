@@ -20,8 +20,14 @@ const ConfigSchema = z
     connection: z
       .string()
       .min(1)
-      .describe('Name of the secret holding the source database URL (postgres://user:password@host/db)'),
-    query: z.string().min(1).optional().describe('One SELECT whose rows are copied (instead of table)'),
+      .describe('Name of the secret holding the source database URL (postgres://user:password@host/db)')
+      .meta({ 'x-widget': 'secret' }),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('One SELECT whose rows are copied (instead of table)')
+      .meta({ 'x-widget': 'sql' }),
     table: z.string().min(1).optional().describe('A table to copy, as schema.table (instead of query)'),
     cursorColumn: z
       .string()

@@ -2,7 +2,7 @@
 // warehouse into the run's staging schema.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../../../engine/test/harness.js';
-import { stagingSchemaFor } from '../../../../engine/src/model/staging.js';
+import { stagingSchemaFor } from '../../../../engine/src/model/run-ids.js';
 
 let h: Harness;
 const schema = `table_source_${process.pid}_${Date.now()}`;

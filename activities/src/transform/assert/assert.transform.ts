@@ -21,7 +21,8 @@ const AssertionSchema = z.object({
     .describe(
       'One SELECT returning the rows that violate the assertion; no rows means it holds. ' +
         '{{ inputs.<node> }} and {{ params.<name> }} work as in transform.sql.',
-    ),
+    )
+    .meta({ 'x-widget': 'sql' }),
   severity: z
     .enum(['error', 'warn'])
     .default('error')

@@ -23,7 +23,8 @@ const ConfigSchema = z.object({
       'One SELECT, WITH … SELECT or VALUES query. {{ inputs.<node> }} is the table of an input node; ' +
         '{{ params.<name> }} is a run param, passed as a bound value (cast it where the type is ambiguous, ' +
         'e.g. {{ params.day }}::date).',
-    ),
+    )
+    .meta({ 'x-widget': 'sql' }),
   timeoutSeconds: z
     .number()
     .int()

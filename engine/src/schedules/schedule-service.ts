@@ -1,7 +1,6 @@
 // A pipeline's Temporal Schedule: created or updated in one call, its action the compiled plan of
 // the current version started exactly as the runs client starts runs (same workflow type, task
 // queue, search attributes). A new pipeline version recompiles the plan into the schedule.
-import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -12,12 +11,15 @@ import {
 } from '@temporalio/client';
 import { INTERPRETER_WORKFLOW, runStartOptions } from '../client/runs.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
-import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
+import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
+import { redactParams } from '../model/redact.js';
+import { scheduledRunId } from '../model/run-ids.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
-import { compileForRun } from './pipeline-compile.js';
-import { HttpProblem } from './problem.js';
+import type { NodeCatalog } from '../compiler/compile.js';
+import { HttpProblem } from '../api/problem.js';
+import { compileForRun } from '../pipelines/pipeline-compile.js';
 
 export const scheduleIdOf = (pipelineId: string) => `schedule-${pipelineId}`;
 
@@ -27,22 +29,14 @@ const OVERLAP: Record<ConcurrencyPolicy, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
 };
 
-/**
- * Scheduled runs are `run-<pipelineId>-s<hash>-<scheduled time>` (Temporal appends the time), so
- * they list, preview and cancel like any run. The input is fixed per schedule, so they share one
- * staging schema derived from its id (see model/staging.ts).
- */
-export function scheduledRunSuffix(pipelineId: string): string {
-  return `s${createHash('sha256').update(`schedule\n${pipelineId}`).digest('hex').slice(0, 25)}`;
-}
-
 export function scheduleAction(plan: ExecutionPlan, taskQueue: string): ScheduleOptionsAction {
   const trigger: RunTrigger = { type: 'schedule', actor: `schedule:${plan.pipelineId}` };
   return {
     type: 'startWorkflow',
     workflowType: INTERPRETER_WORKFLOW,
-    // Temporal appends the scheduled time, so each run has its own id and staging schema.
-    workflowId: `run-${plan.pipelineId}-${scheduledRunSuffix(plan.pipelineId)}`,
+    // Temporal appends the scheduled time, so each run has its own id and staging schema; scheduled
+    // runs list, preview and cancel like any run.
+    workflowId: scheduledRunId(plan.pipelineId),
     // The same options RunsClient.start uses, so scheduled runs list and filter like the others.
     ...runStartOptions(plan, trigger, taskQueue),
   };
@@ -81,10 +75,11 @@ export class ScheduleService {
     private readonly temporal: Client,
     private readonly store: ScheduleStore,
     private readonly taskQueue: string,
+    private readonly catalog: NodeCatalog,
   ) {}
 
   private plan(pipeline: StoredPipeline, params: Record<string, unknown>) {
-    return compileForRun(pipeline.current.document, params, pipeline.version);
+    return compileForRun(this.catalog, pipeline.current.document, params, pipeline.version);
   }
 
   async put(pipeline: StoredPipeline, input: ScheduleInput, actor: string): Promise<ScheduleView> {
@@ -214,12 +209,15 @@ export class ScheduleService {
 }
 
 function view(record: ScheduleRecord, d: ScheduleDescription): ScheduleView {
+  // The plan in the schedule's action names the params its version marks sensitive.
+  const input =
+    d.action.type === 'startWorkflow' ? (d.action.args?.[0] as InterpreterInput | undefined) : undefined;
   return {
     scheduleId: d.scheduleId,
     pipelineId: record.pipelineId,
     cron: record.cron,
     timezone: record.timezone,
-    params: record.params,
+    params: redactParams(record.params, input?.plan.sensitiveParams ?? []),
     paused: d.state.paused,
     overlap: d.policies.overlap ?? 'SKIP',
     pipelineVersion: record.planVersion,

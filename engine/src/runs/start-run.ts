@@ -1,11 +1,17 @@
 // Starting a run of a stored pipeline version: compile with the params (400 naming every problem
 // when it does not compile), then start it through the runs client.
+import { HttpProblem } from '../api/problem.js';
+import type { RunsClient } from '../client/runs.js';
+import type { NodeCatalog } from '../compiler/compile.js';
 import type { RunTrigger } from '../model/plan.js';
-import type { StoredPipeline } from '../store/pipelines.store.js';
-import type { ApiContext } from './context.js';
-import { compileForRun } from './pipeline-compile.js';
-import { HttpProblem } from './problem.js';
-import { runLinks } from './run-view.js';
+import { compileForRun } from '../pipelines/pipeline-compile.js';
+import type { PipelineStore, StoredPipeline } from '../store/pipelines.store.js';
+
+export interface RunStartDeps {
+  pipelines: PipelineStore;
+  runs: RunsClient;
+  catalog: NodeCatalog;
+}
 
 export interface StartRequest {
   pipeline: StoredPipeline;
@@ -16,13 +22,13 @@ export interface StartRequest {
   idempotencyKey?: string;
 }
 
-export async function startPipelineRun(deps: ApiContext, request: StartRequest) {
+export async function startPipelineRun(deps: RunStartDeps, request: StartRequest) {
   const { pipeline } = request;
   const version =
     request.version === undefined || request.version === pipeline.version
       ? pipeline.current
       : await deps.pipelines.requireVersion(pipeline.id, request.version);
-  const compiled = compileForRun(version.document, request.params, version.version);
+  const compiled = compileForRun(deps.catalog, version.document, request.params, version.version);
   if (!compiled.ok) {
     throw new HttpProblem(
       400,
@@ -44,6 +50,5 @@ export async function startPipelineRun(deps: ApiContext, request: StartRequest) 
     created,
     pipelineId: pipeline.id,
     pipelineVersion: version.version,
-    links: runLinks(runId),
   };
 }

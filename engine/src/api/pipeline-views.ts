@@ -1,0 +1,141 @@
+// How pipelines look in API responses: one shape per resource (summary, pipeline with its current
+// version, saved pipeline, version, diff), the zod schemas the OpenAPI document is built from,
+// and the functions that make them.
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { NodeCatalog } from '../compiler/compile.js';
+import { PipelineSchema } from '../model/pipeline.schema.js';
+import { validity } from '../pipelines/pipeline-compile.js';
+import type { Saved } from '../pipelines/save-pipeline.js';
+import type { PipelineVersion, StoredPipeline } from '../store/pipelines.store.js';
+import { TemplateOriginSchema } from '../templates/template-origin.store.js';
+import { CompileErrorSchema } from './schemas.js';
+
+/** A stored version's document: it passed PipelineSchema when it was saved. */
+const DocumentSchema = PipelineSchema.meta({ description: 'The pipeline document' });
+
+export const SummarySchema = z.object({
+  id: z.string(),
+  project: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const VersionInfoSchema = z.object({
+  version: z.number().int(),
+  versionHash: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+
+const ScheduleRefreshSchema = z
+  .object({
+    refreshed: z.boolean(),
+    pipelineVersion: z.number().int(),
+    errors: z.array(CompileErrorSchema).optional(),
+  })
+  .meta({ description: "What the save did to the pipeline's schedule, when it has one" });
+
+export const PipelineLinksSchema = z.object({
+  self: z.string(),
+  versions: z.string(),
+  runs: z.string(),
+  schedule: z.string(),
+});
+
+export const PipelineViewSchema = SummarySchema.extend({
+  /** The template it was made from, and whether a newer version of it exists. */
+  template: TemplateOriginSchema.nullable().optional(),
+  versionHash: z.string(),
+  versionCreatedBy: z.string(),
+  versionCreatedAt: z.string(),
+  valid: z.boolean(),
+  errors: z.array(CompileErrorSchema),
+  document: DocumentSchema,
+  links: PipelineLinksSchema,
+});
+
+export const SavedSchema = PipelineViewSchema.extend({
+  created: z.boolean().meta({ description: 'false when the document equals the current version' }),
+  schedule: ScheduleRefreshSchema.optional(),
+});
+
+export const VersionViewSchema = VersionInfoSchema.extend({
+  pipelineId: z.string(),
+  valid: z.boolean(),
+  errors: z.array(CompileErrorSchema),
+  document: DocumentSchema,
+});
+
+const ChangeSchema = z.object({
+  path: z.string(),
+  kind: z.enum(['added', 'removed', 'changed']),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+const NodeRef = z.object({ id: z.string(), type: z.string() });
+export const DiffSchema = z.object({
+  pipelineId: z.string(),
+  from: z.number().int(),
+  to: z.number().int(),
+  nodes: z.object({
+    added: z.array(NodeRef),
+    removed: z.array(NodeRef),
+    changed: z.array(NodeRef.extend({ changes: z.array(ChangeSchema) })),
+  }),
+  edges: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+  params: z.array(ChangeSchema),
+  settings: z.array(ChangeSchema),
+  metadata: z.array(ChangeSchema),
+});
+
+export function pipelineView(pipeline: StoredPipeline, catalog: NodeCatalog) {
+  const links = `/api/pipelines/${pipeline.id}`;
+  return {
+    id: pipeline.id,
+    project: pipeline.project,
+    name: pipeline.name,
+    version: pipeline.version,
+    createdBy: pipeline.createdBy,
+    createdAt: pipeline.createdAt,
+    updatedAt: pipeline.updatedAt,
+    versionHash: pipeline.current.versionHash,
+    versionCreatedBy: pipeline.current.createdBy,
+    versionCreatedAt: pipeline.current.createdAt,
+    ...validity(pipeline.current.document, catalog),
+    document: pipeline.current.document,
+    links: {
+      self: links,
+      versions: `${links}/versions`,
+      runs: `/api/runs?pipeline=${pipeline.id}`,
+      schedule: `${links}/schedule`,
+    },
+  };
+}
+
+export function savedView(saved: Saved, catalog: NodeCatalog) {
+  return {
+    ...pipelineView(saved.pipeline, catalog),
+    created: saved.created,
+    ...(saved.schedule ? { schedule: saved.schedule } : {}),
+  };
+}
+
+export function versionView(version: PipelineVersion, catalog: NodeCatalog) {
+  return {
+    pipelineId: version.pipelineId,
+    version: version.version,
+    versionHash: version.versionHash,
+    createdBy: version.createdBy,
+    createdAt: version.createdAt,
+    ...validity(version.document, catalog),
+    document: version.document,
+  };
+}
+
+/** A pipeline answer with its version as the ETag, for If-Match on the next save. */
+export const sendPipeline = <T extends { version: number }>(res: Response, status: number, body: T) =>
+  res.status(status).set('ETag', `"${body.version}"`).json(body);
