@@ -5,6 +5,9 @@ import { Link } from './components/ui.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
 import { match, navigate, useLocation } from './router.ts';
 import { AuditScreen } from './screens/AuditScreen.tsx';
+import { CatalogScreen } from './screens/CatalogScreen.tsx';
+import { LineageScreen } from './screens/LineageScreen.tsx';
+import { ProductScreen } from './screens/ProductScreen.tsx';
 import { PipelinesScreen } from './screens/PipelinesScreen.tsx';
 import { RunDetailScreen } from './screens/RunDetailScreen.tsx';
 import { RunsScreen } from './screens/RunsScreen.tsx';
@@ -18,6 +21,7 @@ const NAV = [
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
   { to: '/templates', label: 'Templates' },
+  { to: '/catalog', label: 'Catalog' },
   { to: '/telemetry', label: 'Telemetry' },
   { to: '/audit', label: 'Audit' },
   { to: '/settings', label: 'Settings' },
@@ -55,6 +59,9 @@ export function App() {
   else if ((params = match('/runs/:runId', path))) screen = <RunDetailScreen runId={params.runId!} />;
   else if (match('/runs', path)) screen = <RunsScreen />;
   else if (match('/templates', path)) screen = <TemplatesScreen />;
+  else if ((params = match('/catalog/:id', path))) screen = <ProductScreen id={params.id!} />;
+  else if (match('/catalog', path)) screen = <CatalogScreen />;
+  else if (match('/lineage', path)) screen = <LineageScreen />;
   else if (match('/telemetry', path)) screen = <TelemetryScreen />;
   else if (match('/audit', path)) screen = <AuditScreen />;
   else if (match('/settings', path)) screen = <SettingsScreen />;

@@ -162,11 +162,11 @@ export const Api = {
   auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
   secrets: (project: string) =>
     call(client.GET('/projects/{project}/secrets', { params: { path: { project } } })),
-  putSecret: (project: string, name: string, value: string) =>
+  putSecret: (project: string, name: string, value: string, allowedHosts?: string[]) =>
     call(
       client.PUT('/projects/{project}/secrets/{name}', {
         params: { path: { project, name } },
-        body: { value },
+        body: allowedHosts && allowedHosts.length > 0 ? { value, allowedHosts } : { value },
       }),
     ),
   deleteSecret: (project: string, name: string) =>
@@ -185,6 +185,17 @@ export const Api = {
     call(client.POST('/pipelines/{id}/webhooks', { params: { path: { id } }, body: name ? { name } : {} })),
   deleteWebhook: (id: string, hookId: string) =>
     call(client.DELETE('/pipelines/{id}/webhooks/{hookId}', { params: { path: { id, hookId } } })),
+  catalog: (filter: Query<'listCatalog'>) => call(client.GET('/catalog', { params: { query: filter } })),
+  product: (id: string) => call(client.GET('/products/{id}', { params: { path: { id } } })),
+  shareProduct: (id: string, project: string) =>
+    call(client.PUT('/products/{id}/shares/{project}', { params: { path: { id, project } } })),
+  unshareProduct: (id: string, project: string, force = false) =>
+    call(
+      client.DELETE('/products/{id}/shares/{project}', {
+        params: { path: { id, project }, query: force ? { force: 'true' } : {} },
+      }),
+    ),
+  lineage: (query: Query<'getLineage'>) => call(client.GET('/lineage', { params: { query } })),
   templates: () => call(client.GET('/templates')),
   template: (id: string) => call(client.GET('/templates/{id}', { params: { path: { id } } })),
   instantiateTemplate: (id: string, body: InstantiateInput) =>

@@ -66,3 +66,7 @@ export type UsageTotals = UsageReport['totals'];
 export type AuditEntry = Json<'listAuditLog'>['items'][number];
 
 export const isFinished = (status: RunStatus | undefined): boolean => !!status && status !== 'running';
+
+export type CatalogEntry = Json<'listCatalog'>['items'][number];
+export type ProductView = Json<'getProduct'>;
+export type Lineage = Json<'getLineage'>;

@@ -9,7 +9,8 @@ export function SecretsSection() {
   const [project, setProject] = useState('default');
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
-  const ids = { project: useId(), name: useId(), value: useId() };
+  const [hosts, setHosts] = useState('');
+  const ids = { project: useId(), name: useId(), value: useId(), hosts: useId() };
   // Without the project list, the picker still offers "default".
   const projects = useResource(() => Api.projects().then((r) => r.items), []).data ?? [];
   const {
@@ -17,12 +18,13 @@ export function SecretsSection() {
     error,
     reload: load,
   } = useResource(() => Api.secrets(project).then((r) => r.items), [project]);
-  const put = async (secretName: string, secretValue: string) => {
+  const put = async (secretName: string, secretValue: string, allowedHosts?: string[]) => {
     try {
-      await Api.putSecret(project, secretName, secretValue);
+      await Api.putSecret(project, secretName, secretValue, allowedHosts);
       toast('success', `Secret ${secretName} saved`);
       setName('');
       setValue('');
+      setHosts('');
       load();
     } catch (e) {
       toast('error', messageOf(e));
@@ -53,6 +55,7 @@ export function SecretsSection() {
           <thead>
             <tr>
               <th>Name</th>
+              <th>Sent only to</th>
               <th>Updated</th>
               <th />
             </tr>
@@ -63,6 +66,9 @@ export function SecretsSection() {
                 <td>
                   <code>{s.name}</code>
                 </td>
+                <td>
+                  {s.allowedHosts ? s.allowedHosts.join(', ') : <span className="muted">any host</span>}
+                </td>
                 <td>{timeAgo(s.updatedAt)}</td>
                 <td className="actions">
                   <button
@@ -70,7 +76,7 @@ export function SecretsSection() {
                     aria-label={`Replace ${s.name}`}
                     onClick={() => {
                       const v = window.prompt(`New value of ${s.name}`);
-                      if (v) void put(s.name, v);
+                      if (v) void put(s.name, v, s.allowedHosts ?? undefined);
                     }}
                   >
                     Replace
@@ -99,7 +105,11 @@ export function SecretsSection() {
         aria-label="Set a secret"
         onSubmit={(e) => {
           e.preventDefault();
-          void put(name.trim(), value);
+          const allowed = hosts
+            .split(',')
+            .map((h) => h.trim())
+            .filter(Boolean);
+          void put(name.trim(), value, allowed);
         }}
       >
         <div className="field">
@@ -120,6 +130,19 @@ export function SecretsSection() {
             value={value}
             onChange={(e) => setValue(e.target.value)}
           />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.hosts}>Allowed hosts</label>
+          <input
+            id={ids.hosts}
+            value={hosts}
+            onChange={(e) => setHosts(e.target.value)}
+            placeholder="api.example.com, *.example.com (any host when empty)"
+            aria-describedby={`${ids.hosts}-hint`}
+          />
+          <span id={`${ids.hosts}-hint`} className="muted small">
+            Connectors refuse to send the value to any other host.
+          </span>
         </div>
         <button type="submit" disabled={!name.trim() || !value}>
           Set secret
