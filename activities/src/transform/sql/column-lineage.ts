@@ -13,6 +13,7 @@ import {
   type WindowDef,
 } from 'libpg-query';
 import { quoteIdent } from '../../sql.js';
+import { figureName, nodeAs, strings } from './column-names.js';
 import { renderSql } from './render-sql.js';
 
 export type RelationRef = { kind: 'input'; node: string } | { kind: 'table'; schema: string; table: string };
@@ -115,14 +116,6 @@ type Hit =
   | { kind: 'none' }
   | { kind: 'ambiguous' };
 
-type NodeKind = Node extends infer U ? (U extends unknown ? keyof U : never) : never;
-type NodeOf<K extends NodeKind> = Extract<Node, Record<K, unknown>>[K];
-function nodeAs<K extends NodeKind>(node: Node | undefined, kind: K): NodeOf<K> | undefined {
-  return node && kind in node ? (node as unknown as Record<K, NodeOf<K>>)[kind] : undefined;
-}
-const strings = (nodes: Node[] | undefined): string[] =>
-  (nodes ?? []).map((n) => nodeAs(n, 'String')?.sval ?? '');
-
 const label = (ref: RelationRef): string =>
   ref.kind === 'input' ? `{{ inputs.${ref.node} }}` : ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
 
@@ -212,7 +205,7 @@ function analyzeSelect(stmt: SelectStmt, parent: Scope | undefined, ctx: Ctx): Q
       continue;
     }
     const { sources, direct } = expression(res.val, scope, ctx);
-    columns.push({ name: res.name ?? figureName(res.val, scope, ctx)[0], sources, direct });
+    columns.push({ name: res.name ?? figureName(res.val, subqueryName(scope, ctx))[0], sources, direct });
   }
   return { columns, ...(open ? { open } : {}) };
 }
@@ -301,7 +294,7 @@ function functionRel(fn: RangeFunction, scope: Scope, ctx: Ctx): Rel {
   const colnames = strings(fn.alias?.colnames);
   const defs = [...(fn.coldeflist ?? []), ...calls.flatMap(([, defs]) => nodeAs(defs, 'List')?.items ?? [])];
   const declared = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
-  const fnName = figureName(calls[0]?.[0], scope, ctx)[0];
+  const fnName = figureName(calls[0]?.[0], subqueryName(scope, ctx))[0];
   let names = colnames.length > 0 ? colnames : declared;
   // A function of a scalar result makes one column, named by the alias, else by the function.
   if (names.length === 0 && calls.length === 1) names = [fn.alias?.aliasname ?? fnName];
@@ -541,83 +534,8 @@ function walkWindow(def: WindowDef, scope: Scope, ctx: Ctx, out: ColumnSource[])
   else if (!base) ctx.problems.add(`window "${named}" is not defined`);
 }
 
-// ---- Output names, as Postgres's FigureColname gives them ----
-
-const SQL_VALUE_NAMES: Record<string, string> = {
-  SVFOP_CURRENT_DATE: 'current_date',
-  SVFOP_CURRENT_TIME: 'current_time',
-  SVFOP_CURRENT_TIME_N: 'current_time',
-  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
-  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
-  SVFOP_LOCALTIME: 'localtime',
-  SVFOP_LOCALTIME_N: 'localtime',
-  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
-  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
-  SVFOP_CURRENT_ROLE: 'current_role',
-  SVFOP_CURRENT_USER: 'current_user',
-  SVFOP_USER: 'user',
-  SVFOP_SESSION_USER: 'session_user',
-  SVFOP_CURRENT_CATALOG: 'current_catalog',
-  SVFOP_CURRENT_SCHEMA: 'current_schema',
-};
-const NAMED_NODES: Record<string, string> = {
-  CoalesceExpr: 'coalesce',
-  A_ArrayExpr: 'array',
-  RowExpr: 'row',
-  GroupingFunc: 'grouping',
-  MergeSupportFunc: 'merge_action',
-  JsonObjectConstructor: 'json_object',
-  JsonArrayConstructor: 'json_array',
-  JsonArrayQueryConstructor: 'json_array',
-  JsonObjectAgg: 'json_objectagg',
-  JsonArrayAgg: 'json_arrayagg',
-  JsonParseExpr: 'json',
-  JsonScalarExpr: 'json_scalar',
-  JsonSerializeExpr: 'json_serialize',
-};
-
-/** [name, strength]: 2 a real name, 1 a fallback (a type name or "case"), 0 none (`?column?`). */
-function figureName(node: Node | undefined, scope: Scope, ctx: Ctx): [string, number] {
-  const kind = node ? Object.keys(node)[0]! : '';
-  if (NAMED_NODES[kind]) return [NAMED_NODES[kind], 2];
-  const ref = nodeAs(node, 'ColumnRef');
-  if (ref) {
-    const last = strings(ref.fields).at(-1);
-    return last ? [last, 2] : ['?column?', 0];
-  }
-  const ind = nodeAs(node, 'A_Indirection');
-  if (ind) {
-    const field = [...(ind.indirection ?? [])].reverse().find((n) => nodeAs(n, 'String'));
-    return field ? [nodeAs(field, 'String')!.sval!, 2] : figureName(ind.arg, scope, ctx);
-  }
-  const fn = nodeAs(node, 'FuncCall');
-  if (fn) return [strings(fn.funcname).at(-1)!, 2];
-  const expr = nodeAs(node, 'A_Expr');
-  if (expr?.kind === 'AEXPR_NULLIF') return ['nullif', 2];
-  const cast = nodeAs(node, 'TypeCast');
-  if (cast) {
-    const inner = figureName(cast.arg, scope, ctx);
-    return inner[1] >= 2 ? inner : [strings(cast.typeName?.names).at(-1)!, 1];
-  }
-  const collate = nodeAs(node, 'CollateClause');
-  if (collate) return figureName(collate.arg, scope, ctx);
-  const caseExpr = nodeAs(node, 'CaseExpr');
-  if (caseExpr) {
-    const inner = figureName(caseExpr.defresult, scope, ctx);
-    return inner[1] >= 2 ? inner : ['case', 1];
-  }
-  const minmax = nodeAs(node, 'MinMaxExpr');
-  if (minmax) return [minmax.op === 'IS_LEAST' ? 'least' : 'greatest', 2];
-  const svf = nodeAs(node, 'SQLValueFunction');
-  if (svf) return [SQL_VALUE_NAMES[svf.op ?? ''] ?? '?column?', 2];
-  const sub = nodeAs(node, 'SubLink');
-  if (sub?.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2];
-  if (sub?.subLinkType === 'ARRAY_SUBLINK') return ['array', 2];
-  if (sub?.subLinkType === 'EXPR_SUBLINK') {
-    // The name of the subquery's one column (analysed quietly: its problems are found elsewhere).
-    const quiet = { ...ctx, problems: new Set<string>() };
-    const first = analyzeSelect(nodeAs(sub.subselect, 'SelectStmt')!, scope, quiet).columns[0];
-    if (first) return [first.name, 2];
-  }
-  return ['?column?', 0];
-}
+/** The name of a scalar subquery's column, analysed quietly (its problems are reported where it is analysed). */
+const subqueryName =
+  (scope: Scope, ctx: Ctx) =>
+  (select: SelectStmt): string | undefined =>
+    analyzeSelect(select, scope, { ...ctx, problems: new Set() }).columns[0]?.name;
