@@ -280,6 +280,68 @@ describe('columnLineage', () => {
     ]);
   });
 
+  it("attributes a name missing from the only relation's known columns to it, and says so", async () => {
+    expect(await lineage('select refund_total from {{ inputs.orders }}')).toEqual({
+      columns: [
+        {
+          name: 'refund_total',
+          sources: [{ relation: ORDERS, column: 'refund_total', transformation: 'direct' }],
+        },
+      ],
+      complete: false,
+      problems: ['column "refund_total" is not among the known columns of {{ inputs.orders }}'],
+    });
+  });
+
+  it('follows columns of a subquery that selects * over an input of unknown columns', async () => {
+    expect(await lineage('select s.user_id, kind from (select * from {{ inputs.events }}) s')).toEqual({
+      columns: [
+        { name: 'user_id', sources: [{ relation: EVENTS, column: 'user_id', transformation: 'direct' }] },
+        { name: 'kind', sources: [{ relation: EVENTS, column: 'kind', transformation: 'direct' }] },
+      ],
+      complete: false,
+      problems: ['* over {{ inputs.events }}, whose columns are unknown'],
+    });
+  });
+
+  it('treats an aliased join as one relation with renamed columns', async () => {
+    expect(
+      await lineage(`
+        select j.order_ref, j.name
+          from ({{ inputs.orders }} o join {{ inputs.customers }} c on c.id = o.customer_id) as j(order_ref)`),
+    ).toEqual({
+      columns: [
+        { name: 'order_ref', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
+        { name: 'name', sources: [{ relation: CUSTOMERS, column: 'name', transformation: 'direct' }] },
+      ],
+      complete: true,
+      problems: [],
+    });
+  });
+
+  it('derives a FILTER condition and a whole-row reference', async () => {
+    expect(
+      await lineage(`
+        select count(*) filter (where o.status = 'paid') as paid, row_to_json(c) as doc
+          from {{ inputs.orders }} o join {{ inputs.customers }} c on c.id = o.customer_id
+         group by c.*`),
+    ).toEqual({
+      columns: [
+        { name: 'paid', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        {
+          name: 'doc',
+          sources: [
+            { relation: CUSTOMERS, column: 'id', transformation: 'derived' },
+            { relation: CUSTOMERS, column: 'name', transformation: 'derived' },
+            { relation: CUSTOMERS, column: 'country', transformation: 'derived' },
+          ],
+        },
+      ],
+      complete: true,
+      problems: [],
+    });
+  });
+
   it('follows a subquery in FROM', async () => {
     expect(
       await lineage(`
@@ -659,6 +721,11 @@ describe('columnLineage', () => {
     expect(broken.columns).toEqual([]);
     expect(broken.problems).toHaveLength(1);
     expect(broken.problems[0]).toMatch(/syntax error/);
+    expect(await lineage('select {{ template.x }} from {{ inputs.orders }}')).toEqual({
+      columns: [],
+      complete: false,
+      problems: ['{{ template.x }}: unknown placeholder namespace; use inputs or params'],
+    });
     expect(await lineage('delete from {{ inputs.orders }}')).toEqual({
       columns: [],
       complete: false,

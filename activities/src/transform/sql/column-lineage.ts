@@ -320,7 +320,7 @@ function joinFrom(join: JoinExpr, scope: Scope, lateral: From[], ctx: Ctx): From
   const from: From = { kind: 'join', left, right, using, type: join.jointype ?? 'JOIN_INNER' };
   if (!join.alias) return from;
   // An aliased join hides the relations inside it: it is one relation of the join's columns.
-  const cols = columnsOf(from);
+  const { unknown: _unknown, ...cols } = columnsOf(from);
   return {
     kind: 'rel',
     rel: {
@@ -474,7 +474,11 @@ function resolveUnqualified(name: string, scope: Scope, ctx: Ctx): Resolved | un
       return undefined;
     }
     if (hit.kind === 'maybe') {
-      if (hit.rels.length === 1) return hit.rels[0]!.open!(name);
+      if (hit.rels.length === 1) {
+        const found = hit.rels[0]!.open!(name);
+        if (!found) ctx.problems.add(`column "${name}" of ${hit.rels[0]!.label} could not be followed`);
+        return found;
+      }
       ctx.problems.add(
         `column "${name}" may come from any of ${hit.rels.map((r) => r.label).join(', ')}, whose columns are unknown`,
       );
@@ -484,9 +488,13 @@ function resolveUnqualified(name: string, scope: Scope, ctx: Ctx): Resolved | un
     const rel = findRel(s.from, name);
     if (rel) return derive(columnsOf({ kind: 'rel', rel }).columns.flatMap((c) => c.sources));
   }
+  // Not found anywhere. With one relation in FROM, a valid query can only mean that one (its known
+  // columns are out of date): attribute it there, but say so.
   const only = scope.from.length === 1 && scope.from[0]!.kind === 'rel' ? scope.from[0]!.rel : undefined;
   ctx.problems.add(
-    `column "${name}" is not a column of any relation in FROM as far as their known columns tell`,
+    only
+      ? `column "${name}" is not among the known columns of ${only.label}`
+      : `column "${name}" is not a column of any relation in FROM`,
   );
   if (only?.base)
     return { sources: [{ relation: only.base, column: name, transformation: 'direct' }], direct: true };
