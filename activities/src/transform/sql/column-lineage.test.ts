@@ -696,6 +696,95 @@ describe('columnLineage', () => {
     });
   });
 
+  it('names the columns of functions in FROM and derives them from the arguments', async () => {
+    expect(
+      await lineage(`
+        select *
+          from {{ inputs.orders }} o,
+               jsonb_each(o.status::jsonb) e,
+               generate_series(1, o.total) g,
+               jsonb_to_record(o.status::jsonb) as r(a int, b text)`),
+    ).toEqual({
+      columns: [
+        { name: 'id', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
+        {
+          name: 'customer_id',
+          sources: [{ relation: ORDERS, column: 'customer_id', transformation: 'direct' }],
+        },
+        { name: 'total', sources: [{ relation: ORDERS, column: 'total', transformation: 'direct' }] },
+        { name: 'status', sources: [{ relation: ORDERS, column: 'status', transformation: 'direct' }] },
+        {
+          name: 'created_at',
+          sources: [{ relation: ORDERS, column: 'created_at', transformation: 'direct' }],
+        },
+        { name: 'key', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        { name: 'value', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        { name: 'g', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
+        { name: 'a', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        { name: 'b', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+      ],
+      complete: true,
+      problems: [],
+    });
+  });
+
+  it('cannot expand * over a function of unknown columns, but follows its named columns', async () => {
+    expect(await lineage('select * from {{ inputs.orders }} o, lateral my_split(o.status) m')).toEqual({
+      columns: [
+        { name: 'id', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
+        {
+          name: 'customer_id',
+          sources: [{ relation: ORDERS, column: 'customer_id', transformation: 'direct' }],
+        },
+        { name: 'total', sources: [{ relation: ORDERS, column: 'total', transformation: 'direct' }] },
+        { name: 'status', sources: [{ relation: ORDERS, column: 'status', transformation: 'direct' }] },
+        {
+          name: 'created_at',
+          sources: [{ relation: ORDERS, column: 'created_at', transformation: 'direct' }],
+        },
+      ],
+      complete: false,
+      problems: ['* over my_split(…), whose columns are unknown'],
+    });
+    expect(await lineage('select m.part from {{ inputs.orders }} o, lateral my_split(o.status) m')).toEqual({
+      columns: [
+        { name: 'part', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+      ],
+      complete: true,
+      problems: [],
+    });
+  });
+
+  it('follows JSON_TABLE columns, nested ones too, to the document it reads', async () => {
+    expect(
+      await lineage(`
+        select jt.sku, jt.qty
+          from {{ inputs.orders }} o,
+               json_table(o.status::jsonb, '$.lines[*]' columns (
+                 sku text path '$.sku',
+                 nested path '$.parts[*]' columns (qty int path '$.qty'))) as jt`),
+    ).toEqual({
+      columns: [
+        { name: 'sku', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        { name: 'qty', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+      ],
+      complete: true,
+      problems: [],
+    });
+  });
+
+  it('cannot expand (row value).* and says so', async () => {
+    expect(
+      await lineage(
+        'select (jsonb_populate_record(null::{{ inputs.orders }}, o.doc)).*, o.id from {{ inputs.events }} o',
+      ),
+    ).toEqual({
+      columns: [{ name: 'id', sources: [{ relation: EVENTS, column: 'id', transformation: 'direct' }] }],
+      complete: false,
+      problems: ['(…).* expands a row value whose columns are unknown'],
+    });
+  });
+
   it('follows a recursive CTE (best effort)', async () => {
     expect(
       await lineage(`

@@ -204,6 +204,13 @@ function analyzeSelect(stmt: SelectStmt, parent: Scope | undefined, ctx: Ctx): Q
       open ??= star.open;
       continue;
     }
+    const field = nodeAs(res.val, 'A_Indirection');
+    if (field?.indirection?.length && nodeAs(field.indirection[field.indirection.length - 1], 'A_Star')) {
+      // (composite).*: the columns of a row value's type, which the parse tree does not tell.
+      ctx.problems.add('(…).* expands a row value whose columns are unknown');
+      open ??= () => undefined;
+      continue;
+    }
     const { sources, direct } = expression(res.val, scope, ctx);
     columns.push({ name: res.name ?? figureName(res.val, subqueryName(scope, ctx))[0], sources, direct });
   }
@@ -258,6 +265,11 @@ function fromItem(node: Node, scope: Scope, lateral: From[], ctx: Ctx): From {
   const fn = nodeAs(node, 'RangeFunction');
   if (fn) return { kind: 'rel', rel: functionRel(fn, lateralScope, ctx) };
 
+  const xml = nodeAs(node, 'RangeTableFunc');
+  if (xml) return { kind: 'rel', rel: tableFunctionRel(xml, 'XMLTABLE(…)', lateralScope, ctx) };
+  const json = nodeAs(node, 'JsonTable');
+  if (json) return { kind: 'rel', rel: tableFunctionRel(json, 'JSON_TABLE(…)', lateralScope, ctx) };
+
   const join = nodeAs(node, 'JoinExpr');
   if (join) return joinFrom(join, scope, lateral, ctx);
 
@@ -287,20 +299,79 @@ function relation(rv: RangeVar, scope: Scope, ctx: Ctx): Rel {
   return { ...rel, ...renamed({ columns: known.map((c) => ({ name: c, ...direct(c) })) }, rv.alias) };
 }
 
-/** A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from its arguments. */
+/** Set-returning functions whose result columns Postgres names for them (OUT parameters). */
+const FUNCTION_COLUMNS: Record<string, string[]> = {
+  json_array_elements: ['value'],
+  json_array_elements_text: ['value'],
+  jsonb_array_elements: ['value'],
+  jsonb_array_elements_text: ['value'],
+  json_each: ['key', 'value'],
+  json_each_text: ['key', 'value'],
+  jsonb_each: ['key', 'value'],
+  jsonb_each_text: ['key', 'value'],
+};
+/** Set-returning functions of a scalar result: one column per call, named by the alias, else the function. */
+const SCALAR_FUNCTIONS = new Set([
+  'unnest',
+  'generate_series',
+  'generate_subscripts',
+  'regexp_split_to_table',
+  'string_to_table',
+  'json_object_keys',
+  'jsonb_object_keys',
+  'regexp_matches',
+]);
+
+/**
+ * A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from
+ * all its arguments. Its columns are known from a column list, or for the functions above.
+ */
 function functionRel(fn: RangeFunction, scope: Scope, ctx: Ctx): Rel {
   const calls = (fn.functions ?? []).map((f) => nodeAs(f, 'List')?.items ?? []);
   const args = derive(calls.flatMap(([call]) => expression(call, scope, ctx).sources));
+  const fnName = figureName(calls[0]?.[0], subqueryName(scope, ctx))[0];
+  const alias = fn.alias?.aliasname;
   const colnames = strings(fn.alias?.colnames);
   const defs = [...(fn.coldeflist ?? []), ...calls.flatMap(([, defs]) => nodeAs(defs, 'List')?.items ?? [])];
-  const declared = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
-  const fnName = figureName(calls[0]?.[0], subqueryName(scope, ctx))[0];
-  let names = colnames.length > 0 ? colnames : declared;
-  // A function of a scalar result makes one column, named by the alias, else by the function.
-  if (names.length === 0 && calls.length === 1) names = [fn.alias?.aliasname ?? fnName];
-  const columns: Col[] = names.map((name) => ({ name, ...args }));
-  if (fn.ordinality) columns.push({ name: 'ordinality', sources: [], direct: false });
-  return { name: fn.alias?.aliasname ?? fnName, label: `${fnName}(…)`, columns, open: () => args };
+  let names: string[] | undefined = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
+  if (names.length === 0) {
+    names = [];
+    for (const [call] of calls) {
+      const called = strings(nodeAs(call, 'FuncCall')?.funcname).at(-1) ?? '';
+      const argCount = nodeAs(call, 'FuncCall')?.args?.length ?? 0;
+      if (FUNCTION_COLUMNS[called]) names.push(...FUNCTION_COLUMNS[called]);
+      else if (called === 'unnest' && argCount > 1) names.push(...Array<string>(argCount).fill('unnest'));
+      else if (SCALAR_FUNCTIONS.has(called)) names.push(calls.length === 1 && alias ? alias : called);
+      else names = undefined;
+      if (!names) break;
+    }
+  }
+  // An alias's column list renames what is known, or (for a function we do not know) is all we know.
+  names = names ? names.map((n, i) => colnames[i] ?? n) : colnames.length > 0 ? colnames : undefined;
+  const columns: Col[] = (names ?? []).map((name) => ({ name, ...args }));
+  if (fn.ordinality)
+    columns.push({ name: colnames[columns.length] ?? 'ordinality', sources: [], direct: false });
+  const rel: Rel = { name: alias ?? fnName, label: `${fnName}(…)`, columns };
+  return names ? rel : { ...rel, open: () => args };
+}
+
+/** XMLTABLE and JSON_TABLE: declared columns, all derived from the document they read. */
+function tableFunctionRel(
+  node: { docexpr?: Node; context_item?: { raw_expr?: Node }; columns?: Node[]; alias?: Alias },
+  kind: string,
+  scope: Scope,
+  ctx: Ctx,
+): Rel {
+  const args = derive(expression(node.docexpr ?? node.context_item?.raw_expr, scope, ctx).sources);
+  const names = (cols: Node[] | undefined): string[] =>
+    (cols ?? []).flatMap((c) => {
+      const xml = nodeAs(c, 'RangeTableFuncCol');
+      if (xml) return [xml.colname ?? ''];
+      const json = nodeAs(c, 'JsonTableColumn');
+      return json?.coltype === 'JTC_NESTED' ? names(json.columns) : [json?.name ?? ''];
+    });
+  const query = renamed({ columns: names(node.columns).map((name) => ({ name, ...args })) }, node.alias);
+  return { ...query, name: node.alias?.aliasname, label: kind };
 }
 
 function joinFrom(join: JoinExpr, scope: Scope, lateral: From[], ctx: Ctx): From {
