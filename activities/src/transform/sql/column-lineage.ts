@@ -13,7 +13,7 @@ import {
   type WindowDef,
 } from 'libpg-query';
 import { quoteIdent } from '../../sql.js';
-import { figureName, nodeAs, strings } from './column-names.js';
+import { figureName, functionColumns, nodeAs, strings } from './column-names.js';
 import { renderSql } from './render-sql.js';
 
 export type RelationRef = { kind: 'input'; node: string } | { kind: 'table'; schema: string; table: string };
@@ -43,6 +43,16 @@ export interface ColumnLineageOptions {
  * The lineage of each output column of `sql` (as the user wrote it, placeholders included).
  * `schemaOf` tells the known columns of an input or warehouse table (undefined: unknown). Never
  * throws on bad SQL: a statement that does not render or parse gives no columns and a problem.
+ *
+ * - Names follow Postgres: the alias, else the column of a plain reference, else the function
+ *   (`sum`, `coalesce`, `timezone` for AT TIME ZONE), a cast's type (`int4`), `case`, or `?column?`.
+ * - Only what makes a value is a source: select-list expressions, CASE conditions, FILTER, window
+ *   PARTITION BY / ORDER BY. WHERE, ON, GROUP BY, HAVING, ORDER BY and LIMIT filter or order rows.
+ * - count(*) and literals (params too) have no column sources; a whole-row reference (`t`, `t.*`
+ *   in an expression) has every column of t.
+ * - An unqualified name goes to the relation of known columns that has it, else to the only
+ *   relation of unknown columns in scope, else an enclosing query's; ambiguity is a problem.
+ * - A table without a schema is `{ schema: options.defaultSchema ?? '' }` unless a CTE has its name.
  */
 export async function columnLineage(
   sql: string,
@@ -299,29 +309,6 @@ function relation(rv: RangeVar, scope: Scope, ctx: Ctx): Rel {
   return { ...rel, ...renamed({ columns: known.map((c) => ({ name: c, ...direct(c) })) }, rv.alias) };
 }
 
-/** Set-returning functions whose result columns Postgres names for them (OUT parameters). */
-const FUNCTION_COLUMNS: Record<string, string[]> = {
-  json_array_elements: ['value'],
-  json_array_elements_text: ['value'],
-  jsonb_array_elements: ['value'],
-  jsonb_array_elements_text: ['value'],
-  json_each: ['key', 'value'],
-  json_each_text: ['key', 'value'],
-  jsonb_each: ['key', 'value'],
-  jsonb_each_text: ['key', 'value'],
-};
-/** Set-returning functions of a scalar result: one column per call, named by the alias, else the function. */
-const SCALAR_FUNCTIONS = new Set([
-  'unnest',
-  'generate_series',
-  'generate_subscripts',
-  'regexp_split_to_table',
-  'string_to_table',
-  'json_object_keys',
-  'jsonb_object_keys',
-  'regexp_matches',
-]);
-
 /**
  * A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from
  * all its arguments. Its columns are known from a column list, or for the functions above.
@@ -334,18 +321,11 @@ function functionRel(fn: RangeFunction, scope: Scope, ctx: Ctx): Rel {
   const colnames = strings(fn.alias?.colnames);
   const defs = [...(fn.coldeflist ?? []), ...calls.flatMap(([, defs]) => nodeAs(defs, 'List')?.items ?? [])];
   let names: string[] | undefined = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
-  if (names.length === 0) {
-    names = [];
-    for (const [call] of calls) {
-      const called = strings(nodeAs(call, 'FuncCall')?.funcname).at(-1) ?? '';
-      const argCount = nodeAs(call, 'FuncCall')?.args?.length ?? 0;
-      if (FUNCTION_COLUMNS[called]) names.push(...FUNCTION_COLUMNS[called]);
-      else if (called === 'unnest' && argCount > 1) names.push(...Array<string>(argCount).fill('unnest'));
-      else if (SCALAR_FUNCTIONS.has(called)) names.push(calls.length === 1 && alias ? alias : called);
-      else names = undefined;
-      if (!names) break;
-    }
-  }
+  if (names.length === 0)
+    names = functionColumns(
+      calls.map((call) => call[0]),
+      alias,
+    );
   // An alias's column list renames what is known, or (for a function we do not know) is all we know.
   names = names ? names.map((n, i) => colnames[i] ?? n) : colnames.length > 0 ? colnames : undefined;
   const columns: Col[] = (names ?? []).map((name) => ({ name, ...args }));

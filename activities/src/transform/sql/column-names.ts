@@ -1,5 +1,6 @@
 // Reading the libpg-query parse tree for column lineage: typed access to a node of one kind, and
-// the name Postgres gives an output column that has no alias (its FigureColname, on the raw tree).
+// the name Postgres gives an output column that has no alias (its FigureColname, on the raw tree)
+// and the columns of well-known set-returning functions in FROM.
 import type { Node, SelectStmt } from 'libpg-query';
 
 export type NodeKind = Node extends infer U ? (U extends unknown ? keyof U : never) : never;
@@ -91,4 +92,46 @@ export function figureName(
     if (name) return [name, 2];
   }
   return ['?column?', 0];
+}
+
+/** Set-returning functions whose result columns Postgres names for them (OUT parameters). */
+const FUNCTION_COLUMNS: Record<string, string[]> = {
+  json_array_elements: ['value'],
+  json_array_elements_text: ['value'],
+  jsonb_array_elements: ['value'],
+  jsonb_array_elements_text: ['value'],
+  json_each: ['key', 'value'],
+  json_each_text: ['key', 'value'],
+  jsonb_each: ['key', 'value'],
+  jsonb_each_text: ['key', 'value'],
+};
+/** Set-returning functions of a scalar result: one column per call, named by the alias, else the function. */
+const SCALAR_FUNCTIONS = new Set([
+  'unnest',
+  'generate_series',
+  'generate_subscripts',
+  'regexp_split_to_table',
+  'string_to_table',
+  'json_object_keys',
+  'jsonb_object_keys',
+  'regexp_matches',
+]);
+
+/** The columns of the calls of one FROM function item, if all are functions above; else undefined. */
+export function functionColumns(
+  calls: (Node | undefined)[],
+  alias: string | undefined,
+): string[] | undefined {
+  const names: string[] = [];
+  for (const call of calls) {
+    const fn = nodeAs(call, 'FuncCall');
+    const called = strings(fn?.funcname).at(-1) ?? '';
+    const argCount = fn?.args?.length ?? 0;
+    if (FUNCTION_COLUMNS[called]) names.push(...FUNCTION_COLUMNS[called]);
+    // unnest(a, b) gives one column per array, each named unnest.
+    else if (called === 'unnest' && argCount > 1) names.push(...Array<string>(argCount).fill('unnest'));
+    else if (SCALAR_FUNCTIONS.has(called)) names.push(calls.length === 1 && alias ? alias : called);
+    else return undefined;
+  }
+  return names;
 }
