@@ -648,6 +648,31 @@ describe('columnLineage', () => {
     });
   });
 
+  it('takes the USING column of a RIGHT JOIN from the right side', async () => {
+    expect(
+      (await lineage('select id from {{ inputs.orders }} right join {{ inputs.shipments }} using (id)'))
+        .columns,
+    ).toEqual([{ name: 'id', sources: [{ relation: SHIPMENTS, column: 'id', transformation: 'direct' }] }]);
+  });
+
+  it('lets a CTE hide a warehouse table of its name, but not an input', async () => {
+    expect(
+      await lineage(`
+        with orders as (select id, total from {{ inputs.orders }})
+        select o.total, s.total as same from orders o join {{ inputs.orders }} s using (id)`),
+    ).toEqual({
+      columns: [
+        { name: 'total', sources: [{ relation: ORDERS, column: 'total', transformation: 'direct' }] },
+        { name: 'same', sources: [{ relation: ORDERS, column: 'total', transformation: 'direct' }] },
+      ],
+      complete: true,
+      problems: [],
+    });
+    expect((await lineage('with legacy as (select 1 as one) select one from legacy')).columns).toEqual([
+      { name: 'one', sources: [] },
+    ]);
+  });
+
   it('gives VALUES columns no sources', async () => {
     expect(await lineage("select * from (values (1, 'a'), (2, 'b')) as v(n, letter)")).toEqual({
       columns: [
