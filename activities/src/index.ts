@@ -6,14 +6,7 @@ export * from './errors.js';
 export * from './sql.js';
 export { registry, getNodeType } from './registry.js';
 export { checkSql } from './transform/sql/check-sql.js';
-export {
-  columnLineage,
-  type ColumnLineage,
-  type ColumnLineageOptions,
-  type ColumnSource,
-  type OutputColumn,
-  type RelationRef,
-} from './transform/sql/column-lineage.js';
+export type { ColumnLineageOptions, ColumnSource, OutputColumn } from './transform/sql/column-lineage.js';
 export { formatSqlProblem, type SqlProblem } from './transform/sql/render-sql.js';
 export { signPayload } from './sink/webhook/sign.js';
 export {
@@ -36,3 +29,4 @@ export {
   parseEgressAllow,
   type EgressPolicy,
 } from './egress/egress-fence.js';
+export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
