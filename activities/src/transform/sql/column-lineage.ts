@@ -13,6 +13,7 @@ import {
   type WindowDef,
 } from 'libpg-query';
 import { quoteIdent } from '../../sql.js';
+import { figureName, functionColumns, nodeAs, strings } from './column-names.js';
 import { renderSql } from './render-sql.js';
 
 export type RelationRef = { kind: 'input'; node: string } | { kind: 'table'; schema: string; table: string };
@@ -42,6 +43,16 @@ export interface ColumnLineageOptions {
  * The lineage of each output column of `sql` (as the user wrote it, placeholders included).
  * `schemaOf` tells the known columns of an input or warehouse table (undefined: unknown). Never
  * throws on bad SQL: a statement that does not render or parse gives no columns and a problem.
+ *
+ * - Names follow Postgres: the alias, else the column of a plain reference, else the function
+ *   (`sum`, `coalesce`, `timezone` for AT TIME ZONE), a cast's type (`int4`), `case`, or `?column?`.
+ * - Only what makes a value is a source: select-list expressions, CASE conditions, FILTER, window
+ *   PARTITION BY / ORDER BY. WHERE, ON, GROUP BY, HAVING, ORDER BY and LIMIT filter or order rows.
+ * - count(*) and literals (params too) have no column sources; a whole-row reference (`t`, `t.*`
+ *   in an expression) has every column of t.
+ * - An unqualified name goes to the relation of known columns that has it, else to the only
+ *   relation of unknown columns in scope, else an enclosing query's; ambiguity is a problem.
+ * - A table without a schema is `{ schema: options.defaultSchema ?? '' }` unless a CTE has its name.
  */
 export async function columnLineage(
   sql: string,
@@ -114,14 +125,6 @@ type Hit =
   | { kind: 'maybe'; rels: Rel[] }
   | { kind: 'none' }
   | { kind: 'ambiguous' };
-
-type NodeKind = Node extends infer U ? (U extends unknown ? keyof U : never) : never;
-type NodeOf<K extends NodeKind> = Extract<Node, Record<K, unknown>>[K];
-function nodeAs<K extends NodeKind>(node: Node | undefined, kind: K): NodeOf<K> | undefined {
-  return node && kind in node ? (node as unknown as Record<K, NodeOf<K>>)[kind] : undefined;
-}
-const strings = (nodes: Node[] | undefined): string[] =>
-  (nodes ?? []).map((n) => nodeAs(n, 'String')?.sval ?? '');
 
 const label = (ref: RelationRef): string =>
   ref.kind === 'input' ? `{{ inputs.${ref.node} }}` : ref.schema ? `${ref.schema}.${ref.table}` : ref.table;
@@ -211,8 +214,15 @@ function analyzeSelect(stmt: SelectStmt, parent: Scope | undefined, ctx: Ctx): Q
       open ??= star.open;
       continue;
     }
+    const field = nodeAs(res.val, 'A_Indirection');
+    if (field?.indirection?.length && nodeAs(field.indirection[field.indirection.length - 1], 'A_Star')) {
+      // (composite).*: the columns of a row value's type, which the parse tree does not tell.
+      ctx.problems.add('(…).* expands a row value whose columns are unknown');
+      open ??= () => undefined;
+      continue;
+    }
     const { sources, direct } = expression(res.val, scope, ctx);
-    columns.push({ name: res.name ?? figureName(res.val, scope, ctx)[0], sources, direct });
+    columns.push({ name: res.name ?? figureName(res.val, subqueryName(scope, ctx))[0], sources, direct });
   }
   return { columns, ...(open ? { open } : {}) };
 }
@@ -265,6 +275,11 @@ function fromItem(node: Node, scope: Scope, lateral: From[], ctx: Ctx): From {
   const fn = nodeAs(node, 'RangeFunction');
   if (fn) return { kind: 'rel', rel: functionRel(fn, lateralScope, ctx) };
 
+  const xml = nodeAs(node, 'RangeTableFunc');
+  if (xml) return { kind: 'rel', rel: tableFunctionRel(xml, 'XMLTABLE(…)', lateralScope, ctx) };
+  const json = nodeAs(node, 'JsonTable');
+  if (json) return { kind: 'rel', rel: tableFunctionRel(json, 'JSON_TABLE(…)', lateralScope, ctx) };
+
   const join = nodeAs(node, 'JoinExpr');
   if (join) return joinFrom(join, scope, lateral, ctx);
 
@@ -294,20 +309,49 @@ function relation(rv: RangeVar, scope: Scope, ctx: Ctx): Rel {
   return { ...rel, ...renamed({ columns: known.map((c) => ({ name: c, ...direct(c) })) }, rv.alias) };
 }
 
-/** A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from its arguments. */
+/**
+ * A function in FROM (unnest, generate_series, jsonb_to_recordset …): every column derives from
+ * all its arguments. Its columns are known from a column list, or for the functions above.
+ */
 function functionRel(fn: RangeFunction, scope: Scope, ctx: Ctx): Rel {
   const calls = (fn.functions ?? []).map((f) => nodeAs(f, 'List')?.items ?? []);
   const args = derive(calls.flatMap(([call]) => expression(call, scope, ctx).sources));
+  const fnName = figureName(calls[0]?.[0], subqueryName(scope, ctx))[0];
+  const alias = fn.alias?.aliasname;
   const colnames = strings(fn.alias?.colnames);
   const defs = [...(fn.coldeflist ?? []), ...calls.flatMap(([, defs]) => nodeAs(defs, 'List')?.items ?? [])];
-  const declared = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
-  const fnName = figureName(calls[0]?.[0], scope, ctx)[0];
-  let names = colnames.length > 0 ? colnames : declared;
-  // A function of a scalar result makes one column, named by the alias, else by the function.
-  if (names.length === 0 && calls.length === 1) names = [fn.alias?.aliasname ?? fnName];
-  const columns: Col[] = names.map((name) => ({ name, ...args }));
-  if (fn.ordinality) columns.push({ name: 'ordinality', sources: [], direct: false });
-  return { name: fn.alias?.aliasname ?? fnName, label: `${fnName}(…)`, columns, open: () => args };
+  let names: string[] | undefined = defs.map((d) => nodeAs(d, 'ColumnDef')?.colname ?? '');
+  if (names.length === 0)
+    names = functionColumns(
+      calls.map((call) => call[0]),
+      alias,
+    );
+  // An alias's column list renames what is known, or (for a function we do not know) is all we know.
+  names = names ? names.map((n, i) => colnames[i] ?? n) : colnames.length > 0 ? colnames : undefined;
+  const columns: Col[] = (names ?? []).map((name) => ({ name, ...args }));
+  if (fn.ordinality)
+    columns.push({ name: colnames[columns.length] ?? 'ordinality', sources: [], direct: false });
+  const rel: Rel = { name: alias ?? fnName, label: `${fnName}(…)`, columns };
+  return names ? rel : { ...rel, open: () => args };
+}
+
+/** XMLTABLE and JSON_TABLE: declared columns, all derived from the document they read. */
+function tableFunctionRel(
+  node: { docexpr?: Node; context_item?: { raw_expr?: Node }; columns?: Node[]; alias?: Alias },
+  kind: string,
+  scope: Scope,
+  ctx: Ctx,
+): Rel {
+  const args = derive(expression(node.docexpr ?? node.context_item?.raw_expr, scope, ctx).sources);
+  const names = (cols: Node[] | undefined): string[] =>
+    (cols ?? []).flatMap((c) => {
+      const xml = nodeAs(c, 'RangeTableFuncCol');
+      if (xml) return [xml.colname ?? ''];
+      const json = nodeAs(c, 'JsonTableColumn');
+      return json?.coltype === 'JTC_NESTED' ? names(json.columns) : [json?.name ?? ''];
+    });
+  const query = renamed({ columns: names(node.columns).map((name) => ({ name, ...args })) }, node.alias);
+  return { ...query, name: node.alias?.aliasname, label: kind };
 }
 
 function joinFrom(join: JoinExpr, scope: Scope, lateral: From[], ctx: Ctx): From {
@@ -327,7 +371,7 @@ function joinFrom(join: JoinExpr, scope: Scope, lateral: From[], ctx: Ctx): From
   const from: From = { kind: 'join', left, right, using, type: join.jointype ?? 'JOIN_INNER' };
   if (!join.alias) return from;
   // An aliased join hides the relations inside it: it is one relation of the join's columns.
-  const cols = columnsOf(from);
+  const { unknown: _unknown, ...cols } = columnsOf(from);
   return {
     kind: 'rel',
     rel: {
@@ -481,7 +525,11 @@ function resolveUnqualified(name: string, scope: Scope, ctx: Ctx): Resolved | un
       return undefined;
     }
     if (hit.kind === 'maybe') {
-      if (hit.rels.length === 1) return hit.rels[0]!.open!(name);
+      if (hit.rels.length === 1) {
+        const found = hit.rels[0]!.open!(name);
+        if (!found) ctx.problems.add(`column "${name}" of ${hit.rels[0]!.label} could not be followed`);
+        return found;
+      }
       ctx.problems.add(
         `column "${name}" may come from any of ${hit.rels.map((r) => r.label).join(', ')}, whose columns are unknown`,
       );
@@ -491,9 +539,13 @@ function resolveUnqualified(name: string, scope: Scope, ctx: Ctx): Resolved | un
     const rel = findRel(s.from, name);
     if (rel) return derive(columnsOf({ kind: 'rel', rel }).columns.flatMap((c) => c.sources));
   }
+  // Not found anywhere. With one relation in FROM, a valid query can only mean that one (its known
+  // columns are out of date): attribute it there, but say so.
   const only = scope.from.length === 1 && scope.from[0]!.kind === 'rel' ? scope.from[0]!.rel : undefined;
   ctx.problems.add(
-    `column "${name}" is not a column of any relation in FROM as far as their known columns tell`,
+    only
+      ? `column "${name}" is not among the known columns of ${only.label}`
+      : `column "${name}" is not a column of any relation in FROM`,
   );
   if (only?.base)
     return { sources: [{ relation: only.base, column: name, transformation: 'direct' }], direct: true };
@@ -541,83 +593,8 @@ function walkWindow(def: WindowDef, scope: Scope, ctx: Ctx, out: ColumnSource[])
   else if (!base) ctx.problems.add(`window "${named}" is not defined`);
 }
 
-// ---- Output names, as Postgres's FigureColname gives them ----
-
-const SQL_VALUE_NAMES: Record<string, string> = {
-  SVFOP_CURRENT_DATE: 'current_date',
-  SVFOP_CURRENT_TIME: 'current_time',
-  SVFOP_CURRENT_TIME_N: 'current_time',
-  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
-  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
-  SVFOP_LOCALTIME: 'localtime',
-  SVFOP_LOCALTIME_N: 'localtime',
-  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
-  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
-  SVFOP_CURRENT_ROLE: 'current_role',
-  SVFOP_CURRENT_USER: 'current_user',
-  SVFOP_USER: 'user',
-  SVFOP_SESSION_USER: 'session_user',
-  SVFOP_CURRENT_CATALOG: 'current_catalog',
-  SVFOP_CURRENT_SCHEMA: 'current_schema',
-};
-const NAMED_NODES: Record<string, string> = {
-  CoalesceExpr: 'coalesce',
-  A_ArrayExpr: 'array',
-  RowExpr: 'row',
-  GroupingFunc: 'grouping',
-  MergeSupportFunc: 'merge_action',
-  JsonObjectConstructor: 'json_object',
-  JsonArrayConstructor: 'json_array',
-  JsonArrayQueryConstructor: 'json_array',
-  JsonObjectAgg: 'json_objectagg',
-  JsonArrayAgg: 'json_arrayagg',
-  JsonParseExpr: 'json',
-  JsonScalarExpr: 'json_scalar',
-  JsonSerializeExpr: 'json_serialize',
-};
-
-/** [name, strength]: 2 a real name, 1 a fallback (a type name or "case"), 0 none (`?column?`). */
-function figureName(node: Node | undefined, scope: Scope, ctx: Ctx): [string, number] {
-  const kind = node ? Object.keys(node)[0]! : '';
-  if (NAMED_NODES[kind]) return [NAMED_NODES[kind], 2];
-  const ref = nodeAs(node, 'ColumnRef');
-  if (ref) {
-    const last = strings(ref.fields).at(-1);
-    return last ? [last, 2] : ['?column?', 0];
-  }
-  const ind = nodeAs(node, 'A_Indirection');
-  if (ind) {
-    const field = [...(ind.indirection ?? [])].reverse().find((n) => nodeAs(n, 'String'));
-    return field ? [nodeAs(field, 'String')!.sval!, 2] : figureName(ind.arg, scope, ctx);
-  }
-  const fn = nodeAs(node, 'FuncCall');
-  if (fn) return [strings(fn.funcname).at(-1)!, 2];
-  const expr = nodeAs(node, 'A_Expr');
-  if (expr?.kind === 'AEXPR_NULLIF') return ['nullif', 2];
-  const cast = nodeAs(node, 'TypeCast');
-  if (cast) {
-    const inner = figureName(cast.arg, scope, ctx);
-    return inner[1] >= 2 ? inner : [strings(cast.typeName?.names).at(-1)!, 1];
-  }
-  const collate = nodeAs(node, 'CollateClause');
-  if (collate) return figureName(collate.arg, scope, ctx);
-  const caseExpr = nodeAs(node, 'CaseExpr');
-  if (caseExpr) {
-    const inner = figureName(caseExpr.defresult, scope, ctx);
-    return inner[1] >= 2 ? inner : ['case', 1];
-  }
-  const minmax = nodeAs(node, 'MinMaxExpr');
-  if (minmax) return [minmax.op === 'IS_LEAST' ? 'least' : 'greatest', 2];
-  const svf = nodeAs(node, 'SQLValueFunction');
-  if (svf) return [SQL_VALUE_NAMES[svf.op ?? ''] ?? '?column?', 2];
-  const sub = nodeAs(node, 'SubLink');
-  if (sub?.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2];
-  if (sub?.subLinkType === 'ARRAY_SUBLINK') return ['array', 2];
-  if (sub?.subLinkType === 'EXPR_SUBLINK') {
-    // The name of the subquery's one column (analysed quietly: its problems are found elsewhere).
-    const quiet = { ...ctx, problems: new Set<string>() };
-    const first = analyzeSelect(nodeAs(sub.subselect, 'SelectStmt')!, scope, quiet).columns[0];
-    if (first) return [first.name, 2];
-  }
-  return ['?column?', 0];
-}
+/** The name of a scalar subquery's column, analysed quietly (its problems are reported where it is analysed). */
+const subqueryName =
+  (scope: Scope, ctx: Ctx) =>
+  (select: SelectStmt): string | undefined =>
+    analyzeSelect(select, scope, { ...ctx, problems: new Set() }).columns[0]?.name;
