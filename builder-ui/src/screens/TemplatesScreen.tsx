@@ -2,31 +2,23 @@
 // pipeline's id, project and the template's params, then opens the new pipeline in the editor.
 import { useEffect, useId, useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
-import { Dialog, Empty, ErrorBox, Link, Loading } from '../components/ui.tsx';
+import { useResource } from '../api/use-resource.ts';
+import { Dialog, Empty, ErrorBox, Loading } from '../components/ui.tsx';
 import { SchemaForm } from '../editor/SchemaForm.tsx';
 import { SLUG, slugify } from '../model/flow.ts';
 import { navigate } from '../router.ts';
 import type { Project, Template, TemplateDetail } from '../api/types.ts';
 
 export function TemplatesScreen() {
-  const [templates, setTemplates] = useState<Template[] | null>(null);
-  const [unavailable, setUnavailable] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    data: templates,
+    error,
+    reload: load,
+  } = useResource(() => Api.templates().then((r) => r.items), []);
   const [category, setCategory] = useState('');
   const [search, setSearch] = useState('');
   const [using, setUsing] = useState<Template | null>(null);
   const searchId = useId();
-
-  const load = () => {
-    setError(null);
-    Api.templates()
-      .then((r) => setTemplates(r.items))
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && (e.status === 404 || e.status === 405)) setUnavailable(true);
-        else setError(messageOf(e));
-      });
-  };
-  useEffect(load, []);
 
   const categories = [
     ...new Set((templates ?? []).map((t) => t.category).filter(Boolean) as string[]),
@@ -43,18 +35,8 @@ export function TemplatesScreen() {
       <header className="screen-header">
         <h1 id="templates-title">Templates</h1>
       </header>
-      {unavailable && (
-        <Empty title="No templates on this server yet">
-          <p>
-            This Tributary server does not offer pipeline templates yet. Start from a blank pipeline instead.
-          </p>
-          <Link to="/pipelines" className="button">
-            Go to pipelines
-          </Link>
-        </Empty>
-      )}
       {error && <ErrorBox error={error} onRetry={load} />}
-      {!templates && !unavailable && !error && <Loading what="templates" />}
+      {!templates && !error && <Loading what="templates" />}
       {templates && (
         <>
           <div className="filters">

@@ -3,7 +3,8 @@
 import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
+import { RunNotFoundError } from '../client/runs.js';
+import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { InterpreterInput, PlanStep } from '../model/plan.js';
 
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;

@@ -25,10 +25,8 @@ import {
   SA_TRIGGERED_BY,
 } from '../model/search-attributes.js';
 import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
-import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
+import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
-
-export const INTERPRETER_WORKFLOW = 'pipelineRun';
 
 export class RunRefusedError extends Error {}
 export class RunNotFoundError extends Error {}

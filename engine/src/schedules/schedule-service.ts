@@ -9,7 +9,8 @@ import {
   type ScheduleOptionsAction,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { INTERPRETER_WORKFLOW, runStartOptions } from '../client/runs.js';
+import { runStartOptions } from '../client/runs.js';
+import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
 import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
 import { redactParams } from '../model/redact.js';

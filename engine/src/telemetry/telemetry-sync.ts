@@ -5,7 +5,8 @@
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { UnreadableRunError } from '../audit/run-history.js';
-import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
+import { RunNotFoundError } from '../client/runs.js';
+import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { Logger } from '../infra/logger.js';
 import { withTransaction } from '../store/transaction.js';
 import type { CreditRates } from './credit-rates.js';

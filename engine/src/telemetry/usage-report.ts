@@ -2,7 +2,8 @@
 // optionally of some projects), grouped by project, pipeline, actor, trigger, node type or day.
 import type { Client } from '@temporalio/client';
 import { fetchRunHistory } from '../audit/run-history.js';
-import { INTERPRETER_WORKFLOW, RunNotFoundError } from '../client/runs.js';
+import { RunNotFoundError } from '../client/runs.js';
+import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { CreditRates } from './credit-rates.js';
 import { runUsageOf, type RunUsage } from './run-usage.js';
 

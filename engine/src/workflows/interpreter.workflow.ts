@@ -6,8 +6,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
   isCancellation,
   patched,
   proxyActivities,
@@ -18,13 +16,10 @@ import {
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
+import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
-
-export const progressQuery = defineQuery<RunProgress>('progress');
-/** Sent just before a cancel so the history records who asked for it. */
-export const cancelRequestedSignal = defineSignal<[{ actor: string; reason?: string }]>('cancelRequested');
 
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 
