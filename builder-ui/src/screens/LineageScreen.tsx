@@ -83,8 +83,11 @@ function related(lineage: Lineage, start: string): Set<string> {
   );
   const up = [start];
   while (up.length > 0) {
-    for (const source of sourcesOf.get(up.pop()!) ?? [])
-      if (!found.has(source)) found.add(source) && up.push(source);
+    for (const source of sourcesOf.get(up.pop()!) ?? []) {
+      if (found.has(source)) continue;
+      found.add(source);
+      up.push(source);
+    }
   }
   const down = [start];
   const seenDown = new Set([start]);
