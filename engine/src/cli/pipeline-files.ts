@@ -55,15 +55,13 @@ function ordered(value: Json, order: readonly string[]): Json {
   return Object.fromEntries([...order.filter((k) => k in value), ...rest].map((k) => [k, value[k]] as const));
 }
 
+/** Nested config objects: `id` and `name` first (they say what an entry is), the rest sorted. */
 function sortedDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedDeep);
-  if (isObject(value))
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortedDeep(value[k])]),
-    );
-  return value;
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(ordered(value, ['id', 'name'])).map(([k, v]) => [k, sortedDeep(v)]),
+  );
 }
 
 /** A config in its connector's field order (the order of its form), nested objects sorted. */

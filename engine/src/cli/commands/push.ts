@@ -57,7 +57,8 @@ async function refusal(
     pulled === null
       ? `pipeline "${id}" already exists on the server (version ${remote.version}, saved by ${remote.versionCreatedBy} at ${remote.versionCreatedAt}) but was never pulled here; pull it, or give the new pipeline another id`
       : `pipeline "${id}" was changed on the server since your pull (you have version ${pulled}): ${who(saves)}. ` +
-        `Pull it (tributary pull --force, after saving your edits elsewhere) and apply your change again, or push --force to overwrite their change.`;
+        'Take their change first: `git stash && tributary pull && git stash pop` merges it with yours through git; ' +
+        'or push --force to overwrite it (it stays in the version history).';
   return {
     id,
     pulledVersion: pulled,

@@ -54,7 +54,7 @@ function stepLine(id: string, step: StepView): string {
   const rows = step.rowsOut !== null ? `  ${step.rowsIn ?? 0} rows in, ${step.rowsOut} rows out` : '';
   const attempt = step.attempt > 1 ? `  attempt ${step.attempt}` : '';
   const error = step.error ? `\n      ${step.error}` : '';
-  return `  ${id.padEnd(20)} ${step.status.padEnd(10)}${rows}${took}${attempt}${error}`;
+  return `  ${id.padEnd(20)} ${step.status.padEnd(10)}${rows}${took}${attempt}`.trimEnd() + error;
 }
 
 /** Yields the run each time it changes: from SSE while the stream lasts, then by polling. */

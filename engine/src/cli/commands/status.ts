@@ -26,7 +26,7 @@ function hint(s: Omit<PipelineStatus, 'hint'>): string {
   if (s.remote === 'absent') return 'deleted on the server: push does not recreate it under a taken id';
   if (s.local === 'new') return 'the id is taken on the server: rename the folder and id, or pull';
   if (s.local === 'modified' && s.remote === 'changed')
-    return 'changed on both sides: push refuses; pull --force to take theirs, or push --force to keep yours';
+    return 'changed on both sides: push refuses; git stash && tributary pull && git stash pop merges theirs into yours';
   if (s.local === 'modified') return 'push saves a new version';
   if (s.remote === 'changed') return 'pull to get it';
   return 'up to date';

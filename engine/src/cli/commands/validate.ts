@@ -30,8 +30,8 @@ export async function validate(options: { dir: string }, out: Output): Promise<E
   else
     out.say(
       failed
-        ? `${failed} of ${folders.length} pipelines have errors.`
-        : `All ${folders.length} pipelines are valid.`,
+        ? `${failed} of ${folders.length} pipeline${folders.length === 1 ? ' has' : 's have'} errors.`
+        : `${folders.length === 1 ? 'The pipeline is' : `All ${folders.length} pipelines are`} valid.`,
     );
   out.result({ valid: failed === 0, pipelines: results });
   return failed ? EXIT.failed : EXIT.ok;
