@@ -92,6 +92,7 @@ async function* follow(client: ApiClient, runId: string): AsyncGenerator<RunView
 export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
   const client = new ApiClient(await loadConfig(), options.branch);
   const params = parseParams(options.param);
+  const startedAt = Date.now();
   const started = await client
     .request<{ runId: string; pipelineVersion: number; status: string }>(
       'POST',
@@ -131,7 +132,8 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
   const status = last?.status ?? 'unknown';
   const ok = status === 'succeeded';
   out.say(
-    `Run ${started.runId} ${status}${last?.durationMs != null ? ` in ${seconds(last.durationMs)}` : ''}`,
+    // The server's duration needs the run's close time, which Temporal's visibility may not have yet.
+    `Run ${started.runId} ${status} in ${seconds(last?.durationMs ?? Date.now() - startedAt)}`,
   );
   out.result(last ?? started);
   return ok ? EXIT.ok : EXIT.failed;
