@@ -2,6 +2,7 @@
 // and config dir) against a real API, Postgres and Temporal. pull → edit SQL → validate → push
 // gives exactly that change as a new version; a save on the server in between is refused (exit 3)
 // unless --force; broken files are named by file, node and field; run --wait follows a real run.
+// The tests are one session, in order: each starts from the folder and the server the last left.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -270,5 +271,42 @@ describe('tributary CLI', () => {
     const json = await cli(['--json', 'run', pipelineId, '--wait', '--param', 'unused=1'], env);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).error.message).toMatch(/not started: .*unused/);
+  });
+
+  it('pull keeps local changes that were not pushed (exit 3) and drops folders of pipelines deleted on the server', async () => {
+    const extra = uniq('extra');
+    const created = await api.call('POST', '/api/pipelines', {
+      body: {
+        apiVersion: 'tributary/v1',
+        id: extra,
+        name: 'Extra',
+        project,
+        nodes: [
+          {
+            id: 'g',
+            type: 'source.generate',
+            config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+          },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    const first = await cli(['pull', '--project', project, '--dir', dir()]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`${extra}`);
+
+    const sql = await readFile(sqlFile(), 'utf8');
+    await writeFile(sqlFile(), 'select 1 as kept\n');
+    const refused = await cli(['pull', '--project', project, '--dir', dir()]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`Not pulling: ${pipelineId} has local changes that were not pushed`);
+    expect(await readFile(sqlFile(), 'utf8')).toBe('select 1 as kept\n');
+    await writeFile(sqlFile(), sql);
+
+    expect((await api.call('DELETE', `/api/pipelines/${extra}`)).status).toBe(204);
+    const second = await cli(['--json', 'pull', '--project', project, '--dir', dir()]);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).removed).toEqual([extra]);
+    await expect(stat(path.join(dir(), extra))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,6 +1,6 @@
 // `tributary pull`: every pipeline of a project into one folder each, and the versions pulled into
 // the state file. Local edits that were not pushed are not overwritten unless --force says so.
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient } from '../api-client.js';
 import { loadConfig } from '../config.js';
@@ -73,6 +73,9 @@ export async function pull(options: PullOptions, out: Output): Promise<ExitCode>
     };
     pulled.push({ id, version: remote.version, files: [...files.keys()] });
   }
+  // Pulled before, gone from the server now: its folder goes too, or a push would try to recreate it.
+  const gone = Object.keys(previous?.pipelines ?? {}).filter((id) => !state.pipelines[id]);
+  for (const id of gone) await rm(path.join(options.dir, id), { recursive: true, force: true });
   await writeState(options.dir, state);
 
   const where = options.branch ? ` (branch ${options.branch})` : '';
@@ -81,12 +84,14 @@ export async function pull(options: PullOptions, out: Output): Promise<ExitCode>
   );
   for (const p of pulled)
     out.say(`  ${p.id.padEnd(24)} version ${String(p.version).padEnd(4)} ${p.files.join(', ')}`);
+  for (const id of gone) out.say(`  ${id.padEnd(24)} removed: deleted on the server`);
   out.say(`State: ${statePath(options.dir)} (commit it with the files: push checks against it)`);
   out.result({
     project: options.project,
     branch: options.branch ?? null,
     dir: options.dir,
     pipelines: pulled,
+    removed: gone,
   });
   return EXIT.ok;
 }
