@@ -1,0 +1,56 @@
+// The server's side of a pulled folder: the pipelines of a project, each with its current version.
+import type { ApiClient, ApiReply } from './api-client.js';
+
+export interface RemotePipeline {
+  id: string;
+  project: string;
+  version: number;
+  versionHash: string;
+  versionCreatedBy: string;
+  versionCreatedAt: string;
+  document: Record<string, unknown>;
+}
+
+export interface VersionInfo {
+  version: number;
+  versionHash: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+const path = (id: string) => `/pipelines/${encodeURIComponent(id)}`;
+
+export async function listRemoteIds(client: ApiClient, project: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: URLSearchParams = new URLSearchParams({
+      project,
+      limit: '100',
+      ...(cursor ? { cursor } : {}),
+    });
+    const page: ApiReply<{ items: { id: string }[]; nextCursor: string | null }> = await client.request<{
+      items: { id: string }[];
+      nextCursor: string | null;
+    }>('GET', `/pipelines?${query}`);
+    ids.push(...page.body.items.map((p) => p.id));
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return ids;
+}
+
+/** The pipeline with its current version, or undefined when the server has no such pipeline. */
+export async function getRemote(client: ApiClient, id: string): Promise<RemotePipeline | undefined> {
+  const reply = await client.request<RemotePipeline>('GET', path(id), { onBranch: true, accept: [404] });
+  return reply.status === 404 ? undefined : reply.body;
+}
+
+/** The versions saved after `version`, newest first: who changed the pipeline since a pull. */
+export async function versionsSince(client: ApiClient, id: string, version: number): Promise<VersionInfo[]> {
+  const reply = await client.request<{ items: VersionInfo[] }>('GET', `${path(id)}/versions`, {
+    onBranch: true,
+  });
+  return reply.body.items.filter((v) => v.version > version);
+}
+
+export const pipelinePath = path;
