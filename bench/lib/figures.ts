@@ -2,11 +2,12 @@
 // is read against. Benchmarks return figures; run.ts prints them and writes them to JSON.
 
 /** How a figure is judged: `ours / baseline` at most `ratio` (plus `slack` in the figure's unit), at
- * least `ratio` for throughputs, or an absolute ceiling when there is nothing to divide by. */
+ * least `ratio` for throughputs, or an absolute bound when the goal is not relative. */
 export type Goal =
   | { kind: 'at-most-ratio'; ratio: number; slack?: number }
   | { kind: 'at-least-ratio'; ratio: number }
   | { kind: 'at-most'; value: number }
+  | { kind: 'at-least'; value: number }
   | { kind: 'none'; note: string };
 
 export interface Figure {
@@ -49,6 +50,8 @@ export function goalText(goal: Goal, unit: string): string {
       return `≥ ${goal.ratio}x`;
     case 'at-most':
       return `≤ ${goal.value} ${unit}`;
+    case 'at-least':
+      return `≥ ${goal.value} ${unit}`;
     case 'none':
       return goal.note;
   }
@@ -66,6 +69,8 @@ export function goalMet(figure: Figure): boolean | null {
       return base ? ours.median >= base.median * goal.ratio : null;
     case 'at-most':
       return ours.median <= goal.value;
+    case 'at-least':
+      return ours.median >= goal.value;
     case 'none':
       return null;
   }

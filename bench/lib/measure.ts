@@ -4,19 +4,19 @@
 export const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 
 /** A measurement: what the function returns is the figure (so setup can stay outside the timing). */
-export type Measure = () => Promise<number>;
+export type Measure<T = number> = () => Promise<T>;
 
-export async function interleaved(
-  ours: Measure,
-  baseline: Measure,
+export async function interleaved<T = number>(
+  ours: Measure<T>,
+  baseline: Measure<T>,
   options: { repeat?: number; warmUp?: boolean } = {},
-): Promise<{ ours: number[]; baseline: number[] }> {
+): Promise<{ ours: T[]; baseline: T[] }> {
   const repeat = options.repeat ?? REPEAT;
   if (options.warmUp ?? true) {
     await ours();
     await baseline();
   }
-  const result = { ours: [] as number[], baseline: [] as number[] };
+  const result = { ours: [] as T[], baseline: [] as T[] };
   for (let i = 0; i < repeat; i++) {
     if (i % 2 === 0) {
       result.ours.push(await ours());
@@ -29,9 +29,12 @@ export async function interleaved(
   return result;
 }
 
-export async function repeated(measure: Measure, options: { repeat?: number; warmUp?: boolean } = {}) {
+export async function repeated<T = number>(
+  measure: Measure<T>,
+  options: { repeat?: number; warmUp?: boolean } = {},
+): Promise<T[]> {
   if (options.warmUp ?? true) await measure();
-  const values: number[] = [];
+  const values: T[] = [];
   for (let i = 0; i < (options.repeat ?? REPEAT); i++) values.push(await measure());
   return values;
 }
