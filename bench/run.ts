@@ -12,6 +12,7 @@ import { REPO_ROOT, startBenchStack, type BenchStack } from './lib/stack.js';
 import { compileBench } from './compile/compile.bench.js';
 import { loadBench } from './load/load.bench.js';
 import { orchestrationBench } from './orchestration/orchestration.bench.js';
+import { recoveryBench } from './recovery/recovery.bench.js';
 import { transformBench } from './transform/transform.bench.js';
 import { triggerBench } from './trigger/trigger.bench.js';
 
@@ -31,6 +32,7 @@ const benchmarks: Benchmark[] = [
   transformBench,
   orchestrationBench,
   compileBench,
+  recoveryBench,
   triggerBench,
   editorBench,
 ];
