@@ -5,7 +5,8 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Benchmark } from '../lib/bench.js';
-import type { Figure } from '../lib/figures.js';
+import { summarise, type Figure } from '../lib/figures.js';
+import { stepMs } from '../lib/history.js';
 import { interleaved, timed } from '../lib/measure.js';
 import { compiled, runToEnd } from '../lib/pipelines.js';
 import { psqlMs } from '../lib/psql.js';
@@ -37,7 +38,8 @@ async function loadSize(stack: BenchStack, rows: number, dlt: ReturnType<typeof 
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
   const worker = await startWorkerProcess(stack, TASK_QUEUE);
   try {
-    const ours = () => timed(() => runToEnd(stack, plan, TASK_QUEUE));
+    const runIds: string[] = [];
+    const ours = () => timed(async () => runIds.push(await runToEnd(stack, plan, TASK_QUEUE)));
     const baseline = async () => {
       // The same table shape the pipeline produced, emptied outside the timing.
       await pool.query(`drop table if exists bench.${table}_psql`);
@@ -55,9 +57,17 @@ async function loadSize(stack: BenchStack, rows: number, dlt: ReturnType<typeof 
     const peakMb = worker.peakRssMb();
     const loaded = await pool.query<{ n: number }>(`select count(*)::int as n from bench.${table}`);
     if (loaded.rows[0]!.n !== rows) throw new Error(`loaded ${loaded.rows[0]!.n} of ${rows} rows`);
+    // Where a measured run's time goes (the warm-up left out): each step from its scheduling to its
+    // completion; the rest is the run's own (staging schema, lifecycle).
+    const steps = await Promise.all(
+      runIds.slice(1).map(async (runId) => ({
+        source: await stepMs(stack, runId, 'orders'),
+        sink: await stepMs(stack, runId, 'publish'),
+      })),
+    );
     const peer =
       'python' in dlt ? await dltLoadMs(dlt.python, file, stack.databaseUrl, table, stack.dataDir) : null;
-    return { times, peakMb, peer };
+    return { times, peakMb, peer, steps };
   } finally {
     await worker.kill('SIGTERM');
     await pool.end();
@@ -76,8 +86,13 @@ export const loadBench: Benchmark = {
     if (!SIZES.includes(5_000_000))
       notes.push('load: 5M rows skipped by default (minutes a round); BENCH_LOAD_5M=1 adds it');
     for (const rows of SIZES) {
-      const { times, peakMb, peer } = await loadSize(stack, rows, dlt);
+      const { times, peakMb, peer, steps } = await loadSize(stack, rows, dlt);
       const rate = perSecond(rows);
+      const median = (values: number[]) => (summarise(values)!.median / 1000).toFixed(2);
+      notes.push(
+        `load ${label(rows)}: a run (median ${median(times.ours)} s) is source.csv ${median(steps.map((s) => s.source))} s + ` +
+          `sink.postgres ${median(steps.map((s) => s.sink))} s + the rest; psql \\copy ${median(times.baseline)} s`,
+      );
       figures.push({
         bench: 'load',
         name: `${label(rows)} rows`,
