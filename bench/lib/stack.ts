@@ -27,7 +27,10 @@ export interface BenchStack {
   temporalAddress: string;
   taskQueue: string;
   dataDir: string;
+  /** The platform database. */
   databaseUrl: string;
+  /** Where pipelines read and publish tables, and so where the baselines work (today the same database). */
+  warehouseUrl: string;
   catalog: NodeCatalog;
   stop(): Promise<void>;
 }
@@ -107,9 +110,10 @@ export async function startBenchStack(): Promise<BenchStack> {
     binCacheDir: path.join(REPO_ROOT, '.tributary', 'bin'),
   });
   const taskQueue = 'bench';
+  const warehouseUrl = infra.postgres.url;
   const platform = await connectPlatform({
     databaseUrl: infra.postgres.url,
-    warehouseUrl: infra.postgres.url,
+    warehouseUrl,
     temporalAddress: infra.temporal.address,
     namespace: 'default',
     taskQueue,
@@ -130,6 +134,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     taskQueue,
     dataDir,
     databaseUrl: infra.postgres.url,
+    warehouseUrl,
     catalog: benchCatalog,
     async stop() {
       worker.shutdown();

@@ -11,7 +11,7 @@ const env = (name: string) => {
 
 const platform = await connectPlatform({
   databaseUrl: env('BENCH_DATABASE_URL'),
-  warehouseUrl: env('BENCH_DATABASE_URL'),
+  warehouseUrl: env('BENCH_WAREHOUSE_URL'),
   temporalAddress: env('BENCH_TEMPORAL_ADDRESS'),
   namespace: 'default',
   taskQueue: env('BENCH_TASK_QUEUE'),

@@ -19,6 +19,7 @@ export async function startWorkerProcess(stack: BenchStack, taskQueue: string): 
     env: {
       ...process.env,
       BENCH_DATABASE_URL: stack.databaseUrl,
+      BENCH_WAREHOUSE_URL: stack.warehouseUrl,
       BENCH_TEMPORAL_ADDRESS: stack.temporalAddress,
       BENCH_TASK_QUEUE: taskQueue,
       BENCH_DATA_DIR: stack.dataDir,

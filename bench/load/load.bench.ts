@@ -35,7 +35,7 @@ async function loadSize(stack: BenchStack, rows: number, dlt: ReturnType<typeof 
     ],
     edges: [{ from: 'orders', to: 'publish' }],
   });
-  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: stack.warehouseUrl, max: 1 });
   const worker = await startWorkerProcess(stack, TASK_QUEUE);
   try {
     const runIds: string[] = [];
@@ -44,7 +44,7 @@ async function loadSize(stack: BenchStack, rows: number, dlt: ReturnType<typeof 
       // The same table shape the pipeline produced, emptied outside the timing.
       await pool.query(`drop table if exists bench.${table}_psql`);
       await pool.query(`create table bench.${table}_psql (like bench.${table})`);
-      return psqlMs(stack.databaseUrl, `\\copy bench.${table}_psql from '${file}' csv header`);
+      return psqlMs(stack.warehouseUrl, `\\copy bench.${table}_psql from '${file}' csv header`);
     };
     // The warm-ups, ours first: it creates the table the baseline copies the shape of.
     await ours();
@@ -66,7 +66,7 @@ async function loadSize(stack: BenchStack, rows: number, dlt: ReturnType<typeof 
       })),
     );
     const peer =
-      'python' in dlt ? await dltLoadMs(dlt.python, file, stack.databaseUrl, table, stack.dataDir) : null;
+      'python' in dlt ? await dltLoadMs(dlt.python, file, stack.warehouseUrl, table, stack.dataDir) : null;
     return { times, peakMb, peer, steps };
   } finally {
     await worker.kill('SIGTERM');

@@ -18,7 +18,7 @@ export const transformBench: Benchmark = {
   name: 'transform',
   async run(getStack) {
     const stack = await getStack();
-    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+    const pool = new pg.Pool({ connectionString: stack.warehouseUrl, max: 1 });
     try {
       await pool.query('create schema if not exists bench');
       await pool.query('drop table if exists bench.transform_orders');
@@ -44,7 +44,7 @@ export const transformBench: Benchmark = {
           await pool.query('drop table if exists bench.transform_copy, bench.transform_summary');
           await pool.query('create table bench.transform_copy as select * from bench.transform_orders');
           return psqlMs(
-            stack.databaseUrl,
+            stack.warehouseUrl,
             `create table bench.transform_summary as ${GROUP_BY('bench.transform_copy')}`,
           );
         },
