@@ -4,6 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { StepActivityInput, StepActivityResult } from '@tributary/activities';
 import { z } from 'zod';
 import type { NodeCatalog } from '../../engine/src/compiler/compile.js';
@@ -15,6 +17,7 @@ import {
   startInfrastructure,
   type Platform,
 } from '../../engine/src/platform.js';
+import { provisionProject } from '../../engine/src/warehouse/provision.js';
 import { createWorker } from '../../engine/src/worker/worker.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,10 +25,19 @@ const BENCH_WORKFLOWS = fileURLToPath(new URL('../orchestration/baseline.workflo
 
 export interface BenchStack {
   platform: Platform;
+  temporalAddress: string;
   taskQueue: string;
   dataDir: string;
+  /** The platform database. */
   databaseUrl: string;
+  /** Where pipelines read and publish tables, and so where the baselines work. */
+  warehouseUrl: string;
   catalog: NodeCatalog;
+  /**
+   * Gives the `bench` schema, and the tables a benchmark made in it as the warehouse owner, to the
+   * default project's role, so its pipelines may read and publish there.
+   */
+  shareBenchSchema(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,15 +52,57 @@ async function noopStep(_input: StepActivityInput): Promise<StepActivityResult> 
   };
 }
 
+/** A long step for the recovery benchmark: heartbeats every second, so a dead worker is noticed. */
+async function sleepStep(input: StepActivityInput): Promise<StepActivityResult> {
+  const until = Date.now() + Number(input.config.seconds) * 1000;
+  while (Date.now() < until) {
+    Context.current().heartbeat();
+    await Context.current().sleep(1000);
+  }
+  return noopStep(input);
+}
+
 const NoopConfig = z.object({});
+const SleepConfig = z.object({ seconds: z.number().positive() });
 export const benchCatalog: NodeCatalog = {
   get: (type) =>
     type === 'bench.source'
       ? { kind: 'source', config: NoopConfig, inputs: { min: 0, max: 0 } }
       : type === 'bench.step'
         ? { kind: 'transform', config: NoopConfig, inputs: { min: 1, max: null } }
-        : nodeCatalog.get(type),
+        : type === 'bench.sleep'
+          ? { kind: 'source', config: SleepConfig, inputs: { min: 0, max: 0 } }
+          : nodeCatalog.get(type),
 };
+
+/** A worker with the benchmarks' steps and baselines; also what a worker child process runs. */
+export function startBenchWorker(options: {
+  temporalAddress: string;
+  platform: Platform;
+  taskQueue: string;
+  dataDir: string;
+}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  return createWorker({
+    temporalAddress: options.temporalAddress,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    warehouse: options.platform.warehousePool,
+    runner: options.platform.runnerPool,
+    platform: options.platform.platformPool,
+    temporal: options.platform.temporal,
+    secrets: () => ({ resolve: () => Promise.reject(new Error('benchmarks use no secrets')) }),
+    dataDir: options.dataDir,
+    log: silentLogger,
+    workflowsPath: BENCH_WORKFLOWS,
+    maxConcurrentActivities: 100,
+    extraActivities: {
+      'bench.source': noopStep,
+      'bench.step': noopStep,
+      'bench.sleep': sleepStep,
+      noop: async () => null,
+    },
+  });
+}
 
 export async function startBenchStack(): Promise<BenchStack> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
@@ -63,9 +117,10 @@ export async function startBenchStack(): Promise<BenchStack> {
     binCacheDir: path.join(REPO_ROOT, '.tributary', 'bin'),
   });
   const taskQueue = 'bench';
+  const warehouseUrl = infra.postgres.warehouseUrl;
   const platform = await connectPlatform({
     databaseUrl: infra.postgres.url,
-    warehouseUrl: infra.postgres.warehouseUrl,
+    warehouseUrl,
     temporalAddress: infra.temporal.address,
     namespace: 'default',
     taskQueue,
@@ -73,27 +128,23 @@ export async function startBenchStack(): Promise<BenchStack> {
   });
   const dataDir = path.join(home, 'files');
   mkdirSync(dataDir, { recursive: true });
-  const { worker, connection } = await createWorker({
+  const { worker, connection } = await startBenchWorker({
     temporalAddress: infra.temporal.address,
-    namespace: 'default',
-    taskQueue,
-    warehouse: platform.warehousePool,
-    runner: platform.runnerPool,
-    platform: platform.platformPool,
-    temporal: platform.temporal,
-    secrets: () => ({ resolve: () => Promise.reject(new Error('benchmarks use no secrets')) }),
-    dataDir,
-    log: silentLogger,
-    workflowsPath: BENCH_WORKFLOWS,
-    maxConcurrentActivities: 100,
-    extraActivities: { 'bench.source': noopStep, 'bench.step': noopStep, noop: async () => null },
-  });
-  const running = worker.run();
-  return {
     platform,
     taskQueue,
     dataDir,
+  });
+  const running = worker.run();
+  const shareBenchSchema = () => provisionProject(platform.warehousePool, 'default', ['bench']);
+  await shareBenchSchema();
+  return {
+    shareBenchSchema,
+    platform,
+    temporalAddress: infra.temporal.address,
+    taskQueue,
+    dataDir,
     databaseUrl: infra.postgres.url,
+    warehouseUrl,
     catalog: benchCatalog,
     async stop() {
       worker.shutdown();

@@ -16,10 +16,12 @@ export async function baselineChain(steps: number): Promise<void> {
   for (let i = 0; i < steps; i++) await noop({ nodeId: `step-${i}` });
 }
 
+/** The same shape as the pipeline it is compared with: one source step, then the rest fanned out. */
 export async function baselineFanOut(steps: number, maxParallel: number): Promise<void> {
-  let next = 0;
+  await noop({ nodeId: 'step-0' });
+  let next = 1;
   const lane = async () => {
     while (next < steps) await noop({ nodeId: `step-${next++}` });
   };
-  await Promise.all(Array.from({ length: Math.min(maxParallel, steps) }, lane));
+  await Promise.all(Array.from({ length: Math.min(maxParallel, steps - 1) }, lane));
 }

@@ -1,13 +1,14 @@
-// Orchestration overhead: 100 no-op steps as a chain and as a fan-out, through Tributary (compile,
-// interpreter, lifecycle activities) against a hand-written Temporal workflow calling the same no-op
-// activity the same way. Prints ms per step for both and the ratio.
-import { compile } from '../../engine/src/compiler/compile.js';
+// orchestration: 100 no-op steps as a chain and as a fan-out through Tributary (compiled plan,
+// interpreter, lifecycle activities) against a hand-written Temporal workflow calling the same
+// no-op activity the same way, interleaved. The figure is the whole run divided by its steps.
+import type { Benchmark } from '../lib/bench.js';
+import type { Figure } from '../lib/figures.js';
+import { interleaved, timed } from '../lib/measure.js';
+import { compiled, runToEnd } from '../lib/pipelines.js';
 import type { PipelineInput } from '../../engine/src/model/pipeline.schema.js';
-import type { BenchStack } from '../lib/stack.js';
 
 const STEPS = 100;
 const MAX_PARALLEL = 32;
-const REPEATS = 3;
 
 function shape(kind: 'chain' | 'fan-out'): PipelineInput {
   const ids = Array.from({ length: STEPS }, (_, i) => `s${i}`);
@@ -21,39 +22,36 @@ function shape(kind: 'chain' | 'fan-out'): PipelineInput {
   };
 }
 
-async function timeIt(run: () => Promise<unknown>): Promise<number> {
-  const best: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const started = performance.now();
-    await run();
-    best.push(performance.now() - started);
-  }
-  return Math.min(...best);
-}
-
-export async function orchestrationBench(stack: BenchStack): Promise<string[]> {
-  const lines: string[] = [];
-  for (const kind of ['chain', 'fan-out'] as const) {
-    const compiled = compile(shape(kind), { catalog: stack.catalog });
-    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
-    const tributaryMs = await timeIt(async () => {
-      const { runId } = await stack.platform.runs.start(compiled.plan, {
-        trigger: { type: 'manual', actor: 'bench' },
+export const orchestrationBench: Benchmark = {
+  name: 'orchestration',
+  async run(getStack) {
+    const stack = await getStack();
+    const figures: Figure[] = [];
+    for (const kind of ['chain', 'fan-out'] as const) {
+      const plan = compiled(stack, shape(kind));
+      let n = 0;
+      const { ours, baseline } = await interleaved(
+        () => timed(() => runToEnd(stack, plan)),
+        () =>
+          timed(() =>
+            stack.platform.temporal.workflow.execute(kind === 'chain' ? 'baselineChain' : 'baselineFanOut', {
+              taskQueue: stack.taskQueue,
+              workflowId: `baseline-${kind}-${Date.now()}-${n++}`,
+              args: kind === 'chain' ? [STEPS] : [STEPS, MAX_PARALLEL],
+            }),
+          ),
+      );
+      const perStep = (ms: number) => ms / STEPS;
+      figures.push({
+        bench: 'orchestration',
+        name: `${kind}, ${STEPS} no-op steps${kind === 'fan-out' ? ` (${MAX_PARALLEL} parallel)` : ''}`,
+        unit: 'ms/step',
+        ours: ours.map(perStep),
+        baselineName: 'hand-written workflow',
+        baseline: baseline.map(perStep),
+        goal: { kind: 'at-most-ratio', ratio: 1.15 },
       });
-      await stack.platform.temporal.workflow.getHandle(runId).result();
-    });
-    const baselineMs = await timeIt(() =>
-      stack.platform.temporal.workflow.execute(kind === 'chain' ? 'baselineChain' : 'baselineFanOut', {
-        taskQueue: stack.taskQueue,
-        workflowId: `baseline-${kind}-${Date.now()}`,
-        args: kind === 'chain' ? [STEPS] : [STEPS, MAX_PARALLEL],
-      }),
-    );
-    lines.push(
-      `orchestration ${kind.padEnd(7)} ${STEPS} steps: tributary ${(tributaryMs / STEPS).toFixed(1)} ms/step, ` +
-        `hand-written ${(baselineMs / STEPS).toFixed(1)} ms/step, ratio ${(tributaryMs / baselineMs).toFixed(2)}x ` +
-        `(best of ${REPEATS})`,
-    );
-  }
-  return lines;
-}
+    }
+    return { figures, notes: [] };
+  },
+};

@@ -82,8 +82,9 @@ export class RunsClient {
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
   async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
     const runId = runIdFor(plan.pipelineId, options.idempotencyKey);
-    if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
     if (plan.concurrency === 'skip') {
+      // A repeated key names its own run, which may be the one in flight: answer it before refusing.
+      if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
       const inFlight = await this.list({ pipelineId: plan.pipelineId, status: 'running', limit: 1 });
       if (inFlight.runs.length > 0) {
         throw new RunRefusedError(
@@ -100,7 +101,8 @@ export class RunsClient {
       });
       return { runId, created: true };
     } catch (error) {
-      // Two requests with the same key raced: the loser gets the winner's run.
+      // The key's run exists (a repeat, or two requests raced): the caller gets that run. Asking the
+      // server first would cost every keyed start a round trip; REJECT_DUPLICATE answers it anyway.
       if (error instanceof WorkflowExecutionAlreadyStartedError && options.idempotencyKey)
         return { runId, created: false };
       throw error;
