@@ -8,7 +8,7 @@ import type { PipelineStore } from '../store/pipelines.store.js';
 import type { ProjectStore } from '../store/projects.store.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { grantRead, revokeRead } from '../warehouse/grants.js';
-import { ownerOfSchema } from '../warehouse/provision.js';
+import { ownerOfSchema, provisionProject } from '../warehouse/provision.js';
 import { ProductStore, type DataProduct } from './products.store.js';
 
 export interface ProductDeps {
@@ -232,7 +232,9 @@ export async function shareProduct(
       'project',
     );
   }
-  await deps.projects.require(consumer);
+  const target = await deps.projects.require(consumer);
+  // A project from before roles existed gets its role now rather than at its first run.
+  await provisionProject(deps.warehousePool, target.id, target.schemas);
   await grantRead(deps.warehousePool, consumer, product.table);
   await new ProductStore(deps.pool).addShare(product.id, consumer, actor);
   await deps.audit.record({

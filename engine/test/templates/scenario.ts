@@ -55,6 +55,11 @@ export const ScenarioSchema = z.strictObject({
   databases: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string()).default({}),
   /** A warehouse schema given the telemetry tables, by telemetry-sync's own DDL, before the runs. */
   telemetrySchema: z.string().optional(),
+  /**
+   * Another project that publishes a table as a data product and shares it with the scenario's
+   * project: its setup SQL (in `${producer_schema}`) makes the table; `${product}` is its id.
+   */
+  producer: z.strictObject({ setup: z.string(), table: z.string() }).optional(),
   api: z.strictObject({ token: z.string().optional(), pageParam: z.string().optional() }).optional(),
   webhook: z.strictObject({ secret: z.string() }).optional(),
   runs: z.array(RunSchema).min(1),

@@ -5,6 +5,10 @@ import { cpSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { projectSchemaName } from '@tributary/activities';
+import { AuditLog } from '../../src/audit/audit-log.store.js';
+import { publishProduct, shareProduct } from '../../src/products/product-service.js';
+import { ProductStore } from '../../src/products/products.store.js';
+import { PipelineStore } from '../../src/store/pipelines.store.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEMPLATES_DIR, readTemplateFolder } from '../../src/templates/catalog.js';
 import { templateNodeCatalog } from '../../src/templates/check-template.js';
@@ -59,6 +63,48 @@ describe('pipeline templates, end to end', () => {
     expect(TEMPLATE_IDS.length).toBeGreaterThanOrEqual(9);
   });
 
+  /** A producer project of its own that publishes a table as a product and shares it with `consumer`. */
+  async function publishSharedProduct(
+    producer: NonNullable<ReturnType<typeof readScenario>['producer']>,
+    fixtures: string,
+    consumer: string,
+    variables: Record<string, string>,
+  ) {
+    const projects = new ProjectStore(h.platform.platformPool);
+    const id = `tplp-${suffix}`;
+    if (!(await projects.get(id))) await projects.create({ id, name: id });
+    const schema = projectSchemaName(id);
+    await h.giveSchema(schema, id);
+    closers.push(() =>
+      h.platform.warehousePool.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`),
+    );
+    const sql = fillVariables(readFileSync(path.join(fixtures, producer.setup), 'utf8'), {
+      ...variables,
+      producer_schema: schema,
+    });
+    await h.platform.warehousePool.query(sql);
+    await h.giveSchema(schema, id);
+    const deps = {
+      pool: h.platform.platformPool,
+      warehousePool: h.platform.warehousePool,
+      pipelines: new PipelineStore(h.platform.platformPool),
+      projects,
+      audit: new AuditLog(h.platform.platformPool),
+    };
+    const productId = `${id}-${producer.table}`.replace(/_/g, '-');
+    if (!(await new ProductStore(h.platform.platformPool).get(productId))) {
+      await publishProduct(
+        deps,
+        id,
+        { id: productId, table: { schema, table: producer.table }, name: producer.table },
+        'test',
+      );
+    }
+    const product = await new ProductStore(h.platform.platformPool).require(productId);
+    await shareProduct(deps, product, consumer, 'test');
+    variables.product = productId;
+  }
+
   it.each(TEMPLATE_IDS)('%s: runs its golden scenario and produces exactly its expected rows', async (id) => {
     const dir = path.join(TEMPLATES_DIR, id);
     const read = readTemplateFolder(dir);
@@ -91,6 +137,9 @@ describe('pipeline templates, end to end', () => {
       );
       databases.set(name, db.pool);
       variables[`db:${name}`] = db.url;
+    }
+    if (scenario.producer) {
+      await publishSharedProduct(scenario.producer, fixtures, project, variables);
     }
     if (scenario.telemetrySchema) {
       await createTelemetryTables(
