@@ -28,6 +28,8 @@ export interface Harness {
 }
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
+/** Every integration test runs with payload encryption on, as `npm start` does. */
+export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 9);
 
 export async function startHarness(
   options: {
@@ -47,6 +49,7 @@ export async function startHarness(
     namespace: 'default',
     taskQueue,
     masterKey: TEST_MASTER_KEY,
+    payloadKey: TEST_PAYLOAD_KEY,
   });
   const { worker, connection } = await createWorker({
     temporalAddress: inject('temporalAddress'),
@@ -55,6 +58,7 @@ export async function startHarness(
     warehouse: platform.warehousePool,
     platform: platform.platformPool,
     temporal: platform.temporal,
+    payloadCodec: platform.payloadCodec,
     secrets: options.secrets ?? ((project) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,

@@ -10,6 +10,7 @@ import type { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretStore } from '../store/secrets.store.js';
 import type { CreditRates } from '../telemetry/credit-rates.js';
+import { codecCors } from './codec.routes.js';
 import { createContext } from './context.js';
 import { problemHandler, unknownRoute } from './problem.js';
 import type { RateLimit } from './rate-limit.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   ssePollMs?: number;
   /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */
   creditRates?: CreditRates;
+  /** Origins (the Temporal Web UI) allowed to call the payload codec endpoint from a browser. */
+  codecCorsOrigins?: readonly string[];
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   const api = express.Router();
+  api.use('/codec', codecCors(deps.codecCorsOrigins ?? []));
   mountRoutes(api, apiRoutes, createContext(deps));
   api.use(unknownRoute);
   app.use('/api', api);

@@ -25,6 +25,7 @@ import {
   SA_TRIGGERED_BY,
 } from '../model/search-attributes.js';
 import { cancelRequestedSignal, progressQuery } from '../workflows/interpreter.workflow.js';
+import { decodeHistory } from '../temporal/payload-codec.js';
 import { runIdFor } from './ids.js';
 
 export const INTERPRETER_WORKFLOW = 'pipelineRun';
@@ -173,7 +174,10 @@ export class RunsClient {
   }
 
   private async inputOf(runId: string): Promise<InterpreterInput | undefined> {
-    const history = await this.client.workflow.getHandle(runId).fetchHistory();
+    const history = await decodeHistory(
+      await this.client.workflow.getHandle(runId).fetchHistory(),
+      this.client.options.loadedDataConverter.payloadCodecs,
+    );
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0];
     if (!payload) return undefined;

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities, registry, type SecretResolver } from '@tributary/activities';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
 import { createRunActivities, loadNodeState } from './run-activities.js';
@@ -65,6 +66,8 @@ export interface WorkerDeps {
   stagingTtlMs?: number;
   /** A workflows entry that re-exports ours plus others (benchmarks add a hand-written baseline). */
   workflowsPath?: string;
+  /** Encrypts payloads; the same codec as the clients' (Platform.payloadCodec), or none. */
+  payloadCodec?: PayloadCodec | null;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -80,6 +83,7 @@ export async function createWorker(
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: await workflowBundle(deps.workflowsPath),
+    ...(deps.payloadCodec ? { dataConverter: { payloadCodecs: [deps.payloadCodec] } } : {}),
     activities: {
       ...createActivities(registry, {
         warehouse: deps.warehouse,
@@ -105,8 +109,8 @@ export async function createWorker(
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTasks ?? 10,
     // Give running steps time to notice the shutdown and stop cleanly.
     shutdownGraceTime: '10s',
-    // Heartbeats are how a running step learns that its run was cancelled; by default they reach
-    // the server only every ~48 s with our 60 s heartbeat timeout, far too slow for a Cancel button.
+    // Heartbeats are how a running step learns that its run was cancelled, and how the server
+    // notices a dead worker (10 s heartbeat timeout); send them on every 2 s, not at 80 % of it.
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '2s',
   });

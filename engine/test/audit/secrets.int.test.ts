@@ -94,6 +94,7 @@ beforeAll(async () => {
     warehouse: h.platform.warehousePool,
     platform: h.platform.platformPool,
     temporal: h.platform.temporal,
+    payloadCodec: h.platform.payloadCodec,
     secrets: (project) => h.platform.secrets.resolverFor(project),
     dataDir: h.dataDir,
     log,
