@@ -12,7 +12,14 @@ import { diffPipelines } from './pipeline-diff.js';
 import { validity } from './pipeline-compile.js';
 import { badRequest } from './problem.js';
 import { route } from './route.js';
-import { CompileErrorSchema, cursor, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
+import {
+  CompileErrorSchema,
+  cursor,
+  pageLimit,
+  PipelineIdParams,
+  ValiditySchema,
+  versionNumberMax,
+} from './schemas.js';
 
 const DocumentSchema = z.record(z.string(), z.unknown()).meta({ description: 'The pipeline document' });
 
@@ -87,7 +94,7 @@ const DiffSchema = z.object({
   metadata: z.array(ChangeSchema),
 });
 
-const versionNumber = z.coerce.number().int().min(1);
+const versionNumber = z.coerce.number().int().min(1).max(versionNumberMax);
 
 const IfMatch = z.object({
   'if-match': z
@@ -411,7 +418,7 @@ export const pipelineRoutes = [
     scope: 'write',
     params: PipelineIdParams,
     headers: IfMatch,
-    body: z.strictObject({ version: z.number().int().min(1) }),
+    body: z.strictObject({ version: z.number().int().min(1).max(versionNumberMax) }),
     responses: {
       201: { description: 'A new version equal to the one named', schema: SavedSchema },
       200: { description: 'The named version equals the current one: nothing saved', schema: SavedSchema },

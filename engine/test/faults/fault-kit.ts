@@ -7,7 +7,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { FaultStack } from './fault-stack.js';
+import type { Body, FaultStack } from './fault-stack.js';
 
 /** Rows of the CSV: FAULTS_ROWS, default 500,000. */
 export const ROWS = Number(process.env.FAULTS_ROWS ?? 500_000);
@@ -187,7 +187,7 @@ export async function runResult(stack: FaultStack, runId: string, timeoutMs = 60
   return run.body as {
     status: string;
     steps?: Record<string, { status: string; attempt: number; error?: string | null }>;
-  } & Record<string, any>;
+  } & Record<string, Body>;
 }
 
 export function report(line: string): void {

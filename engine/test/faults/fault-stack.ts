@@ -19,6 +19,10 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const START = path.join(ROOT, 'engine/src/cli/start.ts');
 const log = createLogger('warn', 'faults');
 
+/** A response body: tests check its shape with assertions, not with types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Body = any;
+
 export interface Proc {
   child: ChildProcess;
   pid: number;
@@ -42,7 +46,12 @@ export interface FaultStack {
   killTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   restartPostgres(downMs?: number): Promise<void>;
-  call(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    route: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: Body }>;
   stop(): Promise<void>;
 }
 
@@ -92,7 +101,8 @@ export async function startFaultStack(): Promise<FaultStack> {
         await c.close();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`Temporal did not come up: ${(error as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`Temporal did not come up: ${(error as Error).message}`, { cause: error });
         await sleep(200);
       }
     }

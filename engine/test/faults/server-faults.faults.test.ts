@@ -128,7 +128,11 @@ describe('servers failing under a load', () => {
     const watcher = watchTargets(schema);
     const runId = await startRun(stack, 'terminate');
     const copy = await terminateBackend('copy %from stdin%');
-    const publish = await terminateBackend(`insert into "${schema}".%`);
+    const publish = await terminateBackend(`insert into "${schema}".%`).catch(async (error: Error) => {
+      throw new Error(`${error.message}; the run: ${show(await runResult(stack, runId, 1_000))}`, {
+        cause: error,
+      });
+    });
     const run = await runResult(stack, runId);
     const seen = await watcher.stop();
     report(
