@@ -1,7 +1,7 @@
 // Requests the fuzzer (engine/test/fuzz/run-fuzz.ts) found answered with a 500, kept as
 // regressions: each must be a 400 problem naming the field at fault.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePipeline, startApi, uniq, type ApiHarness } from './api-harness.js';
+import { generatePipeline, startApi, uniq, type ApiHarness, type Reply } from './api-harness.js';
 
 let api: ApiHarness;
 let id: string;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.stop());
 
-const expectProblem = (reply: Awaited<ReturnType<ApiHarness['call']>>, where: string, path: string) => {
+const expectProblem = (reply: Reply, where: string, path: string) => {
   expect(reply.status, reply.text).toBe(400);
   expect(reply.headers.get('content-type')).toContain('application/problem+json');
   expect(reply.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ in: where, path })]));
