@@ -59,7 +59,7 @@ function knownProblem(error: unknown): HttpProblem | undefined {
   // Postgres cannot hold (a number out of range, a malformed date) or that Temporal refuses as an
   // argument is the request's fault, not ours. Schemas should catch them first, naming the field.
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^22(003|P02|007|008|023|001)$/.test(code))
+  if (typeof code === 'string' && /^22(003|P02|P05|007|008|023|001|021)$/.test(code))
     return new HttpProblem(
       400,
       'Bad Request',

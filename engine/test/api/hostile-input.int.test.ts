@@ -48,6 +48,18 @@ describe('hostile input', () => {
     expect((await api.call('GET', `/api/pipelines/${id}/versions/2147483647`)).status).toBe(404);
   });
 
+  it('refuses a NUL character anywhere in the input, naming where, before Postgres sees it', async () => {
+    const project = await api.call('PATCH', '/api/projects/default', { body: { owners: ['a', 'b\u0000c'] } });
+    expectProblem(project, 'body', 'owners[1]');
+    const doc = { ...generatePipeline(id), description: 'x\u0000' };
+    expectProblem(await api.call('PUT', `/api/pipelines/${id}`, { body: doc }), 'body', 'description');
+    const key = await api.call('PUT', `/api/pipelines/${id}`, {
+      body: { ...generatePipeline(id), params: { ['p\u0000']: { type: 'string' } } },
+    });
+    expect(key.status).toBe(400);
+    expectProblem(await api.call('GET', '/api/runs?pipeline=a%00b'), 'query', 'pipeline');
+  });
+
   it('documents the JSON Lines form of the audit trail', async () => {
     const doc = await api.call('GET', '/api/openapi.json');
     const content = doc.body.paths['/runs/{runId}/audit'].get.responses['200'].content;

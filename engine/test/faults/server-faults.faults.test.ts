@@ -165,7 +165,10 @@ describe('servers failing under a load', () => {
     await sleep(200);
     await stack.restartPostgres(1_000);
     const run = await runResult(stack, runId);
-    report(`(d) run ${run.status}${run.status === 'succeeded' ? '' : `: ${show(run.steps)}`}`);
+    const attempts = Object.fromEntries(Object.entries(run.steps ?? {}).map(([k, v]) => [k, v.attempt]));
+    report(
+      `(d) run ${run.status}; attempts ${show(attempts)}${run.status === 'succeeded' ? '' : `: ${show(run.steps)}`}`,
+    );
     expect(['succeeded', 'failed']).toContain(run.status);
     if (run.status === 'failed') {
       const failed = Object.values(run.steps ?? {}).filter((s) => s.status === 'failed');

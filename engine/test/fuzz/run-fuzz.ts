@@ -8,7 +8,7 @@
 // schemathesis comes from SCHEMATHESIS (a binary), else .tributary/fuzz-venv (made with pip).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../src/infra/ports.js';
@@ -108,10 +108,14 @@ async function main(): Promise<number> {
         projects: ['fuzz'],
       })
     ).token as string;
+    // The bootstrap admin token has the fixed id "admin", which DELETE /tokens/{tokenId} would
+    // sooner or later guess and revoke mid-run: fuzz with an admin token of a random id instead.
+    const fuzzAdmin = (await call('POST', '/api/tokens', { name: 'fuzz-admin', scopes: ['admin'] }))
+      .token as string;
 
     let failed = false;
     for (const [label, token] of [
-      ['admin token', admin],
+      ['admin token', fuzzAdmin],
       ['project-limited token', limited],
     ] as const) {
       process.stdout.write(
@@ -135,8 +139,10 @@ async function main(): Promise<number> {
           MAX_SECONDS,
           '--phases',
           'examples,coverage,fuzzing',
+          // One worker: hypothesis compiling strategies in threads trips a CPython 3.11 bug
+          // ("AST constructor recursion depth mismatch"), a runtime error that is not the API's.
           '--workers',
-          '2',
+          '1',
           '--seed',
           process.env.FUZZ_SEED ?? '1',
           '--no-color',
@@ -161,11 +167,12 @@ async function main(): Promise<number> {
         `fuzz: the API logged ${errors.length} unhandled errors:\n${errors.slice(0, 20).join('\n')}\n`,
       );
     }
-    process.stdout.write(`\nfuzz: ${failed ? 'FAILED' : 'passed'} (stack log: ${logFile})\n`);
+    process.stdout.write(`\nfuzz: ${failed ? 'FAILED' : 'passed'}\n`);
     return failed ? 1 : 0;
   } finally {
     stack.kill('SIGTERM');
     await stopped;
+    writeFileSync(logFile, log);
     if (!process.env.FUZZ_KEEP_HOME) rmSync(home, { recursive: true, force: true });
   }
 }
