@@ -51,7 +51,7 @@ async function killDuring(runId: string, round: number, stepIds: string[]): Prom
   const current = stack.workers.at(-1)!;
   await Promise.any(stepIds.map((id) => waitForRunning(stack.temporal, runId, id, onWorker(current.pid))));
   // Into the step's work (the COPY, the publish), not its first instant.
-  await sleep(200);
+  await sleep(100);
   const running = (await pendingSteps(stack.temporal, runId)).find(
     (s) => stepIds.includes(s.activityId) && s.state === 2 && onWorker(current.pid)(s),
   );
