@@ -10,7 +10,8 @@ export default defineConfig({
       'templates/**/*.test.ts',
       'builder-ui/src/**/*.test.{ts,tsx}',
     ],
-    exclude: ['**/node_modules/**', '**/dist/**', 'builder-ui/e2e/**'],
+    // The fault suite runs real processes and kills them: `npm run test:faults` (vitest.faults.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'builder-ui/e2e/**', 'engine/test/faults/**'],
     globalSetup: ['engine/test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -71,7 +71,7 @@ async function executeStep(
   const outputTable = { schema: input.stagingSchema, table: input.nodeId };
   const heartbeatTimer = setInterval(
     () => activity.heartbeat({ nodeId: input.nodeId }),
-    deps.heartbeatIntervalMs ?? 5_000,
+    deps.heartbeatIntervalMs ?? 2_000, // well inside the 10 s heartbeat timeout (faults suite)
   );
   try {
     const config = declaration.config.safeParse(input.config);

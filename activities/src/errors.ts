@@ -49,6 +49,7 @@ export interface PgErrorLike {
   hint?: string;
   column?: string;
   where?: string;
+  constraint?: string;
 }
 
 export function isPgError(error: unknown): error is PgErrorLike & Error {
@@ -66,6 +67,9 @@ export function isRetryable(error: unknown): boolean {
   if (isPgError(error)) {
     const code = error.code!;
     if (code === '57014') return true; // query_canceled: statement_timeout or a cancel; retry may fit
+    // Concurrent `create … if not exists` (three sinks making one schema) can collide in the system
+    // catalogs: a unique violation on a pg_* index means the other side created it; a retry sees it.
+    if (code === '23505' && error.constraint?.startsWith('pg_')) return true;
     return !PERMANENT_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix));
   }
   const code = (error as { code?: string })?.code;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Harness } from '../../engine/test/harness.js';
 import type { StepActivityResult } from '../src/step-activity.js';
 import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
+import { decodeHistory } from '../../engine/src/temporal/payload-codec.js';
 
 export interface SeenRequest {
   method: string;
@@ -126,7 +127,11 @@ export async function stepHistory(
   h: Harness,
   runId: string,
 ): Promise<{ result: StepActivityResult | undefined; failures: string[] }> {
-  const history = await h.platform.temporal.workflow.getHandle(runId).fetchHistory();
+  // Payloads are encrypted in history (the harness turns the payload codec on): decode them first.
+  const history = await decodeHistory(
+    await h.platform.temporal.workflow.getHandle(runId).fetchHistory(),
+    h.platform.temporal.options.loadedDataConverter.payloadCodecs,
+  );
   const converter = h.platform.temporal.options.loadedDataConverter.payloadConverter;
   const scheduled = new Map<string, string>();
   let result: StepActivityResult | undefined;

@@ -16,6 +16,7 @@ import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
 import { runnerUrl } from './warehouse/roles.js';
+import { AesGcmPayloadCodec, loadPayloadKey } from './temporal/payload-codec.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -90,6 +91,8 @@ export interface Platform {
   temporal: Client;
   runs: RunsClient;
   secrets: SecretStore;
+  /** Encrypts Temporal payloads (payload-codec.ts); the worker must use the same one. Null: off. */
+  payloadCodec: AesGcmPayloadCodec | null;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,8 @@ export interface PlatformConfig {
   namespace: string;
   taskQueue: string;
   masterKey: Buffer;
+  /** TRIBUTARY_PAYLOAD_KEY (or the generated payload.key); absent or null: payloads unencrypted. */
+  payloadKey?: Buffer | null;
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
@@ -125,8 +130,15 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
   await prepareWarehouse(warehousePool, config.masterKey);
   await provisionProject(warehousePool, 'default');
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const temporal = new Client({ connection, namespace: config.namespace });
+  // Payload encryption (engine/src/temporal/payload-codec.ts).
+  const payloadCodec = config.payloadKey ? new AesGcmPayloadCodec(config.payloadKey) : null;
+  const temporal = new Client({
+    connection,
+    namespace: config.namespace,
+    ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+  });
   return {
+    payloadCodec,
     platformPool,
     warehousePool,
     runnerPool,
@@ -148,6 +160,8 @@ export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig 
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
+    // Generated only for the embedded Temporal, where API and worker share $TRIBUTARY_HOME.
+    payloadKey: loadPayloadKey(env.TRIBUTARY_PAYLOAD_KEY, env.home, !env.TEMPORAL_ADDRESS),
   };
 }
 

@@ -43,6 +43,8 @@ export interface Harness {
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
 /** Tests talk to HTTP servers of their own on loopback. */
 export const TEST_EGRESS = parseEgressAllow('127.0.0.0/8,localhost');
+/** Every integration test runs with payload encryption on, as `npm start` does. */
+export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 9);
 
 export async function startHarness(
   options: {
@@ -64,6 +66,7 @@ export async function startHarness(
     namespace: 'default',
     taskQueue,
     masterKey: TEST_MASTER_KEY,
+    payloadKey: TEST_PAYLOAD_KEY,
   });
   const workerDeps = {
     temporalAddress: inject('temporalAddress'),
@@ -73,6 +76,7 @@ export async function startHarness(
     runner: platform.runnerPool,
     platform: platform.platformPool,
     temporal: platform.temporal,
+    payloadCodec: platform.payloadCodec,
     secrets: options.secrets ?? ((project: string) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,

@@ -3,7 +3,7 @@
 import createClient from 'openapi-fetch';
 import type { PipelineDocument } from '../model/types.ts';
 import type { paths } from './schema.gen.ts';
-import type { Body, InstantiateInput, Query, RunDetail, ScheduleInput } from './types.ts';
+import type { Body, InstantiateInput, Query, RunAuditTrail, RunDetail, ScheduleInput } from './types.ts';
 const TOKEN_KEY = 'tributary.token';
 
 export function storedToken(): string | null {
@@ -157,7 +157,9 @@ export const Api = {
         params: { path: { runId, nodeId }, query: { limit, offset } },
       }),
     ),
-  runAudit: (runId: string) => call(client.GET('/runs/{runId}/audit', { params: { path: { runId } } })),
+  // The route also answers JSON Lines (?format=jsonl); the builder asks for JSON.
+  runAudit: (runId: string) =>
+    call(client.GET('/runs/{runId}/audit', { params: { path: { runId } } })) as Promise<RunAuditTrail>,
   usage: (filter: Query<'getUsage'>) => call(client.GET('/telemetry/usage', { params: { query: filter } })),
   auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
   secrets: (project: string) =>

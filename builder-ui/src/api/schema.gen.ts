@@ -991,6 +991,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decrypt Temporal payloads
+         * @description Temporal's remote codec protocol, for the Temporal Web UI and CLI (`--codec-endpoint <api>/codec`). Payloads not encrypted by Tributary pass through unchanged on decode.
+         *
+         *     Needs the `admin` scope on every project.
+         */
+        post: operations["decodePayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Encrypt Temporal payloads
+         * @description Temporal's remote codec protocol, for the Temporal Web UI and CLI (`--codec-endpoint <api>/codec`). Payloads not encrypted by Tributary pass through unchanged on decode.
+         *
+         *     Needs the `admin` scope on every project.
+         */
+        post: operations["encodePayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1011,6 +1055,42 @@ export interface components {
                 nodeId?: string;
                 edgeId?: string;
             }[];
+        };
+        decodePayloads_200_CodecPayloads: {
+            payloads: components["schemas"]["decodePayloads_200_CodecPayload"][];
+        };
+        decodePayloads_200_CodecPayload: {
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            data?: string | null;
+        };
+        decodePayloads_body_CodecPayloads: {
+            payloads: components["schemas"]["decodePayloads_body_CodecPayload"][];
+        };
+        decodePayloads_body_CodecPayload: {
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            data?: string | null;
+        };
+        encodePayloads_200_CodecPayloads: {
+            payloads: components["schemas"]["encodePayloads_200_CodecPayload"][];
+        };
+        encodePayloads_200_CodecPayload: {
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            data?: string | null;
+        };
+        encodePayloads_body_CodecPayloads: {
+            payloads: components["schemas"]["encodePayloads_body_CodecPayload"][];
+        };
+        encodePayloads_body_CodecPayload: {
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            data?: string | null;
         };
     };
     responses: never;
@@ -4664,6 +4744,7 @@ export interface operations {
                             };
                         }[];
                     };
+                    "application/x-ndjson": unknown;
                 };
             };
             /** @description Invalid input: `errors[]` names each field (and node) at fault */
@@ -6396,6 +6477,144 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decodePayloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["decodePayloads_body_CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["decodePayloads_200_CodecPayloads"];
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    encodePayloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["encodePayloads_body_CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["encodePayloads_200_CodecPayloads"];
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

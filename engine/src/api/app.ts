@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
+import { codecCors } from './codec.routes.js';
 import { createContext, type AppDeps } from './context.js';
 import { problemHandler, unknownRoute } from './problem.js';
 import { mountRoutes } from './route.js';
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   const api = express.Router();
+  api.use('/codec', codecCors(deps.codecCorsOrigins ?? []));
   mountRoutes(api, apiRoutes, createContext(deps));
   api.use(unknownRoute);
   app.use('/api', api);

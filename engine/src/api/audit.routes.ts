@@ -65,7 +65,13 @@ export const auditRoutes = [
     scope: 'read',
     params: RunIdParams,
     query: z.object({ format: z.enum(['json', 'jsonl']).default('json') }),
-    responses: { 200: { description: 'The audit trail', schema: RunAuditTrailSchema } },
+    responses: {
+      200: {
+        description: 'The audit trail',
+        schema: RunAuditTrailSchema,
+        alternateContentTypes: ['application/x-ndjson'],
+      },
+    },
     async handler({ deps, params, query, authorize, res }) {
       const trail = await runAuditTrail(deps.temporal, params.runId);
       authorize(trail.project);

@@ -42,6 +42,8 @@ export interface AppDeps {
   hookAuthFailureLimit?: RateLimit;
   /** How often the run event stream looks for progress (default 500 ms). */
   ssePollMs?: number;
+  /** Origins (the Temporal Web UI) allowed to call the payload codec endpoint from a browser. */
+  codecCorsOrigins?: readonly string[];
   /** Where the Temporal Web UI is, for the builder's links to a run's workflow; none when unknown. */
   temporalUi?: string | undefined;
   /** Credits per activity-second for the usage routes (TRIBUTARY_CREDIT_RATES); default: every rate 1. */

@@ -29,7 +29,7 @@ export interface OpenApiOperation {
     schema: JsonSchema;
   }[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+  responses: Record<string, { description: string; content?: Record<string, { schema?: JsonSchema }> }>;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -137,6 +137,7 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): O
                 [spec.contentType ?? 'application/json']: {
                   schema: convert(spec.schema, 'output', `${route.operationId}_${status}`),
                 },
+                ...Object.fromEntries((spec.alternateContentTypes ?? []).map((type) => [type, {}])),
               },
             }
           : {}),

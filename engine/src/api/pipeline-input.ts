@@ -3,8 +3,9 @@
 import { z } from 'zod';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ApiContext } from './context.js';
+import { versionNumberMax } from './schemas.js';
 
-export const versionNumber = z.coerce.number().int().min(1);
+export const versionNumber = z.coerce.number().int().min(1).max(versionNumberMax);
 
 export const IfMatch = z.object({
   'if-match': z

@@ -14,7 +14,7 @@ import {
   versionView,
 } from './pipeline-views.js';
 import { route } from './route.js';
-import { page, PipelineIdParams } from './schemas.js';
+import { page, PipelineIdParams, versionNumberMax } from './schemas.js';
 
 export const pipelineVersionRoutes = [
   route({
@@ -85,7 +85,7 @@ export const pipelineVersionRoutes = [
     scope: 'write',
     params: PipelineIdParams,
     headers: IfMatch,
-    body: z.strictObject({ version: z.number().int().min(1) }),
+    body: z.strictObject({ version: z.number().int().min(1).max(versionNumberMax) }),
     responses: {
       201: { description: 'A new version equal to the one named', schema: SavedSchema },
       200: { description: 'The named version equals the current one: nothing saved', schema: SavedSchema },

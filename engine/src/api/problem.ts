@@ -55,7 +55,28 @@ function knownProblem(error: unknown): HttpProblem | undefined {
     return new HttpProblem(400, 'Bad Request', `The request body is not valid JSON: ${e.message}`);
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
     return new HttpProblem(415, 'Unsupported Media Type', e.message);
+  // Backstops for input the route schemas let through (found by fuzzing, engine/test/fuzz): a value
+  // Postgres cannot hold (a number out of range, a malformed date) or that Temporal refuses as an
+  // argument is the request's fault, not ours. Schemas should catch them first, naming the field.
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^22(003|P02|P05|007|008|023|001|021)$/.test(code))
+    return new HttpProblem(
+      400,
+      'Bad Request',
+      `A value in the request is out of range or malformed: ${e?.message}`,
+    );
+  if (
+    (error as { name?: string } | undefined)?.name === 'ServiceError' &&
+    grpcCodeOf(error) === GRPC_INVALID_ARGUMENT
+  )
+    return new HttpProblem(400, 'Bad Request', `Temporal refused a value of the request: ${e?.message}`);
   return undefined;
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+function grpcCodeOf(error: unknown): number | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return typeof cause?.code === 'number' ? cause.code : undefined;
 }
 
 export function problemHandler(log: Logger): ErrorRequestHandler {

@@ -16,6 +16,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Default `application/json`. */
   contentType?: string;
+  /** Other types the route answers on request (e.g. `?format=jsonl`), documented without a schema. */
+  alternateContentTypes?: string[];
 }
 
 export interface HandlerContext<P, Q, B, H> {

@@ -10,7 +10,7 @@ import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
 import {
-  cursor,
+  runsCursor,
   IdempotencyHeaders,
   page,
   pageLimit,
@@ -93,7 +93,7 @@ export const runRoutes = [
       pipeline: slug.optional(),
       project: slug.optional(),
       status: z.enum(['running', 'closed']).optional(),
-      cursor,
+      cursor: runsCursor,
       limit: pageLimit,
     }),
     responses: {

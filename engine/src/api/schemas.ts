@@ -39,6 +39,13 @@ export const RunIdParams = z.object({ runId: z.string().min(1).max(300) });
 
 export const pageLimit = z.coerce.number().int().min(1).max(200).default(50);
 export const cursor = z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' });
+/** Runs page by start time: their cursor is a timestamp, checked here rather than by Temporal (a 500). */
+export const runsCursor = z.iso
+  .datetime({ offset: true, error: 'must be the nextCursor of the previous page (an ISO timestamp)' })
+  .optional()
+  .meta({ description: 'nextCursor of the previous page' });
+/** Versions are Postgres integers: a larger number is refused here, not by the database (a 500). */
+export const versionNumberMax = 2_147_483_647;
 
 /**
  * Every list answers with one envelope; `nextCursor` is null on the last page (and always on lists

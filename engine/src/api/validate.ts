@@ -73,6 +73,13 @@ export function validate(schemas: RequestSchemas): RequestHandler {
     for (const location of LOCATIONS) {
       const schema = schemas[location];
       if (!schema) continue;
+      // Postgres can store no NUL character (text nor jsonb): refuse it here, naming where it is,
+      // rather than fail in the database with a 500 (found by fuzzing, engine/test/fuzz).
+      const nuls = location === 'headers' ? [] : nulPaths(raw[location]);
+      if (nuls.length > 0) {
+        errors.push(...nuls.map((path) => nulDetail(location as Exclude<typeof location, 'headers'>, path)));
+        continue;
+      }
       const result = schema.safeParse(raw[location]);
       if (result.success) parsed[location] = result.data;
       else errors.push(...issueDetails(result.error.issues, location, raw[location]));
@@ -90,5 +97,39 @@ export function validate(schemas: RequestSchemas): RequestHandler {
     req.body = parsed.body;
     res.locals.input = parsed;
     next();
+  };
+}
+
+/** Paths of the strings (values and keys) holding a NUL character, at most 20. */
+function nulPaths(value: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const stack: [unknown, PropertyKey[]][] = [[value, []]];
+  while (stack.length > 0 && found.length < 20) {
+    const [item, path] = stack.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) found.push(path);
+    } else if (Array.isArray(item)) {
+      item.forEach((v, i) => stack.push([v, [...path, i]]));
+    } else if (item && typeof item === 'object') {
+      for (const [k, v] of Object.entries(item)) {
+        if (k.includes('\u0000')) found.push([...path, k]);
+        else stack.push([v, [...path, k]]);
+      }
+    }
+  }
+  return found.reverse();
+}
+
+function nulDetail(
+  location: Exclude<(typeof LOCATIONS)[number], 'headers'>,
+  path: PropertyKey[],
+): ProblemDetail {
+  const formatted = formatPath(path);
+  const label = location === 'body' ? formatted || 'body' : formatted ? `${location} ${formatted}` : location;
+  return {
+    in: location,
+    ...(formatted ? { path: formatted } : {}),
+    message: `${label}: must not contain the NUL character (\\u0000)`,
+    code: 'invalid_string',
   };
 }

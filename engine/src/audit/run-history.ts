@@ -6,6 +6,7 @@ import proto from '@temporalio/proto';
 import { RunNotFoundError } from '../client/runs.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { InterpreterInput, PlanStep } from '../model/plan.js';
+import { decodeHistory } from '../temporal/payload-codec.js';
 
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 type ProtoFailure = proto.temporal.api.failure.v1.IFailure;
@@ -99,7 +100,11 @@ export interface RunHistory {
 export async function fetchRunHistory(client: Client, runId: string): Promise<RunHistory> {
   let history: proto.temporal.api.history.v1.IHistory;
   try {
-    history = await client.workflow.getHandle(runId).fetchHistory();
+    // Raw history holds encrypted payloads: decode them with the client's codecs first.
+    history = await decodeHistory(
+      await client.workflow.getHandle(runId).fetchHistory(),
+      client.options.loadedDataConverter.payloadCodecs,
+    );
   } catch (error) {
     if (
       error instanceof WorkflowNotFoundError ||

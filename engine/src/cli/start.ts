@@ -87,6 +87,12 @@ async function main(): Promise<void> {
   try {
     infra = await startInfrastructure(env, log);
     platform = await connectPlatform(platformConfig(env, infra));
+    if (!platform.payloadCodec) {
+      // Against an external Temporal each process may have its own home: no key is generated.
+      log.warn(
+        'Temporal payloads are not encrypted: set TRIBUTARY_PAYLOAD_KEY (the same for the API and every worker)',
+      );
+    }
     if (env.TRIBUTARY_ROLE !== 'api') {
       const created = await createWorker({
         temporalAddress: infra.temporal.address,
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
         runner: platform.runnerPool,
         platform: platform.platformPool,
         temporal: platform.temporal,
+        payloadCodec: platform.payloadCodec,
         secrets: (project) => platform!.secrets.resolverFor(project),
         dataDir: env.dataDir,
         egress: env.TRIBUTARY_EGRESS_ALLOW,
@@ -140,6 +147,7 @@ async function main(): Promise<void> {
         uiDir: UI_DIR,
         creditRates,
         temporalUi: env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl,
+        codecCorsOrigins: [env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl].filter((u): u is string => !!u),
       });
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(env.PORT, env.HOST, () => resolve(s));

@@ -27,6 +27,7 @@ import {
 import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
+import { decodeHistory } from '../temporal/payload-codec.js';
 
 export class RunRefusedError extends Error {}
 export class RunNotFoundError extends Error {}
@@ -177,7 +178,10 @@ export class RunsClient {
   }
 
   private async inputOf(runId: string): Promise<InterpreterInput | undefined> {
-    const history = await this.client.workflow.getHandle(runId).fetchHistory();
+    const history = await decodeHistory(
+      await this.client.workflow.getHandle(runId).fetchHistory(),
+      this.client.options.loadedDataConverter.payloadCodecs,
+    );
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0];
     if (!payload) return undefined;

@@ -42,7 +42,9 @@ export const STEP_DEFAULTS = {
   backoffCoefficient: 2,
   maximumIntervalMs: 60_000,
   timeoutSeconds: 3_600,
-  heartbeatTimeoutSeconds: 60,
+  // Steps heartbeat every 2 s (create-activities.ts); a worker that dies is noticed within 10 s, so
+  // its step runs again elsewhere within ~15 s (engine/test/faults/worker-kill.faults.test.ts).
+  heartbeatTimeoutSeconds: 10,
   statementTimeoutSeconds: 900,
 };
 

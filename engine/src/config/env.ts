@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(20),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),
   TRIBUTARY_MASTER_KEY: z.string().optional(),
+  /** 32-byte AES key (base64 or hex) that encrypts Temporal payloads; generated when Temporal is embedded. */
+  TRIBUTARY_PAYLOAD_KEY: z.string().optional(),
   /** The admin API token, for automation; without it the first start creates one. */
   TRIBUTARY_ADMIN_TOKEN: z
     .string()

@@ -17,6 +17,7 @@ import {
   type SecretResolver,
 } from '@tributary/activities';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
@@ -78,6 +79,8 @@ export interface WorkerDeps {
   stagingTtlMs?: number;
   /** A workflows entry that re-exports ours plus others (benchmarks add a hand-written baseline). */
   workflowsPath?: string;
+  /** Encrypts payloads; the same codec as the clients' (Platform.payloadCodec), or none. */
+  payloadCodec?: PayloadCodec | null;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -118,6 +121,7 @@ export async function createWorker(
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: await workflowBundle(deps.workflowsPath),
+    ...(deps.payloadCodec ? { dataConverter: { payloadCodecs: [deps.payloadCodec] } } : {}),
     activities: {
       ...createActivities(registry, stepActivityDeps(deps)),
       ...createRunActivities({
@@ -134,8 +138,8 @@ export async function createWorker(
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTasks ?? 10,
     // Give running steps time to notice the shutdown and stop cleanly.
     shutdownGraceTime: '10s',
-    // Heartbeats are how a running step learns that its run was cancelled; by default they reach
-    // the server only every ~48 s with our 60 s heartbeat timeout, far too slow for a Cancel button.
+    // Heartbeats are how a running step learns that its run was cancelled, and how the server
+    // notices a dead worker (10 s heartbeat timeout); send them on every 2 s, not at 80 % of it.
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '2s',
   });

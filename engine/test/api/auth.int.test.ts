@@ -184,6 +184,71 @@ describe('auth matrix over the route table', () => {
     },
   );
 
+  // Every protected route, with valid input naming project A's resources, under every kind of bad
+  // credential: each is refused (401 or 403), and afterwards nothing reachable through the API changed.
+  it('refuses every route to no, revoked, expired, other-project and too-small tokens, changing nothing', async () => {
+    const tokens = new TokenStore(api.h.platform.platformPool);
+    const revoked = await tokens.create({ name: uniq('revoked'), scopes: ['admin'], createdBy: 'test' });
+    expect((await api.call('DELETE', `/api/tokens/${revoked.record.id}`)).status).toBe(204);
+    const expired = await tokens.create({
+      name: uniq('expired'),
+      scopes: ['admin'],
+      expiresAt: '2020-01-01T00:00:00Z',
+      createdBy: 'test',
+    });
+    const otherProject = await api.token(['read', 'write', 'run'], [projectB]);
+    const probe = uniq('matrix-probe');
+    const fingerprint = async () => {
+      const reads = [
+        `/api/projects/${projectA}`,
+        `/api/projects/${projectA}/secrets`,
+        `/api/pipelines/${pipelineA}`,
+        `/api/pipelines/${pipelineA}/versions`,
+        `/api/pipelines/${pipelineA}/webhooks`,
+        `/api/pipelines/${pipelineA}/schedule`,
+        `/api/runs?pipeline=${pipelineA}`,
+        `/api/audit?project=${projectA}`,
+        `/api/pipelines?project=${projectA}`,
+      ];
+      const replies = await Promise.all(reads.map((p) => api.call('GET', p)));
+      const tokenList = await api.call('GET', '/api/tokens');
+      const probes = tokenList.body.items.filter((t: { name: string }) => t.name === probe).length;
+      return JSON.stringify([replies.map((r) => [r.status, r.body]), probes]);
+    };
+    const before = await fingerprint();
+    const kinds: [string, (r: (typeof apiRoutes)[number]) => Promise<string | null>, number[]][] = [
+      ['no token', async () => null, [401]],
+      ['revoked', async () => revoked.token, [401]],
+      ['expired', async () => expired.token, [401]],
+      ['another project', async () => otherProject, [403]],
+      [
+        'scope too small',
+        async (r) => api.token(SCOPES.filter((x) => x !== r.scope && x !== 'admin')),
+        [403],
+      ],
+    ];
+    const unexpected: string[] = [];
+    for (const r of protectedRoutes) {
+      const sample = scoped[r.operationId] ?? {
+        body: r.operationId === 'createToken' ? { name: probe, scopes: ['admin'] } : {},
+      };
+      const values = { id: pipelineA, runId: runA, project: projectA, ...sample.values };
+      for (const [kind, tokenFor, statuses] of kinds) {
+        // An unscoped route (listing, validating) cannot be refused for naming another project.
+        if (kind === 'another project' && !(r.operationId in scoped) && !r.allProjects) continue;
+        const reply = await api.call(r.method.toUpperCase(), `/api${fill(r.path, values)}`, {
+          token: await tokenFor(r),
+          ...(sample.body !== undefined ? { body: sample.body } : {}),
+        });
+        const problem = reply.headers.get('content-type')?.includes('application/problem+json');
+        if (!statuses.includes(reply.status) || !problem)
+          unexpected.push(`${label(r)} ${kind}: ${reply.status}`);
+      }
+    }
+    expect(unexpected).toEqual([]);
+    expect(await fingerprint()).toBe(before);
+  });
+
   it('lets a per-project scope entry reach only its project', async () => {
     const token = await api.token(['read', `write:${projectB}`]);
     expect((await api.call('GET', `/api/projects/${projectA}`, { token })).status).toBe(200);

@@ -3,6 +3,7 @@
 // "skip" concurrency refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePipeline, startApi, uniq, type ApiHarness, type Body } from './api-harness.js';
+import { decodeHistory } from '../../src/temporal/payload-codec.js';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -299,7 +300,10 @@ describe('cancelling and concurrency', () => {
     await finished(started.body.runId);
     const run = await api.call('GET', started.body.links.self);
     expect(run.body.status).toBe('cancelled');
-    const history = await api.h.platform.temporal.workflow.getHandle(started.body.runId).fetchHistory();
+    const history = await decodeHistory(
+      await api.h.platform.temporal.workflow.getHandle(started.body.runId).fetchHistory(),
+      api.h.platform.temporal.options.loadedDataConverter.payloadCodecs,
+    );
     const signal = history.events?.find(
       (e) => e.workflowExecutionSignaledEventAttributes,
     )?.workflowExecutionSignaledEventAttributes;

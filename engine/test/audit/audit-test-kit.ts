@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../../src/infra/logger.js';
 import type { PipelineInput } from '../../src/model/pipeline.schema.js';
 import { TokenStore } from '../../src/store/tokens.store.js';
 import type { Harness } from '../harness.js';
+import { decodeHistory } from '../../src/temporal/payload-codec.js';
 
 /** A response body: tests check its shape with assertions, not with types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -133,7 +134,11 @@ export interface RawEvent {
 }
 
 export async function rawHistory(h: Harness, runId: string): Promise<RawEvent[]> {
-  const history = await h.platform.temporal.workflow.getHandle(runId).fetchHistory();
+  // Payloads are encrypted in history (the harness turns the payload codec on): decode them first.
+  const history = await decodeHistory(
+    await h.platform.temporal.workflow.getHandle(runId).fetchHistory(),
+    h.platform.temporal.options.loadedDataConverter.payloadCodecs,
+  );
   return (JSON.parse(JSON.stringify(history)) as { events: RawEvent[] }).events;
 }
 

@@ -201,7 +201,12 @@ describe('run audit trail', () => {
     const before = await runAuditTrail(h.platform.temporal, runId);
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
-      const fresh = new Client({ connection, namespace: 'default' });
+      // A restarted process has the same payload key, so the same codec.
+      const fresh = new Client({
+        connection,
+        namespace: 'default',
+        dataConverter: { payloadCodecs: h.platform.temporal.options.loadedDataConverter.payloadCodecs },
+      });
       expect(await runAuditTrail(fresh, runId)).toEqual(before);
     } finally {
       await connection.close();

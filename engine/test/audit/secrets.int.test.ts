@@ -96,6 +96,7 @@ beforeAll(async () => {
     platform: h.platform.platformPool,
     egress: TEST_EGRESS,
     temporal: h.platform.temporal,
+    payloadCodec: h.platform.payloadCodec,
     secrets: (project) => h.platform.secrets.resolverFor(project),
     dataDir: h.dataDir,
     log,

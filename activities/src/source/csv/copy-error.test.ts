@@ -40,6 +40,18 @@ describe('COPY errors', () => {
     expect(formatCopyError(location!)).toBe('line 3: extra data after last expected column in "2,3,x,extra"');
   });
 
+  it('does not blame the line COPY had reached when the backend was terminated or the server stopped', () => {
+    // Found by the fault suite (pg_terminate_backend mid-COPY): these must stay retryable pg errors.
+    for (const code of ['57P01', '57P02', '08006', '40P01', '53100']) {
+      const error = pgError({
+        code,
+        message: 'terminating connection',
+        where: 'COPY load, line 7111: "7110,4708"',
+      });
+      expect(locateCopyError(error, ['id']), code).toBeUndefined();
+    }
+  });
+
   it('leaves other errors alone', () => {
     expect(locateCopyError(new Error('boom'), [])).toBeUndefined();
     expect(locateCopyError(pgError({ code: '57014', message: 'canceled' }), [])).toBeUndefined();

@@ -17,8 +17,13 @@ export interface CopyErrorLocation {
 // `COPY t, line 5: "raw line"` or `COPY t, line 5`. Table names are node ids (slugs): no commas.
 const WHERE = /^COPY [^,\n]+, line (\d+)(.*)$/ms;
 
+// A terminated backend, a server shutting down, a lost connection, a deadlock or a full disk stop
+// COPY at whatever line it had reached: not that line's fault, so not a data error (they are retried).
+const INTERRUPTION_CLASSES = ['08', '40', '53', '57', '58'];
+
 export function locateCopyError(error: unknown, columns: readonly string[]): CopyErrorLocation | undefined {
   if (!isPgError(error) || !error.where) return undefined;
+  if (INTERRUPTION_CLASSES.some((c) => error.code!.startsWith(c))) return undefined;
   const match = WHERE.exec(error.where);
   if (!match) return undefined;
   const location: CopyErrorLocation = { line: Number(match[1]), message: error.message, code: error.code! };
