@@ -67,7 +67,7 @@ export const scenarios: Scenario[] = [
 
       await page.getByRole('heading', { name: `Orders of ${owner}` }).waitFor();
       await waitForText(page.getByRole('table', { name: 'Schema' }), 'Amount with VAT');
-      await waitForText(page.getByLabel('Freshness'), `of pipeline ${pipelineId}`);
+      await waitForText(page.getByRole('region', { name: 'Freshness' }), `of pipeline ${pipelineId}`);
       await waitForText(page.getByRole('table', { name: 'Sample rows' }), '10.0');
       await page.getByLabel('Share with project').selectOption(consumer);
       await page.getByRole('button', { name: 'Share', exact: true }).click();

@@ -71,7 +71,7 @@ export function ProductScreen({ id }: { id: string }) {
       </header>
       <section className="card" aria-labelledby="freshness-title">
         <h2 id="freshness-title">Freshness</h2>
-        <p aria-label="Freshness">
+        <p>
           {product.stale === true && <span className="badge badge-failed">stale</span>}
           {product.stale === false && <span className="badge badge-succeeded">fresh</span>}{' '}
           {product.lastPublished ? (
