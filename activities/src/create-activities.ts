@@ -69,8 +69,10 @@ async function executeStep(
   const started = Date.now();
   const label = `Step "${input.nodeId}" (${input.type})`;
   const outputTable = { schema: input.stagingSchema, table: input.nodeId };
+  // The timer repeats the step's last reported progress, so liveness beats never erase it.
+  let progress: Record<string, unknown> = { nodeId: input.nodeId };
   const heartbeatTimer = setInterval(
-    () => activity.heartbeat({ nodeId: input.nodeId }),
+    () => activity.heartbeat(progress),
     deps.heartbeatIntervalMs ?? 2_000, // well inside the 10 s heartbeat timeout (faults suite)
   );
   try {
@@ -106,7 +108,10 @@ async function executeStep(
       loadState: () => deps.loadState(input.pipelineId, input.nodeId),
       resolveProduct: deps.resolveProduct,
       fetch,
-      heartbeat: (details) => activity.heartbeat({ nodeId: input.nodeId, ...details }),
+      heartbeat: (details) => {
+        progress = { nodeId: input.nodeId, ...details };
+        activity.heartbeat(progress);
+      },
       signal: activity.cancellationSignal,
       log: deps.log(input.nodeId),
     };
