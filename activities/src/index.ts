@@ -30,3 +30,4 @@ export {
   type EgressPolicy,
 } from './egress/egress-fence.js';
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
+export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';

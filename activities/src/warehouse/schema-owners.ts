@@ -2,8 +2,8 @@
 // a project role, whose comment names the project); the naming rule says which names a project may
 // create. Used for messages that name the owner ("ask its owners to share it") and for the
 // parser's second fence in front of pipeline SQL.
-import type pg from 'pg';
 import { isPgError } from '../errors.js';
+import type { Queryable } from '../sql.js';
 
 export type SchemaOwner =
   | { kind: 'project'; project: string }
@@ -42,26 +42,27 @@ export function defaultSchemaOf(project: string): string {
   return project === 'default' ? 'public' : projectSchemaName(project);
 }
 
+/** Who owns a schema, from the catalogue: the comment on its owner role names a project. */
+export async function readSchemaOwner(db: Queryable, schema: string): Promise<SchemaOwner> {
+  const { rows } = await db.query<{ comment: string | null }>(
+    `select shobj_description(nspowner, 'pg_authid') as comment from pg_namespace where nspname = $1`,
+    [schema],
+  );
+  if (rows.length === 0) return { kind: 'missing' };
+  const comment = rows[0]!.comment ?? '';
+  return comment.startsWith(PROJECT_ROLE_COMMENT)
+    ? { kind: 'project', project: comment.slice(PROJECT_ROLE_COMMENT.length) }
+    : { kind: 'platform' };
+}
+
 /** Reads owners from the warehouse catalogue (readable by any role), remembering answers. */
-export function catalogSchemaOwners(db: pg.Pool): SchemaOwners {
+export function catalogSchemaOwners(db: Queryable): SchemaOwners {
   const known = new Map<string, Promise<SchemaOwner>>();
   return {
     ownerOf(schema) {
       let owner = known.get(schema);
       if (!owner) {
-        owner = db
-          .query<{ comment: string | null }>(
-            `select shobj_description(n.nspowner, 'pg_authid') as comment
-               from pg_namespace n where n.nspname = $1`,
-            [schema],
-          )
-          .then(({ rows }): SchemaOwner => {
-            if (rows.length === 0) return { kind: 'missing' };
-            const comment = rows[0]!.comment ?? '';
-            return comment.startsWith(PROJECT_ROLE_COMMENT)
-              ? { kind: 'project', project: comment.slice(PROJECT_ROLE_COMMENT.length) }
-              : { kind: 'platform' };
-          });
+        owner = readSchemaOwner(db, schema);
         known.set(schema, owner);
       }
       return owner;

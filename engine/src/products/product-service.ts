@@ -1,14 +1,14 @@
 // Data products as use cases: publish a table a project owns, describe it (schema, freshness,
 // consumers, a sample for those who may read it), and share it with another project or stop
 // sharing. Discovery is open to every reader; the data is not: sharing is a grant in the warehouse.
-import { quoteTable, tableColumns, type TableRef } from '@tributary/activities';
+import { quoteTable, readSchemaOwner, tableColumns, type TableRef } from '@tributary/activities';
 import type pg from 'pg';
 import type { AuditLog } from '../audit/audit-log.store.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
 import type { ProjectStore } from '../store/projects.store.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { grantRead, revokeRead } from '../warehouse/grants.js';
-import { ownerOfSchema, provisionProject } from '../warehouse/provision.js';
+import { provisionProject } from '../warehouse/provision.js';
 import { ProductStore, type DataProduct } from './products.store.js';
 
 export interface ProductDeps {
@@ -47,7 +47,7 @@ export async function publishProduct(
 ): Promise<DataProduct> {
   await deps.projects.require(project);
   const { schema, table } = input.table;
-  const owner = await ownerOfSchema(deps.warehousePool, schema);
+  const owner = await readSchemaOwner(deps.warehousePool, schema);
   if (owner.kind !== 'project' || owner.project !== project) {
     throw new ProductError(
       owner.kind === 'project'

@@ -7,10 +7,11 @@ import {
   describeForeignSchema,
   PROJECT_ROLE_COMMENT,
   projectMayCreateSchema,
+  LEDGER_DDL,
   projectSchemaName,
   quoteIdent,
+  readSchemaOwner,
   StepError,
-  type SchemaOwner,
 } from '@tributary/activities';
 import pg from 'pg';
 import { withTransaction } from '../store/transaction.js';
@@ -97,20 +98,8 @@ export async function prepareWarehouse(owner: pg.Pool, masterKey: Buffer): Promi
  */
 async function createSinkLedger(client: pg.PoolClient): Promise<void> {
   await client.query(`create schema if not exists ${LEDGER}`);
-  await client.query(
-    `create table if not exists ${LEDGER}.sink_ledger (
-       run_id text not null,
-       node_id text not null,
-       target text not null,
-       mode text not null,
-       attempt integer not null,
-       rows_in bigint not null,
-       rows_out bigint not null,
-       bytes bigint not null,
-       committed_at timestamptz not null default now(),
-       primary key (run_id, node_id, target)
-     )`,
-  );
+  // The external databases' shape, then what the warehouse's adds: the role and the pipeline.
+  await client.query(LEDGER_DDL);
   await client.query(
     `alter table ${LEDGER}.sink_ledger add column if not exists role name not null default current_user`,
   );
@@ -211,25 +200,12 @@ async function grantTelemetryRead(client: pg.PoolClient, role: string): Promise<
   );
 }
 
-/** Who owns a schema, read from the catalogue through the owner connection. */
-export async function ownerOfSchema(owner: pg.Pool | pg.PoolClient, schema: string): Promise<SchemaOwner> {
-  const { rows } = await owner.query<{ comment: string | null }>(
-    `select shobj_description(nspowner, 'pg_authid') as comment from pg_namespace where nspname = $1`,
-    [schema],
-  );
-  if (rows.length === 0) return { kind: 'missing' };
-  const comment = rows[0]!.comment ?? '';
-  return comment.startsWith(PROJECT_ROLE_COMMENT)
-    ? { kind: 'project', project: comment.slice(PROJECT_ROLE_COMMENT.length) }
-    : { kind: 'platform' };
-}
-
 /**
  * Creates a schema a sink writes into, on demand: allowed when the project owns it already or the
  * naming rule gives the name to the project. Anything else is refused, naming who owns it.
  */
 export async function ensureProjectSchema(owner: pg.Pool, project: string, schema: string): Promise<void> {
-  const current = await ownerOfSchema(owner, schema);
+  const current = await readSchemaOwner(owner, schema);
   if (current.kind === 'project' && current.project === project) return;
   if (current.kind === 'platform' && projectMayCreateSchema(project, schema) && !RESERVED.test(schema)) {
     // A schema from before projects had roles, under a name the project's rule gives it.
@@ -241,7 +217,7 @@ export async function ensureProjectSchema(owner: pg.Pool, project: string, schem
       `create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(projectRole(project))}`,
     );
     // Two runs may race to create it; whoever won, the owner must be this project.
-    const after = await ownerOfSchema(owner, schema);
+    const after = await readSchemaOwner(owner, schema);
     if (after.kind === 'project' && after.project === project) return;
     throw new StepError(describeForeignSchema(after, schema, `schema ${schema}`, project), 'config');
   }

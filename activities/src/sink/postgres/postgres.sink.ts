@@ -30,6 +30,20 @@ export type SinkMode = (typeof SINK_MODES)[number];
 /** Where the ledger lives in the target database. */
 export const LEDGER_TABLE: TableRef = { schema: 'tributary_meta', table: 'sink_ledger' };
 
+/** The ledger as a sink creates it in an external database (the warehouse's is provisioned). */
+export const LEDGER_DDL = `create table if not exists ${quoteTable(LEDGER_TABLE)} (
+  run_id text not null,
+  node_id text not null,
+  target text not null,
+  mode text not null,
+  attempt integer not null,
+  rows_in bigint not null,
+  rows_out bigint not null,
+  bytes bigint not null,
+  committed_at timestamptz not null default now(),
+  primary key (run_id, node_id, target)
+)`;
+
 // Schemas the platform owns: a sink never publishes into them.
 const RESERVED_SCHEMA = /^(tributary|tributary_.*|tr_run_.*|pg_.*|information_schema)$/;
 
@@ -278,20 +292,7 @@ async function ensureLedger(db: pg.PoolClient): Promise<void> {
   try {
     await db.query("select pg_advisory_xact_lock(hashtext('tributary.sink'), 0)");
     await db.query(`create schema if not exists ${quoteIdent(LEDGER_TABLE.schema)}`);
-    await db.query(
-      `create table if not exists ${quoteTable(LEDGER_TABLE)} (
-         run_id text not null,
-         node_id text not null,
-         target text not null,
-         mode text not null,
-         attempt integer not null,
-         rows_in bigint not null,
-         rows_out bigint not null,
-         bytes bigint not null,
-         committed_at timestamptz not null default now(),
-         primary key (run_id, node_id, target)
-       )`,
-    );
+    await db.query(LEDGER_DDL);
     await db.query(
       `comment on table ${quoteTable(LEDGER_TABLE)} is 'Tributary: one row per publish of a sink.postgres step, written in the publishing transaction'`,
     );
