@@ -11,6 +11,7 @@ beforeAll(async () => {
   stack = await startFaultStack();
   await stack.startWorker();
   await stack.db.query('drop schema if exists faults_conc cascade; create schema faults_conc');
+  await stack.giveSchema('faults_conc');
 });
 afterAll(async () => stack?.stop());
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { provisionProject } from '../../src/warehouse/provision.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { findFreePort } from '../../src/infra/ports.js';
 import { providePostgres, type PostgresServer } from '../../src/infra/postgres-server.js';
@@ -41,6 +42,11 @@ export interface FaultStack {
   temporal: Client;
   /** A pool of the test's own, for checks (not the processes'). */
   db: pg.Pool;
+  /**
+   * Gives a schema the test made as the database owner, with its tables, to the default project's
+   * role, so that its pipelines may publish there (the warehouse's rule otherwise refuses it).
+   */
+  giveSchema(schema: string): Promise<void>;
   workers: Proc[];
   startWorker(extraEnv?: Record<string, string>): Promise<Proc>;
   killTemporal(): Promise<void>;
@@ -123,6 +129,10 @@ export async function startFaultStack(): Promise<FaultStack> {
     TRIBUTARY_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: temporalAddress,
     DATABASE_URL: databaseUrl,
+    // One database for platform and warehouse keeps the suite's checks on one connection; the
+    // platform schema stays closed to pipeline roles (the security suite covers two databases).
+    WAREHOUSE_URL: databaseUrl,
+    TRIBUTARY_ALLOW_SHARED_DATABASE: 'true',
     TRIBUTARY_MASTER_KEY: randomBytes(32).toString('base64'),
     TRIBUTARY_PAYLOAD_KEY: payloadKey.toString('base64'),
     TRIBUTARY_ADMIN_TOKEN: admin,
@@ -162,6 +172,7 @@ export async function startFaultStack(): Promise<FaultStack> {
     admin,
     temporal,
     db,
+    giveSchema: (schema) => provisionProject(db, 'default', [schema]),
     workers,
     async startWorker(extraEnv) {
       const worker = await startRole('worker', extraEnv);

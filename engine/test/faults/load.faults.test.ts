@@ -15,6 +15,7 @@ beforeAll(async () => {
   stack = await startFaultStack();
   await stack.startWorker();
   await stack.db.query('drop schema if exists faults_load cascade; create schema faults_load');
+  await stack.giveSchema('faults_load');
 });
 afterAll(async () => stack?.stop());
 

@@ -43,6 +43,7 @@ async function freshSchema(name: string): Promise<TargetState> {
        select g::bigint as id, (g * 1000)::bigint as amount, 'old'::text as label, 0::int as bucket
          from generate_series(1, ${OLD_ROWS}) g`,
   );
+  await stack.giveSchema(name);
   return (await targetState(stack.db, `${name}.t_replace`))!;
 }
 

@@ -80,6 +80,7 @@ describe('a worker SIGKILLed mid-step', () => {
     it(`loses and duplicates nothing, killed during the load and during the publish (round ${round} of ${REPEAT})`, async () => {
       const schema = `faults_kill_${round}`;
       await stack.db.query(`create schema if not exists ${schema}`);
+      await stack.giveSchema(schema);
       const pipelineId = `kill-${round}`;
       await createPipeline(stack, loadPipeline(pipelineId, 'faults/rows.csv', schema));
       const runId = await startRun(stack, pipelineId);
