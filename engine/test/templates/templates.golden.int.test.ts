@@ -50,6 +50,9 @@ async function externalDatabase(name: string, setupSql: string): Promise<{ url: 
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // The drop below terminates whatever is still connected; a client ending meanwhile must not throw.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   closers.push(async () => {
     await pool.end();
     await h.platform.warehousePool.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
