@@ -79,6 +79,13 @@ export const scenarios: Scenario[] = [
       );
 
       await dialog.getByRole('button', { name: 'Restore version 1' }).click();
+      // Nothing is restored before the user says yes; Cancel leaves the editor as it was.
+      const confirm = dialog.getByRole('alertdialog', { name: 'Restore version 1?' });
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      assert.equal(await confirm.count(), 0);
+      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      await dialog.getByRole('button', { name: 'Restore version 1' }).click();
+      await confirm.getByRole('button', { name: 'Yes, restore v1' }).click();
       await page.getByRole('status', { name: 'Saved, version 3' }).waitFor();
       await node(page, 'gen').locator('.node-header').click();
       assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '3');

@@ -2,18 +2,19 @@
 // type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
+import { configPath } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
+import { NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 
-/** `nodes[2].config.columns[0].name` → `columns[0].name`, for the node at index 2. */
-function configPath(path: string | undefined): string | null {
-  const m = path ? /^nodes\[\d+\]\.config\.?(.*)$/.exec(path) : null;
-  return m ? m[1]! : null;
-}
-
-export function ConfigPanel(props: { secrets: string[] | null; onDuplicate: () => void }) {
+export function ConfigPanel(props: {
+  secrets: string[] | null;
+  onDuplicate: () => void;
+  /** The run on screen, whose result each node's panel shows. */
+  runId: string | null;
+}) {
   const selected = useEditor((s) =>
     s.nodes
       .filter((n) => n.selected)
@@ -44,25 +45,41 @@ export function ConfigPanel(props: { secrets: string[] | null; onDuplicate: () =
       </aside>
     );
   }
-  return <NodeConfig key={ids[0]} id={ids[0]!} secrets={props.secrets} onDuplicate={props.onDuplicate} />;
+  return (
+    <NodeConfig
+      key={ids[0]}
+      id={ids[0]!}
+      secrets={props.secrets}
+      onDuplicate={props.onDuplicate}
+      runId={props.runId}
+    />
+  );
 }
 
-function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: () => void }) {
+function NodeConfig(props: {
+  id: string;
+  secrets: string[] | null;
+  onDuplicate: () => void;
+  runId: string | null;
+}) {
   const node = useEditor((s) => s.nodes.find((n) => n.id === props.id)) as FlowNode | undefined;
   const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
   const paramNames = useEditor((s) => Object.keys(s.meta.params ?? {}).join(','));
   const problems = useEditor((s) => s.problems);
+  const visited = useEditor((s) => s.newNodes[props.id]);
   const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
   const idField = useId();
   const [idText, setIdText] = useState(props.id);
   useEffect(() => setIdText(props.id), [props.id]);
 
   const mine = useMemo(() => problems.filter((p) => p.nodeId === props.id), [problems, props.id]);
+  // A problem with a field is told once, beside that field; the list above the form has the rest.
+  const unplaced = mine.filter((p) => configPath(p.path) === null);
   const ctx: FormContext = useMemo(() => {
     const errors = new Map<string, string>();
     for (const p of mine) {
       const path = configPath(p.path);
-      if (path) errors.set(path, p.message);
+      if (path !== null && !errors.has(path)) errors.set(path, p.message);
     }
     return {
       nodeId: props.id,
@@ -70,8 +87,10 @@ function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: 
       upstream: upstream ? upstream.split(',') : [],
       params: paramNames ? paramNames.split(',') : [],
       errors,
+      shows: (path) => !visited || visited.includes(path),
+      touch: (path) => editorStore.getState().touchField(props.id, path),
     };
-  }, [mine, props.id, props.secrets, upstream, paramNames]);
+  }, [mine, props.id, props.secrets, upstream, paramNames, visited]);
 
   if (!node) return null;
   const store = editorStore.getState();
@@ -100,9 +119,10 @@ function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: 
           Unknown node type “{data.type}”: it is not in this server's catalogue.
         </p>
       )}
-      {mine.length > 0 && (
+      <NodeRunSummary id={props.id} runId={props.runId} />
+      {unplaced.length > 0 && (
         <ul className="node-problems" aria-label={`Problems of ${props.id}`}>
-          {mine.map((p, i) => (
+          {unplaced.map((p, i) => (
             <li key={i}>{p.message}</li>
           ))}
         </ul>
