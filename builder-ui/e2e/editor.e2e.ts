@@ -129,11 +129,12 @@ export const scenarios: Scenario[] = [
       await page.waitForTimeout(400);
       const artifacts = path.join(REPO, 'test-artifacts');
       mkdirSync(artifacts, { recursive: true });
-      const shot = path.join(artifacts, 'editor-run.png');
+      const shot = path.join(artifacts, 'editor.png');
       await page.screenshot({ path: shot });
       // The README's screenshot is refreshed only when asked, so test runs leave the tree clean.
       if (process.env.UPDATE_README_SCREENSHOT === '1') {
-        copyFileSync(shot, path.join(REPO, 'docs', 'editor-run.png'));
+        mkdirSync(path.join(REPO, 'docs', 'screenshots'), { recursive: true });
+        copyFileSync(shot, path.join(REPO, 'docs', 'screenshots', 'editor.png'));
       }
     },
   },

@@ -48,11 +48,7 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
           <div className="node-title">{label}</div>
           <div className="node-type">{connector?.title ?? data.type}</div>
         </div>
-        {status ? (
-          <span className={`badge status-${status}`} aria-label={`Step ${status}`}>
-            {status}
-          </span>
-        ) : problemCount ? (
+        {!status && problemCount ? (
           <span
             className="badge badge-error"
             aria-label={`${problemCount} problem${problemCount > 1 ? 's' : ''}`}
@@ -63,6 +59,9 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
       </div>
       {step && (
         <div className="node-run">
+          <span className={`badge status-${status}`} aria-label={`Step ${status}`}>
+            {status}
+          </span>
           {step.attempt > 1 && <span>attempt {step.attempt}</span>}
           <span>{formatNumber(step.rowsOut)} rows</span>
           <span>{formatDuration(stepDuration(step.startedAt, step.endedAt))}</span>
