@@ -65,7 +65,7 @@ export const DraftInfoSchema = z
     updatedBy: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ description: 'The editor\'s autosaved working copy; it is not a version and no trigger runs it' });
+  .meta({ description: "The editor's autosaved working copy; it is not a version and no trigger runs it" });
 
 export const PipelineWithDraftSchema = PipelineViewSchema.extend({ draft: DraftInfoSchema.nullable() });
 

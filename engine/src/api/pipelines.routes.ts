@@ -198,7 +198,8 @@ export const pipelineRoutes = [
     path: '/pipelines/:id/draft',
     operationId: 'getPipelineDraft',
     summary: "The editor's draft of a pipeline",
-    description: 'A draft is not a version: only the editor runs it (`draft: true` on a run). 404 when there is none.',
+    description:
+      'A draft is not a version: only the editor runs it (`draft: true` on a run). 404 when there is none.',
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
@@ -256,7 +257,9 @@ export const pipelineRoutes = [
     params: PipelineIdParams,
     body: z
       .strictObject({
-        expectedVersion: versionNumber.optional().meta({ description: 'The version the draft was edited over' }),
+        expectedVersion: versionNumber
+          .optional()
+          .meta({ description: 'The version the draft was edited over' }),
         message: z.string().max(500).optional().meta({ description: 'Kept in the audit entry' }),
       })
       .default({}),

@@ -9,7 +9,10 @@ import type { PipelineServices } from './pipeline-services.js';
 import { savePipeline, type Saved } from './save-pipeline.js';
 
 /** The pipeline's draft, or 404 naming what to do instead. */
-export async function requireDraft(services: PipelineServices, pipeline: StoredPipeline): Promise<PipelineDraft> {
+export async function requireDraft(
+  services: Pick<PipelineServices, 'drafts'>,
+  pipeline: StoredPipeline,
+): Promise<PipelineDraft> {
   const draft = await services.drafts.get(pipeline.id);
   if (!draft) {
     throw new HttpProblem(
@@ -75,7 +78,10 @@ export async function publishDraft(services: PipelineServices, request: PublishR
     actor: request.actor,
     expectedVersion: request.expectedVersion,
     action: 'pipeline.published',
-    auditSummary: { baseVersion: draft.baseVersion, ...(request.message ? { message: request.message } : {}) },
+    auditSummary: {
+      baseVersion: draft.baseVersion,
+      ...(request.message ? { message: request.message } : {}),
+    },
   });
   // Only the draft that was published goes: an autosave that landed meanwhile stays a draft.
   await services.drafts.remove(pipeline.id, draft.document);

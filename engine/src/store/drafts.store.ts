@@ -45,7 +45,12 @@ export class DraftStore {
    * Saves the draft. A new draft starts from `baseVersion`; an existing one keeps the version it
    * started from, so the editor can still see that someone published in between.
    */
-  async put(pipelineId: string, document: Pipeline, baseVersion: number, actor: string): Promise<PipelineDraft> {
+  async put(
+    pipelineId: string,
+    document: Pipeline,
+    baseVersion: number,
+    actor: string,
+  ): Promise<PipelineDraft> {
     const result = await this.pool.query<DraftRow>(
       `insert into tributary.pipeline_drafts (pipeline_id, document, base_version, updated_by)
        values ($1, $2, $3, $4)
