@@ -62,7 +62,7 @@ export const scenarios: Scenario[] = [
 
       await signIn(ctx);
       await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
-      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
       await page.getByRole('button', { name: 'Version history' }).click();
       const dialog = page.getByRole('dialog', { name: 'Version history' });
       const diff = dialog.getByRole('table', { name: 'Side-by-side diff' });
@@ -83,10 +83,10 @@ export const scenarios: Scenario[] = [
       const confirm = dialog.getByRole('alertdialog', { name: 'Restore version 1?' });
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       assert.equal(await confirm.count(), 0);
-      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
       await dialog.getByRole('button', { name: 'Restore version 1' }).click();
       await confirm.getByRole('button', { name: 'Yes, restore v1' }).click();
-      await page.getByRole('status', { name: 'Saved, version 3' }).waitFor();
+      await page.getByRole('status', { name: 'Published, version 3' }).waitFor();
       await node(page, 'gen').locator('.node-header').click();
       assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '3');
     },
@@ -164,7 +164,7 @@ export const scenarios: Scenario[] = [
         await dialog.getByLabel('New pipeline id').fill(id);
         await dialog.getByRole('button', { name: 'Fill with examples' }).click();
         await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-        await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+        await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
         assert.equal(new URL(page.url()).pathname, `/pipelines/${id}`);
         assert.ok((await page.locator('.react-flow__node').count()) > 0, 'the template made nodes');
       }
@@ -197,7 +197,7 @@ scenarios.push({
     await dialog.getByLabel('New pipeline id').fill(id);
     await dialog.getByRole('button', { name: 'Fill with examples' }).click();
     await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+    await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const run = page.getByRole('dialog', { name: 'Run pipeline' });
@@ -255,7 +255,7 @@ scenarios.push({
 });
 
 scenarios.push({
-  name: 'refuses to save over a version someone else saved meanwhile, and reloads theirs on request',
+  name: 'refuses to publish over a version someone else saved meanwhile, and loads theirs on request',
   async run(ctx) {
     const { page } = ctx;
     const id = unique('conflict');
@@ -263,7 +263,7 @@ scenarios.push({
     await apiCall(ctx, 'POST', '/pipelines', doc);
     await signIn(ctx);
     await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
-    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+    await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
     // Someone else saves version 2 while this editor still has version 1.
     const theirs = structuredClone(doc);
@@ -272,11 +272,12 @@ scenarios.push({
 
     await node(page, 'gen').locator('.node-header').click();
     await page.getByRole('spinbutton', { name: 'Rows', exact: true }).fill('5');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    const banner = page.getByRole('alert').filter({ hasText: 'Someone saved a newer version' });
+    await page.getByRole('status', { name: 'Draft saved' }).waitFor();
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    const banner = page.getByRole('alert').filter({ hasText: 'Someone published a newer version' });
     await banner.waitFor();
-    await banner.getByRole('button', { name: 'Discard mine and reload' }).click();
-    await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+    await banner.getByRole('button', { name: 'Discard my draft' }).click();
+    await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
     await node(page, 'gen').locator('.node-header').click();
     assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '42');
   },

@@ -132,13 +132,30 @@ export const Api = {
         body: { version },
       }),
     ),
-  startRun: (id: string, params: Record<string, unknown>, version?: number) =>
+  draft: (id: string) => call(client.GET('/pipelines/{id}/draft', { params: { path: { id } } })),
+  saveDraft: (doc: PipelineDocument) =>
+    call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc })),
+  discardDraft: (id: string) => call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } })),
+  publish: (id: string, expectedVersion: number | null) =>
+    call(
+      client.POST('/pipelines/{id}/publish', {
+        params: { path: { id } },
+        body: expectedVersion ? { expectedVersion } : {},
+      }),
+    ),
+  /** A run of a version (the current one by default), or with `draft` of the editor's draft. */
+  startRun: (
+    id: string,
+    params: Record<string, unknown>,
+    options: { version?: number; draft?: boolean } = {},
+  ) =>
     call(
       client.POST('/pipelines/{id}/runs', {
         params: { path: { id }, header: { 'X-Tributary-Trigger': 'manual' } },
         body: {
           params: params as Record<string, string | number | boolean | null>,
-          ...(version ? { version } : {}),
+          ...(options.version ? { version: options.version } : {}),
+          ...(options.draft ? { draft: true } : {}),
         },
       }),
     ),

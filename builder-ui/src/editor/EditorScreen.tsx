@@ -27,6 +27,7 @@ import { Toolbar, type EditorDialog } from './Toolbar.tsx';
 import { useEditorShortcuts } from './use-editor-shortcuts.ts';
 import { useLiveValidation } from './use-live-validation.ts';
 import { useRunFollower } from './use-run-follower.ts';
+import { useDraft } from './use-draft.ts';
 import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
 
 const NO_PARAMS = {};
@@ -46,8 +47,7 @@ function Editor({ id }: { id: string }) {
   const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const [drawer, setDrawer] = useState<DrawerTab | null>(null);
-  const [saving, setSaving] = useState(false);
-  const [conflict, setConflict] = useState<string | null>(null);
+  const [drafted, setDrafted] = useState(false);
   const { query } = useLocation();
   const initialRun = useRef(query.get('run'));
   const runs = useRunFollower();
@@ -69,7 +69,10 @@ function Editor({ id }: { id: string }) {
     setReady(false);
     try {
       const [view] = await Promise.all([Api.pipeline(id), useCatalog.getState().load()]);
-      editorStore.getState().load(view.document, view.version);
+      // Unpublished edits live in the draft: the editor opens on it, over the version it was based on.
+      const draft = view.draft ? await Api.draft(id) : null;
+      editorStore.getState().load(draft?.document ?? view.document, view.version);
+      setDrafted(!!draft);
       if (view.document.nodes.some((n) => !n.position) && view.document.nodes.length > 0) {
         const s = editorStore.getState();
         s.setPositions(layoutPositions(s.nodes, s.edges));
@@ -96,33 +99,21 @@ function Editor({ id }: { id: string }) {
 
   useLiveValidation(ready);
   useUnsavedChangesGuard(dirty);
+  const draft = useDraft(ready, drafted);
 
-  const save = useCallback(async (force = false): Promise<boolean> => {
-    const s = editorStore.getState();
-    const doc = s.document();
-    setSaving(true);
-    try {
-      const saved = await Api.savePipeline(doc, force ? null : s.version);
-      editorStore.getState().markSaved(doc, saved.version);
-      setConflict(null);
-      toast(
-        'success',
-        saved.created ? `Saved version ${saved.version}` : `No changes since version ${saved.version}`,
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 409) setConflict(messageOf(e));
-      else toast('error', `Could not save: ${messageOf(e)}`);
-      return false;
-    } finally {
-      setSaving(false);
+  const publish = async () => {
+    editorStore.getState().revealProblems();
+    const published = await draft.publish();
+    if (published) toast('success', `Published version ${published.version}`);
+  };
+
+  const discardDraft = async (ask = true) => {
+    if (ask && !window.confirm('Discard the draft? The editor goes back to the published version.')) return;
+    if (await draft.discard()) {
+      editorStore.getState().markSaved(editorStore.getState().document(), version ?? 0);
+      await load();
+      toast('info', 'Draft discarded');
     }
-  }, []);
-
-  const reloadAfterConflict = async () => {
-    setConflict(null);
-    editorStore.getState().markSaved(editorStore.getState().document(), version ?? 0);
-    await load();
   };
 
   const centre = () => {
@@ -192,9 +183,10 @@ function Editor({ id }: { id: string }) {
     s.revealProblems();
     if (keep && !s.meta.settings?.keepStaging)
       s.updateMeta({ settings: { ...s.meta.settings, keepStaging: true } });
-    if (editorStore.getState().dirty && !(await save()))
-      throw new Error('The pipeline could not be saved, so the run was not started.');
-    const started = await Api.startRun(id, runParams);
+    // A run of the editor runs what the editor shows: the draft when there is one. No version is made.
+    if (!(await draft.flush()))
+      throw new Error(`The draft could not be saved, so the run was not started: ${draft.error ?? ''}`);
+    const started = await Api.startRun(id, runParams, { draft: draft.hasDraftNow() });
     setDialog(null);
     toast('info', `Run started: ${started.runId}`);
     openRun(started.runId);
@@ -206,7 +198,7 @@ function Editor({ id }: { id: string }) {
   };
 
   useEditorShortcuts({
-    save: () => void save(),
+    save: () => void draft.flush(),
     run: () => setDialog('run'),
     duplicate,
     autoLayout,
@@ -241,20 +233,21 @@ function Editor({ id }: { id: string }) {
     <main className="editor" aria-label={`Editor: ${name}`}>
       <Toolbar
         id={id}
-        saving={saving}
-        onSave={() => void save()}
+        draft={draft.state}
+        onPublish={() => void publish()}
+        onDiscard={() => void discardDraft()}
         onRun={() => setDialog('run')}
         onDialog={(d) => setDialog((open) => (open === d && d === 'help' ? null : d))}
         onAutoLayout={autoLayout}
       />
-      {conflict && (
+      {draft.error && (
         <div className="banner banner-error" role="alert">
-          <span>Someone saved a newer version while you were editing: {conflict}</span>
-          <button type="button" onClick={() => void reloadAfterConflict()}>
-            Discard mine and reload
+          <span>{draft.error}</span>
+          <button type="button" onClick={() => void draft.flush()}>
+            Try again
           </button>
-          <button type="button" className="danger" onClick={() => void save(true)}>
-            Save mine anyway
+          <button type="button" onClick={() => void discardDraft(false)}>
+            Discard my draft
           </button>
         </div>
       )}
@@ -296,10 +289,14 @@ function Editor({ id }: { id: string }) {
           currentVersion={version}
           dirty={dirty}
           onClose={() => setDialog(null)}
+          drafted={draft.hasDraft}
           onRolledBack={(doc: PipelineDocument, v: number) => {
-            editorStore.getState().load(doc, v);
-            setDialog(null);
-            toast('success', `Restored as version ${v}`);
+            // The restored version is what the editor shows now; a draft over the old one would hide it.
+            void draft.discard().then(() => {
+              editorStore.getState().load(doc, v);
+              setDialog(null);
+              toast('success', `Restored as version ${v}`);
+            });
           }}
         />
       )}
@@ -307,7 +304,7 @@ function Editor({ id }: { id: string }) {
         <RunDialog
           params={params}
           keepStaging={keepStaging}
-          dirty={dirty}
+          dirty={dirty || draft.hasDraft}
           onClose={() => setDialog(null)}
           onStart={startRun}
         />

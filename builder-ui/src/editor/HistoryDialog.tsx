@@ -13,6 +13,8 @@ export function HistoryDialog(props: {
   dirty: boolean;
   onClose: () => void;
   onRolledBack: (doc: PipelineDocument, version: number) => void;
+  /** The editor holds an unpublished draft, which a restore discards. */
+  drafted?: boolean;
 }) {
   const [versions, setVersions] = useState<VersionInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -121,8 +123,8 @@ export function HistoryDialog(props: {
                 <strong>Restore version {confirming}?</strong> Its content is saved as a new version
                 {props.currentVersion !== null ? ` after v${props.currentVersion}` : ''}, which stays in the
                 history.
-                {props.dirty ? ' Your unsaved changes in the editor are discarded.' : ''} The changes it makes
-                are shown below.
+                {props.dirty || props.drafted ? ' Your unpublished draft is discarded.' : ''} The changes it
+                makes are shown below.
               </p>
               <div className="button-row">
                 <button type="button" onClick={() => setConfirming(null)}>

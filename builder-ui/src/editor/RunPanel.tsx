@@ -110,11 +110,7 @@ export function RunDialog(props: {
             Cancel
           </button>
           <button type="button" className="primary" disabled={busy} onClick={() => void start()}>
-            {busy
-              ? 'Starting…'
-              : props.dirty || (keep && !props.keepStaging)
-                ? 'Save and start run'
-                : 'Start run'}
+            {busy ? 'Starting…' : 'Start run'}
           </button>
         </>
       }
@@ -143,11 +139,15 @@ export function RunDialog(props: {
             <input id={keepId} type="checkbox" checked={keep} onChange={(e) => setKeep(e.target.checked)} />
             <label htmlFor={keepId}>Keep step outputs for data previews</label>
             <p className="field-help">
-              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) and saves it.
+              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) in the draft.
             </p>
           </div>
         )}
-        {props.dirty && <p className="muted">Unsaved changes are saved as a new version first.</p>}
+        {props.dirty && (
+          <p className="muted">
+            Runs the draft as the editor shows it; no version is made (Publish makes one).
+          </p>
+        )}
         {error && <ErrorBox error={error} />}
         <button type="submit" hidden aria-hidden="true" tabIndex={-1} />
       </form>

@@ -1,15 +1,17 @@
-// The editor's toolbar: the pipeline's name, where its edits stand (saved, unsaved, checking,
-// problems), edit actions, the pipeline's dialogs, and Save / Run.
+// The editor's toolbar: the pipeline's name, where its edits stand (published, editing, draft saved;
+// checking, problems), edit actions, the pipeline's dialogs, and Publish / Run.
 import { Link } from '../components/ui.tsx';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { downloadJson } from './ProblemsList.tsx';
+import type { DraftState } from './use-draft.ts';
 
 export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule';
 
 export function Toolbar(props: {
   id: string;
-  saving: boolean;
-  onSave: () => void;
+  draft: DraftState;
+  onPublish: () => void;
+  onDiscard: () => void;
   onRun: () => void;
   onDialog: (dialog: EditorDialog) => void;
   onAutoLayout: () => void;
@@ -30,13 +32,7 @@ export function Toolbar(props: {
       <h1 className="pipeline-name">
         {name} <span className="muted small">{props.id}</span>
       </h1>
-      <span
-        className={`save-state${dirty ? ' unsaved' : ''}`}
-        role="status"
-        aria-label={dirty ? 'Unsaved changes' : `Saved, version ${version}`}
-      >
-        {dirty ? '● Unsaved changes' : `Saved · v${version}`}
-      </span>
+      <SaveState dirty={dirty} draft={props.draft} version={version} />
       <span className="validity" aria-live="polite">
         {validating
           ? 'Checking…'
@@ -107,18 +103,46 @@ export function Toolbar(props: {
           ?
         </button>
       </div>
+      {props.draft !== 'published' && (
+        <button type="button" className="link-button" onClick={props.onDiscard} aria-label="Discard draft">
+          Discard
+        </button>
+      )}
       <button
         type="button"
         className="secondary"
-        disabled={props.saving}
-        onClick={props.onSave}
-        aria-label="Save"
+        disabled={props.draft === 'published' && !dirty}
+        onClick={props.onPublish}
+        aria-label="Publish"
+        title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
       >
-        {props.saving ? 'Saving…' : 'Save'}
+        Publish
       </button>
       <button type="button" className="primary" onClick={props.onRun} aria-label="Run">
         ▶ Run
       </button>
     </header>
+  );
+}
+
+/** Where the edits stand: in the draft yet or not, and which version is published. */
+function SaveState(props: { dirty: boolean; draft: DraftState; version: number | null }) {
+  const [text, label] = props.dirty
+    ? ['● Editing…', 'Unsaved changes']
+    : props.draft === 'saving'
+      ? ['Saving draft…', 'Saving draft']
+      : props.draft === 'error'
+        ? ['Draft not saved', 'Draft not saved']
+        : props.draft === 'saved'
+          ? [`Draft saved · v${props.version} published`, 'Draft saved']
+          : [`Published · v${props.version}`, `Published, version ${props.version}`];
+  return (
+    <span
+      className={`save-state${props.dirty || props.draft === 'error' ? ' unsaved' : ''}`}
+      role="status"
+      aria-label={label}
+    >
+      {text}
+    </span>
   );
 }
