@@ -2,12 +2,24 @@
 // type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
-import { configPath } from '../model/config.ts';
+import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
+import type { SqlProblem } from './SqlEditor.tsx';
+
+/** Where in its SQL text the validator places a problem (`line`, `column`), when it does. */
+function sqlPlace(problem: { message: string }): SqlProblem | null {
+  const at = problem as { message: string; line?: unknown; column?: unknown };
+  if (typeof at.line !== 'number') return null;
+  return {
+    line: at.line,
+    column: typeof at.column === 'number' ? at.column : undefined,
+    message: at.message,
+  };
+}
 
 export function ConfigPanel(props: {
   secrets: string[] | null;
@@ -67,6 +79,7 @@ function NodeConfig(props: {
   const paramNames = useEditor((s) => Object.keys(s.meta.params ?? {}).join(','));
   const problems = useEditor((s) => s.problems);
   const visited = useEditor((s) => s.newNodes[props.id]);
+  const validated = useEditor((s) => s.validated?.nodes.find((n) => n.id === props.id)?.config);
   const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
   const idField = useId();
   const [idText, setIdText] = useState(props.id);
@@ -77,9 +90,12 @@ function NodeConfig(props: {
   const unplaced = mine.filter((p) => configPath(p.path) === null);
   const ctx: FormContext = useMemo(() => {
     const errors = new Map<string, string>();
+    const sqlProblems = new Map<string, SqlProblem[]>();
     for (const p of mine) {
       const path = configPath(p.path);
       if (path !== null && !errors.has(path)) errors.set(path, p.message);
+      const at = sqlPlace(p);
+      if (path !== null && at) sqlProblems.set(path, [...(sqlProblems.get(path) ?? []), at]);
     }
     return {
       nodeId: props.id,
@@ -87,10 +103,15 @@ function NodeConfig(props: {
       upstream: upstream ? upstream.split(',') : [],
       params: paramNames ? paramNames.split(',') : [],
       errors,
-      shows: (path) => !visited || visited.includes(path),
+      sqlProblems,
+      // An error is about the value that was checked: once the field holds another, it waits for
+      // the next check rather than tell of a value that is gone (and shift the form under the mouse).
+      shows: (path, value) =>
+        (!visited || visited.includes(path)) &&
+        JSON.stringify(valueAt(validated, path) ?? null) === JSON.stringify(value ?? null),
       touch: (path) => editorStore.getState().touchField(props.id, path),
     };
-  }, [mine, props.id, props.secrets, upstream, paramNames, visited]);
+  }, [mine, props.id, props.secrets, upstream, paramNames, visited, validated]);
 
   if (!node) return null;
   const store = editorStore.getState();

@@ -6,6 +6,7 @@
 import { lazy, Suspense, useEffect, useId, useState } from 'react';
 import { humanize, plainMessage } from '../model/config.ts';
 import type { JsonSchema } from '../model/types.ts';
+import type { Column, SqlProblem } from './SqlEditor.tsx';
 
 const SqlEditor = lazy(() => import('./SqlEditor.tsx'));
 
@@ -21,9 +22,13 @@ export interface FormContext {
    * Whether a field's error may be shown yet: a new node's empty fields are not errors to shout
    * about before the user has been in them. Without it, every error shows.
    */
-  shows?: (path: string) => boolean;
+  shows?: (path: string, value: unknown) => boolean;
   /** Marks a field as visited (left, or changed). */
   touch?: (path: string) => void;
+  /** SQL problems by field path, at their line and column, for the SQL editor's squiggles. */
+  sqlProblems?: ReadonlyMap<string, readonly SqlProblem[]>;
+  /** The columns of each input table, by input node id, when known. */
+  inputColumns?: Readonly<Record<string, readonly Column[] | null>>;
   /** Top-level fields that name a secret, when the caller knows (template params). */
   secretFields?: ReadonlySet<string>;
 }
@@ -165,7 +170,8 @@ function Field(props: FieldProps) {
 /** Label, description and error around one control. */
 function Row(props: FieldProps & { id: string; children: React.ReactNode; inline?: boolean }) {
   const raw = props.ctx.errors.get(props.path);
-  const error = raw && (props.ctx.shows?.(props.path) ?? true) ? plainMessage(raw, props.label) : null;
+  const error =
+    raw && (props.ctx.shows?.(props.path, props.value) ?? true) ? plainMessage(raw, props.label) : null;
   const value = props.value === undefined ? props.schema.default : props.value;
   const note = typeof value === 'string' ? props.schema['x-option-notes']?.[value] : undefined;
   return (
@@ -374,6 +380,8 @@ function SqlField(props: FieldProps) {
           onChange={(v) => props.onChange(v === '' ? undefined : v)}
           inputs={props.ctx.upstream}
           params={props.ctx.params}
+          problems={props.ctx.sqlProblems?.get(props.path)}
+          columns={props.ctx.inputColumns}
         />
       </Suspense>
       {props.ctx.upstream.length > 0 && (
@@ -552,9 +560,14 @@ function ObjectListField(props: FieldProps) {
     const first = variants.variants[0]!;
     return { [variants.key]: first.properties![variants.key]!.const };
   };
-  const error = props.ctx.errors.get(props.path);
+  const raw = props.ctx.errors.get(props.path);
+  const error =
+    raw && (props.ctx.shows?.(props.path, props.value) ?? true) ? plainMessage(raw, props.label) : null;
   return (
-    <fieldset className={`field-group${error ? ' field-error' : ''}`}>
+    <fieldset
+      className={`field-group${error ? ' field-error' : ''}`}
+      onBlur={() => props.ctx.touch?.(props.path)}
+    >
       <legend>
         {props.label}
         {props.required && <span aria-hidden="true"> *</span>}

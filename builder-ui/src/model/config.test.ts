@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configPath, fieldLabel, initialConfig, plainMessage, problemText } from './config.ts';
+import { configPath, fieldLabel, initialConfig, plainMessage, problemText, valueAt } from './config.ts';
 
 describe('initialConfig', () => {
   it('starts a new node with the values its declaration marks x-initial, not its defaults', () => {
@@ -43,4 +43,22 @@ describe('plain messages', () => {
       'Rows must be a number, not text',
     );
   });
+});
+
+it("drops the compiler's node-and-field preamble beside the field", () => {
+  expect(
+    problemText({
+      message: 'Node "generate", field "columns": Invalid input: expected array, received undefined',
+      path: 'nodes[0].config.columns',
+    }),
+  ).toBe('Columns is required');
+});
+
+it('reads the value at a config path, through lists', () => {
+  const config = { columns: [{ name: 'id' }, { name: 'colour', values: ['red'] }], rows: 5 };
+  expect(valueAt(config, 'rows')).toBe(5);
+  expect(valueAt(config, 'columns[1].name')).toBe('colour');
+  expect(valueAt(config, 'columns[1].values[0]')).toBe('red');
+  expect(valueAt(config, 'columns[4].name')).toBeUndefined();
+  expect(valueAt(undefined, 'rows')).toBeUndefined();
 });

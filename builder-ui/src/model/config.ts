@@ -41,6 +41,11 @@ export function fieldLabel(path: string): string {
  */
 export function plainMessage(message: string, label: string | null): string {
   if (!label) return message;
+  // The compiler names the node and field; beside the field, both go without saying.
+  return plain(message.replace(/^Node "[^"]*", field "[^"]*":\s*/, ''), label);
+}
+
+function plain(message: string, label: string): string {
   if (/received undefined|^Required$/i.test(message)) return `${label} is required`;
   const tooSmall = /too small: expected (?:string|array) to have >=?(\d+)/i.exec(message);
   if (tooSmall)
@@ -67,4 +72,14 @@ export function configPath(path: string | undefined): string | null {
 export function problemText(problem: { message: string; path?: string | undefined }): string {
   const path = configPath(problem.path);
   return plainMessage(problem.message, path === null ? null : fieldLabel(path));
+}
+
+/** The value at a config path (`columns[0].name`) of a config object. */
+export function valueAt(config: unknown, path: string): unknown {
+  let at: unknown = config;
+  for (const part of path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
 }

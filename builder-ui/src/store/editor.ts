@@ -37,6 +37,8 @@ export interface EditorState extends Snapshot {
   /** The document as last saved, serialised: dirty is "differs from this". */
   savedJson: string;
   problems: CompileError[];
+  /** The document the problems were found in. */
+  validated: PipelineDocument | null;
   validating: boolean;
   /** Progress of the run shown on the canvas, by node id. */
   runSteps: Record<string, StepProgress>;
@@ -82,7 +84,8 @@ export interface EditorActions {
   undo(): void;
   redo(): void;
   markSaved(doc: PipelineDocument, version: number): void;
-  setProblems(problems: CompileError[]): void;
+  /** The validator's problems, and the document they are about (so a changed field hides a stale one). */
+  setProblems(problems: CompileError[], validated?: PipelineDocument): void;
   setValidating(validating: boolean): void;
   /** Shows a run's progress; `baseline` marks the graph it ran (the current one when omitted). */
   setRunSteps(steps: Record<string, StepProgress>, baseline?: Record<string, string>): void;
@@ -157,6 +160,7 @@ export function createEditorStore() {
       dirty: false,
       savedJson: '',
       problems: [],
+      validated: null,
       validating: false,
       runSteps: {},
       runBaseline: {},
@@ -388,7 +392,7 @@ export function createEditorStore() {
         set({ version, savedJson, dirty: serialise(state) !== savedJson });
       },
 
-      setProblems: (problems) => set({ problems }),
+      setProblems: (problems, validated) => set({ problems, validated: validated ?? null }),
       setValidating: (validating) => set({ validating }),
       setRunSteps: (runSteps, baseline) => set({ runSteps, runBaseline: baseline ?? get().runBaseline }),
       touchField(nodeId, path) {
