@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL.
          *
          *     Needs the `read` scope.
          */
@@ -1971,6 +1971,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2059,6 +2063,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2140,6 +2148,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -2236,6 +2248,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2481,6 +2497,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2569,6 +2589,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2784,6 +2808,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3069,6 +3097,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3157,6 +3189,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3205,6 +3241,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3293,6 +3333,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3582,6 +3626,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3871,6 +3919,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4016,6 +4068,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
