@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL.
          *
          *     Needs the `read` scope.
          */
@@ -2025,6 +2025,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2113,6 +2117,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2194,6 +2202,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -2290,6 +2302,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2541,6 +2557,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2629,6 +2649,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2846,6 +2870,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -3059,6 +3087,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -3229,6 +3261,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3317,6 +3353,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3476,6 +3516,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3761,6 +3805,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3849,6 +3897,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3897,6 +3949,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3985,6 +4041,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -4274,6 +4334,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4563,6 +4627,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4708,6 +4776,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {

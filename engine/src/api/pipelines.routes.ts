@@ -4,10 +4,10 @@
 import { z } from 'zod';
 import { PipelineSchema, slug, type Pipeline } from '../model/pipeline.schema.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
-import { validity } from '../pipelines/pipeline-compile.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
+import { validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
 import { allows, projectsWith } from './auth.js';
 import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
@@ -109,7 +109,9 @@ export const pipelineRoutes = [
     summary: 'Compile a document without saving it',
     description:
       'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; ' +
-      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.',
+      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. ' +
+      'SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and ' +
+      'the `line` and `column` in that SQL.',
     tag: 'pipelines',
     scope: 'read',
     body: DraftSchema,
@@ -121,7 +123,9 @@ export const pipelineRoutes = [
         deps.secrets && allows(principal!.token, 'read', project)
           ? (await deps.secrets.list(project)).map((s) => s.name)
           : undefined;
-      res.json(validity(body, deps.catalog, knownSecrets));
+      res.json(
+        await validateDocument(body, { catalog: deps.catalog, ...(knownSecrets ? { knownSecrets } : {}) }),
+      );
     },
   }),
   route({
