@@ -126,6 +126,42 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'a SQL typo is a problem at its place in the SQL, squiggled, not "✓ Valid"',
+    async run(ctx) {
+      const { page } = ctx;
+      await openPipeline(ctx, samplePipeline(unique('typo')));
+      await waitForText(page.locator('.validity'), '✓ Valid');
+      await selectNode(page, 'scaled');
+      const editor = page.getByRole('textbox', { name: 'SQL of scaled' });
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('selec n from {{ inputs.gen }}');
+      await page.keyboard.press('Escape');
+      await waitForText(page.locator('.validity'), '1 problem');
+      const panel = page.getByRole('complementary', { name: 'Configuration of scaled' });
+      await waitForText(panel.locator('.field-message'), 'Line 1, column 1: Syntax error at or near selec');
+      const squiggle = panel.locator('.cm-lintRange-error');
+      await waitForCount(squiggle, 1);
+      assert.equal(await squiggle.textContent(), 'selec');
+    },
+  },
+  {
+    name: 'SQL completion offers the input columns and the SQL words, not every dialect keyword',
+    async run(ctx) {
+      const { page } = ctx;
+      await openPipeline(ctx, samplePipeline(unique('complete')));
+      await selectNode(page, 'scaled');
+      const editor = page.getByRole('textbox', { name: 'SQL of scaled' });
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('select co');
+      const options = page.locator('.cm-tooltip-autocomplete li');
+      await waitForCount(options.filter({ hasText: 'coalesce' }), 1);
+      assert.equal(await options.filter({ hasText: 'cobol' }).count(), 0, 'no COBOL in a SQL transform');
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
     name: 'a new Postgres sink starts in replace mode, and append warns that re-runs add the rows again',
     async run(ctx) {
       const { page } = ctx;

@@ -2,6 +2,7 @@
 // type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
+import type { CompileError } from '../api/types.ts';
 import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
@@ -11,14 +12,9 @@ import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 import type { SqlProblem } from './SqlEditor.tsx';
 
 /** Where in its SQL text the validator places a problem (`line`, `column`), when it does. */
-function sqlPlace(problem: { message: string }): SqlProblem | null {
-  const at = problem as { message: string; line?: unknown; column?: unknown };
-  if (typeof at.line !== 'number') return null;
-  return {
-    line: at.line,
-    column: typeof at.column === 'number' ? at.column : undefined,
-    message: at.message,
-  };
+function sqlPlace(problem: CompileError): SqlProblem | null {
+  if (problem.line === undefined) return null;
+  return { line: problem.line, column: problem.column, message: problem.message };
 }
 
 export function ConfigPanel(props: {

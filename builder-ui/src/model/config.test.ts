@@ -62,3 +62,9 @@ it('reads the value at a config path, through lists', () => {
   expect(valueAt(config, 'columns[4].name')).toBeUndefined();
   expect(valueAt(undefined, 'rows')).toBeUndefined();
 });
+
+it('keeps where in the SQL a problem is, without the node', () => {
+  expect(plainMessage('Node "q", line 2, column 14: Syntax error at or near {{ inputs.o }}', 'SQL')).toBe(
+    'Line 2, column 14: Syntax error at or near {{ inputs.o }}',
+  );
+});

@@ -42,7 +42,8 @@ export function fieldLabel(path: string): string {
 export function plainMessage(message: string, label: string | null): string {
   if (!label) return message;
   // The compiler names the node and field; beside the field, both go without saying.
-  return plain(message.replace(/^Node "[^"]*", field "[^"]*":\s*/, ''), label);
+  const bare = message.replace(/^Node "[^"]*",\s*(?:field "[^"]*":\s*)?/, '');
+  return plain(bare.charAt(0).toUpperCase() + bare.slice(1), label);
 }
 
 function plain(message: string, label: string): string {
