@@ -6,6 +6,7 @@ import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
+import { rerunRun } from '../runs/rerun.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
@@ -21,6 +22,20 @@ import {
   RunStartedSchema,
   RunSummarySchema,
 } from './schemas.js';
+
+const TriggerHeader = z.object({
+  'x-tributary-trigger': z
+    .enum(['manual', 'api'])
+    .optional()
+    .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
+});
+
+const RerunStartedSchema = RunStartedSchema.extend({
+  rerunOf: z.string(),
+  reused: z
+    .record(z.string(), z.string())
+    .meta({ description: 'Steps not run, by node id: the run whose kept output is used' }),
+});
 
 const PreviewSchema = z.object({
   runId: z.string(),
@@ -48,12 +63,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
-    headers: IdempotencyHeaders.extend({
-      'x-tributary-trigger': z
-        .enum(['manual', 'api'])
-        .optional()
-        .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
-    }),
+    headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
         params: z.record(z.string(), z.unknown()).default({}),
@@ -176,6 +186,46 @@ export const runRoutes = [
       if (isFinished(run.status)) throw conflict(`Run "${params.runId}" has already ended (${run.status})`);
       await deps.runs.cancel(params.runId, actor, body.reason);
       res.status(202).json({ runId: params.runId, status: 'cancelling', links: runLinks(params.runId) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/runs/:runId/rerun',
+    operationId: 'rerunRun',
+    summary: 'Re-run a run from its failed steps or from a node',
+    description:
+      'A new run of the same version (with `draft: true`, of the current draft) and the same params. ' +
+      'The failed steps (or the node named in `from`) and everything downstream run; every other step ' +
+      'that succeeded, is unchanged and whose output is still kept is reused (status `reused`, ' +
+      '`reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose ' +
+      'kept output is gone, or says the run is still running or has nothing failed.',
+    tag: 'runs',
+    scope: 'run',
+    params: RunIdParams,
+    headers: TriggerHeader,
+    body: z.strictObject({
+      from: z.string().min(1).max(200).meta({ description: '"failed", or the node id to start from' }),
+      draft: z
+        .boolean()
+        .optional()
+        .meta({ description: "Run the pipeline's current draft instead of the version" }),
+    }),
+    responses: { 202: { description: 'Started', schema: RerunStartedSchema } },
+    problems: [409],
+    async handler({ deps, params, headers, body, actor, authorize, res }) {
+      const run = await deps.runs.get(params.runId);
+      authorize(run.project);
+      const started = await rerunRun(deps, {
+        runId: params.runId,
+        from: body.from,
+        ...(body.draft ? { draft: true } : {}),
+        trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
+      });
+      const links = runLinks(started.runId);
+      res
+        .status(202)
+        .location(links.self)
+        .json({ ...started, links });
     },
   }),
   route({
