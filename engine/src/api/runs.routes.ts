@@ -255,7 +255,8 @@ export const runRoutes = [
     summary: "Rows and column types of a step's output",
     description:
       "Reads the step's table in the run's staging schema, which exists only when the pipeline has " +
-      '`settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.',
+      '`settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); ' +
+      "otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.",
     tag: 'runs',
     scope: 'read',
     params: RunIdParams.extend({ nodeId: slug }),
@@ -267,7 +268,10 @@ export const runRoutes = [
     async handler({ deps, params, query, authorize, res }) {
       const run = await deps.runs.get(params.runId);
       authorize(run.project);
-      res.json(await previewStepOutput(deps.warehousePool, params.runId, params.nodeId, query));
+      // A reused step's output is the earlier run's table (of the same pipeline, by construction).
+      const step = run.progress?.steps[params.nodeId];
+      const madeBy = step?.status === 'reused' && step.reusedFrom ? step.reusedFrom : params.runId;
+      res.json(await previewStepOutput(deps.warehousePool, madeBy, params.nodeId, query));
     },
   }),
 ];

@@ -151,6 +151,11 @@ describe('re-run', () => {
         details: expect.objectContaining({ reusedFrom: failedRun }),
       }),
     ]);
+    // The reused step's preview is the failed run's table it stands for.
+    const preview = await api.call('GET', `/api/runs/${fixedRun}/steps/src/preview`);
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ runId: failedRun, schema: failedStaging, table: 'src' });
+    expect(preview.body.rows).toHaveLength(3);
     // The source had no activity in the re-run: it did not run.
     expect(trail.events.filter((e: Body) => e.nodeId === 'src' && e.type !== 'step.reused')).toEqual([]);
   });
