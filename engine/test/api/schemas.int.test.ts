@@ -118,6 +118,93 @@ describe('output schemas', () => {
     });
   });
 
+  it("infers a JSON sample, generated columns, the project's own table and an assertion's pass-through", async () => {
+    writeFileSync(
+      path.join(api.h.dataDir, projectA, 'events.json'),
+      JSON.stringify([
+        { id: 1, kind: 'click', meta: { x: 1 } },
+        { id: 2.5, kind: null, ok: true },
+      ]),
+    );
+    const schemaA = projectSchemaName(projectA);
+    await api.h.platform.warehousePool.query(
+      `create table ${schemaA}.customers (id bigint, name varchar(40), since date)`,
+    );
+    const id = uniq('sch');
+    const doc = {
+      apiVersion: 'tributary/v1',
+      id,
+      name: id,
+      project: projectA,
+      nodes: [
+        { id: 'events', type: 'source.json', config: { path: 'events.json' } },
+        {
+          id: 'gen',
+          type: 'source.generate',
+          config: {
+            rows: 2,
+            columns: [
+              { name: 'n', generator: 'sequence' },
+              { name: 'day', generator: 'date' },
+            ],
+          },
+        },
+        { id: 'customers', type: 'source.table', config: { table: 'customers', columns: ['name', 'id'] } },
+        {
+          id: 'checked',
+          type: 'transform.assert',
+          config: {
+            assertions: [
+              { name: 'has_name', sql: 'select * from {{ inputs.customers }} where name is null' },
+            ],
+          },
+        },
+        { id: 'remote', type: 'source.http', config: { url: 'https://example.com/data' } },
+      ],
+      edges: [{ from: 'customers', to: 'checked' }],
+    };
+    await api.call('POST', '/api/pipelines', { body: doc });
+    const reply = await api.call('POST', `/api/pipelines/${id}/schemas`, { body: doc });
+    expect(reply.status).toBe(200);
+    expect(reply.body.nodes).toMatchObject({
+      events: {
+        columns: [
+          { name: 'id', type: 'numeric' },
+          { name: 'kind', type: 'text' },
+          { name: 'meta', type: 'jsonb' },
+          { name: 'ok', type: 'boolean' },
+        ],
+        source: 'inferred',
+      },
+      gen: {
+        columns: [
+          { name: 'n', type: 'bigint' },
+          { name: 'day', type: 'date' },
+        ],
+        source: 'inferred',
+      },
+      customers: {
+        columns: [
+          { name: 'name', type: 'character varying(40)' },
+          { name: 'id', type: 'bigint' },
+        ],
+        source: 'inferred',
+      },
+      checked: {
+        columns: [
+          { name: 'name', type: 'character varying(40)' },
+          { name: 'id', type: 'bigint' },
+        ],
+        source: 'inferred',
+      },
+      remote: {
+        columns: null,
+        source: 'unknown',
+        message: expect.stringContaining('known once a run keeps its output'),
+      },
+    });
+  });
+
   it('says why a node is unknown: a missing file, an input of unknown columns, a bad query', async () => {
     const doc = ordersPipeline(uniq('sch'), 'select nope from {{ inputs.orders }}', projectA, 'missing.csv');
     await create(doc);
