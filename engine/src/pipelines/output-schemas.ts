@@ -213,8 +213,10 @@ export async function keptOutputs(
   pipelines: PipelineStore,
   pipelineId: string,
 ): Promise<KeptOutputs> {
+  // A draft run ran a document that is not stored with it, so what its tables describe cannot be
+  // told apart from a later edit: only runs of published versions count.
   const recent = (await runs.list({ pipelineId, limit: RECENT_RUNS })).runs.filter(
-    (r) => r.pipelineId === pipelineId,
+    (r) => r.pipelineId === pipelineId && !r.draft,
   );
   const bySchema = new Map(
     recent.flatMap((r) => {
