@@ -678,7 +678,7 @@ export interface paths {
         };
         /**
          * Rows and column types of a step's output
-         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.
+         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.
          *
          *     Needs the `read` scope.
          */
