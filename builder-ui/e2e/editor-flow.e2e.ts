@@ -139,7 +139,7 @@ export const scenarios: Scenario[] = [
       await page.keyboard.press('Escape');
       await waitForText(page.locator('.validity'), '1 problem');
       const panel = page.getByRole('complementary', { name: 'Configuration of scaled' });
-      await waitForText(panel.locator('.field-message'), 'Line 1, column 1: Syntax error at or near selec');
+      await waitForText(panel.locator('.field-message'), 'Line 1, column 1: Syntax error at or near "selec"');
       const squiggle = panel.locator('.cm-lintRange-error');
       await waitForCount(squiggle, 1);
       assert.equal(await squiggle.textContent(), 'selec');
@@ -159,6 +159,13 @@ export const scenarios: Scenario[] = [
       await waitForCount(options.filter({ hasText: 'coalesce' }), 1);
       assert.equal(await options.filter({ hasText: 'cobol' }).count(), 0, 'no COBOL in a SQL transform');
       await page.keyboard.press('Escape');
+      // The input's column (gen has one, n), with its type and the input it comes from.
+      await page.keyboard.type(', n');
+      const column = options.filter({ hasText: /^n/ }).first();
+      await waitForText(column, 'gen');
+      assert.match((await column.textContent()) ?? '', /bigint|integer/);
+      await page.keyboard.press('Enter');
+      await waitForText(editor, 'select co, n');
     },
   },
   {
@@ -263,17 +270,38 @@ export const scenarios: Scenario[] = [
       await waitForText(page.getByRole('region', { name: 'Last run of totals' }), 'Edited since this run');
       await node(page, 'orders').getByLabel('Step succeeded').waitFor();
 
-      // Fixed and run again: the node's view has its input and its output side by side.
+      // Fixed, and re-run from the failure: the source is not run again, its kept output is reused.
       await editor.click();
       await page.keyboard.press('Control+A');
       await page.keyboard.type('select id, status, id * 100 as share from {{ inputs.orders }}');
       await page.keyboard.press('Escape');
-      await startRun(page);
+      await page.getByRole('button', { name: '↻ Re-run failed' }).click();
       await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
+      await node(page, 'orders').getByLabel('Step reused').waitFor();
       await node(page, 'totals').getByLabel('Step succeeded').waitFor();
+      await node(page, 'warehouse').getByLabel('Step succeeded').waitFor();
+      const rerunId = new URL(page.url()).searchParams.get('run')!;
+      const rerun = await apiCall<{ draft: boolean; rerunOf: string | null }>(ctx, 'GET', `/runs/${rerunId}`);
+      assert.equal(rerun.draft, true, 'the re-run ran the draft the editor shows');
+      assert.ok(rerun.rerunOf, 'it says which run it re-ran');
+
+      // Run from here, on the sink: everything before it is reused.
+      await selectNode(page, 'warehouse');
+      await page.getByRole('button', { name: '▶ Run from here' }).click();
+      await page.waitForFunction(
+        `new URL(location.href).searchParams.get('run') !== ${JSON.stringify(rerunId)}`,
+      );
+      await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
+      await node(page, 'totals').getByLabel('Step reused').waitFor();
+      await node(page, 'warehouse').getByLabel('Step succeeded').waitFor();
+
+      // The node's view has its input's columns and rows beside its own output.
+      await selectNode(page, 'totals');
       await page.getByRole('button', { name: 'Open data of totals' }).click();
       const fixed = page.getByRole('dialog', { name: 'Data of totals' });
+      await waitForText(fixed.getByRole('table', { name: 'Columns of orders' }), 'status');
       await waitForCount(fixed.getByRole('table', { name: 'Rows of orders' }).locator('tbody tr'), 4);
+      await waitForText(fixed.getByRole('table', { name: 'Columns of totals' }), 'share');
       await waitForCount(fixed.getByRole('table', { name: 'Rows of totals' }).locator('tbody tr'), 4);
       await screenshot(page, 'node-panel');
       await fixed.getByRole('button', { name: 'Close' }).click();

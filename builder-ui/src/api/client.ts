@@ -159,6 +159,23 @@ export const Api = {
         },
       }),
     ),
+  /** Re-runs a run from its failed steps or from a node, reusing the kept outputs of the rest. */
+  rerun: (runId: string, from: string, draft: boolean) =>
+    call(
+      client.POST('/runs/{runId}/rerun', {
+        params: { path: { runId }, header: { 'X-Tributary-Trigger': 'manual' } },
+        body: draft ? { from, draft } : { from },
+      }),
+    ),
+  /** The output columns of every node of a document (the editor's current one). */
+  schemas: (doc: PipelineDocument, signal?: AbortSignal) =>
+    call(
+      client.POST('/pipelines/{id}/schemas', {
+        params: { path: { id: doc.id } },
+        body: doc,
+        ...(signal ? { signal } : {}),
+      }),
+    ),
   runs: (filter: Query<'listRuns'>) => call(client.GET('/runs', { params: { query: filter } })),
   run: (runId: string) => call(client.GET('/runs/{runId}', { params: { path: { runId } } })),
   cancelRun: (runId: string) =>

@@ -7,9 +7,10 @@ import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
-import { NodeRunSummary } from './NodeData.tsx';
+import { NodeDataDialog, NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 import type { SqlProblem } from './SqlEditor.tsx';
+import { useNodeSchemas } from './use-input-schemas.ts';
 
 /** Where in its SQL text the validator places a problem (`line`, `column`), when it does. */
 function sqlPlace(problem: CompileError): SqlProblem | null {
@@ -22,6 +23,8 @@ export function ConfigPanel(props: {
   onDuplicate: () => void;
   /** The run on screen, whose result each node's panel shows. */
   runId: string | null;
+  /** Re-runs the run on screen from a node; absent while there is none, or it is running. */
+  onRunFrom?: ((nodeId: string) => void) | undefined;
 }) {
   const selected = useEditor((s) =>
     s.nodes
@@ -60,6 +63,7 @@ export function ConfigPanel(props: {
       secrets={props.secrets}
       onDuplicate={props.onDuplicate}
       runId={props.runId}
+      onRunFrom={props.onRunFrom}
     />
   );
 }
@@ -69,6 +73,7 @@ function NodeConfig(props: {
   secrets: string[] | null;
   onDuplicate: () => void;
   runId: string | null;
+  onRunFrom?: ((nodeId: string) => void) | undefined;
 }) {
   const node = useEditor((s) => s.nodes.find((n) => n.id === props.id)) as FlowNode | undefined;
   const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
@@ -78,6 +83,8 @@ function NodeConfig(props: {
   const validated = useEditor((s) => s.validated?.nodes.find((n) => n.id === props.id)?.config);
   const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
   const idField = useId();
+  const schemas = useNodeSchemas(true);
+  const [viewingData, setViewingData] = useState(false);
   const [idText, setIdText] = useState(props.id);
   useEffect(() => setIdText(props.id), [props.id]);
 
@@ -100,6 +107,9 @@ function NodeConfig(props: {
       params: paramNames ? paramNames.split(',') : [],
       errors,
       sqlProblems,
+      inputColumns: Object.fromEntries(
+        (upstream ? upstream.split(',') : []).map((u) => [u, schemas.nodes?.[u]?.columns ?? null]),
+      ),
       // An error is about the value that was checked: once the field holds another, it waits for
       // the next check rather than tell of a value that is gone (and shift the form under the mouse).
       shows: (path, value) =>
@@ -107,7 +117,7 @@ function NodeConfig(props: {
         JSON.stringify(valueAt(validated, path) ?? null) === JSON.stringify(value ?? null),
       touch: (path) => editorStore.getState().touchField(props.id, path),
     };
-  }, [mine, props.id, props.secrets, upstream, paramNames, visited, validated]);
+  }, [mine, props.id, props.secrets, upstream, paramNames, visited, validated, schemas.nodes]);
 
   if (!node) return null;
   const store = editorStore.getState();
@@ -136,7 +146,27 @@ function NodeConfig(props: {
           Unknown node type “{data.type}”: it is not in this server's catalogue.
         </p>
       )}
-      <NodeRunSummary id={props.id} runId={props.runId} />
+      <NodeRunSummary
+        id={props.id}
+        runId={props.runId}
+        onRunFromHere={props.onRunFrom ? () => props.onRunFrom!(props.id) : undefined}
+      />
+      <button
+        type="button"
+        className="node-data-button"
+        onClick={() => setViewingData(true)}
+        aria-label={`Open data of ${props.id}`}
+      >
+        Input and output
+      </button>
+      {viewingData && (
+        <NodeDataDialog
+          id={props.id}
+          runId={props.runId}
+          schemas={schemas.nodes}
+          onClose={() => setViewingData(false)}
+        />
+      )}
       {unplaced.length > 0 && (
         <ul className="node-problems" aria-label={`Problems of ${props.id}`}>
           {unplaced.map((p, i) => (

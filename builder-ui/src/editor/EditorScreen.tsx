@@ -4,6 +4,7 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
+import { isFinished } from '../api/types.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { initialConfig } from '../model/config.ts';
 import { uniqueNodeId } from '../model/flow.ts';
@@ -192,6 +193,24 @@ function Editor({ id }: { id: string }) {
     openRun(started.runId);
   };
 
+  /** A new run from the failed steps or a node of the run on screen; the rest reuse its outputs. */
+  const rerun = async (from: string) => {
+    if (!runs.runId) return;
+    if (!(await draft.flush())) return;
+    try {
+      const started = await Api.rerun(runs.runId, from, draft.hasDraftNow());
+      const reused = Object.keys(started.reused).length;
+      toast(
+        'info',
+        `Re-run started: ${started.runId}${reused ? ` (${reused} step${reused > 1 ? 's' : ''} reused)` : ''}`,
+      );
+      openRun(started.runId);
+    } catch (e) {
+      toast('error', `Could not re-run: ${messageOf(e)}`);
+    }
+  };
+  const runFinished = !!runs.run && isFinished(runs.run.status);
+
   const closeRun = () => {
     runs.close();
     setDrawer(null);
@@ -272,11 +291,17 @@ function Editor({ id }: { id: string }) {
                 onFocusNode={focusNode}
                 temporalUi={temporalUi}
                 kinds={kinds}
+                onRerunFailed={() => void rerun('failed')}
               />
             )}
           </BottomDrawer>
         </div>
-        <ConfigPanel secrets={secrets} onDuplicate={duplicate} runId={runs.runId} />
+        <ConfigPanel
+          secrets={secrets}
+          onDuplicate={duplicate}
+          runId={runs.runId}
+          onRunFrom={runFinished ? (nodeId) => void rerun(nodeId) : undefined}
+        />
       </div>
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
       {(dialog === 'settings' || dialog === 'params') && (

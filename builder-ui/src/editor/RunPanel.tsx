@@ -172,6 +172,8 @@ export function RunPanel(props: {
   onFocusNode: (id: string) => void;
   temporalUi?: string;
   kinds?: Record<string, NodeKind>;
+  /** Starts a re-run of the failed steps (and what follows them), reusing the rest. */
+  onRerunFailed?: () => void;
 }) {
   const { run } = props;
   const [cancelling, setCancelling] = useState(false);
@@ -227,6 +229,11 @@ export function RunPanel(props: {
         {run && !isFinished(run.status) && (
           <button type="button" className="danger" disabled={cancelling} onClick={() => void cancel()}>
             {cancelling ? 'Cancelling…' : 'Cancel run'}
+          </button>
+        )}
+        {run?.status === 'failed' && props.onRerunFailed && (
+          <button type="button" className="primary" onClick={props.onRerunFailed}>
+            ↻ Re-run failed
           </button>
         )}
         <a href={temporalRunUrl(props.runId, props.temporalUi)} target="_blank" rel="noreferrer">
