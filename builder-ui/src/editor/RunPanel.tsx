@@ -344,7 +344,7 @@ function StepRow(props: {
         <td>{formatBytes(step.bytes)}</td>
         <td>{formatDuration(stepDurationMs(step))}</td>
         <td>
-          {step.status === 'succeeded' && props.onPreview && (
+          {(step.status === 'succeeded' || step.status === 'reused') && props.onPreview && (
             <button
               type="button"
               aria-pressed={props.previewing}
