@@ -248,15 +248,14 @@ export const scenarios: Scenario[] = [
         node(page, 'totals').getByRole('alert', { name: 'Error of node totals' }),
         'division by zero',
       );
+      await selectNode(page, 'totals');
+      const panel = page.getByRole('complementary', { name: 'Configuration of totals' });
+      await waitForText(panel.getByRole('alert', { name: 'Run error of totals' }), 'division by zero');
       // Fitted to the canvas that the open drawer left.
       await node(page, 'orders').focus();
       await page.keyboard.press('Shift+F');
       await page.waitForTimeout(400);
       await screenshot(page, 'failed-run');
-
-      await selectNode(page, 'totals');
-      const panel = page.getByRole('complementary', { name: 'Configuration of totals' });
-      await waitForText(panel.getByRole('alert', { name: 'Run error of totals' }), 'division by zero');
       await panel.getByRole('button', { name: 'Open data of totals' }).click();
       const data = page.getByRole('dialog', { name: 'Data of totals' });
       const input = data.getByRole('region', { name: 'Input of totals' });

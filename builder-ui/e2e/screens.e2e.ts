@@ -119,7 +119,8 @@ export const scenarios: Scenario[] = [
       await node(page, 'out').locator('.node-header').click();
       const picker = page.getByRole('combobox', { name: 'Connection', exact: true });
       await picker.selectOption(secret);
-      await waitForText(page.getByRole('status', { name: 'Unsaved changes' }), 'Unsaved');
+      // The choice is kept in the pipeline's draft a moment later.
+      await page.getByRole('status', { name: 'Draft saved' }).waitFor();
     },
   },
   {
@@ -132,6 +133,10 @@ export const scenarios: Scenario[] = [
       await apiCall(ctx, 'POST', '/pipelines', doc);
       await signIn(ctx);
       await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+      // The drawer under the canvas is a bar of tabs until opened; its tab counts the problems.
+      const tab = page.getByRole('tab', { name: /Problems/ });
+      await waitForText(tab, 'Problems (1)');
+      await tab.click();
       const problem = page.getByRole('button', { name: /^Problem in scaled: / });
       await problem.waitFor();
       assert.match((await problem.textContent()) ?? '', /nowhere/);
