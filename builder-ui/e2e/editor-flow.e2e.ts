@@ -248,6 +248,12 @@ export const scenarios: Scenario[] = [
         node(page, 'totals').getByRole('alert', { name: 'Error of node totals' }),
         'division by zero',
       );
+      // "Open in Temporal" goes where the server says Temporal's UI is (TEMPORAL_UI_PORT / _URL).
+      const health = await apiCall<{ temporalUi?: string }>(ctx, 'GET', '/health');
+      const temporal = await page.getByRole('link', { name: 'Open in Temporal' }).getAttribute('href');
+      assert.ok(health.temporalUi, 'the test stack runs its own Temporal UI');
+      assert.ok(temporal?.startsWith(health.temporalUi), `${temporal} is under ${health.temporalUi}`);
+
       await selectNode(page, 'totals');
       const panel = page.getByRole('complementary', { name: 'Configuration of totals' });
       await waitForText(panel.getByRole('alert', { name: 'Run error of totals' }), 'division by zero');

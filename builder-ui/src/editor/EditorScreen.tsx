@@ -45,7 +45,7 @@ function Editor({ id }: { id: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const [secrets, setSecrets] = useState<string[] | null>(null);
-  const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
+  const [temporal, setTemporal] = useState<{ ui?: string | undefined; namespace?: string }>({});
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const [drawer, setDrawer] = useState<DrawerTab | null>(null);
   const [drafted, setDrafted] = useState(false);
@@ -94,7 +94,7 @@ function Editor({ id }: { id: string }) {
     void load();
     // The Temporal UI's address comes from the server, which knows TEMPORAL_UI_PORT / _URL.
     Api.health()
-      .then((h) => setTemporalUi(h.temporalUi))
+      .then((h) => setTemporal({ ui: h.temporalUi, namespace: h.temporalNamespace }))
       .catch(() => undefined);
   }, [load]);
 
@@ -289,7 +289,8 @@ function Editor({ id }: { id: string }) {
                 error={runs.error}
                 onClose={closeRun}
                 onFocusNode={focusNode}
-                temporalUi={temporalUi}
+                temporalUi={temporal.ui}
+                temporalNamespace={temporal.namespace}
                 kinds={kinds}
                 onRerunFailed={() => void rerun('failed')}
               />

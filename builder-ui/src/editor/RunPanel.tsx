@@ -171,6 +171,7 @@ export function RunPanel(props: {
   onClose: () => void;
   onFocusNode: (id: string) => void;
   temporalUi?: string;
+  temporalNamespace?: string;
   kinds?: Record<string, NodeKind>;
   /** Starts a re-run of the failed steps (and what follows them), reusing the rest. */
   onRerunFailed?: () => void;
@@ -236,7 +237,11 @@ export function RunPanel(props: {
             ↻ Re-run failed
           </button>
         )}
-        <a href={temporalRunUrl(props.runId, props.temporalUi)} target="_blank" rel="noreferrer">
+        <a
+          href={temporalRunUrl(props.runId, props.temporalUi, props.temporalNamespace)}
+          target="_blank"
+          rel="noreferrer"
+        >
           Open in Temporal
         </a>
         <Link to={`/runs/${encodeURIComponent(props.runId)}`}>Run details</Link>
