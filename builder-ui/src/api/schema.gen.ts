@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL. Where the columns of a query's inputs are known (see `POST /api/pipelines/{id}/schemas`), the query is described over them under the project's warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.
          *
          *     Needs the `read` scope.
          */
@@ -407,6 +407,28 @@ export interface paths {
          * @description Needs the `write` scope.
          */
         post: operations["rollbackPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The columns of each node's output, for a document being edited
+         * @description The body is the editor's current document of this pipeline (same id and project). Nothing is run or written: describing happens under the project's warehouse role and in its own files folder, and never reads a secret (a node that needs one is known only from a run that kept its output).
+         *
+         *     Needs the `read` scope.
+         */
+        post: operations["pipelineSchemas"];
         delete?: never;
         options?: never;
         head?: never;
@@ -656,7 +678,7 @@ export interface paths {
         };
         /**
          * Rows and column types of a step's output
-         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.
+         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.
          *
          *     Needs the `read` scope.
          */
@@ -1198,8 +1220,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -1215,8 +1239,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -2047,6 +2073,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2135,6 +2165,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2216,6 +2250,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -2312,6 +2350,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2563,6 +2605,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2651,6 +2697,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2868,6 +2918,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -3081,6 +3135,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -3251,6 +3309,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3339,6 +3401,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3498,6 +3564,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3783,6 +3853,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3871,6 +3945,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3919,6 +3997,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4007,6 +4089,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -4050,6 +4136,163 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pipelineSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    apiVersion: "tributary/v1";
+                    id: string;
+                    name: string;
+                    /** @default default */
+                    project?: string;
+                    description?: string;
+                    /** @default {} */
+                    params?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                            description?: string;
+                            default?: string | number | boolean;
+                            required?: boolean;
+                            sensitive?: boolean;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "maxParallel": 4,
+                     *       "concurrency": "allow",
+                     *       "keepStaging": false
+                     *     }
+                     */
+                    settings?: {
+                        /** @default 4 */
+                        maxParallel?: number;
+                        /**
+                         * @default allow
+                         * @enum {string}
+                         */
+                        concurrency?: "allow" | "queue" | "skip";
+                        /** @default false */
+                        keepStaging?: boolean;
+                    };
+                    nodes: {
+                        id: string;
+                        type: string;
+                        name?: string;
+                        description?: string;
+                        /** @default {} */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        position?: {
+                            x: number;
+                            y: number;
+                        };
+                        disabled?: boolean;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maxIntervalSeconds?: number;
+                        };
+                        timeoutSeconds?: number;
+                        statementTimeoutSeconds?: number;
+                        continueOnFailure?: boolean;
+                    }[];
+                    /** @default [] */
+                    edges?: {
+                        id?: string;
+                        from: string;
+                        to: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Per node id, its columns and where they come from */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            [key: string]: {
+                                /** @description In output order; null when unknown */
+                                columns: {
+                                    name: string;
+                                    /** @description The Postgres type, as format_type writes it (bigint, text, numeric(12,2), …) */
+                                    type: string;
+                                }[] | null;
+                                /**
+                                 * @description run: the table a run kept (runId), for a node and inputs unchanged since; inferred: found without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over the inputs' columns); unknown: see message
+                                 * @enum {string}
+                                 */
+                                source: "run" | "inferred" | "unknown";
+                                runId?: string;
+                                /** @description Why the columns are unknown */
+                                message?: string;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4296,6 +4539,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4585,6 +4832,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4730,6 +4981,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {

@@ -29,6 +29,13 @@ export const CompileErrorSchema = z.object({
   nodeId: z.string().optional(),
   edgeId: z.string().optional(),
   path: z.string().optional(),
+  line: z.number().int().min(1).optional().meta({ description: '1-based line in the SQL text at `path`' }),
+  column: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: '1-based column in that line (UTF-16 code units, as in a JavaScript string)' }),
 });
 
 export const ValiditySchema = z.object({ valid: z.boolean(), errors: z.array(CompileErrorSchema) });

@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { ensureAdminToken, type AdminToken } from '../api/admin-token.js';
 import { createApp } from '../api/app.js';
 import { EnvError, parseEnv } from '../config/env.js';
+import { temporalUiUrl } from '../config/temporal-ui.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
       const app = createApp({
         pool: platform.platformPool,
         warehousePool: platform.warehousePool,
+        runnerPool: platform.runnerPool,
+        dataDir: env.dataDir,
         temporal: platform.temporal,
         runs: platform.runs,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
@@ -147,8 +150,8 @@ async function main(): Promise<void> {
         log: log.child('api'),
         uiDir: UI_DIR,
         creditRates,
-        temporalUi: env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl,
-        codecCorsOrigins: [env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl].filter((u): u is string => !!u),
+        temporalUi: temporalUiUrl(env, infra.temporal.uiUrl),
+        codecCorsOrigins: [temporalUiUrl(env, infra.temporal.uiUrl)].filter((u): u is string => !!u),
       });
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(env.PORT, env.HOST, () => resolve(s));
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
   }
 
   const appUrl = `http://localhost:${env.PORT}`;
-  const temporalUi = env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl;
+  const temporalUi = temporalUiUrl(env, infra.temporal.uiUrl);
   const lines = [
     '',
     `  Tributary ${VERSION} is running`,

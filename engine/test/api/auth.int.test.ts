@@ -116,6 +116,7 @@ describe('auth matrix over the route table', () => {
     listPipelineVersions: {},
     getPipelineVersion: { values: { version: '1' } },
     diffPipelineVersions: {},
+    pipelineSchemas: { body: generatePipeline(pipelineA, { project: projectA }) },
     rollbackPipeline: { body: { version: 1 } },
     getPipelineDraft: {},
     savePipelineDraft: { body: generatePipeline(pipelineA, { project: projectA }) },
