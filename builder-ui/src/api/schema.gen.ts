@@ -625,6 +625,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{runId}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-run a run from its failed steps or from a node
+         * @description A new run of the same version (with `draft: true`, of the current draft) and the same params. The failed steps (or the node named in `from`) and everything downstream run; every other step that succeeded, is unchanged and whose output is still kept is reused (status `reused`, `reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose kept output is gone, or says the run is still running or has nothing failed.
+         *
+         *     Needs the `run` scope.
+         */
+        post: operations["rerunRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/events": {
         parameters: {
             query?: never;
@@ -656,7 +678,7 @@ export interface paths {
         };
         /**
          * Rows and column types of a step's output
-         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.
+         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.
          *
          *     Needs the `read` scope.
          */
@@ -5465,6 +5487,114 @@ export interface operations {
                             self: string;
                             events: string;
                             cancel: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rerunRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description "manual" when a person pressed Run in the builder; default "api" */
+                "X-Tributary-Trigger"?: "manual" | "api";
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description "failed", or the node id to start from */
+                    from: string;
+                    /** @description Run the pipeline's current draft instead of the version */
+                    draft?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runId: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "succeeded_with_warnings" | "failed" | "cancelled" | "terminated" | "timed_out";
+                        /** @description false when an Idempotency-Key named an existing run */
+                        created: boolean;
+                        pipelineId: string;
+                        pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
+                        links: {
+                            self: string;
+                            events: string;
+                            cancel: string;
+                        };
+                        rerunOf: string;
+                        /** @description Steps not run, by node id: the run whose kept output is used */
+                        reused: {
+                            [key: string]: string;
                         };
                     };
                 };

@@ -21,7 +21,8 @@ import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
 import { UsageCache } from '../telemetry/usage-report.js';
-import { sweepExpiredStaging } from '../worker/run-activities.js';
+import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
+import { isRunOpen } from '../worker/run-activities.js';
 import { createWorker } from '../worker/worker.js';
 
 const UI_DIR = fileURLToPath(new URL('../../../builder-ui/dist', import.meta.url));
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
       worker = created.worker;
       workerDone = worker.run().finally(() => created.connection.close());
       log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
-      sweeper = startStagingSweeper(platform.warehousePool, log.child('staging'));
+      sweeper = startStagingSweeper(platform, log.child('staging'));
       if (env.TRIBUTARY_TELEMETRY_SYNC_MINUTES > 0) {
         telemetrySync = startTelemetrySync(
           {
@@ -204,10 +205,10 @@ function describeAdminToken(admin: AdminToken | undefined): string {
   }
 }
 
-/** Drops kept staging whose TTL has passed, now and every ten minutes. */
-function startStagingSweeper(warehouse: Platform['warehousePool'], log: Logger): NodeJS.Timeout {
+/** Drops kept staging whose TTL has passed and that no live re-run leases, now and every ten minutes. */
+function startStagingSweeper(platform: Platform, log: Logger): NodeJS.Timeout {
   const sweep = () =>
-    sweepExpiredStaging(warehouse)
+    sweepExpiredStaging(platform.warehousePool, new Date(), (runId) => isRunOpen(platform.temporal, runId))
       .then(
         (dropped) => dropped.length && log.info('dropped expired staging', { schemas: dropped.join(',') }),
       )

@@ -14,7 +14,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Pipeline, PipelineNode } from '../model/pipeline.schema.js';
 import { stagingSchemaOfRun } from '../model/run-ids.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
-import { KEPT_PREFIX } from '../worker/run-activities.js';
+import { KEPT_PREFIX } from '../warehouse/kept-staging.js';
 import { describeContextFor, type DescribeDeps } from './describe-context.js';
 
 export interface NodeSchema {

@@ -125,6 +125,7 @@ describe('auth matrix over the route table', () => {
     startRun: { body: {} },
     getRun: {},
     cancelRun: { body: {} },
+    rerunRun: { body: { from: 'g' } },
     followRun: {},
     previewStep: { values: { nodeId: 'g' } },
     putSchedule: { body: { cron: '0 6 * * *' } },
