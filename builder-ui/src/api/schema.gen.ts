@@ -410,7 +410,7 @@ export interface paths {
         put?: never;
         /**
          * Create a pipeline (version 1) from a template
-         * @description The values are checked against the template's params schema (400 names each one at fault), substituted into its pipeline, and the result must compile. The pipeline remembers the template, its version and the values, for upgrades.
+         * @description The values are checked against the template's params schema (400 names each one at fault), substituted into its pipeline, and the result must compile. A secret the pipeline would read that the project lacks is a 400 (`missing_secret`, naming `values.<param>` and the secret), unless `allowMissingSecrets` is true. The pipeline remembers the template, its version and the values, for upgrades.
          *
          *     Needs the `write` scope.
          */
@@ -3382,6 +3382,40 @@ export interface operations {
                             /** @enum {string} */
                             category: "ingestion" | "replication" | "transformation" | "analytics" | "quality" | "export";
                             tags: string[];
+                            /** @description The template pipeline's nodes and edges, for a picture of it */
+                            graph: {
+                                nodes: {
+                                    id: string;
+                                    type: string;
+                                    /** @enum {string} */
+                                    kind: "source" | "transform" | "sink";
+                                    name: string | null;
+                                }[];
+                                edges: {
+                                    from: string;
+                                    to: string;
+                                }[];
+                            };
+                            /** @description What a pipeline from it needs besides its values: secrets and files in the project's folder */
+                            needs: {
+                                secrets: {
+                                    /** @description The param whose value names the secret */
+                                    param: string;
+                                    /** @description The param's default, if any */
+                                    defaultName: string | null;
+                                    description: string;
+                                }[];
+                                files: {
+                                    nodeId: string;
+                                    nodeType: string;
+                                    /** @description The config field that names the file */
+                                    field: string;
+                                    /** @description The param that gives the path, if one does */
+                                    param: string | null;
+                                    /** @description The example (or default, or fixed) path */
+                                    example: string | null;
+                                }[];
+                            };
                             links: {
                                 self: string;
                                 instantiate: string;
@@ -3445,6 +3479,40 @@ export interface operations {
                         /** @enum {string} */
                         category: "ingestion" | "replication" | "transformation" | "analytics" | "quality" | "export";
                         tags: string[];
+                        /** @description The template pipeline's nodes and edges, for a picture of it */
+                        graph: {
+                            nodes: {
+                                id: string;
+                                type: string;
+                                /** @enum {string} */
+                                kind: "source" | "transform" | "sink";
+                                name: string | null;
+                            }[];
+                            edges: {
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description What a pipeline from it needs besides its values: secrets and files in the project's folder */
+                        needs: {
+                            secrets: {
+                                /** @description The param whose value names the secret */
+                                param: string;
+                                /** @description The param's default, if any */
+                                defaultName: string | null;
+                                description: string;
+                            }[];
+                            files: {
+                                nodeId: string;
+                                nodeType: string;
+                                /** @description The config field that names the file */
+                                field: string;
+                                /** @description The param that gives the path, if one does */
+                                param: string | null;
+                                /** @description The example (or default, or fixed) path */
+                                example: string | null;
+                            }[];
+                        };
                         links: {
                             self: string;
                             instantiate: string;
@@ -3534,6 +3602,11 @@ export interface operations {
                     values?: {
                         [key: string]: unknown;
                     };
+                    /**
+                     * @description Create the pipeline even if its project lacks a secret it reads
+                     * @default false
+                     */
+                    allowMissingSecrets?: boolean;
                 };
             };
         };
