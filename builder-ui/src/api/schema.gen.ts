@@ -494,7 +494,7 @@ export interface paths {
         };
         /**
          * Runs, newest first
-         * @description A token limited to several projects must name one with `project`.
+         * @description A token limited to several projects must name one with `project`. Each run has its pipeline's name and, when it failed, the failed steps and the start of the first error.
          *
          *     Needs the `read` scope.
          */
@@ -4415,6 +4415,12 @@ export interface operations {
                                 events: string;
                                 cancel: string;
                             };
+                            /** @description The pipeline's name (null if it is unknown) */
+                            pipelineName: string | null;
+                            /** @description The steps that failed (failed runs only) */
+                            failedSteps: string[];
+                            /** @description The start of the first failed step's error (sensitive params redacted) */
+                            errorExcerpt: string | null;
                         }[];
                         nextCursor: string | null;
                     };

@@ -6,6 +6,7 @@ import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
+import { RunFailureCache, runListFacts } from '../runs/run-list-facts.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
@@ -18,9 +19,12 @@ import {
   RunDetailSchema,
   RunIdParams,
   RunLinksSchema,
+  RunListItemSchema,
   RunStartedSchema,
-  RunSummarySchema,
 } from './schemas.js';
+
+/** A closed run's failure never changes: reading it once per process is enough. */
+const failures = new RunFailureCache();
 
 const PreviewSchema = z.object({
   runId: z.string(),
@@ -86,7 +90,9 @@ export const runRoutes = [
     path: '/runs',
     operationId: 'listRuns',
     summary: 'Runs, newest first',
-    description: 'A token limited to several projects must name one with `project`.',
+    description:
+      "A token limited to several projects must name one with `project`. Each run has its pipeline's name " +
+      'and, when it failed, the failed steps and the start of the first error.',
     tag: 'runs',
     scope: 'read',
     query: z.object({
@@ -99,7 +105,7 @@ export const runRoutes = [
     responses: {
       200: {
         description: 'A page of runs',
-        schema: page(RunSummarySchema),
+        schema: page(RunListItemSchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {
@@ -125,7 +131,19 @@ export const runRoutes = [
         ...(query.cursor ? { cursor: query.cursor } : {}),
         limit: query.limit,
       });
-      res.json({ items: page.runs.map(runSummaryView), nextCursor: page.nextCursor });
+      const facts = await runListFacts(deps, page.runs, failures);
+      res.json({
+        items: page.runs.map((run) => {
+          const fact = facts.get(run.runId);
+          return {
+            ...runSummaryView(run),
+            pipelineName: fact?.pipelineName ?? null,
+            failedSteps: fact?.failure?.failedSteps ?? [],
+            errorExcerpt: fact?.failure?.errorExcerpt ?? null,
+          };
+        }),
+        nextCursor: page.nextCursor,
+      });
     },
   }),
   route({
