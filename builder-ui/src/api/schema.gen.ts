@@ -668,7 +668,7 @@ export interface paths {
         };
         /**
          * Usage aggregated over the runs started in a time range
-         * @description Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last 30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token limited to some projects counts only those.
+         * @description Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last 30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token limited to some projects counts only those. `split` breaks each group down again (e.g. `groupBy=day&split=project` for credits per day stacked by project); not with `groupBy=nodeType`.
          *
          *     Needs the `read` scope.
          */
@@ -5034,6 +5034,7 @@ export interface operations {
         parameters: {
             query?: {
                 groupBy?: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
+                split?: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -5055,6 +5056,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         groupBy: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
+                        split: ("project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day") | null;
                         from: string;
                         to: string;
                         creditRates: {
@@ -5091,6 +5093,20 @@ export interface operations {
                             rowsOut: number;
                             bytes: number;
                             credits: number;
+                            /** @description With `split`: this group broken down again, e.g. a day by project */
+                            splits?: {
+                                key: string;
+                                runs: number;
+                                steps: number;
+                                wallSeconds: number | null;
+                                activitySeconds: number;
+                                attempts: number;
+                                retries: number;
+                                rowsIn: number;
+                                rowsOut: number;
+                                bytes: number;
+                                credits: number;
+                            }[];
                         }[];
                     };
                 };
