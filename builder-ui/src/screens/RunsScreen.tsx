@@ -1,4 +1,5 @@
-// Runs across pipelines, newest first, filtered by status, pipeline and trigger.
+// Runs across pipelines, newest first, filtered by status, pipeline and trigger: each with its
+// pipeline's name, what failed and the start of the error; refreshed while any run is running.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
@@ -133,28 +134,29 @@ export function RunsScreen() {
         </Empty>
       )}
       {shown.length > 0 && (
-        <table className="list-table" aria-label="Runs">
+        <table className="list-table runs-table" aria-label="Runs">
           <thead>
             <tr>
-              <th>Run</th>
               <th>Pipeline</th>
-              <th>Version</th>
               <th>Status</th>
               <th>Trigger</th>
+              <th>What failed</th>
               <th>Started</th>
               <th>Duration</th>
+              <th>Run</th>
             </tr>
           </thead>
           <tbody>
             {shown.map((r) => (
-              <tr key={r.runId}>
+              <tr key={r.runId} aria-label={`Run ${r.runId}`}>
                 <td>
-                  <Link to={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                  <Link to={`/pipelines/${encodeURIComponent(r.pipelineId)}`}>
+                    {r.pipelineName ?? r.pipelineId}
+                  </Link>
+                  <div className="muted small">
+                    {r.pipelineId} · v{r.pipelineVersion}
+                  </div>
                 </td>
-                <td>
-                  <Link to={`/pipelines/${encodeURIComponent(r.pipelineId)}`}>{r.pipelineId}</Link>
-                </td>
-                <td>v{r.pipelineVersion}</td>
                 <td>
                   <StatusBadge status={r.status} />
                 </td>
@@ -162,9 +164,36 @@ export function RunsScreen() {
                   {r.trigger.type}
                   <div className="muted small">{r.trigger.actor}</div>
                 </td>
+                <td className="run-failure">
+                  {r.failedSteps.length > 0 && (
+                    <div>
+                      <span className="muted small">{r.failedSteps.length === 1 ? 'Step ' : 'Steps '}</span>
+                      {r.failedSteps.map((id, i) => (
+                        <span key={id}>
+                          {i > 0 && ', '}
+                          <code aria-label={`Failed step ${id}`}>{id}</code>
+                        </span>
+                      ))}
+                    </div>
+                  )}
+                  {r.errorExcerpt && (
+                    <div
+                      className="error-excerpt small"
+                      title={r.errorExcerpt}
+                      aria-label={`Error of run ${r.runId}`}
+                    >
+                      {r.errorExcerpt}
+                    </div>
+                  )}
+                </td>
                 <td title={r.startedAt}>{timeAgo(r.startedAt)}</td>
                 <td>
                   {formatDuration(r.durationMs ?? (r.endedAt ? null : Date.now() - Date.parse(r.startedAt)))}
+                </td>
+                <td>
+                  <Link to={`/runs/${encodeURIComponent(r.runId)}`} aria-label={r.runId} className="small">
+                    {shortRunId(r.runId, r.pipelineId)}
+                  </Link>
                 </td>
               </tr>
             ))}
@@ -178,4 +207,11 @@ export function RunsScreen() {
       )}
     </main>
   );
+}
+
+/** The part of a run id after `run-<pipeline>-`, which is what tells runs of one pipeline apart. */
+function shortRunId(runId: string, pipelineId: string): string {
+  const prefix = `run-${pipelineId}-`;
+  const rest = runId.startsWith(prefix) ? runId.slice(prefix.length) : runId;
+  return rest.length > 14 ? `${rest.slice(0, 13)}…` : rest;
 }
