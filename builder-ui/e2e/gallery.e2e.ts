@@ -98,9 +98,9 @@ export const scenarios: Scenario[] = [
       await readme.getByRole('heading', { name: 'What it needs' }).waitFor();
       assert.ok(!((await readme.textContent()) ?? '').includes('## '), 'Markdown is rendered, not shown raw');
       assert.ok((await readme.locator('code').count()) > 0, 'inline code is rendered as code');
-      await csv.getByText('README', { exact: true }).click();
 
-      await page.getByLabel('Search templates').fill('');
+      // The README's picture: the gallery with this card's README open, nothing focused.
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.addStyleTag({ content: '.toasts { display: none; }' });
       await screenshot(page, 'templates.png');
     },
@@ -267,9 +267,11 @@ export const scenarios: Scenario[] = [
       assert.ok(luminance(colour) > 0.5, `SQL keywords are light on the dark editor (${colour})`);
 
       await page.emulateMedia({ colorScheme: 'light' });
+      const light = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      assert.ok(luminance(light) > 0.8, `and light again with a light system theme (${light})`);
       assert.ok(
-        luminance(await background('.react-flow')) > 0.8,
-        'and light again with a light system theme',
+        luminance(await editor.evaluate((el) => getComputedStyle(el).backgroundColor)) > 0.8,
+        'the SQL editor too',
       );
     },
   },

@@ -16,7 +16,7 @@ const H = 32;
 const MARGIN = 6;
 const label = (n: GraphNode) => {
   const text = n.name ?? n.id;
-  return text.length > 17 ? `${text.slice(0, 16)}…` : text;
+  return text.length > 15 ? `${text.slice(0, 14)}…` : text;
 };
 
 /** Top-left corners of the nodes, ranked left to right. */
