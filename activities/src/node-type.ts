@@ -89,6 +89,12 @@ export interface StepContext {
   log: StepLogger;
 }
 
+/** A field of a config that holds one warehouse query. */
+export interface SqlField {
+  path: (string | number)[];
+  sql: string;
+}
+
 export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   /** Stable dotted id, e.g. `source.csv`. Never renamed: saved pipelines refer to it. */
   type: string;
@@ -102,6 +108,11 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   inputs: { min: number; max: number | null };
   /** The secret names a valid config reads, so the compiler and the UI can check they exist. */
   secrets?(config: z.infer<Config>): string[];
+  /**
+   * The warehouse SQL a config holds (placeholders included), each with its path in the config, so
+   * the builder can have it checked as it is typed. Given the config as written, maybe malformed.
+   */
+  sqlFields?(config: unknown): SqlField[];
   run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
 }
 

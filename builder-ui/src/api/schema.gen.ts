@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL.
          *
          *     Needs the `read` scope.
          */
@@ -252,7 +252,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag is the current version, for If-Match on PUT.
+         * @description The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
          *
          *     Needs the `read` scope.
          */
@@ -272,6 +272,60 @@ export interface paths {
          *     Needs the `write` scope.
          */
         delete: operations["deletePipeline"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The editor's draft of a pipeline
+         * @description A draft is not a version: only the editor runs it (`draft: true` on a run). 404 when there is none.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineDraft"];
+        /**
+         * Save (autosave) the draft
+         * @description The document must have the pipeline shape, name this pipeline and stay in its project (400 names each field at fault); it need not compile (`valid` and `errors` say). A new draft is based on the current version; no version is made and no trigger sees it.
+         *
+         *     Needs the `write` scope.
+         */
+        put: operations["savePipelineDraft"];
+        post?: never;
+        /**
+         * Discard the draft
+         * @description Needs the `write` scope.
+         */
+        delete: operations["discardPipelineDraft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish the draft as the next version
+         * @description The draft becomes the next immutable version (audit `pipeline.published`) and is removed; schedules, webhooks and API runs use it from then on. 404 without a draft, 400 when it does not compile, 409 when `expectedVersion` is not the current version.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["publishPipeline"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -473,8 +527,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a run of the current (or a given) version
-         * @description Compiles the version with the params (400 with every compile error when it does not compile) and starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency policy "skip", a run while another is in flight is refused with 409.
+         * Start a run of the current (or a given) version, or of the draft
+         * @description With `draft: true` it runs the draft (404 when there is none) and the run says `draft: true`. Compiles the version with the params (400 with every compile error when it does not compile) and starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency policy "skip", a run while another is in flight is refused with 409.
          *
          *     Needs the `run` scope.
          */
@@ -1971,6 +2025,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2059,6 +2117,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2140,6 +2202,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -2236,6 +2302,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2312,6 +2382,12 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        draft: {
+                            /** @description The version the draft was started from */
+                            baseVersion: number;
+                            updatedBy: string;
+                            updatedAt: string;
+                        } | null;
                     };
                 };
             };
@@ -2481,6 +2557,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2569,6 +2649,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2686,6 +2770,654 @@ export interface operations {
             };
         };
     };
+    getPipelineDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The draft */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The version the draft was started from */
+                        baseVersion: number;
+                        updatedBy: string;
+                        updatedAt: string;
+                        pipelineId: string;
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description Whether the draft compiles (it need not to be saved) */
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    savePipelineDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    apiVersion: "tributary/v1";
+                    id: string;
+                    name: string;
+                    /** @default default */
+                    project?: string;
+                    description?: string;
+                    /** @default {} */
+                    params?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                            description?: string;
+                            default?: string | number | boolean;
+                            required?: boolean;
+                            sensitive?: boolean;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "maxParallel": 4,
+                     *       "concurrency": "allow",
+                     *       "keepStaging": false
+                     *     }
+                     */
+                    settings?: {
+                        /** @default 4 */
+                        maxParallel?: number;
+                        /**
+                         * @default allow
+                         * @enum {string}
+                         */
+                        concurrency?: "allow" | "queue" | "skip";
+                        /** @default false */
+                        keepStaging?: boolean;
+                    };
+                    nodes: {
+                        id: string;
+                        type: string;
+                        name?: string;
+                        description?: string;
+                        /** @default {} */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        position?: {
+                            x: number;
+                            y: number;
+                        };
+                        disabled?: boolean;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maxIntervalSeconds?: number;
+                        };
+                        timeoutSeconds?: number;
+                        statementTimeoutSeconds?: number;
+                        continueOnFailure?: boolean;
+                    }[];
+                    /** @default [] */
+                    edges?: {
+                        id?: string;
+                        from: string;
+                        to: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The version the draft was started from */
+                        baseVersion: number;
+                        updatedBy: string;
+                        updatedAt: string;
+                        pipelineId: string;
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description Whether the draft compiles (it need not to be saved) */
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discardPipelineDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Discarded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description The version the draft was edited over */
+                    expectedVersion?: number;
+                    /** @description Kept in the audit entry */
+                    message?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        project: string;
+                        name: string;
+                        version: number;
+                        createdBy: string;
+                        createdAt: string;
+                        updatedAt: string;
+                        template?: {
+                            template: string;
+                            templateVersion: string;
+                            /** @description The values it was instantiated with */
+                            values: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The pipeline version the template made */
+                            pipelineVersion: number;
+                            /** @description The current version differs from what the template made */
+                            edited: boolean;
+                            /** @description The catalogue's version of the template; null when it is no longer there */
+                            latestVersion: string | null;
+                            upgradeAvailable: boolean;
+                            links: {
+                                template: string;
+                                upgrade: string;
+                            };
+                        } | null;
+                        versionHash: string;
+                        versionCreatedBy: string;
+                        versionCreatedAt: string;
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        links: {
+                            self: string;
+                            versions: string;
+                            runs: string;
+                            schedule: string;
+                        };
+                        /** @description false when the document equals the current version */
+                        created: boolean;
+                        /** @description What the save did to the pipeline's schedule, when it has one */
+                        schedule?: {
+                            refreshed: boolean;
+                            pipelineVersion: number;
+                            errors?: {
+                                code: string;
+                                message: string;
+                                nodeId?: string;
+                                edgeId?: string;
+                                path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPipelineVersions: {
         parameters: {
             query?: never;
@@ -2784,6 +3516,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3069,6 +3805,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3157,6 +3897,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3205,6 +3949,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3293,6 +4041,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3655,6 +4407,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3944,6 +4700,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4089,6 +4849,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4268,6 +5032,8 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     version?: number;
+                    /** @description Run the pipeline's draft (the editor's Run), not a published version */
+                    draft?: boolean;
                 };
             };
         };
@@ -4286,6 +5052,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -4308,6 +5076,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -4410,6 +5180,10 @@ export interface operations {
                             startedAt: string;
                             endedAt: string | null;
                             durationMs: number | null;
+                            /** @description A run of the pipeline's draft, not of a published version */
+                            draft: boolean;
+                            /** @description The run this one re-runs, if it is a re-run */
+                            rerunOf: string | null;
                             links: {
                                 self: string;
                                 events: string;
@@ -4487,6 +5261,10 @@ export interface operations {
                         startedAt: string;
                         endedAt: string | null;
                         durationMs: number | null;
+                        /** @description A run of the pipeline's draft, not of a published version */
+                        draft: boolean;
+                        /** @description The run this one re-runs, if it is a re-run */
+                        rerunOf: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -4498,7 +5276,7 @@ export interface operations {
                         steps: {
                             [key: string]: {
                                 /** @enum {string} */
-                                status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+                                status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "reused";
                                 attempt: number;
                                 startedAt: string | null;
                                 endedAt: string | null;
@@ -4507,6 +5285,8 @@ export interface operations {
                                 bytes: number | null;
                                 error: string | null;
                                 notes?: string[];
+                                /** @description A reused step: the run whose kept output this run used instead of running it */
+                                reusedFrom?: string;
                             };
                         };
                     };
@@ -4800,6 +5580,10 @@ export interface operations {
                         project: string;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
+                        /** @description The run this one re-runs, if any */
+                        rerunOf: string | null;
                         trigger: {
                             /** @enum {string} */
                             type: "manual" | "api" | "schedule" | "webhook";
@@ -4812,7 +5596,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;
@@ -4869,7 +5653,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -4897,7 +5681,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -5762,6 +6546,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -5784,6 +6570,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;

@@ -43,8 +43,9 @@ export const runRoutes = [
     method: 'post',
     path: '/pipelines/:id/runs',
     operationId: 'startRun',
-    summary: 'Start a run of the current (or a given) version',
+    summary: 'Start a run of the current (or a given) version, or of the draft',
     description:
+      'With `draft: true` it runs the draft (404 when there is none) and the run says `draft: true`. ' +
       'Compiles the version with the params (400 with every compile error when it does not compile) and ' +
       'starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency ' +
       'policy "skip", a run while another is in flight is refused with 409.',
@@ -61,6 +62,10 @@ export const runRoutes = [
       .strictObject({
         params: z.record(z.string(), z.unknown()).default({}),
         version: z.number().int().min(1).optional(),
+        draft: z
+          .boolean()
+          .optional()
+          .meta({ description: "Run the pipeline's draft (the editor's Run), not a published version" }),
       })
       .default({ params: {} }),
     responses: {
@@ -71,10 +76,15 @@ export const runRoutes = [
     async handler({ deps, params, headers, body, actor, authorize, res }) {
       const pipeline = await deps.pipelines.require(params.id);
       authorize(pipeline.project);
+      if (body.draft && body.version !== undefined) {
+        const message = 'draft: a run is of the draft or of a version, not both; leave out "version"';
+        throw badRequest(message, [{ in: 'body', path: 'draft', message }]);
+      }
       const started = await startPipelineRun(deps, {
         pipeline,
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
+        ...(body.draft ? { draft: true } : {}),
         trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });

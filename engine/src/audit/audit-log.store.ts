@@ -7,6 +7,8 @@ export const AUDIT_ACTIONS = [
   'pipeline.saved',
   'pipeline.deleted',
   'pipeline.rolled_back',
+  'pipeline.published',
+  'pipeline.draft_discarded',
   'schedule.changed',
   'schedule.deleted',
   'webhook.created',

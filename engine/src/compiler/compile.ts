@@ -16,6 +16,8 @@ export interface CatalogEntry {
   inputs: { min: number; max: number | null };
   /** The secret names a valid config reads (the declaration's `secrets()`). */
   secrets?(config: Record<string, unknown>): string[];
+  /** The warehouse SQL in a config as written (the declaration's `sqlFields()`), checked by validate. */
+  sqlFields?(config: unknown): { path: (string | number)[]; sql: string }[];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;

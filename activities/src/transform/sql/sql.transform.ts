@@ -16,9 +16,9 @@ import {
 
 const ConfigSchema = z.object({
   sql: z
-    .string()
+    .string({ error: (issue) => (issue.input === undefined ? 'SQL is required' : 'must be text') })
     .max(1_000_000)
-    .regex(/\S/, 'must contain a query')
+    .regex(/\S/, 'SQL is required')
     .describe(
       'One SELECT, WITH … SELECT or VALUES query. {{ inputs.<node> }} is the table of an input node; ' +
         '{{ params.<name> }} is a run param, passed as a bound value (cast it where the type is ambiguous, ' +
@@ -43,6 +43,10 @@ export const sqlTransform = defineNodeType({
   icon: 'code',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
+  sqlFields: (config) => {
+    const sql = (config as { sql?: unknown } | null)?.sql;
+    return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['sql'], sql }] : [];
+  },
   async run(ctx, config, inputs) {
     const rendered = renderSql(config.sql, {
       input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
