@@ -44,7 +44,7 @@ export function missingSecretsProblem(
     path: `values.${s.param}`,
     code: 'missing_secret',
     message:
-      `values.${s.param}: secret "${s.name}" does not exist in project "${project}" (${s.description}); ` +
+      `values.${s.param}: secret "${s.name}" does not exist in project "${project}"; ` +
       `create it (PUT /api/projects/${project}/secrets/${s.name}), name another secret, ` +
       'or send "allowMissingSecrets": true to create the pipeline anyway',
   }));
