@@ -98,8 +98,9 @@ export const scenarios: Scenario[] = [
       await readme.getByRole('heading', { name: 'What it needs' }).waitFor();
       assert.ok(!((await readme.textContent()) ?? '').includes('## '), 'Markdown is rendered, not shown raw');
       assert.ok((await readme.locator('code').count()) > 0, 'inline code is rendered as code');
+      await csv.getByText('README', { exact: true }).click();
 
-      // The README's picture: the gallery with this card's README open, nothing focused.
+      // The README's picture: the gallery as it opens, nothing focused.
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.addStyleTag({ content: '.toasts { display: none; }' });
       await screenshot(page, 'templates.png');

@@ -153,7 +153,7 @@ export const scenarios: Scenario[] = [
         // A template that reads no secret: one that does is covered in gallery.e2e.ts.
         const card = page
           .getByRole('list', { name: 'Templates' })
-          .getByRole('listitem')
+          .locator('.template-card')
           .filter({ hasNot: page.locator('.need-secret') })
           .first();
         await card.getByRole('button', { name: /^Use template / }).click();
