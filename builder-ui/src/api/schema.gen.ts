@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL. Where the columns of a query's inputs are known (see `POST /api/pipelines/{id}/schemas`), the query is described over them under the project's warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.
          *
          *     Needs the `read` scope.
          */
@@ -407,6 +407,28 @@ export interface paths {
          * @description Needs the `write` scope.
          */
         post: operations["rollbackPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The columns of each node's output, for a document being edited
+         * @description The body is the editor's current document of this pipeline (same id and project). Nothing is run or written: describing happens under the project's warehouse role and in its own files folder, and never reads a secret (a node that needs one is known only from a run that kept its output).
+         *
+         *     Needs the `read` scope.
+         */
+        post: operations["pipelineSchemas"];
         delete?: never;
         options?: never;
         head?: never;
@@ -603,6 +625,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{runId}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-run a run from its failed steps or from a node
+         * @description A new run of the same version (with `draft: true`, of the current draft) and the same params. The failed steps (or the node named in `from`) and everything downstream run; every other step that succeeded, is unchanged and whose output is still kept is reused (status `reused`, `reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose kept output is gone, or says the run is still running or has nothing failed.
+         *
+         *     Needs the `run` scope.
+         */
+        post: operations["rerunRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/events": {
         parameters: {
             query?: never;
@@ -634,7 +678,7 @@ export interface paths {
         };
         /**
          * Rows and column types of a step's output
-         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.
+         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.
          *
          *     Needs the `read` scope.
          */
@@ -1176,8 +1220,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -1193,8 +1239,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -4106,6 +4154,163 @@ export interface operations {
             };
         };
     };
+    pipelineSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    apiVersion: "tributary/v1";
+                    id: string;
+                    name: string;
+                    /** @default default */
+                    project?: string;
+                    description?: string;
+                    /** @default {} */
+                    params?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                            description?: string;
+                            default?: string | number | boolean;
+                            required?: boolean;
+                            sensitive?: boolean;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "maxParallel": 4,
+                     *       "concurrency": "allow",
+                     *       "keepStaging": false
+                     *     }
+                     */
+                    settings?: {
+                        /** @default 4 */
+                        maxParallel?: number;
+                        /**
+                         * @default allow
+                         * @enum {string}
+                         */
+                        concurrency?: "allow" | "queue" | "skip";
+                        /** @default false */
+                        keepStaging?: boolean;
+                    };
+                    nodes: {
+                        id: string;
+                        type: string;
+                        name?: string;
+                        description?: string;
+                        /** @default {} */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        position?: {
+                            x: number;
+                            y: number;
+                        };
+                        disabled?: boolean;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maxIntervalSeconds?: number;
+                        };
+                        timeoutSeconds?: number;
+                        statementTimeoutSeconds?: number;
+                        continueOnFailure?: boolean;
+                    }[];
+                    /** @default [] */
+                    edges?: {
+                        id?: string;
+                        from: string;
+                        to: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Per node id, its columns and where they come from */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            [key: string]: {
+                                /** @description In output order; null when unknown */
+                                columns: {
+                                    name: string;
+                                    /** @description The Postgres type, as format_type writes it (bigint, text, numeric(12,2), …) */
+                                    type: string;
+                                }[] | null;
+                                /**
+                                 * @description run: the table a run kept (runId), for a node and inputs unchanged since; inferred: found without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over the inputs' columns); unknown: see message
+                                 * @enum {string}
+                                 */
+                                source: "run" | "inferred" | "unknown";
+                                runId?: string;
+                                /** @description Why the columns are unknown */
+                                message?: string;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTemplates: {
         parameters: {
             query?: {
@@ -5361,6 +5566,114 @@ export interface operations {
                             self: string;
                             events: string;
                             cancel: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rerunRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description "manual" when a person pressed Run in the builder; default "api" */
+                "X-Tributary-Trigger"?: "manual" | "api";
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description "failed", or the node id to start from */
+                    from: string;
+                    /** @description Run the pipeline's current draft instead of the version */
+                    draft?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runId: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "succeeded_with_warnings" | "failed" | "cancelled" | "terminated" | "timed_out";
+                        /** @description false when an Idempotency-Key named an existing run */
+                        created: boolean;
+                        pipelineId: string;
+                        pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
+                        links: {
+                            self: string;
+                            events: string;
+                            cancel: string;
+                        };
+                        rerunOf: string;
+                        /** @description Steps not run, by node id: the run whose kept output is used */
+                        reused: {
+                            [key: string]: string;
                         };
                     };
                 };

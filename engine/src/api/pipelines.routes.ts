@@ -7,7 +7,7 @@ import { createPipeline } from '../pipelines/create-pipeline.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
-import { validateDocument } from '../pipelines/validate-document.js';
+import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
 import { allows, projectsWith } from './auth.js';
 import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
@@ -111,20 +111,26 @@ export const pipelineRoutes = [
       'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; ' +
       'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. ' +
       'SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and ' +
-      'the `line` and `column` in that SQL.',
+      "the `line` and `column` in that SQL. Where the columns of a query's inputs are known (see " +
+      "`POST /api/pipelines/{id}/schemas`), the query is described over them under the project's " +
+      'warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.',
     tag: 'pipelines',
     scope: 'read',
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     async handler({ deps, body, principal, res }) {
-      // Secrets are checked only where the caller may see which exist (and they can be stored).
+      // Secrets and columns are checked only where the caller may read the project.
       const project = typeof body.project === 'string' ? body.project : 'default';
+      const mayRead = allows(principal!.token, 'read', project);
       const knownSecrets =
-        deps.secrets && allows(principal!.token, 'read', project)
-          ? (await deps.secrets.list(project)).map((s) => s.name)
-          : undefined;
+        deps.secrets && mayRead ? (await deps.secrets.list(project)).map((s) => s.name) : undefined;
+      const schemas = mayRead ? await schemasForValidation(deps, body) : undefined;
       res.json(
-        await validateDocument(body, { catalog: deps.catalog, ...(knownSecrets ? { knownSecrets } : {}) }),
+        await validateDocument(body, {
+          catalog: deps.catalog,
+          ...(knownSecrets ? { knownSecrets } : {}),
+          ...(schemas ? { schemas } : {}),
+        }),
       );
     },
   }),

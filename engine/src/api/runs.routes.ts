@@ -6,6 +6,7 @@ import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
+import { rerunRun } from '../runs/rerun.js';
 import { RunFailureCache, runListFacts } from '../runs/run-list-facts.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
@@ -25,6 +26,20 @@ import {
 
 /** A closed run's failure never changes: reading it once per process is enough. */
 const failures = new RunFailureCache();
+
+const TriggerHeader = z.object({
+  'x-tributary-trigger': z
+    .enum(['manual', 'api'])
+    .optional()
+    .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
+});
+
+const RerunStartedSchema = RunStartedSchema.extend({
+  rerunOf: z.string(),
+  reused: z
+    .record(z.string(), z.string())
+    .meta({ description: 'Steps not run, by node id: the run whose kept output is used' }),
+});
 
 const PreviewSchema = z.object({
   runId: z.string(),
@@ -52,12 +67,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
-    headers: IdempotencyHeaders.extend({
-      'x-tributary-trigger': z
-        .enum(['manual', 'api'])
-        .optional()
-        .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
-    }),
+    headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
         params: z.record(z.string(), z.unknown()).default({}),
@@ -197,6 +207,46 @@ export const runRoutes = [
     },
   }),
   route({
+    method: 'post',
+    path: '/runs/:runId/rerun',
+    operationId: 'rerunRun',
+    summary: 'Re-run a run from its failed steps or from a node',
+    description:
+      'A new run of the same version (with `draft: true`, of the current draft) and the same params. ' +
+      'The failed steps (or the node named in `from`) and everything downstream run; every other step ' +
+      'that succeeded, is unchanged and whose output is still kept is reused (status `reused`, ' +
+      '`reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose ' +
+      'kept output is gone, or says the run is still running or has nothing failed.',
+    tag: 'runs',
+    scope: 'run',
+    params: RunIdParams,
+    headers: TriggerHeader,
+    body: z.strictObject({
+      from: z.string().min(1).max(200).meta({ description: '"failed", or the node id to start from' }),
+      draft: z
+        .boolean()
+        .optional()
+        .meta({ description: "Run the pipeline's current draft instead of the version" }),
+    }),
+    responses: { 202: { description: 'Started', schema: RerunStartedSchema } },
+    problems: [409],
+    async handler({ deps, params, headers, body, actor, authorize, res }) {
+      const run = await deps.runs.get(params.runId);
+      authorize(run.project);
+      const started = await rerunRun(deps, {
+        runId: params.runId,
+        from: body.from,
+        ...(body.draft ? { draft: true } : {}),
+        trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
+      });
+      const links = runLinks(started.runId);
+      res
+        .status(202)
+        .location(links.self)
+        .json({ ...started, links });
+    },
+  }),
+  route({
     method: 'get',
     path: '/runs/:runId/events',
     operationId: 'followRun',
@@ -223,7 +273,8 @@ export const runRoutes = [
     summary: "Rows and column types of a step's output",
     description:
       "Reads the step's table in the run's staging schema, which exists only when the pipeline has " +
-      '`settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.',
+      '`settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); ' +
+      "otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.",
     tag: 'runs',
     scope: 'read',
     params: RunIdParams.extend({ nodeId: slug }),
@@ -235,7 +286,10 @@ export const runRoutes = [
     async handler({ deps, params, query, authorize, res }) {
       const run = await deps.runs.get(params.runId);
       authorize(run.project);
-      res.json(await previewStepOutput(deps.warehousePool, params.runId, params.nodeId, query));
+      // A reused step's output is the earlier run's table (of the same pipeline, by construction).
+      const step = run.progress?.steps[params.nodeId];
+      const madeBy = step?.status === 'reused' && step.reusedFrom ? step.reusedFrom : params.runId;
+      res.json(await previewStepOutput(deps.warehousePool, madeBy, params.nodeId, query));
     },
   }),
 ];

@@ -32,8 +32,13 @@ export function sqlFieldsOf(document: unknown, catalog: NodeCatalog): DocumentSq
 
 /** The problems of each SQL field, as compile errors with line and column. */
 export async function sqlErrors(document: unknown, catalog: NodeCatalog): Promise<CompileError[]> {
+  return sqlStaticErrors(sqlFieldsOf(document, catalog));
+}
+
+/** What the parser and the run's rules find in these fields, without a database. */
+export async function sqlStaticErrors(fields: DocumentSqlField[]): Promise<CompileError[]> {
   const errors: CompileError[] = [];
-  for (const field of sqlFieldsOf(document, catalog)) {
+  for (const field of fields) {
     for (const problem of await checkSql(field.sql)) errors.push(sqlError(field, problem, 'invalid_sql'));
   }
   return errors;

@@ -78,6 +78,8 @@ export const assertTransform = defineNodeType({
       return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['assertions', i, 'sql'], sql }] : [];
     });
   },
+  // The input passes through unchanged.
+  describe: (_ctx, _config, inputs) => Promise.resolve(Object.values(inputs)[0] ?? []),
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0]!;
     const rendered = config.assertions.map((assertion) =>

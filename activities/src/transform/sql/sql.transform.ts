@@ -6,6 +6,7 @@ import { configError, isPgError, type PgErrorLike } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
 import { quoteTable, tableStats } from '../../sql.js';
 import { checkRenderedSql } from './check-sql.js';
+import { describeSql } from './describe-sql.js';
 import {
   codePointToIndex,
   formatSqlProblem,
@@ -47,6 +48,7 @@ export const sqlTransform = defineNodeType({
     const sql = (config as { sql?: unknown } | null)?.sql;
     return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['sql'], sql }] : [];
   },
+  describe: (ctx, config, inputs) => describeSql(ctx, config.sql, inputs),
   async run(ctx, config, inputs) {
     const rendered = renderSql(config.sql, {
       input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
