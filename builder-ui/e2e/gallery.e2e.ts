@@ -194,6 +194,83 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'Screens: re-running a failed run from the runs list reuses what succeeded and ends green',
+    async run(ctx) {
+      const { page } = ctx;
+      const id = unique('rerun');
+      const table = `e2e_flag_${Date.now().toString(36)}`;
+      // `flag` reads a table nobody has made yet, so the first run fails there; `gen` succeeds.
+      await apiCall(ctx, 'POST', '/pipelines', {
+        apiVersion: 'tributary/v1',
+        id,
+        name: 'Waits for its flag',
+        project: 'default',
+        nodes: [
+          {
+            id: 'gen',
+            type: 'source.generate',
+            config: { rows: 3, columns: [{ name: 'n', generator: 'sequence' }] },
+          },
+          { id: 'flag', type: 'source.table', config: { table } },
+          {
+            id: 'joined',
+            type: 'transform.sql',
+            config: { sql: 'select g.n from {{ inputs.gen }} g cross join {{ inputs.flag }} f' },
+          },
+        ],
+        edges: [
+          { from: 'gen', to: 'joined' },
+          { from: 'flag', to: 'joined' },
+        ],
+      });
+      const first = await runToEnd(ctx, id, {});
+      assert.equal(first.status, 'failed');
+      // Someone makes the table; the failed run can go on from where it failed.
+      const maker = unique('flag-maker');
+      await apiCall(ctx, 'POST', '/pipelines', {
+        apiVersion: 'tributary/v1',
+        id: maker,
+        name: 'Makes the flag',
+        project: 'default',
+        nodes: [
+          {
+            id: 'one',
+            type: 'source.generate',
+            config: { rows: 1, columns: [{ name: 'ok', generator: 'sequence' }] },
+          },
+          { id: 'out', type: 'sink.postgres', config: { table, mode: 'replace' } },
+        ],
+        edges: [{ from: 'one', to: 'out' }],
+      });
+      assert.equal((await runToEnd(ctx, maker, {})).status, 'succeeded');
+
+      await signIn(ctx);
+      await nav(page, 'Runs');
+      await page.getByLabel('Pipeline').selectOption(id);
+      const failed = page.getByRole('row', { name: `Run ${first.runId}` });
+      await failed.getByLabel('Failed step flag').waitFor();
+      await failed.getByRole('button', { name: `Re-run ${first.runId} from its failed steps` }).click();
+      const rerun = page
+        .getByRole('table', { name: 'Runs' })
+        .getByRole('row')
+        .filter({ hasText: 're-run of' });
+      await rerun.waitFor();
+      await waitForText(rerun, 'succeeded', 60_000);
+      const runId = ((await rerun.getAttribute('aria-label')) ?? '').replace(/^Run /, '');
+      const detail = await apiCall<{ rerunOf: string; steps: Record<string, { status: string }> }>(
+        ctx,
+        'GET',
+        `/runs/${runId}`,
+      );
+      assert.equal(detail.rerunOf, first.runId);
+      assert.deepEqual(Object.fromEntries(Object.entries(detail.steps).map(([k, v]) => [k, v.status])), {
+        gen: 'reused',
+        flag: 'succeeded',
+        joined: 'succeeded',
+      });
+    },
+  },
+  {
     name: 'Screens: telemetry explains what a credit is and charts credits by project and node type',
     async run(ctx) {
       const { page } = ctx;

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { useLocation } from '../router.ts';
+import { toast } from '../store/toasts.ts';
 import type { PipelineSummary, RunSummary } from '../api/types.ts';
 
 const STATUSES = [
@@ -59,12 +60,17 @@ export function RunsScreen() {
 
   useEffect(load, [load]);
 
+  const [rerunning, setRerunning] = useState<string | null>(null);
+  /** A run just started here, which the list (Temporal's visibility) may not show for a moment. */
+  const [awaiting, setAwaiting] = useState<string | null>(null);
+  // Live refresh: poll while any run shown is running, or a run started here is not listed yet.
   const anyRunning = runs?.some((r) => r.status === 'running');
+  const waiting = !!awaiting && !runs?.some((r) => r.runId === awaiting);
   useEffect(() => {
-    if (!anyRunning) return;
-    const timer = window.setInterval(load, 3000);
+    if (!anyRunning && !waiting) return;
+    const timer = window.setInterval(load, waiting ? 1000 : 3000);
     return () => window.clearInterval(timer);
-  }, [anyRunning, load]);
+  }, [anyRunning, waiting, load]);
 
   const more = async () => {
     if (!cursor) return;
@@ -77,6 +83,21 @@ export function RunsScreen() {
       setError(messageOf(e));
     } finally {
       setLoadingMore(false);
+    }
+  };
+
+  const rerun = async (runId: string) => {
+    setRerunning(runId);
+    setError(null);
+    try {
+      const started = await Api.rerun(runId);
+      toast('success', `Re-running ${runId} from its failed steps: run ${started.runId}`);
+      setAwaiting(started.runId);
+      load();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setRerunning(null);
     }
   };
 
@@ -144,6 +165,9 @@ export function RunsScreen() {
               <th>Started</th>
               <th>Duration</th>
               <th>Run</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -194,6 +218,24 @@ export function RunsScreen() {
                   <Link to={`/runs/${encodeURIComponent(r.runId)}`} aria-label={r.runId} className="small">
                     {shortRunId(r.runId, r.pipelineId)}
                   </Link>
+                  {r.rerunOf && (
+                    <div className="muted small" title={r.rerunOf}>
+                      re-run of {shortRunId(r.rerunOf, r.pipelineId)}
+                    </div>
+                  )}
+                </td>
+                <td>
+                  {r.status === 'failed' && (
+                    <button
+                      type="button"
+                      disabled={rerunning === r.runId}
+                      onClick={() => void rerun(r.runId)}
+                      aria-label={`Re-run ${r.runId} from its failed steps`}
+                      title="Runs the failed steps and everything after them again; the steps that succeeded are reused"
+                    >
+                      {rerunning === r.runId ? 'Starting…' : 'Re-run'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
