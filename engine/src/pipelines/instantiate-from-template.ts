@@ -2,6 +2,7 @@
 // compiled, the secrets it reads looked for in the project, the pipeline created with its audit
 // entry, and its origin remembered for upgrades.
 import type { StoredPipeline } from '../store/pipelines.store.js';
+import type { ProjectStore } from '../store/projects.store.js';
 import type { SecretStore } from '../store/secrets.store.js';
 import { templateNodeCatalog } from '../templates/check-template.js';
 import { instantiate } from '../templates/instantiate.js';
@@ -34,7 +35,10 @@ export interface Instantiated {
 }
 
 export async function instantiateFromTemplate(
-  services: PipelineServices & { secrets?: Pick<SecretStore, 'list'> | undefined },
+  services: PipelineServices & {
+    secrets?: Pick<SecretStore, 'list'> | undefined;
+    projects?: Pick<ProjectStore, 'get'>;
+  },
   template: LoadedTemplate,
   input: InstantiateInput,
   actor: string,
@@ -52,7 +56,9 @@ export async function instantiateFromTemplate(
   if (!made.ok) throw instantiationProblem(template, made, '');
   const secrets = await templateSecretStatus(services.secrets, template, input.project, made.values);
   const missing = secrets.filter((s) => s.exists === false);
-  if (missing.length > 0 && !input.allowMissingSecrets)
+  // A project that does not exist has no secrets either; creating the pipeline names the real fault.
+  const projectExists = !services.projects || (await services.projects.get(input.project)) !== undefined;
+  if (missing.length > 0 && !input.allowMissingSecrets && projectExists)
     throw missingSecretsProblem(template, input.project, missing);
   const pipeline = await createPipeline(services, made.document, actor, {
     template: template.id,

@@ -319,6 +319,18 @@ describe('templates API', () => {
     });
     expect(noProject.status).toBe(400);
     expect(noProject.body.errors[0].path).toBe('project');
+    // A template that reads a secret is told the same: the project is at fault, not its secrets.
+    const noProjectSecret = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      project: 'no-such-project',
+      pipelineId: uniq('tpl'),
+      values: {
+        url: 'https://api.example.com/v1/customers',
+        primary_key: 'id',
+        target_table: 'crm.customers',
+      },
+    });
+    expect(noProjectSecret.status).toBe(400);
+    expect(noProjectSecret.body.errors[0].path).toBe('project');
   });
 
   it('needs the write scope on the project to instantiate', async () => {
