@@ -38,6 +38,12 @@ async function screenshot(page: Page, name: string) {
   }
 }
 
+/** A screenshot for people to look at, under test-artifacts/ only. */
+async function artifact(page: Page, name: string) {
+  mkdirSync(path.join(REPO, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(REPO, 'test-artifacts', name) });
+}
+
 /** A customers API on loopback with a bearer token, answering like the REST template expects. */
 async function customersApi(token: string): Promise<{ url: string; server: Server; calls: string[] }> {
   const calls: string[] = [];
@@ -191,6 +197,7 @@ export const scenarios: Scenario[] = [
         'Pipeline',
         'the pipeline comes first',
       );
+      await artifact(page, 'runs-list.png');
     },
   },
   {
@@ -300,6 +307,7 @@ export const scenarios: Scenario[] = [
       await waitForText(page.getByRole('table', { name: 'Top pipelines by credits' }), id);
       await waitForText(page.getByRole('table', { name: 'Top node types by credits' }), 'transform.sql');
       await waitForText(page.getByLabel('Usage totals'), /\d+ retr(y|ies)/);
+      await artifact(page, 'telemetry.png');
     },
   },
   {
@@ -343,6 +351,7 @@ export const scenarios: Scenario[] = [
         .first();
       const colour = await keyword.evaluate((el) => getComputedStyle(el).color);
       assert.ok(luminance(colour) > 0.5, `SQL keywords are light on the dark editor (${colour})`);
+      await artifact(page, 'editor-dark.png');
 
       await page.emulateMedia({ colorScheme: 'light' });
       const light = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
