@@ -151,6 +151,14 @@ export const Api = {
         body: { reason: 'cancelled in the builder' },
       }),
     ),
+  /** A new run from the old one's failed steps (or a node) on; the steps before are reused. */
+  rerun: (runId: string, from: 'failed' | (string & {}) = 'failed') =>
+    call(
+      client.POST('/runs/{runId}/rerun', {
+        params: { path: { runId }, header: { 'X-Tributary-Trigger': 'manual' } },
+        body: { from },
+      }),
+    ),
   preview: (runId: string, nodeId: string, limit: number, offset: number) =>
     call(
       client.GET('/runs/{runId}/steps/{nodeId}/preview', {
