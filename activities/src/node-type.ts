@@ -102,6 +102,11 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   inputs: { min: number; max: number | null };
   /** The secret names a valid config reads, so the compiler and the UI can check they exist. */
   secrets?(config: z.infer<Config>): string[];
+  /**
+   * Why this config cannot run in a development branch (it would write outside the warehouse, where
+   * a branch has no copy of main's data); undefined when it can.
+   */
+  outsideBranch?(config: z.infer<Config>): string | undefined;
   run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
 }
 

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import { BranchStore } from '../store/branches.store.js';
 import { PipelineStore } from '../store/pipelines.store.js';
 import { ProjectStore } from '../store/projects.store.js';
 import { ScheduleStore } from '../store/schedules.store.js';
@@ -65,6 +66,8 @@ export interface ApiContext {
   publicUrl: string | undefined;
   projects: ProjectStore;
   pipelines: PipelineStore;
+  /** Development branches and their copies of pipelines. */
+  branches: BranchStore;
   tokens: TokenStore;
   webhooks: WebhookStore;
   schedules: ScheduleService;
@@ -94,6 +97,7 @@ export function createContext(deps: AppDeps): ApiContext {
     publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
     projects: new ProjectStore(deps.pool),
     pipelines: new PipelineStore(deps.pool),
+    branches: new BranchStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
     schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue, catalog),

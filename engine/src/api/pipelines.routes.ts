@@ -7,9 +7,12 @@ import { createPipeline } from '../pipelines/create-pipeline.js';
 import { validity } from '../pipelines/pipeline-compile.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
+import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
+import { BranchQuery, listInBranch, loadInBranch, mainOnly } from './branch-input.js';
 import { IfMatch, loadPipeline } from './pipeline-input.js';
 import {
+  branchPipelineView,
   PipelineViewSchema,
   pipelineView,
   SavedSchema,
@@ -39,6 +42,7 @@ export const pipelineRoutes = [
       q: z.string().max(200).optional().meta({ description: 'Part of the id or name' }),
       cursor,
       limit: pageLimit,
+      branch: BranchQuery.shape.branch,
     }),
     responses: {
       200: {
@@ -48,6 +52,10 @@ export const pipelineRoutes = [
     },
     async handler({ deps, query, principal, authorize, res }) {
       if (query.project) authorize(query.project);
+      if (query.branch) {
+        res.json(await listInBranch(deps, query.branch, query, projectsWith(principal!.token, 'read')));
+        return;
+      }
       const items = await deps.pipelines.list({
         projects: projectsWith(principal!.token, 'read'),
         ...(query.project ? { project: query.project } : {}),
@@ -68,11 +76,28 @@ export const pipelineRoutes = [
       'not compile is still saved, as a draft: `valid` and `errors` say what is wrong.',
     tag: 'pipelines',
     scope: 'write',
+    query: BranchQuery,
     body: PipelineSchema,
     responses: { 201: { description: 'Created', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, body, actor, authorize, res }) {
+    async handler({ deps, query, body, actor, authorize, res }) {
       authorize(body.project);
+      if (query.branch) {
+        await deps.branches.require(body.project, query.branch);
+        const pipeline = await createInBranch(deps, {
+          project: body.project,
+          branch: query.branch,
+          document: body,
+          actor,
+        });
+        const copy = await deps.branches.requirePipeline(body.project, query.branch, body.id);
+        res.location(`/api/pipelines/${pipeline.id}?branch=${query.branch}`);
+        sendPipeline(res, 201, {
+          ...branchPipelineView(pipeline, copy, query.branch, deps.catalog),
+          created: true,
+        });
+        return;
+      }
       const pipeline = await createPipeline(deps, body, actor);
       res.location(`/api/pipelines/${pipeline.id}`);
       sendPipeline(res, 201, { ...pipelineView(pipeline, deps.catalog), created: true });
@@ -88,6 +113,7 @@ export const pipelineRoutes = [
       'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.',
     tag: 'pipelines',
     scope: 'read',
+    query: BranchQuery,
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     async handler({ deps, body, principal, res }) {
@@ -109,8 +135,14 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 200: { description: 'The pipeline', schema: PipelineViewSchema } },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, query, authorize, res }) {
+      if (query.branch) {
+        const found = await loadInBranch(deps, query.branch, params.id, authorize);
+        sendPipeline(res, 200, branchPipelineView(found.pipeline, found.copy, query.branch, deps.catalog));
+        return;
+      }
       const pipeline = await loadPipeline(deps, params.id, authorize);
       const template = await templateOriginOf(deps.pool, params.id);
       sendPipeline(res, 200, { ...pipelineView(pipeline, deps.catalog), ...(template ? { template } : {}) });
@@ -128,12 +160,14 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     headers: IfMatch,
     body: PipelineSchema,
     responses: { 200: { description: 'Saved', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const current = await loadPipeline(deps, params.id, authorize);
+    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
+      const found = query.branch ? await loadInBranch(deps, query.branch, params.id, authorize) : undefined;
+      const current = found?.pipeline ?? (await loadPipeline(deps, params.id, authorize));
       const errors = [];
       if (body.id !== params.id)
         errors.push({
@@ -149,6 +183,22 @@ export const pipelineRoutes = [
         });
       }
       if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
+      if (found) {
+        // In a branch a save overwrites the branch's copy; main and its schedule are untouched.
+        const saved = await saveInBranch(deps, {
+          project: found.project,
+          branch: found.branch,
+          document: body,
+          actor,
+          expectedRevision: headers['if-match'],
+        });
+        const copy = await deps.branches.requirePipeline(found.project, found.branch, params.id);
+        sendPipeline(res, 200, {
+          ...branchPipelineView(saved.pipeline, copy, found.branch, deps.catalog),
+          created: saved.created,
+        });
+        return;
+      }
       const saved = await savePipeline(deps, {
         current,
         document: body,
@@ -167,8 +217,10 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 204: { description: 'Deleted' } },
-    async handler({ deps, params, actor, authorize, res }) {
+    async handler({ deps, params, query, actor, authorize, res }) {
+      mainOnly(query.branch, 'deleting a pipeline');
       await deletePipeline(deps, await loadPipeline(deps, params.id, authorize), actor);
       res.status(204).end();
     },

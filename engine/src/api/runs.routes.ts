@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
 import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
+import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
 import { startPipelineRun } from '../runs/start-run.js';
@@ -47,6 +48,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
+    query: BranchQuery,
     headers: IdempotencyHeaders.extend({
       'x-tributary-trigger': z
         .enum(['manual', 'api'])
@@ -64,11 +66,22 @@ export const runRoutes = [
       200: { description: 'The run this Idempotency-Key already started', schema: RunStartedSchema },
     },
     problems: [409],
-    async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const pipeline = await deps.pipelines.require(params.id);
-      authorize(pipeline.project);
+    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
+      let pipeline;
+      if (query.branch) {
+        // A branch has one copy of each pipeline, its current one: there is no other version to run.
+        if (body.version !== undefined) {
+          const message = 'version: in a branch the run is of the branch’s copy; leave version out';
+          throw badRequest(message, [{ in: 'body', path: 'version', message }]);
+        }
+        pipeline = (await loadInBranch(deps, query.branch, params.id, authorize)).pipeline;
+      } else {
+        pipeline = await deps.pipelines.require(params.id);
+        authorize(pipeline.project);
+      }
       const started = await startPipelineRun(deps, {
         pipeline,
+        ...(query.branch ? { branch: query.branch } : {}),
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
         trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },

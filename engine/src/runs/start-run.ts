@@ -20,6 +20,8 @@ export interface StartRequest {
   params: Record<string, unknown>;
   trigger: RunTrigger;
   idempotencyKey?: string;
+  /** Runs the branch's copy (given as `pipeline`) in that development branch. */
+  branch?: string;
 }
 
 export async function startPipelineRun(deps: RunStartDeps, request: StartRequest) {
@@ -38,9 +40,14 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
       compiled.errors,
     );
   }
+  if (request.branch) compiled.plan.branch = request.branch;
+  // The same key on main and in a branch names two runs, not one.
+  const key =
+    request.idempotencyKey &&
+    (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
   const { runId, created } = await deps.runs.start(compiled.plan, {
     trigger: request.trigger,
-    ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
   });
   // A repeated key may name a run that has ended since: report what it is now.
   const status = created ? 'running' : (await deps.runs.get(runId)).status;
@@ -50,5 +57,6 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
     created,
     pipelineId: pipeline.id,
     pipelineVersion: version.version,
+    branch: request.branch ?? null,
   };
 }

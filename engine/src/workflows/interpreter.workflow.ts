@@ -82,6 +82,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         inputs,
         params: plan.params,
         stagingSchema,
+        // Only a branch run sends it, so main runs (and their recorded histories) are as they were.
+        ...(plan.branch ? { branch: plan.branch } : {}),
         // Runs started before project roles keep sending what they sent (see the patch below).
         ...(projectRoles
           ? { statementTimeoutSeconds: step.statementTimeoutSeconds, exclusiveInputs: exclusiveInputs(step) }
@@ -164,6 +166,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       stagingSchema,
       keepStaging: plan.keepStaging,
       pipelineId: plan.pipelineId,
+      ...(plan.branch ? { branch: plan.branch } : {}),
       states:
         progress.status === 'succeeded' || progress.status === 'succeeded_with_warnings' ? pendingStates : [],
     }),
