@@ -264,7 +264,7 @@ export async function mergeBranch(
       409,
       'Conflict',
       `Branch "${name}" cannot be merged: ${errors.map((e) => e.message).join('; ')}. Nothing was merged; ` +
-        "bring the change from main into the branch (save it there again over main's version) or drop yours",
+        "make a new branch from main as it is now and save your change there again, so it starts from main's version",
       errors,
     );
   }
