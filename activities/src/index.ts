@@ -6,12 +6,14 @@ export * from './errors.js';
 export * from './sql.js';
 export { registry, getNodeType } from './registry.js';
 export { checkSql } from './transform/sql/check-sql.js';
+export { describeSql, SqlDescribeError } from './transform/sql/describe-sql.js';
 export type { ColumnLineageOptions, ColumnSource, OutputColumn } from './transform/sql/column-lineage.js';
 export { formatSqlProblem, type SqlProblem } from './transform/sql/render-sql.js';
 export { signPayload } from './sink/webhook/sign.js';
 export {
   createActivities,
   resolveInside,
+  resolveProjectPath,
   type ActivityDeps,
   type StepActivityFn,
 } from './create-activities.js';

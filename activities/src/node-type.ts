@@ -2,6 +2,7 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
 export type NodeKind = 'source' | 'transform' | 'sink';
@@ -89,6 +90,22 @@ export interface StepContext {
   log: StepLogger;
 }
 
+/**
+ * What describing a node may use: the project's warehouse role (catalog reads and statements in a
+ * transaction that is rolled back), the project's files, the params' defaults. Never secrets nor
+ * the network: a node that needs them is described by a run.
+ */
+export type DescribeContext = Pick<
+  StepContext,
+  'project' | 'warehouse' | 'resolveDataPath' | 'resolveProduct' | 'params' | 'signal'
+>;
+
+/** A field of a config that holds one warehouse query. */
+export interface SqlField {
+  path: (string | number)[];
+  sql: string;
+}
+
 export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   /** Stable dotted id, e.g. `source.csv`. Never renamed: saved pipelines refer to it. */
   type: string;
@@ -107,6 +124,21 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
    * a branch has no copy of main's data); undefined when it can.
    */
   outsideBranch?(config: z.infer<Config>): string | undefined;
+  /**
+   * The warehouse SQL a config holds (placeholders included), each with its path in the config, so
+   * the builder can have it checked as it is typed. Given the config as written, maybe malformed.
+   */
+  sqlFields?(config: unknown): SqlField[];
+  /**
+   * The columns the output would have, found without running the node: a file's header and a
+   * sample, a table's catalog, a `LIMIT 0` query over the inputs' columns. Throws (a StepError,
+   * or a SqlDescribeError located in the SQL) when it cannot tell; absent: known only from a run.
+   */
+  describe?(
+    ctx: DescribeContext,
+    config: z.infer<Config>,
+    inputs: Record<string, ColumnInfo[]>,
+  ): Promise<ColumnInfo[]>;
   run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
 }
 

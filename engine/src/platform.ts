@@ -31,6 +31,9 @@ export interface Infrastructure {
   stop(): Promise<void>;
 }
 
+/** The dev server's Web UI port when TEMPORAL_UI_PORT is not set (the Temporal CLI's own default). */
+const DEFAULT_TEMPORAL_UI_PORT = 8233;
+
 /** Brings up what is not external: a Temporal dev server and an embedded Postgres, unless configured away. */
 export async function startInfrastructure(
   env: Env,
@@ -47,7 +50,7 @@ export async function startInfrastructure(
       home: env.home,
       binCacheDir: options.binCacheDir ?? path.join(env.home, 'bin'),
       port: ephemeral ? 0 : env.TEMPORAL_PORT,
-      uiPort: ephemeral ? null : env.TEMPORAL_UI_PORT,
+      uiPort: ephemeral ? null : (env.TEMPORAL_UI_PORT ?? DEFAULT_TEMPORAL_UI_PORT),
       dbFilename: ephemeral ? null : defaultDevServerDb(env.home),
       log: log.child('temporal'),
     }),

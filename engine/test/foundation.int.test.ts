@@ -36,12 +36,13 @@ describe('foundation', () => {
     expect(rows.rows.map((r) => Number(r.n))).toEqual([1, 2, 3]);
   });
 
-  it('answers /api/health with both servers ok', async () => {
+  it('answers /api/health with both servers ok, and where the Temporal UI and namespace are', async () => {
     const app = createApp({
       pool: h.platform.platformPool,
       temporal: h.platform.temporal,
       version: 'test',
       log: silentLogger,
+      temporalUi: 'http://localhost:18233',
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -53,6 +54,8 @@ describe('foundation', () => {
         temporal: 'ok',
         postgres: 'ok',
         version: 'test',
+        temporalUi: 'http://localhost:18233',
+        temporalNamespace: h.platform.temporal.options.namespace,
       });
     } finally {
       server.close();

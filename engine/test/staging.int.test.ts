@@ -1,6 +1,6 @@
 // Staging lifecycle: dropped when a run ends, kept for previews when asked, and swept after its TTL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepExpiredStaging } from '../src/worker/run-activities.js';
+import { sweepExpiredStaging } from '../src/warehouse/kept-staging.js';
 import { startHarness, type Harness } from './harness.js';
 import { stagingSchemaFor } from '../src/model/run-ids.js';
 

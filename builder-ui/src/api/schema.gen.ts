@@ -320,7 +320,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a document without saving it
-         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.
+         * @description Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and the `line` and `column` in that SQL. Where the columns of a query's inputs are known (see `POST /api/pipelines/{id}/schemas`), the query is described over them under the project's warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.
          *
          *     Needs the `read` scope.
          */
@@ -340,7 +340,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag is the current version, for If-Match on PUT.
+         * @description The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
          *
          *     Needs the `read` scope.
          */
@@ -360,6 +360,60 @@ export interface paths {
          *     Needs the `write` scope.
          */
         delete: operations["deletePipeline"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The editor's draft of a pipeline
+         * @description A draft is not a version: only the editor runs it (`draft: true` on a run). 404 when there is none.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineDraft"];
+        /**
+         * Save (autosave) the draft
+         * @description The document must have the pipeline shape, name this pipeline and stay in its project (400 names each field at fault); it need not compile (`valid` and `errors` say). A new draft is based on the current version; no version is made and no trigger sees it.
+         *
+         *     Needs the `write` scope.
+         */
+        put: operations["savePipelineDraft"];
+        post?: never;
+        /**
+         * Discard the draft
+         * @description Needs the `write` scope.
+         */
+        delete: operations["discardPipelineDraft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish the draft as the next version
+         * @description The draft becomes the next immutable version (audit `pipeline.published`) and is removed; schedules, webhooks and API runs use it from then on. 404 without a draft, 400 when it does not compile, 409 when `expectedVersion` is not the current version.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["publishPipeline"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -443,6 +497,28 @@ export interface paths {
          * @description Needs the `write` scope.
          */
         post: operations["rollbackPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The columns of each node's output, for a document being edited
+         * @description The body is the editor's current document of this pipeline (same id and project). Nothing is run or written: describing happens under the project's warehouse role and in its own files folder, and never reads a secret (a node that needs one is known only from a run that kept its output).
+         *
+         *     Needs the `read` scope.
+         */
+        post: operations["pipelineSchemas"];
         delete?: never;
         options?: never;
         head?: never;
@@ -563,8 +639,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a run of the current (or a given) version
-         * @description Compiles the version with the params (400 with every compile error when it does not compile) and starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency policy "skip", a run while another is in flight is refused with 409.
+         * Start a run of the current (or a given) version, or of the draft
+         * @description With `draft: true` it runs the draft (404 when there is none) and the run says `draft: true`. Compiles the version with the params (400 with every compile error when it does not compile) and starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency policy "skip", a run while another is in flight is refused with 409.
          *
          *     Needs the `run` scope.
          */
@@ -639,6 +715,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{runId}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-run a run from its failed steps or from a node
+         * @description A new run of the same version (with `draft: true`, of the current draft) and the same params. The failed steps (or the node named in `from`) and everything downstream run; every other step that succeeded, is unchanged and whose output is still kept is reused (status `reused`, `reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose kept output is gone, or says the run is still running or has nothing failed.
+         *
+         *     Needs the `run` scope.
+         */
+        post: operations["rerunRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/events": {
         parameters: {
             query?: never;
@@ -670,7 +768,7 @@ export interface paths {
         };
         /**
          * Rows and column types of a step's output
-         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.
+         * @description Reads the step's table in the run's staging schema, which exists only when the pipeline has `settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.
          *
          *     Needs the `read` scope.
          */
@@ -1212,8 +1310,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -1229,8 +1329,10 @@ export interface operations {
                         temporal: string;
                         postgres: string;
                         version: string;
-                        /** @description The Temporal Web UI, when this process knows it */
+                        /** @description The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}` */
                         temporalUi?: string;
+                        /** @description The Temporal namespace runs live in (TEMPORAL_NAMESPACE) */
+                        temporalNamespace: string;
                     };
                 };
             };
@@ -2526,6 +2628,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2614,6 +2720,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -2698,6 +2808,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                     };
                 };
@@ -2807,6 +2921,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -2883,6 +3001,12 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        draft: {
+                            /** @description The version the draft was started from */
+                            baseVersion: number;
+                            updatedBy: string;
+                            updatedAt: string;
+                        } | null;
                     };
                 };
             };
@@ -3065,6 +3189,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3153,6 +3281,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3273,6 +3405,676 @@ export interface operations {
             };
         };
     };
+    getPipelineDraft: {
+        parameters: {
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The draft */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The version the draft was started from */
+                        baseVersion: number;
+                        updatedBy: string;
+                        updatedAt: string;
+                        pipelineId: string;
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description Whether the draft compiles (it need not to be saved) */
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    savePipelineDraft: {
+        parameters: {
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    apiVersion: "tributary/v1";
+                    id: string;
+                    name: string;
+                    /** @default default */
+                    project?: string;
+                    description?: string;
+                    /** @default {} */
+                    params?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                            description?: string;
+                            default?: string | number | boolean;
+                            required?: boolean;
+                            sensitive?: boolean;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "maxParallel": 4,
+                     *       "concurrency": "allow",
+                     *       "keepStaging": false
+                     *     }
+                     */
+                    settings?: {
+                        /** @default 4 */
+                        maxParallel?: number;
+                        /**
+                         * @default allow
+                         * @enum {string}
+                         */
+                        concurrency?: "allow" | "queue" | "skip";
+                        /** @default false */
+                        keepStaging?: boolean;
+                    };
+                    nodes: {
+                        id: string;
+                        type: string;
+                        name?: string;
+                        description?: string;
+                        /** @default {} */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        position?: {
+                            x: number;
+                            y: number;
+                        };
+                        disabled?: boolean;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maxIntervalSeconds?: number;
+                        };
+                        timeoutSeconds?: number;
+                        statementTimeoutSeconds?: number;
+                        continueOnFailure?: boolean;
+                    }[];
+                    /** @default [] */
+                    edges?: {
+                        id?: string;
+                        from: string;
+                        to: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The version the draft was started from */
+                        baseVersion: number;
+                        updatedBy: string;
+                        updatedAt: string;
+                        pipelineId: string;
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description Whether the draft compiles (it need not to be saved) */
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discardPipelineDraft: {
+        parameters: {
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Discarded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishPipeline: {
+        parameters: {
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description The version the draft was edited over */
+                    expectedVersion?: number;
+                    /** @description Kept in the audit entry */
+                    message?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        project: string;
+                        name: string;
+                        version: number;
+                        createdBy: string;
+                        createdAt: string;
+                        updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
+                        template?: {
+                            template: string;
+                            templateVersion: string;
+                            /** @description The values it was instantiated with */
+                            values: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The pipeline version the template made */
+                            pipelineVersion: number;
+                            /** @description The current version differs from what the template made */
+                            edited: boolean;
+                            /** @description The catalogue's version of the template; null when it is no longer there */
+                            latestVersion: string | null;
+                            upgradeAvailable: boolean;
+                            links: {
+                                template: string;
+                                upgrade: string;
+                            };
+                        } | null;
+                        versionHash: string;
+                        versionCreatedBy: string;
+                        versionCreatedAt: string;
+                        valid: boolean;
+                        errors: {
+                            code: string;
+                            message: string;
+                            nodeId?: string;
+                            edgeId?: string;
+                            path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
+                        }[];
+                        /** @description The pipeline document */
+                        document: {
+                            /** @constant */
+                            apiVersion: "tributary/v1";
+                            id: string;
+                            name: string;
+                            /** @default default */
+                            project: string;
+                            description?: string;
+                            /** @default {} */
+                            params: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                    description?: string;
+                                    default?: string | number | boolean;
+                                    required?: boolean;
+                                    sensitive?: boolean;
+                                };
+                            };
+                            /**
+                             * @default {
+                             *       "maxParallel": 4,
+                             *       "concurrency": "allow",
+                             *       "keepStaging": false
+                             *     }
+                             */
+                            settings: {
+                                /** @default 4 */
+                                maxParallel: number;
+                                /**
+                                 * @default allow
+                                 * @enum {string}
+                                 */
+                                concurrency: "allow" | "queue" | "skip";
+                                /** @default false */
+                                keepStaging: boolean;
+                            };
+                            nodes: {
+                                id: string;
+                                type: string;
+                                name?: string;
+                                description?: string;
+                                /** @default {} */
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                position?: {
+                                    x: number;
+                                    y: number;
+                                };
+                                disabled?: boolean;
+                                retry?: {
+                                    maxAttempts?: number;
+                                    initialIntervalSeconds?: number;
+                                    backoffCoefficient?: number;
+                                    maxIntervalSeconds?: number;
+                                };
+                                timeoutSeconds?: number;
+                                statementTimeoutSeconds?: number;
+                                continueOnFailure?: boolean;
+                            }[];
+                            /** @default [] */
+                            edges: {
+                                id?: string;
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        links: {
+                            self: string;
+                            versions: string;
+                            runs: string;
+                            schedule: string;
+                        };
+                        /** @description false when the document equals the current version */
+                        created: boolean;
+                        /** @description What the save did to the pipeline's schedule, when it has one */
+                        schedule?: {
+                            refreshed: boolean;
+                            pipelineVersion: number;
+                            errors?: {
+                                code: string;
+                                message: string;
+                                nodeId?: string;
+                                edgeId?: string;
+                                path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPipelineVersions: {
         parameters: {
             query?: {
@@ -3374,6 +4176,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3669,6 +4475,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3757,6 +4567,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3815,6 +4629,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -3903,6 +4721,10 @@ export interface operations {
                                 nodeId?: string;
                                 edgeId?: string;
                                 path?: string;
+                                /** @description 1-based line in the SQL text at `path` */
+                                line?: number;
+                                /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                                column?: number;
                             }[];
                         };
                     };
@@ -3946,6 +4768,163 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pipelineSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    apiVersion: "tributary/v1";
+                    id: string;
+                    name: string;
+                    /** @default default */
+                    project?: string;
+                    description?: string;
+                    /** @default {} */
+                    params?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                            description?: string;
+                            default?: string | number | boolean;
+                            required?: boolean;
+                            sensitive?: boolean;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "maxParallel": 4,
+                     *       "concurrency": "allow",
+                     *       "keepStaging": false
+                     *     }
+                     */
+                    settings?: {
+                        /** @default 4 */
+                        maxParallel?: number;
+                        /**
+                         * @default allow
+                         * @enum {string}
+                         */
+                        concurrency?: "allow" | "queue" | "skip";
+                        /** @default false */
+                        keepStaging?: boolean;
+                    };
+                    nodes: {
+                        id: string;
+                        type: string;
+                        name?: string;
+                        description?: string;
+                        /** @default {} */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        position?: {
+                            x: number;
+                            y: number;
+                        };
+                        disabled?: boolean;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maxIntervalSeconds?: number;
+                        };
+                        timeoutSeconds?: number;
+                        statementTimeoutSeconds?: number;
+                        continueOnFailure?: boolean;
+                    }[];
+                    /** @default [] */
+                    edges?: {
+                        id?: string;
+                        from: string;
+                        to: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Per node id, its columns and where they come from */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            [key: string]: {
+                                /** @description In output order; null when unknown */
+                                columns: {
+                                    name: string;
+                                    /** @description The Postgres type, as format_type writes it (bigint, text, numeric(12,2), …) */
+                                    type: string;
+                                }[] | null;
+                                /**
+                                 * @description run: the table a run kept (runId), for a node and inputs unchanged since; inferred: found without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over the inputs' columns); unknown: see message
+                                 * @enum {string}
+                                 */
+                                source: "run" | "inferred" | "unknown";
+                                runId?: string;
+                                /** @description Why the columns are unknown */
+                                message?: string;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4202,6 +5181,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4501,6 +5484,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4656,6 +5643,10 @@ export interface operations {
                             nodeId?: string;
                             edgeId?: string;
                             path?: string;
+                            /** @description 1-based line in the SQL text at `path` */
+                            line?: number;
+                            /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
+                            column?: number;
                         }[];
                         /** @description The pipeline document */
                         document: {
@@ -4838,6 +5829,8 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     version?: number;
+                    /** @description Run the pipeline's draft (the editor's Run), not a published version */
+                    draft?: boolean;
                 };
             };
         };
@@ -4858,6 +5851,8 @@ export interface operations {
                         pipelineVersion: number;
                         /** @description The development branch it runs in */
                         branch?: string | null;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -4882,6 +5877,8 @@ export interface operations {
                         pipelineVersion: number;
                         /** @description The development branch it runs in */
                         branch?: string | null;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -4986,6 +5983,10 @@ export interface operations {
                             startedAt: string;
                             endedAt: string | null;
                             durationMs: number | null;
+                            /** @description A run of the pipeline's draft, not of a published version */
+                            draft: boolean;
+                            /** @description The run this one re-runs, if it is a re-run */
+                            rerunOf: string | null;
                             links: {
                                 self: string;
                                 events: string;
@@ -5059,6 +6060,10 @@ export interface operations {
                         startedAt: string;
                         endedAt: string | null;
                         durationMs: number | null;
+                        /** @description A run of the pipeline's draft, not of a published version */
+                        draft: boolean;
+                        /** @description The run this one re-runs, if it is a re-run */
+                        rerunOf: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -5070,7 +6075,7 @@ export interface operations {
                         steps: {
                             [key: string]: {
                                 /** @enum {string} */
-                                status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+                                status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "reused";
                                 attempt: number;
                                 startedAt: string | null;
                                 endedAt: string | null;
@@ -5079,6 +6084,8 @@ export interface operations {
                                 bytes: number | null;
                                 error: string | null;
                                 notes?: string[];
+                                /** @description A reused step: the run whose kept output this run used instead of running it */
+                                reusedFrom?: string;
                             };
                         };
                     };
@@ -5153,6 +6160,116 @@ export interface operations {
                             self: string;
                             events: string;
                             cancel: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rerunRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description "manual" when a person pressed Run in the builder; default "api" */
+                "X-Tributary-Trigger"?: "manual" | "api";
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description "failed", or the node id to start from */
+                    from: string;
+                    /** @description Run the pipeline's current draft instead of the version */
+                    draft?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runId: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "succeeded_with_warnings" | "failed" | "cancelled" | "terminated" | "timed_out";
+                        /** @description false when an Idempotency-Key named an existing run */
+                        created: boolean;
+                        pipelineId: string;
+                        pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
+                        links: {
+                            self: string;
+                            events: string;
+                            cancel: string;
+                        };
+                        rerunOf: string;
+                        /** @description Steps not run, by node id: the run whose kept output is used */
+                        reused: {
+                            [key: string]: string;
                         };
                     };
                 };
@@ -5372,6 +6489,10 @@ export interface operations {
                         project: string;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
+                        /** @description The run this one re-runs, if any */
+                        rerunOf: string | null;
                         trigger: {
                             /** @enum {string} */
                             type: "manual" | "api" | "schedule" | "webhook";
@@ -5384,7 +6505,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;
@@ -5441,7 +6562,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -5469,7 +6590,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -6320,6 +7441,8 @@ export interface operations {
                         pipelineVersion: number;
                         /** @description The development branch it runs in */
                         branch?: string | null;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;
@@ -6344,6 +7467,8 @@ export interface operations {
                         pipelineVersion: number;
                         /** @description The development branch it runs in */
                         branch?: string | null;
+                        /** @description A run of the pipeline's draft (pipelineVersion is its base) */
+                        draft: boolean;
                         links: {
                             self: string;
                             events: string;

@@ -32,6 +32,8 @@ const RunAuditTrailSchema = z.object({
   project: z.string(),
   pipelineId: z.string(),
   pipelineVersion: z.number().int(),
+  draft: z.boolean().meta({ description: "A run of the pipeline's draft (pipelineVersion is its base)" }),
+  rerunOf: z.string().nullable().meta({ description: 'The run this one re-runs, if any' }),
   trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
   status: z.enum([...RUN_STATUSES, 'continued_as_new']),
   events: z.array(RunAuditEventSchema),

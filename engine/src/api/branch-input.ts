@@ -38,7 +38,7 @@ export async function loadInBranch(
 /** Refuses `?branch` where a route acts on main's history only. */
 export function mainOnly(branch: string | undefined, what: string): void {
   if (branch === undefined) return;
-  const message = `branch: ${what} works on main only; a branch keeps one copy of each pipeline, not versions`;
+  const message = `branch: ${what} works on main only; a branch keeps one copy of each pipeline, not versions or drafts`;
   throw badRequest(message, [{ in: 'query', path: 'branch', message }]);
 }
 

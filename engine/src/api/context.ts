@@ -6,6 +6,7 @@ import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import { BranchStore } from '../store/branches.store.js';
+import { DraftStore } from '../store/drafts.store.js';
 import { PipelineStore } from '../store/pipelines.store.js';
 import { ProjectStore } from '../store/projects.store.js';
 import { ScheduleStore } from '../store/schedules.store.js';
@@ -14,6 +15,7 @@ import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
 import type { NodeCatalog } from '../compiler/compile.js';
+import type { DescribeDeps } from '../pipelines/describe-context.js';
 import { activityCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
@@ -30,6 +32,13 @@ export interface AppDeps {
   uiDir?: string;
   /** Where step outputs live (previews); defaults to `pool`. */
   warehousePool?: pg.Pool;
+  /**
+   * The warehouse as the runner login role, and the files directory: with both, the builder's
+   * checks describe nodes (a file's columns, a query's) under the project's role. Without, they
+   * know columns only from runs.
+   */
+  runnerPool?: pg.Pool;
+  dataDir?: string;
   /** Defaults to a client on `taskQueue`. */
   runs?: RunsClient;
   /** The workers' task queue, for schedules (default `tributary`). */
@@ -54,6 +63,8 @@ export interface AppDeps {
 export interface ApiContext {
   pool: pg.Pool;
   warehousePool: pg.Pool;
+  /** How nodes are described without a run; undefined when the app has no runner pool or files. */
+  describe: DescribeDeps | undefined;
   temporal: Client;
   runs: RunsClient;
   /** Absent when the app was built without a master key: the secrets routes answer 503. */
@@ -68,6 +79,8 @@ export interface ApiContext {
   pipelines: PipelineStore;
   /** Development branches and their copies of pipelines. */
   branches: BranchStore;
+  /** The editor's working copies: one draft per pipeline, never run by triggers. */
+  drafts: DraftStore;
   tokens: TokenStore;
   webhooks: WebhookStore;
   schedules: ScheduleService;
@@ -87,6 +100,10 @@ export function createContext(deps: AppDeps): ApiContext {
   return {
     pool: deps.pool,
     warehousePool: deps.warehousePool ?? deps.pool,
+    describe:
+      deps.runnerPool && deps.dataDir
+        ? { runnerPool: deps.runnerPool, platformPool: deps.pool, dataDir: deps.dataDir }
+        : undefined,
     temporal: deps.temporal,
     runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue),
     secrets: deps.secrets,
@@ -98,6 +115,7 @@ export function createContext(deps: AppDeps): ApiContext {
     projects: new ProjectStore(deps.pool),
     pipelines: new PipelineStore(deps.pool),
     branches: new BranchStore(deps.pool),
+    drafts: new DraftStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
     schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue, catalog),

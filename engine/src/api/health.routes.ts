@@ -29,7 +29,17 @@ const HealthSchema = z.object({
   temporal: z.string(),
   postgres: z.string(),
   version: z.string(),
-  temporalUi: z.string().optional().meta({ description: 'The Temporal Web UI, when this process knows it' }),
+  temporalUi: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'The Temporal Web UI (TEMPORAL_UI_URL, or the dev server started on TEMPORAL_UI_PORT), when this ' +
+        'process knows it; a run is at `{temporalUi}/namespaces/{temporalNamespace}/workflows/{runId}`',
+    }),
+  temporalNamespace: z
+    .string()
+    .meta({ description: 'The Temporal namespace runs live in (TEMPORAL_NAMESPACE)' }),
 });
 
 export const healthRoutes = [
@@ -55,6 +65,7 @@ export const healthRoutes = [
         temporal,
         postgres,
         version: deps.version,
+        temporalNamespace: deps.temporal.options.namespace,
         ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}),
       });
     },

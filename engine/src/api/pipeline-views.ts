@@ -8,6 +8,7 @@ import { PipelineSchema } from '../model/pipeline.schema.js';
 import { validity } from '../pipelines/pipeline-compile.js';
 import type { Saved } from '../pipelines/save-pipeline.js';
 import type { BranchPipeline } from '../store/branches.store.js';
+import type { PipelineDraft } from '../store/drafts.store.js';
 import type { PipelineVersion, StoredPipeline } from '../store/pipelines.store.js';
 import { TemplateOriginSchema } from '../templates/template-origin.store.js';
 import { CompileErrorSchema } from './schemas.js';
@@ -67,6 +68,23 @@ export const PipelineViewSchema = SummarySchema.extend({
   errors: z.array(CompileErrorSchema),
   document: DocumentSchema,
   links: PipelineLinksSchema,
+});
+
+export const DraftInfoSchema = z
+  .object({
+    baseVersion: z.number().int().meta({ description: 'The version the draft was started from' }),
+    updatedBy: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ description: "The editor's autosaved working copy; it is not a version and no trigger runs it" });
+
+export const PipelineWithDraftSchema = PipelineViewSchema.extend({ draft: DraftInfoSchema.nullable() });
+
+export const DraftViewSchema = DraftInfoSchema.extend({
+  pipelineId: z.string(),
+  document: DocumentSchema,
+  valid: z.boolean().meta({ description: 'Whether the draft compiles (it need not to be saved)' }),
+  errors: z.array(CompileErrorSchema),
 });
 
 export const SavedSchema = PipelineViewSchema.extend({
@@ -153,6 +171,18 @@ export function savedView(saved: Saved, catalog: NodeCatalog) {
     ...pipelineView(saved.pipeline, catalog),
     created: saved.created,
     ...(saved.schedule ? { schedule: saved.schedule } : {}),
+  };
+}
+
+export const draftInfo = (draft: PipelineDraft | undefined) =>
+  draft ? { baseVersion: draft.baseVersion, updatedBy: draft.updatedBy, updatedAt: draft.updatedAt } : null;
+
+export function draftView(draft: PipelineDraft, catalog: NodeCatalog) {
+  return {
+    pipelineId: draft.pipelineId,
+    ...draftInfo(draft)!,
+    ...validity(draft.document, catalog),
+    document: draft.document,
   };
 }
 

@@ -2,18 +2,23 @@
 // a draft that does not compile is saved and says so. Version history: pipeline-versions.routes.ts.
 // The use cases are in pipelines/; this file parses, authorises, calls and shapes the answer.
 import { z } from 'zod';
-import { PipelineSchema, slug } from '../model/pipeline.schema.js';
+import { PipelineSchema, slug, type Pipeline } from '../model/pipeline.schema.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
-import { validity } from '../pipelines/pipeline-compile.js';
+import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
+import type { StoredPipeline } from '../store/pipelines.store.js';
+import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
 import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
 import { BranchQuery, listInBranch, loadInBranch, mainOnly } from './branch-input.js';
-import { IfMatch, loadPipeline } from './pipeline-input.js';
+import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
 import {
   branchPipelineView,
-  PipelineViewSchema,
+  draftInfo,
+  DraftViewSchema,
+  draftView,
+  PipelineWithDraftSchema,
   pipelineView,
   SavedSchema,
   savedView,
@@ -28,6 +33,28 @@ import { cursor, page, pageLimit, PipelineIdParams, ValiditySchema } from './sch
 const DraftSchema = z
   .record(z.string(), z.unknown())
   .meta({ description: 'A pipeline document, maybe malformed' });
+
+/** A document saved over a stored pipeline must name it and stay in its project. */
+function requireSamePipeline(body: Pipeline, current: StoredPipeline): void {
+  const errors = [];
+  if (body.id !== current.id)
+    errors.push({
+      in: 'body' as const,
+      path: 'id',
+      message: `id: is "${body.id}", but the URL names "${current.id}"`,
+    });
+  if (body.project !== current.project) {
+    errors.push({
+      in: 'body' as const,
+      path: 'project',
+      message: `project: the pipeline is in "${current.project}" and cannot move; create a new pipeline in "${body.project}" instead`,
+    });
+  }
+  if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
+}
+
+const DRAFTS_ARE_MAIN_ONLY =
+  'drafts and publishing belong to main (a branch is its own draft space: save there)';
 
 export const pipelineRoutes = [
   route({
@@ -110,20 +137,30 @@ export const pipelineRoutes = [
     summary: 'Compile a document without saving it',
     description:
       'Params may be absent (as for a draft). Shape problems are reported as `invalid_document` errors; ' +
-      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field.',
+      'a node reading a secret its project lacks is an `unknown_secret` error naming the node and field. ' +
+      'SQL is parsed as Postgres parses it: an `invalid_sql` error names the node, the field (`path`) and ' +
+      "the `line` and `column` in that SQL. Where the columns of a query's inputs are known (see " +
+      "`POST /api/pipelines/{id}/schemas`), the query is described over them under the project's " +
+      'warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.',
     tag: 'pipelines',
     scope: 'read',
     query: BranchQuery,
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     async handler({ deps, body, principal, res }) {
-      // Secrets are checked only where the caller may see which exist (and they can be stored).
+      // Secrets and columns are checked only where the caller may read the project.
       const project = typeof body.project === 'string' ? body.project : 'default';
+      const mayRead = allows(principal!.token, 'read', project);
       const knownSecrets =
-        deps.secrets && allows(principal!.token, 'read', project)
-          ? (await deps.secrets.list(project)).map((s) => s.name)
-          : undefined;
-      res.json(validity(body, deps.catalog, knownSecrets));
+        deps.secrets && mayRead ? (await deps.secrets.list(project)).map((s) => s.name) : undefined;
+      const schemas = mayRead ? await schemasForValidation(deps, body) : undefined;
+      res.json(
+        await validateDocument(body, {
+          catalog: deps.catalog,
+          ...(knownSecrets ? { knownSecrets } : {}),
+          ...(schemas ? { schemas } : {}),
+        }),
+      );
     },
   }),
   route({
@@ -131,21 +168,34 @@ export const pipelineRoutes = [
     path: '/pipelines/:id',
     operationId: 'getPipeline',
     summary: 'A pipeline with its current version',
-    description: 'The ETag is the current version, for If-Match on PUT.',
+    description:
+      'The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an ' +
+      'unpublished draft (GET …/draft for its document).',
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
     query: BranchQuery,
-    responses: { 200: { description: 'The pipeline', schema: PipelineViewSchema } },
+    responses: { 200: { description: 'The pipeline', schema: PipelineWithDraftSchema } },
     async handler({ deps, params, query, authorize, res }) {
       if (query.branch) {
+        // A branch is its own draft space: its copy has no draft of its own.
         const found = await loadInBranch(deps, query.branch, params.id, authorize);
-        sendPipeline(res, 200, branchPipelineView(found.pipeline, found.copy, query.branch, deps.catalog));
+        sendPipeline(res, 200, {
+          ...branchPipelineView(found.pipeline, found.copy, query.branch, deps.catalog),
+          draft: null,
+        });
         return;
       }
       const pipeline = await loadPipeline(deps, params.id, authorize);
-      const template = await templateOriginOf(deps.pool, params.id);
-      sendPipeline(res, 200, { ...pipelineView(pipeline, deps.catalog), ...(template ? { template } : {}) });
+      const [template, draft] = await Promise.all([
+        templateOriginOf(deps.pool, params.id),
+        deps.drafts.get(params.id),
+      ]);
+      sendPipeline(res, 200, {
+        ...pipelineView(pipeline, deps.catalog),
+        ...(template ? { template } : {}),
+        draft: draftInfo(draft),
+      });
     },
   }),
   route({
@@ -168,21 +218,7 @@ export const pipelineRoutes = [
     async handler({ deps, params, query, headers, body, actor, authorize, res }) {
       const found = query.branch ? await loadInBranch(deps, query.branch, params.id, authorize) : undefined;
       const current = found?.pipeline ?? (await loadPipeline(deps, params.id, authorize));
-      const errors = [];
-      if (body.id !== params.id)
-        errors.push({
-          in: 'body' as const,
-          path: 'id',
-          message: `id: is "${body.id}", but the URL names "${params.id}"`,
-        });
-      if (body.project !== current.project) {
-        errors.push({
-          in: 'body' as const,
-          path: 'project',
-          message: `project: the pipeline is in "${current.project}" and cannot move; create a new pipeline in "${body.project}" instead`,
-        });
-      }
-      if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
+      requireSamePipeline(body, current);
       if (found) {
         // In a branch a save overwrites the branch's copy; main and its schedule are untouched.
         const saved = await saveInBranch(deps, {
@@ -223,6 +259,98 @@ export const pipelineRoutes = [
       mainOnly(query.branch, 'deleting a pipeline');
       await deletePipeline(deps, await loadPipeline(deps, params.id, authorize), actor);
       res.status(204).end();
+    },
+  }),
+
+  route({
+    method: 'get',
+    path: '/pipelines/:id/draft',
+    operationId: 'getPipelineDraft',
+    summary: "The editor's draft of a pipeline",
+    description:
+      'A draft is not a version: only the editor runs it (`draft: true` on a run). 404 when there is none.',
+    tag: 'pipelines',
+    scope: 'read',
+    params: PipelineIdParams,
+    query: BranchQuery,
+    responses: { 200: { description: 'The draft', schema: DraftViewSchema } },
+    async handler({ deps, params, query, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
+      const pipeline = await loadPipeline(deps, params.id, authorize);
+      res.json(draftView(await requireDraft(deps, pipeline), deps.catalog));
+    },
+  }),
+  route({
+    method: 'put',
+    path: '/pipelines/:id/draft',
+    operationId: 'savePipelineDraft',
+    summary: 'Save (autosave) the draft',
+    description:
+      'The document must have the pipeline shape, name this pipeline and stay in its project (400 ' +
+      'names each field at fault); it need not compile (`valid` and `errors` say). A new draft is ' +
+      'based on the current version; no version is made and no trigger sees it.',
+    tag: 'pipelines',
+    scope: 'write',
+    params: PipelineIdParams,
+    query: BranchQuery,
+    body: PipelineSchema,
+    responses: { 200: { description: 'Saved', schema: DraftViewSchema } },
+    async handler({ deps, params, query, body, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
+      const pipeline = await loadPipeline(deps, params.id, authorize);
+      requireSamePipeline(body, pipeline);
+      res.json(draftView(await saveDraft(deps, pipeline, body, actor), deps.catalog));
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/pipelines/:id/draft',
+    operationId: 'discardPipelineDraft',
+    summary: 'Discard the draft',
+    tag: 'pipelines',
+    scope: 'write',
+    params: PipelineIdParams,
+    query: BranchQuery,
+    responses: { 204: { description: 'Discarded' } },
+    async handler({ deps, params, query, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
+      await discardDraft(deps, await loadPipeline(deps, params.id, authorize), actor);
+      res.status(204).end();
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/pipelines/:id/publish',
+    operationId: 'publishPipeline',
+    summary: 'Publish the draft as the next version',
+    description:
+      'The draft becomes the next immutable version (audit `pipeline.published`) and is removed; ' +
+      'schedules, webhooks and API runs use it from then on. 404 without a draft, 400 when it does ' +
+      'not compile, 409 when `expectedVersion` is not the current version.',
+    tag: 'pipelines',
+    scope: 'write',
+    params: PipelineIdParams,
+    query: BranchQuery,
+    body: z
+      .strictObject({
+        expectedVersion: versionNumber
+          .optional()
+          .meta({ description: 'The version the draft was edited over' }),
+        message: z.string().max(500).optional().meta({ description: 'Kept in the audit entry' }),
+      })
+      .default({}),
+    responses: { 200: { description: 'Published', schema: SavedSchema } },
+    problems: [409],
+    async handler({ deps, params, query, body, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
+      const pipeline = await loadPipeline(deps, params.id, authorize);
+      const saved = await publishDraft(deps, {
+        pipeline,
+        actor,
+        expectedVersion: body.expectedVersion,
+        message: body.message,
+      });
+      sendPipeline(res, 200, savedView(saved, deps.catalog));
     },
   }),
 ];

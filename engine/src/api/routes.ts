@@ -6,6 +6,7 @@ import { codecRoutes } from './codec.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
+import { pipelineSchemaRoutes } from './pipeline-schemas.routes.js';
 import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { productRoutes } from './products.routes.js';
@@ -27,6 +28,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...secretRoutes,
   ...pipelineRoutes,
   ...pipelineVersionRoutes,
+  ...pipelineSchemaRoutes,
   ...templateRoutes(),
   ...runRoutes,
   ...auditRoutes,

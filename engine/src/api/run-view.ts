@@ -18,6 +18,8 @@ export function runSummaryView(run: RunSummary) {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     durationMs: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
+    draft: run.draft,
+    rerunOf: run.rerunOf,
     links: runLinks(run.runId),
   };
 }

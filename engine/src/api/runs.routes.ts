@@ -7,6 +7,7 @@ import { projectsWith } from './auth.js';
 import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
+import { rerunRun } from '../runs/rerun.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
@@ -22,6 +23,20 @@ import {
   RunStartedSchema,
   RunSummarySchema,
 } from './schemas.js';
+
+const TriggerHeader = z.object({
+  'x-tributary-trigger': z
+    .enum(['manual', 'api'])
+    .optional()
+    .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
+});
+
+const RerunStartedSchema = RunStartedSchema.extend({
+  rerunOf: z.string(),
+  reused: z
+    .record(z.string(), z.string())
+    .meta({ description: 'Steps not run, by node id: the run whose kept output is used' }),
+});
 
 const PreviewSchema = z.object({
   runId: z.string(),
@@ -40,8 +55,9 @@ export const runRoutes = [
     method: 'post',
     path: '/pipelines/:id/runs',
     operationId: 'startRun',
-    summary: 'Start a run of the current (or a given) version',
+    summary: 'Start a run of the current (or a given) version, or of the draft',
     description:
+      'With `draft: true` it runs the draft (404 when there is none) and the run says `draft: true`. ' +
       'Compiles the version with the params (400 with every compile error when it does not compile) and ' +
       'starts it. The same Idempotency-Key returns the same run (200 instead of 202). Under concurrency ' +
       'policy "skip", a run while another is in flight is refused with 409.',
@@ -49,16 +65,15 @@ export const runRoutes = [
     scope: 'run',
     params: PipelineIdParams,
     query: BranchQuery,
-    headers: IdempotencyHeaders.extend({
-      'x-tributary-trigger': z
-        .enum(['manual', 'api'])
-        .optional()
-        .meta({ description: '"manual" when a person pressed Run in the builder; default "api"' }),
-    }),
+    headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
         params: z.record(z.string(), z.unknown()).default({}),
         version: z.number().int().min(1).optional(),
+        draft: z
+          .boolean()
+          .optional()
+          .meta({ description: "Run the pipeline's draft (the editor's Run), not a published version" }),
       })
       .default({ params: {} }),
     responses: {
@@ -69,21 +84,27 @@ export const runRoutes = [
     async handler({ deps, params, query, headers, body, actor, authorize, res }) {
       let pipeline;
       if (query.branch) {
-        // A branch has one copy of each pipeline, its current one: there is no other version to run.
-        if (body.version !== undefined) {
-          const message = 'version: in a branch the run is of the branch’s copy; leave version out';
-          throw badRequest(message, [{ in: 'body', path: 'version', message }]);
+        // A branch has one copy of each pipeline, its current one: no other version, no draft.
+        const field = body.version !== undefined ? 'version' : body.draft ? 'draft' : undefined;
+        if (field) {
+          const message = `${field}: in a branch the run is of the branch's copy (a branch is its own draft space); leave ${field} out`;
+          throw badRequest(message, [{ in: 'body', path: field, message }]);
         }
         pipeline = (await loadInBranch(deps, query.branch, params.id, authorize)).pipeline;
       } else {
         pipeline = await deps.pipelines.require(params.id);
         authorize(pipeline.project);
       }
+      if (body.draft && body.version !== undefined) {
+        const message = 'draft: a run is of the draft or of a version, not both; leave out "version"';
+        throw badRequest(message, [{ in: 'body', path: 'draft', message }]);
+      }
       const started = await startPipelineRun(deps, {
         pipeline,
         ...(query.branch ? { branch: query.branch } : {}),
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
+        ...(body.draft ? { draft: true } : {}),
         trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
         ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
       });
@@ -182,6 +203,46 @@ export const runRoutes = [
     },
   }),
   route({
+    method: 'post',
+    path: '/runs/:runId/rerun',
+    operationId: 'rerunRun',
+    summary: 'Re-run a run from its failed steps or from a node',
+    description:
+      'A new run of the same version (with `draft: true`, of the current draft) and the same params. ' +
+      'The failed steps (or the node named in `from`) and everything downstream run; every other step ' +
+      'that succeeded, is unchanged and whose output is still kept is reused (status `reused`, ' +
+      '`reusedFrom`). A failed run keeps its staging for STAGING_TTL_HOURS; 409 names the steps whose ' +
+      'kept output is gone, or says the run is still running or has nothing failed.',
+    tag: 'runs',
+    scope: 'run',
+    params: RunIdParams,
+    headers: TriggerHeader,
+    body: z.strictObject({
+      from: z.string().min(1).max(200).meta({ description: '"failed", or the node id to start from' }),
+      draft: z
+        .boolean()
+        .optional()
+        .meta({ description: "Run the pipeline's current draft instead of the version" }),
+    }),
+    responses: { 202: { description: 'Started', schema: RerunStartedSchema } },
+    problems: [409],
+    async handler({ deps, params, headers, body, actor, authorize, res }) {
+      const run = await deps.runs.get(params.runId);
+      authorize(run.project);
+      const started = await rerunRun(deps, {
+        runId: params.runId,
+        from: body.from,
+        ...(body.draft ? { draft: true } : {}),
+        trigger: { type: headers['x-tributary-trigger'] ?? 'api', actor },
+      });
+      const links = runLinks(started.runId);
+      res
+        .status(202)
+        .location(links.self)
+        .json({ ...started, links });
+    },
+  }),
+  route({
     method: 'get',
     path: '/runs/:runId/events',
     operationId: 'followRun',
@@ -208,7 +269,8 @@ export const runRoutes = [
     summary: "Rows and column types of a step's output",
     description:
       "Reads the step's table in the run's staging schema, which exists only when the pipeline has " +
-      '`settings.keepStaging: true` (kept for 24 h); otherwise 404 says so.',
+      '`settings.keepStaging: true` or the run failed (kept for STAGING_TTL_HOURS, 24 h by default); ' +
+      "otherwise 404 says so. A reused step's preview is the earlier run's table it stands for.",
     tag: 'runs',
     scope: 'read',
     params: RunIdParams.extend({ nodeId: slug }),
@@ -220,7 +282,10 @@ export const runRoutes = [
     async handler({ deps, params, query, authorize, res }) {
       const run = await deps.runs.get(params.runId);
       authorize(run.project);
-      res.json(await previewStepOutput(deps.warehousePool, params.runId, params.nodeId, query));
+      // A reused step's output is the earlier run's table (of the same pipeline, by construction).
+      const step = run.progress?.steps[params.nodeId];
+      const madeBy = step?.status === 'reused' && step.reusedFrom ? step.reusedFrom : params.runId;
+      res.json(await previewStepOutput(deps.warehousePool, madeBy, params.nodeId, query));
     },
   }),
 ];

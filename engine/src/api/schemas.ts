@@ -29,6 +29,13 @@ export const CompileErrorSchema = z.object({
   nodeId: z.string().optional(),
   edgeId: z.string().optional(),
   path: z.string().optional(),
+  line: z.number().int().min(1).optional().meta({ description: '1-based line in the SQL text at `path`' }),
+  column: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: '1-based column in that line (UTF-16 code units, as in a JavaScript string)' }),
 });
 
 export const ValiditySchema = z.object({ valid: z.boolean(), errors: z.array(CompileErrorSchema) });
@@ -77,11 +84,12 @@ export const RunStartedSchema = z.object({
   pipelineId: z.string(),
   pipelineVersion: z.number().int(),
   branch: z.string().nullable().optional().meta({ description: 'The development branch it runs in' }),
+  draft: z.boolean().meta({ description: "A run of the pipeline's draft (pipelineVersion is its base)" }),
   links: RunLinksSchema,
 });
 
 export const StepProgressSchema = z.object({
-  status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']),
+  status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'reused']),
   attempt: z.number().int(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
@@ -91,6 +99,10 @@ export const StepProgressSchema = z.object({
   error: z.string().nullable(),
   /** What the step said it did (e.g. "added column x"); absent in runs from before notes were kept. */
   notes: z.array(z.string()).optional(),
+  reusedFrom: z
+    .string()
+    .optional()
+    .meta({ description: 'A reused step: the run whose kept output this run used instead of running it' }),
 });
 
 export const RunSummarySchema = z.object({
@@ -104,6 +116,8 @@ export const RunSummarySchema = z.object({
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
+  draft: z.boolean().meta({ description: "A run of the pipeline's draft, not of a published version" }),
+  rerunOf: z.string().nullable().meta({ description: 'The run this one re-runs, if it is a re-run' }),
   links: RunLinksSchema,
 });
 

@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = [
   'branch.created',
   'branch.deleted',
   'branch.pipeline_saved',
+  'pipeline.published',
+  'pipeline.draft_discarded',
   'schedule.changed',
   'schedule.deleted',
   'webhook.created',

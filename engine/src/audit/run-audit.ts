@@ -20,6 +20,7 @@ export const RUN_AUDIT_EVENT_TYPES = [
   'run.requested',
   'run.queued',
   'run.lock_granted',
+  'step.reused',
   'step.scheduled',
   'step.started',
   'step.attempt_failed',
@@ -58,6 +59,9 @@ export interface RunAuditTrail {
   project: string;
   pipelineId: string;
   pipelineVersion: number;
+  /** A run of the pipeline's draft (pipelineVersion is the version it is based on). */
+  draft: boolean;
+  rerunOf: string | null;
   trigger: { type: TriggerType; actor: string };
   status: RunAuditStatus;
   events: RunAuditEvent[];
@@ -68,7 +72,8 @@ export async function runAuditTrail(client: Client, runId: string): Promise<RunA
 }
 
 export function auditTrailOf(history: RunHistory): RunAuditTrail {
-  const { plan, trigger } = history.input;
+  const { plan, trigger, rerun } = history.input;
+  const draft = history.input.draft === true;
   // A plan compiled without a saved version (tests that start runs directly) reports 0.
   const pipelineVersion = plan.pipelineVersion ?? 0;
   const sensitive = new Set(plan.sensitiveParams ?? []);
@@ -111,22 +116,46 @@ export function auditTrailOf(history: RunHistory): RunAuditTrail {
       const params = Object.fromEntries(
         Object.entries(plan.params).map(([name, value]) => [name, sensitive.has(name) ? REDACTED : value]),
       );
+      const what = draft ? `the draft (based on version ${pipelineVersion})` : `version ${pipelineVersion}`;
+      const again = rerun
+        ? `, re-running ${rerun.runId} from ${rerun.from === 'failed' ? 'its failed steps' : `"${rerun.from}"`}`
+        : '';
       emit(
         eventId,
         at,
         'run.requested',
-        `Run of pipeline "${plan.pipelineId}" version ${pipelineVersion} requested by ${trigger.actor} (${trigger.type})`,
+        `Run of pipeline "${plan.pipelineId}" ${what} requested by ${trigger.actor} (${trigger.type})${again}`,
         { actor: trigger.actor },
         {
           trigger: trigger.type,
           project: plan.project,
           pipelineId: plan.pipelineId,
           pipelineVersion,
+          draft,
           versionHash: plan.versionHash,
           params,
           steps: plan.steps.map((s) => s.id),
+          ...(rerun
+            ? {
+                rerunOf: rerun.runId,
+                rerunFrom: rerun.from,
+                reused: Object.fromEntries(Object.entries(rerun.reused).map(([id, r]) => [id, r.runId])),
+              }
+            : {}),
         },
       );
+      // Reused steps have no activity of their own: the trail names them where the run starts.
+      for (const [nodeId, reused] of Object.entries(rerun?.reused ?? {})) {
+        const step = plan.steps.find((s) => s.id === nodeId);
+        emit(
+          eventId,
+          at,
+          'step.reused',
+          `Step "${nodeId}" not run: the kept output of run ${reused.runId} is used`,
+          { nodeId, nodeType: step?.type ?? null },
+          { reusedFrom: reused.runId, table: reused.table, rowsOut: reused.rowsOut },
+        );
+      }
       continue;
     }
 
@@ -261,6 +290,8 @@ export function auditTrailOf(history: RunHistory): RunAuditTrail {
     project: plan.project,
     pipelineId: plan.pipelineId,
     pipelineVersion,
+    draft,
+    rerunOf: rerun?.runId ?? null,
     trigger: { type: trigger.type, actor: trigger.actor },
     status,
     events: scrub(events),

@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { ensureAdminToken, type AdminToken } from '../api/admin-token.js';
 import { createApp } from '../api/app.js';
 import { EnvError, parseEnv } from '../config/env.js';
+import { temporalUiUrl } from '../config/temporal-ui.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
@@ -20,7 +21,8 @@ import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
 import { UsageCache } from '../telemetry/usage-report.js';
-import { sweepExpiredStaging } from '../worker/run-activities.js';
+import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
+import { isRunOpen } from '../worker/run-activities.js';
 import { createWorker } from '../worker/worker.js';
 
 const UI_DIR = fileURLToPath(new URL('../../../builder-ui/dist', import.meta.url));
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
       worker = created.worker;
       workerDone = worker.run().finally(() => created.connection.close());
       log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
-      sweeper = startStagingSweeper(platform.warehousePool, log.child('staging'));
+      sweeper = startStagingSweeper(platform, log.child('staging'));
       if (env.TRIBUTARY_TELEMETRY_SYNC_MINUTES > 0) {
         telemetrySync = startTelemetrySync(
           {
@@ -138,6 +140,8 @@ async function main(): Promise<void> {
       const app = createApp({
         pool: platform.platformPool,
         warehousePool: platform.warehousePool,
+        runnerPool: platform.runnerPool,
+        dataDir: env.dataDir,
         temporal: platform.temporal,
         runs: platform.runs,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
@@ -146,8 +150,8 @@ async function main(): Promise<void> {
         log: log.child('api'),
         uiDir: UI_DIR,
         creditRates,
-        temporalUi: env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl,
-        codecCorsOrigins: [env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl].filter((u): u is string => !!u),
+        temporalUi: temporalUiUrl(env, infra.temporal.uiUrl),
+        codecCorsOrigins: [temporalUiUrl(env, infra.temporal.uiUrl)].filter((u): u is string => !!u),
       });
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(env.PORT, env.HOST, () => resolve(s));
@@ -161,7 +165,7 @@ async function main(): Promise<void> {
   }
 
   const appUrl = `http://localhost:${env.PORT}`;
-  const temporalUi = env.TEMPORAL_UI_URL ?? infra.temporal.uiUrl;
+  const temporalUi = temporalUiUrl(env, infra.temporal.uiUrl);
   const lines = [
     '',
     `  Tributary ${VERSION} is running`,
@@ -201,10 +205,10 @@ function describeAdminToken(admin: AdminToken | undefined): string {
   }
 }
 
-/** Drops kept staging whose TTL has passed, now and every ten minutes. */
-function startStagingSweeper(warehouse: Platform['warehousePool'], log: Logger): NodeJS.Timeout {
+/** Drops kept staging whose TTL has passed and that no live re-run leases, now and every ten minutes. */
+function startStagingSweeper(platform: Platform, log: Logger): NodeJS.Timeout {
   const sweep = () =>
-    sweepExpiredStaging(warehouse)
+    sweepExpiredStaging(platform.warehousePool, new Date(), (runId) => isRunOpen(platform.temporal, runId))
       .then(
         (dropped) => dropped.length && log.info('dropped expired staging', { schemas: dropped.join(',') }),
       )

@@ -12,6 +12,7 @@ import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import type {
   ExecutionPlan,
   InterpreterInput,
+  RerunOf,
   RunProgress,
   RunStatus,
   RunTrigger,
@@ -46,6 +47,10 @@ export interface RunSummary {
   status: RunStatus | 'terminated' | 'timed_out';
   startedAt: string;
   endedAt: string | null;
+  /** The editor ran the pipeline's draft, not a published version. */
+  draft: boolean;
+  /** The run this one re-runs, if it is a re-run. */
+  rerunOf: string | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -53,20 +58,49 @@ export interface RunDetail extends RunSummary {
   progress: RunProgress | null;
 }
 
-export interface StartRunOptions {
+/** What a run is besides its plan: a run of the draft, a re-run. */
+export interface RunMarks {
+  draft?: boolean;
+  rerun?: RerunOf;
+}
+
+export interface StartRunOptions extends RunMarks {
   trigger: RunTrigger;
   idempotencyKey?: string;
+  /** The run's id when the caller had to know it beforehand (a re-run leases staging under it). */
+  runId?: string;
+}
+
+/** The memo a run carries, so run lists can tell draft runs and re-runs without reading histories. */
+interface RunMemo {
+  draft?: boolean;
+  rerunOf?: string;
 }
 
 /**
  * What every start of a run carries, whether RunsClient starts it or a Temporal Schedule does:
  * the task queue, the interpreter's input, and the search attributes runs are found by.
  */
-export function runStartOptions(plan: ExecutionPlan, trigger: RunTrigger, taskQueue: string) {
-  const input: InterpreterInput = { plan, trigger };
+export function runStartOptions(
+  plan: ExecutionPlan,
+  trigger: RunTrigger,
+  taskQueue: string,
+  marks: RunMarks = {},
+) {
+  const input: InterpreterInput = {
+    plan,
+    trigger,
+    ...(marks.draft ? { draft: true } : {}),
+    ...(marks.rerun ? { rerun: marks.rerun } : {}),
+  };
+  const memo: RunMemo = {
+    ...(marks.draft ? { draft: true } : {}),
+    ...(marks.rerun ? { rerunOf: marks.rerun.runId } : {}),
+  };
   return {
     taskQueue,
     args: [input] as [InterpreterInput],
+    ...(Object.keys(memo).length > 0 ? { memo: memo as Record<string, unknown> } : {}),
     typedSearchAttributes: new TypedSearchAttributes([
       { key: SA_PROJECT, value: plan.project },
       { key: SA_PIPELINE, value: plan.pipelineId },
@@ -86,7 +120,7 @@ export class RunsClient {
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
   async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
-    const runId = runIdFor(plan.pipelineId, options.idempotencyKey);
+    const runId = options.runId ?? runIdFor(plan.pipelineId, options.idempotencyKey);
     if (plan.concurrency === 'skip') {
       // A repeated key names its own run, which may be the one in flight: answer it before refusing.
       if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
@@ -100,7 +134,7 @@ export class RunsClient {
     }
     try {
       await this.client.workflow.start(INTERPRETER_WORKFLOW, {
-        ...runStartOptions(plan, options.trigger, this.taskQueue),
+        ...runStartOptions(plan, options.trigger, this.taskQueue, options),
         workflowId: runId,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -181,7 +215,8 @@ export class RunsClient {
     }
   }
 
-  private async inputOf(runId: string): Promise<InterpreterInput | undefined> {
+  /** What the run was started with (its plan, trigger and marks), from its history. */
+  async inputOf(runId: string): Promise<InterpreterInput | undefined> {
     const history = await decodeHistory(
       await this.client.workflow.getHandle(runId).fetchHistory(),
       this.client.options.loadedDataConverter.payloadCodecs,
@@ -258,6 +293,7 @@ function versionOf(attribute: string | undefined): number {
 
 function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   const sa = description.typedSearchAttributes;
+  const memo = (description.memo ?? {}) as RunMemo;
   return {
     runId: description.workflowId,
     project: sa.get(SA_PROJECT) ?? '',
@@ -269,5 +305,7 @@ function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary 
     status: STATUS[description.status.name] ?? 'running',
     startedAt: description.startTime.toISOString(),
     endedAt: description.closeTime?.toISOString() ?? null,
+    draft: memo.draft === true,
+    rerunOf: typeof memo.rerunOf === 'string' ? memo.rerunOf : null,
   };
 }

@@ -1,7 +1,13 @@
 // Compiles a pipeline document and run params into an ExecutionPlan. Pure and deterministic: the
 // same input gives a byte-identical plan. Every problem is collected, each naming its node, edge
 // or path, so the builder can show them all at once.
-import { findMalformedPlaceholders, findPlaceholders, stringsIn } from '@tributary/activities';
+import {
+  findMalformedPlaceholders,
+  findPlaceholders,
+  stringsIn,
+  type ColumnInfo,
+  type DescribeContext,
+} from '@tributary/activities';
 import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
 import { edgeId, PipelineSchema, type Pipeline, type PipelineNode } from '../model/pipeline.schema.js';
@@ -16,6 +22,14 @@ export interface CatalogEntry {
   inputs: { min: number; max: number | null };
   /** The secret names a valid config reads (the declaration's `secrets()`). */
   secrets?(config: Record<string, unknown>): string[];
+  /** The warehouse SQL in a config as written (the declaration's `sqlFields()`), checked by validate. */
+  sqlFields?(config: unknown): { path: (string | number)[]; sql: string }[];
+  /** The output's columns without a run (the declaration's `describe()`), for the builder. */
+  describe?(
+    ctx: DescribeContext,
+    config: unknown,
+    inputs: Record<string, ColumnInfo[]>,
+  ): Promise<ColumnInfo[]>;
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;

@@ -20,7 +20,10 @@ export type CompileErrorCode =
   | 'invalid_config'
   | 'unknown_secret'
   | 'disabled_dependency'
-  | 'empty_pipeline';
+  | 'empty_pipeline'
+  | 'invalid_sql'
+  | 'unknown_table'
+  | 'unknown_column';
 
 export interface CompileError {
   code: CompileErrorCode;
@@ -29,4 +32,7 @@ export interface CompileError {
   edgeId?: string;
   /** Where in the document: `nodes[2].config.sql`, `params.since`, … */
   path?: string;
+  /** For a problem inside a SQL field: where in that field's text, 1-based (columns in UTF-16 units). */
+  line?: number;
+  column?: number;
 }

@@ -38,7 +38,8 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('tributary'),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
+  /** The dev server's UI port (8233 when unset); with TEMPORAL_ADDRESS, the port of that cluster's UI. */
+  TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_UI_URL: z.url().optional(),
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(20),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),

@@ -51,7 +51,15 @@ export interface ExecutionPlan {
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled';
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  /** Not run: a re-run took its kept output from an earlier run (`reusedFrom`). */
+  | 'reused';
 
 export interface StepProgress {
   status: StepStatus;
@@ -64,6 +72,8 @@ export interface StepProgress {
   error: string | null;
   /** What the step said it did (e.g. "added column x"); absent in runs from before notes were kept. */
   notes?: string[];
+  /** The run whose kept output a reused step stands for. */
+  reusedFrom?: string;
 }
 
 export interface RunProgress {
@@ -81,7 +91,32 @@ export interface RunTrigger {
   actor: string;
 }
 
+/** A step a re-run does not run: the earlier run's kept output stands in for it. */
+export interface ReusedStep {
+  /** The run that produced the output (for a step that run itself reused: the run before). */
+  runId: string;
+  /** Its output table, in that run's staging schema; null for a sink (nothing to read). */
+  table: { schema: string; table: string } | null;
+  /** The statistics the step had when it ran. */
+  rowsIn: number | null;
+  rowsOut: number | null;
+  bytes: number | null;
+}
+
+export interface RerunOf {
+  /** The run this one re-runs. */
+  runId: string;
+  /** "failed", or the node id the re-run started from. */
+  from: string;
+  /** Steps taken from earlier runs, by node id. */
+  reused: Record<string, ReusedStep>;
+}
+
 export interface InterpreterInput {
   plan: ExecutionPlan;
   trigger: RunTrigger;
+  /** The editor ran the pipeline's unpublished draft (based on plan.pipelineVersion). */
+  draft?: boolean;
+  /** Present when this run re-runs an earlier one. */
+  rerun?: RerunOf;
 }

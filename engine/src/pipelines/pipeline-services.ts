@@ -3,12 +3,14 @@
 import type pg from 'pg';
 import type { AuditLog } from '../audit/audit-log.store.js';
 import type { NodeCatalog } from '../compiler/compile.js';
+import type { DraftStore } from '../store/drafts.store.js';
 import type { ScheduleService } from '../schedules/schedule-service.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
 
 export interface PipelineServices {
   pool: pg.Pool;
   pipelines: PipelineStore;
+  drafts: DraftStore;
   audit: AuditLog;
   schedules: ScheduleService;
   catalog: NodeCatalog;

@@ -1,14 +1,17 @@
-// Starting a run of a stored pipeline version: compile with the params (400 naming every problem
-// when it does not compile), then start it through the runs client.
+// Starting a run of a stored pipeline version, or of its draft (the editor's Run): compile with the
+// params (400 naming every problem when it does not compile), then start it through the runs client.
 import { HttpProblem } from '../api/problem.js';
-import type { RunsClient } from '../client/runs.js';
+import type { RunMarks, RunsClient } from '../client/runs.js';
 import type { NodeCatalog } from '../compiler/compile.js';
-import type { RunTrigger } from '../model/plan.js';
+import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
 import { compileForRun } from '../pipelines/pipeline-compile.js';
+import { requireDraft } from '../pipelines/pipeline-drafts.js';
+import type { DraftStore } from '../store/drafts.store.js';
 import type { PipelineStore, StoredPipeline } from '../store/pipelines.store.js';
 
 export interface RunStartDeps {
   pipelines: PipelineStore;
+  drafts: DraftStore;
   runs: RunsClient;
   catalog: NodeCatalog;
 }
@@ -17,6 +20,8 @@ export interface StartRequest {
   pipeline: StoredPipeline;
   /** Default: the current version. */
   version?: number;
+  /** Run the pipeline's draft instead of a version (only the editor does). */
+  draft?: boolean;
   params: Record<string, unknown>;
   trigger: RunTrigger;
   idempotencyKey?: string;
@@ -24,39 +29,75 @@ export interface StartRequest {
   branch?: string;
 }
 
-export async function startPipelineRun(deps: RunStartDeps, request: StartRequest) {
-  const { pipeline } = request;
+/** The document a run would run: a stored version, or the draft (numbered by its base version). */
+export async function runnableDocument(
+  deps: Pick<RunStartDeps, 'pipelines' | 'drafts'>,
+  pipeline: StoredPipeline,
+  choice: { version?: number; draft?: boolean },
+): Promise<{ document: unknown; version: number; draft: boolean }> {
+  if (choice.draft) {
+    const draft = await requireDraft(deps, pipeline);
+    return { document: draft.document, version: draft.baseVersion, draft: true };
+  }
   const version =
-    request.version === undefined || request.version === pipeline.version
+    choice.version === undefined || choice.version === pipeline.version
       ? pipeline.current
-      : await deps.pipelines.requireVersion(pipeline.id, request.version);
-  const compiled = compileForRun(deps.catalog, version.document, request.params, version.version);
+      : await deps.pipelines.requireVersion(pipeline.id, choice.version);
+  return { document: version.document, version: version.version, draft: false };
+}
+
+/** Compiles a runnable document with params, or 400 naming every error. */
+export function planFor(
+  catalog: NodeCatalog,
+  pipeline: StoredPipeline,
+  runnable: { document: unknown; version: number; draft: boolean },
+  params: Record<string, unknown>,
+): ExecutionPlan {
+  const compiled = compileForRun(catalog, runnable.document, params, runnable.version);
   if (!compiled.ok) {
+    const what = runnable.draft ? 'its draft' : `version ${runnable.version}`;
     throw new HttpProblem(
       400,
       'Bad Request',
-      `Pipeline "${pipeline.id}" version ${version.version} does not compile with these params: ` +
+      `Pipeline "${pipeline.id}" ${what} does not compile with these params: ` +
         compiled.errors.map((e) => e.message).join('; '),
       compiled.errors,
     );
   }
-  if (request.branch) compiled.plan.branch = request.branch;
+  return compiled.plan;
+}
+
+export async function startPipelineRun(deps: RunStartDeps, request: StartRequest) {
+  const { pipeline } = request;
+  const runnable = await runnableDocument(deps, pipeline, request);
+  const plan = planFor(deps.catalog, pipeline, runnable, request.params);
+  if (request.branch) plan.branch = request.branch;
   // The same key on main and in a branch names two runs, not one.
   const key =
     request.idempotencyKey &&
     (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
-  const { runId, created } = await deps.runs.start(compiled.plan, {
+  return startPlan(deps, plan, {
     trigger: request.trigger,
+    ...(runnable.draft ? { draft: true } : {}),
     ...(key ? { idempotencyKey: key } : {}),
   });
-  // A repeated key may name a run that has ended since: report what it is now.
+}
+
+/** Starts a compiled plan and says what was started (a repeated key may name an ended run). */
+export async function startPlan(
+  deps: Pick<RunStartDeps, 'runs'>,
+  plan: ExecutionPlan,
+  options: RunMarks & { trigger: RunTrigger; idempotencyKey?: string; runId?: string },
+) {
+  const { runId, created } = await deps.runs.start(plan, options);
   const status = created ? 'running' : (await deps.runs.get(runId)).status;
   return {
     runId,
     status,
     created,
-    pipelineId: pipeline.id,
-    pipelineVersion: version.version,
-    branch: request.branch ?? null,
+    pipelineId: plan.pipelineId,
+    pipelineVersion: plan.pipelineVersion ?? 0,
+    draft: options.draft === true,
+    branch: plan.branch ?? null,
   };
 }

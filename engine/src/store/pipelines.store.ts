@@ -194,9 +194,11 @@ export class PipelineStore {
     return result.rows[0]?.project_id;
   }
 
+  /** Marks the pipeline deleted and removes its draft (a draft is no history worth keeping). */
   async softDelete(id: string): Promise<boolean> {
     const result = await this.pool.query(
-      'update tributary.pipelines set deleted_at = now(), updated_at = now() where id = $1 and deleted_at is null',
+      `with draft as (delete from tributary.pipeline_drafts where pipeline_id = $1)
+       update tributary.pipelines set deleted_at = now(), updated_at = now() where id = $1 and deleted_at is null`,
       [id],
     );
     return (result.rowCount ?? 0) > 0;

@@ -19,7 +19,16 @@ import type { TriggerType } from '../model/plan.js';
 import { rateFor, type CreditRates } from './credit-rates.js';
 
 export type StepUsageStatus =
-  'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped' | 'pending' | 'running' | 'interrupted';
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'skipped'
+  | 'pending'
+  | 'running'
+  | 'interrupted'
+  /** Not run: a re-run used an earlier run's kept output (no activity, no credits). */
+  | 'reused';
 
 export interface StepUsage {
   nodeId: string;
@@ -86,7 +95,13 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
         nodeId: step.id,
         nodeType: step.type,
         kind: step.kind,
-        status: !close ? 'pending' : status === 'cancelled' ? 'cancelled' : 'skipped',
+        status: history.input.rerun?.reused[step.id]
+          ? 'reused'
+          : !close
+            ? 'pending'
+            : status === 'cancelled'
+              ? 'cancelled'
+              : 'skipped',
         attempts: 0,
         retries: 0,
         activitySeconds: 0,

@@ -1,9 +1,12 @@
 // The run's own lifecycle activities: its staging schema in the warehouse, and what happens when
-// it ends (incremental state committed on success, staging dropped unless kept for previews).
+// it ends (incremental state committed on success; staging dropped unless kept for previews or,
+// for a failed run, for a re-run to reuse).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { RunStatus } from '../model/plan.js';
 import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
 import { quoteIdent } from '@tributary/activities';
+import { keepStagingUntil } from '../warehouse/kept-staging.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
 
 export interface FinishRunInput {
@@ -15,6 +18,10 @@ export interface FinishRunInput {
   states: { nodeId: string; state: unknown }[];
   /** The development branch the run was in (its state is the branch's own); absent on main. */
   branch?: string;
+  /** How the run ended (absent in runs started before failed runs kept their staging). */
+  status?: RunStatus;
+  /** Staging schemas of earlier runs whose tables this re-run reused: kept as long as this run's. */
+  reusedSchemas?: string[];
 }
 
 export interface RunActivities {
@@ -49,15 +56,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         signalArgs: [{ runId }],
       });
     },
-    async runIsOpen({ runId }) {
-      try {
-        const description = await deps.temporal.workflow.getHandle(runId).describe();
-        return description.status.name === 'RUNNING';
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      }
-    },
+    runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
     async prepareRun({ stagingSchema, project = 'default' }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.
       let provisioned = provisionedProjects.get(project);
@@ -70,7 +69,16 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       await createStagingSchema(deps.warehouse, project, stagingSchema);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
-    async finishRun({ runId, stagingSchema, keepStaging, pipelineId, states, branch }) {
+    async finishRun({
+      runId,
+      stagingSchema,
+      keepStaging,
+      pipelineId,
+      states,
+      branch,
+      status,
+      reusedSchemas = [],
+    }) {
       if (states.length > 0) {
         const client = await deps.platform.connect();
         try {
@@ -90,11 +98,13 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
           client.release();
         }
       }
-      if (keepStaging || deps.keepStagingAlways) {
+      // A failed run keeps what its steps made, so a re-run can start from the failed steps.
+      const failed = status === 'failed' || status === 'succeeded_with_warnings';
+      if (keepStaging || deps.keepStagingAlways || failed) {
         const until = new Date(Date.now() + (deps.stagingTtlMs ?? DEFAULT_STAGING_TTL_MS));
-        await deps.warehouse.query(
-          `comment on schema ${quoteIdent(stagingSchema)} is ${pgLiteral(`${KEPT_PREFIX}${until.toISOString()}`)}`,
-        );
+        await keepStagingUntil(deps.warehouse, stagingSchema, until);
+        // A re-run of this run reads the tables this run reused: they stay as long as its own.
+        for (const schema of reusedSchemas) await keepStagingUntil(deps.warehouse, schema, until);
       } else {
         await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
       }
@@ -102,31 +112,19 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
   };
 }
 
+/** Whether a run is still going (false for one that ended or never started). */
+export async function isRunOpen(temporal: Client, runId: string): Promise<boolean> {
+  try {
+    const description = await temporal.workflow.getHandle(runId).describe();
+    return description.status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
 /** How long kept staging schemas stay for previews before the sweeper drops them. */
 export const DEFAULT_STAGING_TTL_MS = 24 * 3600 * 1000;
-/** The schema comment of kept staging; the sweeper reads the expiry back from it. */
-export const KEPT_PREFIX = 'tributary staging kept until ';
-
-/** Drops kept staging schemas whose time is up; returns their names. */
-export async function sweepExpiredStaging(warehouse: pg.Pool, now = new Date()): Promise<string[]> {
-  const kept = await warehouse.query<{ name: string; comment: string }>(
-    `select nspname as name, obj_description(oid, 'pg_namespace') as comment
-       from pg_namespace where nspname like 'tr\\_run\\_%' and obj_description(oid, 'pg_namespace') like $1`,
-    [`${KEPT_PREFIX}%`],
-  );
-  const dropped: string[] = [];
-  for (const { name, comment } of kept.rows) {
-    const until = Date.parse(comment.slice(KEPT_PREFIX.length));
-    if (Number.isNaN(until) || until > now.getTime()) continue;
-    await warehouse.query(`drop schema if exists ${quoteIdent(name)} cascade`);
-    dropped.push(name);
-  }
-  return dropped;
-}
-
-function pgLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
 
 export async function loadNodeState(
   platform: pg.Pool,

@@ -15,7 +15,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
-import type { InterpreterInput, PlanStep, RunProgress, StepProgress } from '../model/plan.js';
+import type { InterpreterInput, PlanStep, ReusedStep, RunProgress, StepProgress } from '../model/plan.js';
 import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
@@ -47,14 +47,36 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   const consumers = new Map<string, number>();
   for (const s of plan.steps)
     for (const dep of s.dependsOn) consumers.set(dep, (consumers.get(dep) ?? 0) + 1);
-  const exclusiveInputs = (step: PlanStep) =>
-    plan.keepStaging ? [] : step.dependsOn.filter((dep) => consumers.get(dep) === 1);
 
   // Project roles in the warehouse: the staging schema belongs to the run's project, steps get a
   // statement timeout and may consume inputs only they read. Runs from before keep their inputs.
   const projectRoles = patched('warehouse-project-roles');
 
+  // A re-run does not run the steps it reuses: the earlier run's kept tables are their outputs.
+  // Only a run with something to reuse takes the new path (and records the patch marker).
+  const reused: Record<string, ReusedStep> =
+    input.rerun && Object.keys(input.rerun.reused).length > 0 && patched('rerun-reuse')
+      ? input.rerun.reused
+      : {};
+  // A reused table belongs to the earlier run and may be reused again: no step may consume it.
+  const exclusiveInputs = (step: PlanStep) =>
+    plan.keepStaging
+      ? []
+      : step.dependsOn.filter((dep) => consumers.get(dep) === 1 && !Object.hasOwn(reused, dep));
+
   const outputs: Record<string, TableRef | null> = {};
+  for (const [nodeId, earlier] of Object.entries(reused)) {
+    const state = progress.steps[nodeId];
+    if (!state) continue;
+    Object.assign(state, {
+      status: 'reused',
+      rowsIn: earlier.rowsIn,
+      rowsOut: earlier.rowsOut,
+      bytes: earlier.bytes,
+      reusedFrom: earlier.runId,
+    });
+    outputs[nodeId] = earlier.table;
+  }
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
   let running = 0;
@@ -159,6 +181,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     }
   }
   progress.status = cancellation ? 'cancelled' : finalStatus(plan.steps, progress);
+  const keepsFailedStaging = patched('failed-run-keeps-staging');
   // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
   await CancellationScope.nonCancellable(() =>
     lifecycle.finishRun({
@@ -169,6 +192,9 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ...(plan.branch ? { branch: plan.branch } : {}),
       states:
         progress.status === 'succeeded' || progress.status === 'succeeded_with_warnings' ? pendingStates : [],
+      // A failed run keeps its staging for a re-run; runs from before send what they sent.
+      ...(keepsFailedStaging ? { status: progress.status } : {}),
+      ...(Object.keys(reused).length > 0 ? { reusedSchemas: reusedSchemas(reused) } : {}),
     }),
   );
   if (queued) {
@@ -206,6 +232,11 @@ function emptyStep(): StepProgress {
   };
 }
 
+function reusedSchemas(reused: Record<string, ReusedStep>): string[] {
+  const schemas = Object.values(reused).flatMap((r) => (r.table ? [r.table.schema] : []));
+  return [...new Set(schemas)].sort();
+}
+
 function activityOptions(step: PlanStep): ActivityOptions {
   return {
     activityId: step.id,
@@ -220,10 +251,10 @@ function activityOptions(step: PlanStep): ActivityOptions {
   };
 }
 
-/** A dependency is satisfied when it succeeded, or failed but lets its dependents continue. */
+/** A dependency is satisfied when it succeeded (or was reused), or failed but lets its dependents continue. */
 function satisfied(plan: InterpreterInput['plan'], progress: RunProgress, id: string): boolean {
   const status = progress.steps[id]!.status;
-  if (status === 'succeeded') return true;
+  if (status === 'succeeded' || status === 'reused') return true;
   return status === 'failed' && plan.steps.find((s) => s.id === id)!.continueOnFailure;
 }
 

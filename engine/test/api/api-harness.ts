@@ -47,6 +47,8 @@ export async function startApi(extra: Partial<AppDeps> = {}, existing?: Harness)
   const app = createApp({
     pool: h.platform.platformPool,
     warehousePool: h.platform.warehousePool,
+    runnerPool: h.platform.runnerPool,
+    dataDir: h.dataDir,
     temporal: h.platform.temporal,
     runs: h.platform.runs,
     taskQueue: h.taskQueue,

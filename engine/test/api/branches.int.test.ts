@@ -17,6 +17,7 @@ const branchSchema = `${schema}__dev`;
 const orders = uniq('orders');
 const summary = uniq('summary');
 const incremental = uniq('incr');
+let branchRunId: string;
 
 const finished = (runId: string) =>
   api.h.platform.temporal.workflow
@@ -199,6 +200,7 @@ describe('development branches', () => {
     const branchRun = await run(orders, 'dev');
     expect(branchRun.status, JSON.stringify(branchRun.steps)).toBe('succeeded');
     expect(branchRun).toMatchObject({ branch: 'dev', pipelineVersion: 2 });
+    branchRunId = branchRun.runId;
     // main's report is as main's run left it; the branch's has the branch's rows.
     expect(await count(`${schema}.report`)).toBe(3);
     expect(await count(`${branchSchema}.report`)).toBe(2);
@@ -218,6 +220,27 @@ describe('development branches', () => {
     // The branch's own report (2 rows), by either name; main's customers (3).
     expect(rows).toEqual([{ qualified: 2, unqualified: 2, customers: 3 }]);
     expect(await count(`${schema}.report_sizes`)).toBeNull();
+  });
+
+  it('answers 400 for drafts, publishing and deleting in a branch, and 409 for re-running a branch run', async () => {
+    const calls: [string, string, unknown?][] = [
+      ['GET', `/api/pipelines/${orders}/draft?branch=dev`],
+      ['PUT', `/api/pipelines/${orders}/draft?branch=dev`, ordersPipeline(3)],
+      ['DELETE', `/api/pipelines/${orders}/draft?branch=dev`],
+      ['POST', `/api/pipelines/${orders}/publish?branch=dev`, {}],
+      ['DELETE', `/api/pipelines/${orders}?branch=dev`],
+      ['POST', `/api/pipelines/${orders}/runs?branch=dev`, { draft: true }],
+    ];
+    for (const [method, path, body] of calls) {
+      const reply = await api.call(method, path, body !== undefined ? { body } : {});
+      expect(reply.status, `${method} ${path}`).toBe(400);
+      expect(reply.headers.get('content-type')).toContain('application/problem+json');
+      expect(reply.body.errors[0].path, `${method} ${path}`).toMatch(/^(branch|draft)$/);
+    }
+    expect((await api.call('GET', `/api/pipelines/${orders}`)).status).toBe(200);
+    const rerun = await api.call('POST', `/api/runs/${branchRunId}/rerun`, { body: { from: 'failed' } });
+    expect(rerun.status).toBe(409);
+    expect(rerun.body.detail).toContain('ran in branch "dev"');
   });
 
   it('keeps incremental state per branch', async () => {

@@ -49,7 +49,8 @@ describe('creating and reading', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('etag')).toBe('"1"');
     const { created: _c, ...withoutCreated } = reply.body;
-    expect(read.body).toEqual(withoutCreated);
+    // A read also says whether the editor has a draft (a new pipeline has none).
+    expect(read.body).toEqual({ ...withoutCreated, draft: null });
   });
 
   it('saves a draft that does not compile, and says why it is not valid', async () => {
@@ -342,6 +343,74 @@ describe('validate without saving', () => {
   it('refuses a body that is not a JSON object with 400', async () => {
     const reply = await api.call('POST', '/api/pipelines/validate', { body: [1, 2] });
     expect(reply.status).toBe(400);
+  });
+
+  it('locates a SQL syntax error by node, field, line and column', async () => {
+    const doc = generatePipeline(uniq('v'), {
+      nodes: [
+        {
+          id: 'g',
+          type: 'source.generate',
+          config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+        },
+        { id: 'q', type: 'transform.sql', config: { sql: 'selec 1' } },
+        {
+          id: 'check',
+          type: 'transform.assert',
+          config: { assertions: [{ name: 'ok', sql: 'select *\nfrom {{ inputs.q }} wher n < 0' }] },
+        },
+      ],
+      edges: [
+        { from: 'g', to: 'q' },
+        { from: 'q', to: 'check' },
+      ],
+    });
+    const reply = await api.call('POST', '/api/pipelines/validate', { body: doc });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      valid: false,
+      errors: [
+        {
+          code: 'invalid_sql',
+          nodeId: 'q',
+          path: 'nodes[1].config.sql',
+          line: 1,
+          column: 1,
+          message: 'Node "q", line 1, column 1: Syntax error at or near "selec"',
+        },
+        {
+          code: 'invalid_sql',
+          nodeId: 'check',
+          path: 'nodes[2].config.assertions[0].sql',
+          line: 2,
+          column: 26,
+          message: 'Node "check", line 2, column 26: Syntax error at or near "n"',
+        },
+      ],
+    });
+  });
+
+  it('says in plain words that a SQL step needs its SQL', async () => {
+    const doc = generatePipeline(uniq('v'), {
+      nodes: [
+        {
+          id: 'g',
+          type: 'source.generate',
+          config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+        },
+        { id: 'q', type: 'transform.sql', config: { sql: ' ' } },
+      ],
+      edges: [{ from: 'g', to: 'q' }],
+    });
+    const reply = await api.call('POST', '/api/pipelines/validate', { body: doc });
+    expect(reply.body.errors).toEqual([
+      expect.objectContaining({
+        code: 'invalid_config',
+        nodeId: 'q',
+        path: 'nodes[1].config.sql',
+        message: 'Node "q", field "sql": SQL is required',
+      }),
+    ]);
   });
 
   it("names the node and field of a secret the pipeline's project lacks", async () => {

@@ -38,6 +38,10 @@ function sample(
       };
     case 'pipeline.rolled_back':
       return { project, target: 'pipeline:orders', summary: { fromVersion: 1, version: 3 } };
+    case 'pipeline.published':
+      return { project, target: 'pipeline:orders', summary: { baseVersion: 1, fromVersion: 1, version: 2 } };
+    case 'pipeline.draft_discarded':
+      return { project, target: 'pipeline:orders', summary: { baseVersion: 1 } };
     case 'pipeline.deleted':
       return { project, target: 'pipeline:orders', summary: {} };
     case 'pipeline.merged':

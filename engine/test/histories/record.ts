@@ -1,7 +1,8 @@
 // Records workflow histories for the replay test. Run it when a release ships (or when a new
 // interpreter feature needs covering; see README.md here): `npx tsx engine/test/histories/record.ts`.
 // It starts throwaway servers, runs representative pipelines (one of them started by a Temporal
-// Schedule, one queued behind a pipeline lock), and writes one JSON history per run here.
+// Schedule, one queued behind a pipeline lock, one re-run reusing a failed run's step), and writes
+// one JSON history per run here. Names given as arguments record only those histories.
 // After that, any change to the interpreter that is not replay-safe fails `npm test`.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import type { PipelineInput } from '../../src/model/pipeline.schema.js';
 import { connectPlatform, startInfrastructure } from '../../src/platform.js';
 import { scheduleAction } from '../../src/schedules/schedule-service.js';
 import { createWorker } from '../../src/worker/worker.js';
+import { stagingSchemaFor } from '../../src/model/run-ids.js';
 import { createTestSteps, testCatalog } from '../test-steps.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -74,6 +76,9 @@ const scheduledScenario: PipelineInput = {
   edges: [{ from: 'src', to: 'step' }],
 };
 
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
 chmodSync(home, 0o755); // the embedded Postgres runs as the postgres user and must reach it
 const env = parseEnv({ TRIBUTARY_HOME: home, PATH: process.env.PATH, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH });
@@ -107,6 +112,7 @@ try {
   });
   await worker.runUntil(async () => {
     for (const [name, document] of Object.entries(scenarios)) {
+      if (!wanted(name)) continue;
       const result = compile(document, { catalog: testCatalog });
       if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
       const { runId } = await platform.runs.start(result.plan, { trigger: { type: 'manual', actor: 'recorder' } });
@@ -117,8 +123,44 @@ try {
       process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
     }
 
+    // A re-run (patched('rerun-reuse')): the failing pipeline fixed, started from its failed step,
+    // with the source taken from the failed run instead of run again.
+    if (wanted('rerun-reuses-source')) {
+      const failing = scenarios['failure-skips-descendants']!;
+      const failed = compile(failing, { catalog: testCatalog });
+      const fixed = compile(
+        { ...failing, nodes: failing.nodes.map((n) => (n.id === 'bad' ? { ...n, config: {} } : n)) },
+        { catalog: testCatalog },
+      );
+      if (!failed.ok || !fixed.ok) throw new Error('rerun-reuses-source: the scenario does not compile');
+      const first = await platform.runs.start(failed.plan, { trigger: { type: 'manual', actor: 'recorder' } });
+      await platform.temporal.workflow.getHandle(first.runId).result().catch(() => {});
+      const { runId } = await platform.runs.start(fixed.plan, {
+        trigger: { type: 'manual', actor: 'recorder' },
+        rerun: {
+          runId: first.runId,
+          from: 'failed',
+          reused: {
+            src: {
+              runId: first.runId,
+              table: { schema: stagingSchemaFor(first.runId, failing.id), table: 'src' },
+              rowsIn: 0,
+              rowsOut: 1,
+              bytes: 0,
+            },
+          },
+        },
+      });
+      const handle = platform.temporal.workflow.getHandle(runId);
+      await handle.result().catch(() => {});
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(HERE, 'rerun-reuses-source.json'), JSON.stringify(history, null, 1));
+      process.stdout.write(`recorded rerun-reuses-source (${history.events?.length} events)\n`);
+    }
+
     // A scheduled run: started by a Temporal Schedule with the action the API gives schedules, so
     // its id carries Temporal's scheduled time and its trigger is the schedule.
+    if (!wanted('scheduled-run')) return;
     const scheduled = compile(scheduledScenario, { catalog: testCatalog });
     if (!scheduled.ok) throw new Error(`scheduled-run: ${JSON.stringify(scheduled.errors)}`);
     const schedule = await platform.temporal.schedule.create({

@@ -149,6 +149,29 @@ export const csvSource = defineNodeType({
   icon: 'file-text',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  async describe(ctx, config) {
+    if (config.url !== undefined) {
+      throw new StepError(
+        'a download is read when the pipeline runs; its columns are known after a run',
+        'config',
+      );
+    }
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    let chunks: AsyncIterator<Buffer> | undefined;
+    try {
+      const input = await openFile(ctx, templateParams(config.path!, ctx.params, 'path'), signal);
+      chunks = decode(
+        countBytes(input.chunks, () => {}),
+        config.encoding,
+      )[Symbol.asyncIterator]();
+      const plan = planTable(config, await readHead(chunks, config));
+      return plan.columns.map((c) => ({ name: c.name, type: c.sqlType }));
+    } finally {
+      stop.abort();
+      chunks?.return?.()?.catch(() => {});
+    }
+  },
   async run(ctx, config) {
     // Aborting `stop` ends the step's reads, whether it succeeded, failed or was cancelled.
     const stop = new AbortController();
@@ -192,7 +215,11 @@ export const csvSource = defineNodeType({
   },
 });
 
-async function openFile(ctx: StepContext, relative: string, signal: AbortSignal): Promise<Input> {
+async function openFile(
+  ctx: Pick<StepContext, 'resolveDataPath'>,
+  relative: string,
+  signal: AbortSignal,
+): Promise<Input> {
   const file = await ctx.resolveDataPath(relative, 'path');
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT')

@@ -62,6 +62,16 @@ function expression(column: Column, bind: (value: unknown) => string): string {
   }
 }
 
+/** The type of each generator's column, as the expressions above make it. */
+const GENERATED_TYPES: Record<Column['generator'], string> = {
+  sequence: 'bigint',
+  integer: 'bigint',
+  number: 'numeric',
+  choice: 'text',
+  date: 'date',
+  text: 'text',
+};
+
 export const generateSource = defineNodeType({
   type: 'source.generate',
   kind: 'source',
@@ -71,6 +81,8 @@ export const generateSource = defineNodeType({
   icon: 'sparkles',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  describe: (_ctx, config) =>
+    Promise.resolve(config.columns.map((c) => ({ name: c.name, type: GENERATED_TYPES[c.generator] }))),
   async run(ctx, config) {
     const names = new Set<string>();
     for (const column of config.columns) {

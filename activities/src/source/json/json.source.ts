@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { dataError, StepError } from '../../errors.js';
 import { defineNodeType, type StepContext } from '../../node-type.js';
 import { DEFAULT_RETRY, displayUrl, fetchWithRetry, getPath, templateParams } from '../http/http-client.js';
-import { loadRecords, tableBytes } from './records-loader.js';
+import { loadRecords, sampleColumns, tableBytes } from './records-loader.js';
 
 const ConfigSchema = z
   .object({
@@ -74,6 +74,22 @@ export const jsonSource = defineNodeType({
   icon: 'braces',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  async describe(ctx, config) {
+    if (!config.path) {
+      throw new StepError(
+        'a download is read when the pipeline runs; its columns are known after a run',
+        'config',
+      );
+    }
+    const input = await openFile(ctx, config.path, ctx.params, () => 0);
+    const { first, bytes } = await peekFirstChar(input.bytes);
+    const records =
+      decideFormat(config, first) === 'ndjson'
+        ? ndjsonRecords(bytes, config, input, config.format === 'auto')
+        : arrayRecords(bytes, config, input);
+    const columns = await sampleColumns(records, { flatten: config.flatten });
+    return columns.map((c) => ({ name: c.name, type: c.type }));
+  },
   async run(ctx, config) {
     const input = await openInput(ctx, config);
     const { first, bytes } = await peekFirstChar(input.bytes);
@@ -104,17 +120,8 @@ async function openInput(ctx: StepContext, config: Config): Promise<Input> {
     }
   };
   if (config.path) {
-    const relative = templateParams(config.path, ctx.params, 'path');
-    const file = await ctx.resolveDataPath(relative, 'path');
-    const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        throw new StepError(`config.path: "${relative}" does not exist in the data directory`, 'not_found');
-      }
-      if (error.code === 'EISDIR') throw new StepError(`config.path: "${relative}" is a directory`, 'config');
-      throw error;
-    });
-    const stream = handle.createReadStream({ highWaterMark: 256 * 1024 });
-    return { bytes: counted(stream), label: relative, file, consumed: () => consumed };
+    const input = await openFile(ctx, config.path, ctx.params, () => consumed);
+    return { ...input, bytes: counted(input.bytes) };
   }
   const url = templateParams(config.url!, ctx.params, 'url', encodeURIComponent);
   const response = await fetchWithRetry(
@@ -133,6 +140,25 @@ async function openInput(ctx: StepContext, config: Config): Promise<Input> {
     return { bytes: counted(Readable.from([])), label: displayUrl(url), consumed: () => consumed };
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   return { bytes: counted(body), label: displayUrl(url), consumed: () => consumed };
+}
+
+async function openFile(
+  ctx: Pick<StepContext, 'resolveDataPath'>,
+  path: string,
+  params: Record<string, unknown>,
+  consumed: () => number,
+): Promise<Input> {
+  const relative = templateParams(path, params, 'path');
+  const file = await ctx.resolveDataPath(relative, 'path');
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      throw new StepError(`config.path: "${relative}" does not exist in the data directory`, 'not_found');
+    }
+    if (error.code === 'EISDIR') throw new StepError(`config.path: "${relative}" is a directory`, 'config');
+    throw error;
+  });
+  const stream = handle.createReadStream({ highWaterMark: 256 * 1024 });
+  return { bytes: stream, label: relative, file, consumed };
 }
 
 /** The first non-whitespace character (after a BOM), and the bytes, none of them lost. */

@@ -85,6 +85,19 @@ export async function loadRecords(
   return loader.load(records);
 }
 
+/**
+ * The columns `loadRecords` would create the table with, from the same sample, writing nothing
+ * (later records may still add or widen columns in a run).
+ */
+export async function sampleColumns(
+  records: AsyncIterable<unknown>,
+  options: Pick<RecordsLoaderOptions, 'flatten' | 'sampleSize' | 'sampleBytes'> = {},
+): Promise<LoadedColumn[]> {
+  // No table is written, so the loader never touches a database.
+  const loader = new RecordsLoader(null as unknown as WarehouseAccess, { schema: '', table: '' }, options);
+  return loader.describe(records);
+}
+
 class RecordsLoader {
   private readonly flatten: boolean;
   private readonly settings: typeof DEFAULTS;
@@ -134,8 +147,21 @@ class RecordsLoader {
     }
   }
 
-  private async consume(iterator: AsyncIterator<unknown>): Promise<LoadResult> {
-    // Phase 1: a bounded sample decides the initial types.
+  /** The columns of the sample: what the table is created with, before any record widens it. */
+  async describe(records: AsyncIterable<unknown>): Promise<LoadedColumn[]> {
+    const iterator = records[Symbol.asyncIterator]();
+    try {
+      this.defineSampleColumns((await this.readSample(iterator)).sample);
+      return this.columns.map((c) => ({ ...c }));
+    } finally {
+      await iterator.return?.().catch(() => {});
+    }
+  }
+
+  /** Phase 1: a bounded sample decides the initial types. */
+  private async readSample(
+    iterator: AsyncIterator<unknown>,
+  ): Promise<{ sample: [string, unknown][][]; exhausted: boolean }> {
     const sample: [string, unknown][][] = [];
     let sampleBytes = 0;
     let exhausted = false;
@@ -149,6 +175,11 @@ class RecordsLoader {
       sampleBytes += approximateSize(fields);
       sample.push(fields);
     }
+    return { sample, exhausted };
+  }
+
+  private async consume(iterator: AsyncIterator<unknown>): Promise<LoadResult> {
+    const { sample, exhausted } = await this.readSample(iterator);
     await this.createTable(sample);
     for (const fields of sample) await this.add(fields);
     sample.length = 0;
@@ -203,13 +234,17 @@ class RecordsLoader {
     }
   }
 
-  private async createTable(sample: [string, unknown][][]): Promise<void> {
+  private defineSampleColumns(sample: [string, unknown][][]): void {
     const types = new Map<string, ValueKind>();
     for (const fields of sample) {
       for (const [key, value] of fields) types.set(key, widen(types.get(key) ?? 'null', kindOf(value)));
     }
     if (types.size > MAX_COLUMNS) throw tooManyColumns(types.size);
     for (const [key, kind] of types) this.defineColumn(key, kind === 'null' ? 'text' : kind);
+  }
+
+  private async createTable(sample: [string, unknown][][]): Promise<void> {
+    this.defineSampleColumns(sample);
     const definitions = this.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
     await this.db.query(`create table ${quoteTable(this.table)} (${definitions})`);
     this.created = true;

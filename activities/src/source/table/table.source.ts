@@ -111,6 +111,21 @@ export const tableSource = defineNodeType({
   icon: 'database',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  async describe(ctx, config) {
+    const source = await sourceTable(ctx, config);
+    if (RESERVED_SCHEMA.test(source.schema)) throw configError('table', reservedMessage(source.schema));
+    const present = await tableColumns(ctx.warehouse, source);
+    if (present.length === 0) {
+      if (config.ifMissing === 'empty') return config.columnsIfMissing!.map((c) => ({ ...c }));
+      throw new StepError(
+        `config.table: table ${quoteTable(source)} does not exist in the warehouse`,
+        'not_found',
+      );
+    }
+    if (!config.columns) return present;
+    await selectList(ctx.warehouse, source, config); // names the columns there are when one is not
+    return config.columns.map((name) => present.find((c) => c.name === name)!);
+  },
   async run(ctx, config) {
     const named = await sourceTable(ctx, config);
     // In a branch: the branch's copy when it wrote one, else main's table, which it only reads.
@@ -156,7 +171,10 @@ export const tableSource = defineNodeType({
  * The table to read: the configured one, or the product's. One of another project must have been
  * shared with this project, which the message says in the owner's terms.
  */
-async function sourceTable(ctx: StepContext, config: Config): Promise<TableRef> {
+async function sourceTable(
+  ctx: Pick<StepContext, 'project' | 'warehouse' | 'resolveProduct'>,
+  config: Config,
+): Promise<TableRef> {
   let source: TableRef;
   let what: string;
   if (config.product !== undefined) {

@@ -17,7 +17,7 @@ const AssertionSchema = z.object({
   sql: z
     .string()
     .max(100_000)
-    .regex(/\S/, 'must contain a query')
+    .regex(/\S/, 'SQL is required')
     .describe(
       'One SELECT returning the rows that violate the assertion; no rows means it holds. ' +
         '{{ inputs.<node> }} and {{ params.<name> }} work as in transform.sql.',
@@ -70,6 +70,16 @@ export const assertTransform = defineNodeType({
   icon: 'shield-check',
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
+  sqlFields: (config) => {
+    const assertions = (config as { assertions?: unknown } | null)?.assertions;
+    if (!Array.isArray(assertions)) return [];
+    return assertions.flatMap((assertion: unknown, i) => {
+      const sql = (assertion as { sql?: unknown } | null)?.sql;
+      return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['assertions', i, 'sql'], sql }] : [];
+    });
+  },
+  // The input passes through unchanged.
+  describe: (_ctx, _config, inputs) => Promise.resolve(Object.values(inputs)[0] ?? []),
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0]!;
     const rendered = config.assertions.map((assertion) =>

@@ -169,7 +169,12 @@ function syntaxProblem(rendered: RenderedSql, error: unknown): SqlProblem {
     inside?.kind === 'param'
       ? ` — {{ params.${inside.name} }} is a bound value; it cannot stand for a table, column or keyword`
       : '';
-  return problemAt(rendered.source, toSourceIndex(rendered, index), `${message}${hint}`);
+  // The parser quotes the rewritten text there (`"inputs"`); the user wrote the placeholder.
+  const near =
+    inside?.kind === 'input'
+      ? message.replace(/at or near ".*"$/, `at or near {{ inputs.${inside.name} }}`)
+      : message;
+  return problemAt(rendered.source, toSourceIndex(rendered, index), `${near}${hint}`);
 }
 
 function inspect(rendered: RenderedSql, tree: ParseTree): SqlProblem[] {

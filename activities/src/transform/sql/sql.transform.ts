@@ -8,6 +8,7 @@ import { quoteTable, tableStats } from '../../sql.js';
 import { readThroughBranch } from '../../warehouse/branch-schemas.js';
 import { redirectToBranch } from './branch-sql.js';
 import { checkRenderedSql } from './check-sql.js';
+import { describeSql } from './describe-sql.js';
 import {
   codePointToIndex,
   formatSqlProblem,
@@ -18,9 +19,9 @@ import {
 
 const ConfigSchema = z.object({
   sql: z
-    .string()
+    .string({ error: (issue) => (issue.input === undefined ? 'SQL is required' : 'must be text') })
     .max(1_000_000)
-    .regex(/\S/, 'must contain a query')
+    .regex(/\S/, 'SQL is required')
     .describe(
       'One SELECT, WITH … SELECT or VALUES query. {{ inputs.<node> }} is the table of an input node; ' +
         '{{ params.<name> }} is a run param, passed as a bound value (cast it where the type is ambiguous, ' +
@@ -45,6 +46,11 @@ export const sqlTransform = defineNodeType({
   icon: 'code',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
+  sqlFields: (config) => {
+    const sql = (config as { sql?: unknown } | null)?.sql;
+    return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['sql'], sql }] : [];
+  },
+  describe: (ctx, config, inputs) => describeSql(ctx, config.sql, inputs),
   async run(ctx, config, inputs) {
     const written = renderSql(config.sql, {
       input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),

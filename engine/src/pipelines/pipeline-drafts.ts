@@ -1,0 +1,89 @@
+// Drafts and publishing (as in n8n): the editor autosaves a draft that is not a version; publishing
+// makes it the next immutable version, the one schedules, webhooks and API runs use.
+import { HttpProblem } from '../api/problem.js';
+import type { Pipeline } from '../model/pipeline.schema.js';
+import type { PipelineDraft } from '../store/drafts.store.js';
+import type { StoredPipeline } from '../store/pipelines.store.js';
+import { validity } from './pipeline-compile.js';
+import type { PipelineServices } from './pipeline-services.js';
+import { savePipeline, type Saved } from './save-pipeline.js';
+
+/** The pipeline's draft, or 404 naming what to do instead. */
+export async function requireDraft(
+  services: Pick<PipelineServices, 'drafts'>,
+  pipeline: StoredPipeline,
+): Promise<PipelineDraft> {
+  const draft = await services.drafts.get(pipeline.id);
+  if (!draft) {
+    throw new HttpProblem(
+      404,
+      'Not Found',
+      `Pipeline "${pipeline.id}" has no draft; PUT /api/pipelines/${pipeline.id}/draft starts one ` +
+        `from version ${pipeline.version}`,
+    );
+  }
+  return draft;
+}
+
+/** Saves the editor's document as the draft; a new draft is based on the current version. */
+export function saveDraft(
+  services: PipelineServices,
+  pipeline: StoredPipeline,
+  document: Pipeline,
+  actor: string,
+): Promise<PipelineDraft> {
+  return services.drafts.put(pipeline.id, document, pipeline.version, actor);
+}
+
+export async function discardDraft(services: PipelineServices, pipeline: StoredPipeline, actor: string) {
+  const draft = await requireDraft(services, pipeline);
+  await services.drafts.remove(pipeline.id);
+  await services.audit.record({
+    actor,
+    project: pipeline.project,
+    action: 'pipeline.draft_discarded',
+    target: `pipeline:${pipeline.id}`,
+    summary: { baseVersion: draft.baseVersion },
+  });
+}
+
+export interface PublishRequest {
+  pipeline: StoredPipeline;
+  actor: string;
+  /** The version the publisher believes is current; a stale one is refused with 409. */
+  expectedVersion?: number | undefined;
+  message?: string | undefined;
+}
+
+/**
+ * Makes the draft the next version (audit `pipeline.published`) and removes it. A draft that does
+ * not compile is refused with 400 naming every error: what is published is what triggers run.
+ */
+export async function publishDraft(services: PipelineServices, request: PublishRequest): Promise<Saved> {
+  const { pipeline } = request;
+  const draft = await requireDraft(services, pipeline);
+  const compiles = validity(draft.document, services.catalog);
+  if (!compiles.valid) {
+    throw new HttpProblem(
+      400,
+      'Bad Request',
+      `The draft of pipeline "${pipeline.id}" does not compile, so it cannot be published: ` +
+        compiles.errors.map((e) => e.message).join('; '),
+      compiles.errors,
+    );
+  }
+  const saved = await savePipeline(services, {
+    current: pipeline,
+    document: draft.document,
+    actor: request.actor,
+    expectedVersion: request.expectedVersion,
+    action: 'pipeline.published',
+    auditSummary: {
+      baseVersion: draft.baseVersion,
+      ...(request.message ? { message: request.message } : {}),
+    },
+  });
+  // Only the draft that was published goes: an autosave that landed meanwhile stays a draft.
+  await services.drafts.remove(pipeline.id, draft.document);
+  return saved;
+}
