@@ -7,6 +7,7 @@ import { PostgreSQL } from '@codemirror/lang-sql';
 import { setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import CodeMirror, { EditorState, EditorView } from '@uiw/react-codemirror';
 import { useEffect, useMemo, useRef } from 'react';
+import { codeHighlight } from '../components/code-highlight.ts';
 
 export interface Column {
   name: string;
@@ -181,6 +182,7 @@ export default function SqlEditor(props: {
       const words = columnCompletions(props.columns ?? {});
       return [
         PostgreSQL.language,
+        codeHighlight,
         EditorState.languageData.of(() => [{ autocomplete: placeholders }, { autocomplete: words }]),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': label, id }),
