@@ -4,7 +4,7 @@
 // every dialect. The validator's SQL problems are drawn as squiggles at their line and column.
 import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
 import { PostgreSQL } from '@codemirror/lang-sql';
-import { setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { forceLinting, linter, type Diagnostic } from '@codemirror/lint';
 import CodeMirror, { EditorState, EditorView } from '@uiw/react-codemirror';
 import { useEffect, useMemo, useRef } from 'react';
 import { codeHighlight } from '../components/code-highlight.ts';
@@ -161,6 +161,9 @@ export function diagnosticsFor(state: EditorState, problems: readonly SqlProblem
   });
 }
 
+/** At module scope: a new object per render would make the editor reconfigure on every render. */
+const BASIC_SETUP = { lineNumbers: true, foldGutter: false, highlightActiveLine: false };
+
 export default function SqlEditor(props: {
   id: string;
   label: string;
@@ -174,6 +177,9 @@ export default function SqlEditor(props: {
 }) {
   const { inputs, params, label, id } = props;
   const view = useRef<EditorView | null>(null);
+  // The linter reads the latest problems through this, so it is one extension for the editor's life.
+  const problems = useRef<readonly SqlProblem[]>([]);
+  problems.current = props.problems ?? [];
   const columnsKey = JSON.stringify(props.columns ?? {});
   const extensions = useMemo(
     () => {
@@ -186,6 +192,9 @@ export default function SqlEditor(props: {
         EditorState.languageData.of(() => [{ autocomplete: placeholders }, { autocomplete: words }]),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': label, id }),
+        // A linter (not a one-off setDiagnostics) so the squiggles survive the editor being
+        // reconfigured, and follow the text as it is edited until the next check replaces them.
+        linter((v) => diagnosticsFor(v.state, problems.current), { delay: 150 }),
       ];
     },
     // Compared by content: a new array with the same ids must not rebuild the editor.
@@ -193,10 +202,8 @@ export default function SqlEditor(props: {
   );
   const problemsKey = JSON.stringify(props.problems ?? []);
   useEffect(() => {
-    // Also after the extensions change: reconfiguring the editor drops the diagnostics it had.
-    const v = view.current;
-    if (v) v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state, props.problems ?? [])));
-  }, [problemsKey, extensions]);
+    if (view.current) forceLinting(view.current);
+  }, [problemsKey]);
   return (
     <div className="sql-editor nodrag nowheel">
       <CodeMirror
@@ -205,11 +212,10 @@ export default function SqlEditor(props: {
         extensions={extensions}
         onCreateEditor={(v) => {
           view.current = v;
-          v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state, props.problems ?? [])));
         }}
         minHeight="120px"
         maxHeight="320px"
-        basicSetup={{ lineNumbers: true, foldGutter: false, highlightActiveLine: false }}
+        basicSetup={BASIC_SETUP}
       />
     </div>
   );
