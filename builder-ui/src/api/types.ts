@@ -67,6 +67,10 @@ export type AuditEntry = Json<'listAuditLog'>['items'][number];
 
 export const isFinished = (status: RunStatus | undefined): boolean => !!status && status !== 'running';
 
+export type BranchInfo = Json<'listBranches'>['items'][number];
+export type BranchDiff = Json<'diffBranch'>;
+export type BranchMerge = Json<'mergeBranch'>;
+
 export type CatalogEntry = Json<'listCatalog'>['items'][number];
 export type ProductView = Json<'getProduct'>;
 export type Lineage = Json<'getLineage'>;

@@ -4,6 +4,7 @@ import type { Completion, CompletionContext, CompletionResult } from '@codemirro
 import { PostgreSQL, sql } from '@codemirror/lang-sql';
 import CodeMirror, { EditorState, EditorView } from '@uiw/react-codemirror';
 import { useMemo } from 'react';
+import { codeHighlight } from '../components/code-highlight.ts';
 
 export function placeholderCompletions(inputs: readonly string[], params: readonly string[]) {
   return (context: CompletionContext): CompletionResult | null => {
@@ -50,6 +51,7 @@ export default function SqlEditor(props: {
       const placeholders = placeholderCompletions(inputs, params);
       return [
         sql({ dialect: PostgreSQL, upperCaseKeywords: false }),
+        codeHighlight,
         EditorState.languageData.of(() => [{ autocomplete: placeholders }]),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': label, id }),

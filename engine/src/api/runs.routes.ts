@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
 import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
+import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
 import { rerunRun } from '../runs/rerun.js';
+import { RunFailureCache, runListFacts } from '../runs/run-list-facts.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
@@ -19,9 +21,12 @@ import {
   RunDetailSchema,
   RunIdParams,
   RunLinksSchema,
+  RunListItemSchema,
   RunStartedSchema,
-  RunSummarySchema,
 } from './schemas.js';
+
+/** A closed run's failure never changes: reading it once per process is enough. */
+const failures = new RunFailureCache();
 
 const TriggerHeader = z.object({
   'x-tributary-trigger': z
@@ -63,6 +68,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
+    query: BranchQuery,
     headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
@@ -79,15 +85,27 @@ export const runRoutes = [
       200: { description: 'The run this Idempotency-Key already started', schema: RunStartedSchema },
     },
     problems: [409],
-    async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const pipeline = await deps.pipelines.require(params.id);
-      authorize(pipeline.project);
+    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
+      let pipeline;
+      if (query.branch) {
+        // A branch has one copy of each pipeline, its current one: no other version, no draft.
+        const field = body.version !== undefined ? 'version' : body.draft ? 'draft' : undefined;
+        if (field) {
+          const message = `${field}: in a branch the run is of the branch's copy (a branch is its own draft space); leave ${field} out`;
+          throw badRequest(message, [{ in: 'body', path: field, message }]);
+        }
+        pipeline = (await loadInBranch(deps, query.branch, params.id, authorize)).pipeline;
+      } else {
+        pipeline = await deps.pipelines.require(params.id);
+        authorize(pipeline.project);
+      }
       if (body.draft && body.version !== undefined) {
         const message = 'draft: a run is of the draft or of a version, not both; leave out "version"';
         throw badRequest(message, [{ in: 'body', path: 'draft', message }]);
       }
       const started = await startPipelineRun(deps, {
         pipeline,
+        ...(query.branch ? { branch: query.branch } : {}),
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
         ...(body.draft ? { draft: true } : {}),
@@ -106,7 +124,9 @@ export const runRoutes = [
     path: '/runs',
     operationId: 'listRuns',
     summary: 'Runs, newest first',
-    description: 'A token limited to several projects must name one with `project`.',
+    description:
+      "A token limited to several projects must name one with `project`. Each run has its pipeline's name " +
+      'and, when it failed, the failed steps and the start of the first error.',
     tag: 'runs',
     scope: 'read',
     query: z.object({
@@ -119,7 +139,7 @@ export const runRoutes = [
     responses: {
       200: {
         description: 'A page of runs',
-        schema: page(RunSummarySchema),
+        schema: page(RunListItemSchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {
@@ -145,7 +165,19 @@ export const runRoutes = [
         ...(query.cursor ? { cursor: query.cursor } : {}),
         limit: query.limit,
       });
-      res.json({ items: page.runs.map(runSummaryView), nextCursor: page.nextCursor });
+      const facts = await runListFacts(deps, page.runs, failures);
+      res.json({
+        items: page.runs.map((run) => {
+          const fact = facts.get(run.runId);
+          return {
+            ...runSummaryView(run),
+            pipelineName: fact?.pipelineName ?? null,
+            failedSteps: fact?.failure?.failedSteps ?? [],
+            errorExcerpt: fact?.failure?.errorExcerpt ?? null,
+          };
+        }),
+        nextCursor: page.nextCursor,
+      });
     },
   }),
   route({

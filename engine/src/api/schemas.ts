@@ -83,6 +83,7 @@ export const RunStartedSchema = z.object({
   created: z.boolean().meta({ description: 'false when an Idempotency-Key named an existing run' }),
   pipelineId: z.string(),
   pipelineVersion: z.number().int(),
+  branch: z.string().nullable().optional().meta({ description: 'The development branch it runs in' }),
   draft: z.boolean().meta({ description: "A run of the pipeline's draft (pipelineVersion is its base)" }),
   links: RunLinksSchema,
 });
@@ -111,12 +112,23 @@ export const RunSummarySchema = z.object({
   pipelineVersion: z.number().int(),
   status: z.enum(RUN_STATUSES),
   trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
+  branch: z.string().nullable().meta({ description: 'The development branch the run was in; null on main' }),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
   draft: z.boolean().meta({ description: "A run of the pipeline's draft, not of a published version" }),
   rerunOf: z.string().nullable().meta({ description: 'The run this one re-runs, if it is a re-run' }),
   links: RunLinksSchema,
+});
+
+/** A run as the list shows it: what visibility knows, plus its pipeline's name and what failed. */
+export const RunListItemSchema = RunSummarySchema.extend({
+  pipelineName: z.string().nullable().meta({ description: "The pipeline's name (null if it is unknown)" }),
+  failedSteps: z.array(z.string()).meta({ description: 'The steps that failed (failed runs only)' }),
+  errorExcerpt: z
+    .string()
+    .nullable()
+    .meta({ description: "The start of the first failed step's error (sensitive params redacted)" }),
 });
 
 export const RunDetailSchema = RunSummarySchema.extend({
