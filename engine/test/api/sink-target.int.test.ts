@@ -80,7 +80,10 @@ describe('sink target', () => {
       table: `${projectSchemaName(project)}.orders_next`,
       exists: false,
     });
-    expect((await target()).body).toMatchObject({ table: `${projectSchemaName(project)}.orders`, exists: true });
+    expect((await target()).body).toMatchObject({
+      table: `${projectSchemaName(project)}.orders`,
+      exists: true,
+    });
   });
 
   it("refuses another project's unshared table, naming its owner, and shows none of its rows", async () => {
@@ -98,7 +101,9 @@ describe('sink target', () => {
     expect((await target('', token)).status).toBe(403);
     const notSink = await api.call('GET', `/api/pipelines/${pipelineId}/nodes/src/target`);
     expect(notSink.status).toBe(400);
-    expect(notSink.body.detail).toBe('Node "src" is a source.csv, not a Postgres sink: it has no target table');
+    expect(notSink.body.detail).toBe(
+      'Node "src" is a source.csv, not a Postgres sink: it has no target table',
+    );
     const missing = await api.call('GET', `/api/pipelines/${pipelineId}/nodes/nope/target`);
     expect(missing.status).toBe(400);
     expect(missing.body.detail).toContain('has no node "nope"');
