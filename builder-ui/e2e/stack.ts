@@ -104,6 +104,8 @@ export async function startStack(): Promise<Stack> {
     POSTGRES_PORT: String(postgresPort),
     TRIBUTARY_ADMIN_TOKEN: token,
     LOG_LEVEL: 'info',
+    // The scenarios' own HTTP servers (a template's API, say) listen on loopback, as in engine/test/harness.ts.
+    TRIBUTARY_EGRESS_ALLOW: process.env.TRIBUTARY_EGRESS_ALLOW ?? '127.0.0.0/8,localhost',
     ...(existsSync(cachedCli) && !process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: cachedCli } : {}),
   };
   let output = '';

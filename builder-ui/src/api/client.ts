@@ -183,7 +183,23 @@ export const Api = {
         body: { version },
       }),
     ),
-  startRun: (id: string, params: Record<string, unknown>, version?: number) =>
+  draft: (id: string) => call(client.GET('/pipelines/{id}/draft', { params: { path: { id } } })),
+  saveDraft: (doc: PipelineDocument) =>
+    call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc })),
+  discardDraft: (id: string) => call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } })),
+  publish: (id: string, expectedVersion: number | null) =>
+    call(
+      client.POST('/pipelines/{id}/publish', {
+        params: { path: { id } },
+        body: expectedVersion ? { expectedVersion } : {},
+      }),
+    ),
+  /** A run of a version (the current one by default), or with `draft` of the editor's draft. */
+  startRun: (
+    id: string,
+    params: Record<string, unknown>,
+    options: { version?: number; draft?: boolean } = {},
+  ) =>
     call(
       client.POST('/pipelines/{id}/runs', {
         params: {
@@ -193,8 +209,26 @@ export const Api = {
         },
         body: {
           params: params as Record<string, string | number | boolean | null>,
-          ...(version ? { version } : {}),
+          ...(options.version ? { version: options.version } : {}),
+          ...(options.draft ? { draft: true } : {}),
         },
+      }),
+    ),
+  /** Re-runs a run from its failed steps or from a node, reusing the kept outputs of the rest. */
+  rerun: (runId: string, from: 'failed' | (string & {}) = 'failed', draft = false) =>
+    call(
+      client.POST('/runs/{runId}/rerun', {
+        params: { path: { runId }, header: { 'X-Tributary-Trigger': 'manual' } },
+        body: draft ? { from, draft } : { from },
+      }),
+    ),
+  /** The output columns of every node of a document (the editor's current one). */
+  schemas: (doc: PipelineDocument, signal?: AbortSignal) =>
+    call(
+      client.POST('/pipelines/{id}/schemas', {
+        params: { path: { id: doc.id } },
+        body: doc,
+        ...(signal ? { signal } : {}),
       }),
     ),
   runs: (filter: Query<'listRuns'>) => call(client.GET('/runs', { params: { query: filter } })),

@@ -576,7 +576,7 @@ export interface paths {
         put?: never;
         /**
          * Create a pipeline (version 1) from a template
-         * @description The values are checked against the template's params schema (400 names each one at fault), substituted into its pipeline, and the result must compile. The pipeline remembers the template, its version and the values, for upgrades.
+         * @description The values are checked against the template's params schema (400 names each one at fault), substituted into its pipeline, and the result must compile. A secret the pipeline would read that the project lacks is a 400 (`missing_secret`, naming `values.<param>` and the secret), unless `allowMissingSecrets` is true. The pipeline remembers the template, its version and the values, for upgrades.
          *
          *     Needs the `write` scope.
          */
@@ -660,7 +660,7 @@ export interface paths {
         };
         /**
          * Runs, newest first
-         * @description A token limited to several projects must name one with `project`.
+         * @description A token limited to several projects must name one with `project`. Each run has its pipeline's name and, when it failed, the failed steps and the start of the first error.
          *
          *     Needs the `read` scope.
          */
@@ -856,7 +856,7 @@ export interface paths {
         };
         /**
          * Usage aggregated over the runs started in a time range
-         * @description Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last 30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token limited to some projects counts only those.
+         * @description Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last 30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token limited to some projects counts only those. `split` breaks each group down again (e.g. `groupBy=day&split=project` for credits per day stacked by project); not with `groupBy=nodeType`.
          *
          *     Needs the `read` scope.
          */
@@ -1429,7 +1429,7 @@ export interface operations {
                                 min: number;
                                 max: number | null;
                             };
-                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path) */
+                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
                             config: {
                                 [key: string]: unknown;
                             };
@@ -4971,6 +4971,40 @@ export interface operations {
                             /** @enum {string} */
                             category: "ingestion" | "replication" | "transformation" | "analytics" | "quality" | "export";
                             tags: string[];
+                            /** @description The template pipeline's nodes and edges, for a picture of it */
+                            graph: {
+                                nodes: {
+                                    id: string;
+                                    type: string;
+                                    /** @enum {string} */
+                                    kind: "source" | "transform" | "sink";
+                                    name: string | null;
+                                }[];
+                                edges: {
+                                    from: string;
+                                    to: string;
+                                }[];
+                            };
+                            /** @description What a pipeline from it needs besides its values: secrets and files in the project's folder */
+                            needs: {
+                                secrets: {
+                                    /** @description The param whose value names the secret */
+                                    param: string;
+                                    /** @description The param's default, if any */
+                                    defaultName: string | null;
+                                    description: string;
+                                }[];
+                                files: {
+                                    nodeId: string;
+                                    nodeType: string;
+                                    /** @description The config field that names the file */
+                                    field: string;
+                                    /** @description The param that gives the path, if one does */
+                                    param: string | null;
+                                    /** @description The example (or default, or fixed) path */
+                                    example: string | null;
+                                }[];
+                            };
                             links: {
                                 self: string;
                                 instantiate: string;
@@ -5034,6 +5068,40 @@ export interface operations {
                         /** @enum {string} */
                         category: "ingestion" | "replication" | "transformation" | "analytics" | "quality" | "export";
                         tags: string[];
+                        /** @description The template pipeline's nodes and edges, for a picture of it */
+                        graph: {
+                            nodes: {
+                                id: string;
+                                type: string;
+                                /** @enum {string} */
+                                kind: "source" | "transform" | "sink";
+                                name: string | null;
+                            }[];
+                            edges: {
+                                from: string;
+                                to: string;
+                            }[];
+                        };
+                        /** @description What a pipeline from it needs besides its values: secrets and files in the project's folder */
+                        needs: {
+                            secrets: {
+                                /** @description The param whose value names the secret */
+                                param: string;
+                                /** @description The param's default, if any */
+                                defaultName: string | null;
+                                description: string;
+                            }[];
+                            files: {
+                                nodeId: string;
+                                nodeType: string;
+                                /** @description The config field that names the file */
+                                field: string;
+                                /** @description The param that gives the path, if one does */
+                                param: string | null;
+                                /** @description The example (or default, or fixed) path */
+                                example: string | null;
+                            }[];
+                        };
                         links: {
                             self: string;
                             instantiate: string;
@@ -5123,6 +5191,11 @@ export interface operations {
                     values?: {
                         [key: string]: unknown;
                     };
+                    /**
+                     * @description Create the pipeline even if its project lacks a secret it reads
+                     * @default false
+                     */
+                    allowMissingSecrets?: boolean;
                 };
             };
         };
@@ -5992,6 +6065,12 @@ export interface operations {
                                 events: string;
                                 cancel: string;
                             };
+                            /** @description The pipeline's name (null if it is unknown) */
+                            pipelineName: string | null;
+                            /** @description The steps that failed (failed runs only) */
+                            failedSteps: string[];
+                            /** @description The start of the first failed step's error (sensitive params redacted) */
+                            errorExcerpt: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -6727,6 +6806,7 @@ export interface operations {
         parameters: {
             query?: {
                 groupBy?: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
+                split?: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -6748,6 +6828,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         groupBy: "project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day";
+                        split: ("project" | "pipeline" | "actor" | "trigger" | "nodeType" | "day") | null;
                         from: string;
                         to: string;
                         creditRates: {
@@ -6784,6 +6865,20 @@ export interface operations {
                             rowsOut: number;
                             bytes: number;
                             credits: number;
+                            /** @description With `split`: this group broken down again, e.g. a day by project */
+                            splits?: {
+                                key: string;
+                                runs: number;
+                                steps: number;
+                                wallSeconds: number | null;
+                                activitySeconds: number;
+                                attempts: number;
+                                retries: number;
+                                rowsIn: number;
+                                rowsOut: number;
+                                bytes: number;
+                                credits: number;
+                            }[];
                         }[];
                     };
                 };

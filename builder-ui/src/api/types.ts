@@ -44,6 +44,7 @@ export type RunStatus = RunSummary['status'];
 export type StepProgress = RunDetail['steps'][string];
 export type StepStatus = StepProgress['status'];
 export type Preview = Json<'previewStep'>;
+export type NodeSchema = Json<'pipelineSchemas'>['nodes'][string];
 export type RunAuditTrail = Json<'getRunAudit'>;
 export type RunAuditEvent = RunAuditTrail['events'][number];
 

@@ -1,6 +1,14 @@
 // The date arithmetic and ranking behind the telemetry screen, and the audit log's compact summaries.
 import { describe, expect, it } from 'vitest';
-import { compactJson, defaultRange, rangeQuery, topByCredits, type UsageGroup } from './usage.ts';
+import {
+  compactJson,
+  defaultRange,
+  describeRates,
+  rangeQuery,
+  stackedCredits,
+  topByCredits,
+  type UsageGroup,
+} from './usage.ts';
 
 const group = (key: string, credits: number): UsageGroup => ({
   key,
@@ -36,5 +44,28 @@ describe('usage helpers', () => {
   it('shortens long JSON', () => {
     expect(compactJson({ version: 2 })).toBe('{"version":2}');
     expect(compactJson({ text: 'x'.repeat(200) }, 20)).toHaveLength(20);
+  });
+
+  it('turns days split by project into rows of a stacked chart, one series per project', () => {
+    const days = [
+      { ...group('2026-12-01', 5), splits: [group('alpha', 2), group('beta', 3)] },
+      { ...group('2026-12-02', 4), splits: [group('beta', 4)] },
+    ];
+    expect(stackedCredits({ groups: days })).toEqual({
+      rows: [
+        { key: '2026-12-01', alpha: 2, beta: 3 },
+        { key: '2026-12-02', beta: 4 },
+      ],
+      series: ['alpha', 'beta'],
+    });
+  });
+
+  it('says the credit rates in words, with the node types that override their kind', () => {
+    expect(describeRates({ source: 1, transform: 3, sink: 1, types: {} })).toBe(
+      'source 1, transform 3, sink 1',
+    );
+    expect(describeRates({ source: 1, transform: 1, sink: 1, types: { 'transform.sql': 5 } })).toBe(
+      'source 1, transform 1, sink 1; overridden for transform.sql 5',
+    );
   });
 });

@@ -31,3 +31,27 @@ export function compactJson(value: unknown, max = 120): string {
   const text = JSON.stringify(value) ?? '';
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * Rows for a stacked bar chart from a report grouped by day and split by project:
+ * `[{ key: day, [project]: credits }]`, and the projects (series) in a stable order.
+ */
+export function stackedCredits(report: Pick<UsageReport, 'groups'>): {
+  rows: Record<string, string | number>[];
+  series: string[];
+} {
+  const series = [...new Set(report.groups.flatMap((g) => (g.splits ?? []).map((s) => s.key)))].sort();
+  const rows = report.groups.map((g) => {
+    const row: Record<string, string | number> = { key: g.key };
+    for (const s of g.splits ?? []) row[s.key] = s.credits;
+    return row;
+  });
+  return { rows, series };
+}
+
+/** The credit rates in words: "source 1, transform 3, sink 1; transform.sql 5". */
+export function describeRates(rates: UsageReport['creditRates']): string {
+  const kinds = `source ${rates.source}, transform ${rates.transform}, sink ${rates.sink}`;
+  const types = Object.entries(rates.types).map(([type, rate]) => `${type} ${rate}`);
+  return types.length ? `${kinds}; overridden for ${types.join(', ')}` : kinds;
+}

@@ -1,8 +1,10 @@
-// Runs across pipelines, newest first, filtered by status, pipeline and trigger.
+// Runs across pipelines, newest first, filtered by status, pipeline and trigger: each with its
+// pipeline's name, what failed and the start of the error; refreshed while any run is running.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { useLocation } from '../router.ts';
+import { toast } from '../store/toasts.ts';
 import type { PipelineSummary, RunSummary } from '../api/types.ts';
 
 const STATUSES = [
@@ -58,12 +60,17 @@ export function RunsScreen() {
 
   useEffect(load, [load]);
 
+  const [rerunning, setRerunning] = useState<string | null>(null);
+  /** A run just started here, which the list (Temporal's visibility) may not show for a moment. */
+  const [awaiting, setAwaiting] = useState<string | null>(null);
+  // Live refresh: poll while any run shown is running, or a run started here is not listed yet.
   const anyRunning = runs?.some((r) => r.status === 'running');
+  const waiting = !!awaiting && !runs?.some((r) => r.runId === awaiting);
   useEffect(() => {
-    if (!anyRunning) return;
-    const timer = window.setInterval(load, 3000);
+    if (!anyRunning && !waiting) return;
+    const timer = window.setInterval(load, waiting ? 1000 : 3000);
     return () => window.clearInterval(timer);
-  }, [anyRunning, load]);
+  }, [anyRunning, waiting, load]);
 
   const more = async () => {
     if (!cursor) return;
@@ -76,6 +83,21 @@ export function RunsScreen() {
       setError(messageOf(e));
     } finally {
       setLoadingMore(false);
+    }
+  };
+
+  const rerun = async (runId: string) => {
+    setRerunning(runId);
+    setError(null);
+    try {
+      const started = await Api.rerun(runId);
+      toast('success', `Re-running ${runId} from its failed steps: run ${started.runId}`);
+      setAwaiting(started.runId);
+      load();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setRerunning(null);
     }
   };
 
@@ -133,28 +155,32 @@ export function RunsScreen() {
         </Empty>
       )}
       {shown.length > 0 && (
-        <table className="list-table" aria-label="Runs">
+        <table className="list-table runs-table" aria-label="Runs">
           <thead>
             <tr>
-              <th>Run</th>
               <th>Pipeline</th>
-              <th>Version</th>
               <th>Status</th>
               <th>Trigger</th>
+              <th>What failed</th>
               <th>Started</th>
               <th>Duration</th>
+              <th>Run</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {shown.map((r) => (
-              <tr key={r.runId}>
+              <tr key={r.runId} aria-label={`Run ${r.runId}`}>
                 <td>
-                  <Link to={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                  <Link to={`/pipelines/${encodeURIComponent(r.pipelineId)}`}>
+                    {r.pipelineName ?? r.pipelineId}
+                  </Link>
+                  <div className="muted small">
+                    {r.pipelineId} · v{r.pipelineVersion}
+                  </div>
                 </td>
-                <td>
-                  <Link to={`/pipelines/${encodeURIComponent(r.pipelineId)}`}>{r.pipelineId}</Link>
-                </td>
-                <td>v{r.pipelineVersion}</td>
                 <td>
                   <StatusBadge status={r.status} />
                 </td>
@@ -162,9 +188,54 @@ export function RunsScreen() {
                   {r.trigger.type}
                   <div className="muted small">{r.trigger.actor}</div>
                 </td>
+                <td className="run-failure">
+                  {r.failedSteps.length > 0 && (
+                    <div>
+                      <span className="muted small">{r.failedSteps.length === 1 ? 'Step ' : 'Steps '}</span>
+                      {r.failedSteps.map((id, i) => (
+                        <span key={id}>
+                          {i > 0 && ', '}
+                          <code aria-label={`Failed step ${id}`}>{id}</code>
+                        </span>
+                      ))}
+                    </div>
+                  )}
+                  {r.errorExcerpt && (
+                    <div
+                      className="error-excerpt small"
+                      title={r.errorExcerpt}
+                      aria-label={`Error of run ${r.runId}`}
+                    >
+                      {r.errorExcerpt}
+                    </div>
+                  )}
+                </td>
                 <td title={r.startedAt}>{timeAgo(r.startedAt)}</td>
                 <td>
                   {formatDuration(r.durationMs ?? (r.endedAt ? null : Date.now() - Date.parse(r.startedAt)))}
+                </td>
+                <td>
+                  <Link to={`/runs/${encodeURIComponent(r.runId)}`} aria-label={r.runId} className="small">
+                    {shortRunId(r.runId, r.pipelineId)}
+                  </Link>
+                  {r.rerunOf && (
+                    <div className="muted small" title={r.rerunOf}>
+                      re-run of {shortRunId(r.rerunOf, r.pipelineId)}
+                    </div>
+                  )}
+                </td>
+                <td>
+                  {r.status === 'failed' && (
+                    <button
+                      type="button"
+                      disabled={rerunning === r.runId}
+                      onClick={() => void rerun(r.runId)}
+                      aria-label={`Re-run ${r.runId} from its failed steps`}
+                      title="Runs the failed steps and everything after them again; the steps that succeeded are reused"
+                    >
+                      {rerunning === r.runId ? 'Starting…' : 'Re-run'}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -178,4 +249,11 @@ export function RunsScreen() {
       )}
     </main>
   );
+}
+
+/** The part of a run id after `run-<pipeline>-`, which is what tells runs of one pipeline apart. */
+function shortRunId(runId: string, pipelineId: string): string {
+  const prefix = `run-${pipelineId}-`;
+  const rest = runId.startsWith(prefix) ? runId.slice(prefix.length) : runId;
+  return rest.length > 14 ? `${rest.slice(0, 13)}…` : rest;
 }

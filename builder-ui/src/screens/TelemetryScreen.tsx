@@ -1,17 +1,26 @@
-// Usage over a date range: credits per day as a bar chart, and the pipelines that used the most.
+// Usage over a date range: what a credit is, credits per day stacked by project, the costliest
+// pipelines and node types, and retries.
 import { useCallback, useEffect, useId, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Api, messageOf } from '../api/client.ts';
 import { Empty, ErrorBox, formatNumber, Link, Loading } from '../components/ui.tsx';
-import { defaultRange, rangeQuery, topByCredits } from '../model/usage.ts';
+import { defaultRange, describeRates, rangeQuery, stackedCredits, topByCredits } from '../model/usage.ts';
 import type { UsageReport } from '../api/types.ts';
 
 const credits = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const seconds = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+/** Series colours that read on the light and the dark theme alike. */
+const SERIES = ['#4c6ef5', '#f76707', '#2f9e44', '#ae3ec9', '#1098ad', '#e8590c', '#d6336c', '#74b816'];
+
+interface Reports {
+  days: UsageReport;
+  pipelines: UsageReport;
+  nodeTypes: UsageReport;
+}
 
 export function TelemetryScreen() {
   const [range, setRange] = useState(defaultRange);
-  const [days, setDays] = useState<UsageReport | null>(null);
-  const [pipelines, setPipelines] = useState<UsageReport | null>(null);
+  const [reports, setReports] = useState<Reports | null>(null);
   const [error, setError] = useState<string | null>(null);
   const ids = { from: useId(), to: useId() };
 
@@ -23,15 +32,14 @@ export function TelemetryScreen() {
     }
     let live = true;
     setError(null);
-    setDays(null);
-    setPipelines(null);
+    setReports(null);
     const query = rangeQuery(range);
-    Promise.all([Api.usage({ groupBy: 'day', ...query }), Api.usage({ groupBy: 'pipeline', ...query })])
-      .then(([d, p]) => {
-        if (!live) return;
-        setDays(d);
-        setPipelines(p);
-      })
+    Promise.all([
+      Api.usage({ groupBy: 'day', split: 'project', ...query }),
+      Api.usage({ groupBy: 'pipeline', ...query }),
+      Api.usage({ groupBy: 'nodeType', ...query }),
+    ])
+      .then(([days, pipelines, nodeTypes]) => live && setReports({ days, pipelines, nodeTypes }))
       .catch((e: unknown) => live && setError(messageOf(e)));
     return () => {
       live = false;
@@ -40,7 +48,6 @@ export function TelemetryScreen() {
 
   useEffect(load, [load]);
 
-  const top = pipelines ? topByCredits(pipelines.groups) : [];
   return (
     <main className="screen" aria-labelledby="telemetry-title">
       <header className="screen-header">
@@ -73,65 +80,136 @@ export function TelemetryScreen() {
         </div>
       </div>
       {error && <ErrorBox error={error} onRetry={load} />}
-      {!error && (!days || !pipelines) && <Loading what="usage" />}
-      {days && pipelines && (
-        <>
-          <p className="muted">
-            {formatNumber(days.totals.runs)} runs, {credits(days.totals.credits)} credits,{' '}
-            {formatNumber(days.totals.activitySeconds)} activity-seconds.
-            {days.truncated && ' Only the most recent runs of this range were counted.'}
-          </p>
-          <section aria-labelledby="credits-per-day-title">
-            <h2 id="credits-per-day-title">Credits per day</h2>
-            {days.groups.length === 0 ? (
-              <Empty title="No runs in this range" />
-            ) : (
-              <figure aria-label="Credits per day" style={{ margin: 0, height: 260 }}>
-                <ResponsiveContainer width="100%" height="100%">
-                  <BarChart data={days.groups} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-                    <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                    <XAxis dataKey="key" />
-                    <YAxis />
-                    <Tooltip formatter={(v) => credits(Number(v))} />
-                    <Bar dataKey="credits" name="Credits" fill="var(--accent)" />
-                  </BarChart>
-                </ResponsiveContainer>
-              </figure>
-            )}
-          </section>
-          <section aria-labelledby="top-pipelines-title">
-            <h2 id="top-pipelines-title">Top pipelines by credits</h2>
-            {top.length === 0 ? (
-              <Empty title="No pipeline ran in this range" />
-            ) : (
-              <table className="list-table" aria-label="Top pipelines by credits">
-                <thead>
-                  <tr>
-                    <th>Pipeline</th>
-                    <th>Credits</th>
-                    <th>Runs</th>
-                    <th>Activity seconds</th>
-                    <th>Rows out</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {top.map((g) => (
-                    <tr key={g.key}>
-                      <td>
-                        <Link to={`/pipelines/${encodeURIComponent(g.key)}`}>{g.key}</Link>
-                      </td>
-                      <td>{credits(g.credits)}</td>
-                      <td>{formatNumber(g.runs)}</td>
-                      <td>{g.activitySeconds.toLocaleString('en-US', { maximumFractionDigits: 1 })}</td>
-                      <td>{formatNumber(g.rowsOut)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </section>
-        </>
-      )}
+      {!error && !reports && <Loading what="usage" />}
+      {reports && <Usage {...reports} />}
     </main>
+  );
+}
+
+function Usage({ days, pipelines, nodeTypes }: Reports) {
+  const { totals } = days;
+  const stacked = stackedCredits(days);
+  const topPipelines = topByCredits(pipelines.groups);
+  const topTypes = topByCredits(nodeTypes.groups);
+  return (
+    <>
+      <CreditExplanation rates={days.creditRates} />
+      <p className="muted" aria-label="Usage totals">
+        {formatNumber(totals.runs)} runs, {credits(totals.credits)} credits, {seconds(totals.activitySeconds)}{' '}
+        activity-seconds, {formatNumber(totals.retries)} {totals.retries === 1 ? 'retry' : 'retries'}.
+        {days.truncated && ' Only the most recent runs of this range were counted.'}
+      </p>
+      <section aria-labelledby="credits-per-day-title">
+        <h2 id="credits-per-day-title">Credits per day, by project</h2>
+        {days.groups.length === 0 ? (
+          <Empty title="No runs in this range" />
+        ) : (
+          <figure aria-label="Credits per day" className="chart" style={{ margin: 0, height: 280 }}>
+            <ResponsiveContainer width="100%" height="100%">
+              <BarChart data={stacked.rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+                <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
+                <XAxis dataKey="key" stroke="var(--muted)" tick={{ fill: 'var(--muted)' }} />
+                <YAxis stroke="var(--muted)" tick={{ fill: 'var(--muted)' }} />
+                <Tooltip
+                  formatter={(v) => credits(Number(v))}
+                  contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }}
+                  labelStyle={{ color: 'var(--text)' }}
+                  cursor={{ fill: 'var(--subtle)' }}
+                />
+                <Legend />
+                {stacked.series.map((project, i) => (
+                  <Bar
+                    key={project}
+                    dataKey={project}
+                    name={project}
+                    stackId="credits"
+                    fill={SERIES[i % SERIES.length]}
+                  />
+                ))}
+              </BarChart>
+            </ResponsiveContainer>
+          </figure>
+        )}
+      </section>
+      <div className="telemetry-tables">
+        <section aria-labelledby="top-pipelines-title">
+          <h2 id="top-pipelines-title">Costliest pipelines</h2>
+          {topPipelines.length === 0 ? (
+            <Empty title="No pipeline ran in this range" />
+          ) : (
+            <table className="list-table" aria-label="Top pipelines by credits">
+              <thead>
+                <tr>
+                  <th>Pipeline</th>
+                  <th>Credits</th>
+                  <th>Runs</th>
+                  <th>Activity seconds</th>
+                  <th>Retries</th>
+                  <th>Rows out</th>
+                </tr>
+              </thead>
+              <tbody>
+                {topPipelines.map((g) => (
+                  <tr key={g.key}>
+                    <td>
+                      <Link to={`/pipelines/${encodeURIComponent(g.key)}`}>{g.key}</Link>
+                    </td>
+                    <td>{credits(g.credits)}</td>
+                    <td>{formatNumber(g.runs)}</td>
+                    <td>{seconds(g.activitySeconds)}</td>
+                    <td>{formatNumber(g.retries)}</td>
+                    <td>{formatNumber(g.rowsOut)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section aria-labelledby="top-node-types-title">
+          <h2 id="top-node-types-title">Costliest node types</h2>
+          {topTypes.length === 0 ? (
+            <Empty title="No step ran in this range" />
+          ) : (
+            <table className="list-table" aria-label="Top node types by credits">
+              <thead>
+                <tr>
+                  <th>Node type</th>
+                  <th>Credits</th>
+                  <th>Steps</th>
+                  <th>Activity seconds</th>
+                  <th>Retries</th>
+                </tr>
+              </thead>
+              <tbody>
+                {topTypes.map((g) => (
+                  <tr key={g.key}>
+                    <td>
+                      <code>{g.key}</code>
+                    </td>
+                    <td>{credits(g.credits)}</td>
+                    <td>{formatNumber(g.steps)}</td>
+                    <td>{seconds(g.activitySeconds)}</td>
+                    <td>{formatNumber(g.retries)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
+
+/** What a credit is, in the words of engine/src/telemetry (run-usage.ts, credit-rates.ts). */
+function CreditExplanation({ rates }: { rates: UsageReport['creditRates'] }) {
+  return (
+    <aside className="note credit-explanation" aria-label="What a credit is">
+      <strong>What is a credit?</strong> One second of a step doing its work, at rate 1. A step&apos;s credits
+      are the seconds its activity ran (from its start to its end, as Temporal recorded them) times the rate
+      of its kind. A retried step counts the attempt that Temporal recorded (the last one); waiting in a queue
+      or between retries costs nothing, and so does the run&apos;s own bookkeeping (staging, cleanup, locks).
+      Rates on this server: {describeRates(rates)} (set with <code>TRIBUTARY_CREDIT_RATES</code>).
+    </aside>
   );
 }

@@ -1,8 +1,11 @@
-// The template gallery: cards with a category filter and search; "Use template" asks for the new
-// pipeline's id, project and the template's params, then opens the new pipeline in the editor.
+// The template gallery: cards with a picture of the pipeline, what it needs (secrets, files) and its
+// README, a category filter and search; "Use template" asks for the new pipeline's id, project and
+// the template's params, offers to create the secrets the project lacks, then opens the pipeline.
 import { useEffect, useId, useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import { useResource } from '../api/use-resource.ts';
+import { Markdown } from '../components/Markdown.tsx';
+import { TemplateGraph } from '../components/TemplateGraph.tsx';
 import { Dialog, Empty, ErrorBox, Loading } from '../components/ui.tsx';
 import { SchemaForm } from '../editor/SchemaForm.tsx';
 import { SLUG, slugify } from '../model/flow.ts';
@@ -58,10 +61,15 @@ export function TemplatesScreen() {
           {shown.length === 0 && <Empty title="No template matches" />}
           <ul className="cards" aria-label="Templates">
             {shown.map((t) => (
-              <li key={t.id} className="card template-card">
-                <h2>{t.title}</h2>
-                {t.category && <span className="badge">{t.category}</span>}
+              <li key={t.id} className="card template-card" aria-label={t.title}>
+                <div className="template-card-head">
+                  <h2>{t.title}</h2>
+                  {t.category && <span className="badge">{t.category}</span>}
+                </div>
+                <TemplateGraph title={t.title} nodes={t.graph.nodes} edges={t.graph.edges} />
                 <p>{t.description}</p>
+                <TemplateNeeds template={t} />
+                <TemplateReadme template={t} />
                 <button
                   type="button"
                   className="primary"
@@ -77,6 +85,59 @@ export function TemplatesScreen() {
       )}
       {using && <UseTemplateDialog template={using} onClose={() => setUsing(null)} />}
     </main>
+  );
+}
+
+/** What a pipeline from the template needs besides its values: secrets and files in the project. */
+function TemplateNeeds({ template }: { template: Template }) {
+  const { secrets, files } = template.needs;
+  return (
+    <div className="template-needs" aria-label={`What ${template.title} needs`} role="group">
+      <h3 className="small muted">Needs</h3>
+      {secrets.length === 0 && files.length === 0 ? (
+        <p className="small muted">Nothing but its values.</p>
+      ) : (
+        <ul>
+          {secrets.map((s) => (
+            <li key={s.param} title={s.description}>
+              <span className="badge need-secret">secret</span> <code>{s.defaultName ?? s.param}</code>{' '}
+              <span className="muted small">({s.param})</span>
+            </li>
+          ))}
+          {files.map((f) => (
+            <li key={`${f.nodeId}.${f.field}`}>
+              <span className="badge need-file">file</span> <code>{f.example ?? f.param ?? f.field}</code>{' '}
+              <span className="muted small">in the project&apos;s file folder</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** The README, fetched when first opened (the list carries no READMEs) and rendered as Markdown. */
+function TemplateReadme({ template }: { template: Template }) {
+  const [open, setOpen] = useState(false);
+  const [readme, setReadme] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!open || readme !== null) return;
+    let live = true;
+    Api.template(template.id)
+      .then((d) => live && setReadme(d.readme))
+      .catch((e: unknown) => live && setError(messageOf(e)));
+    return () => {
+      live = false;
+    };
+  }, [open, readme, template.id]);
+  return (
+    <details className="readme" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>README</summary>
+      {error && <ErrorBox error={error} />}
+      {open && readme === null && !error && <Loading what="the README" />}
+      {readme !== null && <Markdown text={readme} label={`README of ${template.title}`} />}
+    </details>
   );
 }
 
@@ -101,11 +162,19 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
       .then((r) => setProjects(r.items))
       .catch(() => undefined);
   }, [template.id]);
+  const [secretsGeneration, setSecretsGeneration] = useState(0);
   useEffect(() => {
     Api.secrets(project)
       .then((r) => setSecrets(r.items.map((i) => i.name)))
       .catch(() => setSecrets(null));
-  }, [project]);
+  }, [project, secretsGeneration]);
+  // The secrets these values name (or the params' defaults) that the project does not have yet.
+  const missing = secrets
+    ? (detail?.secrets ?? []).flatMap((s) => {
+        const name = values[s.param] ?? s.defaultName;
+        return typeof name === 'string' && name && !secrets.includes(name) ? [{ ...s, name }] : [];
+      })
+    : [];
   const create = async () => {
     setBusy(true);
     setError(null);
@@ -212,15 +281,86 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
               />
             </section>
           )}
+          {missing.length > 0 && (
+            <section aria-label="Missing secrets" className="missing-secrets">
+              <h3>Secrets to create</h3>
+              <p className="small muted">
+                A pipeline from this template reads {missing.length === 1 ? 'a secret' : 'secrets'} that
+                project <code>{project}</code> does not have yet; its first run would fail without{' '}
+                {missing.length === 1 ? 'it' : 'them'}.
+              </p>
+              {missing.map((s) => (
+                <CreateSecretForm
+                  key={s.name}
+                  project={project}
+                  name={s.name}
+                  description={s.description}
+                  onCreated={() => setSecretsGeneration((g) => g + 1)}
+                />
+              ))}
+            </section>
+          )}
           {error && <ErrorBox error={error} />}
         </div>
         {detail?.readme && (
           <details className="readme" open>
             <summary>About this template</summary>
-            <pre>{detail.readme}</pre>
+            <Markdown text={detail.readme} label={`README of ${template.title}`} />
           </details>
         )}
       </form>
     </Dialog>
+  );
+}
+
+/** Sets one missing secret in the project through the secrets API; the value is never shown again. */
+function CreateSecretForm(props: {
+  project: string;
+  name: string;
+  description: string;
+  onCreated: () => void;
+}) {
+  const [value, setValue] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const valueId = useId();
+  const create = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await Api.putSecret(props.project, props.name, value);
+      props.onCreated();
+    } catch (e) {
+      setError(messageOf(e));
+      setBusy(false);
+    }
+  };
+  // A form inside the dialog's form is not allowed: this is a group with its own button.
+  return (
+    <div className="create-secret" role="group" aria-label={`Create secret ${props.name}`}>
+      <div className="field">
+        <label htmlFor={valueId}>
+          Value of secret <code>{props.name}</code>
+        </label>
+        <input
+          id={valueId}
+          type="password"
+          autoComplete="off"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              if (value) void create();
+            }
+          }}
+        />
+        <span className="muted small">{props.description}</span>
+      </div>
+      <button type="button" disabled={busy || !value} onClick={() => void create()}>
+        {busy ? 'Creating…' : `Create secret ${props.name}`}
+      </button>
+      {error && <ErrorBox error={error} />}
+    </div>
   );
 }

@@ -8,6 +8,7 @@ import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
 import { rerunRun } from '../runs/rerun.js';
+import { RunFailureCache, runListFacts } from '../runs/run-list-facts.js';
 import { startPipelineRun } from '../runs/start-run.js';
 import { followRun } from './run-events.js';
 import { isFinished, runDetailView, runLinks, runSummaryView } from './run-view.js';
@@ -20,9 +21,12 @@ import {
   RunDetailSchema,
   RunIdParams,
   RunLinksSchema,
+  RunListItemSchema,
   RunStartedSchema,
-  RunSummarySchema,
 } from './schemas.js';
+
+/** A closed run's failure never changes: reading it once per process is enough. */
+const failures = new RunFailureCache();
 
 const TriggerHeader = z.object({
   'x-tributary-trigger': z
@@ -120,7 +124,9 @@ export const runRoutes = [
     path: '/runs',
     operationId: 'listRuns',
     summary: 'Runs, newest first',
-    description: 'A token limited to several projects must name one with `project`.',
+    description:
+      "A token limited to several projects must name one with `project`. Each run has its pipeline's name " +
+      'and, when it failed, the failed steps and the start of the first error.',
     tag: 'runs',
     scope: 'read',
     query: z.object({
@@ -133,7 +139,7 @@ export const runRoutes = [
     responses: {
       200: {
         description: 'A page of runs',
-        schema: page(RunSummarySchema),
+        schema: page(RunListItemSchema),
       },
     },
     async handler({ deps, query, principal, authorize, res }) {
@@ -159,7 +165,19 @@ export const runRoutes = [
         ...(query.cursor ? { cursor: query.cursor } : {}),
         limit: query.limit,
       });
-      res.json({ items: page.runs.map(runSummaryView), nextCursor: page.nextCursor });
+      const facts = await runListFacts(deps, page.runs, failures);
+      res.json({
+        items: page.runs.map((run) => {
+          const fact = facts.get(run.runId);
+          return {
+            ...runSummaryView(run),
+            pipelineName: fact?.pipelineName ?? null,
+            failedSteps: fact?.failure?.failedSteps ?? [],
+            errorExcerpt: fact?.failure?.errorExcerpt ?? null,
+          };
+        }),
+        nextCursor: page.nextCursor,
+      });
     },
   }),
   route({

@@ -121,6 +121,16 @@ export const RunSummarySchema = z.object({
   links: RunLinksSchema,
 });
 
+/** A run as the list shows it: what visibility knows, plus its pipeline's name and what failed. */
+export const RunListItemSchema = RunSummarySchema.extend({
+  pipelineName: z.string().nullable().meta({ description: "The pipeline's name (null if it is unknown)" }),
+  failedSteps: z.array(z.string()).meta({ description: 'The steps that failed (failed runs only)' }),
+  errorExcerpt: z
+    .string()
+    .nullable()
+    .meta({ description: "The start of the first failed step's error (sensitive params redacted)" }),
+});
+
 export const RunDetailSchema = RunSummarySchema.extend({
   params: z.record(z.string(), z.unknown()),
   steps: z.record(z.string(), StepProgressSchema),

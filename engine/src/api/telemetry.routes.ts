@@ -37,15 +37,25 @@ const CreditRatesSchema = z.object({
   types: z.record(z.string(), z.number()),
 });
 
+const UsageGroupSchema = z.object({ key: z.string(), ...totalsShape });
+
 const UsageReportSchema = z.object({
   groupBy: z.enum(USAGE_GROUPS),
+  split: z.enum(USAGE_GROUPS).nullable(),
   from: z.string(),
   to: z.string(),
   creditRates: CreditRatesSchema,
   runs: z.number().int(),
   truncated: z.boolean(),
   totals: z.object(totalsShape),
-  groups: z.array(z.object({ key: z.string(), ...totalsShape })),
+  groups: z.array(
+    UsageGroupSchema.extend({
+      splits: z
+        .array(UsageGroupSchema)
+        .optional()
+        .meta({ description: 'With `split`: this group broken down again, e.g. a day by project' }),
+    }),
+  ),
 });
 
 const StepUsageSchema = z.object({
@@ -115,11 +125,13 @@ export const telemetryRoutes = [
     description:
       'Runs are found with a visibility query (pipeline runs with StartTime in [from, to)); default: the last ' +
       '30 days. Credits = activity-seconds × the rate of the node kind (TRIBUTARY_CREDIT_RATES). A token ' +
-      'limited to some projects counts only those.',
+      'limited to some projects counts only those. `split` breaks each group down again (e.g. ' +
+      '`groupBy=day&split=project` for credits per day stacked by project); not with `groupBy=nodeType`.',
     tag: 'telemetry',
     scope: 'read',
     query: z.object({
       groupBy: z.enum(USAGE_GROUPS).default('project'),
+      split: z.enum(USAGE_GROUPS).optional(),
       from: instant.optional(),
       to: instant.optional(),
       project: slug.optional(),
@@ -136,6 +148,11 @@ export const telemetryRoutes = [
         const message = `the range from..to is longer than ${MAX_RANGE_DAYS} days; ask for a shorter one`;
         throw badRequest(message, [{ in: 'query', path: 'from', message }]);
       }
+      if (query.split && query.groupBy === 'nodeType') {
+        const message =
+          'split cannot break down groupBy=nodeType (its groups are steps); group by day, project…';
+        throw badRequest(message, [{ in: 'query', path: 'split', message }]);
+      }
       let projects: string[] | undefined;
       if (query.project) {
         authorize(query.project);
@@ -145,7 +162,13 @@ export const telemetryRoutes = [
       }
       const report = await usageReport(
         { temporal: deps.temporal, rates: deps.creditRates, cache },
-        { groupBy: query.groupBy, from, to, ...(projects ? { projects } : {}) },
+        {
+          groupBy: query.groupBy,
+          ...(query.split ? { split: query.split } : {}),
+          from,
+          to,
+          ...(projects ? { projects } : {}),
+        },
       );
       res.json(report);
     },

@@ -1,13 +1,54 @@
-// How templates look in API responses: the catalogue entry, the full template, and a pipeline
-// made from one (the pipeline view plus its origin and whether the secrets it reads exist).
+// How templates look in API responses: the catalogue entry (with its graph and what it needs), the
+// full template, and a pipeline made from one (the pipeline view plus its origin and whether the
+// secrets it reads exist).
 import { z } from 'zod';
+import { templateSecretStatus } from '../pipelines/template-secrets.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { TemplateCatalog } from '../templates/catalog.js';
 import { exampleValues } from '../templates/instantiate.js';
+import { templateGraph, templateNeeds } from '../templates/template-needs.js';
 import { originView, TemplateOriginSchema, type TemplateOrigin } from '../templates/template-origin.store.js';
 import { TEMPLATE_CATEGORIES, type LoadedTemplate } from '../templates/template.schema.js';
 import type { ApiContext } from './context.js';
 import { PipelineLinksSchema, PipelineViewSchema, pipelineView } from './pipeline-views.js';
+
+const TemplateSecretViewSchema = z.object({
+  param: z.string().meta({ description: 'The param whose value names the secret' }),
+  defaultName: z.string().nullable().meta({ description: "The param's default, if any" }),
+  description: z.string(),
+});
+
+const TemplateGraphSchema = z
+  .object({
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        kind: z.enum(['source', 'transform', 'sink']),
+        name: z.string().nullable(),
+      }),
+    ),
+    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  })
+  .meta({ description: "The template pipeline's nodes and edges, for a picture of it" });
+
+const TemplateNeedsSchema = z
+  .object({
+    secrets: z.array(TemplateSecretViewSchema),
+    files: z.array(
+      z.object({
+        nodeId: z.string(),
+        nodeType: z.string(),
+        field: z.string().meta({ description: 'The config field that names the file' }),
+        param: z.string().nullable().meta({ description: 'The param that gives the path, if one does' }),
+        example: z.string().nullable().meta({ description: 'The example (or default, or fixed) path' }),
+      }),
+    ),
+  })
+  .meta({
+    description:
+      "What a pipeline from it needs besides its values: secrets and files in the project's folder",
+  });
 
 export const TemplateSummarySchema = z.object({
   id: z.string(),
@@ -16,13 +57,9 @@ export const TemplateSummarySchema = z.object({
   description: z.string(),
   category: z.enum(TEMPLATE_CATEGORIES),
   tags: z.array(z.string()),
+  graph: TemplateGraphSchema,
+  needs: TemplateNeedsSchema,
   links: z.object({ self: z.string(), instantiate: z.string() }),
-});
-
-const TemplateSecretViewSchema = z.object({
-  param: z.string().meta({ description: 'The param whose value names the secret' }),
-  defaultName: z.string().nullable().meta({ description: "The param's default, if any" }),
-  description: z.string(),
 });
 
 export const TemplateDetailSchema = TemplateSummarySchema.extend({
@@ -75,6 +112,8 @@ export function templateSummary(t: LoadedTemplate) {
     description: t.description,
     category: t.category,
     tags: t.tags,
+    graph: templateGraph(t),
+    needs: templateNeeds(t),
     links: { self: `/api/templates/${t.id}`, instantiate: `/api/templates/${t.id}/instantiate` },
   };
 }
@@ -84,34 +123,10 @@ export function templateDetail(t: LoadedTemplate) {
     ...templateSummary(t),
     params: t.params,
     examples: exampleValues(t),
-    secrets: t.secrets.map((s) => {
-      const fallback = t.params.properties[s.param]?.default;
-      return {
-        param: s.param,
-        defaultName: typeof fallback === 'string' ? fallback : null,
-        description: s.description,
-      };
-    }),
+    secrets: templateNeeds(t).secrets,
     pipeline: t.pipeline,
     readme: t.readme,
   };
-}
-
-export async function secretStatus(
-  deps: Pick<ApiContext, 'secrets'>,
-  template: LoadedTemplate,
-  project: string,
-  values: Record<string, unknown>,
-) {
-  const existing = deps.secrets ? new Set((await deps.secrets.list(project)).map((s) => s.name)) : undefined;
-  // A secret param left out (an optional connection, say) names no secret.
-  return template.secrets.flatMap((s) => {
-    const name = values[s.param];
-    if (typeof name !== 'string') return [];
-    return [
-      { param: s.param, name, description: s.description, exists: existing ? existing.has(name) : null },
-    ];
-  });
 }
 
 /** A pipeline made (or remade) from a template, as instantiate and upgrade answer. */
@@ -129,7 +144,7 @@ export async function templatedView(
   return {
     ...view,
     template: originView(made.origin, made.pipeline.current.document, templates),
-    secrets: await secretStatus(deps, made.template, made.pipeline.project, made.values),
+    secrets: await templateSecretStatus(deps.secrets, made.template, made.pipeline.project, made.values),
     links: { ...view.links, template: `/api/templates/${made.template.id}` },
   };
 }

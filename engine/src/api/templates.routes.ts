@@ -99,8 +99,9 @@ export function templateRoutes(options: TemplateRoutesOptions = {}): AnyRoute[] 
       summary: 'Create a pipeline (version 1) from a template',
       description:
         "The values are checked against the template's params schema (400 names each one at fault), " +
-        'substituted into its pipeline, and the result must compile. The pipeline remembers the template, ' +
-        'its version and the values, for upgrades.',
+        'substituted into its pipeline, and the result must compile. A secret the pipeline would read that the ' +
+        'project lacks is a 400 (`missing_secret`, naming `values.<param>` and the secret), unless ' +
+        '`allowMissingSecrets` is true. The pipeline remembers the template, its version and the values, for upgrades.',
       tag: 'templates',
       scope: 'write',
       params: TemplateIdParams,
@@ -109,6 +110,10 @@ export function templateRoutes(options: TemplateRoutesOptions = {}): AnyRoute[] 
         pipelineId: slug,
         name: z.string().min(1).max(200).optional(),
         values: ValuesSchema.default({}),
+        allowMissingSecrets: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'Create the pipeline even if its project lacks a secret it reads' }),
       }),
       responses: { 201: { description: 'Created', schema: TemplatedPipelineSchema } },
       problems: [409],

@@ -185,6 +185,16 @@ export class PipelineStore {
     return { pipeline: (await this.get(id))!, created };
   }
 
+  /** Names of pipelines by id, deleted ones too (their runs outlive them). */
+  async namesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const result = await this.pool.query<{ id: string; name: string }>(
+      'select id, name from tributary.pipelines where id = any($1)',
+      [[...new Set(ids)]],
+    );
+    return new Map(result.rows.map((r) => [r.id, r.name]));
+  }
+
   /** The project of a pipeline, deleted or not (its runs outlive it). */
   async projectOf(id: string): Promise<string | undefined> {
     const result = await this.pool.query<{ project_id: string }>(

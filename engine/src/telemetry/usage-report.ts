@@ -23,10 +23,13 @@ export interface UsageGroup {
   rowsOut: number;
   bytes: number;
   credits: number;
+  /** The group's usage broken down by the report's `split` (a chart stacks them), when asked. */
+  splits?: Omit<UsageGroup, 'splits'>[];
 }
 
 export interface UsageReport {
   groupBy: UsageGroupBy;
+  split: UsageGroupBy | null;
   from: string;
   to: string;
   creditRates: CreditRates;
@@ -39,6 +42,8 @@ export interface UsageReport {
 
 export interface UsageQuery {
   groupBy: UsageGroupBy;
+  /** Break each group down again (e.g. each day by project); not under `nodeType`, whose groups are steps. */
+  split?: UsageGroupBy;
   from: Date;
   to: Date;
   /** Only these projects; undefined for every project. */
@@ -87,7 +92,12 @@ export async function usageReport(deps: UsageDeps, query: UsageQuery): Promise<U
     }),
   );
   const usages = found.filter((u): u is RunUsage => u !== null);
-  return { ...aggregate(usages, query.groupBy), ...header(deps, query), runs: usages.length, truncated };
+  return {
+    ...aggregate(usages, query.groupBy, query.split),
+    ...header(deps, query),
+    runs: usages.length,
+    truncated,
+  };
 }
 
 /** A run's usage; closed runs never change, so their usage is cached. */
@@ -102,6 +112,7 @@ export async function usageOfRun(deps: UsageDeps, runId: string): Promise<RunUsa
 function header(deps: UsageDeps, query: UsageQuery) {
   return {
     groupBy: query.groupBy,
+    split: query.split ?? null,
     from: query.from.toISOString(),
     to: query.to.toISOString(),
     creditRates: deps.rates,
@@ -109,18 +120,21 @@ function header(deps: UsageDeps, query: UsageQuery) {
 }
 
 function emptyReport(deps: UsageDeps, query: UsageQuery): UsageReport {
-  return { ...aggregate([], query.groupBy), ...header(deps, query), runs: 0, truncated: false };
+  return { ...aggregate([], query.groupBy, query.split), ...header(deps, query), runs: 0, truncated: false };
 }
 
 export function aggregate(
   usages: RunUsage[],
   groupBy: UsageGroupBy,
+  split?: UsageGroupBy,
 ): { totals: Omit<UsageGroup, 'key'>; groups: UsageGroup[] } {
-  const groups = new Map<string, UsageGroup & { runIds: Set<string> }>();
+  if (split && groupBy === 'nodeType')
+    throw new RangeError('usage grouped by node type cannot be split: its groups are steps, not runs');
+  const groups = new Map<string, UsageGroup & { runIds: Set<string>; members: RunUsage[] }>();
   const group = (key: string) => {
     let g = groups.get(key);
     if (!g) {
-      g = { key, ...zero(groupBy === 'nodeType' ? null : 0), runIds: new Set() };
+      g = { key, ...zero(groupBy === 'nodeType' ? null : 0), runIds: new Set(), members: [] };
       groups.set(key, g);
     }
     return g;
@@ -155,6 +169,7 @@ export function aggregate(
               : run.startedAt.slice(0, 10);
     const g = group(key);
     g.runIds.add(run.runId);
+    g.members.push(run);
     addRun(g, run);
   }
   const tidy = <T extends Omit<UsageGroup, 'key'>>(g: T): T => ({
@@ -167,7 +182,13 @@ export function aggregate(
     totals: tidy({ ...totals, runs: usages.length }),
     groups: [...groups.values()]
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map(({ runIds, ...g }) => tidy({ ...g, runs: runIds.size })),
+      .map(({ runIds, members, ...g }) =>
+        tidy({
+          ...g,
+          runs: runIds.size,
+          ...(split ? { splits: aggregate(members, split).groups } : {}),
+        }),
+      ),
   };
 }
 

@@ -203,6 +203,49 @@ describe('listing runs', () => {
     expect((await api.call('GET', `/api/runs?pipeline=${id}&status=running`)).body.items).toEqual([]);
     expect((await api.call('GET', '/api/runs?status=exploded')).status).toBe(400);
   });
+
+  it("lists a failed run with its pipeline's name, the failed step and the start of its error, secrets redacted", async () => {
+    const id = await create(
+      generatePipeline(uniq('failing'), {
+        params: { token: { type: 'string', sensitive: true, default: 'hush-42' } },
+        nodes: [
+          ...generatePipeline('x').nodes,
+          {
+            id: 'boom',
+            type: 'transform.sql',
+            // Fails at run time (not at compile time), quoting the sensitive param in Postgres' error.
+            config: {
+              sql: "select ({{ params.token }}::text || repeat('x', 400))::int as n from {{ inputs.g }}",
+            },
+          },
+        ],
+        edges: [{ from: 'g', to: 'boom' }],
+      }),
+    );
+    const started = await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} });
+    await finished(started.body.runId);
+    let item: Body;
+    for (let i = 0; i < 50; i++) {
+      item = (await api.call('GET', `/api/runs?pipeline=${id}&status=closed`)).body.items[0];
+      if (item?.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(item).toMatchObject({
+      runId: started.body.runId,
+      pipelineName: `Pipeline ${id}`,
+      status: 'failed',
+      failedSteps: ['boom'],
+      errorExcerpt: expect.stringContaining('invalid input syntax for type integer'),
+    });
+    expect(item.errorExcerpt.length).toBeLessThanOrEqual(240);
+    expect(item.errorExcerpt).not.toContain('hush-42');
+    // A run that succeeded has nothing failed.
+    const ok = await create(generatePipeline(uniq('fine')));
+    const run = await api.call('POST', `/api/pipelines/${ok}/runs`, { body: {} });
+    await finished(run.body.runId);
+    const listed = (await api.call('GET', `/api/runs?pipeline=${ok}`)).body.items[0];
+    expect(listed).toMatchObject({ pipelineName: `Pipeline ${ok}`, failedSteps: [], errorExcerpt: null });
+  });
 });
 
 describe('following a run', () => {

@@ -23,7 +23,7 @@ describe('OpenAPI of the audit and telemetry routes', () => {
       syncTelemetry: 'admin',
     });
     const usage = document.paths['/telemetry/usage']!.get!;
-    expect(usage.parameters.map((p) => p.name)).toEqual(['groupBy', 'from', 'to', 'project']);
+    expect(usage.parameters.map((p) => p.name)).toEqual(['groupBy', 'split', 'from', 'to', 'project']);
     expect(document.paths['/runs/{runId}/audit']!.get!.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
       'path:runId',
       'query:format',

@@ -286,6 +286,41 @@ describe('GET /api/telemetry/usage', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('splits each day by project for a stacked chart, and a limited token sees only its own project', async () => {
+    await report(`groupBy=day&project=${projectA}`, 3);
+    const everything = (await api.call('GET', `/api/telemetry/usage?groupBy=day&split=project&${range()}`))
+      .body;
+    expect(everything.split).toBe('project');
+    const splits = everything.groups.flatMap((g: Body) => g.splits.map((s: Body) => ({ day: g.key, ...s })));
+    const ofA = splits.filter((s: Body) => s.key === projectA);
+    expect(ofA.reduce((n: number, s: Body) => n + s.runs, 0)).toBe(3);
+    expect(ofA.reduce((n: number, s: Body) => n + s.credits, 0)).toBeCloseTo(
+      sumOf(usages.slice(0, 3), 'credits'),
+      5,
+    );
+    for (const g of everything.groups) {
+      expect(g.splits.reduce((n: number, s: Body) => n + s.credits, 0)).toBeCloseTo(g.credits, 5);
+    }
+
+    const limited = await api.token(['read'], [projectB]);
+    const reply = await api.call('GET', `/api/telemetry/usage?groupBy=day&split=project&${range()}`, {
+      token: limited,
+    });
+    expect(reply.status).toBe(200);
+    const seen = new Set(reply.body.groups.flatMap((g: Body) => g.splits.map((s: Body) => s.key)));
+    expect([...seen]).toEqual([projectB]);
+    expect(reply.body.totals.credits).toBeCloseTo(usages[3].credits, 5);
+    const byType = await api.call('GET', `/api/telemetry/usage?groupBy=nodeType&${range()}`, {
+      token: limited,
+    });
+    expect(byType.body.groups.map((g: Body) => g.key)).toEqual(
+      [...new Set(usages[3].steps.map((st: Body) => st.nodeType as string))].sort(),
+    );
+    const unsplittable = await api.call('GET', `/api/telemetry/usage?groupBy=nodeType&split=pipeline`);
+    expect(unsplittable.status).toBe(400);
+    expect(unsplittable.body.errors[0]).toMatchObject({ in: 'query', path: 'split' });
+  });
+
   it('rejects a range that ends before it starts, and an unknown grouping, naming the field', async () => {
     const backwards = await api.call('GET', '/api/telemetry/usage?from=2025-02-01&to=2025-01-01');
     expect(backwards.status).toBe(400);

@@ -157,11 +157,29 @@ describe('templates API', () => {
       primary_key: 'id',
       target_table: 'crm.customers',
     };
+    // The project lacks the secret the pipeline would read: refused, naming the value and the secret.
+    const missing = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      project,
+      pipelineId: id,
+      values,
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.detail).toContain(`secret "api-token", which project "${project}" does not have`);
+    expect(missing.body.errors).toEqual([
+      expect.objectContaining({
+        path: 'values.token_secret',
+        code: 'missing_secret',
+        message: expect.stringContaining(`PUT /api/projects/${project}/secrets/api-token`),
+      }),
+    ]);
+    expect((await call('GET', `/pipelines/${id}`)).status).toBe(404);
+    // Asked to go on anyway, it creates the pipeline and says the secret is missing.
     const reply = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
       project,
       pipelineId: id,
       name: 'CRM customers',
       values,
+      allowMissingSecrets: true,
     });
     expect(reply.status).toBe(201);
     expect(reply.body).toMatchObject({
@@ -197,6 +215,66 @@ describe('templates API', () => {
       upgradeAvailable: false,
     });
     expect(await templateOriginOf(h.platform.platformPool, 'not-from-a-template', catalog)).toBeNull();
+  });
+
+  it('instantiates once the missing secret exists, and names another secret param the same way', async () => {
+    const project = uniq('tpl-secrets');
+    expect((await call('POST', '/projects', { id: project, name: 'Template secrets' })).status).toBe(201);
+    const values = {
+      url: 'https://api.example.com/v1/customers',
+      primary_key: 'id',
+      target_table: 'crm.customers',
+      token_secret: 'crm-token',
+    };
+    const refused = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      project,
+      pipelineId: uniq('tpl-sec'),
+      values,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0]).toMatchObject({ path: 'values.token_secret', code: 'missing_secret' });
+    expect(refused.body.errors[0].message).toContain('secret "crm-token" does not exist');
+    const put = await call('PUT', `/projects/${project}/secrets/crm-token`, { value: 'abc123' });
+    expect(put.status).toBe(200);
+    const made = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      project,
+      pipelineId: uniq('tpl-sec'),
+      values,
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.secrets).toEqual([
+      expect.objectContaining({ param: 'token_secret', name: 'crm-token', exists: true }),
+    ]);
+    expect(JSON.stringify(made.body)).not.toContain('abc123');
+  });
+
+  it("lists each template's graph and what it needs: secrets and the files its sources read", async () => {
+    const all = await call('GET', '/templates');
+    const csv = all.body.items.find((t: Body) => t.id === 'csv-to-table');
+    expect(csv.graph.nodes.map((n: Body) => [n.id, n.kind])).toEqual([
+      ['load', 'source'],
+      ['check_columns', 'transform'],
+      ['clean', 'transform'],
+      ['publish', 'sink'],
+    ]);
+    expect(csv.graph.edges).toContainEqual({ from: 'load', to: 'check_columns' });
+    expect(csv.needs).toEqual({
+      secrets: [],
+      files: [
+        {
+          nodeId: 'load',
+          nodeType: 'source.csv',
+          field: 'path',
+          param: 'path',
+          example: 'imports/customers.csv',
+        },
+      ],
+    });
+    const rest = all.body.items.find((t: Body) => t.id === 'rest-api-incremental-upsert');
+    expect(rest.needs.files).toEqual([]);
+    expect(rest.needs.secrets).toEqual([
+      expect.objectContaining({ param: 'token_secret', defaultName: 'api-token' }),
+    ]);
   });
 
   it('refuses bad values with 400 naming each one, and a duplicate pipeline id with 409', async () => {
@@ -241,6 +319,18 @@ describe('templates API', () => {
     });
     expect(noProject.status).toBe(400);
     expect(noProject.body.errors[0].path).toBe('project');
+    // A template that reads a secret is told the same: the project is at fault, not its secrets.
+    const noProjectSecret = await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      project: 'no-such-project',
+      pipelineId: uniq('tpl'),
+      values: {
+        url: 'https://api.example.com/v1/customers',
+        primary_key: 'id',
+        target_table: 'crm.customers',
+      },
+    });
+    expect(noProjectSecret.status).toBe(400);
+    expect(noProjectSecret.body.errors[0].path).toBe('project');
   });
 
   it('needs the write scope on the project to instantiate', async () => {
@@ -328,7 +418,11 @@ describe('templates API', () => {
       primary_key: 'id',
       target_table: 'crm.customers',
     };
-    await call('POST', '/templates/rest-api-incremental-upsert/instantiate', { pipelineId: id, values });
+    await call('POST', '/templates/rest-api-incremental-upsert/instantiate', {
+      pipelineId: id,
+      values,
+      allowMissingSecrets: true,
+    });
     // The README must mention the new param, or the catalogue leaves the template out.
     const readme = path.join(catalogDir, 'rest-api-incremental-upsert', 'README.md');
     writeFileSync(readme, `${readFileSync(readme, 'utf8')}\n\`max_pages\`: the most pages a run reads.\n`);

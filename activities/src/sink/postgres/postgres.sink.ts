@@ -65,7 +65,16 @@ const ConfigSchema = z
     mode: z
       .enum(SINK_MODES)
       .default('append')
-      .describe('append adds the rows, replace swaps the table for them, upsert inserts or updates by key'),
+      .describe('append adds the rows, replace swaps the table for them, upsert inserts or updates by key')
+      // A document that omits mode keeps appending (stored pipelines must not change meaning), but a
+      // node added in the builder starts as replace: re-running it then gives the same table, not twice it.
+      .meta({
+        'x-initial': 'replace',
+        'x-option-notes': {
+          append:
+            'Every run adds its rows again: re-running the pipeline doubles the table. Choose replace unless you keep history.',
+        },
+      }),
     primaryKey: z
       .array(z.string().min(1))
       .min(1)
