@@ -21,12 +21,14 @@ export interface ActivityDeps {
   projectRole: (project: string) => string;
   /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
   ensureSchema: (project: string, schema: string) => Promise<void>;
+  /** Creates the branch schema of `schema` (owned by the project's role) and returns its name. */
+  ensureBranchSchema: (project: string, branch: string, schema: string) => Promise<string>;
   /** Secrets of a project; values never leave the activity. */
   secrets: (project: string) => SecretResolver;
   /** Where a data product's table is (the platform's catalogue). */
   resolveProduct: StepContext['resolveProduct'];
-  /** Stored incremental state of a pipeline's node. */
-  loadState: (pipelineId: string, nodeId: string) => Promise<unknown>;
+  /** Stored incremental state of a pipeline's node (on main, or in a branch). */
+  loadState: (pipelineId: string, nodeId: string, branch?: string) => Promise<unknown>;
   /** Files live under this directory: each project's in `<dataDir>/<project>/`, and only there. */
   dataDir: string;
   /** Whether a folder name in the data dir is a project's (closed to the default project's legacy root). */
@@ -81,6 +83,10 @@ async function executeStep(
       const issue = config.error.issues[0]!;
       throw new StepError(`config.${issue.path.join('.')}: ${issue.message}`, 'config');
     }
+    const { branch } = input;
+    // A branch must not reach what main publishes outside the warehouse (another database, a URL).
+    const refusal = branch ? declaration.outsideBranch?.(config.data) : undefined;
+    if (refusal) throw new StepError(`in branch "${branch}", ${refusal}`, 'config');
     const warehouse = projectWarehouse({
       pool: deps.warehouse,
       project: input.project,
@@ -89,6 +95,14 @@ async function executeStep(
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
       ensureSchema: (schema) => deps.ensureSchema(input.project, schema),
+      ...(branch
+        ? {
+            branch: {
+              name: branch,
+              ensureSchema: (schema: string) => deps.ensureBranchSchema(input.project, branch, schema),
+            },
+          }
+        : {}),
     });
     // A retried attempt starts from nothing: its own output table from an earlier attempt is dropped.
     await warehouse.query(`drop table if exists ${quoteTable(outputTable)}`);
@@ -105,7 +119,7 @@ async function executeStep(
       params: input.params,
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
-      loadState: () => deps.loadState(input.pipelineId, input.nodeId),
+      loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
       resolveProduct: deps.resolveProduct,
       fetch,
       heartbeat: (details) => {

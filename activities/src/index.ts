@@ -33,3 +33,4 @@ export {
 } from './egress/egress-fence.js';
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
 export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';
+export * from './warehouse/branch-schemas.js';

@@ -120,6 +120,11 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   /** The secret names a valid config reads, so the compiler and the UI can check they exist. */
   secrets?(config: z.infer<Config>): string[];
   /**
+   * Why this config cannot run in a development branch (it would write outside the warehouse, where
+   * a branch has no copy of main's data); undefined when it can.
+   */
+  outsideBranch?(config: z.infer<Config>): string | undefined;
+  /**
    * The warehouse SQL a config holds (placeholders included), each with its path in the config, so
    * the builder can have it checked as it is typed. Given the config as written, maybe malformed.
    */

@@ -17,6 +17,8 @@ export interface StepActivityInput {
   statementTimeoutSeconds?: number;
   /** Upstream node ids whose tables only this step reads and that no preview keeps: it may consume them. */
   exclusiveInputs?: string[];
+  /** The development branch the run is in; absent on main. */
+  branch?: string;
 }
 
 export interface StepActivityResult {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
+  apiCall,
   connectAndRelease,
   dragToCanvas,
   newPipeline,
@@ -77,17 +78,24 @@ export const scenarios: Scenario[] = [
 
       await waitForText(page.getByRole('tab', { name: /Problems/ }), 'Problems (0)');
       await waitForText(page.locator('.validity'), 'Valid');
-      await waitForText(page.getByRole('status', { name: 'Unsaved changes' }), 'Unsaved');
-
-      await page.getByRole('button', { name: 'Save', exact: true }).click();
-      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      // Edits are saved to the draft on their own; no version is made until Publish.
+      await page.getByRole('status', { name: 'Draft saved' }).waitFor();
 
       await page.getByRole('button', { name: 'Run', exact: true }).click();
       const dialog = page.getByRole('dialog', { name: 'Run pipeline' });
       assert.ok(await dialog.getByLabel('Keep step outputs for data previews').isChecked());
-      await dialog.getByRole('button', { name: 'Save and start run' }).click();
+      await dialog.getByRole('button', { name: 'Start run' }).click();
 
       await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
+      const pipelineId = new URL(page.url()).pathname.split('/')[2]!;
+      const versions = await apiCall<{ items: unknown[] }>(ctx, 'GET', `/pipelines/${pipelineId}/versions`);
+      assert.equal(versions.items.length, 1, 'running the draft made no version');
+      const run = await apiCall<{ draft: boolean }>(
+        ctx,
+        'GET',
+        `/runs/${new URL(page.url()).searchParams.get('run')}`,
+      );
+      assert.equal(run.draft, true, 'the run ran the draft');
       for (const id of ['generate', 'sql', 'postgres']) {
         await node(page, id).getByLabel('Step succeeded').waitFor();
       }
@@ -116,6 +124,9 @@ export const scenarios: Scenario[] = [
         '5',
       );
 
+      await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
+
       // A tidy picture for the README: the SQL step selected, notices hidden.
       await selectNode(page, 'sql');
       await page.addStyleTag({ content: '.toasts { display: none; }' });
@@ -129,11 +140,12 @@ export const scenarios: Scenario[] = [
       await page.waitForTimeout(400);
       const artifacts = path.join(REPO, 'test-artifacts');
       mkdirSync(artifacts, { recursive: true });
-      const shot = path.join(artifacts, 'editor-run.png');
+      const shot = path.join(artifacts, 'editor.png');
       await page.screenshot({ path: shot });
       // The README's screenshot is refreshed only when asked, so test runs leave the tree clean.
       if (process.env.UPDATE_README_SCREENSHOT === '1') {
-        copyFileSync(shot, path.join(REPO, 'docs', 'editor-run.png'));
+        mkdirSync(path.join(REPO, 'docs', 'screenshots'), { recursive: true });
+        copyFileSync(shot, path.join(REPO, 'docs', 'screenshots', 'editor.png'));
       }
     },
   },

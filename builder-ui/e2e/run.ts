@@ -1,6 +1,6 @@
 // The browser-test runner: starts one real stack and one Chromium, runs every scenario of every
 // `*.e2e.ts` file here in a fresh page, and ends with "N passed, N failed" (exit 1 on any failure).
-// `npm run test:e2e [-- <name filter>]`; E2E_BASE_URL and E2E_TOKEN point it at a stack already running.
+// `npm run test:e2e [-- <scenario or file name filter>]`; E2E_BASE_URL and E2E_TOKEN point it at a stack already running.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,7 +18,9 @@ async function main(): Promise<number> {
     .sort()) {
     const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { scenarios: Scenario[] };
     for (const scenario of mod.scenarios) {
-      if (!filter || scenario.name.toLowerCase().includes(filter)) scenarios.push({ file, scenario });
+      // The filter picks scenarios by name, or every scenario of the files whose name has it.
+      if (!filter || scenario.name.toLowerCase().includes(filter) || file.includes(filter))
+        scenarios.push({ file, scenario });
     }
   }
   if (scenarios.length === 0) {

@@ -62,7 +62,7 @@ export const scenarios: Scenario[] = [
 
       await signIn(ctx);
       await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
-      await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+      await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
       await page.getByRole('button', { name: 'Version history' }).click();
       const dialog = page.getByRole('dialog', { name: 'Version history' });
       const diff = dialog.getByRole('table', { name: 'Side-by-side diff' });
@@ -79,7 +79,14 @@ export const scenarios: Scenario[] = [
       );
 
       await dialog.getByRole('button', { name: 'Restore version 1' }).click();
-      await page.getByRole('status', { name: 'Saved, version 3' }).waitFor();
+      // Nothing is restored before the user says yes; Cancel leaves the editor as it was.
+      const confirm = dialog.getByRole('alertdialog', { name: 'Restore version 1?' });
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      assert.equal(await confirm.count(), 0);
+      await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
+      await dialog.getByRole('button', { name: 'Restore version 1' }).click();
+      await confirm.getByRole('button', { name: 'Yes, restore v1' }).click();
+      await page.getByRole('status', { name: 'Published, version 3' }).waitFor();
       await node(page, 'gen').locator('.node-header').click();
       assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '3');
     },
@@ -112,7 +119,8 @@ export const scenarios: Scenario[] = [
       await node(page, 'out').locator('.node-header').click();
       const picker = page.getByRole('combobox', { name: 'Connection', exact: true });
       await picker.selectOption(secret);
-      await waitForText(page.getByRole('status', { name: 'Unsaved changes' }), 'Unsaved');
+      // The choice is kept in the pipeline's draft a moment later.
+      await page.getByRole('status', { name: 'Draft saved' }).waitFor();
     },
   },
   {
@@ -125,6 +133,10 @@ export const scenarios: Scenario[] = [
       await apiCall(ctx, 'POST', '/pipelines', doc);
       await signIn(ctx);
       await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
+      // The drawer under the canvas is a bar of tabs until opened; its tab counts the problems.
+      const tab = page.getByRole('tab', { name: /Problems/ });
+      await waitForText(tab, /Problems \([1-9]/);
+      await tab.click();
       const problem = page.getByRole('button', { name: /^Problem in scaled: / });
       await problem.waitFor();
       assert.match((await problem.textContent()) ?? '', /nowhere/);
@@ -162,7 +174,7 @@ export const scenarios: Scenario[] = [
         await dialog.getByLabel('New pipeline id').fill(id);
         await dialog.getByRole('button', { name: 'Fill with examples' }).click();
         await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-        await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+        await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
         assert.equal(new URL(page.url()).pathname, `/pipelines/${id}`);
         assert.ok((await page.locator('.react-flow__node').count()) > 0, 'the template made nodes');
       }
@@ -195,7 +207,7 @@ scenarios.push({
     await dialog.getByLabel('New pipeline id').fill(id);
     await dialog.getByRole('button', { name: 'Fill with examples' }).click();
     await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+    await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const run = page.getByRole('dialog', { name: 'Run pipeline' });
@@ -253,7 +265,7 @@ scenarios.push({
 });
 
 scenarios.push({
-  name: 'refuses to save over a version someone else saved meanwhile, and reloads theirs on request',
+  name: 'refuses to publish over a version someone else saved meanwhile, and loads theirs on request',
   async run(ctx) {
     const { page } = ctx;
     const id = unique('conflict');
@@ -261,7 +273,7 @@ scenarios.push({
     await apiCall(ctx, 'POST', '/pipelines', doc);
     await signIn(ctx);
     await page.goto(`${ctx.baseUrl}/pipelines/${id}`);
-    await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+    await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
     // Someone else saves version 2 while this editor still has version 1.
     const theirs = structuredClone(doc);
@@ -270,11 +282,12 @@ scenarios.push({
 
     await node(page, 'gen').locator('.node-header').click();
     await page.getByRole('spinbutton', { name: 'Rows', exact: true }).fill('5');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    const banner = page.getByRole('alert').filter({ hasText: 'Someone saved a newer version' });
+    await page.getByRole('status', { name: 'Draft saved' }).waitFor();
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    const banner = page.getByRole('alert').filter({ hasText: 'Someone published a newer version' });
     await banner.waitFor();
-    await banner.getByRole('button', { name: 'Discard mine and reload' }).click();
-    await page.getByRole('status', { name: 'Saved, version 2' }).waitFor();
+    await banner.getByRole('button', { name: 'Discard my draft' }).click();
+    await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
     await node(page, 'gen').locator('.node-header').click();
     assert.equal(await page.getByRole('spinbutton', { name: 'Rows', exact: true }).inputValue(), '42');
   },

@@ -1,10 +1,12 @@
 // The application shell: sign-in gate, navigation, the routes, and the notice area.
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { storedToken } from './api/client.ts';
+import { BranchSwitcher } from './components/BranchSwitcher.tsx';
 import { Link } from './components/ui.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
 import { match, navigate, useLocation } from './router.ts';
 import { AuditScreen } from './screens/AuditScreen.tsx';
+import { BranchScreen } from './screens/BranchScreen.tsx';
 import { CatalogScreen } from './screens/CatalogScreen.tsx';
 import { LineageScreen } from './screens/LineageScreen.tsx';
 import { ProductScreen } from './screens/ProductScreen.tsx';
@@ -15,6 +17,7 @@ import { SettingsScreen } from './screens/SettingsScreen.tsx';
 import { SignIn } from './screens/SignIn.tsx';
 import { TelemetryScreen } from './screens/TelemetryScreen.tsx';
 import { TemplatesScreen } from './screens/TemplatesScreen.tsx';
+import { useBranch } from './store/branch.ts';
 import { useToasts } from './store/toasts.ts';
 
 const NAV = [
@@ -31,6 +34,7 @@ export function App() {
   const [token, setToken] = useState(storedToken());
   const [reason, setReason] = useState<string | null>(null);
   const { path } = useLocation();
+  const branch = useBranch((s) => s.current);
 
   useEffect(() => {
     const onAuth = () => setToken(storedToken());
@@ -65,6 +69,8 @@ export function App() {
   else if (match('/telemetry', path)) screen = <TelemetryScreen />;
   else if (match('/audit', path)) screen = <AuditScreen />;
   else if (match('/settings', path)) screen = <SettingsScreen />;
+  else if ((params = match('/branches/:project/:name', path)))
+    screen = <BranchScreen project={params.project!} name={params.name!} />;
   else
     screen = (
       <main className="screen">
@@ -84,6 +90,7 @@ export function App() {
           </span>
           <span>Tributary</span>
         </Link>
+        <BranchSwitcher />
         <ul>
           {NAV.map((item) => (
             <li key={item.to}>
@@ -102,7 +109,8 @@ export function App() {
           ))}
         </ul>
       </nav>
-      {screen}
+      {/* A switch of branch shows every screen afresh, read in the new branch. */}
+      <Fragment key={branch ? `${branch.project}/${branch.name}` : 'main'}>{screen}</Fragment>
       <Toasts />
     </div>
   );

@@ -8,6 +8,7 @@
 // own; every text query goes over the extended protocol (one statement, never a batch), and the
 // connection is reset with DISCARD ALL before it goes back to the pool.
 import pg from 'pg';
+import { branchSchemaName, type WarehouseBranch } from './branch-schemas.js';
 import { explainPermissionError, type SchemaOwners } from './schema-owners.js';
 
 export interface ProjectWarehouseOptions {
@@ -24,6 +25,8 @@ export interface ProjectWarehouseOptions {
   owners: SchemaOwners;
   /** Creates a schema the project owns if it is missing (done by the provisioning connection). */
   ensureSchema: (schema: string) => Promise<void>;
+  /** The development branch of the step: unqualified names resolve to its copy first, then main's. */
+  branch?: WarehouseBranch;
 }
 
 export interface ProjectWarehouse {
@@ -40,8 +43,10 @@ export interface ProjectWarehouse {
   ensureSchema(schema: string): Promise<void>;
   /** Whether the project's role may read this table (its own, or one shared with it). */
   canRead(table: { schema: string; table: string }): Promise<boolean>;
-  /** Schema of unqualified table names. */
+  /** Schema of unqualified table names (main's; in a branch, reads look in the branch's copy first). */
   readonly defaultSchema: string;
+  /** The step's development branch; absent on main. */
+  readonly branch?: WarehouseBranch;
   readonly owners: SchemaOwners;
 }
 
@@ -53,7 +58,13 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
   const scope = [
     `set local role ${pg.escapeIdentifier(options.role)}`,
     `set local statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`,
-    `set local search_path = ${pg.escapeIdentifier(options.defaultSchema)}`,
+    // In a branch an unqualified name finds the branch's table when it wrote one, else main's.
+    `set local search_path = ${[
+      ...(options.branch ? [branchSchemaName(options.defaultSchema, options.branch.name)] : []),
+      options.defaultSchema,
+    ]
+      .map((s) => pg.escapeIdentifier(s))
+      .join(', ')}`,
   ];
 
   async function connect(): Promise<pg.PoolClient> {
@@ -149,6 +160,7 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
 
   return {
     defaultSchema: options.defaultSchema,
+    ...(options.branch ? { branch: options.branch } : {}),
     owners,
     connect,
     async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {

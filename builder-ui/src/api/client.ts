@@ -2,6 +2,7 @@
 // every request, problem+json errors as ApiError, and a 401 anywhere sends the user back to sign-in.
 import createClient from 'openapi-fetch';
 import type { PipelineDocument } from '../model/types.ts';
+import { currentBranch } from '../store/branch.ts';
 import type { paths } from './schema.gen.ts';
 import type { Body, InstantiateInput, Query, RunAuditTrail, RunDetail, ScheduleInput } from './types.ts';
 const TOKEN_KEY = 'tributary.token';
@@ -95,20 +96,65 @@ async function readProblem(response: Response): Promise<ApiError> {
 /** If-Match for a save over `version` (none: save over whatever is current). */
 const ifMatch = (version: number | null) => (version ? { 'If-Match': `"${version}"` } : {});
 
+// The branch chosen in the header applies to its project's pipelines only. Which pipelines were
+// last read from the branch is remembered, so their saves and runs go to the branch as well.
+const readInBranch = new Map<string, string>();
+const branchOfProject = (project: string | undefined) => {
+  const branch = currentBranch();
+  return branch && project === branch.project ? branch.name : undefined;
+};
+const branchOfPipeline = (id: string) => {
+  const branch = currentBranch();
+  return branch && readInBranch.get(id) === branch.name ? branch.name : undefined;
+};
+const onBranch = (branch: string | undefined) => (branch ? { branch } : {});
+
+async function pipelineAsTheBranchSeesIt(id: string) {
+  const branch = currentBranch();
+  if (branch) {
+    try {
+      const view = await call(
+        client.GET('/pipelines/{id}', { params: { path: { id }, query: { branch: branch.name } } }),
+      );
+      readInBranch.set(id, branch.name);
+      return view;
+    } catch (error) {
+      // Another project's pipeline (or one made on main after the branch): main's, as it is.
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+  readInBranch.delete(id);
+  return call(client.GET('/pipelines/{id}', { params: { path: { id } } }));
+}
+
 export const Api = {
   // A failed health check is the sign-in screen's own business: it does not sign out.
   health: () => call(client.GET('/health'), false),
   connectors: () => call(client.GET('/connectors')),
   projects: () => call(client.GET('/projects')),
   createProject: (body: { id: string; name: string }) => call(client.POST('/projects', { body })),
-  pipelines: (filter: { project?: string; q?: string; cursor?: string }) =>
-    call(client.GET('/pipelines', { params: { query: { ...filter, limit: 100 } } })),
-  pipeline: (id: string) => call(client.GET('/pipelines/{id}', { params: { path: { id } } })),
-  createPipeline: (doc: PipelineDocument) => call(client.POST('/pipelines', { body: doc })),
+  pipelines: (filter: { project?: string; q?: string; cursor?: string }) => {
+    // In a branch the list is the branch's: its project's pipelines as the branch has them.
+    const branch = currentBranch();
+    const inBranch = branch && (!filter.project || filter.project === branch.project);
+    const query = inBranch ? { ...filter, project: branch.project, branch: branch.name } : filter;
+    return call(client.GET('/pipelines', { params: { query: { ...query, limit: 100 } } }));
+  },
+  pipeline: (id: string) => pipelineAsTheBranchSeesIt(id),
+  createPipeline: async (doc: PipelineDocument) => {
+    const branch = branchOfProject(doc.project);
+    const made = await call(client.POST('/pipelines', { params: { query: onBranch(branch) }, body: doc }));
+    if (branch) readInBranch.set(doc.id, branch);
+    return made;
+  },
   savePipeline: (doc: PipelineDocument, version: number | null) =>
     call(
       client.PUT('/pipelines/{id}', {
-        params: { path: { id: doc.id }, header: ifMatch(version) },
+        params: {
+          path: { id: doc.id },
+          header: ifMatch(version),
+          query: onBranch(branchOfPipeline(doc.id)),
+        },
         body: doc,
       }),
     ),
@@ -120,7 +166,12 @@ export const Api = {
         ...(signal ? { signal } : {}),
       }),
     ),
-  versions: (id: string) => call(client.GET('/pipelines/{id}/versions', { params: { path: { id } } })),
+  versions: (id: string) =>
+    call(
+      client.GET('/pipelines/{id}/versions', {
+        params: { path: { id }, query: onBranch(branchOfPipeline(id)) },
+      }),
+    ),
   version: (id: string, version: number) =>
     call(client.GET('/pipelines/{id}/versions/{version}', { params: { path: { id, version } } })),
   diff: (id: string, from: number, to: number) =>
@@ -132,14 +183,52 @@ export const Api = {
         body: { version },
       }),
     ),
-  startRun: (id: string, params: Record<string, unknown>, version?: number) =>
+  draft: (id: string) => call(client.GET('/pipelines/{id}/draft', { params: { path: { id } } })),
+  saveDraft: (doc: PipelineDocument) =>
+    call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc })),
+  discardDraft: (id: string) => call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } })),
+  publish: (id: string, expectedVersion: number | null) =>
+    call(
+      client.POST('/pipelines/{id}/publish', {
+        params: { path: { id } },
+        body: expectedVersion ? { expectedVersion } : {},
+      }),
+    ),
+  /** A run of a version (the current one by default), or with `draft` of the editor's draft. */
+  startRun: (
+    id: string,
+    params: Record<string, unknown>,
+    options: { version?: number; draft?: boolean } = {},
+  ) =>
     call(
       client.POST('/pipelines/{id}/runs', {
-        params: { path: { id }, header: { 'X-Tributary-Trigger': 'manual' } },
+        params: {
+          path: { id },
+          header: { 'X-Tributary-Trigger': 'manual' },
+          query: onBranch(branchOfPipeline(id)),
+        },
         body: {
           params: params as Record<string, string | number | boolean | null>,
-          ...(version ? { version } : {}),
+          ...(options.version ? { version: options.version } : {}),
+          ...(options.draft ? { draft: true } : {}),
         },
+      }),
+    ),
+  /** Re-runs a run from its failed steps or from a node, reusing the kept outputs of the rest. */
+  rerun: (runId: string, from: 'failed' | (string & {}) = 'failed', draft = false) =>
+    call(
+      client.POST('/runs/{runId}/rerun', {
+        params: { path: { runId }, header: { 'X-Tributary-Trigger': 'manual' } },
+        body: draft ? { from, draft } : { from },
+      }),
+    ),
+  /** The output columns of every node of a document (the editor's current one). */
+  schemas: (doc: PipelineDocument, signal?: AbortSignal) =>
+    call(
+      client.POST('/pipelines/{id}/schemas', {
+        params: { path: { id: doc.id } },
+        body: doc,
+        ...(signal ? { signal } : {}),
       }),
     ),
   runs: (filter: Query<'listRuns'>) => call(client.GET('/runs', { params: { query: filter } })),
@@ -149,14 +238,6 @@ export const Api = {
       client.POST('/runs/{runId}/cancel', {
         params: { path: { runId } },
         body: { reason: 'cancelled in the builder' },
-      }),
-    ),
-  /** A new run from the old one's failed steps (or a node) on; the steps before are reused. */
-  rerun: (runId: string, from: 'failed' | (string & {}) = 'failed') =>
-    call(
-      client.POST('/runs/{runId}/rerun', {
-        params: { path: { runId }, header: { 'X-Tributary-Trigger': 'manual' } },
-        body: { from },
       }),
     ),
   preview: (runId: string, nodeId: string, limit: number, offset: number) =>
@@ -181,6 +262,21 @@ export const Api = {
     ),
   deleteSecret: (project: string, name: string) =>
     call(client.DELETE('/projects/{project}/secrets/{name}', { params: { path: { project, name } } })),
+  branches: (project: string) =>
+    call(client.GET('/projects/{project}/branches', { params: { path: { project } } })),
+  createBranch: (project: string, name: string) =>
+    call(client.POST('/projects/{project}/branches', { params: { path: { project } }, body: { name } })),
+  deleteBranch: (project: string, name: string) =>
+    call(client.DELETE('/projects/{project}/branches/{name}', { params: { path: { project, name } } })),
+  branchDiff: (project: string, name: string) =>
+    call(client.GET('/projects/{project}/branches/{name}/diff', { params: { path: { project, name } } })),
+  mergeBranch: (project: string, name: string, rebuild: boolean) =>
+    call(
+      client.POST('/projects/{project}/branches/{name}/merge', {
+        params: { path: { project, name } },
+        body: { rebuild },
+      }),
+    ),
   tokens: () => call(client.GET('/tokens')),
   createToken: (body: Body<'createToken'>) => call(client.POST('/tokens', { body })),
   deleteToken: (tokenId: string) =>

@@ -149,6 +149,94 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/projects/{project}/branches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's development branches
+         * @description Needs the `read` scope.
+         */
+        get: operations["listBranches"];
+        put?: never;
+        /**
+         * Make a branch: a copy-on-write of the project’s pipelines as they are now
+         * @description Each pipeline's current main version is recorded as the branch's base. In the branch, sinks write `<schema>__<branch>` schemas and reads fall through to main’s tables the branch has not written. The name must leave room for `<schema>__<branch>` in Postgres's 63-byte names (400 says the limit).
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["createBranch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/branches/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a branch, its pipeline copies, its incremental state and its schemas
+         * @description Needs the `write` scope.
+         */
+        delete: operations["deleteBranch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/branches/{name}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the branch changed against main: pipelines (graph and SQL) and tables written
+         * @description Needs the `read` scope.
+         */
+        get: operations["diffBranch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/branches/{name}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge the branch's changed pipelines into main, each as a new version
+         * @description Refused with 409, every conflict listed in `errors` and nothing merged, when main changed one of them since the branch was made. With `rebuild: true`, each merged pipeline is run on main (needs the `run` scope too).
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["mergeBranch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/secrets": {
         parameters: {
             query?: never;
@@ -340,7 +428,9 @@ export interface paths {
         };
         /**
          * Every version, newest first
-         * @description Needs the `read` scope.
+         * @description With `?branch`, the branch's one copy (a branch keeps no versions of its own).
+         *
+         *     Needs the `read` scope.
          */
         get: operations["listPipelineVersions"];
         put?: never;
@@ -1339,7 +1429,7 @@ export interface operations {
                                 min: number;
                                 max: number | null;
                             };
-                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path) */
+                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
                             config: {
                                 [key: string]: unknown;
                             };
@@ -1654,6 +1744,456 @@ export interface operations {
             };
         };
     };
+    listBranches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Branches, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            project: string;
+                            name: string;
+                            createdBy: string;
+                            createdAt: string;
+                            /** @description Pipelines saved or made in the branch */
+                            changedPipelines: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A development branch of the project (see README "Branches") */
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Made */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        project: string;
+                        name: string;
+                        createdBy: string;
+                        createdAt: string;
+                        /** @description Pipelines saved or made in the branch */
+                        changedPipelines: number;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diffBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        branch: {
+                            project: string;
+                            name: string;
+                            createdBy: string;
+                            createdAt: string;
+                            /** @description Pipelines saved or made in the branch */
+                            changedPipelines: number;
+                        };
+                        pipelines: {
+                            pipelineId: string;
+                            /** @enum {string} */
+                            status: "added" | "changed";
+                            /** @description The main version the branch started from */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description main changed it since the branch was made: merge is refused */
+                            conflict: boolean;
+                            diff: {
+                                nodes: {
+                                    added: {
+                                        id: string;
+                                        type: string;
+                                    }[];
+                                    removed: {
+                                        id: string;
+                                        type: string;
+                                    }[];
+                                    changed: {
+                                        id: string;
+                                        type: string;
+                                        changes: {
+                                            path: string;
+                                            /** @enum {string} */
+                                            kind: "added" | "removed" | "changed";
+                                            from?: unknown;
+                                            to?: unknown;
+                                        }[];
+                                    }[];
+                                };
+                                edges: {
+                                    added: string[];
+                                    removed: string[];
+                                };
+                                params: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                                settings: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                                metadata: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                            };
+                            sql: {
+                                nodeId: string;
+                                from: string | null;
+                                to: string | null;
+                            }[];
+                        }[];
+                        tables: {
+                            schema: string;
+                            table: string;
+                            branchSchema: string;
+                            branchRows: number;
+                            /** @description null when main has no such table */
+                            mainRows: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mergeBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default false */
+                    rebuild?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Merged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        merged: {
+                            pipelineId: string;
+                            version: number;
+                            created: boolean;
+                        }[];
+                        runs: {
+                            pipelineId: string;
+                            runId: string | null;
+                            error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSecrets: {
         parameters: {
             query?: never;
@@ -1894,6 +2434,8 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
             };
             header?: never;
             path?: never;
@@ -1952,7 +2494,10 @@ export interface operations {
     };
     createPipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2044,6 +2589,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -2223,7 +2778,10 @@ export interface operations {
     };
     validatePipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2298,7 +2856,10 @@ export interface operations {
     };
     getPipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2321,6 +2882,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -2479,7 +3050,10 @@ export interface operations {
     };
     savePipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: {
                 /** @description The version being edited; a save over a newer version is refused with 409 */
                 "If-Match"?: string;
@@ -2576,6 +3150,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -2764,7 +3348,10 @@ export interface operations {
     };
     deletePipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2820,7 +3407,10 @@ export interface operations {
     };
     getPipelineDraft: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2966,7 +3556,10 @@ export interface operations {
     };
     savePipelineDraft: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3192,7 +3785,10 @@ export interface operations {
     };
     discardPipelineDraft: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3248,7 +3844,10 @@ export interface operations {
     };
     publishPipeline: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3280,6 +3879,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -3468,7 +4077,10 @@ export interface operations {
     };
     listPipelineVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3824,6 +4436,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -3968,6 +4590,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         template?: {
                             template: string;
                             templateVersion: string;
@@ -4582,6 +5214,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         /** @description The template a pipeline was made from */
                         template: {
                             template: string;
@@ -4875,6 +5517,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         /** @description The template a pipeline was made from */
                         template: {
                             template: string;
@@ -5024,6 +5676,16 @@ export interface operations {
                         createdBy: string;
                         createdAt: string;
                         updatedAt: string;
+                        /** @description Present when read with ?branch: the branch copy’s relation to main */
+                        branch?: {
+                            name: string;
+                            /** @description The main version the branch copied */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                            /** @description Saved in the branch (or made there) */
+                            changed: boolean;
+                        };
                         /** @description The template a pipeline was made from */
                         template: {
                             template: string;
@@ -5217,7 +5879,10 @@ export interface operations {
     };
     startRun: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A development branch of the project (see README "Branches") */
+                branch?: string;
+            };
             header?: {
                 /** @description Repeating a request with the same key returns the same run */
                 "Idempotency-Key"?: string;
@@ -5257,6 +5922,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
                         links: {
@@ -5281,6 +5948,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
                         links: {
@@ -5382,6 +6051,8 @@ export interface operations {
                                 type: "manual" | "api" | "schedule" | "webhook";
                                 actor: string;
                             };
+                            /** @description The development branch the run was in; null on main */
+                            branch: string | null;
                             startedAt: string;
                             endedAt: string | null;
                             durationMs: number | null;
@@ -5463,6 +6134,8 @@ export interface operations {
                             type: "manual" | "api" | "schedule" | "webhook";
                             actor: string;
                         };
+                        /** @description The development branch the run was in; null on main */
+                        branch: string | null;
                         startedAt: string;
                         endedAt: string | null;
                         durationMs: number | null;
@@ -5663,6 +6336,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
                         links: {
@@ -5966,7 +6641,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -5994,7 +6669,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -6859,6 +7534,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
                         links: {
@@ -6883,6 +7560,8 @@ export interface operations {
                         created: boolean;
                         pipelineId: string;
                         pipelineVersion: number;
+                        /** @description The development branch it runs in */
+                        branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
                         links: {

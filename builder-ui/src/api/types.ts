@@ -44,6 +44,7 @@ export type RunStatus = RunSummary['status'];
 export type StepProgress = RunDetail['steps'][string];
 export type StepStatus = StepProgress['status'];
 export type Preview = Json<'previewStep'>;
+export type NodeSchema = Json<'pipelineSchemas'>['nodes'][string];
 export type RunAuditTrail = Json<'getRunAudit'>;
 export type RunAuditEvent = RunAuditTrail['events'][number];
 
@@ -66,6 +67,10 @@ export type UsageTotals = UsageReport['totals'];
 export type AuditEntry = Json<'listAuditLog'>['items'][number];
 
 export const isFinished = (status: RunStatus | undefined): boolean => !!status && status !== 'running';
+
+export type BranchInfo = Json<'listBranches'>['items'][number];
+export type BranchDiff = Json<'diffBranch'>;
+export type BranchMerge = Json<'mergeBranch'>;
 
 export type CatalogEntry = Json<'listCatalog'>['items'][number];
 export type ProductView = Json<'getProduct'>;

@@ -149,6 +149,7 @@ export function temporalUiBase(fromApi?: string): string {
   );
 }
 
-export function temporalRunUrl(runId: string, fromApi?: string): string {
-  return `${temporalUiBase(fromApi)}/namespaces/default/workflows/${encodeURIComponent(runId)}`;
+/** A run in Temporal's UI: where and in which namespace GET /api/health says the server runs them. */
+export function temporalRunUrl(runId: string, fromApi?: string, namespace = 'default'): string {
+  return `${temporalUiBase(fromApi)}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(runId)}`;
 }

@@ -17,6 +17,9 @@ import { editorStore, useEditor } from '../store/editor.ts';
 import { nodeTypes } from './nodes.tsx';
 import { DRAG_MIME } from './Palette.tsx';
 
+/** Fitting never zooms out past this: node names stay readable (the minimap shows the rest). */
+export const FIT_VIEW = { padding: 0.15, maxZoom: 1.1, minZoom: 0.75 };
+
 const MINIMAP_COLOURS: Record<string, string> = { source: '#2f855a', transform: '#3b5bdb', sink: '#c05621' };
 
 export function Canvas(props: { onDropType: (type: string, position: { x: number; y: number }) => void }) {
@@ -92,7 +95,7 @@ export function Canvas(props: { onDropType: (type: string, position: { x: number
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}
         fitView={fitOnLoad}
-        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+        fitViewOptions={FIT_VIEW}
         minZoom={0.2}
         defaultEdgeOptions={{ animated: false }}
         proOptions={{ hideAttribution: true }}
@@ -100,9 +103,12 @@ export function Canvas(props: { onDropType: (type: string, position: { x: number
       >
         <Background gap={20} />
         <MiniMap
+          className="minimap"
           pannable
           zoomable
           ariaLabel="Mini map"
+          style={{ width: 150, height: 100 }}
+          maskColor="rgba(240, 242, 245, 0.5)"
           nodeColor={(n) => MINIMAP_COLOURS[n.type ?? ''] ?? '#888'}
         />
         <Controls aria-label="Canvas controls" />

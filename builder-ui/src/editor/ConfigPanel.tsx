@@ -2,18 +2,30 @@
 // type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
+import type { CompileError } from '../api/types.ts';
+import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
+import { NodeDataDialog, NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
+import type { SqlProblem } from './SqlEditor.tsx';
+import { useNodeSchemas } from './use-input-schemas.ts';
 
-/** `nodes[2].config.columns[0].name` → `columns[0].name`, for the node at index 2. */
-function configPath(path: string | undefined): string | null {
-  const m = path ? /^nodes\[\d+\]\.config\.?(.*)$/.exec(path) : null;
-  return m ? m[1]! : null;
+/** Where in its SQL text the validator places a problem (`line`, `column`), when it does. */
+function sqlPlace(problem: CompileError): SqlProblem | null {
+  if (problem.line === undefined) return null;
+  return { line: problem.line, column: problem.column, message: problem.message };
 }
 
-export function ConfigPanel(props: { secrets: string[] | null; onDuplicate: () => void }) {
+export function ConfigPanel(props: {
+  secrets: string[] | null;
+  onDuplicate: () => void;
+  /** The run on screen, whose result each node's panel shows. */
+  runId: string | null;
+  /** Re-runs the run on screen from a node; absent while there is none, or it is running. */
+  onRunFrom?: ((nodeId: string) => void) | undefined;
+}) {
   const selected = useEditor((s) =>
     s.nodes
       .filter((n) => n.selected)
@@ -44,25 +56,49 @@ export function ConfigPanel(props: { secrets: string[] | null; onDuplicate: () =
       </aside>
     );
   }
-  return <NodeConfig key={ids[0]} id={ids[0]!} secrets={props.secrets} onDuplicate={props.onDuplicate} />;
+  return (
+    <NodeConfig
+      key={ids[0]}
+      id={ids[0]!}
+      secrets={props.secrets}
+      onDuplicate={props.onDuplicate}
+      runId={props.runId}
+      onRunFrom={props.onRunFrom}
+    />
+  );
 }
 
-function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: () => void }) {
+function NodeConfig(props: {
+  id: string;
+  secrets: string[] | null;
+  onDuplicate: () => void;
+  runId: string | null;
+  onRunFrom?: ((nodeId: string) => void) | undefined;
+}) {
   const node = useEditor((s) => s.nodes.find((n) => n.id === props.id)) as FlowNode | undefined;
   const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
   const paramNames = useEditor((s) => Object.keys(s.meta.params ?? {}).join(','));
   const problems = useEditor((s) => s.problems);
+  const visited = useEditor((s) => s.newNodes[props.id]);
+  const validated = useEditor((s) => s.validated?.nodes.find((n) => n.id === props.id)?.config);
   const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
   const idField = useId();
+  const schemas = useNodeSchemas(true);
+  const [viewingData, setViewingData] = useState(false);
   const [idText, setIdText] = useState(props.id);
   useEffect(() => setIdText(props.id), [props.id]);
 
   const mine = useMemo(() => problems.filter((p) => p.nodeId === props.id), [problems, props.id]);
+  // A problem with a field is told once, beside that field; the list above the form has the rest.
+  const unplaced = mine.filter((p) => configPath(p.path) === null);
   const ctx: FormContext = useMemo(() => {
     const errors = new Map<string, string>();
+    const sqlProblems = new Map<string, SqlProblem[]>();
     for (const p of mine) {
       const path = configPath(p.path);
-      if (path) errors.set(path, p.message);
+      if (path !== null && !errors.has(path)) errors.set(path, p.message);
+      const at = sqlPlace(p);
+      if (path !== null && at) sqlProblems.set(path, [...(sqlProblems.get(path) ?? []), at]);
     }
     return {
       nodeId: props.id,
@@ -70,8 +106,18 @@ function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: 
       upstream: upstream ? upstream.split(',') : [],
       params: paramNames ? paramNames.split(',') : [],
       errors,
+      sqlProblems,
+      inputColumns: Object.fromEntries(
+        (upstream ? upstream.split(',') : []).map((u) => [u, schemas.nodes?.[u]?.columns ?? null]),
+      ),
+      // An error is about the value that was checked: once the field holds another, it waits for
+      // the next check rather than tell of a value that is gone (and shift the form under the mouse).
+      shows: (path, value) =>
+        (!visited || visited.includes(path)) &&
+        JSON.stringify(valueAt(validated, path) ?? null) === JSON.stringify(value ?? null),
+      touch: (path) => editorStore.getState().touchField(props.id, path),
     };
-  }, [mine, props.id, props.secrets, upstream, paramNames]);
+  }, [mine, props.id, props.secrets, upstream, paramNames, visited, validated, schemas.nodes]);
 
   if (!node) return null;
   const store = editorStore.getState();
@@ -100,9 +146,30 @@ function NodeConfig(props: { id: string; secrets: string[] | null; onDuplicate: 
           Unknown node type “{data.type}”: it is not in this server's catalogue.
         </p>
       )}
-      {mine.length > 0 && (
+      <NodeRunSummary
+        id={props.id}
+        runId={props.runId}
+        onRunFromHere={props.onRunFrom ? () => props.onRunFrom!(props.id) : undefined}
+      />
+      <button
+        type="button"
+        className="node-data-button"
+        onClick={() => setViewingData(true)}
+        aria-label={`Open data of ${props.id}`}
+      >
+        Input and output
+      </button>
+      {viewingData && (
+        <NodeDataDialog
+          id={props.id}
+          runId={props.runId}
+          schemas={schemas.nodes}
+          onClose={() => setViewingData(false)}
+        />
+      )}
+      {unplaced.length > 0 && (
         <ul className="node-problems" aria-label={`Problems of ${props.id}`}>
-          {mine.map((p, i) => (
+          {unplaced.map((p, i) => (
             <li key={i}>{p.message}</li>
           ))}
         </ul>

@@ -1,28 +1,35 @@
-// The pipeline editor: palette, canvas, config panel, problems and run panels, and the toolbar
-// (save, undo/redo, layout, history, settings, run). Validation (use-live-validation.ts) runs on
-// every change, debounced; leaving with unsaved changes asks first (use-unsaved-changes-guard.ts).
+// The pipeline editor: palette, full-height canvas, config panel, the bottom drawer (problems, the
+// run) and the toolbar. Validation (use-live-validation.ts) runs on every change, debounced; the run
+// on screen is followed by use-run-follower.ts; leaving with unsaved changes asks first.
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Api, ApiError, followRun, messageOf } from '../api/client.ts';
+import { Api, ApiError, messageOf } from '../api/client.ts';
+import { isFinished } from '../api/types.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
-import { parseFragment, uniqueNodeId } from '../model/flow.ts';
+import { initialConfig } from '../model/config.ts';
+import { uniqueNodeId } from '../model/flow.ts';
 import { layoutPositions } from '../model/layout.ts';
 import { type PipelineDocument } from '../model/types.ts';
 import { useLocation } from '../router.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { toast } from '../store/toasts.ts';
-import { Canvas } from './Canvas.tsx';
+import { BottomDrawer, type DrawerTab } from './BottomDrawer.tsx';
+import { Canvas, FIT_VIEW } from './Canvas.tsx';
 import { ConfigPanel } from './ConfigPanel.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Palette } from './Palette.tsx';
+import { ProblemsList } from './ProblemsList.tsx';
 import { RunDialog, RunPanel } from './RunPanel.tsx';
-import { downloadJson, ProblemsList } from './ProblemsList.tsx';
+import { ScheduleDialog } from './ScheduleDialog.tsx';
 import { SettingsDialog } from './SettingsDialog.tsx';
 import { ShortcutsHelp } from './ShortcutsHelp.tsx';
+import { Toolbar, type EditorDialog } from './Toolbar.tsx';
+import { useEditorShortcuts } from './use-editor-shortcuts.ts';
 import { useLiveValidation } from './use-live-validation.ts';
+import { useRunFollower } from './use-run-follower.ts';
+import { useDraft } from './use-draft.ts';
 import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
-import { isFinished, type RunDetail } from '../api/types.ts';
 
 const NO_PARAMS = {};
 
@@ -34,39 +41,25 @@ export function EditorScreen({ id }: { id: string }) {
   );
 }
 
-const isEditable = (el: EventTarget | null) =>
-  el instanceof HTMLElement &&
-  (el.isContentEditable ||
-    ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) ||
-    !!el.closest('.cm-editor'));
-
 function Editor({ id }: { id: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const [secrets, setSecrets] = useState<string[] | null>(null);
-  const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
-  const [dialog, setDialog] = useState<null | 'run' | 'history' | 'settings' | 'params' | 'help'>(null);
-  const [bottom, setBottom] = useState<'problems' | 'run' | null>('problems');
-  const [saving, setSaving] = useState(false);
-  const [conflict, setConflict] = useState<string | null>(null);
-  const [runId, setRunId] = useState<string | null>(null);
-  const [run, setRun] = useState<RunDetail | null>(null);
-  const [runError, setRunError] = useState<string | null>(null);
-  const stopFollowing = useRef<(() => void) | null>(null);
-  const clipboard = useRef<string | null>(null);
+  const [temporal, setTemporal] = useState<{ ui?: string | undefined; namespace?: string }>({});
+  const [dialog, setDialog] = useState<EditorDialog | null>(null);
+  const [drawer, setDrawer] = useState<DrawerTab | null>(null);
+  const [drafted, setDrafted] = useState(false);
   const { query } = useLocation();
   const initialRun = useRef(query.get('run'));
+  const runs = useRunFollower();
 
   const connectors = useCatalog((s) => s.connectors);
+  const byType = useCatalog((s) => s.byType);
   const catalogError = useCatalog((s) => s.error);
   const dirty = useEditor((s) => s.dirty);
   const name = useEditor((s) => s.meta.name);
   const version = useEditor((s) => s.version);
-  const canUndo = useEditor((s) => s.past.length > 0);
-  const canRedo = useEditor((s) => s.future.length > 0);
-  const problems = useEditor((s) => s.problems);
-  const validating = useEditor((s) => s.validating);
-  const nodeCount = useEditor((s) => s.nodes.length);
+  const problemCount = useEditor((s) => s.problems.length);
   const params = useEditor((s) => s.meta.params) ?? NO_PARAMS;
   const keepStaging = useEditor((s) => !!s.meta.settings?.keepStaging);
   const flow = useReactFlow();
@@ -77,7 +70,10 @@ function Editor({ id }: { id: string }) {
     setReady(false);
     try {
       const [view] = await Promise.all([Api.pipeline(id), useCatalog.getState().load()]);
-      editorStore.getState().load(view.document, view.version);
+      // Unpublished edits live in the draft: the editor opens on it, over the version it was based on.
+      const draft = view.draft ? await Api.draft(id) : null;
+      editorStore.getState().load(draft?.document ?? view.document, view.version);
+      setDrafted(!!draft);
       if (view.document.nodes.some((n) => !n.position) && view.document.nodes.length > 0) {
         const s = editorStore.getState();
         s.setPositions(layoutPositions(s.nodes, s.edges));
@@ -96,44 +92,29 @@ function Editor({ id }: { id: string }) {
 
   useEffect(() => {
     void load();
+    // The Temporal UI's address comes from the server, which knows TEMPORAL_UI_PORT / _URL.
     Api.health()
-      .then((h) => setTemporalUi(h.temporalUi))
+      .then((h) => setTemporal({ ui: h.temporalUi, namespace: h.temporalNamespace }))
       .catch(() => undefined);
-    return () => {
-      stopFollowing.current?.();
-      editorStore.getState().setRunSteps({});
-    };
   }, [load]);
 
   useLiveValidation(ready);
   useUnsavedChangesGuard(dirty);
+  const draft = useDraft(ready, drafted);
 
-  const save = useCallback(async (force = false): Promise<boolean> => {
-    const s = editorStore.getState();
-    const doc = s.document();
-    setSaving(true);
-    try {
-      const saved = await Api.savePipeline(doc, force ? null : s.version);
-      editorStore.getState().markSaved(doc, saved.version);
-      setConflict(null);
-      toast(
-        'success',
-        saved.created ? `Saved version ${saved.version}` : `No changes since version ${saved.version}`,
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 409) setConflict(messageOf(e));
-      else toast('error', `Could not save: ${messageOf(e)}`);
-      return false;
-    } finally {
-      setSaving(false);
+  const publish = async () => {
+    editorStore.getState().revealProblems();
+    const published = await draft.publish();
+    if (published) toast('success', `Published version ${published.version}`);
+  };
+
+  const discardDraft = async (ask = true) => {
+    if (ask && !window.confirm('Discard the draft? The editor goes back to the published version.')) return;
+    if (await draft.discard()) {
+      editorStore.getState().markSaved(editorStore.getState().document(), version ?? 0);
+      await load();
+      toast('info', 'Draft discarded');
     }
-  }, []);
-
-  const reloadAfterConflict = async () => {
-    setConflict(null);
-    editorStore.getState().markSaved(editorStore.getState().document(), version ?? 0);
-    await load();
   };
 
   const centre = () => {
@@ -142,7 +123,7 @@ function Editor({ id }: { id: string }) {
     const p = flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
     // Successive clicks should not stack nodes exactly on top of each other.
     const n = editorStore.getState().nodes.length;
-    return { x: p.x - 110 + (n % 5) * 24, y: p.y - 40 + (n % 5) * 24 };
+    return { x: p.x - 120 + (n % 5) * 24, y: p.y - 40 + (n % 5) * 24 };
   };
 
   const addNode = (type: string, position?: { x: number; y: number }) => {
@@ -151,7 +132,7 @@ function Editor({ id }: { id: string }) {
       type,
       s.nodes.map((n) => n.id),
     );
-    s.addNode(type, position ?? centre(), nodeId, {});
+    s.addNode(type, position ?? centre(), nodeId, initialConfig(byType.get(type)?.config));
   };
 
   const duplicate = () => {
@@ -159,10 +140,11 @@ function Editor({ id }: { id: string }) {
     if (fragment) editorStore.getState().paste(fragment);
   };
 
+  const fit = () => void flow.fitView({ ...FIT_VIEW, duration: 200 });
   const autoLayout = () => {
     const s = editorStore.getState();
     s.setPositions(layoutPositions(s.nodes, s.edges));
-    window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 200 }), 50);
+    window.setTimeout(fit, 50);
   };
 
   const focusNode = useCallback(
@@ -170,7 +152,7 @@ function Editor({ id }: { id: string }) {
       const node = editorStore.getState().nodes.find((n) => n.id === nodeId);
       if (!node) return;
       editorStore.getState().selectOnly(nodeId);
-      void flow.setCenter(node.position.x + 110, node.position.y + 40, {
+      void flow.setCenter(node.position.x + 120, node.position.y + 40, {
         zoom: Math.max(flow.getZoom(), 1),
         duration: 250,
       });
@@ -182,40 +164,13 @@ function Editor({ id }: { id: string }) {
     [flow],
   );
 
-  // Runs: follow the event stream; fall back to polling if the stream breaks.
-  const openRun = useCallback((newRunId: string) => {
-    stopFollowing.current?.();
-    setRunId(newRunId);
-    setRun(null);
-    setRunError(null);
-    setBottom('run');
-    const url = new URL(location.href);
-    url.searchParams.set('run', newRunId);
-    history.replaceState(null, '', url.pathname + url.search);
-    const show = (r: RunDetail) => {
-      setRun(r);
-      editorStore.getState().setRunSteps(r.steps ?? {});
-    };
-    let polling: number | undefined;
-    const poll = () => {
-      Api.run(newRunId)
-        .then((r) => {
-          show(r);
-          if (!isFinished(r.status)) polling = window.setTimeout(poll, 1500);
-        })
-        .catch((e: unknown) => setRunError(messageOf(e)));
-    };
-    const stop = followRun(
-      newRunId,
-      show,
-      () => poll(),
-      () => poll(),
-    );
-    stopFollowing.current = () => {
-      stop();
-      window.clearTimeout(polling);
-    };
-  }, []);
+  const openRun = useCallback(
+    (runId: string) => {
+      runs.open(runId);
+      setDrawer('run');
+    },
+    [runs.open],
+  );
 
   useEffect(() => {
     if (ready && initialRun.current) {
@@ -226,96 +181,50 @@ function Editor({ id }: { id: string }) {
 
   const startRun = async (runParams: Record<string, unknown>, keep: boolean) => {
     const s = editorStore.getState();
+    s.revealProblems();
     if (keep && !s.meta.settings?.keepStaging)
       s.updateMeta({ settings: { ...s.meta.settings, keepStaging: true } });
-    if (editorStore.getState().dirty && !(await save()))
-      throw new Error('The pipeline could not be saved, so the run was not started.');
-    const started = await Api.startRun(id, runParams);
+    // A run of the editor runs what the editor shows: the draft when there is one. No version is made.
+    if (!(await draft.flush()))
+      throw new Error(`The draft could not be saved, so the run was not started: ${draft.error ?? ''}`);
+    const started = await Api.startRun(id, runParams, { draft: draft.hasDraftNow() });
     setDialog(null);
     toast('info', `Run started: ${started.runId}`);
     openRun(started.runId);
   };
 
+  /** A new run from the failed steps or a node of the run on screen; the rest reuse its outputs. */
+  const rerun = async (from: string) => {
+    if (!runs.runId) return;
+    if (!(await draft.flush())) return;
+    try {
+      const started = await Api.rerun(runs.runId, from, draft.hasDraftNow());
+      const reused = Object.keys(started.reused).length;
+      toast(
+        'info',
+        `Re-run started: ${started.runId}${reused ? ` (${reused} step${reused > 1 ? 's' : ''} reused)` : ''}`,
+      );
+      openRun(started.runId);
+    } catch (e) {
+      toast('error', `Could not re-run: ${messageOf(e)}`);
+    }
+  };
+  const runFinished = !!runs.run && isFinished(runs.run.status);
+
   const closeRun = () => {
-    stopFollowing.current?.();
-    setRunId(null);
-    setRun(null);
-    editorStore.getState().setRunSteps({});
-    setBottom('problems');
-    history.replaceState(null, '', location.pathname);
+    runs.close();
+    setDrawer(null);
   };
 
-  // Keyboard shortcuts (not while typing in a field, except Ctrl+S).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const s = editorStore.getState();
-      const mod = e.ctrlKey || e.metaKey;
-      const key = e.key.toLowerCase();
-      if (mod && key === 's') {
-        e.preventDefault();
-        void save();
-        return;
-      }
-      if (document.querySelector('dialog[open]')) return;
-      if (isEditable(e.target)) return;
-      if (mod && key === 'z') {
-        e.preventDefault();
-        if (e.shiftKey) s.redo();
-        else s.undo();
-      } else if (mod && key === 'y') {
-        e.preventDefault();
-        s.redo();
-      } else if (mod && key === 'a') {
-        e.preventDefault();
-        s.selectAll();
-      } else if (mod && key === 'd') {
-        e.preventDefault();
-        duplicate();
-      } else if (mod && key === 'enter') {
-        e.preventDefault();
-        setDialog('run');
-      } else if (!mod && (e.key === 'Delete' || e.key === 'Backspace')) {
-        e.preventDefault();
-        s.deleteSelection();
-      } else if (!mod && e.shiftKey && key === 'l') {
-        autoLayout();
-      } else if (!mod && e.shiftKey && key === 'f') {
-        void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 200 });
-      } else if (e.key === '?') {
-        setDialog((d) => (d === 'help' ? null : 'help'));
-      } else if (e.key === 'Escape') {
-        setDialog(null);
-        s.selectOnly(null);
-      }
-    };
-    const onCopy = (e: ClipboardEvent) => {
-      if (isEditable(e.target) || window.getSelection()?.toString()) return;
-      const fragment = editorStore.getState().copySelection();
-      if (!fragment) return;
-      const text = JSON.stringify(fragment, null, 2);
-      clipboard.current = text;
-      e.clipboardData?.setData('text/plain', text);
-      e.preventDefault();
-      toast('info', `Copied ${fragment.nodes.length} node${fragment.nodes.length > 1 ? 's' : ''}`);
-    };
-    const onPaste = (e: ClipboardEvent) => {
-      if (isEditable(e.target)) return;
-      const text = e.clipboardData?.getData('text/plain');
-      const fragment =
-        (text && parseFragment(text)) || (clipboard.current && parseFragment(clipboard.current));
-      if (!fragment) return;
-      e.preventDefault();
-      editorStore.getState().paste(fragment);
-    };
-    window.addEventListener('keydown', onKey);
-    document.addEventListener('copy', onCopy);
-    document.addEventListener('paste', onPaste);
-    return () => {
-      window.removeEventListener('keydown', onKey);
-      document.removeEventListener('copy', onCopy);
-      document.removeEventListener('paste', onPaste);
-    };
-  }, [save, flow]);
+  useEditorShortcuts({
+    save: () => void draft.flush(),
+    run: () => setDialog('run'),
+    duplicate,
+    autoLayout,
+    fit,
+    toggleHelp: () => setDialog((d) => (d === 'help' ? null : 'help')),
+    closeDialog: () => setDialog(null),
+  });
 
   if (loadError) {
     return (
@@ -341,106 +250,23 @@ function Editor({ id }: { id: string }) {
   const kinds = Object.fromEntries(editorStore.getState().nodes.map((n) => [n.id, n.type ?? 'transform']));
   return (
     <main className="editor" aria-label={`Editor: ${name}`}>
-      <header className="toolbar" aria-label="Editor toolbar">
-        <Link to="/pipelines" aria-label="Back to pipelines">
-          ←
-        </Link>
-        <h1 className="pipeline-name">
-          {name} <span className="muted small">{id}</span>
-        </h1>
-        <span
-          className={`save-state${dirty ? ' unsaved' : ''}`}
-          role="status"
-          aria-label={dirty ? 'Unsaved changes' : `Saved, version ${version}`}
-        >
-          {dirty ? '● Unsaved changes' : `Saved · v${version}`}
-        </span>
-        <span className="validity" aria-live="polite">
-          {validating
-            ? 'Checking…'
-            : problems.length
-              ? `${problems.length} problem${problems.length > 1 ? 's' : ''}`
-              : nodeCount
-                ? '✓ Valid'
-                : ''}
-        </span>
-        <span className="spacer" />
-        <div className="toolbar-group" role="group" aria-label="Edit">
-          <button
-            type="button"
-            aria-label="Undo"
-            title="Undo (Ctrl+Z)"
-            disabled={!canUndo}
-            onClick={() => editorStore.getState().undo()}
-          >
-            ↶
-          </button>
-          <button
-            type="button"
-            aria-label="Redo"
-            title="Redo (Ctrl+Shift+Z)"
-            disabled={!canRedo}
-            onClick={() => editorStore.getState().redo()}
-          >
-            ↷
-          </button>
-          <button type="button" aria-label="Auto-layout" title="Auto-layout (Shift+L)" onClick={autoLayout}>
-            Layout
-          </button>
-        </div>
-        <div className="toolbar-group" role="group" aria-label="Pipeline">
-          <button type="button" onClick={() => setDialog('params')} aria-label="Params">
-            Params
-          </button>
-          <button type="button" onClick={() => setDialog('settings')} aria-label="Pipeline settings">
-            Settings
-          </button>
-          <button type="button" onClick={() => setDialog('history')} aria-label="Version history">
-            History
-          </button>
-          <Link to={`/settings?pipeline=${encodeURIComponent(id)}`} aria-label="Schedule and webhooks">
-            Schedule
-          </Link>
-          <a
-            href={`/api/pipelines/${encodeURIComponent(id)}`}
-            onClick={(e) => {
-              e.preventDefault();
-              downloadJson(editorStore.getState().document());
-            }}
-            aria-label="Export JSON"
-          >
-            Export
-          </a>
-          <button
-            type="button"
-            aria-label="Keyboard shortcuts"
-            title="Keyboard shortcuts (?)"
-            onClick={() => setDialog(dialog === 'help' ? null : 'help')}
-          >
-            ?
-          </button>
-        </div>
-        <button
-          type="button"
-          className="secondary"
-          disabled={saving}
-          onClick={() => void save()}
-          aria-label="Save"
-        >
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-        <button type="button" className="primary" onClick={() => setDialog('run')} aria-label="Run">
-          ▶ Run
-        </button>
-      </header>
-      {conflict && (
+      <Toolbar
+        id={id}
+        draft={draft.state}
+        onPublish={() => void publish()}
+        onDiscard={() => void discardDraft()}
+        onRun={() => setDialog('run')}
+        onDialog={(d) => setDialog((open) => (open === d && d === 'help' ? null : d))}
+        onAutoLayout={autoLayout}
+      />
+      {draft.error && (
         <div className="banner banner-error" role="alert">
-          <span>Someone saved a newer version while you were editing: {conflict}</span>
-          <button type="button" onClick={() => void reloadAfterConflict()}>
-            Discard mine and reload
+          <span>{draft.error}</span>
+          <button type="button" onClick={() => void draft.flush()}>
+            Try again
           </button>
-          <button type="button" className="danger" onClick={() => void save(true)}>
-            Save mine anyway
+          <button type="button" onClick={() => void discardDraft(false)}>
+            Discard my draft
           </button>
         </div>
       )}
@@ -448,78 +274,55 @@ function Editor({ id }: { id: string }) {
         <Palette connectors={connectors} onAdd={(type) => addNode(type)} />
         <div className="editor-centre">
           <Canvas onDropType={(type, position) => addNode(type, position)} />
-          {bottom && (
-            <div className="bottom-panel">
-              <div role="tablist" aria-label="Bottom panel" className="tabs">
-                <button
-                  type="button"
-                  role="tab"
-                  aria-selected={bottom === 'problems'}
-                  onClick={() => setBottom('problems')}
-                >
-                  Problems ({problems.length})
-                </button>
-                {runId && (
-                  <button
-                    type="button"
-                    role="tab"
-                    aria-selected={bottom === 'run'}
-                    onClick={() => setBottom('run')}
-                  >
-                    Run
-                  </button>
-                )}
-                <span className="spacer" />
-                <button
-                  type="button"
-                  className="icon-button"
-                  aria-label="Hide bottom panel"
-                  onClick={() => setBottom(null)}
-                >
-                  ⌄
-                </button>
-              </div>
-              {bottom === 'problems' && <ProblemsList onFocus={focusNode} />}
-              {bottom === 'run' && runId && (
-                <RunPanel
-                  run={run}
-                  runId={runId}
-                  order={order}
-                  error={runError}
-                  onClose={closeRun}
-                  onFocusNode={focusNode}
-                  temporalUi={temporalUi}
-                  kinds={kinds}
-                />
-              )}
-            </div>
-          )}
-          {!bottom && (
-            <button
-              type="button"
-              className="show-bottom"
-              onClick={() => setBottom(runId ? 'run' : 'problems')}
-            >
-              Show {runId ? 'run' : `problems (${problems.length})`}
-            </button>
-          )}
+          <BottomDrawer
+            open={drawer}
+            onOpen={setDrawer}
+            problemCount={problemCount}
+            runLabel={runs.runId ? `Run${runs.run ? ` · ${runs.run.status.replace(/_/g, ' ')}` : ''}` : null}
+          >
+            {drawer === 'problems' && <ProblemsList onFocus={focusNode} />}
+            {drawer === 'run' && runs.runId && (
+              <RunPanel
+                run={runs.run}
+                runId={runs.runId}
+                order={order}
+                error={runs.error}
+                onClose={closeRun}
+                onFocusNode={focusNode}
+                temporalUi={temporal.ui}
+                temporalNamespace={temporal.namespace}
+                kinds={kinds}
+                onRerunFailed={() => void rerun('failed')}
+              />
+            )}
+          </BottomDrawer>
         </div>
-        <ConfigPanel secrets={secrets} onDuplicate={duplicate} />
+        <ConfigPanel
+          secrets={secrets}
+          onDuplicate={duplicate}
+          runId={runs.runId}
+          onRunFrom={runFinished ? (nodeId) => void rerun(nodeId) : undefined}
+        />
       </div>
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
       {(dialog === 'settings' || dialog === 'params') && (
         <SettingsDialog tab={dialog === 'params' ? 'params' : 'settings'} onClose={() => setDialog(null)} />
       )}
+      {dialog === 'schedule' && <ScheduleDialog pipelineId={id} onClose={() => setDialog(null)} />}
       {dialog === 'history' && (
         <HistoryDialog
           pipelineId={id}
           currentVersion={version}
           dirty={dirty}
           onClose={() => setDialog(null)}
+          drafted={draft.hasDraft}
           onRolledBack={(doc: PipelineDocument, v: number) => {
-            editorStore.getState().load(doc, v);
-            setDialog(null);
-            toast('success', `Restored as version ${v}`);
+            // The restored version is what the editor shows now; a draft over the old one would hide it.
+            void draft.discard().then(() => {
+              editorStore.getState().load(doc, v);
+              setDialog(null);
+              toast('success', `Restored as version ${v}`);
+            });
           }}
         />
       )}
@@ -527,7 +330,7 @@ function Editor({ id }: { id: string }) {
         <RunDialog
           params={params}
           keepStaging={keepStaging}
-          dirty={dirty}
+          dirty={dirty || draft.hasDraft}
           onClose={() => setDialog(null)}
           onStart={startRun}
         />

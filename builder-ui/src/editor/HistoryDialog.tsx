@@ -13,12 +13,16 @@ export function HistoryDialog(props: {
   dirty: boolean;
   onClose: () => void;
   onRolledBack: (doc: PipelineDocument, version: number) => void;
+  /** The editor holds an unpublished draft, which a restore discards. */
+  drafted?: boolean;
 }) {
   const [versions, setVersions] = useState<VersionInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [from, setFrom] = useState<number | null>(null);
   const [to, setTo] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The version whose restore waits for a yes: a restore replaces what the editor holds. */
+  const [confirming, setConfirming] = useState<number | null>(null);
 
   useEffect(() => {
     Api.versions(props.pipelineId)
@@ -30,8 +34,16 @@ export function HistoryDialog(props: {
       .catch((e: unknown) => setError(messageOf(e)));
   }, [props.pipelineId]);
 
+  const ask = (version: number) => {
+    setConfirming(version);
+    // Show what the restore would change: the current version against the one to restore.
+    if (props.currentVersion !== null) {
+      setFrom(props.currentVersion);
+      setTo(version);
+    }
+  };
+
   const rollback = async (version: number) => {
-    if (props.dirty && !window.confirm('Restoring discards your unsaved changes. Continue?')) return;
     setBusy(true);
     try {
       const saved = await Api.rollback(props.pipelineId, version, props.currentVersion);
@@ -94,7 +106,7 @@ export function HistoryDialog(props: {
                       <button
                         type="button"
                         disabled={busy}
-                        onClick={() => void rollback(v.version)}
+                        onClick={() => ask(v.version)}
                         aria-label={`Restore version ${v.version}`}
                       >
                         Restore
@@ -105,6 +117,30 @@ export function HistoryDialog(props: {
               ))}
             </tbody>
           </table>
+          {confirming !== null && (
+            <div className="confirm-box" role="alertdialog" aria-label={`Restore version ${confirming}?`}>
+              <p>
+                <strong>Restore version {confirming}?</strong> Its content is saved as a new version
+                {props.currentVersion !== null ? ` after v${props.currentVersion}` : ''}, which stays in the
+                history.
+                {props.dirty || props.drafted ? ' Your unpublished draft is discarded.' : ''} The changes it
+                makes are shown below.
+              </p>
+              <div className="button-row">
+                <button type="button" onClick={() => setConfirming(null)}>
+                  Cancel
+                </button>
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={busy}
+                  onClick={() => void rollback(confirming)}
+                >
+                  Yes, restore v{confirming}
+                </button>
+              </div>
+            </div>
+          )}
           {from !== null && to !== null && <DiffView pipelineId={props.pipelineId} from={from} to={to} />}
         </div>
       )}

@@ -1,5 +1,6 @@
 // The problems panel: every compile error, a click on one focuses its node; and the download of
 // a pipeline document as JSON (the editor's and the pipeline list's).
+import { problemText } from '../model/config.ts';
 import type { PipelineDocument } from '../model/types.ts';
 import { useEditor } from '../store/editor.ts';
 
@@ -22,12 +23,12 @@ export function ProblemsList(props: { onFocus: (id: string) => void }) {
               type="button"
               className="problem"
               onClick={() => props.onFocus(p.nodeId!)}
-              aria-label={`Problem in ${p.nodeId}: ${p.message}`}
+              aria-label={`Problem in ${p.nodeId}: ${problemText(p)}`}
             >
-              <span className="problem-node">{p.nodeId}</span> {p.message}
+              <span className="problem-node">{p.nodeId}</span> {problemText(p)}
             </button>
           ) : (
-            <span className="problem">{p.message}</span>
+            <span className="problem">{problemText(p)}</span>
           )}
         </li>
       ))}

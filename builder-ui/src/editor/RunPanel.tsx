@@ -110,11 +110,7 @@ export function RunDialog(props: {
             Cancel
           </button>
           <button type="button" className="primary" disabled={busy} onClick={() => void start()}>
-            {busy
-              ? 'Starting…'
-              : props.dirty || (keep && !props.keepStaging)
-                ? 'Save and start run'
-                : 'Start run'}
+            {busy ? 'Starting…' : 'Start run'}
           </button>
         </>
       }
@@ -143,11 +139,15 @@ export function RunDialog(props: {
             <input id={keepId} type="checkbox" checked={keep} onChange={(e) => setKeep(e.target.checked)} />
             <label htmlFor={keepId}>Keep step outputs for data previews</label>
             <p className="field-help">
-              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) and saves it.
+              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) in the draft.
             </p>
           </div>
         )}
-        {props.dirty && <p className="muted">Unsaved changes are saved as a new version first.</p>}
+        {props.dirty && (
+          <p className="muted">
+            Runs the draft as the editor shows it; no version is made (Publish makes one).
+          </p>
+        )}
         {error && <ErrorBox error={error} />}
         <button type="submit" hidden aria-hidden="true" tabIndex={-1} />
       </form>
@@ -171,7 +171,10 @@ export function RunPanel(props: {
   onClose: () => void;
   onFocusNode: (id: string) => void;
   temporalUi?: string;
+  temporalNamespace?: string;
   kinds?: Record<string, NodeKind>;
+  /** Starts a re-run of the failed steps (and what follows them), reusing the rest. */
+  onRerunFailed?: () => void;
 }) {
   const { run } = props;
   const [cancelling, setCancelling] = useState(false);
@@ -229,7 +232,16 @@ export function RunPanel(props: {
             {cancelling ? 'Cancelling…' : 'Cancel run'}
           </button>
         )}
-        <a href={temporalRunUrl(props.runId, props.temporalUi)} target="_blank" rel="noreferrer">
+        {run?.status === 'failed' && props.onRerunFailed && (
+          <button type="button" className="primary" onClick={props.onRerunFailed}>
+            ↻ Re-run failed
+          </button>
+        )}
+        <a
+          href={temporalRunUrl(props.runId, props.temporalUi, props.temporalNamespace)}
+          target="_blank"
+          rel="noreferrer"
+        >
           Open in Temporal
         </a>
         <Link to={`/runs/${encodeURIComponent(props.runId)}`}>Run details</Link>
@@ -337,7 +349,7 @@ function StepRow(props: {
         <td>{formatBytes(step.bytes)}</td>
         <td>{formatDuration(stepDurationMs(step))}</td>
         <td>
-          {step.status === 'succeeded' && props.onPreview && (
+          {(step.status === 'succeeded' || step.status === 'reused') && props.onPreview && (
             <button
               type="button"
               aria-pressed={props.previewing}

@@ -4,7 +4,9 @@
 // rows, discriminated unions → a variant picker, lists of objects → repeated sub-forms, and
 // anything else → a JSON text area. Every control has a label; `nodrag` keeps the canvas still.
 import { lazy, Suspense, useEffect, useId, useState } from 'react';
+import { humanize, plainMessage } from '../model/config.ts';
 import type { JsonSchema } from '../model/types.ts';
+import type { Column, SqlProblem } from './SqlEditor.tsx';
 
 const SqlEditor = lazy(() => import('./SqlEditor.tsx'));
 
@@ -16,21 +18,23 @@ export interface FormContext {
   params: string[];
   /** Field paths with a validation error, with the message. */
   errors: Map<string, string>;
+  /**
+   * Whether a field's error may be shown yet: a new node's empty fields are not errors to shout
+   * about before the user has been in them. Without it, every error shows.
+   */
+  shows?: (path: string, value: unknown) => boolean;
+  /** Marks a field as visited (left, or changed). */
+  touch?: (path: string) => void;
+  /** SQL problems by field path, at their line and column, for the SQL editor's squiggles. */
+  sqlProblems?: ReadonlyMap<string, readonly SqlProblem[]>;
+  /** The columns of each input table, by input node id, when known. */
+  inputColumns?: Readonly<Record<string, readonly Column[] | null>>;
   /** Top-level fields that name a secret, when the caller knows (template params). */
   secretFields?: ReadonlySet<string>;
 }
 
 type Value = unknown;
 type Obj = Record<string, unknown>;
-
-export function humanize(name: string): string {
-  const words = name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/[_-]+/g, ' ')
-    .toLowerCase();
-  const fixed = words.replace(/\b(sql|url|http|json|csv|id)\b/g, (w) => w.toUpperCase());
-  return fixed.charAt(0).toUpperCase() + fixed.slice(1);
-}
 
 const singular = (label: string) =>
   label.endsWith('s') && !label.endsWith('ss') ? label.slice(0, -1) : label;
@@ -165,9 +169,16 @@ function Field(props: FieldProps) {
 
 /** Label, description and error around one control. */
 function Row(props: FieldProps & { id: string; children: React.ReactNode; inline?: boolean }) {
-  const error = props.ctx.errors.get(props.path);
+  const raw = props.ctx.errors.get(props.path);
+  const error =
+    raw && (props.ctx.shows?.(props.path, props.value) ?? true) ? plainMessage(raw, props.label) : null;
+  const value = props.value === undefined ? props.schema.default : props.value;
+  const note = typeof value === 'string' ? props.schema['x-option-notes']?.[value] : undefined;
   return (
-    <div className={`field${props.inline ? ' field-inline' : ''}${error ? ' field-error' : ''}`}>
+    <div
+      className={`field${props.inline ? ' field-inline' : ''}${error ? ' field-error' : ''}`}
+      onBlur={() => props.ctx.touch?.(props.path)}
+    >
       {!props.inline && (
         <label htmlFor={props.id}>
           {props.label}
@@ -184,6 +195,11 @@ function Row(props: FieldProps & { id: string; children: React.ReactNode; inline
       {props.schema.description && (
         <p className="field-help" id={`${props.id}-help`}>
           {props.schema.description}
+        </p>
+      )}
+      {note && (
+        <p className="field-warning" role="note">
+          ⚠ {note}
         </p>
       )}
       {error && (
@@ -364,6 +380,8 @@ function SqlField(props: FieldProps) {
           onChange={(v) => props.onChange(v === '' ? undefined : v)}
           inputs={props.ctx.upstream}
           params={props.ctx.params}
+          problems={props.ctx.sqlProblems?.get(props.path)}
+          columns={props.ctx.inputColumns}
         />
       </Suspense>
       {props.ctx.upstream.length > 0 && (
@@ -542,9 +560,14 @@ function ObjectListField(props: FieldProps) {
     const first = variants.variants[0]!;
     return { [variants.key]: first.properties![variants.key]!.const };
   };
-  const error = props.ctx.errors.get(props.path);
+  const raw = props.ctx.errors.get(props.path);
+  const error =
+    raw && (props.ctx.shows?.(props.path, props.value) ?? true) ? plainMessage(raw, props.label) : null;
   return (
-    <fieldset className={`field-group${error ? ' field-error' : ''}`}>
+    <fieldset
+      className={`field-group${error ? ' field-error' : ''}`}
+      onBlur={() => props.ctx.touch?.(props.path)}
+    >
       <legend>
         {props.label}
         {props.required && <span aria-hidden="true"> *</span>}

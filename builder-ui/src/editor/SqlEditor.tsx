@@ -1,10 +1,25 @@
-// The SQL field: CodeMirror with the Postgres dialect, completing `{{ inputs.x }}` for the node's
-// upstream nodes and `{{ params.x }}` for the pipeline's params as soon as `{{` is typed.
+// The SQL field: CodeMirror with Postgres highlighting. It completes `{{ inputs.x }}` and
+// `{{ params.x }}` as soon as `{{` is typed, and otherwise the columns of the node's input tables
+// (as the schemas endpoint knows them) and the SQL words a transform needs — not every keyword of
+// every dialect. The validator's SQL problems are drawn as squiggles at their line and column.
 import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
-import { PostgreSQL, sql } from '@codemirror/lang-sql';
+import { PostgreSQL } from '@codemirror/lang-sql';
+import { setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import CodeMirror, { EditorState, EditorView } from '@uiw/react-codemirror';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { codeHighlight } from '../components/code-highlight.ts';
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+/** A problem in the SQL text, 1-based as the validator reports it. */
+export interface SqlProblem {
+  line: number;
+  column?: number | undefined;
+  message: string;
+}
 
 export function placeholderCompletions(inputs: readonly string[], params: readonly string[]) {
   return (context: CompletionContext): CompletionResult | null => {
@@ -36,6 +51,116 @@ export function placeholderCompletions(inputs: readonly string[], params: readon
   };
 }
 
+/** The SQL a transform over staged tables is written with; lang-sql's list has hundreds more. */
+const SQL_WORDS = [
+  'select',
+  'from',
+  'where',
+  'group by',
+  'order by',
+  'having',
+  'limit',
+  'offset',
+  'join',
+  'left join',
+  'inner join',
+  'full join',
+  'cross join',
+  'on',
+  'using',
+  'as',
+  'and',
+  'or',
+  'not',
+  'in',
+  'is null',
+  'is not null',
+  'between',
+  'like',
+  'ilike',
+  'distinct',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'union all',
+  'with',
+  'over',
+  'partition by',
+  'asc',
+  'desc',
+  'true',
+  'false',
+  'null',
+];
+const SQL_FUNCTIONS = [
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'coalesce',
+  'nullif',
+  'round',
+  'lower',
+  'upper',
+  'trim',
+  'length',
+  'concat',
+  'date_trunc',
+  'extract',
+  'now',
+  'row_number',
+  'rank',
+  'lag',
+  'lead',
+  'string_agg',
+  'array_agg',
+  'cast',
+];
+
+/** Input columns first, then the SQL words, as the user types a word outside `{{ }}`. */
+export function columnCompletions(columns: Readonly<Record<string, readonly Column[] | null>>) {
+  const byName = new Map<string, { inputs: string[]; type: string }>();
+  for (const [input, cols] of Object.entries(columns)) {
+    for (const c of cols ?? []) {
+      const seen = byName.get(c.name);
+      if (seen) seen.inputs.push(input);
+      else byName.set(c.name, { inputs: [input], type: c.type });
+    }
+  }
+  const options: Completion[] = [
+    ...[...byName].map(([name, { inputs, type }]) => ({
+      label: name,
+      detail: `${type} · ${inputs.join(', ')}`,
+      type: 'property',
+      boost: 10,
+    })),
+    ...SQL_WORDS.map((w) => ({ label: w, type: 'keyword' })),
+    ...SQL_FUNCTIONS.map((f) => ({ label: f, type: 'function', apply: `${f}(` })),
+  ];
+  return (context: CompletionContext): CompletionResult | null => {
+    if (context.matchBefore(/\{\{[^}]*$/)) return null;
+    const word = context.matchBefore(/\w+/);
+    if (!word && !context.explicit) return null;
+    return { from: word?.from ?? context.pos, options, validFor: /^\w*$/ };
+  };
+}
+
+/** Problems at 1-based line/column as CodeMirror ranges: the word at the column, or the whole line. */
+export function diagnosticsFor(state: EditorState, problems: readonly SqlProblem[]): Diagnostic[] {
+  return problems.flatMap((p) => {
+    if (p.line < 1 || p.line > state.doc.lines) return [];
+    const line = state.doc.line(p.line);
+    if (!p.column) return [{ from: line.from, to: line.to, severity: 'error', message: p.message }];
+    const from = Math.min(line.from + p.column - 1, line.to);
+    const rest = state.sliceDoc(from, line.to);
+    const length = /^\w+/.exec(rest)?.[0].length ?? Math.min(1, rest.length);
+    return [{ from, to: from + length, severity: 'error' as const, message: p.message }];
+  });
+}
+
 export default function SqlEditor(props: {
   id: string;
   label: string;
@@ -43,29 +168,44 @@ export default function SqlEditor(props: {
   onChange: (value: string) => void;
   inputs: string[];
   params: string[];
+  /** The input tables' columns, by input node id (null: not known yet). */
+  columns?: Readonly<Record<string, readonly Column[] | null>>;
+  problems?: readonly SqlProblem[];
 }) {
   const { inputs, params, label, id } = props;
+  const view = useRef<EditorView | null>(null);
+  const columnsKey = JSON.stringify(props.columns ?? {});
   const extensions = useMemo(
     () => {
-      // One function for the editor's life: CodeMirror tracks a source's results by its identity.
+      // One function per source for the editor's life: CodeMirror tracks results by its identity.
       const placeholders = placeholderCompletions(inputs, params);
+      const words = columnCompletions(props.columns ?? {});
       return [
-        sql({ dialect: PostgreSQL, upperCaseKeywords: false }),
+        PostgreSQL.language,
         codeHighlight,
-        EditorState.languageData.of(() => [{ autocomplete: placeholders }]),
+        EditorState.languageData.of(() => [{ autocomplete: placeholders }, { autocomplete: words }]),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': label, id }),
       ];
     },
-    // Arrays compared by content: a new array with the same ids must not rebuild the editor.
-    [inputs.join(','), params.join(','), label, id],
+    // Compared by content: a new array with the same ids must not rebuild the editor.
+    [inputs.join(','), params.join(','), columnsKey, label, id],
   );
+  const problemsKey = JSON.stringify(props.problems ?? []);
+  useEffect(() => {
+    const v = view.current;
+    if (v) v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state, props.problems ?? [])));
+  }, [problemsKey]);
   return (
     <div className="sql-editor nodrag nowheel">
       <CodeMirror
         value={props.value}
         onChange={props.onChange}
         extensions={extensions}
+        onCreateEditor={(v) => {
+          view.current = v;
+          v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state, props.problems ?? [])));
+        }}
         minHeight="120px"
         maxHeight="320px"
         basicSetup={{ lineNumbers: true, foldGutter: false, highlightActiveLine: false }}

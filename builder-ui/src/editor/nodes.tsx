@@ -1,12 +1,14 @@
 // The canvas nodes, one memoised component per kind. Sources have no input handle and sinks no
-// output handle, so an impossible edge cannot even be started. A node shows its validation problems
-// and, during a run, its step's status, attempt, rows and duration.
+// output handle, so an impossible edge cannot even be started. A node shows how many problems it has
+// and, for the run on screen, its step's status, attempt, rows, duration and the error it failed with
+// (unless the node was edited since that run). Type sizes are chosen to stay readable at fit zoom.
 import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react';
 import { memo } from 'react';
 import { formatDuration, formatNumber, NodeIcon } from '../components/ui.tsx';
+import { problemText } from '../model/config.ts';
 import type { FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
-import { useEditor } from '../store/editor.ts';
+import { useEditor, visibleStep } from '../store/editor.ts';
 
 function stepDuration(startedAt: string | null, endedAt: string | null): number | null {
   if (!startedAt) return null;
@@ -18,12 +20,13 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
   const problems = useEditor((s) =>
     s.problems
       .filter((p) => p.nodeId === id)
-      .map((p) => p.message)
+      .map(problemText)
       .join('\n'),
   );
-  const step = useEditor((s) => s.runSteps[id]);
+  const step = useEditor((s) => visibleStep(s, id));
   const problemCount = problems ? problems.split('\n').length : 0;
   const status = step?.status;
+  const label = data.name || id;
   return (
     <div
       className={[
@@ -34,7 +37,7 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
         problemCount ? 'node-invalid' : '',
         data.disabled ? 'node-disabled' : '',
       ].join(' ')}
-      title={problems || undefined}
+      title={problems ? `${label}\n${problems}` : label}
     >
       {kind !== 'source' && (
         <Handle type="target" position={Position.Left} aria-label={`Input of ${id}`} className="handle" />
@@ -42,14 +45,10 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
       <div className="node-header">
         <NodeIcon name={connector?.icon} />
         <div className="node-titles">
-          <div className="node-title">{data.name || id}</div>
+          <div className="node-title">{label}</div>
           <div className="node-type">{connector?.title ?? data.type}</div>
         </div>
-        {status ? (
-          <span className={`badge status-${status}`} aria-label={`Step ${status}`}>
-            {status}
-          </span>
-        ) : problemCount ? (
+        {!status && problemCount ? (
           <span
             className="badge badge-error"
             aria-label={`${problemCount} problem${problemCount > 1 ? 's' : ''}`}
@@ -60,12 +59,19 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
       </div>
       {step && (
         <div className="node-run">
+          <span className={`badge status-${status}`} aria-label={`Step ${status}`}>
+            {status}
+          </span>
           {step.attempt > 1 && <span>attempt {step.attempt}</span>}
           <span>{formatNumber(step.rowsOut)} rows</span>
           <span>{formatDuration(stepDuration(step.startedAt, step.endedAt))}</span>
         </div>
       )}
-      {!step && problemCount > 0 && <div className="node-problem">{problems.split('\n')[0]}</div>}
+      {step?.error && (
+        <div className="node-error" role="alert" aria-label={`Error of node ${id}`}>
+          {step.error}
+        </div>
+      )}
       {kind !== 'sink' && (
         <Handle type="source" position={Position.Right} aria-label={`Output of ${id}`} className="handle" />
       )}

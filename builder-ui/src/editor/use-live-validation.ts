@@ -24,7 +24,7 @@ export function useLiveValidation(ready: boolean): void {
         controller = new AbortController();
         editorStore.getState().setValidating(true);
         Api.validate(doc, controller.signal)
-          .then((v) => editorStore.getState().setProblems(v.errors))
+          .then((v) => editorStore.getState().setProblems(v.errors, doc))
           .catch((e: unknown) => {
             if ((e as Error).name !== 'AbortError')
               editorStore

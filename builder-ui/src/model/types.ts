@@ -90,4 +90,8 @@ export type JsonSchema = {
   examples?: unknown[];
   /** How a string field is edited, as the connector declares it. */
   'x-widget'?: 'secret' | 'sql' | 'path' | 'cron';
+  /** The value a node added in the builder starts with (`default` is what an omitted field means). */
+  'x-initial'?: unknown;
+  /** A warning to show while an enum field holds that option (or holds nothing and defaults to it). */
+  'x-option-notes'?: Record<string, string>;
 };

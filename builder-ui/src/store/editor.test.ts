@@ -1,7 +1,7 @@
 // The editor store: undo/redo of every kind of edit, and a dirty flag that means "differs from saved".
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineDocument } from '../model/types.ts';
-import { createEditorStore } from './editor.ts';
+import { baselineOf, createEditorStore, visibleStep } from './editor.ts';
 
 const doc: PipelineDocument = {
   apiVersion: 'tributary/v1',
@@ -113,5 +113,41 @@ describe('editor store', () => {
     expect(store.getState().edges.map((e) => e.id)).toEqual(['gen->sql', 'gen_2->sql_2']);
     store.getState().undo();
     expect(ids()).toEqual(['gen', 'sql']);
+  });
+});
+
+describe('run overlay and new nodes', () => {
+  const step = {
+    status: 'failed',
+    attempt: 1,
+    rowsIn: null,
+    rowsOut: null,
+    bytes: null,
+    startedAt: null,
+    endedAt: null,
+  } as never;
+
+  it("drops a run's status from a node edited since the run, and only from it", () => {
+    const s = store.getState();
+    s.setRunSteps({ gen: step, sql: step }, baselineOf(s.nodes));
+    expect(visibleStep(store.getState(), 'sql')).toBe(step);
+    store.getState().setNodeConfig('sql', { sql: 'select 2' });
+    expect(visibleStep(store.getState(), 'sql')).toBeUndefined();
+    expect(visibleStep(store.getState(), 'gen')).toBe(step);
+    // Moving a node is no change to what it does.
+    store.getState().setPositions(new Map([['gen', { x: 50, y: 50 }]]));
+    expect(visibleStep(store.getState(), 'gen')).toBe(step);
+  });
+
+  it('remembers the fields a new node has had visited, until problems are revealed', () => {
+    store.getState().addNode('transform.sql', { x: 0, y: 0 }, 'q', {});
+    expect(store.getState().newNodes.q).toEqual([]);
+    store.getState().touchField('q', 'sql');
+    store.getState().touchField('q', 'sql');
+    expect(store.getState().newNodes.q).toEqual(['sql']);
+    store.getState().touchField('gen', 'rows'); // a loaded node shows every error already
+    expect(store.getState().newNodes.gen).toBeUndefined();
+    store.getState().revealProblems();
+    expect(store.getState().newNodes).toEqual({});
   });
 });

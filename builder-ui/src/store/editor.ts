@@ -37,9 +37,21 @@ export interface EditorState extends Snapshot {
   /** The document as last saved, serialised: dirty is "differs from this". */
   savedJson: string;
   problems: CompileError[];
+  /** The document the problems were found in. */
+  validated: PipelineDocument | null;
   validating: boolean;
   /** Progress of the run shown on the canvas, by node id. */
   runSteps: Record<string, StepProgress>;
+  /**
+   * Each node as it was when the shown run started (serialised): a node edited since then no
+   * longer shows that run's status, which would describe a node that is not there any more.
+   */
+  runBaseline: Record<string, string>;
+  /**
+   * Nodes added in this session, with the config fields the user has visited: their empty fields
+   * are not flagged before the user has been in them. Nodes not listed show every error.
+   */
+  newNodes: Record<string, string[]>;
   /** Why the connection being drawn is refused. */
   connectionHint: string | null;
   /** Internal: the snapshot before a drag began, and the last coalescing key. */
@@ -72,14 +84,32 @@ export interface EditorActions {
   undo(): void;
   redo(): void;
   markSaved(doc: PipelineDocument, version: number): void;
-  setProblems(problems: CompileError[]): void;
+  /** The validator's problems, and the document they are about (so a changed field hides a stale one). */
+  setProblems(problems: CompileError[], validated?: PipelineDocument): void;
   setValidating(validating: boolean): void;
-  setRunSteps(steps: Record<string, StepProgress>): void;
+  /** Shows a run's progress; `baseline` marks the graph it ran (the current one when omitted). */
+  setRunSteps(steps: Record<string, StepProgress>, baseline?: Record<string, string>): void;
+  touchField(nodeId: string, path: string): void;
+  /** Shows every error of every node (a run or publish was asked for). */
+  revealProblems(): void;
   setConnectionHint(hint: string | null): void;
   document(): PipelineDocument;
 }
 
 export type EditorStore = EditorState & EditorActions;
+
+/** A node's meaning (not its place or selection), to tell whether it changed since a run. */
+export const nodeFingerprint = (n: FlowNode) => JSON.stringify(n.data);
+export const baselineOf = (nodes: readonly FlowNode[]) =>
+  Object.fromEntries(nodes.map((n) => [n.id, nodeFingerprint(n)]));
+
+/** The shown run's progress of a node, unless the node changed since that run started. */
+export function visibleStep(s: EditorState, id: string): StepProgress | undefined {
+  const step = s.runSteps[id];
+  if (!step) return undefined;
+  const node = s.nodes.find((n) => n.id === id);
+  return node && s.runBaseline[id] === nodeFingerprint(node) ? step : undefined;
+}
 
 const serialise = (s: Snapshot) => JSON.stringify(toPipeline(s.meta, s.nodes, s.edges));
 const snapshotOf = (s: Snapshot): Snapshot => ({ meta: s.meta, nodes: s.nodes, edges: s.edges });
@@ -130,8 +160,11 @@ export function createEditorStore() {
       dirty: false,
       savedJson: '',
       problems: [],
+      validated: null,
       validating: false,
       runSteps: {},
+      runBaseline: {},
+      newNodes: {},
       connectionHint: null,
       dragStart: null,
       lastCommit: null,
@@ -148,6 +181,8 @@ export function createEditorStore() {
           savedJson: serialise(snapshot),
           problems: [],
           runSteps: {},
+          runBaseline: {},
+          newNodes: {},
           connectionHint: null,
           dragStart: null,
           lastCommit: null,
@@ -215,6 +250,7 @@ export function createEditorStore() {
           selected: true,
         };
         commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node] });
+        set({ newNodes: { ...get().newNodes, [id]: [] } });
       },
 
       updateNodeData(id, patch, coalesceKey) {
@@ -356,9 +392,14 @@ export function createEditorStore() {
         set({ version, savedJson, dirty: serialise(state) !== savedJson });
       },
 
-      setProblems: (problems) => set({ problems }),
+      setProblems: (problems, validated) => set({ problems, validated: validated ?? null }),
       setValidating: (validating) => set({ validating }),
-      setRunSteps: (runSteps) => set({ runSteps }),
+      setRunSteps: (runSteps, baseline) => set({ runSteps, runBaseline: baseline ?? get().runBaseline }),
+      touchField(nodeId, path) {
+        const seen = get().newNodes[nodeId];
+        if (seen && !seen.includes(path)) set({ newNodes: { ...get().newNodes, [nodeId]: [...seen, path] } });
+      },
+      revealProblems: () => set({ newNodes: {} }),
       setConnectionHint: (connectionHint) => set({ connectionHint }),
       document: () => {
         const s = get();

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import { BranchStore } from '../store/branches.store.js';
 import { DraftStore } from '../store/drafts.store.js';
 import { PipelineStore } from '../store/pipelines.store.js';
 import { ProjectStore } from '../store/projects.store.js';
@@ -76,6 +77,8 @@ export interface ApiContext {
   publicUrl: string | undefined;
   projects: ProjectStore;
   pipelines: PipelineStore;
+  /** Development branches and their copies of pipelines. */
+  branches: BranchStore;
   /** The editor's working copies: one draft per pipeline, never run by triggers. */
   drafts: DraftStore;
   tokens: TokenStore;
@@ -111,6 +114,7 @@ export function createContext(deps: AppDeps): ApiContext {
     publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
     projects: new ProjectStore(deps.pool),
     pipelines: new PipelineStore(deps.pool),
+    branches: new BranchStore(deps.pool),
     drafts: new DraftStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),

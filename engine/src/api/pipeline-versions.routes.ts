@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { diffPipelines } from '../pipelines/pipeline-diff.js';
 import { rollbackPipeline } from '../pipelines/save-pipeline.js';
+import { BranchQuery, loadInBranch } from './branch-input.js';
 import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
 import {
   DiffSchema,
@@ -24,14 +25,26 @@ export const pipelineVersionRoutes = [
     summary: 'Every version, newest first',
     tag: 'pipelines',
     scope: 'read',
+    description: "With `?branch`, the branch's one copy (a branch keeps no versions of its own).",
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: {
       200: {
         description: 'The versions',
         schema: page(VersionInfoSchema).extend({ current: z.number().int() }),
       },
     },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, query, authorize, res }) {
+      if (query.branch) {
+        const { pipeline } = await loadInBranch(deps, query.branch, params.id, authorize);
+        const { version, versionHash, createdBy, createdAt } = pipeline.current;
+        res.json({
+          current: version,
+          items: [{ version, versionHash, createdBy, createdAt }],
+          nextCursor: null,
+        });
+        return;
+      }
       const pipeline = await loadPipeline(deps, params.id, authorize);
       const items = (await deps.pipelines.versions(params.id)).map(({ pipelineId: _p, ...v }) => v);
       res.json({ current: pipeline.version, items, nextCursor: null });

@@ -7,6 +7,7 @@ import type { NodeCatalog } from '../compiler/compile.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
 import { validity } from '../pipelines/pipeline-compile.js';
 import type { Saved } from '../pipelines/save-pipeline.js';
+import type { BranchPipeline } from '../store/branches.store.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
 import type { PipelineVersion, StoredPipeline } from '../store/pipelines.store.js';
 import { TemplateOriginSchema } from '../templates/template-origin.store.js';
@@ -47,7 +48,17 @@ export const PipelineLinksSchema = z.object({
   schedule: z.string(),
 });
 
+const BranchInfoSchema = z
+  .object({
+    name: z.string(),
+    baseVersion: z.number().int().nullable().meta({ description: 'The main version the branch copied' }),
+    mainVersion: z.number().int().nullable().meta({ description: "main's version now" }),
+    changed: z.boolean().meta({ description: 'Saved in the branch (or made there)' }),
+  })
+  .meta({ description: 'Present when read with ?branch: the branch copy’s relation to main' });
+
 export const PipelineViewSchema = SummarySchema.extend({
+  branch: BranchInfoSchema.optional(),
   /** The template it was made from, and whether a newer version of it exists. */
   template: TemplateOriginSchema.nullable().optional(),
   versionHash: z.string(),
@@ -131,6 +142,27 @@ export function pipelineView(pipeline: StoredPipeline, catalog: NodeCatalog) {
       runs: `/api/runs?pipeline=${pipeline.id}`,
       schedule: `${links}/schedule`,
     },
+  };
+}
+
+/** A branch's copy: the pipeline view, with links that stay in the branch. */
+export function branchPipelineView(
+  pipeline: StoredPipeline,
+  copy: BranchPipeline,
+  branch: string,
+  catalog: NodeCatalog,
+) {
+  const view = pipelineView(pipeline, catalog);
+  const inBranch = (link: string) => `${link}${link.includes('?') ? '&' : '?'}branch=${branch}`;
+  return {
+    ...view,
+    branch: {
+      name: branch,
+      baseVersion: copy.baseVersion,
+      mainVersion: copy.mainVersion,
+      changed: copy.own !== null,
+    },
+    links: { ...view.links, self: inBranch(view.links.self), versions: inBranch(view.links.versions) },
   };
 }
 

@@ -9,9 +9,12 @@ import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
+import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
+import { BranchQuery, listInBranch, loadInBranch, mainOnly } from './branch-input.js';
 import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
 import {
+  branchPipelineView,
   draftInfo,
   DraftViewSchema,
   draftView,
@@ -50,6 +53,9 @@ function requireSamePipeline(body: Pipeline, current: StoredPipeline): void {
   if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
 }
 
+const DRAFTS_ARE_MAIN_ONLY =
+  'drafts and publishing belong to main (a branch is its own draft space: save there)';
+
 export const pipelineRoutes = [
   route({
     method: 'get',
@@ -63,6 +69,7 @@ export const pipelineRoutes = [
       q: z.string().max(200).optional().meta({ description: 'Part of the id or name' }),
       cursor,
       limit: pageLimit,
+      branch: BranchQuery.shape.branch,
     }),
     responses: {
       200: {
@@ -72,6 +79,10 @@ export const pipelineRoutes = [
     },
     async handler({ deps, query, principal, authorize, res }) {
       if (query.project) authorize(query.project);
+      if (query.branch) {
+        res.json(await listInBranch(deps, query.branch, query, projectsWith(principal!.token, 'read')));
+        return;
+      }
       const items = await deps.pipelines.list({
         projects: projectsWith(principal!.token, 'read'),
         ...(query.project ? { project: query.project } : {}),
@@ -92,11 +103,28 @@ export const pipelineRoutes = [
       'not compile is still saved, as a draft: `valid` and `errors` say what is wrong.',
     tag: 'pipelines',
     scope: 'write',
+    query: BranchQuery,
     body: PipelineSchema,
     responses: { 201: { description: 'Created', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, body, actor, authorize, res }) {
+    async handler({ deps, query, body, actor, authorize, res }) {
       authorize(body.project);
+      if (query.branch) {
+        await deps.branches.require(body.project, query.branch);
+        const pipeline = await createInBranch(deps, {
+          project: body.project,
+          branch: query.branch,
+          document: body,
+          actor,
+        });
+        const copy = await deps.branches.requirePipeline(body.project, query.branch, body.id);
+        res.location(`/api/pipelines/${pipeline.id}?branch=${query.branch}`);
+        sendPipeline(res, 201, {
+          ...branchPipelineView(pipeline, copy, query.branch, deps.catalog),
+          created: true,
+        });
+        return;
+      }
       const pipeline = await createPipeline(deps, body, actor);
       res.location(`/api/pipelines/${pipeline.id}`);
       sendPipeline(res, 201, { ...pipelineView(pipeline, deps.catalog), created: true });
@@ -116,6 +144,7 @@ export const pipelineRoutes = [
       'warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.',
     tag: 'pipelines',
     scope: 'read',
+    query: BranchQuery,
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     async handler({ deps, body, principal, res }) {
@@ -145,8 +174,18 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 200: { description: 'The pipeline', schema: PipelineWithDraftSchema } },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, query, authorize, res }) {
+      if (query.branch) {
+        // A branch is its own draft space: its copy has no draft of its own.
+        const found = await loadInBranch(deps, query.branch, params.id, authorize);
+        sendPipeline(res, 200, {
+          ...branchPipelineView(found.pipeline, found.copy, query.branch, deps.catalog),
+          draft: null,
+        });
+        return;
+      }
       const pipeline = await loadPipeline(deps, params.id, authorize);
       const [template, draft] = await Promise.all([
         templateOriginOf(deps.pool, params.id),
@@ -171,13 +210,31 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     headers: IfMatch,
     body: PipelineSchema,
     responses: { 200: { description: 'Saved', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, params, headers, body, actor, authorize, res }) {
-      const current = await loadPipeline(deps, params.id, authorize);
+    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
+      const found = query.branch ? await loadInBranch(deps, query.branch, params.id, authorize) : undefined;
+      const current = found?.pipeline ?? (await loadPipeline(deps, params.id, authorize));
       requireSamePipeline(body, current);
+      if (found) {
+        // In a branch a save overwrites the branch's copy; main and its schedule are untouched.
+        const saved = await saveInBranch(deps, {
+          project: found.project,
+          branch: found.branch,
+          document: body,
+          actor,
+          expectedRevision: headers['if-match'],
+        });
+        const copy = await deps.branches.requirePipeline(found.project, found.branch, params.id);
+        sendPipeline(res, 200, {
+          ...branchPipelineView(saved.pipeline, copy, found.branch, deps.catalog),
+          created: saved.created,
+        });
+        return;
+      }
       const saved = await savePipeline(deps, {
         current,
         document: body,
@@ -196,8 +253,10 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 204: { description: 'Deleted' } },
-    async handler({ deps, params, actor, authorize, res }) {
+    async handler({ deps, params, query, actor, authorize, res }) {
+      mainOnly(query.branch, 'deleting a pipeline');
       await deletePipeline(deps, await loadPipeline(deps, params.id, authorize), actor);
       res.status(204).end();
     },
@@ -213,8 +272,10 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 200: { description: 'The draft', schema: DraftViewSchema } },
-    async handler({ deps, params, authorize, res }) {
+    async handler({ deps, params, query, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
       const pipeline = await loadPipeline(deps, params.id, authorize);
       res.json(draftView(await requireDraft(deps, pipeline), deps.catalog));
     },
@@ -231,9 +292,11 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     body: PipelineSchema,
     responses: { 200: { description: 'Saved', schema: DraftViewSchema } },
-    async handler({ deps, params, body, actor, authorize, res }) {
+    async handler({ deps, params, query, body, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
       const pipeline = await loadPipeline(deps, params.id, authorize);
       requireSamePipeline(body, pipeline);
       res.json(draftView(await saveDraft(deps, pipeline, body, actor), deps.catalog));
@@ -247,8 +310,10 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     responses: { 204: { description: 'Discarded' } },
-    async handler({ deps, params, actor, authorize, res }) {
+    async handler({ deps, params, query, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
       await discardDraft(deps, await loadPipeline(deps, params.id, authorize), actor);
       res.status(204).end();
     },
@@ -265,6 +330,7 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
+    query: BranchQuery,
     body: z
       .strictObject({
         expectedVersion: versionNumber
@@ -275,7 +341,8 @@ export const pipelineRoutes = [
       .default({}),
     responses: { 200: { description: 'Published', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, params, body, actor, authorize, res }) {
+    async handler({ deps, params, query, body, actor, authorize, res }) {
+      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
       const pipeline = await loadPipeline(deps, params.id, authorize);
       const saved = await publishDraft(deps, {
         pipeline,

@@ -1,6 +1,7 @@
 // The route table: every API route, in one list. The router and the OpenAPI document are both
 // built from it, and the auth matrix test walks it.
 import { auditRoutes } from './audit.routes.js';
+import { branchRoutes } from './branches.routes.js';
 import { codecRoutes } from './codec.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
@@ -23,6 +24,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...metaRoutes(() => apiRoutes),
   ...projectRoutes,
+  ...branchRoutes,
   ...secretRoutes,
   ...pipelineRoutes,
   ...pipelineVersionRoutes,

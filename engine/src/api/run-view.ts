@@ -14,6 +14,7 @@ export function runSummaryView(run: RunSummary) {
     pipelineVersion: run.pipelineVersion,
     status: run.status,
     trigger: { type: run.trigger, actor: run.triggeredBy },
+    branch: run.branch,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     durationMs: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,

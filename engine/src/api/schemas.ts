@@ -83,6 +83,7 @@ export const RunStartedSchema = z.object({
   created: z.boolean().meta({ description: 'false when an Idempotency-Key named an existing run' }),
   pipelineId: z.string(),
   pipelineVersion: z.number().int(),
+  branch: z.string().nullable().optional().meta({ description: 'The development branch it runs in' }),
   draft: z.boolean().meta({ description: "A run of the pipeline's draft (pipelineVersion is its base)" }),
   links: RunLinksSchema,
 });
@@ -111,6 +112,7 @@ export const RunSummarySchema = z.object({
   pipelineVersion: z.number().int(),
   status: z.enum(RUN_STATUSES),
   trigger: z.object({ type: z.enum(['manual', 'api', 'schedule', 'webhook']), actor: z.string() }),
+  branch: z.string().nullable().meta({ description: 'The development branch the run was in; null on main' }),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),

@@ -116,7 +116,9 @@ export function auditTrailOf(history: RunHistory): RunAuditTrail {
       const params = Object.fromEntries(
         Object.entries(plan.params).map(([name, value]) => [name, sensitive.has(name) ? REDACTED : value]),
       );
-      const what = draft ? `the draft (based on version ${pipelineVersion})` : `version ${pipelineVersion}`;
+      const what = draft
+        ? `the draft of pipeline "${plan.pipelineId}" (based on version ${pipelineVersion})`
+        : `pipeline "${plan.pipelineId}" version ${pipelineVersion}`;
       const again = rerun
         ? `, re-running ${rerun.runId} from ${rerun.from === 'failed' ? 'its failed steps' : `"${rerun.from}"`}`
         : '';
@@ -124,7 +126,7 @@ export function auditTrailOf(history: RunHistory): RunAuditTrail {
         eventId,
         at,
         'run.requested',
-        `Run of pipeline "${plan.pipelineId}" ${what} requested by ${trigger.actor} (${trigger.type})${again}`,
+        `Run of ${what} requested by ${trigger.actor} (${trigger.type})${again}`,
         { actor: trigger.actor },
         {
           trigger: trigger.type,

@@ -32,7 +32,7 @@ export async function listRemoteIds(client: ApiClient, project: string): Promise
     const page: ApiReply<{ items: { id: string }[]; nextCursor: string | null }> = await client.request<{
       items: { id: string }[];
       nextCursor: string | null;
-    }>('GET', `/pipelines?${query}`);
+    }>('GET', `/pipelines?${query}`, { onBranch: true });
     ids.push(...page.body.items.map((p) => p.id));
     cursor = page.body.nextCursor;
   } while (cursor);

@@ -19,6 +19,7 @@ import type {
   TriggerType,
 } from '../model/plan.js';
 import {
+  SA_BRANCH,
   SA_PIPELINE,
   SA_PIPELINE_VERSION,
   SA_PROJECT,
@@ -41,6 +42,8 @@ export interface RunSummary {
   pipelineVersion: number;
   trigger: TriggerType;
   triggeredBy: string;
+  /** The development branch the run was in; null on main. */
+  branch: string | null;
   status: RunStatus | 'terminated' | 'timed_out';
   startedAt: string;
   endedAt: string | null;
@@ -104,6 +107,7 @@ export function runStartOptions(
       { key: SA_PIPELINE_VERSION, value: String(plan.pipelineVersion ?? plan.versionHash.slice(0, 12)) },
       { key: SA_TRIGGER, value: trigger.type },
       { key: SA_TRIGGERED_BY, value: trigger.actor },
+      ...(plan.branch ? [{ key: SA_BRANCH, value: plan.branch }] : []),
     ]),
   };
 }
@@ -297,6 +301,7 @@ function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary 
     pipelineVersion: versionOf(sa.get(SA_PIPELINE_VERSION)),
     trigger: (sa.get(SA_TRIGGER) ?? 'manual') as TriggerType,
     triggeredBy: sa.get(SA_TRIGGERED_BY) ?? '',
+    branch: sa.get(SA_BRANCH) ?? null,
     status: STATUS[description.status.name] ?? 'running',
     startedAt: description.startTime.toISOString(),
     endedAt: description.closeTime?.toISOString() ?? null,

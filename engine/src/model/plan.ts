@@ -43,6 +43,11 @@ export interface ExecutionPlan {
   keepStaging: boolean;
   /** Steps in a deterministic topological order. */
   steps: PlanStep[];
+  /**
+   * The development branch the run is in: its sinks write the branch's schemas and its reads fall
+   * through to main's tables it has not written. Absent on main (and in every plan from before).
+   */
+  branch?: string;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled';

@@ -80,19 +80,20 @@ export async function outputSchemas(
   }
   const fresh = await freshness(pipeline, upstream, deps.kept);
   const results = new Map<string, Promise<NodeSchema>>();
-  const visiting = new Set<string>();
 
-  const schemaOf = (id: string): Promise<NodeSchema> => {
-    const known = results.get(id);
-    if (known) return known;
-    if (visiting.has(id)) return Promise.resolve(unknown('it is on a cycle of the graph'));
-    visiting.add(id);
-    const result = describeNode(nodes.get(id)!);
-    results.set(id, result);
+  // `path` holds the nodes being described downstream of this one: meeting one again is a cycle
+  // (checked before the memo, whose pending promise would then wait on itself).
+  const schemaOf = (id: string, path: ReadonlySet<string>): Promise<NodeSchema> => {
+    if (path.has(id)) return Promise.resolve(unknown('it is on a cycle of the graph'));
+    let result = results.get(id);
+    if (!result) {
+      result = describeNode(nodes.get(id)!, new Set([...path, id]));
+      results.set(id, result);
+    }
     return result;
   };
 
-  const describeNode = async (node: PipelineNode): Promise<NodeSchema> => {
+  const describeNode = async (node: PipelineNode, path: ReadonlySet<string>): Promise<NodeSchema> => {
     const entry = deps.catalog.get(node.type);
     if (!entry) return unknown(`unknown node type "${node.type}"`);
     if (entry.kind === 'sink') return unknown('a sink writes outside the pipeline; it has no output table');
@@ -112,7 +113,7 @@ export async function outputSchemas(
     }
     const inputs: Record<string, ColumnInfo[]> = {};
     for (const input of upstream.get(node.id)!) {
-      const schema = await schemaOf(input);
+      const schema = await schemaOf(input, path);
       if (!schema.columns) return unknown(`the columns of its input "${input}" are not known`);
       inputs[input] = schema.columns;
     }
@@ -127,7 +128,9 @@ export async function outputSchemas(
     }
   };
 
-  const entries = await Promise.all(pipeline.nodes.map(async (n) => [n.id, await schemaOf(n.id)] as const));
+  const entries = await Promise.all(
+    pipeline.nodes.map(async (n) => [n.id, await schemaOf(n.id, new Set())] as const),
+  );
   return Object.fromEntries(entries);
 }
 

@@ -62,6 +62,15 @@ export interface PublishRequest {
 export async function publishDraft(services: PipelineServices, request: PublishRequest): Promise<Saved> {
   const { pipeline } = request;
   const draft = await requireDraft(services, pipeline);
+  if (request.expectedVersion !== undefined && request.expectedVersion !== pipeline.version) {
+    throw new HttpProblem(
+      409,
+      'Conflict',
+      `Pipeline "${pipeline.id}" is at version ${pipeline.version}, not ${request.expectedVersion}: someone ` +
+        `published since the draft was opened; GET /api/pipelines/${pipeline.id}/versions/${pipeline.version} ` +
+        'shows what changed, then publish again with that expectedVersion',
+    );
+  }
   const compiles = validity(draft.document, services.catalog);
   if (!compiles.valid) {
     throw new HttpProblem(

@@ -12,7 +12,7 @@ export interface SaveRequest {
   actor: string;
   /** The version being edited (If-Match); a save over another one is refused with 409. */
   expectedVersion?: number | undefined;
-  action?: 'pipeline.saved' | 'pipeline.rolled_back' | 'pipeline.published';
+  action?: 'pipeline.saved' | 'pipeline.rolled_back' | 'pipeline.published' | 'pipeline.merged';
   /** Added to the audit entry. */
   auditSummary?: Record<string, unknown>;
 }

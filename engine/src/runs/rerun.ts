@@ -29,6 +29,12 @@ export async function rerunRun(deps: RerunDeps, request: RerunRequest) {
   const earlier = await deps.runs.get(request.runId);
   if (earlier.status === 'running')
     throw refused(409, `Run "${request.runId}" is still running; re-run it once it has ended`);
+  // A branch run's version is the branch's copy, which main's versions do not hold.
+  if (earlier.branch)
+    throw refused(
+      409,
+      `Run "${request.runId}" ran in branch "${earlier.branch}"; start a new run there (POST /api/pipelines/${earlier.pipelineId}/runs?branch=${earlier.branch})`,
+    );
   const history = await fetchRunHistory(deps.temporal, request.runId);
   const pipeline = await deps.pipelines.get(earlier.pipelineId);
   if (!pipeline || pipeline.project !== earlier.project)

@@ -25,6 +25,8 @@ export interface StartRequest {
   params: Record<string, unknown>;
   trigger: RunTrigger;
   idempotencyKey?: string;
+  /** Runs the branch's copy (given as `pipeline`) in that development branch. */
+  branch?: string;
 }
 
 /** The document a run would run: a stored version, or the draft (numbered by its base version). */
@@ -69,10 +71,15 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
   const { pipeline } = request;
   const runnable = await runnableDocument(deps, pipeline, request);
   const plan = planFor(deps.catalog, pipeline, runnable, request.params);
+  if (request.branch) plan.branch = request.branch;
+  // The same key on main and in a branch names two runs, not one.
+  const key =
+    request.idempotencyKey &&
+    (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
   return startPlan(deps, plan, {
     trigger: request.trigger,
     ...(runnable.draft ? { draft: true } : {}),
-    ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
   });
 }
 
@@ -91,5 +98,6 @@ export async function startPlan(
     pipelineId: plan.pipelineId,
     pipelineVersion: plan.pipelineVersion ?? 0,
     draft: options.draft === true,
+    branch: plan.branch ?? null,
   };
 }

@@ -16,6 +16,8 @@ export interface FinishRunInput {
   pipelineId: string;
   /** States to commit; empty unless the run succeeded. */
   states: { nodeId: string; state: unknown }[];
+  /** The development branch the run was in (its state is the branch's own); absent on main. */
+  branch?: string;
   /** How the run ended (absent in runs started before failed runs kept their staging). */
   status?: RunStatus;
   /** Staging schemas of earlier runs whose tables this re-run reused: kept as long as this run's. */
@@ -67,16 +69,25 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       await createStagingSchema(deps.warehouse, project, stagingSchema);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
-    async finishRun({ runId, stagingSchema, keepStaging, pipelineId, states, status, reusedSchemas = [] }) {
+    async finishRun({
+      runId,
+      stagingSchema,
+      keepStaging,
+      pipelineId,
+      states,
+      branch,
+      status,
+      reusedSchemas = [],
+    }) {
       if (states.length > 0) {
         const client = await deps.platform.connect();
         try {
           await client.query('begin');
           for (const { nodeId, state } of states) {
             await client.query(
-              `insert into tributary.node_state (pipeline_id, node_id, state, run_id) values ($1, $2, $3, $4)
-               on conflict (pipeline_id, node_id) do update set state = excluded.state, run_id = excluded.run_id, updated_at = now()`,
-              [pipelineId, nodeId, JSON.stringify(state), runId],
+              `insert into tributary.node_state (pipeline_id, node_id, state, run_id, branch) values ($1, $2, $3, $4, $5)
+               on conflict (pipeline_id, node_id, branch) do update set state = excluded.state, run_id = excluded.run_id, updated_at = now()`,
+              [pipelineId, nodeId, JSON.stringify(state), runId, branch ?? ''],
             );
           }
           await client.query('commit');
@@ -115,10 +126,15 @@ export async function isRunOpen(temporal: Client, runId: string): Promise<boolea
 /** How long kept staging schemas stay for previews before the sweeper drops them. */
 export const DEFAULT_STAGING_TTL_MS = 24 * 3600 * 1000;
 
-export async function loadNodeState(platform: pg.Pool, pipelineId: string, nodeId: string): Promise<unknown> {
+export async function loadNodeState(
+  platform: pg.Pool,
+  pipelineId: string,
+  nodeId: string,
+  branch?: string,
+): Promise<unknown> {
   const result = await platform.query<{ state: unknown }>(
-    'select state from tributary.node_state where pipeline_id = $1 and node_id = $2',
-    [pipelineId, nodeId],
+    'select state from tributary.node_state where pipeline_id = $1 and node_id = $2 and branch = $3',
+    [pipelineId, nodeId, branch ?? ''],
   );
   return result.rows[0]?.state;
 }

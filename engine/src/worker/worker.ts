@@ -20,6 +20,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
+import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
 import { projectRole } from '../warehouse/roles.js';
 import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
@@ -97,8 +98,10 @@ export function stepActivityDeps(
     warehouse: deps.runner,
     projectRole,
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
+    ensureBranchSchema: (project, branch, schema) =>
+      ensureBranchSchema(deps.warehouse, project, branch, schema),
     secrets: deps.secrets,
-    loadState: (pipelineId, nodeId) => loadNodeState(deps.platform, pipelineId, nodeId),
+    loadState: (pipelineId, nodeId, branch) => loadNodeState(deps.platform, pipelineId, nodeId, branch),
     resolveProduct: (id) => resolveProduct(deps.platform, id),
     dataDir: deps.dataDir,
     isProject: (name) => projectExists(deps.platform, name),

@@ -104,6 +104,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         inputs,
         params: plan.params,
         stagingSchema,
+        // Only a branch run sends it, so main runs (and their recorded histories) are as they were.
+        ...(plan.branch ? { branch: plan.branch } : {}),
         // Runs started before project roles keep sending what they sent (see the patch below).
         ...(projectRoles
           ? { statementTimeoutSeconds: step.statementTimeoutSeconds, exclusiveInputs: exclusiveInputs(step) }
@@ -187,6 +189,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       stagingSchema,
       keepStaging: plan.keepStaging,
       pipelineId: plan.pipelineId,
+      ...(plan.branch ? { branch: plan.branch } : {}),
       states:
         progress.status === 'succeeded' || progress.status === 'succeeded_with_warnings' ? pendingStates : [],
       // A failed run keeps its staging for a re-run; runs from before send what they sent.

@@ -116,7 +116,7 @@ describe('drafts', () => {
     );
     const stale = await api.call('POST', `/api/pipelines/${id}/publish`, { body: { expectedVersion: 7 } });
     expect(stale.status).toBe(409);
-    expect(stale.body.detail).toContain('version 1, not 7');
+    expect(stale.body.detail).toContain('is at version 1, not 7: someone published');
     expect((await api.call('GET', `/api/pipelines/${id}/draft`)).status).toBe(200);
 
     const published = await api.call('POST', `/api/pipelines/${id}/publish`, {
@@ -215,7 +215,7 @@ describe('draft runs', () => {
     expect(trail.body.draft).toBe(true);
     const requested = trail.body.events.find((e: { type: string }) => e.type === 'run.requested');
     expect(requested.details.draft).toBe(true);
-    expect(requested.message).toContain('the draft (based on version 1)');
+    expect(requested.message).toContain(`Run of the draft of pipeline "${id}" (based on version 1)`);
     const plain = await api.call('GET', `/api/runs/${published.body.runId}/audit`);
     expect(plain.body.draft).toBe(false);
   });

@@ -321,7 +321,7 @@ describe('SQL checks with known inputs', () => {
   it('reports an unknown table, naming the inputs', async () => {
     const doc = ordersPipeline(
       uniq('val'),
-      'select * from {{ inputs.orders }} o join customers c on c.id = o.id',
+      'select * from {{ inputs.orders }} o join suppliers s on s.id = o.id',
     );
     const reply = await api.call('POST', '/api/pipelines/validate', { body: doc });
     expect(reply.body.errors).toEqual([
@@ -331,7 +331,7 @@ describe('SQL checks with known inputs', () => {
         line: 1,
         column: 42,
         message: expect.stringContaining(
-          `Unknown table "customers"; the step's inputs are {{ inputs.orders }}`,
+          `Unknown table "suppliers"; the step's inputs are {{ inputs.orders }}`,
         ),
       }),
     ]);

@@ -44,6 +44,14 @@ function sample(
       return { project, target: 'pipeline:orders', summary: { baseVersion: 1 } };
     case 'pipeline.deleted':
       return { project, target: 'pipeline:orders', summary: {} };
+    case 'pipeline.merged':
+      return { project, target: 'pipeline:orders', summary: { branch: 'dev', fromVersion: 1, version: 2 } };
+    case 'branch.created':
+      return { project, target: `branch:${project}/dev`, summary: { pipelines: { orders: 1 } } };
+    case 'branch.deleted':
+      return { project, target: `branch:${project}/dev`, summary: { droppedSchemas: ['sales__dev'] } };
+    case 'branch.pipeline_saved':
+      return { project, target: 'pipeline:orders', summary: { branch: 'dev', version: 2, baseVersion: 1 } };
     case 'schedule.changed':
       return { project, target: 'schedule:orders', summary: { cron: '0 * * * *', paused: false } };
     case 'schedule.deleted':

@@ -42,9 +42,16 @@ export const csvSink = defineNodeType({
   icon: 'file-text',
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
+  outsideBranch: (config) =>
+    path.isAbsolute(config.path)
+      ? `sink.csv writes into branches/<branch>/ of the project's files; give path relative to them, not "${config.path}"`
+      : undefined,
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0]!;
-    const relative = templateParams(config.path, ctx.params, 'path');
+    const written = templateParams(config.path, ctx.params, 'path');
+    // A branch has files of its own beside main's, so main's file is never replaced from a branch.
+    const branch = ctx.warehouse.branch;
+    const relative = branch ? path.posix.join('branches', branch.name, written) : written;
     const target = await outputPath(ctx, relative);
     const existing = await stat(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;

@@ -64,7 +64,16 @@ const ConfigSchema = z
     mode: z
       .enum(SINK_MODES)
       .default('append')
-      .describe('append adds the rows, replace swaps the table for them, upsert inserts or updates by key'),
+      .describe('append adds the rows, replace swaps the table for them, upsert inserts or updates by key')
+      // A document that omits mode keeps appending (stored pipelines must not change meaning), but a
+      // node added in the builder starts as replace: re-running it then gives the same table, not twice it.
+      .meta({
+        'x-initial': 'replace',
+        'x-option-notes': {
+          append:
+            'Every run adds its rows again: re-running the pipeline doubles the table. Choose replace unless you keep history.',
+        },
+      }),
     primaryKey: z
       .array(z.string().min(1))
       .min(1)
@@ -129,14 +138,28 @@ export const postgresSink = defineNodeType({
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   secrets: (config) => (config.connection ? [config.connection] : []),
+  outsideBranch: (config) =>
+    config.connection
+      ? `sink.postgres publishes into the external database of secret "${config.connection}", where a branch has no copy; in a branch it publishes into the warehouse only`
+      : undefined,
   async run(ctx, config, inputs) {
     const [inputNode, input] = Object.entries(inputs)[0] ?? [];
     if (!input || !inputNode) throw configError('(inputs)', 'connect one upstream node to publish');
-    const table = config.connection
+    const named = config.connection
       ? parseTableName(config.table)
       : parseTableName(config.table, ctx.warehouse.defaultSchema);
-    // In the warehouse, the schema must be the project's; the provisioning connection creates it.
-    if (!config.connection) await ctx.warehouse.ensureSchema(table.schema);
+    // In a branch the target is the branch's copy of the table, never main's; an append or upsert
+    // starts from main's rows (copy on first write), a replace needs none of them.
+    const branch = ctx.warehouse.branch;
+    let table = named;
+    let seed: TableRef | undefined;
+    if (branch && !config.connection) {
+      table = { schema: await branch.ensureSchema(named.schema), table: named.table };
+      if (config.mode !== 'replace') seed = named;
+    } else if (!config.connection) {
+      // In the warehouse, the schema must be the project's; the provisioning connection creates it.
+      await ctx.warehouse.ensureSchema(table.schema);
+    }
     const inputColumns = await tableColumns(ctx.warehouse, input);
     const inputStats = await tableStats(ctx.warehouse, input);
     const pk = config.primaryKey ?? [];
@@ -156,7 +179,17 @@ export const postgresSink = defineNodeType({
     try {
       // In the warehouse, an input nothing else reads can become the target itself (replace only).
       const consumable = target.local && config.mode === 'replace' && ctx.mayConsume(inputNode);
-      const result = await publish(ctx, config, target, table, input, inputColumns, inputStats, consumable);
+      const result = await publish(
+        ctx,
+        config,
+        target,
+        table,
+        input,
+        inputColumns,
+        inputStats,
+        consumable,
+        seed,
+      );
       failed = false;
       return result;
     } finally {
@@ -193,6 +226,8 @@ async function publish(
   inputColumns: ColumnInfo[],
   inputStats: { rows: number; bytes: number },
   consumable: boolean,
+  /** In a branch: main's table, copied into the branch's target before its first append or upsert. */
+  seed?: TableRef,
 ): Promise<{ stats: Stats; notes: string[] }> {
   const db = target.client;
   const targetName = `${table.schema}.${table.table}`;
@@ -233,6 +268,7 @@ async function publish(
       await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
     }
     const notes: string[] = [];
+    if (seed) notes.push(...(await copyOnFirstWrite(db, seed, table)));
     const source = await rowSource(ctx, target, input, inputColumns);
     let rowsOut: number;
     if (config.mode === 'replace' && consumable) {
@@ -282,6 +318,23 @@ async function publish(
   } finally {
     stopCancelling();
   }
+}
+
+/**
+ * A branch's first append or upsert into a table main has: the branch's copy starts as main's table
+ * (columns, defaults, constraints and rows), so the branch sees what main would after the same run.
+ */
+async function copyOnFirstWrite(db: pg.PoolClient, main: TableRef, own: TableRef): Promise<string[]> {
+  const found = await db.query<{ main: boolean; own: boolean }>(
+    'select to_regclass($1) is not null as main, to_regclass($2) is not null as own',
+    [quoteTable(main), quoteTable(own)],
+  );
+  if (found.rows[0]!.own || !found.rows[0]!.main) return [];
+  await db.query(`create table ${quoteTable(own)} (like ${quoteTable(main)} including all)`);
+  const copied = await db.query(`insert into ${quoteTable(own)} select * from ${quoteTable(main)}`);
+  return [
+    `copied ${copied.rowCount ?? 0} rows of ${main.schema}.${main.table} into the branch before writing`,
+  ];
 }
 
 /** The ledger table, created once per target database (serialised, so two first runs don't race). */

@@ -78,6 +78,8 @@ export const webhookSink = defineNodeType({
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   secrets: (config) => (config.signingSecret ? [config.signingSecret] : []),
+  outsideBranch: () =>
+    'sink.webhook would send rows to a URL outside the warehouse, where a branch has no copy; it runs on main only',
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0];
     if (!input) throw new StepError('the webhook sink has no input table', 'config');

@@ -6,6 +6,7 @@ import { configError, StepError } from '../../errors.js';
 import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import { parseTableName, quoteIdent, quoteTable, tableColumns, tableStats } from '../../sql.js';
 import { checkRenderedSql } from '../../transform/sql/check-sql.js';
+import { readThroughBranch } from '../../warehouse/branch-schemas.js';
 import { formatSqlProblem, renderSql, type RenderedSql } from '../../transform/sql/render-sql.js';
 
 // The platform's own schema and the runs' staging schemas are not data to build on: reading them
@@ -126,7 +127,10 @@ export const tableSource = defineNodeType({
     return config.columns.map((name) => present.find((c) => c.name === name)!);
   },
   async run(ctx, config) {
-    const source = await sourceTable(ctx, config);
+    const named = await sourceTable(ctx, config);
+    // In a branch: the branch's copy when it wrote one, else main's table, which it only reads.
+    const branch = ctx.warehouse.branch;
+    const source = branch ? await readThroughBranch(ctx.warehouse, named, branch.name) : named;
     if (RESERVED_SCHEMA.test(source.schema)) throw configError('table', reservedMessage(source.schema));
     const where = config.where === undefined ? undefined : await renderWhere(config.where, ctx.params);
 

@@ -15,7 +15,8 @@ export interface SqlProblem {
 }
 
 export interface Replacement {
-  kind: 'input' | 'param';
+  /** `table`: a schema name a branch run points at the branch's copy (see branch-sql.ts). */
+  kind: 'input' | 'param' | 'table';
   name: string;
   /** Where the placeholder starts in the user's SQL, and its length there. */
   sourceIndex: number;

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { configError, isPgError, type PgErrorLike } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
 import { quoteTable, tableStats } from '../../sql.js';
+import { readThroughBranch } from '../../warehouse/branch-schemas.js';
+import { redirectToBranch } from './branch-sql.js';
 import { checkRenderedSql } from './check-sql.js';
 import { describeSql } from './describe-sql.js';
 import {
@@ -50,18 +52,26 @@ export const sqlTransform = defineNodeType({
   },
   describe: (ctx, config, inputs) => describeSql(ctx, config.sql, inputs),
   async run(ctx, config, inputs) {
-    const rendered = renderSql(config.sql, {
+    const written = renderSql(config.sql, {
       input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
       param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
       inputNames: Object.keys(inputs),
     });
-    const problems = await checkRenderedSql(rendered, {
+    const problems = await checkRenderedSql(written, {
       project: ctx.project,
       owners: ctx.warehouse.owners,
       readable: Object.values(inputs).map((table) => table.schema),
       mayRead: (table) => ctx.warehouse.canRead(table),
     });
     if (problems.length > 0) throw configError('sql', problems.map(formatSqlProblem).join('; '));
+    // In a branch, `schema.table` reads the branch's copy when it wrote one (main's otherwise).
+    const branch = ctx.warehouse.branch;
+    const rendered = branch
+      ? await redirectToBranch(written, async (table) => {
+          const read = await readThroughBranch(ctx.warehouse, table, branch.name);
+          return read.schema === table.schema ? undefined : read.schema;
+        })
+      : written;
 
     const prefix = `create table ${quoteTable(ctx.outputTable)} as `;
     const statement = prefix + rendered.text;

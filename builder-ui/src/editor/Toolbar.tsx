@@ -1,0 +1,148 @@
+// The editor's toolbar: the pipeline's name, where its edits stand (published, editing, draft saved;
+// checking, problems), edit actions, the pipeline's dialogs, and Publish / Run.
+import { Link } from '../components/ui.tsx';
+import { editorStore, useEditor } from '../store/editor.ts';
+import { downloadJson } from './ProblemsList.tsx';
+import type { DraftState } from './use-draft.ts';
+
+export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule';
+
+export function Toolbar(props: {
+  id: string;
+  draft: DraftState;
+  onPublish: () => void;
+  onDiscard: () => void;
+  onRun: () => void;
+  onDialog: (dialog: EditorDialog) => void;
+  onAutoLayout: () => void;
+}) {
+  const dirty = useEditor((s) => s.dirty);
+  const name = useEditor((s) => s.meta.name);
+  const version = useEditor((s) => s.version);
+  const canUndo = useEditor((s) => s.past.length > 0);
+  const canRedo = useEditor((s) => s.future.length > 0);
+  const problems = useEditor((s) => s.problems.length);
+  const validating = useEditor((s) => s.validating);
+  const nodeCount = useEditor((s) => s.nodes.length);
+  return (
+    <header className="toolbar" aria-label="Editor toolbar">
+      <Link to="/pipelines" aria-label="Back to pipelines">
+        ←
+      </Link>
+      <h1 className="pipeline-name">
+        {name} <span className="muted small">{props.id}</span>
+      </h1>
+      <SaveState dirty={dirty} draft={props.draft} version={version} />
+      <span className="validity" aria-live="polite">
+        {validating
+          ? 'Checking…'
+          : problems
+            ? `${problems} problem${problems > 1 ? 's' : ''}`
+            : nodeCount
+              ? '✓ Valid'
+              : ''}
+      </span>
+      <span className="spacer" />
+      <div className="toolbar-group" role="group" aria-label="Edit">
+        <button
+          type="button"
+          aria-label="Undo"
+          title="Undo (Ctrl+Z)"
+          disabled={!canUndo}
+          onClick={() => editorStore.getState().undo()}
+        >
+          ↶
+        </button>
+        <button
+          type="button"
+          aria-label="Redo"
+          title="Redo (Ctrl+Shift+Z)"
+          disabled={!canRedo}
+          onClick={() => editorStore.getState().redo()}
+        >
+          ↷
+        </button>
+        <button
+          type="button"
+          aria-label="Auto-layout"
+          title="Auto-layout (Shift+L)"
+          onClick={props.onAutoLayout}
+        >
+          Layout
+        </button>
+      </div>
+      <div className="toolbar-group" role="group" aria-label="Pipeline">
+        <button type="button" onClick={() => props.onDialog('params')} aria-label="Params">
+          Params
+        </button>
+        <button type="button" onClick={() => props.onDialog('settings')} aria-label="Pipeline settings">
+          Settings
+        </button>
+        <button type="button" onClick={() => props.onDialog('history')} aria-label="Version history">
+          History
+        </button>
+        <button type="button" onClick={() => props.onDialog('schedule')} aria-label="Schedule">
+          Schedule
+        </button>
+        <a
+          href={`/api/pipelines/${encodeURIComponent(props.id)}`}
+          onClick={(e) => {
+            e.preventDefault();
+            downloadJson(editorStore.getState().document());
+          }}
+          aria-label="Export JSON"
+        >
+          Export
+        </a>
+        <button
+          type="button"
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+          onClick={() => props.onDialog('help')}
+        >
+          ?
+        </button>
+      </div>
+      {props.draft !== 'published' && (
+        <button type="button" className="link-button" onClick={props.onDiscard} aria-label="Discard draft">
+          Discard
+        </button>
+      )}
+      <button
+        type="button"
+        className="secondary"
+        disabled={props.draft === 'published' && !dirty}
+        onClick={props.onPublish}
+        aria-label="Publish"
+        title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
+      >
+        Publish
+      </button>
+      <button type="button" className="primary" onClick={props.onRun} aria-label="Run">
+        ▶ Run
+      </button>
+    </header>
+  );
+}
+
+/** Where the edits stand: in the draft yet or not, and which version is published. */
+function SaveState(props: { dirty: boolean; draft: DraftState; version: number | null }) {
+  const [text, label] = props.dirty
+    ? ['● Editing…', 'Unsaved changes']
+    : props.draft === 'saving'
+      ? ['Saving draft…', 'Saving draft']
+      : props.draft === 'error'
+        ? ['Draft not saved', 'Draft not saved']
+        : props.draft === 'saved'
+          ? [`Draft saved · v${props.version} published`, 'Draft saved']
+          : [`Published · v${props.version}`, `Published, version ${props.version}`];
+  return (
+    <span
+      className={`save-state${props.dirty || props.draft === 'error' ? ' unsaved' : ''}`}
+      role="status"
+      aria-label={label}
+    >
+      {text}
+    </span>
+  );
+}

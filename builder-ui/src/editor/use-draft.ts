@@ -1,0 +1,129 @@
+// The editor's draft: every edit is saved to the pipeline's draft a moment after it is made (a draft
+// is not a version; nothing but the editor's Run sees it), Publish makes the next version of it, and
+// Discard drops it for the published version. The store's `dirty` means "not in the draft yet".
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Api, ApiError, messageOf } from '../api/client.ts';
+import { editorStore } from '../store/editor.ts';
+
+const AUTOSAVE_MS = 800;
+
+export type DraftState = 'published' | 'saving' | 'saved' | 'error';
+
+export interface Draft {
+  /** published: the editor shows the current version as it is; saved/saving: there is a draft. */
+  state: DraftState;
+  error: string | null;
+  /** Saves pending edits now; false when they could not be saved. */
+  flush(): Promise<boolean>;
+  publish(): Promise<{ version: number } | null>;
+  discard(): Promise<boolean>;
+  /** There are unpublished changes (saved in the draft); a run uses the draft then. */
+  hasDraft: boolean;
+  /** The same, as of now (after an awaited flush, before React has re-rendered). */
+  hasDraftNow(): boolean;
+}
+
+export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
+  const [hasDraft, setHasDraftState] = useState(initiallyDrafted);
+  const drafted = useRef(initiallyDrafted);
+  const setHasDraft = (value: boolean) => {
+    drafted.current = value;
+    setHasDraftState(value);
+  };
+  const [state, setState] = useState<DraftState>(initiallyDrafted ? 'saved' : 'published');
+  const [error, setError] = useState<string | null>(null);
+  const pending = useRef<Promise<boolean> | null>(null);
+  const timer = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    setHasDraft(initiallyDrafted);
+    setState(initiallyDrafted ? 'saved' : 'published');
+  }, [initiallyDrafted]);
+
+  const save = useCallback(async (): Promise<boolean> => {
+    window.clearTimeout(timer.current);
+    // One save at a time: a save asked for while one is in flight follows it.
+    if (pending.current) await pending.current;
+    const s = editorStore.getState();
+    if (!s.dirty) return true;
+    const doc = s.document();
+    setState('saving');
+    const attempt = (async () => {
+      try {
+        await Api.saveDraft(doc);
+        editorStore.getState().markSaved(doc, editorStore.getState().version ?? 0);
+        setHasDraft(true);
+        setError(null);
+        setState('saved');
+        return true;
+      } catch (e) {
+        setError(messageOf(e));
+        setState('error');
+        return false;
+      }
+    })();
+    pending.current = attempt;
+    try {
+      return await attempt;
+    } finally {
+      pending.current = null;
+    }
+  }, []);
+
+  useEffect(() => {
+    if (!ready) return;
+    const unsubscribe = editorStore.subscribe((s, prev) => {
+      if (s.dirty && (s.nodes !== prev.nodes || s.edges !== prev.edges || s.meta !== prev.meta)) {
+        window.clearTimeout(timer.current);
+        // A drag is saved when it ends, not at every step of it.
+        if (s.dragStart) return;
+        timer.current = window.setTimeout(() => void save(), AUTOSAVE_MS);
+      }
+    });
+    return () => {
+      unsubscribe();
+      window.clearTimeout(timer.current);
+    };
+  }, [ready, save]);
+
+  const publish = useCallback(async () => {
+    if (!(await save())) return null;
+    try {
+      const published = await Api.publish(
+        editorStore.getState().document().id,
+        editorStore.getState().version,
+      );
+      editorStore.getState().markSaved(editorStore.getState().document(), published.version);
+      setHasDraft(false);
+      setState('published');
+      setError(null);
+      return { version: published.version };
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.status === 409
+          ? `Someone published a newer version while you were editing: ${messageOf(e)}`
+          : `Could not publish: ${messageOf(e)}`,
+      );
+      return null;
+    }
+  }, [save]);
+
+  const discard = useCallback(async () => {
+    window.clearTimeout(timer.current);
+    try {
+      await Api.discardDraft(editorStore.getState().document().id);
+    } catch (e) {
+      // Nothing to discard is what was asked for.
+      if (!(e instanceof ApiError && e.status === 404)) {
+        setError(`Could not discard the draft: ${messageOf(e)}`);
+        return false;
+      }
+    }
+    setHasDraft(false);
+    setState('published');
+    setError(null);
+    return true;
+  }, []);
+
+  return { state, error, flush: save, publish, discard, hasDraft, hasDraftNow: () => drafted.current };
+}

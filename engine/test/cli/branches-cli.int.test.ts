@@ -1,0 +1,143 @@
+// `tributary --branch` as a person or CI uses it: the real CLI in a subprocess against a real API,
+// Postgres and Temporal. pull --branch → edit SQL → push --branch saves the branch's copy (main
+// untouched); run --branch --wait runs it there, writing the branch's schema and not main's.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { projectSchemaName } from '@tributary/activities';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, uniq, type ApiHarness } from '../api/api-harness.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const CLI = path.join(ROOT, 'engine/src/cli/tributary.ts');
+
+let api: ApiHarness;
+let home: string;
+let work: string;
+const project = uniq('brcli');
+const schema = projectSchemaName(project);
+const pipelineId = uniq('tally');
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, 'config') },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const dir = () => path.join(work, 'pipelines');
+const sqlFile = () => path.join(dir(), pipelineId, 'kept.sql');
+
+const rowsIn = async (table: string): Promise<number | null> => {
+  const pool = api.h.platform.warehousePool;
+  const { rows } = await pool.query<{ t: string | null }>('select to_regclass($1)::text as t', [table]);
+  if (!rows[0]!.t) return null;
+  return Number((await pool.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n);
+};
+
+beforeAll(async () => {
+  api = await startApi();
+  home = await mkdtemp(path.join(os.tmpdir(), 'tributary-brcli-home-'));
+  work = await mkdtemp(path.join(os.tmpdir(), 'tributary-brcli-work-'));
+  expect(
+    (await api.call('POST', '/api/projects', { body: { id: project, name: 'Branch CLI' } })).status,
+  ).toBe(201);
+  const created = await api.call('POST', '/api/pipelines', {
+    body: {
+      apiVersion: 'tributary/v1',
+      id: pipelineId,
+      name: 'Tally',
+      project,
+      nodes: [
+        {
+          id: 'numbers',
+          type: 'source.generate',
+          config: { rows: 6, columns: [{ name: 'n', generator: 'sequence' }] },
+        },
+        { id: 'kept', type: 'transform.sql', config: { sql: 'select n from {{ inputs.numbers }}' } },
+        { id: 'out', type: 'sink.postgres', config: { table: 'tally', mode: 'replace' } },
+      ],
+      edges: [
+        { from: 'numbers', to: 'kept' },
+        { from: 'kept', to: 'out' },
+      ],
+    },
+  });
+  expect(created.status).toBe(201);
+  expect(
+    (await api.call('POST', `/api/projects/${project}/branches`, { body: { name: 'try-odd' } })).status,
+  ).toBe(201);
+  const login = await cli([
+    'login',
+    '--url',
+    api.base,
+    '--token',
+    await api.token(['read', 'write', 'run'], [project]),
+  ]);
+  expect(login.code).toBe(0);
+});
+
+afterAll(async () => {
+  await api?.h.platform.warehousePool.query(`drop schema if exists ${schema}__try_odd cascade`);
+  await api?.stop();
+  await Promise.all([home, work].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('tributary --branch', () => {
+  it('push --branch saves the branch copy only; run --branch --wait runs it into the branch schema', async () => {
+    const pulled = await cli(['pull', '--project', project, '--dir', dir(), '--branch', 'try-odd']);
+    expect(pulled.stderr).toBe('');
+    expect(pulled.code).toBe(0);
+    const state = JSON.parse(await readFile(path.join(dir(), '.tributary/state.json'), 'utf8'));
+    expect(state).toMatchObject({ project, branch: 'try-odd' });
+
+    await writeFile(sqlFile(), 'select n from {{ inputs.numbers }}\nwhere n % 2 = 1\n');
+    const pushed = await cli(['push', '--dir', dir(), '--branch', 'try-odd']);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(`${pipelineId}: pushed version 2 (was 1)`);
+
+    const main = await api.call('GET', `/api/pipelines/${pipelineId}`);
+    expect(main.body.version).toBe(1);
+    expect(main.body.document.nodes[1].config.sql).toBe('select n from {{ inputs.numbers }}');
+    const copy = await api.call('GET', `/api/pipelines/${pipelineId}?branch=try-odd`);
+    expect(copy.body.document.nodes[1].config.sql).toBe(
+      'select n from {{ inputs.numbers }}\nwhere n % 2 = 1',
+    );
+
+    const ran = await cli(['run', pipelineId, '--branch', 'try-odd', '--wait']);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toMatch(
+      new RegExp(`^Started run (run-${pipelineId}-\\S+) of ${pipelineId} version 2$`, 'm'),
+    );
+    expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out/m);
+    expect(ran.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s$/m);
+    // Only the branch's schema was written; main has no tally at all.
+    expect(await rowsIn(`${schema}__try_odd.tally`)).toBe(3);
+    expect(await rowsIn(`${schema}.tally`)).toBeNull();
+
+    const status = await cli(['--json', 'status', '--dir', dir()]);
+    expect(JSON.parse(status.stdout).pipelines).toEqual([
+      expect.objectContaining({ id: pipelineId, local: 'unchanged', remote: 'unchanged', pulledVersion: 2 }),
+    ]);
+  });
+
+  it('run --branch of a branch that does not exist says so (exit 1)', async () => {
+    const ran = await cli(['run', pipelineId, '--branch', 'nope']);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('Branch "nope" of project');
+  });
+});
