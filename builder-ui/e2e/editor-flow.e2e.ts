@@ -315,13 +315,15 @@ export const scenarios: Scenario[] = [
       await screenshot(page, 'node-panel');
       await fixed.getByRole('button', { name: 'Close' }).click();
 
-      // A sink keeps no copy of what it wrote: its side is what it was handed, and says so.
+      // A sink's side: its target table now, then the rows it was handed, each labelled so.
       await selectNode(page, 'warehouse');
       await page.getByRole('button', { name: 'Open data of warehouse' }).click();
       const sink = page.getByRole('dialog', { name: 'Data of warehouse' });
       const sent = sink.getByRole('region', { name: 'Output of warehouse' });
       await waitForText(sent, 'Rows sent to the target');
       await waitForText(sent, '4 rows written');
+      // And the target table as it is now: its row count and a sample.
+      await waitForText(sent.getByRole('region', { name: 'Target table of warehouse' }), 'now: 4 rows');
       await waitForCount(sent.getByRole('table', { name: 'Rows of totals' }).locator('tbody tr'), 4);
       await sink.getByRole('button', { name: 'Close' }).click();
     },

@@ -222,6 +222,9 @@ export const Api = {
         body: draft ? { from, draft } : { from },
       }),
     ),
+  /** A Postgres sink's target table as it is now: row count, columns and a sample. */
+  sinkTarget: (id: string, nodeId: string) =>
+    call(client.GET('/pipelines/{id}/nodes/{nodeId}/target', { params: { path: { id, nodeId } } })),
   /** The output columns of every node of a document (the editor's current one). */
   schemas: (doc: PipelineDocument, signal?: AbortSignal) =>
     call(

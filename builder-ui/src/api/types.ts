@@ -45,6 +45,7 @@ export type StepProgress = RunDetail['steps'][string];
 export type StepStatus = StepProgress['status'];
 export type Preview = Json<'previewStep'>;
 export type NodeSchema = Json<'pipelineSchemas'>['nodes'][string];
+export type SinkTarget = Json<'sinkTarget'>;
 export type RunAuditTrail = Json<'getRunAudit'>;
 export type RunAuditEvent = RunAuditTrail['events'][number];
 

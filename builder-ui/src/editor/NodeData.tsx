@@ -3,7 +3,9 @@
 // input (its inputs' columns, and their rows in the run) on the left and its output (columns and
 // preview) on the right. A sink writes no staging table, and no endpoint reads the target table
 // itself, so a sink's right-hand side is the rows it was handed (its input's output), labelled so.
-import type { NodeSchema } from '../api/types.ts';
+import { useEffect, useState } from 'react';
+import { Api, messageOf } from '../api/client.ts';
+import type { NodeSchema, SinkTarget } from '../api/types.ts';
 import { Dialog, formatDuration, formatNumber, StatusBadge } from '../components/ui.tsx';
 import { upstreamOf } from '../model/flow.ts';
 import { useEditor, visibleStep } from '../store/editor.ts';
@@ -59,6 +61,53 @@ export function NodeRunSummary(props: {
   );
 }
 
+/** A Postgres sink's target table as it is now (GET …/nodes/{nodeId}/target): rows and a sample. */
+function TargetTable(props: { pipelineId: string; nodeId: string }) {
+  const [target, setTarget] = useState<SinkTarget | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    Api.sinkTarget(props.pipelineId, props.nodeId)
+      .then(setTarget)
+      .catch((e: unknown) => setError(messageOf(e)));
+  }, [props.pipelineId, props.nodeId]);
+  if (error) return <p className="muted small">The target table cannot be read: {error}</p>;
+  if (!target) return <p className="muted small">Reading the target table…</p>;
+  if (!target.exists)
+    return (
+      <p className="muted small">{target.table} does not exist yet: the first run that publishes makes it.</p>
+    );
+  return (
+    <section aria-label={`Target table of ${props.nodeId}`}>
+      <h4>
+        <code>{target.table}</code> now: {formatNumber(target.rowCount)} rows
+      </h4>
+      <div className="table-scroll">
+        <table className="data-table" aria-label={`Sample of ${target.table}`}>
+          <thead>
+            <tr>
+              {target.columns.map((c) => (
+                <th key={c.name} scope="col">
+                  {c.name}
+                  <span className="col-type">{c.type}</span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {target.rows.map((row, i) => (
+              <tr key={i}>
+                {target.columns.map((c) => (
+                  <td key={c.name}>{row[c.name] ?? '∅'}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 /** A node's columns as the schemas endpoint knows them, and where from. */
 function ColumnsTable(props: { of: string; schema: NodeSchema | undefined }) {
   const { schema } = props;
@@ -101,6 +150,8 @@ export function NodeDataDialog(props: {
   const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
   const kind = useEditor((s) => s.nodes.find((n) => n.id === props.id)?.type);
   const steps = useEditor((s) => s.runSteps);
+  const pipelineId = useEditor((s) => s.meta.id);
+  const sinkType = useEditor((s) => s.nodes.find((n) => n.id === props.id)?.data.type);
   const inputs = upstream ? upstream.split(',') : [];
   const { runId } = props;
   const ran = (id: string) => !!runId && ['succeeded', 'reused'].includes(steps[id]?.status ?? '');
@@ -131,9 +182,9 @@ export function NodeDataDialog(props: {
           <h3>{kind === 'sink' ? 'Rows sent to the target' : 'Output'}</h3>
           {kind === 'sink' ? (
             <>
+              {sinkType === 'sink.postgres' && <TargetTable pipelineId={pipelineId} nodeId={props.id} />}
               <p className="muted small">
-                A sink keeps no copy of what it wrote, and the target table is not read from here: these are
-                the rows it was handed by {inputs.map((i) => `“${i}”`).join(', ') || 'its input'} in this run;
+                The rows it was handed by {inputs.map((i) => `“${i}”`).join(', ') || 'its input'} in this run;
                 its step reports {formatNumber(steps[props.id]?.rowsOut ?? null)} rows written.
               </p>
               {runId &&
