@@ -4,8 +4,8 @@
 // every dialect. The validator's SQL problems are drawn as squiggles at their line and column.
 import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
 import { PostgreSQL } from '@codemirror/lang-sql';
-import { forceLinting, linter, type Diagnostic } from '@codemirror/lint';
-import CodeMirror, { EditorState, EditorView } from '@uiw/react-codemirror';
+import { linter, type Diagnostic } from '@codemirror/lint';
+import CodeMirror, { EditorState, EditorView, StateEffect, type ViewUpdate } from '@uiw/react-codemirror';
 import { useEffect, useMemo, useRef } from 'react';
 import { codeHighlight } from '../components/code-highlight.ts';
 
@@ -161,6 +161,14 @@ export function diagnosticsFor(state: EditorState, problems: readonly SqlProblem
   });
 }
 
+/**
+ * Dispatched when the validator's problems change: the linter runs again on it. (forceLinting only
+ * hurries a lint already pending after an edit; problems arrive after that lint ran.)
+ */
+const problemsChanged = StateEffect.define<null>();
+const problemsArrived = (update: ViewUpdate) =>
+  update.transactions.some((tr) => tr.effects.some((e) => e.is(problemsChanged)));
+
 /** At module scope: a new object per render would make the editor reconfigure on every render. */
 const BASIC_SETUP = { lineNumbers: true, foldGutter: false, highlightActiveLine: false };
 
@@ -194,7 +202,10 @@ export default function SqlEditor(props: {
         EditorView.contentAttributes.of({ 'aria-label': label, id }),
         // A linter (not a one-off setDiagnostics) so the squiggles survive the editor being
         // reconfigured, and follow the text as it is edited until the next check replaces them.
-        linter((v) => diagnosticsFor(v.state, problems.current), { delay: 150 }),
+        linter((v) => diagnosticsFor(v.state, problems.current), {
+          delay: 150,
+          needsRefresh: problemsArrived,
+        }),
       ];
     },
     // Compared by content: a new array with the same ids must not rebuild the editor.
@@ -202,7 +213,7 @@ export default function SqlEditor(props: {
   );
   const problemsKey = JSON.stringify(props.problems ?? []);
   useEffect(() => {
-    if (view.current) forceLinting(view.current);
+    view.current?.dispatch({ effects: problemsChanged.of(null) });
   }, [problemsKey]);
   return (
     <div className="sql-editor nodrag nowheel">
