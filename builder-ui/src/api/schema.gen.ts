@@ -525,6 +525,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/nodes/{nodeId}/target": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a Postgres sink's target table holds now: row count, columns and a sample
+         * @description Read under the project's warehouse role, as a run of the pipeline would read it: another project's table that was not shared is a 403 naming its owner. `draft=true` reads the node as the pipeline's draft has it (the published version's when there is no draft).
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["sinkTarget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/templates": {
         parameters: {
             query?: never;
@@ -4934,6 +4956,93 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sinkTarget: {
+        parameters: {
+            query?: {
+                draft?: "true" | "false";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The target table now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodeId: string;
+                        /** @description schema.table as the sink resolves it */
+                        table: string;
+                        /** @description false before the first run that publishes it */
+                        exists: boolean;
+                        rowCount: number | null;
+                        columns: {
+                            name: string;
+                            /** @description The Postgres type, as format_type writes it (bigint, text, numeric(12,2), …) */
+                            type: string;
+                        }[];
+                        /** @description A sample, values as Postgres writes them as text */
+                        rows: {
+                            [key: string]: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

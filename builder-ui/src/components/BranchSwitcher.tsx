@@ -41,8 +41,9 @@ export function BranchSwitcher() {
   const selected = current && current.project === project ? current.name : '';
   return (
     <section className="branch-switcher" aria-label="Branch">
-      <label>
-        <span>Project</span>
+      {/* Named by aria-label only, so these never answer for another screen's "Project" field. */}
+      <div className="branch-field">
+        <span aria-hidden="true">Project</span>
         <select value={project} onChange={(e) => setProject(e.target.value)} aria-label="Branch project">
           {(projects.data?.items ?? [{ id: project }]).map((p) => (
             <option key={p.id} value={p.id}>
@@ -50,9 +51,9 @@ export function BranchSwitcher() {
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        <span>Branch</span>
+      </div>
+      <div className="branch-field">
+        <span aria-hidden="true">Branch</span>
         <select value={selected} onChange={(e) => choose(e.target.value)} aria-label="Branch">
           <option value="">main</option>
           {(branches.data?.items ?? []).map((b) => (
@@ -61,7 +62,7 @@ export function BranchSwitcher() {
             </option>
           ))}
         </select>
-      </label>
+      </div>
       {current && (
         <p className="branch-current">
           On <strong>{current.name}</strong> of {current.project} ·{' '}

@@ -193,9 +193,10 @@ export default function SqlEditor(props: {
   );
   const problemsKey = JSON.stringify(props.problems ?? []);
   useEffect(() => {
+    // Also after the extensions change: reconfiguring the editor drops the diagnostics it had.
     const v = view.current;
     if (v) v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state, props.problems ?? [])));
-  }, [problemsKey]);
+  }, [problemsKey, extensions]);
   return (
     <div className="sql-editor nodrag nowheel">
       <CodeMirror

@@ -4,8 +4,9 @@
 import { z } from 'zod';
 import { PipelineSchema } from '../model/pipeline.schema.js';
 import { documentSchemas } from '../pipelines/output-schemas.js';
+import { readSinkTarget, SINK_TARGET_MAX_ROWS } from '../pipelines/sink-target.js';
 import { loadPipeline } from './pipeline-input.js';
-import { badRequest } from './problem.js';
+import { badRequest, HttpProblem } from './problem.js';
 import { route } from './route.js';
 import { PipelineIdParams } from './schemas.js';
 
@@ -14,6 +15,17 @@ const ColumnSchema = z.object({
   type: z
     .string()
     .meta({ description: 'The Postgres type, as format_type writes it (bigint, text, numeric(12,2), …)' }),
+});
+
+const SinkTargetSchema = z.object({
+  nodeId: z.string(),
+  table: z.string().meta({ description: 'schema.table as the sink resolves it' }),
+  exists: z.boolean().meta({ description: 'false before the first run that publishes it' }),
+  rowCount: z.number().int().nullable(),
+  columns: z.array(ColumnSchema),
+  rows: z
+    .array(z.record(z.string(), z.string().nullable()))
+    .meta({ description: 'A sample, values as Postgres writes them as text' }),
 });
 
 export const NodeSchemaSchema = z.object({
@@ -62,6 +74,34 @@ export const pipelineSchemaRoutes = [
         );
       }
       res.json({ nodes: await documentSchemas(deps, body, stored.id) });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/pipelines/:id/nodes/:nodeId/target',
+    operationId: 'sinkTarget',
+    summary: "What a Postgres sink's target table holds now: row count, columns and a sample",
+    description:
+      "Read under the project's warehouse role, as a run of the pipeline would read it: another " +
+      "project's table that was not shared is a 403 naming its owner. `draft=true` reads the node as " +
+      "the pipeline's draft has it (the published version's when there is no draft).",
+    tag: 'pipelines',
+    scope: 'read',
+    params: PipelineIdParams.extend({ nodeId: z.string().min(1).max(200) }),
+    query: z.object({
+      draft: z.enum(['true', 'false']).optional(),
+      limit: z.coerce.number().int().min(0).max(SINK_TARGET_MAX_ROWS).default(20),
+    }),
+    responses: { 200: { description: 'The target table now', schema: SinkTargetSchema } },
+    problems: [403, 503],
+    async handler({ deps, params, query, authorize, res }) {
+      const stored = await loadPipeline(deps, params.id, authorize);
+      if (!deps.describe) {
+        throw new HttpProblem(503, 'Service Unavailable', 'This server has no warehouse runner connection');
+      }
+      const draft = query.draft === 'true' ? await deps.drafts.get(stored.id) : undefined;
+      const document = draft?.document ?? stored.current.document;
+      res.json(await readSinkTarget(deps.describe, document, params.nodeId, query.limit));
     },
   }),
 ];

@@ -1,6 +1,8 @@
-// Offline validation of a pipeline folder: the engine's own compiler and the connectors' schemas,
-// with each error traced back to the file, line, node and field a person has to edit.
+// Offline validation of a pipeline folder: the engine's own compiler, the connectors' schemas and
+// the Postgres parser for SQL, with each error traced back to the file, line, node and field a
+// person has to edit.
 import { compile } from '../compiler/compile.js';
+import { sqlErrors } from '../pipelines/sql-checks.js';
 import { nodeCatalog } from './node-catalog.js';
 import { PIPELINE_FILE, type FileProblem, type LocalPipeline } from './pipeline-files.js';
 import path from 'node:path';
@@ -15,7 +17,7 @@ function fieldOf(documentPath: string | undefined): string | undefined {
   return match ? match[1] || undefined : documentPath;
 }
 
-export function validateLocal(local: LocalPipeline, project?: string): ValidationProblem[] {
+export async function validateLocal(local: LocalPipeline, project?: string): Promise<ValidationProblem[]> {
   if (!local.document) return local.problems;
   const problems: ValidationProblem[] = [...local.problems];
   const yamlFile = path.join(local.folder, PIPELINE_FILE);
@@ -38,10 +40,12 @@ export function validateLocal(local: LocalPipeline, project?: string): Validatio
   // A SQL file that could not be read is already reported; compiling would only add "expected string".
   if (local.problems.length > 0) return problems;
   const result = compile(local.document, { catalog: nodeCatalog, requireParams: false });
-  if (result.ok) return problems;
-  for (const error of result.errors) {
+  // SQL as the Postgres parser reads it; in a .sql file the error's line is that file's line.
+  const errors = [...(result.ok ? [] : result.errors), ...(await sqlErrors(local.document, nodeCatalog))];
+  for (const error of errors) {
     const at = error.path ?? '';
-    const line = local.lineOf(at);
+    const inSqlFile = local.fileOf(at).endsWith('.sql');
+    const line = inSqlFile && error.line !== undefined ? error.line : local.lineOf(at);
     const field = fieldOf(error.path);
     problems.push({
       file: local.fileOf(at),

@@ -216,10 +216,10 @@ export async function keptOutputs(
   pipelines: PipelineStore,
   pipelineId: string,
 ): Promise<KeptOutputs> {
-  // A draft run ran a document that is not stored with it, so what its tables describe cannot be
-  // told apart from a later edit: only runs of published versions count.
+  // A draft run ran a document that is not stored with it, and a branch run its branch's copy, so
+  // what their tables describe cannot be checked against main's versions: only main's runs count.
   const recent = (await runs.list({ pipelineId, limit: RECENT_RUNS })).runs.filter(
-    (r) => r.pipelineId === pipelineId && !r.draft,
+    (r) => r.pipelineId === pipelineId && !r.draft && !r.branch,
   );
   const bySchema = new Map(
     recent.flatMap((r) => {

@@ -122,6 +122,7 @@ describe('auth matrix over the route table', () => {
     getPipelineVersion: { values: { version: '1' } },
     diffPipelineVersions: {},
     pipelineSchemas: { body: generatePipeline(pipelineA, { project: projectA }) },
+    sinkTarget: { values: { nodeId: 'out' } },
     rollbackPipeline: { body: { version: 1 } },
     getPipelineDraft: {},
     savePipelineDraft: { body: generatePipeline(pipelineA, { project: projectA }) },

@@ -1,7 +1,7 @@
 // Development branches over HTTP on the real worker, Postgres and Temporal: a branch's save leaves
 // main alone; a branch run writes only `<schema>__<branch>` (main's row counts checked with SQL) and
 // reads main's tables it did not write, through source.table, qualified and unqualified SQL; its
-// incremental state is its own; the diff lists pipelines and tables; merge is refused with the
+// incremental state is its own; main's schedule stays main's; the diff lists pipelines and tables; merge is refused with the
 // conflicts listed, or makes main versions (audited) and rebuilds; deleting drops every branch
 // schema; a token of another project can do none of it. One session, in order.
 import { projectSchemaName } from '@tributary/activities';
@@ -105,8 +105,13 @@ beforeAll(async () => {
   expect(main.branch).toBeNull();
   expect(await count(`${schema}.report`)).toBe(3);
   expect((await run(incremental)).status).toBe('succeeded');
+  const schedule = await api.call('PUT', `/api/pipelines/${orders}/schedule`, {
+    body: { cron: '0 6 * * *' },
+  });
+  expect(schedule.status).toBe(200);
 });
 afterAll(async () => {
+  await api?.call('DELETE', `/api/pipelines/${orders}/schedule`);
   await api?.h.platform.warehousePool.query(`drop schema if exists ${schema} cascade`);
   await api?.stop();
 });
@@ -155,6 +160,12 @@ describe('development branches', () => {
       branch: { changed: true, baseVersion: 1 },
     });
     expect(saved.headers.get('etag')).toBe('"2"');
+    expect(saved.body.schedule).toBeUndefined();
+    // main's schedule stays on main's version, and its runs are main's (no branch in the plan).
+    const schedule = await api.h.platform.temporal.schedule.getHandle(`schedule-${orders}`).describe();
+    const scheduled = (schedule.action as { args?: { plan: Body }[] }).args![0]!.plan;
+    expect(scheduled).toMatchObject({ pipelineId: orders, pipelineVersion: 1 });
+    expect(scheduled.branch).toBeUndefined();
     const stale = await api.call('PUT', `/api/pipelines/${orders}?branch=dev`, {
       body: ordersPipeline(2),
       headers: { 'if-match': '"1"' },
@@ -369,6 +380,36 @@ describe('development branches', () => {
     expect(main.body.version).toBe(3);
     expect(main.body.document.nodes[1].config.sql).toContain('id > 0');
     expect((await api.call('DELETE', `/api/projects/${project}/branches/feature`)).status).toBe(204);
+  });
+
+  it('refuses to send rows out of the warehouse from a branch (sink.webhook)', async () => {
+    expect(
+      (await api.call('POST', `/api/projects/${project}/branches`, { body: { name: 'hooks' } })).status,
+    ).toBe(201);
+    const hook = uniq('hook');
+    const made = await api.call('POST', '/api/pipelines?branch=hooks', {
+      body: {
+        apiVersion: 'tributary/v1',
+        id: hook,
+        name: 'Hook',
+        project,
+        nodes: [
+          {
+            id: 'one',
+            type: 'source.generate',
+            config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+          },
+          { id: 'send', type: 'sink.webhook', config: { url: 'http://127.0.0.1:9/hook' } },
+        ],
+        edges: [{ from: 'one', to: 'send' }],
+      },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const refused = await run(hook, 'hooks');
+    expect(refused.status).toBe('failed');
+    expect(refused.steps.send.error).toContain('in branch "hooks", sink.webhook would send rows to a URL');
+    expect(refused.steps.send.attempt).toBe(1);
+    expect((await api.call('DELETE', `/api/projects/${project}/branches/hooks`)).status).toBe(204);
   });
 
   it('deleting a branch drops its schemas and its state, and leaves main', async () => {

@@ -464,4 +464,12 @@ describe('connectors', () => {
     expect(byType.get('transform.sql')!.config.properties.sql['x-widget']).toBe('sql');
     expect(byType.get('source.csv')!.config.properties.path['x-widget']).toBe('path');
   });
+
+  it('starts a new Postgres sink in replace mode, while a stored sink that names no mode still appends', async () => {
+    const items: { type: string; config: Body }[] = (await api.call('GET', '/api/connectors')).body.items;
+    const mode = items.find((c) => c.type === 'sink.postgres')!.config.properties.mode;
+    expect(mode['x-initial']).toBe('replace');
+    expect(mode.default).toBe('append');
+    expect(mode['x-option-notes'].append).toMatch(/re-running the pipeline doubles the table/);
+  });
 });

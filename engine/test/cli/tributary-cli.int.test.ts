@@ -249,6 +249,13 @@ describe('tributary CLI', () => {
       await writeFile(sqlFile(), '   \n');
       const emptySql = await cli(['validate', '--dir', dir()]);
       expect(emptySql.stdout).toContain(`${pipelineId}/labelled.sql: node "labelled", field config.sql:`);
+      // SQL goes through the Postgres parser: the error is at its line in the .sql file.
+      await writeFile(sqlFile(), '-- doubled\nselec n * 2 as n from {{ inputs.numbers }}\n');
+      const badSql = await cli(['validate', '--dir', dir()]);
+      expect(badSql.code).toBe(1);
+      expect(badSql.stdout).toContain(
+        `${pipelineId}/labelled.sql:2: node "labelled", field config.sql: Node "labelled", line 2, column 1: Syntax error at or near "selec"`,
+      );
     } finally {
       await writeFile(yamlFile(), original);
       await writeFile(sqlFile(), 'select n * 2 as n from {{ inputs.numbers }}\n');

@@ -22,6 +22,7 @@ import {
   tableStats,
   type ColumnInfo,
 } from '../../sql.js';
+import { branchSchemaName } from '../../warehouse/branch-schemas.js';
 import { isSafeConversion } from './type-compat.js';
 
 export const SINK_MODES = ['append', 'replace', 'upsert'] as const;
@@ -268,6 +269,14 @@ async function publish(
       await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
     }
     const notes: string[] = [];
+    // A second look before anything is written: in a branch, nothing but a branch schema is a target.
+    const branch = ctx.warehouse.branch;
+    if (branch && target.local && !table.schema.endsWith(branchSchemaName('', branch.name))) {
+      throw new StepError(
+        `in branch "${branch.name}", ${targetName} is not a branch table; nothing was written`,
+        'config',
+      );
+    }
     if (seed) notes.push(...(await copyOnFirstWrite(db, seed, table)));
     const source = await rowSource(ctx, target, input, inputColumns);
     let rowsOut: number;

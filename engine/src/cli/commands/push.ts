@@ -84,7 +84,9 @@ export async function push(options: PushOptions, out: Output): Promise<ExitCode>
   );
 
   // Nothing invalid goes up: the server would keep it as a draft that cannot run.
-  const invalid = candidates.flatMap((id) => validateLocal(ws.local.get(id)!, ws.state.project));
+  const invalid = (
+    await Promise.all(candidates.map((id) => validateLocal(ws.local.get(id)!, ws.state.project)))
+  ).flat();
   if (invalid.length > 0) {
     for (const p of invalid) out.say(formatProblem(p));
     throw new CliError(

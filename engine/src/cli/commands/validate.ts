@@ -17,7 +17,7 @@ export async function validate(options: { dir: string }, out: Output): Promise<E
   const folders = await listPipelineFolders(options.dir);
   const results = [];
   for (const folder of folders) {
-    const problems = validateLocal(await readPipelineFolder(options.dir, folder), project);
+    const problems = await validateLocal(await readPipelineFolder(options.dir, folder), project);
     results.push({ id: folder, valid: problems.length === 0, errors: problems });
     if (problems.length === 0) out.say(`ok    ${folder}`);
     else {
