@@ -154,7 +154,7 @@ export const scenarios: Scenario[] = [
         );
 
         await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-        await page.getByRole('status', { name: 'Saved, version 1' }).waitFor();
+        await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
         assert.equal(new URL(page.url()).pathname, `/pipelines/${id}`);
         await page.getByRole('button', { name: 'Run', exact: true }).click();
         await page
