@@ -184,16 +184,30 @@ export const Api = {
       }),
     ),
   draft: (id: string) => call(client.GET('/pipelines/{id}/draft', { params: { path: { id } } })),
-  saveDraft: (doc: PipelineDocument) =>
-    call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc })),
-  discardDraft: (id: string) => call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } })),
-  publish: (id: string, expectedVersion: number | null) =>
-    call(
+  // A branch is its own draft space: there the editor's autosave saves the branch's copy, and there
+  // is nothing to publish or discard (merging the branch is what brings it to main).
+  saveDraft: (doc: PipelineDocument) => {
+    const branch = branchOfPipeline(doc.id);
+    if (branch)
+      return call(
+        client.PUT('/pipelines/{id}', { params: { path: { id: doc.id }, query: { branch } }, body: doc }),
+      );
+    return call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc }));
+  },
+  discardDraft: async (id: string) => {
+    if (branchOfPipeline(id)) return;
+    await call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } }));
+  },
+  publish: (id: string, expectedVersion: number | null) => {
+    const branch = branchOfPipeline(id);
+    if (branch) return call(client.GET('/pipelines/{id}', { params: { path: { id }, query: { branch } } }));
+    return call(
       client.POST('/pipelines/{id}/publish', {
         params: { path: { id } },
         body: expectedVersion ? { expectedVersion } : {},
       }),
-    ),
+    );
+  },
   /** A run of a version (the current one by default), or with `draft` of the editor's draft. */
   startRun: (
     id: string,
@@ -210,7 +224,8 @@ export const Api = {
         body: {
           params: params as Record<string, string | number | boolean | null>,
           ...(options.version ? { version: options.version } : {}),
-          ...(options.draft ? { draft: true } : {}),
+          // In a branch the autosave went to the branch's copy, which is what runs there.
+          ...(options.draft && !branchOfPipeline(id) ? { draft: true } : {}),
         },
       }),
     ),
