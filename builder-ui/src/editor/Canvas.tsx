@@ -44,14 +44,21 @@ export function Canvas(props: { onDropType: (type: string, position: { x: number
     [maxInputs],
   );
 
-  // Nodes carry their accessible name, so tests and screen readers find them by role and name.
+  // Nodes carry their accessible name, so tests and screen readers find them by role and name. A
+  // node the store did not change keeps its labelled object: React Flow compares nodes by identity,
+  // and new objects for every node on each change made opening a large pipeline quadratic.
+  const labelledOf = useMemo(() => new WeakMap<FlowNode, FlowNode>(), [byType]);
   const labelled = useMemo(
     () =>
-      nodes.map((n: FlowNode) => ({
-        ...n,
-        ariaLabel: `Node ${n.id}: ${byType.get(n.data.type)?.title ?? n.data.type}`,
-      })),
-    [nodes, byType],
+      nodes.map((n: FlowNode) => {
+        let node = labelledOf.get(n);
+        if (!node) {
+          node = { ...n, ariaLabel: `Node ${n.id}: ${byType.get(n.data.type)?.title ?? n.data.type}` };
+          labelledOf.set(n, node);
+        }
+        return node;
+      }),
+    [nodes, byType, labelledOf],
   );
 
   useEffect(() => () => window.clearTimeout(hintTimer.current), []);
