@@ -352,17 +352,28 @@ export const scenarios: Scenario[] = [
       await waitForText(dialog, '5 fields');
       assert.ok(await dialog.getByRole('button', { name: 'Create schedule' }).isDisabled());
       await dialog.getByRole('textbox', { name: 'Cron' }).fill('30 7 * * 1-5');
+      await dialog.getByRole('textbox', { name: 'Schedule params (JSON)' }).fill('{"factor": 2}');
       await dialog.getByRole('button', { name: 'Create schedule' }).click();
       await dialog.getByRole('button', { name: 'Update schedule' }).waitFor();
-      const saved = await apiCall<{ cron: string; timezone: string; nextRunTimes: string[] }>(
+      const saved = await apiCall<{ cron: string; timezone: string; params: Record<string, unknown> }>(
         ctx,
         'GET',
         `/pipelines/${doc.id}/schedule`,
       );
       assert.equal(saved.cron, '30 7 * * 1-5');
       assert.equal(saved.timezone, 'Asia/Tokyo');
-      await dialog.getByRole('button', { name: 'Remove schedule' }).click();
-      await waitForText(dialog, 'not scheduled yet');
+      assert.deepEqual(saved.params, { factor: 2 });
+      await dialog.getByRole('button', { name: 'Close' }).last().click();
+
+      // Settings shows the same schedule in its zone and edits it in the same dialog.
+      await page.goto(`${ctx.baseUrl}/settings?pipeline=${doc.id}`);
+      const section = page.getByRole('region', { name: 'Schedule and webhooks' });
+      await waitForText(section, '30 7 * * 1-5 (Asia/Tokyo)');
+      await section.getByRole('button', { name: 'Edit schedule' }).click();
+      const again = page.getByRole('dialog', { name: 'Schedule' });
+      await waitForText(again, 'At 07:30, Monday through Friday');
+      await again.getByRole('button', { name: 'Remove schedule' }).click();
+      await waitForText(again, 'not scheduled yet');
     },
   },
 ];

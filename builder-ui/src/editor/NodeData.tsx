@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import type { NodeSchema, SinkTarget } from '../api/types.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { Dialog, formatDuration, formatNumber, StatusBadge } from '../components/ui.tsx';
 import { upstreamOf } from '../model/flow.ts';
 import { useEditor, visibleStep } from '../store/editor.ts';
@@ -82,27 +83,7 @@ function TargetTable(props: { pipelineId: string; nodeId: string }) {
         <code>{target.table}</code> now: {formatNumber(target.rowCount)} rows
       </h4>
       <div className="table-scroll">
-        <table className="data-table" aria-label={`Sample of ${target.table}`}>
-          <thead>
-            <tr>
-              {target.columns.map((c) => (
-                <th key={c.name} scope="col">
-                  {c.name}
-                  <span className="col-type">{c.type}</span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {target.rows.map((row, i) => (
-              <tr key={i}>
-                {target.columns.map((c) => (
-                  <td key={c.name}>{row[c.name] ?? '∅'}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable label={`Sample of ${target.table}`} columns={target.columns} rows={target.rows} />
       </div>
     </section>
   );

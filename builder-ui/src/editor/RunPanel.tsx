@@ -3,6 +3,7 @@
 // run in Temporal's UI) and a paged preview of any step's output.
 import { useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import {
   Dialog,
   ErrorBox,
@@ -419,36 +420,15 @@ export function PreviewTable(props: { runId: string; nodeId: string; onClose?: (
       {!page && !error && <Loading what="rows" />}
       {page && !error && (
         <div className="table-scroll">
-          <table className="data-table" aria-label={`Rows of ${props.nodeId}`}>
-            <thead>
-              <tr>
-                {page.columns.map((c) => (
-                  <th key={c.name} scope="col">
-                    {c.name}
-                    <span className="col-type">{c.type}</span>
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {page.rows.map((row, i) => (
-                <tr key={offset + i}>
-                  {page.columns.map((c) => (
-                    <td key={c.name}>{cell(row[c.name])}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            label={`Rows of ${props.nodeId}`}
+            columns={page.columns}
+            rows={page.rows}
+            offset={offset}
+          />
           {page.rows.length === 0 && <p className="muted">The step produced no rows.</p>}
         </div>
       )}
     </section>
   );
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '∅';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
 }

@@ -20,9 +20,10 @@ export function ScheduleDialog(props: { pipelineId: string; onClose: () => void 
   const [cron, setCron] = useState('0 6 * * *');
   const [timezone, setTimezone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const [paused, setPaused] = useState(false);
+  const [params, setParams] = useState('{}');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { cron: useId(), tz: useId(), paused: useId(), meaning: useId() };
+  const ids = { cron: useId(), tz: useId(), paused: useId(), meaning: useId(), params: useId() };
   const zones = useMemo(timeZones, []);
   const explained = useMemo(() => explainCron(cron, timezone), [cron, timezone]);
 
@@ -33,6 +34,7 @@ export function ScheduleDialog(props: { pipelineId: string; onClose: () => void 
         setCron(s.cron);
         setTimezone(s.timezone);
         setPaused(s.paused);
+        setParams(JSON.stringify(s.params ?? {}, null, 2));
       })
       .catch((e: unknown) => {
         if (e instanceof ApiError && e.status === 404) setSchedule(null);
@@ -41,14 +43,21 @@ export function ScheduleDialog(props: { pipelineId: string; onClose: () => void 
   }, [props.pipelineId]);
 
   const save = async () => {
-    setBusy(true);
     setError(null);
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(params.trim() || '{}') as Record<string, unknown>;
+    } catch (e) {
+      setError(`Schedule params are not valid JSON: ${(e as Error).message}`);
+      return;
+    }
+    setBusy(true);
     try {
       const saved = await Api.putSchedule(props.pipelineId, {
         cron: cron.trim(),
         timezone,
         paused,
-        params: schedule?.params ?? {},
+        params: parsed,
       });
       setSchedule(saved);
       toast('success', `Schedule saved: ${explained.meaning ?? saved.cron} (${saved.timezone})`);
@@ -138,6 +147,16 @@ export function ScheduleDialog(props: { pipelineId: string; onClose: () => void 
             </option>
           ))}
         </select>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.params}>Schedule params (JSON)</label>
+        <textarea
+          id={ids.params}
+          rows={2}
+          className="code"
+          value={params}
+          onChange={(e) => setParams(e.target.value)}
+        />
       </div>
       <div className="field field-inline">
         <input

@@ -1,11 +1,13 @@
-// A pipeline's triggers: its schedule (cron, time zone, params, paused) and its webhooks
+// A pipeline's triggers: its schedule (shown in words, edited in the editor's schedule dialog) and its webhooks
 // (created with the token shown once, deleted).
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useResource } from '../../api/use-resource.ts';
 import { Api, ApiError, messageOf } from '../../api/client.ts';
 import { Empty, ErrorBox, Loading, timeAgo } from '../../components/ui.tsx';
 import { toast } from '../../store/toasts.ts';
-import type { CreatedWebhook, PipelineSummary, Schedule } from '../../api/types.ts';
+import type { CreatedWebhook, PipelineSummary } from '../../api/types.ts';
+import { ScheduleDialog } from '../../editor/ScheduleDialog.tsx';
+import { formatInZone } from '../../model/cron.ts';
 
 export function PipelineTriggers(props: { initial: string }) {
   const [pipelines, setPipelines] = useState<PipelineSummary[] | null>(null);
@@ -36,7 +38,7 @@ export function PipelineTriggers(props: { initial: string }) {
               ))}
             </select>
           </div>
-          {pipeline && <ScheduleForm key={`s-${pipeline}`} pipelineId={pipeline} />}
+          {pipeline && <ScheduleSummary key={`s-${pipeline}`} pipelineId={pipeline} />}
           {pipeline && <Webhooks key={`w-${pipeline}`} pipelineId={pipeline} />}
         </>
       )}
@@ -44,111 +46,50 @@ export function PipelineTriggers(props: { initial: string }) {
   );
 }
 
-function ScheduleForm({ pipelineId }: { pipelineId: string }) {
-  const [schedule, setSchedule] = useState<Schedule | null | undefined>(undefined);
-  const [cron, setCron] = useState('0 6 * * *');
-  const [timezone, setTimezone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
-  const [paused, setPaused] = useState(false);
-  const [params, setParams] = useState('{}');
-  const [error, setError] = useState<string | null>(null);
-  const ids = { cron: useId(), tz: useId(), paused: useId(), params: useId() };
-  const load = useCallback(() => {
-    Api.schedule(pipelineId)
-      .then((s) => {
-        setSchedule(s);
-        setCron(s.cron);
-        setTimezone(s.timezone);
-        setPaused(s.paused);
-        setParams(JSON.stringify(s.params ?? {}, null, 2));
-      })
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 404) setSchedule(null);
-        else setError(messageOf(e));
-      });
-  }, [pipelineId]);
-  useEffect(load, [load]);
-  const save = async () => {
-    setError(null);
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(params || '{}') as Record<string, unknown>;
-    } catch (e) {
-      setError(`Params are not valid JSON: ${(e as Error).message}`);
-      return;
-    }
-    try {
-      setSchedule(await Api.putSchedule(pipelineId, { cron, timezone, paused, params: parsed }));
-      toast('success', 'Schedule saved');
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  };
+/** The schedule in words, edited in the same dialog as from the editor. */
+function ScheduleSummary({ pipelineId }: { pipelineId: string }) {
+  const [editing, setEditing] = useState(false);
+  // Wrapped: useResource's data is null while loading, and a pipeline without a schedule is null too.
+  const { data, error, reload } = useResource(
+    () =>
+      Api.schedule(pipelineId).then(
+        (schedule) => ({ schedule }),
+        (e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) return { schedule: null };
+          throw e;
+        },
+      ),
+    [pipelineId],
+  );
+  const schedule = data?.schedule;
   return (
     <div className="subsection" aria-label="Schedule">
       <h3>Schedule</h3>
-      {schedule === undefined && !error && <Loading what="the schedule" />}
+      {!data && !error && <Loading what="the schedule" />}
+      {error && <ErrorBox error={error} />}
       {schedule === null && <p className="muted">Not scheduled.</p>}
       {schedule && (
         <p className="muted small">
-          Runs version {schedule.pipelineVersion}
+          <code>{schedule.cron}</code> ({schedule.timezone}), runs version {schedule.pipelineVersion}
           {schedule.paused ? ' — paused' : ''}. Next:{' '}
           {schedule.nextRunTimes
             .slice(0, 3)
-            .map((t) => new Date(t).toLocaleString())
+            .map((t) => formatInZone(new Date(t), schedule.timezone))
             .join(', ') || '—'}
         </p>
       )}
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-      >
-        <div className="field">
-          <label htmlFor={ids.cron}>Cron</label>
-          <input id={ids.cron} value={cron} onChange={(e) => setCron(e.target.value)} />
-          <p className="field-help">5 fields (“0 6 * * *”), or @daily, @hourly, @every 15m</p>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.tz}>Time zone</label>
-          <input id={ids.tz} value={timezone} onChange={(e) => setTimezone(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.params}>Schedule params (JSON)</label>
-          <textarea
-            id={ids.params}
-            rows={2}
-            className="code"
-            value={params}
-            onChange={(e) => setParams(e.target.value)}
-          />
-        </div>
-        <div className="field field-inline">
-          <input
-            id={ids.paused}
-            type="checkbox"
-            checked={paused}
-            onChange={(e) => setPaused(e.target.checked)}
-          />
-          <label htmlFor={ids.paused}>Paused</label>
-        </div>
-        <button type="submit">{schedule ? 'Update schedule' : 'Create schedule'}</button>
-        {schedule && (
-          <button
-            type="button"
-            className="danger"
-            onClick={() =>
-              Api.deleteSchedule(pipelineId)
-                .then(() => setSchedule(null))
-                .catch((e: unknown) => setError(messageOf(e)))
-            }
-          >
-            Remove schedule
-          </button>
-        )}
-      </form>
-      {error && <ErrorBox error={error} />}
+      <button type="button" onClick={() => setEditing(true)}>
+        {schedule ? 'Edit schedule' : 'Schedule it'}
+      </button>
+      {editing && (
+        <ScheduleDialog
+          pipelineId={pipelineId}
+          onClose={() => {
+            setEditing(false);
+            reload();
+          }}
+        />
+      )}
     </div>
   );
 }
