@@ -69,7 +69,11 @@ describe('sink target', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.exists).toBe(true);
     expect(reply.body.rowCount).toBe(2);
-    expect(reply.body.columns.map((c: { name: string }) => c.name)).toEqual(['id', 'amount', 'placed']);
+    expect(reply.body.columns).toEqual([
+      { name: 'id', type: 'bigint' },
+      { name: 'amount', type: 'numeric' },
+      { name: 'placed', type: 'date' },
+    ]);
     expect(reply.body.rows).toEqual([{ id: '1', amount: '10.50', placed: '2026-01-02' }]);
   });
 
