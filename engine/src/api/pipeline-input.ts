@@ -1,8 +1,10 @@
-// What the pipeline routes share in parsing a request: the If-Match header, version numbers, and
-// loading a live pipeline under the caller's scope.
+// What the pipeline routes share in parsing a request: the If-Match header, version numbers,
+// loading a live pipeline under the caller's scope, and a body that must be that pipeline.
 import { z } from 'zod';
+import type { Pipeline } from '../model/pipeline.schema.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ApiContext } from './context.js';
+import { badRequest } from './problem.js';
 import { versionNumberMax } from './schemas.js';
 
 export const versionNumber = z.coerce.number().int().min(1).max(versionNumberMax);
@@ -25,4 +27,23 @@ export async function loadPipeline(
   const pipeline = await deps.pipelines.require(id);
   authorize(pipeline.project);
   return pipeline;
+}
+
+/** Refuses (400 naming `id` / `project`) a body that is not the pipeline the URL names. */
+export function requireSamePipeline(body: Pipeline, current: StoredPipeline): void {
+  const errors = [];
+  if (body.id !== current.id)
+    errors.push({
+      in: 'body' as const,
+      path: 'id',
+      message: `id: is "${body.id}", but the URL names "${current.id}"`,
+    });
+  if (body.project !== current.project) {
+    errors.push({
+      in: 'body' as const,
+      path: 'project',
+      message: `project: the pipeline is in "${current.project}" and cannot move; create a new pipeline in "${body.project}" instead`,
+    });
+  }
+  if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
 }

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { PipelineSchema } from '../model/pipeline.schema.js';
 import { documentSchemas } from '../pipelines/output-schemas.js';
 import { readSinkTarget, SINK_TARGET_MAX_ROWS } from '../pipelines/sink-target.js';
-import { loadPipeline } from './pipeline-input.js';
-import { badRequest, HttpProblem } from './problem.js';
+import { loadPipeline, requireSamePipeline } from './pipeline-input.js';
+import { HttpProblem } from './problem.js';
 import { route } from './route.js';
 import { PipelineIdParams } from './schemas.js';
 
@@ -62,17 +62,7 @@ export const pipelineSchemaRoutes = [
     },
     async handler({ deps, params, body, authorize, res }) {
       const stored = await loadPipeline(deps, params.id, authorize);
-      const mismatch = (path: 'id' | 'project', message: string) =>
-        badRequest(message, [{ in: 'body', path, message }]);
-      if (body.id !== stored.id) {
-        throw mismatch('id', `id: "${body.id}" is not this pipeline; send the document of "${stored.id}"`);
-      }
-      if (body.project !== stored.project) {
-        throw mismatch(
-          'project',
-          `project: "${body.project}" is not the project of pipeline "${stored.id}" ("${stored.project}")`,
-        );
-      }
+      requireSamePipeline(body, stored);
       res.json({ nodes: await documentSchemas(deps, body, stored.id) });
     },
   }),

@@ -2,17 +2,16 @@
 // a draft that does not compile is saved and says so. Version history: pipeline-versions.routes.ts.
 // The use cases are in pipelines/; this file parses, authorises, calls and shapes the answer.
 import { z } from 'zod';
-import { PipelineSchema, slug, type Pipeline } from '../model/pipeline.schema.js';
+import { PipelineSchema, slug } from '../model/pipeline.schema.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
-import type { StoredPipeline } from '../store/pipelines.store.js';
 import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
 import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
 import { BranchQuery, listInBranch, loadInBranch, mainOnly } from './branch-input.js';
-import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
+import { IfMatch, loadPipeline, requireSamePipeline, versionNumber } from './pipeline-input.js';
 import {
   branchPipelineView,
   draftInfo,
@@ -25,7 +24,6 @@ import {
   sendPipeline,
   SummarySchema,
 } from './pipeline-views.js';
-import { badRequest } from './problem.js';
 import { route } from './route.js';
 import { cursor, page, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
 
@@ -35,24 +33,6 @@ const DraftSchema = z
   .meta({ description: 'A pipeline document, maybe malformed' });
 
 /** A document saved over a stored pipeline must name it and stay in its project. */
-function requireSamePipeline(body: Pipeline, current: StoredPipeline): void {
-  const errors = [];
-  if (body.id !== current.id)
-    errors.push({
-      in: 'body' as const,
-      path: 'id',
-      message: `id: is "${body.id}", but the URL names "${current.id}"`,
-    });
-  if (body.project !== current.project) {
-    errors.push({
-      in: 'body' as const,
-      path: 'project',
-      message: `project: the pipeline is in "${current.project}" and cannot move; create a new pipeline in "${body.project}" instead`,
-    });
-  }
-  if (errors.length) throw badRequest(errors.map((e) => e.message).join('; '), errors);
-}
-
 const DRAFTS_ARE_MAIN_ONLY =
   'drafts and publishing belong to main (a branch is its own draft space: save there)';
 
