@@ -1846,7 +1846,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description A development branch of the project (see README "Branches") */
+                    /** @description A development branch of the project (see docs/concepts/branches.md) */
                     name: string;
                 };
             };
@@ -2456,7 +2456,7 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2517,7 +2517,7 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2801,7 +2801,7 @@ export interface operations {
     validatePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2879,7 +2879,7 @@ export interface operations {
     getPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3073,7 +3073,7 @@ export interface operations {
     savePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {
@@ -3371,7 +3371,7 @@ export interface operations {
     deletePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3430,7 +3430,7 @@ export interface operations {
     getPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3579,7 +3579,7 @@ export interface operations {
     savePipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3808,7 +3808,7 @@ export interface operations {
     discardPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3867,7 +3867,7 @@ export interface operations {
     publishPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4100,7 +4100,7 @@ export interface operations {
     listPipelineVersions: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -5989,7 +5989,7 @@ export interface operations {
     startRun: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {
