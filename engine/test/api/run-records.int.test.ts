@@ -111,7 +111,7 @@ describe('run records', () => {
     // Read live: no recorder has run yet, so every answer comes from Temporal's history.
     expect(await records.get(okRun)).toBeUndefined();
     const before = { ok: await answers(ok, okRun), failed: await answers(failing, failedRun) };
-    expect(JSON.parse(before.failed.detail)).toMatchObject({ status: 'failed' });
+    expect(JSON.parse(before.failed.detail!)).toMatchObject({ status: 'failed' });
     expect(before.failed.detail).not.toContain('hush-77');
 
     const pass = await recordClosedRuns({
@@ -150,7 +150,7 @@ describe('run records', () => {
       },
       { full: true },
     );
-    const usage = JSON.parse(after.failed.usage);
+    const usage = JSON.parse(after.failed.usage!);
     const { rows } = await api.h.platform.warehousePool.query(
       'select status, credits, steps from tributary_telemetry.runs where run_id = $1',
       [failedRun],
