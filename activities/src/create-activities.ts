@@ -122,6 +122,7 @@ async function executeStep(
       loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
       resolveProduct: deps.resolveProduct,
       fetch,
+      egress: deps.egress,
       heartbeat: (details) => {
         progress = { nodeId: input.nodeId, ...details };
         activity.heartbeat(progress);

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { getNodeType } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
+import { RunRecordStore } from './runs/run-records.store.js';
 import type { NodeCatalog } from './compiler/compile.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
@@ -146,7 +147,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     warehousePool,
     runnerPool,
     temporal,
-    runs: new RunsClient(temporal, config.taskQueue),
+    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool)),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();

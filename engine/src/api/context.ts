@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
+import { RunRecordStore } from '../runs/run-records.store.js';
 import type { Logger } from '../infra/logger.js';
 import { BranchStore } from '../store/branches.store.js';
 import { DraftStore } from '../store/drafts.store.js';
@@ -105,7 +106,7 @@ export function createContext(deps: AppDeps): ApiContext {
         ? { runnerPool: deps.runnerPool, platformPool: deps.pool, dataDir: deps.dataDir }
         : undefined,
     temporal: deps.temporal,
-    runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue),
+    runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool)),
     secrets: deps.secrets,
     log: deps.log,
     catalog,

@@ -49,6 +49,24 @@ const SUPERUSER = 'postgres';
 
 export class PostgresUnavailableError extends Error {}
 
+/** The oldest PostgreSQL Tributary runs on (for the platform and the warehouse): 15, 16, 17 and 18. */
+export const MIN_POSTGRES_VERSION = 15;
+
+/** Refuses a server older than MIN_POSTGRES_VERSION, naming the version found and the one needed. */
+export async function checkServerVersion(client: pg.Client | pg.PoolClient, name: string): Promise<number> {
+  const { rows } = await client.query<{ num: string; version: string }>(
+    `select current_setting('server_version_num') as num, current_setting('server_version') as version`,
+  );
+  const num = Number(rows[0]!.num);
+  if (num < MIN_POSTGRES_VERSION * 10_000) {
+    throw new PostgresUnavailableError(
+      `${name} is PostgreSQL ${rows[0]!.version}; Tributary needs PostgreSQL ${MIN_POSTGRES_VERSION} or newer ` +
+        `(15, 16, 17 and 18 are supported). Point ${name} at a newer server.`,
+    );
+  }
+  return Math.floor(num / 10_000);
+}
+
 export async function providePostgres(options: PostgresServerOptions): Promise<PostgresServer> {
   if (options.databaseUrl) {
     const warehouseUrl = options.warehouseUrl;
@@ -116,13 +134,16 @@ function sameServer(a: string, b: string): boolean {
 async function checkConnection(url: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
-    await client.connect();
-    await client.query('select 1');
-  } catch (error) {
-    throw new PostgresUnavailableError(
-      `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
-      { cause: error },
-    );
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch (error) {
+      throw new PostgresUnavailableError(
+        `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    await checkServerVersion(client, name);
   } finally {
     await client.end().catch(() => {});
   }

@@ -142,9 +142,13 @@ export async function provisionProject(
     await client.query(
       `comment on role ${quoteIdent(role)} is ${pg.escapeLiteral(`${PROJECT_ROLE_COMMENT}${project}`)}`,
     );
-    await client.query(
-      `grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)} with inherit false, set true`,
+    // The runner may SET ROLE to the project's role but inherits none of its rights. PostgreSQL 16+
+    // says so on the grant; 15 has no grant options, and the runner's NOINHERIT says it there.
+    const version = await client.query<{ num: string }>(
+      `select current_setting('server_version_num') as num`,
     );
+    const options = Number(version.rows[0]!.num) >= 160_000 ? ' with inherit false, set true' : '';
+    await client.query(`grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)}${options}`);
     const claimed = await client.query<{ name: string; comment: string | null }>(
       `select nspname as name, shobj_description(nspowner, 'pg_authid') as comment
          from pg_namespace
