@@ -17,6 +17,7 @@ import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
 import { runnerUrl } from './warehouse/roles.js';
+import type { RunLimits } from './runs/run-limits.js';
 import { AesGcmPayloadCodec, loadPayloadKey } from './temporal/payload-codec.js';
 
 export const VERSION: string = JSON.parse(
@@ -109,6 +110,8 @@ export interface PlatformConfig {
   masterKey: Buffer;
   /** TRIBUTARY_PAYLOAD_KEY (or the generated payload.key); absent or null: payloads unencrypted. */
   payloadKey?: Buffer | null;
+  /** The operator's limits on runs (TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS, TRIBUTARY_PROJECT_MAX_ACTIVITIES). */
+  runLimits?: RunLimits;
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
@@ -147,7 +150,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     warehousePool,
     runnerPool,
     temporal,
-    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool)),
+    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool), config.runLimits),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();
@@ -166,6 +169,16 @@ export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig 
     masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
     // Generated only for the embedded Temporal, where API and worker share $TRIBUTARY_HOME.
     payloadKey: loadPayloadKey(env.TRIBUTARY_PAYLOAD_KEY, env.home, !env.TEMPORAL_ADDRESS),
+    runLimits: runLimitsOf(env),
+  };
+}
+
+/** TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS and TRIBUTARY_PROJECT_MAX_ACTIVITIES (half a worker's slots). */
+export function runLimitsOf(env: Env): RunLimits {
+  return {
+    maxStepTimeoutSeconds: env.TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS,
+    projectMaxActivities:
+      env.TRIBUTARY_PROJECT_MAX_ACTIVITIES ?? Math.max(1, Math.floor(env.WORKER_MAX_ACTIVITIES / 2)),
   };
 }
 

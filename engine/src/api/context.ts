@@ -19,6 +19,7 @@ import type { NodeCatalog } from '../compiler/compile.js';
 import type { DescribeDeps } from '../pipelines/describe-context.js';
 import { activityCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
+import type { RunLimits } from '../runs/run-limits.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface AppDeps {
@@ -42,6 +43,8 @@ export interface AppDeps {
   dataDir?: string;
   /** Defaults to a client on `taskQueue`. */
   runs?: RunsClient;
+  /** The operator's limits on runs (step timeout ceiling, a project's share); defaults otherwise. */
+  runLimits?: RunLimits;
   /** The workers' task queue, for schedules (default `tributary`). */
   taskQueue?: string;
   secrets?: SecretStore;
@@ -106,7 +109,8 @@ export function createContext(deps: AppDeps): ApiContext {
         ? { runnerPool: deps.runnerPool, platformPool: deps.pool, dataDir: deps.dataDir }
         : undefined,
     temporal: deps.temporal,
-    runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool)),
+    runs:
+      deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool), deps.runLimits),
     secrets: deps.secrets,
     log: deps.log,
     catalog,
@@ -119,7 +123,13 @@ export function createContext(deps: AppDeps): ApiContext {
     drafts: new DraftStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
-    schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue, catalog),
+    schedules: new ScheduleService(
+      deps.temporal,
+      new ScheduleStore(deps.pool),
+      taskQueue,
+      catalog,
+      deps.runLimits,
+    ),
     audit: new AuditLog(deps.pool),
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),

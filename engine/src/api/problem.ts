@@ -5,6 +5,7 @@ import { RunNotFoundError, RunRefusedError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
+import { RunLimitError } from '../runs/run-limits.js';
 import { JsonTooDeepError } from './json-body.js';
 
 export interface ProblemDetail {
@@ -49,6 +50,10 @@ function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof ConflictError || error instanceof RunRefusedError)
     return new HttpProblem(409, 'Conflict', error.message);
+  if (error instanceof RunLimitError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      { in: 'body', path: error.path, nodeId: error.nodeId, message: error.message, code: 'run_limit' },
+    ]);
   if (error instanceof JsonTooDeepError)
     return new HttpProblem(400, 'Bad Request', error.message, [
       {
