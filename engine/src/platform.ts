@@ -3,7 +3,7 @@
 // tests and benchmarks, so all three run the same composition.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { getNodeType } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
@@ -13,6 +13,8 @@ import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
 import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
 import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
+import { outageAwareRetry } from './infra/temporal-retry.js';
+import { POSTGRES_CONNECT_TIMEOUT_MS } from './api/outage.js';
 import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
@@ -116,13 +118,20 @@ export interface PlatformConfig {
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
   const shared = sameDatabase(config.databaseUrl, config.warehouseUrl);
-  const platformPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  // A Postgres that does not answer a new connection within 1.5 s is down (api/outage.ts).
+  const connectionTimeoutMillis = POSTGRES_CONNECT_TIMEOUT_MS;
+  const platformPool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 10,
+    connectionTimeoutMillis,
+  });
   const warehousePool = shared
     ? platformPool
-    : new pg.Pool({ connectionString: config.warehouseUrl, max: 10 });
+    : new pg.Pool({ connectionString: config.warehouseUrl, max: 10, connectionTimeoutMillis });
   const runnerPool = new pg.Pool({
     connectionString: runnerUrl(config.warehouseUrl, config.masterKey),
     max: 20,
+    connectionTimeoutMillis,
     application_name: 'tributary step',
   });
   const pools = new Set([platformPool, warehousePool, runnerPool]);
@@ -136,7 +145,11 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
   await closePlatformDatabase(platformPool, shared);
   await prepareWarehouse(warehousePool, config.masterKey);
   await provisionProject(warehousePool, 'default');
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect({
+    address: config.temporalAddress,
+    // An unreachable Temporal is reported within a second, not after half a minute of retries.
+    interceptors: [makeGrpcRetryInterceptor(outageAwareRetry())],
+  });
   // Payload encryption (engine/src/temporal/payload-codec.ts).
   const payloadCodec = config.payloadKey ? new AesGcmPayloadCodec(config.payloadKey) : null;
   const temporal = new Client({
