@@ -4,11 +4,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { getNodeType } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
 import { RunRecordStore } from './runs/run-records.store.js';
-import type { NodeCatalog } from './compiler/compile.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
 import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
@@ -26,8 +24,8 @@ export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
-/** The activities registry, seen as the compiler's catalogue of node types. */
-export const nodeCatalog: NodeCatalog = { get: getNodeType };
+/** The one node catalogue (pipelines/node-catalog.ts), re-exported for the composition's users. */
+export { activityCatalog as nodeCatalog } from './pipelines/node-catalog.js';
 
 export interface Infrastructure {
   temporal: TemporalServer;

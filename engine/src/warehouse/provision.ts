@@ -20,7 +20,7 @@ import { projectRole, RUNNER_ROLE, runnerPassword } from './roles.js';
 
 /** The schema the telemetry sync writes; the default project (the operators') may read it. */
 export const TELEMETRY_SCHEMA = 'tributary_telemetry';
-/** Where the warehouse's sink ledger lives (sink.postgres's LEDGER_TABLE). */
+/** Where the warehouse's sink ledger lives (the Postgres sink's LEDGER_TABLE). */
 const LEDGER = 'tributary_meta';
 
 const PROVISION_LOCK = 0x7472_6276; // 'trbv'
