@@ -1858,7 +1858,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description A development branch of the project (see README "Branches") */
+                    /** @description A development branch of the project (see docs/concepts/branches.md) */
                     name: string;
                 };
             };
@@ -2468,7 +2468,7 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2529,7 +2529,7 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2813,7 +2813,7 @@ export interface operations {
     validatePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2891,7 +2891,7 @@ export interface operations {
     getPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3085,7 +3085,7 @@ export interface operations {
     savePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {
@@ -3383,7 +3383,7 @@ export interface operations {
     deletePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3442,7 +3442,7 @@ export interface operations {
     getPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3591,7 +3591,7 @@ export interface operations {
     savePipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3820,7 +3820,7 @@ export interface operations {
     discardPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3879,7 +3879,7 @@ export interface operations {
     publishPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4112,7 +4112,7 @@ export interface operations {
     listPipelineVersions: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -6001,7 +6001,7 @@ export interface operations {
     startRun: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {

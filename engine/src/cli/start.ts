@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     env = parseEnv();
   } catch (error) {
     if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\nSee the Configuration section of README.md.\n`);
+      process.stderr.write(`${error.message}\nSee docs/reference/configuration.md.\n`);
       process.exit(2);
     }
     throw error;
