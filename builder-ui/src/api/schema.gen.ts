@@ -1447,6 +1447,8 @@ export interface operations {
                             title: string;
                             description: string;
                             icon: string;
+                            /** @description The palette's group within the kind */
+                            category: string;
                             inputs: {
                                 min: number;
                                 max: number | null;
@@ -1457,6 +1459,16 @@ export interface operations {
                             };
                             /** @description The config fields (dotted paths) whose value names a secret of the project */
                             secrets: string[];
+                            /** @description What the editor's data view of such a node shows */
+                            view: {
+                                /**
+                                 * @description The rows its data view shows: its output, or (a sink, which has none) the rows it was handed
+                                 * @enum {string}
+                                 */
+                                rows: "output" | "input";
+                                /** @description Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back */
+                                target: boolean;
+                            };
                         }[];
                         nextCursor: string | null;
                     };

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
   platformConfig,
+  runLimitsOf,
   startInfrastructure,
   VERSION,
   type Infrastructure,
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
         dataDir: env.dataDir,
         temporal: platform.temporal,
         runs: platform.runs,
+        runLimits: runLimitsOf(env),
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         secrets: platform.secrets,
         version: VERSION,

@@ -31,6 +31,7 @@ import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js
 import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
 import type { RunRecordStore } from '../runs/run-records.store.js';
+import { applyRunLimits, DEFAULT_RUN_LIMITS, type RunLimits } from '../runs/run-limits.js';
 import { decodeHistory } from '../temporal/payload-codec.js';
 
 export class RunRefusedError extends Error {}
@@ -120,10 +121,16 @@ export class RunsClient {
     readonly taskQueue: string,
     /** Closed runs' records; without them every answer comes from Temporal (tests of the live path). */
     readonly records?: RunRecordStore,
+    private readonly limits: RunLimits = DEFAULT_RUN_LIMITS,
   ) {}
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
-  async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
+  async start(
+    compiled: ExecutionPlan,
+    options: StartRunOptions,
+  ): Promise<{ runId: string; created: boolean }> {
+    // The operator's limits hold for every run, whichever way it was started.
+    const plan = applyRunLimits(compiled, this.limits);
     const runId = options.runId ?? runIdFor(plan.pipelineId, options.idempotencyKey);
     if (plan.concurrency === 'skip') {
       // A repeated key names its own run, which may be the one in flight: answer it before refusing.

@@ -57,14 +57,18 @@ export async function checkServerVersion(client: pg.Client | pg.PoolClient, name
   const { rows } = await client.query<{ num: string; version: string }>(
     `select current_setting('server_version_num') as num, current_setting('server_version') as version`,
   );
-  const num = Number(rows[0]!.num);
-  if (num < MIN_POSTGRES_VERSION * 10_000) {
-    throw new PostgresUnavailableError(
-      `${name} is PostgreSQL ${rows[0]!.version}; Tributary needs PostgreSQL ${MIN_POSTGRES_VERSION} or newer ` +
-        `(15, 16, 17 and 18 are supported). Point ${name} at a newer server.`,
-    );
-  }
-  return Math.floor(num / 10_000);
+  const problem = serverVersionProblem(Number(rows[0]!.num), rows[0]!.version, name);
+  if (problem) throw new PostgresUnavailableError(problem);
+  return Math.floor(Number(rows[0]!.num) / 10_000);
+}
+
+/** Why a server of this version (`server_version_num`, `server_version`) cannot be used; null when it can. */
+export function serverVersionProblem(num: number, version: string, name: string): string | null {
+  if (num >= MIN_POSTGRES_VERSION * 10_000) return null;
+  return (
+    `${name} is PostgreSQL ${version}; Tributary needs PostgreSQL ${MIN_POSTGRES_VERSION} or newer ` +
+    `(15, 16, 17 and 18 are supported). Point ${name} at a newer server.`
+  );
 }
 
 export async function providePostgres(options: PostgresServerOptions): Promise<PostgresServer> {
