@@ -116,6 +116,8 @@ async function executeStep(
       stagingSchema: input.stagingSchema,
       outputTable,
       mayConsume: (name) => !deps.keepStagingAlways && (input.exclusiveInputs ?? []).includes(name),
+      knownRows: (name) =>
+        (input.exclusiveInputs ?? []).includes(name) ? input.inputRows?.[name] : undefined,
       params: input.params,
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
@@ -142,6 +144,7 @@ async function executeStep(
       pendingState: output.pendingState ?? null,
       notes: output.notes ?? [],
       attempt,
+      ...(output.tableRows !== undefined ? { tableRows: output.tableRows } : {}),
     };
   } catch (error) {
     throw toFailure(error, label, { attempt, nodeId: input.nodeId });

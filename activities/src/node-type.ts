@@ -32,6 +32,11 @@ export interface StepOutput {
   pendingState?: unknown;
   /** Human-readable notes shown with the step (e.g. "added column x"). */
   notes?: string[];
+  /**
+   * The exact number of rows in `table`, when the step knows it without scanning the table (COPY's
+   * own answer): the one step that consumes the table then takes it instead of counting again.
+   */
+  tableRows?: number;
 }
 
 /**
@@ -76,6 +81,11 @@ export interface StepContext {
    * step reads it and the run keeps no staging for previews.
    */
   mayConsume(input: string): boolean;
+  /**
+   * The exact row count of an input this step may consume, as the step that wrote it reported it
+   * (its `tableRows`); undefined when it was not reported (then count the table, if you need it).
+   */
+  knownRows(input: string): number | undefined;
   /** The run's resolved params, by name. */
   params: Record<string, unknown>;
   secrets: SecretResolver;

@@ -19,6 +19,11 @@ export interface StepActivityInput {
   exclusiveInputs?: string[];
   /** The development branch the run is in; absent on main. */
   branch?: string;
+  /**
+   * Exclusive inputs whose producing step reported their exact row count (StepOutput.tableRows):
+   * upstream node id → rows. Absent in runs started before it existed, and when there is none.
+   */
+  inputRows?: Record<string, number>;
 }
 
 export interface StepActivityResult {
@@ -28,6 +33,8 @@ export interface StepActivityResult {
   notes: string[];
   /** Which attempt produced this result (1 unless retried). */
   attempt: number;
+  /** The exact number of rows in `table`, when the step knew it without a scan (see StepOutput). */
+  tableRows?: number;
 }
 
 /** Carried in every step failure's details, so the workflow can show the attempt that failed. */

@@ -64,6 +64,17 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ? []
       : step.dependsOn.filter((dep) => consumers.get(dep) === 1 && !Object.hasOwn(reused, dep));
 
+  // A step that counted its table while writing it (COPY's answer) says so; the one step that may
+  // consume that table gets the count and need not scan the table again. Runs from before send none.
+  const inputRowsKnown = patched('step-input-rows');
+  const tableRows: Record<string, number> = {};
+  const inputRowsOf = (step: PlanStep) => {
+    const known = exclusiveInputs(step).filter((dep) => Object.hasOwn(tableRows, dep));
+    return known.length > 0
+      ? { inputRows: Object.fromEntries(known.map((dep) => [dep, tableRows[dep]!])) }
+      : {};
+  };
+
   const outputs: Record<string, TableRef | null> = {};
   for (const [nodeId, earlier] of Object.entries(reused)) {
     const state = progress.steps[nodeId];
@@ -110,8 +121,10 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         ...(projectRoles
           ? { statementTimeoutSeconds: step.statementTimeoutSeconds, exclusiveInputs: exclusiveInputs(step) }
           : {}),
+        ...(projectRoles && inputRowsKnown ? inputRowsOf(step) : {}),
       });
       outputs[step.id] = result.table;
+      if (inputRowsKnown && typeof result.tableRows === 'number') tableRows[step.id] = result.tableRows;
       if (result.pendingState !== undefined && result.pendingState !== null) {
         pendingStates.push({ nodeId: step.id, state: result.pendingState });
       }
