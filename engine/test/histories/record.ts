@@ -54,6 +54,18 @@ const scenarios: Record<string, PipelineInput> = {
       { from: 'bad', to: 'after' },
     ],
   },
+  // patched('step-input-rows'): the source reports its table's row count, the one step reading it
+  // gets the count in its input (inputRows); a second reader's input would not.
+  'input-rows': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-input-rows',
+    name: 'Row counts handed on',
+    nodes: [
+      { id: 'src', type: 'test.source', config: { rows: 3, tableRows: 3 } },
+      { id: 'only', type: 'test.step', config: {} },
+    ],
+    edges: [{ from: 'src', to: 'only' }],
+  },
   'queued-run': {
     apiVersion: 'tributary/v1',
     id: 'replay-queued',
