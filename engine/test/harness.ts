@@ -5,9 +5,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import {
+  createActivities,
   parseEgressAllow,
   type ActivityDeps,
   type EgressPolicy,
+  type NodeTypeDeclaration,
   type SecretResolver,
 } from '@tributary/activities';
 import { inject } from 'vitest';
@@ -52,6 +54,8 @@ export async function startHarness(
     extraActivities?: WorkerDeps['extraActivities'];
     /** A catalogue that knows test-only node types too. */
     catalog?: NodeCatalog;
+    /** Connectors beyond the registry (a test's fixture), which the worker runs like any other. */
+    connectors?: readonly NodeTypeDeclaration[];
     /** The egress fence's allow-list; by default loopback, where the tests' HTTP servers listen. */
     egress?: EgressPolicy;
   } = {},
@@ -86,6 +90,12 @@ export async function startHarness(
       options.egress ?? parseEgressAllow(`127.0.0.0/8,localhost,${new URL(inject('databaseUrl')).host}`),
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
   };
+  if (options.connectors) {
+    workerDeps.extraActivities = {
+      ...workerDeps.extraActivities,
+      ...createActivities(options.connectors, stepActivityDeps(workerDeps)),
+    };
+  }
   const { worker, connection } = await createWorker(workerDeps);
   const running = worker.run().finally(() => connection.close());
   return {

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../store/errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
 import { RunLimitError } from '../runs/run-limits.js';
 import { JsonTooDeepError } from './json-body.js';
+import { outageProblem, unreachableComponent } from './outage.js';
 
 export interface ProblemDetail {
   /** Where the value at fault is: `params`, `query`, `body` or `header`. */
@@ -26,6 +27,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly errors: ProblemDetail[] = [],
     readonly headers: Record<string, string> = {},
+    /** Extension members of the problem (RFC 9457 §3.2), e.g. the component of a 503. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
   }
@@ -45,6 +48,9 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 /** Errors with a known meaning, from the stores and the runs client. */
 function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
+  // Temporal or Postgres cannot be reached: a plain 503 naming which (outage.ts).
+  const down = unreachableComponent(error);
+  if (down) return outageProblem(down);
   if (error instanceof NotFoundError || error instanceof RunNotFoundError)
     return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
@@ -127,6 +133,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         // Without the query string: it may carry a webhook token.
         instance: req.originalUrl.split('?')[0],
         ...(problem.errors.length ? { errors: problem.errors } : {}),
+        ...problem.extensions,
       });
   };
 }

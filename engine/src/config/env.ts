@@ -74,6 +74,10 @@ const EnvSchema = z.object({
   TRIBUTARY_CREDIT_RATES: CreditRatesEnv.optional(),
   /** Minutes between the worker's syncs of run usage into the warehouse; 0 turns the sync off. */
   TRIBUTARY_TELEMETRY_SYNC_MINUTES: z.coerce.number().min(0).default(15),
+  /** Days a closed run's record is kept (docs/operations/run-records.md); unset: forever. */
+  TRIBUTARY_RUN_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
+  /** Seconds between the recorder's passes, which write closed runs' records; keep it far below the namespace's retention. */
+  TRIBUTARY_RUN_RECORD_SECONDS: z.coerce.number().positive().default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

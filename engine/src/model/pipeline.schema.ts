@@ -66,7 +66,7 @@ export const RetrySchema = z
 export const NodeSchema = z
   .object({
     id: slug,
-    type: z.string().regex(/^[a-z]+(\.[a-z0-9_-]+)+$/, 'must be a dotted node type such as "source.csv"'),
+    type: z.string().regex(/^[a-z]+(\.[a-z0-9_-]+)+$/, 'must be a dotted node type, "<kind>.<name>"'),
     name: z.string().max(200).optional(),
     description: z.string().max(2000).optional(),
     config: z

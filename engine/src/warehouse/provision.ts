@@ -20,7 +20,7 @@ import { projectRole, RUNNER_ROLE, runnerPassword } from './roles.js';
 
 /** The schema the telemetry sync writes; the default project (the operators') may read it. */
 export const TELEMETRY_SCHEMA = 'tributary_telemetry';
-/** Where the warehouse's sink ledger lives (sink.postgres's LEDGER_TABLE). */
+/** Where the warehouse's sink ledger lives (the Postgres sink's LEDGER_TABLE). */
 const LEDGER = 'tributary_meta';
 
 const PROVISION_LOCK = 0x7472_6276; // 'trbv'
@@ -152,9 +152,13 @@ export async function provisionProject(
     await client.query(
       `comment on role ${quoteIdent(role)} is ${pg.escapeLiteral(`${PROJECT_ROLE_COMMENT}${project}`)}`,
     );
-    await client.query(
-      `grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)} with inherit false, set true`,
+    // The runner may SET ROLE to the project's role but inherits none of its rights. PostgreSQL 16+
+    // says so on the grant; 15 has no grant options, and the runner's NOINHERIT says it there.
+    const version = await client.query<{ num: string }>(
+      `select current_setting('server_version_num') as num`,
     );
+    const options = Number(version.rows[0]!.num) >= 160_000 ? ' with inherit false, set true' : '';
+    await client.query(`grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)}${options}`);
     const claimed = await client.query<{ name: string; comment: string | null }>(
       `select nspname as name, shobj_description(nspowner, 'pg_authid') as comment
          from pg_namespace

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { fileDataset, defineNodeType, type StepContext } from '../../node-type.js';
 import { quoteTable } from '../../sql.js';
 import { csvChar } from '../../source/csv/csv-format.js';
 import { templateParams } from '../../source/http/http-client.js';
@@ -40,6 +40,8 @@ export const csvSink = defineNodeType({
   title: 'CSV file',
   description: 'Writes the input rows to a CSV file in the data directory, replacing it atomically.',
   icon: 'file-text',
+  category: 'Files',
+  lineage: (config, ctx) => ({ writes: [fileDataset(config, ctx.project)], columns: { from: 'input' } }),
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   outsideBranch: (config) =>
