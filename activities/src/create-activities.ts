@@ -19,6 +19,8 @@ export interface ActivityDeps {
   warehouse: pg.Pool;
   /** The Postgres role of a project. */
   projectRole: (project: string) => string;
+  /** The Postgres role of a project's branch runs: owns branch schemas, reads main's, writes none. */
+  branchRole: (project: string) => string;
   /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
   ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Creates the branch schema of `schema` (owned by the project's role) and returns its name. */
@@ -90,7 +92,8 @@ async function executeStep(
     const warehouse = projectWarehouse({
       pool: deps.warehouse,
       project: input.project,
-      role: deps.projectRole(input.project),
+      // A branch run's steps run as the branch role: the database refuses their writes to main.
+      role: branch ? deps.branchRole(input.project) : deps.projectRole(input.project),
       defaultSchema: defaultSchemaOf(input.project),
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),

@@ -24,7 +24,7 @@ import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
 import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
-import { projectRole } from '../warehouse/roles.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -107,6 +107,7 @@ export function stepActivityDeps(
   return {
     warehouse: deps.runner,
     projectRole,
+    branchRole,
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
     ensureBranchSchema: (project, branch, schema) =>
       ensureBranchSchema(deps.warehouse, project, branch, schema),
