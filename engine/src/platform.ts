@@ -7,6 +7,7 @@ import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client
 import { getNodeType } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
+import { PipelineSlots } from './runs/pipeline-slots.store.js';
 import { RunRecordStore } from './runs/run-records.store.js';
 import type { NodeCatalog } from './compiler/compile.js';
 import type { Env } from './config/env.js';
@@ -160,7 +161,12 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     warehousePool,
     runnerPool,
     temporal,
-    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool)),
+    runs: new RunsClient(
+      temporal,
+      config.taskQueue,
+      new RunRecordStore(platformPool),
+      new PipelineSlots(platformPool),
+    ),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();
