@@ -4,12 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { getNodeType } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
 import { PipelineSlots } from './runs/pipeline-slots.store.js';
 import { RunRecordStore } from './runs/run-records.store.js';
-import type { NodeCatalog } from './compiler/compile.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
 import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
@@ -20,14 +18,15 @@ import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
 import { runnerUrl } from './warehouse/roles.js';
+import type { RunLimits } from './runs/run-limits.js';
 import { AesGcmPayloadCodec, loadPayloadKey } from './temporal/payload-codec.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
-/** The activities registry, seen as the compiler's catalogue of node types. */
-export const nodeCatalog: NodeCatalog = { get: getNodeType };
+/** The one node catalogue (pipelines/node-catalog.ts), re-exported for the composition's users. */
+export { activityCatalog as nodeCatalog } from './pipelines/node-catalog.js';
 
 export interface Infrastructure {
   temporal: TemporalServer;
@@ -112,6 +111,8 @@ export interface PlatformConfig {
   masterKey: Buffer;
   /** TRIBUTARY_PAYLOAD_KEY (or the generated payload.key); absent or null: payloads unencrypted. */
   payloadKey?: Buffer | null;
+  /** The operator's limits on runs (TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS, TRIBUTARY_PROJECT_MAX_ACTIVITIES). */
+  runLimits?: RunLimits;
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
@@ -165,6 +166,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
       temporal,
       config.taskQueue,
       new RunRecordStore(platformPool),
+      config.runLimits,
       new PipelineSlots(platformPool),
     ),
     secrets: new SecretStore(platformPool, config.masterKey),
@@ -185,6 +187,16 @@ export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig 
     masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
     // Generated only for the embedded Temporal, where API and worker share $TRIBUTARY_HOME.
     payloadKey: loadPayloadKey(env.TRIBUTARY_PAYLOAD_KEY, env.home, !env.TEMPORAL_ADDRESS),
+    runLimits: runLimitsOf(env),
+  };
+}
+
+/** TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS and TRIBUTARY_PROJECT_MAX_ACTIVITIES (half a worker's slots). */
+export function runLimitsOf(env: Env): RunLimits {
+  return {
+    maxStepTimeoutSeconds: env.TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS,
+    projectMaxActivities:
+      env.TRIBUTARY_PROJECT_MAX_ACTIVITIES ?? Math.max(1, Math.floor(env.WORKER_MAX_ACTIVITIES / 2)),
   };
 }
 

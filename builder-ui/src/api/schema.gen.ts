@@ -1447,6 +1447,8 @@ export interface operations {
                             title: string;
                             description: string;
                             icon: string;
+                            /** @description The palette's group within the kind */
+                            category: string;
                             inputs: {
                                 min: number;
                                 max: number | null;
@@ -1457,6 +1459,16 @@ export interface operations {
                             };
                             /** @description The config fields (dotted paths) whose value names a secret of the project */
                             secrets: string[];
+                            /** @description What the editor's data view of such a node shows */
+                            view: {
+                                /**
+                                 * @description The rows its data view shows: its output, or (a sink, which has none) the rows it was handed
+                                 * @enum {string}
+                                 */
+                                rows: "output" | "input";
+                                /** @description Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back */
+                                target: boolean;
+                            };
                         }[];
                         nextCursor: string | null;
                     };
@@ -1846,7 +1858,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description A development branch of the project (see README "Branches") */
+                    /** @description A development branch of the project (see docs/concepts/branches.md) */
                     name: string;
                 };
             };
@@ -2456,7 +2468,7 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2517,7 +2529,7 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2801,7 +2813,7 @@ export interface operations {
     validatePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2879,7 +2891,7 @@ export interface operations {
     getPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3073,7 +3085,7 @@ export interface operations {
     savePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {
@@ -3371,7 +3383,7 @@ export interface operations {
     deletePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3430,7 +3442,7 @@ export interface operations {
     getPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3579,7 +3591,7 @@ export interface operations {
     savePipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3808,7 +3820,7 @@ export interface operations {
     discardPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3867,7 +3879,7 @@ export interface operations {
     publishPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4100,7 +4112,7 @@ export interface operations {
     listPipelineVersions: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -5989,7 +6001,7 @@ export interface operations {
     startRun: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {

@@ -5,6 +5,8 @@ import { RunNotFoundError, RunRefusedError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
+import { RunLimitError } from '../runs/run-limits.js';
+import { JsonTooDeepError } from './json-body.js';
 import { outageProblem, unreachableComponent } from './outage.js';
 
 export interface ProblemDetail {
@@ -54,6 +56,19 @@ function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof ConflictError || error instanceof RunRefusedError)
     return new HttpProblem(409, 'Conflict', error.message);
+  if (error instanceof RunLimitError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      { in: 'body', path: error.path, nodeId: error.nodeId, message: error.message, code: 'run_limit' },
+    ]);
+  if (error instanceof JsonTooDeepError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      {
+        in: 'body',
+        ...(error.path ? { path: error.path } : {}),
+        message: `${error.path || 'body'}: nests deeper than ${error.maxDepth} levels`,
+        code: 'too_deep',
+      },
+    ]);
   const e = error as { type?: string; limit?: number; message?: string } | undefined;
   if (e?.type === 'entity.too.large')
     return new HttpProblem(413, 'Payload Too Large', `The request body is larger than ${e.limit} bytes`);

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
   platformConfig,
+  runLimitsOf,
   startInfrastructure,
   VERSION,
   type Infrastructure,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     env = parseEnv();
   } catch (error) {
     if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\nSee the Configuration section of README.md.\n`);
+      process.stderr.write(`${error.message}\nSee docs/reference/configuration.md.\n`);
       process.exit(2);
     }
     throw error;
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
         dataDir: env.dataDir,
         temporal: platform.temporal,
         runs: platform.runs,
+        runLimits: runLimitsOf(env),
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         secrets: platform.secrets,
         version: VERSION,

@@ -32,6 +32,7 @@ import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../m
 import { runIdFor } from '../model/run-ids.js';
 import type { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import type { RunRecordStore } from '../runs/run-records.store.js';
+import { applyRunLimits, DEFAULT_RUN_LIMITS, type RunLimits } from '../runs/run-limits.js';
 import { decodeHistory } from '../temporal/payload-codec.js';
 
 export class RunRefusedError extends Error {}
@@ -121,12 +122,18 @@ export class RunsClient {
     readonly taskQueue: string,
     /** Closed runs' records; without them every answer comes from Temporal (tests of the live path). */
     readonly records?: RunRecordStore,
+    private readonly limits: RunLimits = DEFAULT_RUN_LIMITS,
     /** Makes concurrency "skip" atomic across API processes; without, the check is visibility's only. */
     private readonly slots?: PipelineSlots,
   ) {}
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
-  async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
+  async start(
+    compiled: ExecutionPlan,
+    options: StartRunOptions,
+  ): Promise<{ runId: string; created: boolean }> {
+    // The operator's limits hold for every run, whichever way it was started.
+    const plan = applyRunLimits(compiled, this.limits);
     const runId = options.runId ?? runIdFor(plan.pipelineId, options.idempotencyKey);
     if (plan.concurrency !== 'skip') return this.startWorkflow(plan, options, runId);
     if (!this.slots) return this.startUnlessInFlight(plan, options, runId, null);

@@ -7,6 +7,7 @@ import {
   stringsIn,
   type ColumnInfo,
   type DescribeContext,
+  type NodeTypeDeclaration,
 } from '@tributary/activities';
 import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
@@ -16,7 +17,10 @@ import { historyBudgetErrors } from './history-budget.js';
 import type { CompileError } from './errors.js';
 import { resolveParams } from './params.js';
 
-/** What the compiler needs to know of a node type (the activities registry provides it). */
+/**
+ * What the platform needs to know of a node type: a connector's declaration (node-type.ts), of
+ * which test catalogues may give only what compiling needs.
+ */
 export interface CatalogEntry {
   kind: 'source' | 'transform' | 'sink';
   config: z.ZodType;
@@ -31,6 +35,10 @@ export interface CatalogEntry {
     config: unknown,
     inputs: Record<string, ColumnInfo[]>,
   ): Promise<ColumnInfo[]>;
+  /** What a config reads and writes outside the pipeline (the declaration's `lineage()`). */
+  lineage?: NodeTypeDeclaration['lineage'];
+  /** The warehouse table a sink publishes into (the declaration's `target()`). */
+  target?: NodeTypeDeclaration['target'];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;

@@ -265,7 +265,7 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
 
 /**
  * Syncs every `intervalMs` until stopped; a sync never overlaps the previous one, and a failure is
- * logged and retried at the next tick. For the worker process (see README, "Audit and telemetry").
+ * logged and retried at the next tick. For the worker process (see docs/operations/audit-and-telemetry.md).
  */
 export function startTelemetrySync(deps: TelemetrySyncDeps, intervalMs: number): { stop(): Promise<void> } {
   let current: Promise<unknown> = Promise.resolve();

@@ -24,7 +24,7 @@ beforeAll(async () => {
       dataConverter: { payloadCodecs: [new AesGcmPayloadCodec(TEST_PAYLOAD_KEY)] },
     });
     processes.push({
-      runs: new RunsClient(client, h.taskQueue, undefined, new PipelineSlots(pool)),
+      runs: new RunsClient(client, h.taskQueue, undefined, undefined, new PipelineSlots(pool)),
       close: async () => {
         await connection.close();
         await pool.end();
