@@ -10,7 +10,8 @@ import { PipelineSlots } from './runs/pipeline-slots.store.js';
 import { RunRecordStore } from './runs/run-records.store.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
-import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
+import { providePostgres, redactUrl, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
+import { claimTaskQueue, deploymentIdentity } from './deployment/deployment.js';
 import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
 import { outageAwareRetry } from './infra/temporal-retry.js';
 import { POSTGRES_CONNECT_TIMEOUT_MS } from './api/outage.js';
@@ -156,6 +157,19 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     namespace: config.namespace,
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
   });
+  // This deployment owns its namespace + task queue; another deployment's claim stops the start.
+  try {
+    await claimTaskQueue(
+      temporal,
+      await deploymentIdentity(platformPool),
+      config.taskQueue,
+      redactUrl(config.databaseUrl),
+    );
+  } catch (error) {
+    await connection.close();
+    await Promise.all([...pools].map((p) => p.end()));
+    throw error;
+  }
   return {
     payloadCodec,
     platformPool,
