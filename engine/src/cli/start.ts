@@ -204,6 +204,18 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  // The embedded servers are children of this process: if one dies, say so and stop, rather than
+  // serve errors (a server that is gone is not restarted behind the operator's back).
+  for (const [name, child] of [
+    ['Temporal server', infra.temporal.exited],
+    ['Postgres', infra.postgres.exited],
+  ] as const) {
+    void child?.then((how) => {
+      if (stopping) return;
+      log.error(`the embedded ${name} stopped unexpectedly (${how}); stopping Tributary`);
+      void stop(1);
+    });
+  }
   if (workerDone) {
     workerDone.catch((error: Error) => {
       log.error('the worker stopped unexpectedly', { error });
