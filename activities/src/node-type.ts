@@ -2,6 +2,7 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { EgressPolicy } from './egress/egress-fence.js';
 import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
@@ -42,8 +43,11 @@ export type SecretUse =
   | { sendTo: string | URL }
   /** The value is itself a connection URL; its host is the destination. */
   | { connectionUrl: true }
-  /** The value never leaves the worker (e.g. a signing key). */
-  | { local: true };
+  /**
+   * The value signs what is sent to this URL and never leaves the worker itself; a host binding
+   * holds all the same (a key bound to one receiver signs for no other host).
+   */
+  | { signFor: string | URL };
 
 export interface SecretResolver {
   /** Resolves a secret of the run's project by name; throws a non-retryable error if unknown or bound elsewhere. */
@@ -77,12 +81,22 @@ export interface StepContext {
   secrets: SecretResolver;
   /** Resolves a path relative to the project's files directory and refuses anything that escapes it. */
   resolveDataPath(relative: string, field: string): Promise<string>;
+  /**
+   * Resolves a path the step writes: like resolveDataPath on main; in a branch, inside the branch's
+   * own folder (`branches/<branch>/` of the project's files), which is then the root it is checked against.
+   */
+  resolveOutputPath(relative: string, field: string): Promise<string>;
   /** Where a data product's table is, and which project owns it; undefined when there is no such product. */
   resolveProduct(id: string): Promise<{ project: string; schema: string; table: string } | undefined>;
   /** The stored incremental state of this pipeline + node, if any. */
   loadState(): Promise<unknown>;
   /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */
   fetch: typeof fetch;
+  /**
+   * The egress policy every other socket a step opens must pass (resolveEgress, fencedPgStream):
+   * the same allow-list and the platform's own servers as fetch.
+   */
+  egress: EgressPolicy;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;
   /** Aborted when the run is cancelled or the attempt times out. */

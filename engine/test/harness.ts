@@ -84,7 +84,10 @@ export async function startHarness(
     secrets: options.secrets ?? ((project: string) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,
-    egress: options.egress ?? TEST_EGRESS,
+    // The tests' "external" databases are databases of the test Postgres, which is also the
+    // platform's: named explicitly as host:port, as an operator would have to.
+    egress:
+      options.egress ?? parseEgressAllow(`127.0.0.0/8,localhost,${new URL(inject('databaseUrl')).host}`),
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
   };
   if (options.connectors) {

@@ -13,6 +13,9 @@ import {
   type FieldProblem,
 } from '../errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
+import { RunLimitError } from '../runs/run-limits.js';
+import { JsonTooDeepError } from './json-body.js';
+import { outageProblem, unreachableComponent } from './outage.js';
 
 /** One entry of a problem's `errors[]`: a field at fault (the domain's FieldProblem). */
 export type ProblemDetail = FieldProblem;
@@ -24,6 +27,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly errors: ProblemDetail[] = [],
     readonly headers: Record<string, string> = {},
+    /** Extension members of the problem (RFC 9457 §3.2), e.g. the component of a 503. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
   }
@@ -52,6 +57,9 @@ function domainStatus(error: DomainError): [number, string] {
 /** Errors with a known meaning: the domain's, and those of the runs client and previews. */
 function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
+  // Temporal or Postgres cannot be reached: a plain 503 naming which (outage.ts).
+  const down = unreachableComponent(error);
+  if (down) return outageProblem(down);
   if (error instanceof DomainError) {
     const [status, title] = domainStatus(error);
     return new HttpProblem(status, title, error.message, error.errors);
@@ -59,6 +67,19 @@ function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof RunNotFoundError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof RunRefusedError) return new HttpProblem(409, 'Conflict', error.message);
+  if (error instanceof RunLimitError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      { in: 'body', path: error.path, nodeId: error.nodeId, message: error.message, code: 'run_limit' },
+    ]);
+  if (error instanceof JsonTooDeepError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      {
+        in: 'body',
+        ...(error.path ? { path: error.path } : {}),
+        message: `${error.path || 'body'}: nests deeper than ${error.maxDepth} levels`,
+        code: 'too_deep',
+      },
+    ]);
   const e = error as { type?: string; limit?: number; message?: string } | undefined;
   if (e?.type === 'entity.too.large')
     return new HttpProblem(413, 'Payload Too Large', `The request body is larger than ${e.limit} bytes`);
@@ -123,6 +144,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         // Without the query string: it may carry a webhook token.
         instance: req.originalUrl.split('?')[0],
         ...(problem.errors.length ? { errors: problem.errors } : {}),
+        ...problem.extensions,
       });
   };
 }

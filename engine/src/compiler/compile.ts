@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
 import { edgeId, PipelineSchema, type Pipeline, type PipelineNode } from '../model/pipeline.schema.js';
 import { canonicalJson, sha256 } from './canonical.js';
+import { historyBudgetErrors } from './history-budget.js';
 import type { CompileError } from './errors.js';
 import { resolveParams } from './params.js';
 
@@ -159,7 +160,14 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   errors.push(...paramErrors);
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, plan: buildPlan(pipeline, params, options, upstream) };
+  const plan = buildPlan(pipeline, params, options, upstream);
+  // A run whose history could come near Temporal's limits would fail in the middle: refuse it here.
+  const budget = historyBudgetErrors(
+    plan.steps.length,
+    new TextEncoder().encode(JSON.stringify(plan)).length,
+  );
+  if (budget.length > 0) return { ok: false, errors: budget };
+  return { ok: true, plan };
 }
 
 function documentError(document: unknown, issue: z.core.$ZodIssue): CompileError {

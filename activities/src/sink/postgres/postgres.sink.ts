@@ -30,6 +30,7 @@ import {
   type ColumnInfo,
 } from '../../sql.js';
 import { branchSchemaName } from '../../warehouse/branch-schemas.js';
+import { transactionLock } from '../../warehouse/project-warehouse.js';
 import { isSafeConversion } from './type-compat.js';
 
 export const SINK_MODES = ['append', 'replace', 'upsert'] as const;
@@ -275,10 +276,8 @@ async function publish(
   try {
     // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
     // that is still running) queue here, and the later one then sees the earlier one's ledger row.
-    await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      'tributary.sink',
-      targetName,
-    ]);
+    // In the warehouse the platform takes it (project roles may not call advisory-lock functions).
+    await transactionLock(db, 'tributary.sink', targetName);
     const done = await db.query<{ rows_in: string; rows_out: string; bytes: string; attempt: number }>(
       `select rows_in, rows_out, bytes, attempt from ${quoteTable(LEDGER_TABLE)}
         where run_id = $1 and node_id = $2 and target = $3`,

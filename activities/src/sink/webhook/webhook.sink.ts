@@ -88,9 +88,12 @@ export const webhookSink = defineNodeType({
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0];
     if (!input) throw new StepError('the webhook sink has no input table', 'config');
-    // The signing secret never leaves the worker: only the signature it makes is sent.
+    // The signing secret never leaves the worker: only the signature it makes is sent. Its host
+    // binding holds all the same: it signs only for the hosts it is bound to.
     const secret = config.signingSecret
-      ? await ctx.secrets.resolve(config.signingSecret, { local: true })
+      ? await ctx.secrets.resolve(config.signingSecret, {
+          signFor: fillParams(ctx, config.url, 'url', encodeURIComponent),
+        })
       : undefined;
     try {
       return await sendAll(ctx, config, quoteTable(input), secret);
