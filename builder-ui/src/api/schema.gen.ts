@@ -8372,7 +8372,13 @@ export interface operations {
                                 table: string;
                                 column: string;
                                 /** @enum {string} */
-                                transformation: "direct" | "derived";
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
                             }[];
                         }[];
                         problems: string[];

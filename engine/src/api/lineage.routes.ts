@@ -24,8 +24,21 @@ const LineageNodeSchema = z.object({
 const ColumnEntrySchema = z.object({
   table: z.string(),
   column: z.string(),
+  /** What the column's value is made of (OpenLineage DIRECT: IDENTITY, TRANSFORMATION, AGGREGATION). */
   sources: z.array(
-    z.object({ table: z.string(), column: z.string(), transformation: z.enum(['direct', 'derived']) }),
+    z.object({
+      table: z.string(),
+      column: z.string(),
+      transformation: z.enum(['direct', 'derived', 'aggregation']),
+    }),
+  ),
+  /** What decides its value or its rows without being part of it (OpenLineage INDIRECT). */
+  indirect: z.array(
+    z.object({
+      table: z.string(),
+      column: z.string(),
+      subtype: z.enum(['JOIN', 'FILTER', 'GROUP_BY', 'SORT', 'WINDOW', 'CONDITIONAL']),
+    }),
   ),
 });
 
@@ -41,6 +54,7 @@ export const lineageRoutes = [
       table: TableName,
       column: z.string().min(1).max(63).optional(),
       direction: z.enum(['up', 'down', 'both']).default('both'),
+      /** How many datasets away to go; the steps between two datasets do not count. */
       depth: z.coerce.number().int().min(1).max(20).default(3),
     }),
     responses: {

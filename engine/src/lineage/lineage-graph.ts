@@ -2,8 +2,14 @@
 // databases) each step reads and writes, stitched across pipelines and projects by table name, and
 // for every column a step or table holds, the columns of other datasets it is computed from. Pure:
 // the caller hands in the pipelines and the known columns of warehouse tables.
-import { columnLineage, defaultSchemaOf, parseTableName, type RelationRef } from '@tributary/activities';
-import { parse } from 'libpg-query';
+import {
+  columnLineage,
+  defaultSchemaOf,
+  parseTableName,
+  type DirectTransformation,
+  type IndirectSubtype,
+  type RelationRef,
+} from '@tributary/activities';
 
 export type DatasetKind = 'table' | 'file' | 'url' | 'external';
 
@@ -16,6 +22,8 @@ export interface LineageNode {
   nodeId?: string;
   type?: string;
   columns?: string[];
+  /** Declared types of a dataset's columns (a file's, an API's), when known. */
+  columnTypes?: Record<string, string>;
 }
 
 export interface LineageEdge {
@@ -26,20 +34,32 @@ export interface LineageEdge {
 export interface ColumnSourceOut {
   table: string;
   column: string;
-  transformation: 'direct' | 'derived';
+  transformation: DirectTransformation;
 }
 
-export interface ColumnLineageOut {
+/** A column that decides another's value or rows without being part of it (OpenLineage INDIRECT). */
+export interface IndirectSourceOut {
   table: string;
   column: string;
+  subtype: IndirectSubtype;
+}
+
+/** What one column of a dataset or step is made of, and what else decides it. */
+export interface ColumnEntry {
   sources: ColumnSourceOut[];
+  indirect: IndirectSourceOut[];
+}
+
+export interface ColumnLineageOut extends ColumnEntry {
+  table: string;
+  column: string;
 }
 
 export interface LineageGraph {
   nodes: Map<string, LineageNode>;
   edges: LineageEdge[];
   /** Keyed by `<dataset id>#<column>`: the columns of other datasets it is computed from. */
-  columns: Map<string, ColumnSourceOut[]>;
+  columns: Map<string, ColumnEntry>;
   /** Steps whose column lineage could not be worked out completely, and why. */
   problems: string[];
 }
@@ -54,11 +74,13 @@ export interface PipelineForLineage {
 export interface LineageCatalog {
   /** Known columns of a warehouse table `schema.table`, in order; undefined when unknown. */
   tableColumns(table: string): string[] | undefined;
+  /** The type of a column of a warehouse table (`integer`, `text` …), when known. */
+  columnType?(table: string, column: string): string | undefined;
   /** The table of a data product. */
   productTable(id: string): string | undefined;
 }
 
-type Sources = Map<string, ColumnSourceOut[]>;
+type Sources = Map<string, ColumnEntry>;
 
 export const tableId = (name: string) => `table:${name}`;
 const stepId = (pipelineId: string, nodeId: string) => `step:${pipelineId}/${nodeId}`;
@@ -118,32 +140,6 @@ function qualified(table: string | undefined, project: string): string | undefin
   }
 }
 
-/** Schema-qualified tables a SQL statement names (its `{{ inputs.x }}` are steps, not tables). */
-async function tablesIn(sql: string): Promise<string[]> {
-  const text = sql
-    .replace(/\{\{\s*inputs\.[A-Za-z0-9_-]+\s*\}\}/g, 'tributary_input')
-    .replace(/\{\{[^}]*\}\}/g, 'null');
-  try {
-    const tree = await parse(text);
-    const found = new Set<string>();
-    const visit = (value: unknown): void => {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === 'object') {
-        for (const [key, child] of Object.entries(value)) {
-          const ref = child as { schemaname?: string; relname?: string };
-          if (key === 'RangeVar' && ref.schemaname && ref.relname)
-            found.add(`${ref.schemaname}.${ref.relname}`);
-          visit(child);
-        }
-      }
-    };
-    visit(tree);
-    return [...found];
-  } catch {
-    return [];
-  }
-}
-
 function topological(pipeline: PipelineForLineage): PipelineForLineage['nodes'] {
   const done = new Set<string>();
   const order: PipelineForLineage['nodes'] = [];
@@ -159,8 +155,16 @@ function topological(pipeline: PipelineForLineage): PipelineForLineage['nodes'] 
   return order;
 }
 
-const derive = (sources: ColumnSourceOut[]): ColumnSourceOut[] =>
-  sources.map((s) => ({ ...s, transformation: 'derived' }));
+/** Upstream sources seen through one more step: a copy keeps them, an expression derives, an aggregate aggregates. */
+const through = (sources: ColumnSourceOut[], how: DirectTransformation): ColumnSourceOut[] =>
+  how === 'direct'
+    ? sources
+    : sources.map((s) => ({
+        ...s,
+        transformation:
+          how === 'aggregation' || s.transformation === 'aggregation' ? 'aggregation' : 'derived',
+      }));
+const NO_ENTRY: ColumnEntry = { sources: [], indirect: [] };
 
 export async function buildLineage(
   pipelines: readonly PipelineForLineage[],
@@ -215,14 +219,15 @@ export async function buildLineage(
                   .filter((n): n is string => typeof n === 'string')
               : undefined;
         for (const column of known ?? [])
-          out.set(column, [{ table: dataset.name, column, transformation: 'direct' }]);
+          out.set(column, {
+            sources: [{ table: dataset.name, column, transformation: 'direct' }],
+            indirect: [],
+          });
       } else if (node.type === 'source.generate') {
-        for (const c of (config.columns as { name: string }[] | undefined) ?? []) out.set(c.name, []);
+        for (const c of (config.columns as { name: string }[] | undefined) ?? []) out.set(c.name, NO_ENTRY);
       } else if (node.type === 'transform.sql' && typeof config.sql === 'string') {
-        for (const table of await tablesIn(config.sql)) {
-          graph.edges.push({ from: addTable(table), to: id });
-        }
         const ownSchema = defaultSchemaOf(pipeline.project);
+        const tableName = (ref: RelationRef & { kind: 'table' }) => `${ref.schema || ownSchema}.${ref.table}`;
         const lineage = await columnLineage(
           config.sql,
           (ref: RelationRef) =>
@@ -230,38 +235,43 @@ export async function buildLineage(
               ? outputs.has(ref.node)
                 ? [...outputs.get(ref.node)!.keys()]
                 : undefined
-              : catalog.tableColumns(`${ref.schema || ownSchema}.${ref.table}`),
-          { defaultSchema: ownSchema },
+              : catalog.tableColumns(tableName(ref)),
+          // The step's search path on main: the project's own schema.
+          { searchPath: [ownSchema] },
         );
         if (!lineage.complete)
           graph.problems.push(...lineage.problems.map((p: string) => `${pipeline.id}.${node.id}: ${p}`));
+        // Every table the query reads, wherever it names it (WHERE, JOIN, subqueries …), is an input.
+        for (const relation of lineage.relations)
+          if (relation.kind === 'table') graph.edges.push({ from: addTable(tableName(relation)), to: id });
+        // A column of an input or table, as what it is made of outside this pipeline.
+        const entryOf = (relation: RelationRef, column: string): ColumnEntry =>
+          relation.kind === 'input'
+            ? (outputs.get(relation.node)?.get(column) ?? NO_ENTRY)
+            : { sources: [{ table: tableName(relation), column, transformation: 'direct' }], indirect: [] };
+        const indirectOf = (list: { relation: RelationRef; column: string; subtype: IndirectSubtype }[]) =>
+          list.flatMap(({ relation, column, subtype }) => {
+            const entry = entryOf(relation, column);
+            return [
+              ...entry.sources.map((s) => ({ table: s.table, column: s.column, subtype })),
+              ...entry.indirect,
+            ];
+          });
+        const rowLevel = indirectOf(lineage.indirect);
         for (const column of lineage.columns) {
-          for (const source of column.sources) {
-            if (source.relation.kind === 'table') {
-              const name = `${source.relation.schema || ownSchema}.${source.relation.table}`;
-              graph.edges.push({ from: addTable(name), to: id });
-            }
-          }
           const sources: ColumnSourceOut[] = [];
+          const indirect: IndirectSourceOut[] = [...rowLevel, ...indirectOf(column.indirect ?? [])];
           for (const source of column.sources) {
-            const through =
-              source.relation.kind === 'input'
-                ? (outputs.get(source.relation.node)?.get(source.column) ?? [])
-                : [
-                    {
-                      table: `${source.relation.schema || defaultSchemaOf(pipeline.project)}.${source.relation.table}`,
-                      column: source.column,
-                      transformation: 'direct' as const,
-                    },
-                  ];
-            sources.push(...(source.transformation === 'derived' ? derive(through) : through));
+            const entry = entryOf(source.relation, source.column);
+            sources.push(...through(entry.sources, source.transformation));
+            indirect.push(...entry.indirect);
           }
-          out.set(column.name, dedupe(sources));
+          out.set(column.name, { sources: dedupe(sources), indirect: dedupeIndirect(indirect) });
         }
       } else if (node.type === 'transform.assert' || node.type.startsWith('sink.')) {
         // Passes its input on (assert) or writes it out (sinks): columns carry through unchanged.
         const input = outputs.get(inputsOf(node.id)[0] ?? '');
-        for (const [column, sources] of input ?? []) out.set(column, sources);
+        for (const [column, entry] of input ?? []) out.set(column, entry);
       }
       graph.nodes.get(id)!.columns = [...out.keys()];
       outputs.set(node.id, out);
@@ -272,9 +282,13 @@ export async function buildLineage(
         graph.edges.push({ from: id, to: dataset.id });
         const target = graph.nodes.get(dataset.id)!;
         target.columns = [...new Set([...(target.columns ?? []), ...out.keys()])];
-        for (const [column, sources] of out) {
+        for (const [column, entry] of out) {
           const key = `${dataset.id}#${column}`;
-          graph.columns.set(key, dedupe([...(graph.columns.get(key) ?? []), ...sources]));
+          const known = graph.columns.get(key) ?? NO_ENTRY;
+          graph.columns.set(key, {
+            sources: dedupe([...known.sources, ...entry.sources]),
+            indirect: dedupeIndirect([...known.indirect, ...entry.indirect]),
+          });
         }
       }
     }
@@ -282,15 +296,22 @@ export async function buildLineage(
   return graph;
 }
 
+const RANK: Record<DirectTransformation, number> = { direct: 0, derived: 1, aggregation: 2 };
+
 function dedupe(sources: ColumnSourceOut[]): ColumnSourceOut[] {
   const seen = new Map<string, ColumnSourceOut>();
   for (const source of sources) {
     const key = `${source.table}#${source.column}`;
     const known = seen.get(key);
-    // Reached both directly and through an expression: it is derived.
-    if (!known || source.transformation === 'derived')
-      seen.set(key, known && known.transformation === 'derived' ? known : source);
+    // Reached several ways (a copy and an expression): the furthest from a copy tells.
+    if (!known || RANK[source.transformation] > RANK[known.transformation]) seen.set(key, source);
   }
+  return [...seen.values()];
+}
+
+function dedupeIndirect(sources: IndirectSourceOut[]): IndirectSourceOut[] {
+  const seen = new Map<string, IndirectSourceOut>();
+  for (const s of sources) seen.set(`${s.table}#${s.column}#${s.subtype}`, s);
   return [...seen.values()];
 }
 
@@ -301,25 +322,35 @@ export interface LineageQuery {
   depth: number;
 }
 
-/** The part of the graph around one table (and optionally one column), `depth` datasets away. */
+/**
+ * The part of the graph around one dataset (and optionally one column), `depth` datasets away:
+ * steps between datasets cost nothing, each dataset reached counts one (a 0-1 breadth-first walk).
+ */
 export function queryLineage(graph: LineageGraph, query: LineageQuery) {
-  const start = tableId(query.table);
+  const start = query.table.includes(':') ? query.table : tableId(query.table);
   const keep = new Set<string>([start]);
+  const forwardOf = new Map<string, string[]>();
+  const backwardOf = new Map<string, string[]>();
+  for (const edge of graph.edges) {
+    forwardOf.set(edge.from, [...(forwardOf.get(edge.from) ?? []), edge.to]);
+    backwardOf.set(edge.to, [...(backwardOf.get(edge.to) ?? []), edge.from]);
+  }
   const walk = (forward: boolean) => {
-    let frontier = [start];
-    // Each dataset hop passes through one step: two node hops per level of depth.
-    for (let hop = 0; hop < query.depth * 2 && frontier.length > 0; hop++) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        for (const edge of graph.edges) {
-          const [here, there] = forward ? [edge.from, edge.to] : [edge.to, edge.from];
-          if (here === id && !keep.has(there)) {
-            keep.add(there);
-            next.push(there);
-          }
-        }
+    const next = forward ? forwardOf : backwardOf;
+    const level = new Map<string, number>([[start, 0]]);
+    const deque = [start];
+    while (deque.length > 0) {
+      const id = deque.shift()!;
+      const here = level.get(id)!;
+      for (const there of next.get(id) ?? []) {
+        const cost = graph.nodes.get(there)?.kind === 'step' ? 0 : 1;
+        const at = here + cost;
+        if (at > query.depth || (level.get(there) ?? Infinity) <= at) continue;
+        level.set(there, at);
+        keep.add(there);
+        if (cost === 0) deque.unshift(there);
+        else deque.push(there);
       }
-      frontier = next;
     }
   };
   if (query.direction !== 'down') walk(false);
@@ -328,9 +359,9 @@ export function queryLineage(graph: LineageGraph, query: LineageQuery) {
   const edges = dedupeEdges(graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to)));
   const tables = new Set(nodes.filter((n) => n.kind !== 'step').map((n) => n.name));
   let columns: ColumnLineageOut[] = [...graph.columns.entries()]
-    .map(([key, sources]) => {
+    .map(([key, entry]) => {
       const [dataset, column] = [key.slice(0, key.lastIndexOf('#')), key.slice(key.lastIndexOf('#') + 1)];
-      return { table: graph.nodes.get(dataset)?.name ?? dataset, column, sources };
+      return { table: graph.nodes.get(dataset)?.name ?? dataset, column, ...entry };
     })
     .filter((c) => tables.has(c.table));
   if (query.column) columns = columnsAround(columns, query.table, query.column, query.direction);

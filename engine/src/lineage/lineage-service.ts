@@ -10,8 +10,9 @@ import {
 
 export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageCatalog> {
   const [columns, products] = await Promise.all([
-    warehouse.query<{ name: string; columns: string[] }>(
-      `select c.table_schema || '.' || c.table_name as name, array_agg(c.column_name::text order by c.ordinal_position) as columns
+    warehouse.query<{ name: string; columns: string[]; types: string[] }>(
+      `select c.table_schema || '.' || c.table_name as name, array_agg(c.column_name::text order by c.ordinal_position) as columns,
+              array_agg(c.data_type::text order by c.ordinal_position) as types
          from information_schema.columns c
         where c.table_schema not in ('pg_catalog', 'information_schema') and c.table_schema not like 'tr\\_run\\_%'
         group by 1`,
@@ -21,8 +22,15 @@ export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promis
     ),
   ]);
   const tables = new Map(columns.rows.map((r) => [r.name, r.columns]));
+  const types = new Map(
+    columns.rows.flatMap((r) => r.columns.map((c, i) => [`${r.name}#${c}`, r.types[i]!] as const)),
+  );
   const productTables = new Map(products.rows.map((r) => [r.id, r.name]));
-  return { tableColumns: (name) => tables.get(name), productTable: (id) => productTables.get(id) };
+  return {
+    tableColumns: (name) => tables.get(name),
+    columnType: (name, column) => types.get(`${name}#${column}`),
+    productTable: (id) => productTables.get(id),
+  };
 }
 
 export async function currentPipelines(platform: pg.Pool): Promise<PipelineForLineage[]> {
