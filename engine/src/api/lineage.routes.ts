@@ -2,9 +2,8 @@
 // OpenLineage events. Like the catalogue, lineage is open to any reader: it names tables, columns
 // and pipelines, never rows.
 import { z } from 'zod';
-import { buildLineage, queryLineage } from '../lineage/lineage-graph.js';
-import { loadCatalog, organisationLineage } from '../lineage/lineage-service.js';
-import { runEvents } from '../lineage/openlineage.js';
+import { queryLineage } from '../lineage/lineage-graph.js';
+import { organisationLineage, runOpenLineageEvents } from '../lineage/lineage-service.js';
 import { route } from './route.js';
 
 const TableName = z
@@ -98,43 +97,13 @@ export const lineageRoutes = [
     async handler({ deps, params, authorize, res }) {
       const run = await deps.runs.get(params.runId);
       authorize(run.project);
-      const version = await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
-      const pipeline = {
-        id: run.pipelineId,
-        project: run.project,
-        nodes: version.document.nodes,
-        edges: version.document.edges ?? [],
-      };
-      const catalog = await loadCatalog(deps.pool, deps.warehousePool);
-      // The other pipelines are not needed to say what this one read and wrote.
-      const graph = await buildLineage([pipeline], catalog);
-      const description = await deps.temporal.workflow.getHandle(params.runId).describe();
-      const warehouse = new URL(
-        deps.warehousePool.options.connectionString ?? 'postgres://localhost/postgres',
+      // A run's version must exist (a 404 names it when it does not).
+      await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
+      const found = await runOpenLineageEvents(
+        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, temporal: deps.temporal },
+        params.runId,
       );
-      const failed = Object.values(run.progress?.steps ?? {}).find((s) => s.error);
-      res.json({
-        events: runEvents(
-          {
-            uuid: description.runId,
-            project: run.project,
-            pipelineId: run.pipelineId,
-            status: run.status,
-            startedAt: run.startedAt,
-            endedAt: run.endedAt,
-            error: failed?.error ?? null,
-          },
-          pipeline,
-          graph,
-          catalog,
-          {
-            warehouse: {
-              namespace: `postgres://${warehouse.hostname}:${warehouse.port || 5432}`,
-              database: decodeURIComponent(warehouse.pathname.slice(1)),
-            },
-          },
-        ),
-      });
+      res.json({ events: found?.events ?? [] });
     },
   }),
 ];

@@ -20,6 +20,7 @@ import {
 import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
+import { startOpenLineagePublisher } from '../lineage/openlineage-publisher.js';
 import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
 import { isRunOpen } from '../worker/run-activities.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
   let telemetrySync: { stop(): Promise<void> } | undefined;
+  let openLineage: { stop(): Promise<void> } | undefined;
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     clearInterval(sweeper);
     // Waits for a sync in progress, so it does not lose its pools under it.
     await telemetrySync?.stop();
+    await openLineage?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
     await platform?.close().catch(() => {});
@@ -131,6 +134,23 @@ async function main(): Promise<void> {
           env.TRIBUTARY_TELEMETRY_SYNC_MINUTES * 60_000,
         );
       }
+    }
+    if (env.TRIBUTARY_ROLE !== 'api' && env.TRIBUTARY_OPENLINEAGE_URL) {
+      openLineage = startOpenLineagePublisher(
+        {
+          platform: platform.platformPool,
+          warehouse: platform.warehousePool,
+          temporal: platform.temporal,
+          runs: platform.runs,
+          target: {
+            url: env.TRIBUTARY_OPENLINEAGE_URL,
+            endpoint: env.TRIBUTARY_OPENLINEAGE_ENDPOINT,
+            ...(env.TRIBUTARY_OPENLINEAGE_API_KEY ? { apiKey: env.TRIBUTARY_OPENLINEAGE_API_KEY } : {}),
+          },
+          log: log.child('openlineage'),
+        },
+        env.TRIBUTARY_OPENLINEAGE_INTERVAL_SECONDS * 1000,
+      );
     }
     if (env.TRIBUTARY_ROLE !== 'worker') {
       adminToken = await ensureAdminToken(new TokenStore(platform.platformPool), {

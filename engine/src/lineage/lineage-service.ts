@@ -1,12 +1,15 @@
 // Loads what lineage is built from: the current version of every pipeline (lineage is stitched
 // across projects), data products' tables, and the columns of every warehouse table.
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { RunsClient } from '../client/runs.js';
 import {
   buildLineage,
   type LineageCatalog,
   type LineageGraph,
   type PipelineForLineage,
 } from './lineage-graph.js';
+import { runEvents, type Namespaces } from './openlineage.js';
 
 export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageCatalog> {
   const [columns, products] = await Promise.all([
@@ -53,4 +56,66 @@ export async function organisationLineage(platform: pg.Pool, warehouse: pg.Pool)
     loadCatalog(platform, warehouse),
   ]);
   return buildLineage(pipelines, catalog);
+}
+
+export interface RunLineageDeps {
+  platform: pg.Pool;
+  warehouse: pg.Pool;
+  runs: RunsClient;
+  temporal: Client;
+}
+
+/** OpenLineage's names of the warehouse: `postgres://host:port` and its database. */
+export function warehouseNamespaces(warehouse: pg.Pool): Namespaces {
+  const url = new URL(warehouse.options.connectionString ?? 'postgres://localhost/postgres');
+  return {
+    warehouse: {
+      namespace: `postgres://${url.hostname}:${url.port || 5432}`,
+      database: decodeURIComponent(url.pathname.slice(1)),
+    },
+  };
+}
+
+/**
+ * A run's OpenLineage events, from the run, the pipeline version it ran and that version's lineage;
+ * undefined when the run ran no saved version. Gathers the facts, then the pure `runEvents` shapes
+ * them, so a closed run's record can be the source as well.
+ */
+export async function runOpenLineageEvents(
+  deps: RunLineageDeps,
+  runId: string,
+): Promise<{ project: string; events: Record<string, unknown>[] } | undefined> {
+  const run = await deps.runs.get(runId);
+  const { rows } = await deps.platform.query<{ document: PipelineForLineage }>(
+    `select document from tributary.pipeline_versions where pipeline_id = $1 and version = $2`,
+    [run.pipelineId, Number(run.pipelineVersion)],
+  );
+  if (!rows[0]) return undefined;
+  const pipeline: PipelineForLineage = {
+    id: run.pipelineId,
+    project: run.project,
+    nodes: rows[0].document.nodes,
+    edges: rows[0].document.edges ?? [],
+  };
+  const catalog = await loadCatalog(deps.platform, deps.warehouse);
+  // The other pipelines are not needed to say what this one read and wrote.
+  const graph = await buildLineage([pipeline], catalog);
+  const description = await deps.temporal.workflow.getHandle(runId).describe();
+  const failed = Object.values(run.progress?.steps ?? {}).find((s) => s.error);
+  const events = runEvents(
+    {
+      uuid: description.runId,
+      project: run.project,
+      pipelineId: run.pipelineId,
+      status: run.status,
+      startedAt: run.startedAt,
+      endedAt: run.endedAt,
+      error: failed?.error ?? null,
+    },
+    pipeline,
+    graph,
+    catalog,
+    warehouseNamespaces(deps.warehouse),
+  );
+  return { project: run.project, events };
 }
