@@ -69,7 +69,7 @@ export const lineageRoutes = [
     },
     async handler({ deps, query, authorize, res }) {
       authorize(undefined);
-      const graph = await organisationLineage(deps.pool, deps.warehousePool);
+      const graph = await organisationLineage(deps.pool, deps.warehousePool, deps.catalog);
       res.json(
         queryLineage(graph, {
           table: query.table,
@@ -100,7 +100,7 @@ export const lineageRoutes = [
       // A run's version must exist (a 404 names it when it does not).
       await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
       const found = await runOpenLineageEvents(
-        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, temporal: deps.temporal },
+        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, nodeTypes: deps.catalog },
         params.runId,
       );
       res.json({ events: found?.events ?? [] });

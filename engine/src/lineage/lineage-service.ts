@@ -1,12 +1,12 @@
 // Loads what lineage is built from: the current version of every pipeline (lineage is stitched
 // across projects), data products' tables, and the columns of every warehouse table.
-import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
 import {
   buildLineage,
   type LineageCatalog,
   type LineageGraph,
+  type LineageNodeTypes,
   type PipelineForLineage,
 } from './lineage-graph.js';
 import { runEvents, type Namespaces } from './openlineage.js';
@@ -50,19 +50,24 @@ export async function currentPipelines(platform: pg.Pool): Promise<PipelineForLi
   }));
 }
 
-export async function organisationLineage(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageGraph> {
+export async function organisationLineage(
+  platform: pg.Pool,
+  warehouse: pg.Pool,
+  nodeTypes: LineageNodeTypes,
+): Promise<LineageGraph> {
   const [pipelines, catalog] = await Promise.all([
     currentPipelines(platform),
     loadCatalog(platform, warehouse),
   ]);
-  return buildLineage(pipelines, catalog);
+  return buildLineage(pipelines, catalog, nodeTypes);
 }
 
 export interface RunLineageDeps {
   platform: pg.Pool;
   warehouse: pg.Pool;
   runs: RunsClient;
-  temporal: Client;
+  /** The node catalogue, whose declarations say what each node reads and writes. */
+  nodeTypes: LineageNodeTypes;
 }
 
 /** OpenLineage's names of the warehouse: `postgres://host:port` and its database. */
@@ -99,12 +104,13 @@ export async function runOpenLineageEvents(
   };
   const catalog = await loadCatalog(deps.platform, deps.warehouse);
   // The other pipelines are not needed to say what this one read and wrote.
-  const graph = await buildLineage([pipeline], catalog);
-  const description = await deps.temporal.workflow.getHandle(runId).describe();
+  const graph = await buildLineage([pipeline], catalog, deps.nodeTypes);
+  // Temporal's id of the execution (from the run's record once it is closed): a UUID, as OpenLineage wants.
+  const executionRunId = await deps.runs.executionIdOf(runId);
   const failed = Object.values(run.progress?.steps ?? {}).find((s) => s.error);
   const events = runEvents(
     {
-      uuid: description.runId,
+      uuid: executionRunId,
       project: run.project,
       pipelineId: run.pipelineId,
       status: run.status,

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import type { LineageNodeTypes } from './lineage-graph.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import { visibilityLiteral } from '../telemetry/usage-report.js';
 import { runOpenLineageEvents } from './lineage-service.js';
@@ -26,6 +27,7 @@ export interface PublisherDeps {
   warehouse: pg.Pool;
   temporal: Client;
   runs: RunsClient;
+  nodeTypes: LineageNodeTypes;
   target: OpenLineageTarget;
   log: Logger;
   /** How long one POST may take; default 10 s. */

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/infra/logger.js';
+import { activityCatalog } from '../../src/pipelines/node-catalog.js';
 import { publishOnce, type PublisherDeps } from '../../src/lineage/openlineage-publisher.js';
 import { startApi, uniq, type ApiHarness, type Body } from '../api/api-harness.js';
 import { openLineageProblems } from './openlineage-validator.js';
@@ -90,6 +91,7 @@ beforeAll(async () => {
     warehouse: api.h.platform.warehousePool,
     temporal: api.h.platform.temporal,
     runs: api.h.platform.runs,
+    nodeTypes: activityCatalog,
     target: { url: `http://127.0.0.1:${port}`, endpoint: 'api/v1/lineage', apiKey: 'ol-key-123' },
     log: silentLogger,
     timeoutMs: 2_000,
