@@ -2,8 +2,9 @@
 // OpenLineage events. Like the catalogue, lineage is open to any reader: it names tables, columns
 // and pipelines, never rows.
 import { z } from 'zod';
-import { queryLineage } from '../lineage/lineage-graph.js';
-import { organisationLineage, runOpenLineageEvents } from '../lineage/lineage-service.js';
+import { buildLineage, graphView, queryLineage } from '../lineage/lineage-graph.js';
+import { loadCatalog, runOpenLineageEvents } from '../lineage/lineage-service.js';
+import { PipelineIdParams } from './schemas.js';
 import { route } from './route.js';
 
 const TableName = z
@@ -12,7 +13,7 @@ const TableName = z
 
 const LineageNodeSchema = z.object({
   id: z.string(),
-  kind: z.enum(['table', 'file', 'url', 'external', 'step']),
+  kind: z.enum(['table', 'file', 'url', 'external', 'generated', 'step']),
   name: z.string(),
   project: z.string().optional(),
   pipelineId: z.string().optional(),
@@ -41,6 +42,13 @@ const ColumnEntrySchema = z.object({
   ),
 });
 
+const LineageGraphSchema = z.object({
+  nodes: z.array(LineageNodeSchema),
+  edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  columns: z.array(ColumnEntrySchema),
+  problems: z.array(z.string()),
+});
+
 export const lineageRoutes = [
   route({
     method: 'get',
@@ -56,20 +64,10 @@ export const lineageRoutes = [
       /** How many datasets away to go; the steps between two datasets do not count. */
       depth: z.coerce.number().int().min(1).max(20).default(3),
     }),
-    responses: {
-      200: {
-        description: 'The lineage graph',
-        schema: z.object({
-          nodes: z.array(LineageNodeSchema),
-          edges: z.array(z.object({ from: z.string(), to: z.string() })),
-          columns: z.array(ColumnEntrySchema),
-          problems: z.array(z.string()),
-        }),
-      },
-    },
+    responses: { 200: { description: 'The lineage graph', schema: LineageGraphSchema } },
     async handler({ deps, query, authorize, res }) {
       authorize(undefined);
-      const graph = await organisationLineage(deps.pool, deps.warehousePool, deps.catalog);
+      const graph = await deps.lineage.graph();
       res.json(
         queryLineage(graph, {
           table: query.table,
@@ -78,6 +76,38 @@ export const lineageRoutes = [
           ...(query.column ? { column: query.column } : {}),
         }),
       );
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/pipelines/:id/lineage',
+    operationId: 'getPipelineLineage',
+    summary:
+      "One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources",
+    description:
+      'Files, URLs, API streams, external tables and generated rows are datasets with the columns their ' +
+      "connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.",
+    tag: 'lineage',
+    scope: 'read',
+    params: PipelineIdParams,
+    responses: { 200: { description: "The pipeline's lineage graph", schema: LineageGraphSchema } },
+    async handler({ deps, params, authorize, res }) {
+      const pipeline = await deps.pipelines.require(params.id);
+      authorize(pipeline.project);
+      const version = await deps.pipelines.requireVersion(pipeline.id, pipeline.version);
+      const graph = await buildLineage(
+        [
+          {
+            id: pipeline.id,
+            project: pipeline.project,
+            nodes: version.document.nodes,
+            edges: version.document.edges ?? [],
+          },
+        ],
+        await loadCatalog(deps.pool, deps.warehousePool),
+        deps.catalog,
+      );
+      res.json(graphView(graph));
     },
   }),
   route({

@@ -16,7 +16,8 @@ import {
   type RelationRef,
 } from '@tributary/activities';
 
-export type DatasetKind = 'table' | 'file' | 'url' | 'external';
+/** `generated`: rows a node makes itself (source.generate), a dataset of its own so lineage ends there. */
+export type DatasetKind = 'table' | 'file' | 'url' | 'external' | 'generated';
 
 export interface LineageNode {
   id: string;
@@ -203,7 +204,13 @@ export async function buildLineage(
 
       for (const dataset of declared.reads ?? []) {
         if (dataset.kind === 'table') addTable(dataset.name);
-        else addNode({ id: datasetId(dataset), kind: dataset.kind, name: dataset.name });
+        else
+          addNode({
+            id: datasetId(dataset),
+            kind: dataset.kind,
+            name: dataset.name,
+            ...(dataset.columns ? { columns: dataset.columns } : {}),
+          });
         graph.edges.push({ from: datasetId(dataset), to: id });
       }
       const read = declared.reads?.[0];
@@ -215,7 +222,15 @@ export async function buildLineage(
             indirect: [],
           });
       } else if (origin?.from === 'made') {
-        for (const column of origin.columns) out.set(column, NO_ENTRY);
+        // Rows the node makes: a dataset of their own, so a column's lineage reaches where it was made.
+        const made = { id: `generated:${pipeline.id}/${node.id}`, name: `${pipeline.id}/${node.id}` };
+        addNode({ id: made.id, kind: 'generated', name: made.name, columns: origin.columns });
+        graph.edges.push({ from: made.id, to: id });
+        for (const column of origin.columns)
+          out.set(column, {
+            sources: [{ table: made.name, column, transformation: 'direct' }],
+            indirect: [],
+          });
       } else if (origin?.from === 'sql') {
         const ownSchema = defaultSchemaOf(pipeline.project);
         const tableName = (ref: RelationRef & { kind: 'table' }) => `${ref.schema || ownSchema}.${ref.table}`;
@@ -304,6 +319,55 @@ function dedupeIndirect(sources: IndirectSourceOut[]): IndirectSourceOut[] {
   const seen = new Map<string, IndirectSourceOut>();
   for (const s of sources) seen.set(`${s.table}#${s.column}#${s.subtype}`, s);
   return [...seen.values()];
+}
+
+/** Graphs of separate pipelines as one: datasets are stitched by id, a dataset's column entries merged. */
+export function mergeLineage(graphs: Iterable<LineageGraph>): LineageGraph {
+  const merged: LineageGraph = { nodes: new Map(), edges: [], columns: new Map(), problems: [] };
+  for (const graph of graphs) {
+    for (const [id, node] of graph.nodes) {
+      const existing = merged.nodes.get(id);
+      merged.nodes.set(
+        id,
+        existing && node.kind !== 'step'
+          ? {
+              ...existing,
+              ...node,
+              columns: [...new Set([...(existing.columns ?? []), ...(node.columns ?? [])])],
+            }
+          : node,
+      );
+    }
+    merged.edges.push(...graph.edges);
+    for (const [key, entry] of graph.columns) {
+      const known = merged.columns.get(key);
+      merged.columns.set(
+        key,
+        known
+          ? {
+              sources: dedupe([...known.sources, ...entry.sources]),
+              indirect: dedupeIndirect([...known.indirect, ...entry.indirect]),
+            }
+          : entry,
+      );
+    }
+    merged.problems.push(...graph.problems);
+  }
+  return merged;
+}
+
+/** All of a graph, as the API gives it. */
+export function graphView(graph: LineageGraph) {
+  return {
+    nodes: [...graph.nodes.values()],
+    edges: dedupeEdges(graph.edges),
+    columns: [...graph.columns.entries()].map(([key, entry]) => {
+      const at = key.lastIndexOf('#');
+      const dataset = key.slice(0, at);
+      return { table: graph.nodes.get(dataset)?.name ?? dataset, column: key.slice(at + 1), ...entry };
+    }),
+    problems: graph.problems,
+  };
 }
 
 export interface LineageQuery {

@@ -12,16 +12,24 @@ import {
 import { runEvents, type Namespaces } from './openlineage.js';
 
 export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageCatalog> {
+  return (await loadCatalogRows(platform, warehouse)).catalog;
+}
+
+/** The catalog and the rows it was made of (the lineage index fingerprints them). */
+export async function loadCatalogRows(
+  platform: pg.Pool,
+  warehouse: pg.Pool,
+): Promise<{ catalog: LineageCatalog; rows: unknown[] }> {
   const [columns, products] = await Promise.all([
     warehouse.query<{ name: string; columns: string[]; types: string[] }>(
       `select c.table_schema || '.' || c.table_name as name, array_agg(c.column_name::text order by c.ordinal_position) as columns,
               array_agg(c.data_type::text order by c.ordinal_position) as types
          from information_schema.columns c
         where c.table_schema not in ('pg_catalog', 'information_schema') and c.table_schema not like 'tr\\_run\\_%'
-        group by 1`,
+        group by 1 order by 1`,
     ),
     platform.query<{ id: string; name: string }>(
-      `select id, table_schema || '.' || table_name as name from tributary.data_products`,
+      `select id, table_schema || '.' || table_name as name from tributary.data_products order by id`,
     ),
   ]);
   const tables = new Map(columns.rows.map((r) => [r.name, r.columns]));
@@ -30,9 +38,12 @@ export async function loadCatalog(platform: pg.Pool, warehouse: pg.Pool): Promis
   );
   const productTables = new Map(products.rows.map((r) => [r.id, r.name]));
   return {
-    tableColumns: (name) => tables.get(name),
-    columnType: (name, column) => types.get(`${name}#${column}`),
-    productTable: (id) => productTables.get(id),
+    catalog: {
+      tableColumns: (name) => tables.get(name),
+      columnType: (name, column) => types.get(`${name}#${column}`),
+      productTable: (id) => productTables.get(id),
+    },
+    rows: [columns.rows, products.rows],
   };
 }
 

@@ -265,4 +265,73 @@ describe('lineage', () => {
       { type: 'DIRECT', subtype: 'TRANSFORMATION' },
     ]);
   });
+
+  it('traces a CSV → SQL → sink pipeline column by column to the file, and depth counts datasets', async () => {
+    const id = `${project}-csv`;
+    const saved = await api.call('POST', '/api/pipelines', {
+      body: {
+        apiVersion: 'tributary/v1',
+        id,
+        name: 'csv',
+        project,
+        nodes: [
+          {
+            id: 'file',
+            type: 'source.csv',
+            config: {
+              path: 'sales.csv',
+              columns: [
+                { name: 'sku', type: 'text' },
+                { name: 'qty', type: 'integer' },
+                { name: 'price', type: 'numeric' },
+              ],
+            },
+          },
+          {
+            id: 'sql',
+            type: 'transform.sql',
+            config: {
+              sql: 'select sku, sum(qty * price) as total from {{ inputs.file }} where qty > 0 group by sku',
+            },
+          },
+          sink('sku_totals'),
+        ],
+        edges: [
+          { from: 'file', to: 'sql' },
+          { from: 'sql', to: 'out' },
+        ],
+      },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const file = `${project}/sales.csv`;
+
+    const reply = await api.call('GET', `/api/pipelines/${id}/lineage`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.nodes).toContainEqual(
+      expect.objectContaining({ id: `file:${file}`, kind: 'file', columns: ['sku', 'qty', 'price'] }),
+    );
+    const total = (reply.body.columns as Body[]).find((c) => c.column === 'total');
+    expect(total).toEqual({
+      table: `${s}.sku_totals`,
+      column: 'total',
+      sources: [
+        { table: file, column: 'qty', transformation: 'aggregation' },
+        { table: file, column: 'price', transformation: 'aggregation' },
+      ],
+      indirect: [
+        { table: file, column: 'qty', subtype: 'FILTER' },
+        { table: file, column: 'sku', subtype: 'GROUP_BY' },
+      ],
+    });
+    expect(reply.body.problems).toEqual([]);
+
+    // Across pipelines, by column: depth 1 from the table reaches the file (two steps between them).
+    const up = await lineage(`table=${s}.sku_totals&column=total&direction=up&depth=1`);
+    expect(up.nodes.map((n) => n.id)).toContain(`file:${file}`);
+    expect(up.columns.find((c) => c.column === 'total')?.sources).toHaveLength(2);
+
+    // Another project's token may not read this pipeline's lineage.
+    const stranger = await api.token(['read'], ['some-other-project']);
+    expect((await api.call('GET', `/api/pipelines/${id}/lineage`, { token: stranger })).status).toBe(403);
+  });
 });
