@@ -384,12 +384,7 @@ export interface LineageQuery {
 export function queryLineage(graph: LineageGraph, query: LineageQuery) {
   const start = query.table.includes(':') ? query.table : tableId(query.table);
   const keep = new Set<string>([start]);
-  const forwardOf = new Map<string, string[]>();
-  const backwardOf = new Map<string, string[]>();
-  for (const edge of graph.edges) {
-    forwardOf.set(edge.from, [...(forwardOf.get(edge.from) ?? []), edge.to]);
-    backwardOf.set(edge.to, [...(backwardOf.get(edge.to) ?? []), edge.from]);
-  }
+  const { forwardOf, backwardOf, columnsOf } = indexOf(graph);
   const walk = (forward: boolean) => {
     const next = forward ? forwardOf : backwardOf;
     const level = new Map<string, number>([[start, 0]]);
@@ -411,16 +406,46 @@ export function queryLineage(graph: LineageGraph, query: LineageQuery) {
   if (query.direction !== 'down') walk(false);
   if (query.direction !== 'up') walk(true);
   const nodes = [...keep].map((id) => graph.nodes.get(id)).filter((n): n is LineageNode => n !== undefined);
-  const edges = dedupeEdges(graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to)));
-  const tables = new Set(nodes.filter((n) => n.kind !== 'step').map((n) => n.name));
-  let columns: ColumnLineageOut[] = [...graph.columns.entries()]
-    .map(([key, entry]) => {
-      const [dataset, column] = [key.slice(0, key.lastIndexOf('#')), key.slice(key.lastIndexOf('#') + 1)];
-      return { table: graph.nodes.get(dataset)?.name ?? dataset, column, ...entry };
-    })
-    .filter((c) => tables.has(c.table));
+  const edges = dedupeEdges(
+    [...keep].flatMap((from) =>
+      (forwardOf.get(from) ?? []).filter((to) => keep.has(to)).map((to) => ({ from, to })),
+    ),
+  );
+  let columns: ColumnLineageOut[] = [...keep].flatMap((id) => columnsOf.get(id) ?? []);
   if (query.column) columns = columnsAround(columns, query.table, query.column, query.direction);
   return { nodes, edges, columns, problems: graph.problems };
+}
+
+interface GraphIndex {
+  forwardOf: Map<string, string[]>;
+  backwardOf: Map<string, string[]>;
+  /** A dataset's column entries, by dataset id. */
+  columnsOf: Map<string, ColumnLineageOut[]>;
+}
+// A graph is not changed once built (the lineage index replaces it), so its index is kept with it.
+const indexes = new WeakMap<LineageGraph, GraphIndex>();
+
+function indexOf(graph: LineageGraph): GraphIndex {
+  let index = indexes.get(graph);
+  if (index) return index;
+  index = { forwardOf: new Map(), backwardOf: new Map(), columnsOf: new Map() };
+  for (const edge of graph.edges) {
+    const forward = index.forwardOf.get(edge.from);
+    if (forward) forward.push(edge.to);
+    else index.forwardOf.set(edge.from, [edge.to]);
+    const backward = index.backwardOf.get(edge.to);
+    if (backward) backward.push(edge.from);
+    else index.backwardOf.set(edge.to, [edge.from]);
+  }
+  for (const [key, entry] of graph.columns) {
+    const at = key.lastIndexOf('#');
+    const dataset = key.slice(0, at);
+    const list = index.columnsOf.get(dataset) ?? [];
+    list.push({ table: graph.nodes.get(dataset)?.name ?? dataset, column: key.slice(at + 1), ...entry });
+    index.columnsOf.set(dataset, list);
+  }
+  indexes.set(graph, index);
+  return index;
 }
 
 /** The column entries on the paths into (up) and out of (down) one column. */
