@@ -1181,6 +1181,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/openlineage": {
         parameters: {
             query?: never;
@@ -6762,7 +6784,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -6790,7 +6812,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -8365,7 +8387,7 @@ export interface operations {
                         nodes: {
                             id: string;
                             /** @enum {string} */
-                            kind: "table" | "file" | "url" | "external" | "step";
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
                             name: string;
                             project?: string;
                             pipelineId?: string;
@@ -8384,7 +8406,13 @@ export interface operations {
                                 table: string;
                                 column: string;
                                 /** @enum {string} */
-                                transformation: "direct" | "derived";
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
                             }[];
                         }[];
                         problems: string[];
@@ -8411,6 +8439,97 @@ export interface operations {
             };
             /** @description The token lacks the scope (or the project) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline's lineage graph */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
+                            name: string;
+                            project?: string;
+                            pipelineId?: string;
+                            nodeId?: string;
+                            type?: string;
+                            columns?: string[];
+                        }[];
+                        edges: {
+                            from: string;
+                            to: string;
+                        }[];
+                        columns: {
+                            table: string;
+                            column: string;
+                            sources: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
+                            }[];
+                        }[];
+                        problems: string[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

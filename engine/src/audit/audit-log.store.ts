@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'product.published',
   'product.shared',
   'product.unshared',
+  'mcp.tool_called',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -22,6 +22,8 @@ import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startRunRecorder } from '../runs/run-recorder.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
+import { startOpenLineagePublisher } from '../lineage/openlineage-publisher.js';
+import { activityCatalog } from '../pipelines/node-catalog.js';
 import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
 import { isRunOpen } from '../worker/run-activities.js';
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
   let telemetrySync: { stop(): Promise<void> } | undefined;
+  let openLineage: { stop(): Promise<void> } | undefined;
   let recorder: { stop(): Promise<void> } | undefined;
 
   const stop = async (code: number) => {
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     clearInterval(sweeper);
     // Waits for a sync in progress, so it does not lose its pools under it.
     await telemetrySync?.stop();
+    await openLineage?.stop();
     await recorder?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
@@ -150,6 +154,24 @@ async function main(): Promise<void> {
           env.TRIBUTARY_TELEMETRY_SYNC_MINUTES * 60_000,
         );
       }
+    }
+    if (env.TRIBUTARY_ROLE !== 'api' && env.TRIBUTARY_OPENLINEAGE_URL) {
+      openLineage = startOpenLineagePublisher(
+        {
+          platform: platform.platformPool,
+          warehouse: platform.warehousePool,
+          temporal: platform.temporal,
+          runs: platform.runs,
+          nodeTypes: activityCatalog,
+          target: {
+            url: env.TRIBUTARY_OPENLINEAGE_URL,
+            endpoint: env.TRIBUTARY_OPENLINEAGE_ENDPOINT,
+            ...(env.TRIBUTARY_OPENLINEAGE_API_KEY ? { apiKey: env.TRIBUTARY_OPENLINEAGE_API_KEY } : {}),
+          },
+          log: log.child('openlineage'),
+        },
+        env.TRIBUTARY_OPENLINEAGE_INTERVAL_SECONDS * 1000,
+      );
     }
     if (env.TRIBUTARY_ROLE !== 'worker') {
       adminToken = await ensureAdminToken(new TokenStore(platform.platformPool), {

@@ -74,6 +74,8 @@ function sample(
     case 'product.shared':
     case 'product.unshared':
       return { project, target: 'product:orders', summary: { with: 'marketing' } };
+    case 'mcp.tool_called':
+      return { project, target: 'run:run-orders-1', summary: { tool: 'get_run', ok: true, status: 200 } };
   }
 }
 
