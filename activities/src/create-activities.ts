@@ -120,6 +120,7 @@ async function executeStep(
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
+      upstream: input.upstream ?? {},
       resolveProduct: deps.resolveProduct,
       fetch,
       heartbeat: (details) => {
@@ -136,6 +137,8 @@ async function executeStep(
       pendingState: output.pendingState ?? null,
       notes: output.notes ?? [],
       attempt,
+      ...(output.facts ? { facts: output.facts } : {}),
+      ...(output.decision ? { decision: output.decision } : {}),
     };
   } catch (error) {
     throw toFailure(error, label, { attempt, nodeId: input.nodeId });
@@ -160,7 +163,7 @@ function toFailure(error: unknown, label: string, details: StepFailureDetails): 
           ? `Postgres.${error.code}`
           : 'StepFault',
     nonRetryable: !isRetryable(error),
-    details: [details],
+    details: [error instanceof StepError && error.facts ? { ...details, facts: error.facts } : details],
     ...(error instanceof TransientError && error.retryAfterMs !== undefined
       ? { nextRetryDelay: error.retryAfterMs }
       : {}),

@@ -34,3 +34,16 @@ export {
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
 export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';
 export * from './warehouse/branch-schemas.js';
+export {
+  checkCondition,
+  conditionReads,
+  ConditionError,
+  evaluateCondition,
+  parseCondition,
+  STEP_FACTS,
+  type ConditionScope,
+  type Expr,
+  type FactSpec,
+  type Value,
+  type ValueType,
+} from './flow/condition.js';

@@ -2592,6 +2592,7 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
                 };
             };
@@ -2722,6 +2723,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -3015,6 +3017,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -3153,6 +3156,7 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
                 };
             };
@@ -3283,6 +3287,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -3520,6 +3525,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
@@ -3656,6 +3662,7 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
                 };
             };
@@ -3740,6 +3747,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
@@ -4012,6 +4020,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -4270,6 +4279,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                     };
@@ -4569,6 +4579,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -4723,6 +4734,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -4885,6 +4897,7 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
                 };
             };
@@ -5435,6 +5448,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -5738,6 +5752,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -5897,6 +5912,7 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
                         };
                         links: {
@@ -6693,7 +6709,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "step.skipped" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;

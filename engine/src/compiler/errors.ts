@@ -23,7 +23,10 @@ export type CompileErrorCode =
   | 'empty_pipeline'
   | 'invalid_sql'
   | 'unknown_table'
-  | 'unknown_column';
+  | 'unknown_column'
+  | 'edge_without_output'
+  | 'unknown_output'
+  | 'invalid_condition';
 
 export interface CompileError {
   code: CompileErrorCode;

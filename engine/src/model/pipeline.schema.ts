@@ -67,8 +67,19 @@ export const EdgeSchema = z
     id: z.string().optional(),
     from: z.string(),
     to: z.string(),
+    /**
+     * Which output of `from` the edge leaves: a route of a deciding node (flow.if's "true"/"false", a
+     * flow.switch case), or "failure" on any node, taken only when that step failed after its retries.
+     */
+    output: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be an output name such as "true", "false" or "failure"')
+      .optional(),
   })
   .strict();
+
+/** The output every node has: its edges are followed only when the step failed (after retries). */
+export const FAILURE_OUTPUT = 'failure';
 export type PipelineEdge = z.infer<typeof EdgeSchema>;
 
 export const CONCURRENCY_POLICIES = ['allow', 'queue', 'skip'] as const;
