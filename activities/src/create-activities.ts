@@ -40,6 +40,24 @@ export interface ActivityDeps {
   keepStagingAlways?: boolean;
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
+  /**
+   * Told when an attempt failed and Temporal will try the step again (for "retry" notifications).
+   * Not awaited: whatever it does never delays or fails the step.
+   */
+  attemptFailed?: (failure: AttemptFailure) => Promise<unknown>;
+}
+
+/** A step attempt that failed with a fault Temporal retries, while attempts remain. */
+export interface AttemptFailure {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  nodeId: string;
+  type: string;
+  attempt: number;
+  /** null: no limit. */
+  maxAttempts: number | null;
+  error: string;
 }
 
 export type StepActivityFn = (input: StepActivityInput) => Promise<StepActivityResult>;
@@ -141,7 +159,28 @@ async function executeStep(
       ...(output.decision ? { decision: output.decision } : {}),
     };
   } catch (error) {
-    throw toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const failure = toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const max = activity.info.retryPolicy?.maximumAttempts || null;
+    if (
+      deps.attemptFailed &&
+      failure instanceof ApplicationFailure &&
+      !failure.nonRetryable &&
+      (max === null || attempt < max)
+    ) {
+      deps
+        .attemptFailed({
+          runId: input.runId,
+          project: input.project,
+          pipelineId: input.pipelineId,
+          nodeId: input.nodeId,
+          type: input.type,
+          attempt,
+          maxAttempts: max,
+          error: failure.message,
+        })
+        .catch(() => {});
+    }
+    throw failure;
   } finally {
     clearInterval(heartbeatTimer);
   }

@@ -15,6 +15,7 @@ export {
   resolveInside,
   resolveProjectPath,
   type ActivityDeps,
+  type AttemptFailure,
   type StepActivityFn,
 } from './create-activities.js';
 export {
@@ -24,6 +25,7 @@ export {
 } from './warehouse/project-warehouse.js';
 export * from './warehouse/schema-owners.js';
 export {
+  addressRefusal,
   checkUrl,
   EGRESS_ALLOW_VARIABLE,
   EgressRefused,

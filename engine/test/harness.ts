@@ -54,6 +54,8 @@ export async function startHarness(
     catalog?: NodeCatalog;
     /** The egress fence's allow-list; by default loopback, where the tests' HTTP servers listen. */
     egress?: EgressPolicy;
+    /** Queues notifications when runs close (engine/src/notifications). */
+    notifier?: WorkerDeps['notifier'];
   } = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -82,6 +84,7 @@ export async function startHarness(
     log: silentLogger,
     egress: options.egress ?? TEST_EGRESS,
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
   };
   const { worker, connection } = await createWorker(workerDeps);
   const running = worker.run().finally(() => connection.close());

@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'product.published',
   'product.shared',
   'product.unshared',
+  'notifications.changed',
+  'notification.sent',
+  'notification.failed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

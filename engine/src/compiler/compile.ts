@@ -22,6 +22,7 @@ import {
   type Pipeline,
   type PipelineNode,
 } from '../model/pipeline.schema.js';
+import { missingSecrets } from '../model/notifications.schema.js';
 import { canonicalJson, sha256 } from './canonical.js';
 import type { CompileError } from './errors.js';
 import { resolveParams } from './params.js';
@@ -164,6 +165,20 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
     if (nodeIndex.get(node.id) !== i) continue; // a duplicate, already reported
     checkNode(node, i, pipeline, options.catalog, nodeIndex, upstream, downstream, outputs, errors);
     if (options.knownSecrets) checkSecrets(node, i, pipeline, options.catalog, options.knownSecrets, errors);
+  }
+  if (options.knownSecrets) {
+    // A notification channel names secrets as a node does: each must exist in the project.
+    for (const missing of missingSecrets(
+      pipeline.notifications?.rules ?? [],
+      options.knownSecrets,
+      'notifications.rules',
+    )) {
+      errors.push({
+        code: 'unknown_secret',
+        path: missing.path,
+        message: `${missing.path}: ${missing.message}`,
+      });
+    }
   }
 
   const { params, errors: paramErrors } = resolveParams(

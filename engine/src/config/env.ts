@@ -66,6 +66,10 @@ const EnvSchema = z.object({
   /** Minutes between the worker's syncs of run usage into the warehouse; 0 turns the sync off. */
   TRIBUTARY_TELEMETRY_SYNC_MINUTES: z.coerce.number().min(0).default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Where users reach the builder; notifications link to runs there (default http://localhost:$PORT). */
+  TRIBUTARY_PUBLIC_URL: z.url().optional(),
+  /** Minutes between the worker's freshness checks of data products (stale notifications). */
+  TRIBUTARY_FRESHNESS_CHECK_MINUTES: z.coerce.number().positive().default(5),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

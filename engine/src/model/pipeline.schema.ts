@@ -1,6 +1,7 @@
 // The pipeline document: what the builder saves and the API stores, one immutable version per
 // save. Pure zod, no I/O; the JSON Schema the API serves is generated from it.
 import { z } from 'zod';
+import { PipelineNotificationsSchema } from './notifications.schema.js';
 
 export const SLUG = /^[a-z][a-z0-9_-]{0,62}$/;
 export const slug = z
@@ -107,6 +108,8 @@ export const PipelineSchema = z
     settings: SettingsSchema.default({ maxParallel: 4, concurrency: 'allow', keepStaging: false }),
     nodes: z.array(NodeSchema).max(2000),
     edges: z.array(EdgeSchema).max(10_000).default([]),
+    /** Who hears about this pipeline's runs (carried by `tributary pull/push` with the rest). */
+    notifications: PipelineNotificationsSchema.optional(),
   })
   .strict();
 

@@ -20,6 +20,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
+import type { Notifier } from '../notifications/notifier.js';
 import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
 import { projectRole } from '../warehouse/roles.js';
@@ -82,6 +83,8 @@ export interface WorkerDeps {
   workflowsPath?: string;
   /** Encrypts payloads; the same codec as the clients' (Platform.payloadCodec), or none. */
   payloadCodec?: PayloadCodec | null;
+  /** Queues notifications when runs close and when step attempts will be retried. */
+  notifier?: Pick<Notifier, 'runClosed' | 'attemptFailed'>;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -90,7 +93,15 @@ export interface WorkerDeps {
 export function stepActivityDeps(
   deps: Pick<
     WorkerDeps,
-    'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log' | 'keepStagingAlways'
+    | 'warehouse'
+    | 'runner'
+    | 'platform'
+    | 'secrets'
+    | 'dataDir'
+    | 'egress'
+    | 'log'
+    | 'keepStagingAlways'
+    | 'notifier'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
@@ -107,6 +118,7 @@ export function stepActivityDeps(
     isProject: (name) => projectExists(deps.platform, name),
     egress: deps.egress ?? { hosts: [], ranges: [] },
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
+    ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
       warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
@@ -134,6 +146,8 @@ export async function createWorker(
         taskQueue: deps.taskQueue,
         ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
         ...(deps.stagingTtlMs !== undefined ? { stagingTtlMs: deps.stagingTtlMs } : {}),
+        ...(deps.notifier ? { runClosed: deps.notifier.runClosed.bind(deps.notifier) } : {}),
+        log: deps.log.child('run'),
       }),
       ...deps.extraActivities,
     },

@@ -74,6 +74,16 @@ function sample(
     case 'product.shared':
     case 'product.unshared':
       return { project, target: 'product:orders', summary: { with: 'marketing' } };
+    case 'notifications.changed':
+      return { project, target: `project:${project}`, summary: { rules: 2 } };
+    case 'notification.sent':
+      return { project, target: 'run:run-1', summary: { event: 'failure', channel: 'email', attempts: 1 } };
+    case 'notification.failed':
+      return {
+        project,
+        target: 'run:run-1',
+        summary: { event: 'failure', channel: 'webhook', attempts: 8, error: 'answered 503' },
+      };
   }
 }
 
