@@ -27,11 +27,16 @@ export * from './warehouse/schema-owners.js';
 export {
   addressRefusal,
   checkUrl,
+  effectiveAddress,
   EGRESS_ALLOW_VARIABLE,
   EgressRefused,
   fencedFetch,
+  fencedPgStream,
   parseEgressAllow,
+  resolveEgress,
+  withReservedEndpoints,
   type EgressPolicy,
+  type ReservedEndpoint,
 } from './egress/egress-fence.js';
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
 export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';

@@ -11,6 +11,7 @@ import {
   type FactSpec,
   type UpstreamScope,
   type ValueType,
+  type NodeTypeDeclaration,
 } from '@tributary/activities';
 import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
@@ -24,10 +25,14 @@ import {
 } from '../model/pipeline.schema.js';
 import { missingSecrets } from '../model/notifications.schema.js';
 import { canonicalJson, sha256 } from './canonical.js';
+import { historyBudgetErrors } from './history-budget.js';
 import type { CompileError } from './errors.js';
 import { resolveParams } from './params.js';
 
-/** What the compiler needs to know of a node type (the activities registry provides it). */
+/**
+ * What the platform needs to know of a node type: a connector's declaration (node-type.ts), of
+ * which test catalogues may give only what compiling needs.
+ */
 export interface CatalogEntry {
   kind: 'source' | 'transform' | 'sink';
   config: z.ZodType;
@@ -50,6 +55,10 @@ export interface CatalogEntry {
   reads?(config: never): string[];
   /** Checks a valid config against the ancestors' facts and the params (conditions). */
   checkUpstream?(config: never, scope: UpstreamScope): { path: (string | number)[]; message: string }[];
+  /** What a config reads and writes outside the pipeline (the declaration's `lineage()`). */
+  lineage?: NodeTypeDeclaration['lineage'];
+  /** The warehouse table a sink publishes into (the declaration's `target()`). */
+  target?: NodeTypeDeclaration['target'];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;
@@ -189,7 +198,14 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   errors.push(...paramErrors);
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, plan: buildPlan(pipeline, params, options, upstream, outputs) };
+  const plan = buildPlan(pipeline, params, options, upstream, outputs);
+  // A run whose history could come near Temporal's limits would fail in the middle: refuse it here.
+  const budget = historyBudgetErrors(
+    plan.steps.length,
+    new TextEncoder().encode(JSON.stringify(plan)).length,
+  );
+  if (budget.length > 0) return { ok: false, errors: budget };
+  return { ok: true, plan };
 }
 
 /** The route names a deciding node's valid config offers, or undefined for any other node. */

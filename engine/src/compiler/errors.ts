@@ -26,7 +26,8 @@ export type CompileErrorCode =
   | 'unknown_column'
   | 'edge_without_output'
   | 'unknown_output'
-  | 'invalid_condition';
+  | 'invalid_condition'
+  | 'history_budget';
 
 export interface CompileError {
   code: CompileErrorCode;

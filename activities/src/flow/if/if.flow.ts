@@ -30,6 +30,7 @@ export const ifFlow = defineNodeType({
     'Takes its "true" or its "false" output by a condition over upstream steps (status, row counts, ' +
     "a gate's verdict), run params and a one-row query; the steps on the other output are skipped.",
   icon: 'git-branch',
+  category: 'Flow',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
   routes: () => ['true', 'false'],

@@ -63,6 +63,7 @@ export const switchFlow = defineNodeType({
     'Takes the output of the first case whose condition holds (or "default"); the steps on every other ' +
     'output are skipped.',
   icon: 'split',
+  category: 'Flow',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
   routes: (config) => [...config.cases.map((c) => c.name), 'default'],
