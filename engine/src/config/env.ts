@@ -87,6 +87,10 @@ const EnvSchema = z.object({
   /** Seconds between the recorder's passes, which write closed runs' records; keep it far below the namespace's retention. */
   TRIBUTARY_RUN_RECORD_SECONDS: z.coerce.number().positive().default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Where users reach the builder; notifications link to runs there (default http://localhost:$PORT). */
+  TRIBUTARY_PUBLIC_URL: z.url().optional(),
+  /** Minutes between the worker's freshness checks of data products (stale notifications). */
+  TRIBUTARY_FRESHNESS_CHECK_MINUTES: z.coerce.number().positive().default(5),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
