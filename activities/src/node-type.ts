@@ -2,6 +2,7 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { PythonHost } from './python/python-runtime.js';
 import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
@@ -83,6 +84,8 @@ export interface StepContext {
   loadState(): Promise<unknown>;
   /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */
   fetch: typeof fetch;
+  /** Where Python steps' environments live, how they are sandboxed, and the egress policy their proxy applies. */
+  python: PythonHost;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;
   /** Aborted when the run is cancelled or the attempt times out. */

@@ -10,6 +10,7 @@ import { jsonSource } from './source/json/json.source.js';
 import { postgresSource } from './source/postgres/postgres.source.js';
 import { tableSource } from './source/table/table.source.js';
 import { assertTransform } from './transform/assert/assert.transform.js';
+import { pythonTransform } from './transform/python/python.transform.js';
 import { sqlTransform } from './transform/sql/sql.transform.js';
 
 export const registry: readonly NodeTypeDeclaration[] = [
@@ -21,6 +22,7 @@ export const registry: readonly NodeTypeDeclaration[] = [
   tableSource,
   sqlTransform,
   assertTransform,
+  pythonTransform,
   postgresSink,
   csvSink,
   webhookSink,

@@ -73,6 +73,8 @@ export interface WorkerDeps {
   dataDir: string;
   /** Non-public hosts and ranges steps may reach over HTTP (TRIBUTARY_EGRESS_ALLOW); none by default. */
   egress?: EgressPolicy;
+  /** Where Python steps' environments live and how they are sandboxed; unset: `.tributary/python`, PyPI, bwrap. */
+  python?: ActivityDeps['python'];
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
@@ -90,7 +92,15 @@ export interface WorkerDeps {
 export function stepActivityDeps(
   deps: Pick<
     WorkerDeps,
-    'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log' | 'keepStagingAlways'
+    | 'warehouse'
+    | 'runner'
+    | 'platform'
+    | 'secrets'
+    | 'dataDir'
+    | 'egress'
+    | 'log'
+    | 'keepStagingAlways'
+    | 'python'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
@@ -106,6 +116,7 @@ export function stepActivityDeps(
     dataDir: deps.dataDir,
     isProject: (name) => projectExists(deps.platform, name),
     egress: deps.egress ?? { hosts: [], ranges: [] },
+    ...(deps.python ? { python: deps.python } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
