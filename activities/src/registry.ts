@@ -3,6 +3,7 @@ import type { NodeTypeDeclaration } from './node-type.js';
 import { csvSink } from './sink/csv/csv.sink.js';
 import { postgresSink } from './sink/postgres/postgres.sink.js';
 import { webhookSink } from './sink/webhook/webhook.sink.js';
+import { airbyteSource } from './source/airbyte/airbyte.source.js';
 import { csvSource } from './source/csv/csv.source.js';
 import { generateSource } from './source/generate/generate.source.js';
 import { httpSource } from './source/http/http.source.js';
@@ -20,6 +21,7 @@ export const registry: readonly NodeTypeDeclaration[] = [
   httpSource,
   postgresSource,
   tableSource,
+  airbyteSource,
   sqlTransform,
   assertTransform,
   pythonTransform,
