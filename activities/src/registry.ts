@@ -9,6 +9,7 @@ import { generateSource } from './source/generate/generate.source.js';
 import { httpSource } from './source/http/http.source.js';
 import { jsonSource } from './source/json/json.source.js';
 import { postgresSource } from './source/postgres/postgres.source.js';
+import { singerSource } from './source/singer/singer.source.js';
 import { tableSource } from './source/table/table.source.js';
 import { assertTransform } from './transform/assert/assert.transform.js';
 import { pythonTransform } from './transform/python/python.transform.js';
@@ -22,6 +23,7 @@ export const registry: readonly NodeTypeDeclaration[] = [
   postgresSource,
   tableSource,
   airbyteSource,
+  singerSource,
   sqlTransform,
   assertTransform,
   pythonTransform,

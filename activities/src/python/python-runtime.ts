@@ -60,6 +60,8 @@ export interface RunOptions {
   env: PythonEnvironment;
   network: boolean;
   limits: SandboxLimits;
+  /** Further directories mounted read-only, as the sandbox sees them. */
+  readOnly?: { host: string; path: string }[];
   /** How the process is named in errors ("the Python code of step t"). */
   what: string;
   /** The user's own file as the sandbox sees it, and how to name it, for traceback frames. */
@@ -106,6 +108,7 @@ export async function withAttempt<T>(
           scratchDir,
           ...(options.network ? { proxyDir } : {}),
           limits: options.limits,
+          ...(options.readOnly ? { readOnly: options.readOnly } : {}),
           signal: ctx.signal,
           mode,
         });

@@ -34,6 +34,8 @@ export interface SandboxSpec {
   /** The egress proxy's socket directory, mounted at /run/egress; absent: no network at all. */
   proxyDir?: string;
   limits: SandboxLimits;
+  /** Further directories mounted read-only (a project's files for a tap that reads them). */
+  readOnly?: { host: string; path: string }[];
   /** Extra variables (never secrets: those travel in files of the scratch directory). */
   env?: Record<string, string>;
   signal: AbortSignal;
@@ -107,6 +109,7 @@ export function bwrapArgs(spec: Omit<SandboxSpec, 'signal' | 'limits' | 'mode'>)
   args.push('--ro-bind', PY_DIR, '/opt/tributary');
   args.push('--bind', spec.scratchDir, '/scratch');
   if (spec.proxyDir) args.push('--ro-bind', spec.proxyDir, '/run/egress');
+  for (const mount of spec.readOnly ?? []) args.push('--ro-bind', mount.host, mount.path);
   args.push('--chdir', '/scratch', '--');
   return args;
 }
@@ -154,12 +157,19 @@ export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
   } else {
     // No namespaces: the same paths must exist outside, so /env, /scratch and /opt/tributary are
     // rewritten to the real directories. Limits and the clean environment still hold.
-    const real = (p: string) =>
-      p
-        .replace(/^\/env(?=\/|$)/, spec.envDir)
-        .replace(/^\/scratch(?=\/|$)/, spec.scratchDir)
-        .replace(/^\/opt\/tributary(?=\/|$)/, PY_DIR)
-        .replace(/^\/run\/egress(?=\/|$)/, spec.proxyDir ?? '/nonexistent');
+    const mounts: [string, string][] = [
+      ['/env', spec.envDir],
+      ['/scratch', spec.scratchDir],
+      ['/opt/tributary', PY_DIR],
+      ['/run/egress', spec.proxyDir ?? '/nonexistent'],
+      ...(spec.readOnly ?? []).map((m): [string, string] => [m.path, m.host]),
+    ];
+    const real = (p: string) => {
+      for (const [inside, outside] of mounts) {
+        if (p === inside || p.startsWith(inside + '/')) return outside + p.slice(inside.length);
+      }
+      return p;
+    };
     command = 'prlimit';
     args = [...limits, '--', ...spec.argv.map(real)];
     env.PATH = `${path.join(spec.envDir, 'bin')}:/usr/local/bin:/usr/bin:/bin`;

@@ -72,23 +72,3 @@ export function secretPaths(spec: unknown, prefix = ''): string[] {
   }
   return [...paths];
 }
-
-/** Sets `value` at a dotted path, creating objects on the way. */
-export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts.at(-1)!] = value;
-}
-
-export function getPath(target: unknown, path: string): unknown {
-  let node = target;
-  for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}

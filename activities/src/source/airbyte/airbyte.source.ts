@@ -16,11 +16,10 @@ import { parseRequirements } from '../../python/requirements.js';
 import { StreamTableWriter, streamColumns } from '../../python/stream-table.js';
 import { tableStats } from '../../sql.js';
 import { LimitsSchema } from '../../transform/python/python.transform.js';
+import { connectorConfig } from '../../python/config-paths.js';
 import {
-  getPath,
   parseMessage,
   secretPaths,
-  setPath,
   traceError,
   type AirbyteMessage,
   type AirbyteStream,
@@ -112,37 +111,6 @@ async function collect(
   return messages;
 }
 
-/** Writes the connector's config file: the plain fields, and the secret fields' resolved values. */
-async function writeConnectorConfig(
-  ctx: StepContext,
-  config: Config,
-  spec: unknown,
-  file: string,
-): Promise<void> {
-  const secretFields = new Set(secretPaths(spec));
-  for (const field of secretFields) {
-    if (getPath(config.config, field) !== undefined) {
-      throw configError(
-        `config.${field}`,
-        `is a secret field of ${config.package}; put the name of a project secret in secrets["${field}"] instead`,
-      );
-    }
-  }
-  const values = structuredClone(config.config);
-  for (const [field, name] of Object.entries(config.secrets)) {
-    if (!secretFields.has(field)) {
-      throw configError(`secrets.${field}`, `${config.package} has no secret field "${field}"`);
-    }
-    // The connector is opaque code: a secret bound to hosts cannot know where it will go, so it is
-    // handed out only when it stays in a sandbox without network.
-    const use = config.network
-      ? { sendTo: `connector://${config.package.split('==')[0]!.trim()}` }
-      : ({ local: true } as const);
-    setPath(values, field, await ctx.secrets.resolve(name, use));
-  }
-  await writeFile(file, JSON.stringify(values), { mode: 0o600 });
-}
-
 export const airbyteSource = defineNodeType({
   type: 'source.airbyte',
   kind: 'source',
@@ -170,7 +138,14 @@ export const airbyteSource = defineNodeType({
       );
       const spec = specMessages.find((m) => m.type === 'SPEC')?.spec?.connectionSpecification;
       if (!spec) throw new StepError(`${what} printed no SPEC message`, 'config');
-      await writeConnectorConfig(ctx, config, spec, path.join(scratch, 'config.json'));
+      const values = await connectorConfig(ctx, {
+        pkg: config.package,
+        plain: config.config,
+        secrets: config.secrets,
+        secretFields: new Set(secretPaths(spec)),
+        network: config.network,
+      });
+      await writeFile(path.join(scratch, 'config.json'), JSON.stringify(values), { mode: 0o600 });
 
       ctx.heartbeat({ phase: 'discover' });
       const discovered = await collect(
