@@ -1,6 +1,6 @@
 // Dotted paths into a connector's JSON config: where a project secret's value goes.
 import { configError } from '../errors.js';
-import type { StepContext } from '../node-type.js';
+import type { SecretUse, StepContext } from '../node-type.js';
 
 /** Sets `value` at a dotted path, creating objects on the way. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -34,7 +34,6 @@ export async function connectorConfig(
     plain: Record<string, unknown>;
     secrets: Record<string, string>;
     secretFields: Set<string> | undefined;
-    network: boolean;
   },
 ): Promise<Record<string, unknown>> {
   for (const field of options.secretFields ?? []) {
@@ -50,11 +49,9 @@ export async function connectorConfig(
     if (options.secretFields && !options.secretFields.has(field)) {
       throw configError(`secrets.${field}`, `${options.pkg} has no secret field "${field}"`);
     }
-    // The connector is opaque code: where it sends a secret is not known, so a secret bound to
-    // hosts is handed out only when it stays in a sandbox without network.
-    const use = options.network
-      ? { sendTo: `connector://${options.pkg.split('==')[0]!.trim()}` }
-      : ({ local: true } as const);
+    // The connector is opaque code: where it sends a secret is not known, so its destination is
+    // the connector itself, and a secret bound to hosts is not handed to it.
+    const use: SecretUse = { sendTo: `connector://${options.pkg.split('==')[0]!.trim()}` };
     setPath(values, field, await ctx.secrets.resolve(name, use));
   }
   return values;

@@ -2,8 +2,9 @@
 // that is the only thing the sandbox can reach (it has its own network namespace with nothing but
 // loopback). Every connection it opens passes the platform's egress check on the address it is
 // actually opened to, exactly as the steps' own fetch does: CONNECT tunnels for HTTPS, absolute-URI
-// requests for plain HTTP. A refusal answers 403 with the reason, which the step shows.
-import { lookup } from 'node:dns/promises';
+// requests for plain HTTP, through resolveEgress, the check every other socket of a step passes
+// (so the platform's own servers stay closed too). A refusal answers 403 with the reason, which
+// the step shows.
 import {
   createServer,
   request as httpRequest,
@@ -11,8 +12,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { connect, isIP, type Socket } from 'node:net';
-import { addressRefusal, checkUrl, type EgressPolicy } from '../egress/egress-fence.js';
+import { connect, type Socket } from 'node:net';
+import { resolveEgress, type EgressPolicy } from '../egress/egress-fence.js';
 
 export interface EgressProxy {
   /** Every destination refused so far, with why (for the step's error message). */
@@ -20,29 +21,22 @@ export interface EgressProxy {
   close(): Promise<void>;
 }
 
-/** Resolves `host` and returns the address to connect to, or throws with why it is refused. */
-async function checkedAddress(
-  policy: EgressPolicy,
-  host: string,
-  port: number,
-  protocol: string,
-): Promise<string> {
-  const bare = host.replace(/^\[|\]$/g, '');
-  // The URL-level checks (scheme, metadata names, address literals), as for a step's fetch.
-  checkUrl(policy, new URL(`${protocol}//${isIP(bare) === 6 ? `[${bare}]` : bare}:${port}/`));
-  const addresses = isIP(bare) ? [{ address: bare }] : await lookup(bare, { all: true });
-  for (const { address } of addresses) {
-    const why = addressRefusal(policy, bare, address);
-    if (why) throw new Error(`${host}${address === bare ? '' : ` resolves to ${address}:`} ${why}`);
-  }
-  return addresses[0]!.address;
+/** The address to connect to for host:port, by the platform's one egress check (or its refusal). */
+async function checkedAddress(policy: EgressPolicy, host: string, port: number): Promise<string> {
+  const { address } = await resolveEgress(policy, {
+    host,
+    port,
+    what: `outbound connection to ${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`,
+  });
+  return address;
 }
 
 export async function startEgressProxy(policy: EgressPolicy, socketPath: string): Promise<EgressProxy> {
   const refusals: string[] = [];
   const sockets = new Set<Socket>();
-  const refuse = (target: string, error: unknown) => {
-    const why = `outbound connection to ${target} refused: ${(error as Error).message}`;
+  // The check's own message names the destination, the resolved address and why.
+  const refuse = (_target: string, error: unknown) => {
+    const why = (error as Error).message;
     refusals.push(why);
     return why;
   };
@@ -61,7 +55,7 @@ export async function startEgressProxy(policy: EgressPolicy, socketPath: string)
       return;
     }
     const port = Number(url.port || 80);
-    checkedAddress(policy, url.hostname, port, url.protocol).then(
+    checkedAddress(policy, url.hostname, port).then(
       (address) => {
         const headers = { ...req.headers };
         delete headers['proxy-connection'];
@@ -100,7 +94,7 @@ export async function startEgressProxy(policy: EgressPolicy, socketPath: string)
     }
     const [, host, portText] = split;
     const port = Number(portText);
-    checkedAddress(policy, host!, port, 'https:').then(
+    checkedAddress(policy, host!, port).then(
       (address) => {
         const upstream = connect({ host: address, port }, () => {
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

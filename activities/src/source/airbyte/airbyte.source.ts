@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { configString, defineNodeType, type StepContext } from '../../node-type.js';
 import type { PythonEnvironment } from '../../python/environment.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
@@ -118,9 +118,20 @@ export const airbyteSource = defineNodeType({
   description:
     'Any Airbyte source from PyPI (airbyte-source-*), run in the Python sandbox: one stream into a table.',
   icon: 'plug',
+  category: 'Python connectors',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => Object.values(config.secrets),
+  // The stream it reads, as a dataset of its own: airbyte:<package>/<stream>.
+  lineage: (config) => ({
+    reads: [
+      {
+        kind: 'external',
+        name: `airbyte:${(configString(config, 'package') ?? '?').split('==')[0]!.trim()}/${configString(config, 'stream') ?? '?'}`,
+      },
+    ],
+    columns: { from: 'read' },
+  }),
   async run(ctx, config) {
     parseRequirements([config.package, ...config.requirements], 'requirements');
     const env = await prepareEnvironment(ctx, [config.package, ...config.requirements], 'package');
@@ -143,7 +154,6 @@ export const airbyteSource = defineNodeType({
         plain: config.config,
         secrets: config.secrets,
         secretFields: new Set(secretPaths(spec)),
-        network: config.network,
       });
       await writeFile(path.join(scratch, 'config.json'), JSON.stringify(values), { mode: 0o600 });
 

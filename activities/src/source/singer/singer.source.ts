@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { configString, defineNodeType, type StepContext } from '../../node-type.js';
 import { connectorConfig } from '../../python/config-paths.js';
 import type { PythonEnvironment } from '../../python/environment.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
@@ -117,9 +117,20 @@ export const singerSource = defineNodeType({
   title: 'Singer tap',
   description: 'Any Singer tap from PyPI (tap-*), run in the Python sandbox: one stream into a table.',
   icon: 'plug',
+  category: 'Python connectors',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => Object.values(config.secrets),
+  // The stream it reads, as a dataset of its own: singer:<package>/<stream>.
+  lineage: (config) => ({
+    reads: [
+      {
+        kind: 'external',
+        name: `singer:${(configString(config, 'package') ?? '?').split('==')[0]!.trim()}/${configString(config, 'stream') ?? '?'}`,
+      },
+    ],
+    columns: { from: 'read' },
+  }),
   async run(ctx, config) {
     const env = await prepareEnvironment(ctx, [config.package], 'package');
     const command = `/env/bin/${config.command ?? config.package.split('==')[0]!.trim()}`;
@@ -135,7 +146,6 @@ export const singerSource = defineNodeType({
         plain: config.config,
         secrets: config.secrets,
         secretFields,
-        network: config.network,
       });
       await writeFile(path.join(scratch, 'config.json'), JSON.stringify(values), { mode: 0o600 });
 

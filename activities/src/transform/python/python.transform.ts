@@ -57,6 +57,11 @@ const ConfigSchema = z.object({
     .default(false)
     .describe('Let the code open HTTP(S) connections (through the egress fence); off: no network at all'),
   limits: LimitsSchema.prefault({}),
+  outputColumns: z
+    .array(z.string().min(1).max(63))
+    .max(1600)
+    .optional()
+    .describe('The output columns, for lineage before a run (a run finds them itself)'),
   lineage: z
     .record(z.string(), z.array(z.string().regex(/^[^.]+\..+$/, 'write input.column')))
     .optional()
@@ -70,9 +75,22 @@ export const pythonTransform = defineNodeType({
   kind: 'transform',
   title: 'Python',
   description: 'A Python function over the inputs (pandas or Arrow) and params that returns a table.',
-  icon: 'code',
+  icon: 'python',
+  category: 'Python',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
+  // The code is opaque: each output column comes from every input column unless a mapping says.
+  lineage: (config) => ({
+    columns: {
+      from: 'code',
+      columns: Array.isArray(config.outputColumns)
+        ? config.outputColumns.filter((c): c is string => typeof c === 'string')
+        : [],
+      ...(config.lineage && typeof config.lineage === 'object'
+        ? { mapping: config.lineage as Record<string, string[]> }
+        : {}),
+    },
+  }),
   async run(ctx, config, inputs) {
     if (config.api === 'arrow' && !config.requirements.some((r) => /^pyarrow\b/i.test(r.trim()))) {
       throw configError(
