@@ -2,6 +2,7 @@
 // worker and the API (which serves the builder UI), prints where everything is, and on Ctrl-C
 // stops all of it, leaving no server behind.
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from '@temporalio/worker';
 import { ensureAdminToken, type AdminToken } from '../api/admin-token.js';
@@ -142,6 +143,12 @@ async function main(): Promise<void> {
         secrets: (project) => platform!.secrets.resolverFor(project),
         dataDir: env.dataDir,
         egress: env.TRIBUTARY_EGRESS_ALLOW,
+        python: {
+          home: path.join(env.home, 'python'),
+          python: env.TRIBUTARY_PYTHON,
+          ...(env.TRIBUTARY_PYTHON_INDEX_URL ? { indexUrl: env.TRIBUTARY_PYTHON_INDEX_URL } : {}),
+          sandbox: env.TRIBUTARY_PYTHON_SANDBOX,
+        },
         log: log.child('worker'),
         maxConcurrentActivities: env.WORKER_MAX_ACTIVITIES,
         maxConcurrentWorkflowTasks: env.WORKER_MAX_WORKFLOW_TASKS,

@@ -32,6 +32,12 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** The interpreter Python steps' environments are made from; unset: python3 on PATH. */
+  TRIBUTARY_PYTHON: z.string().default('python3'),
+  /** The package index Python environments are installed from (a private mirror); unset: PyPI. */
+  TRIBUTARY_PYTHON_INDEX_URL: optionalUrl,
+  /** How Python steps are isolated: bubblewrap (default), or off (limits only; see docs/guides/python-steps.md). */
+  TRIBUTARY_PYTHON_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
   POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -76,6 +76,8 @@ export interface WorkerDeps {
   dataDir: string;
   /** Non-public hosts and ranges steps may reach over HTTP (TRIBUTARY_EGRESS_ALLOW); none by default. */
   egress?: EgressPolicy;
+  /** Where Python steps' environments live and how they are sandboxed; unset: `.tributary/python`, PyPI, bwrap. */
+  python?: ActivityDeps['python'];
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
@@ -105,6 +107,7 @@ export function stepActivityDeps(
     | 'keepStagingAlways'
     | 'notifier'
     | 'temporalAddress'
+    | 'python'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
@@ -122,6 +125,7 @@ export function stepActivityDeps(
     isProject: (name) => projectExists(deps.platform, name),
     // Pipeline connectors never reach the platform's own servers, whatever credentials they hold.
     egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
+    ...(deps.python ? { python: deps.python } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({
