@@ -340,7 +340,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
+         * @description The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
          *
          *     Needs the `read` scope.
          */
@@ -6035,6 +6035,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6061,6 +6063,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6167,6 +6171,8 @@ export interface operations {
                             durationMs: number | null;
                             /** @description A run of the pipeline's draft, not of a published version */
                             draft: boolean;
+                            /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                            draftSavedAt: string | null;
                             /** @description The run this one re-runs, if it is a re-run */
                             rerunOf: string | null;
                             links: {
@@ -6250,6 +6256,8 @@ export interface operations {
                         durationMs: number | null;
                         /** @description A run of the pipeline's draft, not of a published version */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                        draftSavedAt: string | null;
                         /** @description The run this one re-runs, if it is a re-run */
                         rerunOf: string | null;
                         links: {
@@ -6449,6 +6457,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -7647,6 +7657,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -7673,6 +7685,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;

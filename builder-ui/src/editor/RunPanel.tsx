@@ -16,6 +16,7 @@ import {
   temporalRunUrl,
 } from '../components/ui.tsx';
 import type { NodeKind, ParamSpec } from '../model/types.ts';
+import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { isFinished, type Preview, type RunDetail, type StepProgress } from '../api/types.ts';
 
 export function ParamInput(props: {
@@ -156,12 +157,15 @@ export function RunDialog(props: {
   );
 }
 
+/** A step's duration by the server's timestamps; only a running step counts on with the clock. */
 export function stepDurationMs(
-  step: Pick<StepProgress, 'startedAt' | 'endedAt'>,
+  step: Pick<StepProgress, 'startedAt' | 'endedAt'> & { status?: string },
   now = Date.now(),
 ): number | null {
   if (!step.startedAt) return null;
-  return (step.endedAt ? Date.parse(step.endedAt) : now) - Date.parse(step.startedAt);
+  if (step.endedAt) return Date.parse(step.endedAt) - Date.parse(step.startedAt);
+  if (step.status !== undefined && step.status !== 'running') return null;
+  return Math.max(0, now - Date.parse(step.startedAt));
 }
 
 export function RunPanel(props: {
@@ -207,6 +211,11 @@ export function RunPanel(props: {
         <h3>
           Run <code>{props.runId}</code>
         </h3>
+        {run && (
+          <span className={`run-of${run.draft ? ' run-of-draft' : ''}`} aria-label="Ran">
+            {runVersionLabel(run)}
+          </span>
+        )}
         {run ? (
           <StatusBadge status={run.status} label={`Run status: ${run.status.replace(/_/g, ' ')}`} />
         ) : null}
@@ -225,7 +234,7 @@ export function RunPanel(props: {
         </div>
         <span className="muted small">
           {done}/{ids.length} steps ·{' '}
-          {formatDuration(run ? stepDurationMs({ startedAt: run.startedAt, endedAt: run.endedAt }) : null)}
+          <span aria-label="Run duration">{formatDuration(run ? runDurationMs(run) : null)}</span>
         </span>
         <span className="spacer" />
         {run && !isFinished(run.status) && (

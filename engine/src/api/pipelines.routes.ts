@@ -149,7 +149,8 @@ export const pipelineRoutes = [
     operationId: 'getPipeline',
     summary: 'A pipeline with its current version',
     description:
-      'The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an ' +
+      'The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and ' +
+      'changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an ' +
       'unpublished draft (GET …/draft for its document).',
     tag: 'pipelines',
     scope: 'read',

@@ -98,7 +98,9 @@ export async function rerunRun(deps: RerunDeps, request: RerunRequest) {
     trigger: request.trigger,
     runId,
     rerun,
-    ...(runnable.draft ? { draft: true } : {}),
+    ...(runnable.draft
+      ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
+      : {}),
   });
   return {
     ...started,

@@ -34,10 +34,15 @@ export async function runnableDocument(
   deps: Pick<RunStartDeps, 'pipelines' | 'drafts'>,
   pipeline: StoredPipeline,
   choice: { version?: number; draft?: boolean },
-): Promise<{ document: unknown; version: number; draft: boolean }> {
+): Promise<{ document: unknown; version: number; draft: boolean; draftSavedAt?: string }> {
   if (choice.draft) {
     const draft = await requireDraft(deps, pipeline);
-    return { document: draft.document, version: draft.baseVersion, draft: true };
+    return {
+      document: draft.document,
+      version: draft.baseVersion,
+      draft: true,
+      draftSavedAt: draft.updatedAt,
+    };
   }
   const version =
     choice.version === undefined || choice.version === pipeline.version
@@ -78,7 +83,9 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
     (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
   return startPlan(deps, plan, {
     trigger: request.trigger,
-    ...(runnable.draft ? { draft: true } : {}),
+    ...(runnable.draft
+      ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
+      : {}),
     ...(key ? { idempotencyKey: key } : {}),
   });
 }
@@ -98,6 +105,7 @@ export async function startPlan(
     pipelineId: plan.pipelineId,
     pipelineVersion: plan.pipelineVersion ?? 0,
     draft: options.draft === true,
+    draftSavedAt: options.draft ? (options.draftSavedAt ?? null) : null,
     branch: plan.branch ?? null,
   };
 }
