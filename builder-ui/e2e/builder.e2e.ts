@@ -12,6 +12,7 @@ import {
   samplePipeline,
   selectNode,
   signIn,
+  waitForCount,
   waitForText,
   type Scenario,
   type ScenarioContext,
@@ -137,3 +138,168 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+/** generate → SQL that fails at run time (division by zero) → Postgres sink, with long names. */
+function failingPipeline(id: string) {
+  return {
+    apiVersion: 'tributary/v1',
+    id,
+    name: 'Orders to warehouse',
+    project: 'default',
+    settings: { keepStaging: true },
+    nodes: [
+      {
+        id: 'orders',
+        type: 'source.generate',
+        name: 'Orders of the quarter from the shop, every region',
+        config: { rows: 4, columns: [{ name: 'id', generator: 'sequence' }] },
+        position: { x: 0, y: 40 },
+      },
+      {
+        id: 'totals',
+        type: 'transform.sql',
+        name: 'Order totals by customer and region for the quarterly finance report',
+        config: { sql: 'select id, 100 / (id - id) as share from {{ inputs.orders }}' },
+        position: { x: 320, y: 40 },
+      },
+      {
+        id: 'totals_eu',
+        type: 'transform.sql',
+        name: 'Order totals by customer and region for the quarterly finance report (EU)',
+        config: { sql: 'select id from {{ inputs.orders }}' },
+        position: { x: 320, y: 220 },
+      },
+      {
+        id: 'warehouse',
+        type: 'sink.postgres',
+        name: 'Warehouse table',
+        config: { table: `public.e2e_canvas_${Date.now()}`, mode: 'replace' },
+        position: { x: 640, y: 40 },
+      },
+    ],
+    edges: [
+      { from: 'orders', to: 'totals' },
+      { from: 'orders', to: 'totals_eu' },
+      { from: 'totals', to: 'warehouse' },
+    ],
+  };
+}
+
+const area = (b: { width: number; height: number } | null) => (b ? b.width * b.height : 0);
+const overlaps = (
+  a: { x: number; y: number; width: number; height: number },
+  b: { x: number; y: number; width: number; height: number },
+) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** Asserts that no node lies under the minimap. */
+async function minimapCoversNothing(page: Page): Promise<void> {
+  const map = (await page.locator('.react-flow__minimap').boundingBox())!;
+  for (const n of await page.locator('.react-flow__node').all()) {
+    const box = await n.boundingBox();
+    if (box) assert.ok(!overlaps(box, map), `the minimap covers node ${await n.getAttribute('data-id')}`);
+  }
+}
+
+scenarios.push(
+  {
+    name: 'the canvas comes first: at 1440×900 with a failed run open it has at least 60 % of the screen',
+    async run(ctx) {
+      const { page } = ctx;
+      await page.setViewportSize({ width: 1440, height: 900 });
+      const doc = failingPipeline(unique('canvas'));
+      await apiCall(ctx, 'POST', '/pipelines', doc);
+      const started = await apiCall<{ runId: string }>(ctx, 'POST', `/pipelines/${doc.id}/runs`, {
+        params: {},
+      });
+      await signIn(ctx);
+      await page.goto(`${ctx.baseUrl}/pipelines/${doc.id}?run=${started.runId}`);
+      await page.getByLabel('Run status: failed').waitFor({ timeout: 90_000 });
+      await node(page, 'totals').getByLabel('Step failed').waitFor();
+
+      // Nothing selected: no panel, the palette is icons, the drawer shows the run.
+      const panels = page.locator('.config-panel');
+      assert.equal(
+        await panels.count(),
+        0,
+        `no node panel while nothing is selected: ${await panels.evaluateAll((els) => els.map((e) => e.outerHTML.slice(0, 300)).join('\n'))}`,
+      );
+      const palette = (await page.getByRole('complementary', { name: 'Node palette' }).boundingBox())!;
+      assert.ok(palette.width <= 60, `the palette is a rail of icons (${palette.width}px)`);
+      const share = area(await page.locator('.canvas').boundingBox()) / (1440 * 900);
+      assert.ok(share >= 0.6, `the canvas has ${(share * 100).toFixed(0)} % of the screen`);
+      console.log(`    canvas share at 1440×900 with a failed run open: ${(share * 100).toFixed(1)} %`);
+      await minimapCoversNothing(page);
+      await docsScreenshot(page, 'builder-failed-run');
+
+      // Full titles: on hover (title) and in the panel, which opens over the canvas and goes with Escape.
+      const long = doc.nodes[1]!.name;
+      assert.equal(await node(page, 'totals').locator('.node-title').getAttribute('title'), long);
+      await selectNode(page, 'totals');
+      const panel = page.getByRole('complementary', { name: 'Configuration of totals' });
+      await waitForText(panel.getByRole('heading', { level: 2 }), long);
+      const canvasBox = (await page.locator('.canvas-area').boundingBox())!;
+      const panelBox = (await panel.boundingBox())!;
+      assert.ok(
+        panelBox.x >= canvasBox.x && panelBox.x + panelBox.width <= canvasBox.x + canvasBox.width + 1,
+        'the panel lies over the canvas',
+      );
+      await docsScreenshot(page, 'builder-node-panel');
+      await page.keyboard.press('Escape');
+      await waitForCount(page.getByRole('complementary', { name: 'Configuration of totals' }), 0);
+
+      // The palette opens to names and a filter, and collapses again.
+      await page.getByRole('button', { name: 'Expand palette' }).click();
+      await page.getByRole('searchbox', { name: 'Filter node types' }).waitFor();
+      assert.ok((await page.getByRole('complementary', { name: 'Node palette' }).boundingBox())!.width > 150);
+      await page.getByRole('button', { name: 'Collapse palette' }).click();
+      assert.equal(await page.getByRole('searchbox', { name: 'Filter node types' }).count(), 0);
+    },
+  },
+  {
+    name: 'a 100-node pipeline opens fitted: every node in view, none under the minimap',
+    async run(ctx) {
+      const { page } = ctx;
+      await page.setViewportSize({ width: 1440, height: 900 });
+      const id = unique('hundred');
+      const nodes = [
+        {
+          id: 'n0',
+          type: 'source.generate',
+          config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+          position: { x: 0, y: 0 },
+        },
+        ...Array.from({ length: 99 }, (_, i) => ({
+          id: `n${i + 1}`,
+          type: 'transform.sql',
+          config: { sql: `select n from {{ inputs.n${i} }}` },
+          position: { x: ((i + 1) % 10) * 300, y: Math.floor((i + 1) / 10) * 160 },
+        })),
+      ];
+      const edges = nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id }));
+      await apiCall(ctx, 'POST', '/pipelines', {
+        apiVersion: 'tributary/v1',
+        id,
+        name: 'A hundred nodes',
+        project: 'default',
+        nodes,
+        edges,
+      });
+      await signIn(ctx);
+      await openEditor(ctx, id);
+      await node(page, 'n99').waitFor();
+      await page.waitForTimeout(300);
+      const canvas = (await page.locator('.canvas').boundingBox())!;
+      for (const n of ['n0', 'n9', 'n50', 'n90', 'n99']) {
+        const box = (await node(page, n).boundingBox())!;
+        assert.ok(
+          box.x >= canvas.x &&
+            box.y >= canvas.y &&
+            box.x + box.width <= canvas.x + canvas.width &&
+            box.y + box.height <= canvas.y + canvas.height,
+          `node ${n} is in view on open`,
+        );
+      }
+      await minimapCoversNothing(page);
+    },
+  },
+);

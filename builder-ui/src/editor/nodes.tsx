@@ -47,7 +47,9 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
       <div className="node-header">
         <NodeIcon name={connector?.icon} />
         <div className="node-titles">
-          <div className="node-title">{label}</div>
+          <div className="node-title" title={label}>
+            {label}
+          </div>
           <div className="node-type">{connector?.title ?? data.type}</div>
         </div>
         {!status && problemCount ? (
