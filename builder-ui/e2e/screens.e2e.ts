@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   apiCall,
   node,
+  pressRun,
   runToEnd,
   samplePipeline,
   signIn,
@@ -209,9 +210,7 @@ scenarios.push({
     await dialog.getByRole('button', { name: 'Create pipeline' }).click();
     await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const run = page.getByRole('dialog', { name: 'Run pipeline' });
-    await run.getByRole('button', { name: /start run/i }).click();
+    await pressRun(page);
     await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
     // The run list comes from Temporal's visibility store, which trails the run by a moment.
     let listed: [string, string][] = [];

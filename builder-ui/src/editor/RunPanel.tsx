@@ -80,23 +80,20 @@ export function ParamInput(props: {
 
 export function RunDialog(props: {
   params: Record<string, ParamSpec>;
-  keepStaging: boolean;
   dirty: boolean;
   onClose: () => void;
-  onStart: (params: Record<string, unknown>, keepStaging: boolean) => Promise<void>;
+  onStart: (params: Record<string, unknown>) => Promise<void>;
 }) {
   const [values, setValues] = useState<Record<string, unknown>>({});
-  const [keep, setKeep] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const keepId = useId();
   const names = Object.keys(props.params);
   const start = async () => {
     setBusy(true);
     setError(null);
     try {
       const params = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-      await props.onStart(params, props.keepStaging || keep);
+      await props.onStart(params);
     } catch (e) {
       setError(messageOf(e));
       setBusy(false);
@@ -135,15 +132,6 @@ export function RunDialog(props: {
               onChange={(v) => setValues({ ...values, [name]: v })}
             />
           ))
-        )}
-        {!props.keepStaging && (
-          <div className="field field-inline">
-            <input id={keepId} type="checkbox" checked={keep} onChange={(e) => setKeep(e.target.checked)} />
-            <label htmlFor={keepId}>Keep step outputs for data previews</label>
-            <p className="field-help">
-              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) in the draft.
-            </p>
-          </div>
         )}
         {props.dirty && (
           <p className="muted">

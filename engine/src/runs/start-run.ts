@@ -77,6 +77,9 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
   const runnable = await runnableDocument(deps, pipeline, request);
   const plan = planFor(deps.catalog, pipeline, runnable, request.params);
   if (request.branch) plan.branch = request.branch;
+  // A run someone started by hand (the editor's Run, the CLI's run) or a run of the draft is one to
+  // look into: its step outputs are kept for previews, without the pipeline's settings being edited.
+  if (runnable.draft || request.trigger.type === 'manual') plan.keepStaging = true;
   // The same key on main and in a branch names two runs, not one.
   const key =
     request.idempotencyKey &&
