@@ -303,3 +303,99 @@ scenarios.push(
     },
   },
 );
+
+scenarios.push({
+  name: 'papercuts: click-to-add connects, F2 and double-click rename, Run asks nothing, Publish asks what changed and History shows it with SQL as text',
+  async run(ctx) {
+    const { page } = ctx;
+    const id = unique('papercuts');
+    await signIn(ctx);
+    await page.getByRole('button', { name: 'New pipeline' }).click();
+    await page.getByLabel('Pipeline name').fill('Papercuts');
+    await page.getByLabel('Pipeline id').fill(id);
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    const help = page.getByRole('note', { name: 'How to start' });
+    await help.waitFor();
+    assert.doesNotMatch((await help.textContent()) ?? '', /Save and Run/);
+
+    // Click a source, then a transform: the transform goes right of the source, connected.
+    await page.getByRole('button', { name: /\(source\.generate\)$/ }).click();
+    await node(page, 'generate').waitFor();
+    await page.getByRole('button', { name: /\(transform\.sql\)$/ }).click();
+    await node(page, 'sql').waitFor();
+    await page
+      .locator('.react-flow__edge[aria-label="Edge from generate to sql"]')
+      .waitFor({ state: 'attached' });
+    const a = (await node(page, 'generate').boundingBox())!;
+    const b = (await node(page, 'sql').boundingBox())!;
+    assert.ok(b.x > a.x + a.width, 'the new node is right of the selected one');
+    assert.ok(!(Math.abs(b.y - a.y) < 10 && Math.abs(b.x - a.x) < 30), 'not stacked');
+
+    // F2 renames the selected node; a double-click does too.
+    await node(page, 'sql').locator('.node-header').click();
+    await page.keyboard.press('F2');
+    await nameFieldFocused(page);
+    await page.keyboard.type('Doubled');
+    await waitForText(node(page, 'sql').locator('.node-title'), 'Doubled');
+    await page.keyboard.press('Escape');
+    await node(page, 'generate').locator('.node-header').dblclick();
+    await nameFieldFocused(page);
+    await page.keyboard.type('Numbers');
+    await waitForText(node(page, 'generate').locator('.node-title'), 'Numbers');
+
+    // The shortcut help says what Ctrl+S does now.
+    await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+    await page.keyboard.press('?');
+    const shortcuts = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await waitForText(shortcuts, 'Save the draft now');
+    assert.doesNotMatch((await shortcuts.textContent()) ?? '', /Save a new version/);
+    await waitForText(shortcuts, 'F2');
+    await shortcuts.getByRole('button', { name: 'Close shortcuts' }).click();
+
+    // Publish v2 with SQL, then change one line of it and publish v3 with a note.
+    const sample = unique('history');
+    await apiCall(ctx, 'POST', '/pipelines', samplePipeline(sample));
+    await openEditor(ctx, sample);
+    await selectNode(page, 'scaled');
+    const sql = page.getByRole('textbox', { name: 'SQL of scaled' });
+    await sql.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('select n,\n  n * 2 as twice\nfrom {{ inputs.gen }}');
+    await page.keyboard.press('Escape');
+    await page.getByRole('status', { name: 'Draft saved' }).waitFor();
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    let dialog = page.getByRole('dialog', { name: 'Publish version 2' });
+    await dialog.getByLabel('What changed?').fill('first SQL');
+    await dialog.getByRole('button', { name: 'Publish v2' }).click();
+    await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
+    await selectNode(page, 'scaled');
+    await sql.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('select n,\n  n * 2 as twice,\n  n * 3 as thrice\nfrom {{ inputs.gen }}');
+    await page.keyboard.press('Escape');
+    await page.getByRole('status', { name: 'Draft saved' }).waitFor();
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    dialog = page.getByRole('dialog', { name: 'Publish version 3' });
+    await dialog.getByLabel('What changed?').fill('adds thrice');
+    await dialog.getByRole('button', { name: 'Publish v3' }).click();
+    await page.getByRole('status', { name: 'Published, version 3' }).waitFor();
+
+    await page.getByRole('button', { name: 'Version history' }).click();
+    const history = page.getByRole('dialog', { name: 'Version history' });
+    await waitForText(history.getByRole('table', { name: 'Versions' }), 'adds thrice');
+    await waitForText(history.getByRole('table', { name: 'Versions' }), 'first SQL');
+    const diff = history.getByRole('table', { name: 'Side-by-side diff' });
+    await waitForText(diff, 'n * 3 as thrice');
+    const changedRows = await diff.locator('.diff-row:not(.diff-same)').allTextContents();
+    assert.ok(
+      changedRows.some((r) => r.includes('n * 3 as thrice') && !r.includes('\\n')),
+      `the SQL change is a readable line: ${changedRows.join(' | ')}`,
+    );
+    await docsScreenshot(page, 'builder-history');
+  },
+});
+
+/** Waits until the node panel's name field has the focus (F2 and a double-click put it there). */
+async function nameFieldFocused(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'node-name');
+}

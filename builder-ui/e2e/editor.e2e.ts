@@ -132,6 +132,9 @@ export const scenarios: Scenario[] = [
       );
 
       await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      const publish = page.getByRole('dialog', { name: 'Publish version 2' });
+      await publish.getByLabel('What changed?').fill('scores by colour');
+      await publish.getByRole('button', { name: 'Publish v2' }).click();
       await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
 
       // A tidy picture for the README: the SQL step selected, notices hidden.

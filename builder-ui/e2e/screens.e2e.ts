@@ -283,6 +283,10 @@ scenarios.push({
     await page.getByRole('spinbutton', { name: 'Rows', exact: true }).fill('5');
     await page.getByRole('status', { name: 'Draft saved' }).waitFor();
     await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page
+      .getByRole('dialog', { name: 'Publish version 2' })
+      .getByRole('button', { name: 'Publish v2' })
+      .click();
     const banner = page.getByRole('alert').filter({ hasText: 'Someone published a newer version' });
     await banner.waitFor();
     await banner.getByRole('button', { name: 'Discard my draft' }).click();

@@ -149,6 +149,34 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/projects/{project}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The files in a project's files folder
+         * @description What file sources of the project can read (`path` as their config names it).
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["listProjectFiles"];
+        put?: never;
+        /**
+         * Puts a file into a project's files folder
+         * @description Replaces a file of the same path. The path is relative, of plain names, at most 4 folders deep; the content at most 716800 bytes. Recorded in the audit log (`project.file_uploaded`).
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["uploadProjectFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/branches": {
         parameters: {
             query?: never;
@@ -1757,6 +1785,176 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files, by path */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Relative to the project's files folder, as a file source's `path` */
+                            path: string;
+                            bytes: number;
+                            modifiedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadProjectFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where in the project's files folder, e.g. `orders.csv` */
+                    path: string;
+                    /** @description The file's content (at most 716800 bytes) */
+                    content: string;
+                    /**
+                     * @description `utf8` for text (CSV, JSON), `base64` for anything else
+                     * @default utf8
+                     * @enum {string}
+                     */
+                    encoding?: "utf8" | "base64";
+                };
+            };
+        };
+        responses: {
+            /** @description Written */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Relative to the project's files folder, as a file source's `path` */
+                        path: string;
+                        bytes: number;
+                        modifiedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3881,7 +4079,7 @@ export interface operations {
                 "application/json": {
                     /** @description The version the draft was edited over */
                     expectedVersion?: number;
-                    /** @description Kept in the audit entry */
+                    /** @description What changed, in a few words: kept with the version (History shows it) and in the audit entry */
                     message?: string;
                 };
             };
@@ -4123,6 +4321,8 @@ export interface operations {
                             versionHash: string;
                             createdBy: string;
                             createdAt: string;
+                            /** @description What the publisher said about the version (POST …/publish `message`) */
+                            message?: string | null;
                         }[];
                         nextCursor: string | null;
                         current: number;
@@ -4190,6 +4390,8 @@ export interface operations {
                         versionHash: string;
                         createdBy: string;
                         createdAt: string;
+                        /** @description What the publisher said about the version (POST …/publish `message`) */
+                        message?: string | null;
                         pipelineId: string;
                         valid: boolean;
                         errors: {
@@ -6760,7 +6962,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -6788,7 +6990,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared";
                             target: string;
                             summary: {
                                 [key: string]: unknown;

@@ -211,6 +211,7 @@ function NodeConfig(props: {
       </div>
       <TextRow
         label="Display name"
+        name="node-name"
         value={data.name ?? ''}
         onChange={(v) => store.updateNodeData(props.id, { name: v || undefined }, `${props.id}:name`)}
       />
@@ -286,6 +287,8 @@ export function TextRow(props: {
   onChange: (v: string) => void;
   multiline?: boolean;
   help?: string;
+  /** The input's name, for finding it (F2 focuses `node-name`). */
+  name?: string;
 }) {
   const id = useId();
   return (
@@ -302,6 +305,7 @@ export function TextRow(props: {
       ) : (
         <input
           id={id}
+          name={props.name}
           className="nodrag"
           value={props.value}
           onChange={(e) => props.onChange(e.target.value)}

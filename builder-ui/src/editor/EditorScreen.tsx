@@ -22,6 +22,7 @@ import { ConfigPanel } from './ConfigPanel.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Palette } from './Palette.tsx';
 import { ProblemsList } from './ProblemsList.tsx';
+import { PublishDialog } from './PublishDialog.tsx';
 import { RunDialog, RunPanel } from './RunPanel.tsx';
 import { ScheduleDialog } from './ScheduleDialog.tsx';
 import { SettingsDialog } from './SettingsDialog.tsx';
@@ -38,7 +39,7 @@ const NO_PARAMS = {};
 /** F2 or a double-click: the selected node's name field, ready to type over. */
 function focusNameField() {
   window.setTimeout(() => {
-    const field = document.querySelector<HTMLInputElement>('.config-panel input[aria-label="Display name"]');
+    const field = document.querySelector<HTMLInputElement>('.config-panel input[name="node-name"]');
     field?.focus();
     field?.select();
   }, 30);
@@ -115,9 +116,10 @@ function Editor({ id }: { id: string }) {
   useUnsavedChangesGuard(dirty);
   const draft = useDraft(ready, drafted);
 
-  const publish = async () => {
+  const publish = async (message: string) => {
     editorStore.getState().revealProblems();
-    const published = await draft.publish();
+    const published = await draft.publish(message.trim() || undefined);
+    setDialog(null);
     if (published) toast('success', `Published version ${published.version}`);
   };
 
@@ -279,7 +281,7 @@ function Editor({ id }: { id: string }) {
         id={id}
         branch={branch}
         draft={draft.state}
-        onPublish={() => void publish()}
+        onPublish={() => setDialog('publish')}
         onDiscard={() => void discardDraft()}
         onRun={run}
         onRunWithParams={() => setDialog('run')}
@@ -340,6 +342,13 @@ function Editor({ id }: { id: string }) {
         </div>
       </div>
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
+      {dialog === 'publish' && (
+        <PublishDialog
+          next={(version ?? 0) + 1}
+          onClose={() => setDialog(null)}
+          onPublish={(message) => publish(message)}
+        />
+      )}
       {(dialog === 'settings' || dialog === 'params') && (
         <SettingsDialog tab={dialog === 'params' ? 'params' : 'settings'} onClose={() => setDialog(null)} />
       )}

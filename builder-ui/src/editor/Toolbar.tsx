@@ -5,7 +5,7 @@ import { editorStore, useEditor } from '../store/editor.ts';
 import { downloadJson } from './ProblemsList.tsx';
 import type { DraftState } from './use-draft.ts';
 
-export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule';
+export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule' | 'publish';
 
 export function Toolbar(props: {
   id: string;

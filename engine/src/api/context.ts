@@ -92,6 +92,8 @@ export interface ApiContext {
   /** Failed webhook authentications, counted apart from the calls (see the webhook route). */
   hookAuthFailures: TokenBuckets;
   ssePollMs: number;
+  /** The files folder (`<dataDir>/<project>/` per project); undefined when the app has none. */
+  dataDir: string | undefined;
 }
 
 export function createContext(deps: AppDeps): ApiContext {
@@ -123,6 +125,7 @@ export function createContext(deps: AppDeps): ApiContext {
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
     hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
+    dataDir: deps.dataDir,
     ssePollMs: deps.ssePollMs ?? 500,
   };
 }

@@ -32,6 +32,11 @@ export const VersionInfoSchema = z.object({
   versionHash: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),
+  message: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: 'What the publisher said about the version (POST …/publish `message`)' }),
 });
 
 const ScheduleRefreshSchema = z
@@ -194,6 +199,7 @@ export function versionView(version: PipelineVersion, catalog: NodeCatalog) {
     versionHash: version.versionHash,
     createdBy: version.createdBy,
     createdAt: version.createdAt,
+    message: version.message ?? null,
     ...validity(version.document, catalog),
     document: version.document,
   };

@@ -317,7 +317,10 @@ export const pipelineRoutes = [
         expectedVersion: versionNumber
           .optional()
           .meta({ description: 'The version the draft was edited over' }),
-        message: z.string().max(500).optional().meta({ description: 'Kept in the audit entry' }),
+        message: z.string().max(500).optional().meta({
+          description:
+            'What changed, in a few words: kept with the version (History shows it) and in the audit entry',
+        }),
       })
       .default({}),
     responses: { 200: { description: 'Published', schema: SavedSchema } },

@@ -102,6 +102,8 @@ export async function rerunRun(deps: RerunDeps, request: RerunRequest) {
       ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
       : {}),
   });
+  if (runnable.draft && started.created)
+    await deps.drafts.recordRun(started.runId, pipeline.id, runnable.document);
   return {
     ...started,
     rerunOf: request.runId,

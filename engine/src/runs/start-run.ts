@@ -84,13 +84,17 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
   const key =
     request.idempotencyKey &&
     (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
-  return startPlan(deps, plan, {
+  const started = await startPlan(deps, plan, {
     trigger: request.trigger,
     ...(runnable.draft
       ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
       : {}),
     ...(key ? { idempotencyKey: key } : {}),
   });
+  // What a draft run ran, so its kept outputs can describe the editor's nodes afterwards.
+  if (runnable.draft && started.created)
+    await deps.drafts.recordRun(started.runId, pipeline.id, runnable.document);
+  return started;
 }
 
 /** Starts a compiled plan and says what was started (a repeated key may name an ended run). */

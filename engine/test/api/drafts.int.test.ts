@@ -170,6 +170,13 @@ describe('drafts', () => {
     expect(published.body.document.nodes[0].config.rows).toBe(5);
     expect((await api.call('GET', `/api/pipelines/${id}/draft`)).status).toBe(404);
     expect((await api.call('GET', `/api/pipelines/${id}`)).body).toMatchObject({ version: 2, draft: null });
+    // The note is kept with the version, for History.
+    const versions = await api.call('GET', `/api/pipelines/${id}/versions`);
+    expect(versions.body.items.map((v: { message: string | null }) => v.message)).toEqual([
+      'five rows',
+      null,
+    ]);
+    expect((await api.call('GET', `/api/pipelines/${id}/versions/2`)).body.message).toBe('five rows');
     const audit = await api.call('GET', `/api/audit?project=${projectA}&action=pipeline.published`);
     expect(audit.body.items).toEqual([
       expect.objectContaining({
