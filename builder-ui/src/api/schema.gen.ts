@@ -6792,6 +6792,21 @@ export interface operations {
                                 notes?: string[];
                                 /** @description A reused step: the run whose kept output this run used instead of running it */
                                 reusedFrom?: string;
+                                /** @description Why a route or a failure output left the step out (routed pipelines only) */
+                                skippedBecause?: string;
+                                /** @description A deciding step (flow.if, flow.switch): the output taken and the condition that chose it */
+                                decision?: {
+                                    taken: string;
+                                    condition: string | null;
+                                    value: string | number | boolean | null;
+                                    inputs: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                };
+                                /** @description Facts the step's type offers to conditions (e.g. an assertion gate's verdict) */
+                                facts?: {
+                                    [key: string]: string | number | boolean | null;
+                                };
                             };
                         };
                     };
