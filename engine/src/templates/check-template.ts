@@ -153,9 +153,7 @@ export function checkTemplate(template: Template, readme: string, folder?: strin
     for (const { name } of channelSecrets(rule.channel)) {
       read.add(name);
       if (!listed.has(name)) {
-        problems.push(
-          `notifications read secret "${name}", but secrets does not list the param naming it`,
-        );
+        problems.push(`notifications read secret "${name}", but secrets does not list the param naming it`);
       }
     }
   }
