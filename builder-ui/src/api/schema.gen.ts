@@ -1559,6 +1559,21 @@ export interface operations {
                                 /** @description Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back */
                                 target: boolean;
                             };
+                            /** @description A deciding node's outputs (each outgoing edge names one): the `key` of each item of the config's `list.field`, then `outputs`; null for other nodes. Every node also has the `failure` output. */
+                            routes: {
+                                list?: {
+                                    field: string;
+                                    key: string;
+                                };
+                                outputs: string[];
+                            } | null;
+                            /** @description Facts its steps offer to conditions downstream, besides status, rowsIn, rowsOut, error */
+                            conditionFacts: {
+                                [key: string]: {
+                                    type: string;
+                                    values?: string[];
+                                };
+                            };
                         }[];
                         nextCursor: string | null;
                     };

@@ -69,6 +69,8 @@ export function fromPipeline(doc: PipelineDocument, kindOf: KindOf): FlowGraph {
     id: edge.id ?? edgeIdOf(edge.from, edge.to),
     source: edge.from,
     target: edge.to,
+    // The output an edge leaves (a route of a deciding node, or "failure") is its source handle.
+    ...(edge.output ? { sourceHandle: edge.output, label: edge.output } : {}),
   }));
   return { meta: structuredClone(meta), nodes: flowNodes, edges: flowEdges };
 }
@@ -89,7 +91,11 @@ export function toPipeline(meta: PipelineMeta, nodes: readonly FlowNode[], edges
     out.position = { x: Math.round(node.position.x), y: Math.round(node.position.y) };
     return out;
   });
-  const docEdges: PipelineEdgeDoc[] = edges.map((edge) => ({ from: edge.source, to: edge.target }));
+  const docEdges: PipelineEdgeDoc[] = edges.map((edge) => ({
+    from: edge.source,
+    to: edge.target,
+    ...(edge.sourceHandle ? { output: edge.sourceHandle } : {}),
+  }));
   const { apiVersion: _apiVersion, ...rest } = meta;
   const doc: PipelineDocument = {
     apiVersion: 'tributary/v1',

@@ -1,5 +1,6 @@
 // The pipeline document as the editor models it (the engine's PipelineSchema, with its defaults
 // optional). API responses are typed in api/types.ts, from the generated OpenAPI schema.
+import type { Body } from '../api/types.ts';
 
 export type NodeKind = 'source' | 'transform' | 'sink';
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'timestamp';
@@ -44,7 +45,14 @@ export interface PipelineEdgeDoc {
   id?: string;
   from: string;
   to: string;
+  /** The output of `from` it leaves: a deciding node's route ("true", a case) or "failure". */
+  output?: string;
 }
+
+/** Notification rules as the API types them (generated from engine/src/model/notifications.schema.ts). */
+export type NotificationRuleDoc = NonNullable<
+  NonNullable<Body<'savePipeline'>['notifications']>['rules']
+>[number];
 
 export type Concurrency = 'allow' | 'queue' | 'skip';
 
@@ -64,6 +72,7 @@ export interface PipelineDocument {
   settings?: PipelineSettings;
   nodes: PipelineNodeDoc[];
   edges?: PipelineEdgeDoc[];
+  notifications?: { projectDefaults?: boolean; rules?: NotificationRuleDoc[] };
 }
 
 /** Everything of a document but its graph. */
