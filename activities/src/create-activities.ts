@@ -10,6 +10,9 @@ import { describePgError, isPgError, isRetryable, StepError, TransientError } fr
 import type { NodeTypeDeclaration, SecretResolver, StepContext, StepLogger } from './node-type.js';
 import type { StepActivityInput, StepActivityResult, StepFailureDetails } from './step-activity.js';
 import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
+import type { PythonRuntimeOptions } from './python/environment.js';
+import type { PythonHost } from './python/python-runtime.js';
+import type { SandboxMode } from './python/sandbox.js';
 import { quoteTable } from './sql.js';
 import { projectWarehouse } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
@@ -19,6 +22,8 @@ export interface ActivityDeps {
   warehouse: pg.Pool;
   /** The Postgres role of a project. */
   projectRole: (project: string) => string;
+  /** The Postgres role of a project's branch runs: owns branch schemas, reads main's, writes none. */
+  branchRole: (project: string) => string;
   /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
   ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Creates the branch schema of `schema` (owned by the project's role) and returns its name. */
@@ -38,6 +43,8 @@ export interface ActivityDeps {
   log: (nodeId: string) => StepLogger;
   /** Every run keeps its staging for previews (TRIBUTARY_KEEP_STAGING): no step consumes an input. */
   keepStagingAlways?: boolean;
+  /** Python steps: where environments are cached, the interpreter and index, the sandbox mode. */
+  python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
   /**
@@ -70,12 +77,28 @@ export function createActivities(
   deps: ActivityDeps,
 ): Record<string, StepActivityFn> {
   const fetch = fencedFetch(deps.egress);
+  const python = pythonHost(deps);
   return Object.fromEntries(
     registry.map((declaration) => [
       declaration.type,
-      (input: StepActivityInput) => executeStep(declaration, input, deps, fetch),
+      (input: StepActivityInput) => executeStep(declaration, input, deps, fetch, python),
     ]),
   );
+}
+
+/** Python steps' settings, defaulting to `.tributary/python` of the working directory, PyPI and bwrap. */
+export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): PythonHost {
+  const { sandbox, ...options } = deps.python ?? {};
+  return {
+    options: {
+      home: options.home ?? path.resolve('.tributary', 'python'),
+      python: options.python ?? 'python3',
+      ...(options.indexUrl ? { indexUrl: options.indexUrl } : {}),
+      ...(options.uv ? { uv: options.uv } : {}),
+    },
+    sandbox: sandbox ?? 'bwrap',
+    egress: deps.egress,
+  };
 }
 
 async function executeStep(
@@ -83,6 +106,7 @@ async function executeStep(
   input: StepActivityInput,
   deps: ActivityDeps,
   fetch: typeof globalThis.fetch,
+  python: PythonHost,
 ): Promise<StepActivityResult> {
   const activity = Context.current();
   const attempt = activity.info.attempt;
@@ -108,7 +132,8 @@ async function executeStep(
     const warehouse = projectWarehouse({
       pool: deps.warehouse,
       project: input.project,
-      role: deps.projectRole(input.project),
+      // A branch run's steps run as the branch role: the database refuses their writes to main.
+      role: branch ? deps.branchRole(input.project) : deps.projectRole(input.project),
       defaultSchema: defaultSchemaOf(input.project),
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
@@ -147,6 +172,7 @@ async function executeStep(
       resolveProduct: deps.resolveProduct,
       fetch,
       egress: deps.egress,
+      python,
       heartbeat: (details) => {
         progress = { nodeId: input.nodeId, ...details };
         activity.heartbeat(progress);

@@ -7,7 +7,14 @@ export * from './sql.js';
 export { registry, getNodeType } from './registry.js';
 export { checkSql } from './transform/sql/check-sql.js';
 export { describeSql, SqlDescribeError } from './transform/sql/describe-sql.js';
-export type { ColumnLineageOptions, ColumnSource, OutputColumn } from './transform/sql/column-lineage.js';
+export type {
+  ColumnLineageOptions,
+  ColumnSource,
+  DirectTransformation,
+  IndirectSource,
+  IndirectSubtype,
+  OutputColumn,
+} from './transform/sql/column-lineage.js';
 export { formatSqlProblem, type SqlProblem } from './transform/sql/render-sql.js';
 export { signPayload } from './sink/webhook/sign.js';
 export {

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { FactSpec, Value, ValueType } from './flow/condition.js';
 import type { EgressPolicy } from './egress/egress-fence.js';
+import type { PythonHost } from './python/python-runtime.js';
 import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
@@ -145,6 +146,8 @@ export interface StepContext {
    * the same allow-list and the platform's own servers as fetch.
    */
   egress: EgressPolicy;
+  /** Where Python steps' environments live, how they are sandboxed, and the egress policy their proxy applies. */
+  python: PythonHost;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;
   /** Aborted when the run is cancelled or the attempt times out. */
@@ -192,7 +195,13 @@ export type ColumnOrigin =
   /** A query over its inputs (`{{ inputs.x }}`) and warehouse tables, which lineage parses. */
   | { from: 'sql'; sql: string }
   /** Made by the node itself: these columns, computed from no dataset. */
-  | { from: 'made'; columns: string[] };
+  | { from: 'made'; columns: string[] }
+  /**
+   * Computed by opaque code (a Python step) from its inputs: each column in `mapping` from the
+   * input columns it names (`input.column`), every other column in `columns` from every column of
+   * every input.
+   */
+  | { from: 'code'; columns: string[]; mapping?: Record<string, string[]> };
 
 /** What a node reads and writes outside its pipeline, and where its output's columns come from. */
 export interface NodeLineage {

@@ -25,7 +25,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Notifier } from '../notifications/notifier.js';
 import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
-import { projectRole } from '../warehouse/roles.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -76,6 +76,8 @@ export interface WorkerDeps {
   dataDir: string;
   /** Non-public hosts and ranges steps may reach over HTTP (TRIBUTARY_EGRESS_ALLOW); none by default. */
   egress?: EgressPolicy;
+  /** Where Python steps' environments live and how they are sandboxed; unset: `.tributary/python`, PyPI, bwrap. */
+  python?: ActivityDeps['python'];
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
@@ -105,12 +107,14 @@ export function stepActivityDeps(
     | 'keepStagingAlways'
     | 'notifier'
     | 'temporalAddress'
+    | 'python'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
   return {
     warehouse: deps.runner,
     projectRole,
+    branchRole,
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
     ensureBranchSchema: (project, branch, schema) =>
       ensureBranchSchema(deps.warehouse, project, branch, schema),
@@ -121,6 +125,7 @@ export function stepActivityDeps(
     isProject: (name) => projectExists(deps.platform, name),
     // Pipeline connectors never reach the platform's own servers, whatever credentials they hold.
     egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
+    ...(deps.python ? { python: deps.python } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({

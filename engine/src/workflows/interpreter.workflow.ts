@@ -20,6 +20,7 @@ import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
+import { releaseSlotSignal, slotGrantedSignal, slotsWorkflowId } from './project-slots.workflow.js';
 
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 
@@ -85,17 +86,38 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     });
     outputs[nodeId] = earlier.table;
   }
+  // The project's fair share (TRIBUTARY_PROJECT_MAX_ACTIVITIES): each step takes a slot of the
+  // project's semaphore before its activity is scheduled, so past the share a step waits here, in
+  // Temporal, not in a worker's slot. Plans from before carry no share and run as they did.
+  const share = plan.projectShare !== undefined && patched('project-fair-share') ? plan.projectShare : null;
+  const granted = new Set<string>();
+  setHandler(slotGrantedSignal, ({ key }) => {
+    granted.add(key);
+  });
+  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project));
+  /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
+  const waiting = new Set<string>();
+
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
   let running = 0;
 
   const runStep = async (step: PlanStep): Promise<void> => {
     const state = progress.steps[step.id]!;
-    state.status = 'running';
-    state.startedAt = now();
-    state.attempt = 1;
+    const key = `${runId}/${step.id}`;
     running += 1;
+    let holdsSlot = false;
     try {
+      if (share !== null) {
+        waiting.add(step.id);
+        holdsSlot = true; // from here on a request exists, granted or queued: it is released below
+        await lifecycle.requestProjectSlot({ project: plan.project, runId, key, capacity: share });
+        await condition(() => granted.has(key));
+        waiting.delete(step.id);
+      }
+      state.status = 'running';
+      state.startedAt = now();
+      state.attempt = 1;
       const activity = proxyActivities<Record<string, StepActivity>>(activityOptions(step))[step.type]!;
       const inputs: Record<string, TableRef> = {};
       for (const dep of step.dependsOn) {
@@ -146,6 +168,16 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         if (facts && typeof facts === 'object') state.facts = facts as StepProgress['facts'];
       }
     } finally {
+      if (holdsSlot) {
+        waiting.delete(step.id);
+        // Given back even when the run is cancelled; a run that ends without it is noticed by the
+        // semaphore's liveness check.
+        await CancellationScope.nonCancellable(() =>
+          slots()
+            .signal(releaseSlotSignal, { key })
+            .catch(() => undefined),
+        );
+      }
       state.endedAt = now();
       running -= 1;
       changes += 1;
@@ -165,18 +197,25 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       await lifecycle.requestPipelineLock({ pipelineId: plan.pipelineId, runId });
       await condition(() => lockGranted);
     }
-    await lifecycle.prepareRun(projectRoles ? { stagingSchema, project: plan.project } : { stagingSchema });
+    // A branch run's staging belongs to the project's branch role (only branch runs send the branch:
+    // an activity's input is not part of what replay compares, and main runs send what they sent).
+    await lifecycle.prepareRun(
+      projectRoles
+        ? { stagingSchema, project: plan.project, ...(plan.branch ? { branch: plan.branch } : {}) }
+        : { stagingSchema },
+    );
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
       for (;;) {
         let ready: PlanStep[];
         if (routed) {
-          ready = settleRoutes(plan.steps, progress, byId);
+          ready = settleRoutes(plan.steps, progress, byId).filter((s) => !waiting.has(s.id));
         } else {
           settleBlockedSteps(plan.steps, progress);
           ready = plan.steps.filter(
             (s) =>
               progress.steps[s.id]!.status === 'pending' &&
+              !waiting.has(s.id) &&
               s.dependsOn.every((d) => satisfied(plan, progress, d)),
           );
         }
