@@ -57,6 +57,28 @@ export interface Decision {
   inputs: Record<string, Value>;
 }
 
+/**
+ * A deciding node's outputs, as data (the builder draws a handle for each): the names of a list in
+ * its config (a switch's cases), then fixed ones.
+ */
+export interface RouteOutputs {
+  /** A list field of the config whose items each name an output by `key`. */
+  list?: { field: string; key: string };
+  outputs: string[];
+}
+
+/** The outputs a deciding node's config has. */
+export function routesOf(spec: RouteOutputs, config: unknown): string[] {
+  const items = spec.list ? (config as Record<string, unknown> | null)?.[spec.list.field] : undefined;
+  const listed = Array.isArray(items)
+    ? items.flatMap((item) => {
+        const name = (item as Record<string, unknown> | null)?.[spec.list!.key];
+        return typeof name === 'string' ? [name] : [];
+      })
+    : [];
+  return [...listed, ...spec.outputs];
+}
+
 /** What a node's config is checked against at compile time: the ancestors' facts and the params. */
 export interface UpstreamScope {
   /** Ancestor node id → the facts its steps offer to conditions. */
@@ -261,7 +283,7 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
    * (`output`); the steps behind the outputs it does not take are skipped. A deciding node runs once
    * its inputs have ended however they ended, and passes its one input table through.
    */
-  routes?(config: z.infer<Config>): string[];
+  routes?: RouteOutputs;
   /** The upstream steps whose facts a run hands the node (`StepContext.upstream`). */
   reads?(config: z.infer<Config>): string[];
   /** Checks a valid config against what is known upstream; each problem with its path in the config. */

@@ -289,6 +289,18 @@ export const Api = {
   // The route also answers JSON Lines (?format=jsonl); the builder asks for JSON.
   runAudit: (runId: string) =>
     call(client.GET('/runs/{runId}/audit', { params: { path: { runId } } })) as Promise<RunAuditTrail>,
+  runNotifications: (runId: string) =>
+    call(client.GET('/runs/{runId}/notifications', { params: { path: { runId } } })),
+  projectNotifications: (project: string) =>
+    call(client.GET('/projects/{project}/notifications', { params: { path: { project } } })),
+  putProjectNotifications: (project: string, body: Body<'putProjectNotifications'>) =>
+    call(client.PUT('/projects/{project}/notifications', { params: { path: { project } }, body })),
+  sendTestNotification: (project: string, body: Body<'sendTestNotification'>) =>
+    call(client.POST('/projects/{project}/notifications/test', { params: { path: { project } }, body })),
+  notificationDelivery: (project: string, id: number) =>
+    call(
+      client.GET('/projects/{project}/notifications/deliveries/{id}', { params: { path: { project, id } } }),
+    ),
   usage: (filter: Query<'getUsage'>) => call(client.GET('/telemetry/usage', { params: { query: filter } })),
   auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
   secrets: (project: string) =>

@@ -1609,6 +1609,21 @@ export interface operations {
                                 /** @description Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back */
                                 target: boolean;
                             };
+                            /** @description A deciding node's outputs (each outgoing edge names one): the `key` of each item of the config's `list.field`, then `outputs`; null for other nodes. Every node also has the `failure` output. */
+                            routes: {
+                                list?: {
+                                    field: string;
+                                    key: string;
+                                };
+                                outputs: string[];
+                            } | null;
+                            /** @description Facts its steps offer to conditions downstream, besides status, rowsIn, rowsOut, error */
+                            conditionFacts: {
+                                [key: string]: {
+                                    type: string;
+                                    values?: string[];
+                                };
+                            };
                         }[];
                         nextCursor: string | null;
                     };
@@ -7024,6 +7039,21 @@ export interface operations {
                                 notes?: string[];
                                 /** @description A reused step: the run whose kept output this run used instead of running it */
                                 reusedFrom?: string;
+                                /** @description Why a route or a failure output left the step out (routed pipelines only) */
+                                skippedBecause?: string;
+                                /** @description A deciding step (flow.if, flow.switch): the output taken and the condition that chose it */
+                                decision?: {
+                                    taken: string;
+                                    condition: string | null;
+                                    value: string | number | boolean | null;
+                                    inputs: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                };
+                                /** @description Facts the step's type offers to conditions (e.g. an assertion gate's verdict) */
+                                facts?: {
+                                    [key: string]: string | number | boolean | null;
+                                };
                             };
                         };
                     };

@@ -36,6 +36,21 @@ export function Canvas(props: {
 }) {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
+  const runSteps = useEditor((s) => s.runSteps);
+  // After a run, an edge whose output was not taken (a route not chosen, a failure output of a step
+  // that did not fail) is greyed out, so the path the run took stands out.
+  const routedEdges = useMemo(
+    () =>
+      edges.map((edge) => {
+        const output = edge.sourceHandle;
+        const from = runSteps[edge.source];
+        if (!output || !from || from.status === 'running' || from.status === 'pending') return edge;
+        const taken = output === 'failure' ? from.status === 'failed' : from.decision?.taken === output;
+        const className = taken ? 'edge-taken' : 'edge-not-taken';
+        return edge.className === className ? edge : { ...edge, className };
+      }),
+    [edges, runSteps],
+  );
   const hint = useEditor((s) => s.connectionHint);
   const byType = useCatalog((s) => s.byType);
   const { screenToFlowPosition } = useReactFlow();
@@ -94,11 +109,13 @@ export function Canvas(props: {
     >
       <ReactFlow
         nodes={labelled}
-        edges={edges}
+        edges={routedEdges}
         nodeTypes={nodeTypes}
         onNodesChange={(changes) => editorStore.getState().onNodesChange(changes)}
         onEdgesChange={(changes) => editorStore.getState().onEdgesChange(changes)}
-        onConnect={(c) => c.source && c.target && editorStore.getState().connect(c.source, c.target)}
+        onConnect={(c) =>
+          c.source && c.target && editorStore.getState().connect(c.source, c.target, c.sourceHandle)
+        }
         onConnectStart={() => {
           window.clearTimeout(hintTimer.current);
           editorStore.getState().setConnectionHint(null);

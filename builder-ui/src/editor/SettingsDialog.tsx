@@ -1,6 +1,7 @@
 // Pipeline settings (name, description, parallelism, concurrency, keepStaging) and the params
 // editor. Every change goes through the store, so it is undoable and marks the pipeline unsaved.
 import { useId, useState } from 'react';
+import { NotificationRules } from '../components/NotificationRules.tsx';
 import { Dialog } from '../components/ui.tsx';
 import { PARAM_TYPES, type Concurrency, type ParamSpec, type ParamType } from '../model/types.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
@@ -8,7 +9,10 @@ import { CheckRow, NumberRow, TextRow } from './ConfigPanel.tsx';
 
 const NO_PARAMS: Record<string, ParamSpec> = {};
 
-export function SettingsDialog(props: { onClose: () => void; tab?: 'settings' | 'params' }) {
+export function SettingsDialog(props: {
+  onClose: () => void;
+  tab?: 'settings' | 'params' | 'notifications';
+}) {
   const meta = useEditor((s) => s.meta);
   const [tab, setTab] = useState(props.tab ?? 'settings');
   const store = editorStore.getState();
@@ -29,6 +33,14 @@ export function SettingsDialog(props: { onClose: () => void; tab?: 'settings' | 
         </button>
         <button type="button" role="tab" aria-selected={tab === 'params'} onClick={() => setTab('params')}>
           Params ({Object.keys(meta.params ?? {}).length})
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'notifications'}
+          onClick={() => setTab('notifications')}
+        >
+          Notifications ({meta.notifications?.rules?.length ?? 0})
         </button>
       </div>
       {tab === 'settings' ? (
@@ -73,8 +85,35 @@ export function SettingsDialog(props: { onClose: () => void; tab?: 'settings' | 
             onChange={(v) => setSettings({ keepStaging: v })}
           />
         </div>
-      ) : (
+      ) : tab === 'params' ? (
         <ParamsEditor />
+      ) : (
+        <div role="tabpanel" aria-label="Notifications">
+          <p className="muted small">
+            Saved with the pipeline (so <code>tributary pull</code> and <code>push</code> carry them).
+          </p>
+          <CheckRow
+            label="Also use the project's default rules"
+            help="Settings → Notifications holds the project's defaults."
+            checked={meta.notifications?.projectDefaults !== false}
+            onChange={(v) =>
+              store.updateMeta({
+                notifications: { ...meta.notifications, projectDefaults: v ? undefined : false },
+              })
+            }
+          />
+          <NotificationRules
+            project={meta.project ?? 'default'}
+            pipelineId={meta.id}
+            rules={meta.notifications?.rules ?? []}
+            onChange={(rules) =>
+              store.updateMeta(
+                { notifications: { ...meta.notifications, rules: rules.length ? rules : undefined } },
+                'meta:notifications',
+              )
+            }
+          />
+        </div>
       )}
     </Dialog>
   );

@@ -7,6 +7,7 @@ import { memo } from 'react';
 import { formatDuration, formatNumber, NodeIcon } from '../components/ui.tsx';
 import { problemText } from '../model/config.ts';
 import type { FlowNode } from '../model/flow.ts';
+import { routesOf } from '../model/routes.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { useEditor, visibleStep } from '../store/editor.ts';
 
@@ -29,6 +30,7 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
   const problemCount = problems ? problems.split('\n').length : 0;
   const status = step?.status;
   const label = data.name || id;
+  const routes = connector?.routes ? routesOf(connector.routes, data.config) : null;
   return (
     <div
       className={[
@@ -76,9 +78,41 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
           {step.error}
         </div>
       )}
-      {kind !== 'sink' && (
-        <Handle type="source" position={Position.Right} aria-label={`Output of ${id}`} className="handle" />
+      {routes ? (
+        // A deciding node: one output per route, each labelled; edges leave the route they take.
+        <div className="node-routes">
+          {routes.map((route) => (
+            <div key={route} className={`node-route${step?.decision?.taken === route ? ' route-taken' : ''}`}>
+              <span>{route}</span>
+              <Handle
+                type="source"
+                id={route}
+                position={Position.Right}
+                aria-label={`Output "${route}" of ${id}`}
+                className="handle handle-route"
+              />
+            </div>
+          ))}
+        </div>
+      ) : (
+        kind !== 'sink' && (
+          <Handle type="source" position={Position.Right} aria-label={`Output of ${id}`} className="handle" />
+        )
       )}
+      {step?.skippedBecause && (
+        <div className="node-skipped" aria-label={`Why ${id} was skipped`}>
+          {step.skippedBecause}
+        </div>
+      )}
+      {/* Every node's failure output: followed only when the step failed after its retries. */}
+      <Handle
+        type="source"
+        id="failure"
+        position={Position.Bottom}
+        aria-label={`Failure output of ${id}`}
+        title="On failure: connect steps that run only when this one fails"
+        className="handle handle-failure"
+      />
     </div>
   );
 }

@@ -17,6 +17,10 @@ export type Concurrency = NonNullable<PipelineSettings['concurrency']>;
 export type ParamSpec = NonNullable<PipelineDocument['params']>[string];
 export type ParamType = ParamSpec['type'];
 export type RetrySpec = NonNullable<PipelineNodeDoc['retry']>;
+/** A notification rule of the document (engine/src/model/notifications.schema.ts). */
+export type NotificationRuleDoc = NonNullable<
+  NonNullable<PipelineDocument['notifications']>['rules']
+>[number];
 
 export const PARAM_TYPES: readonly ParamType[] = [
   'string',

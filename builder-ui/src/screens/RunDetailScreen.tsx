@@ -16,7 +16,13 @@ import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { navigate } from '../router.ts';
 import { type NodeKind } from '../model/types.ts';
-import { isFinished, type RunAuditEvent, type RunDetail, type StepProgress } from '../api/types.ts';
+import {
+  isFinished,
+  type RunAuditEvent,
+  type RunDelivery,
+  type RunDetail,
+  type StepProgress,
+} from '../api/types.ts';
 
 export function RunDetailScreen({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunDetail | null>(null);
@@ -206,7 +212,74 @@ export function RunDetailScreen({ runId }: { runId: string }) {
         <h2>Audit trail</h2>
         <AuditTrail runId={run.runId} status={run.status} />
       </section>
+      <section aria-label="Notifications">
+        <h2>Notifications</h2>
+        <Deliveries runId={run.runId} status={run.status} />
+      </section>
     </main>
+  );
+}
+
+/** Who was told about the run, through which channel, and how each delivery went. */
+function Deliveries({ runId, status }: { runId: string; status: string }) {
+  const [items, setItems] = useState<RunDelivery[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    const load = () =>
+      Api.runNotifications(runId)
+        .then((r) => live && setItems(r.items))
+        .catch((e: unknown) => live && setError(messageOf(e)));
+    void load();
+    // Deliveries go on after the run has ended (retries with back-off): look again for a while.
+    const timer = window.setInterval(() => void load(), 3_000);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, [runId, status, attempt]);
+
+  if (error) return <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />;
+  if (!items) return <Loading what="the notifications" />;
+  if (items.length === 0) return <Empty title="No notifications for this run" />;
+  return (
+    <table className="list-table" aria-label="Notification deliveries">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Channel</th>
+          <th>Status</th>
+          <th>Tries</th>
+          <th>Message</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((d) => (
+          <tr key={d.id}>
+            <td>
+              <code>{d.event}</code>
+            </td>
+            <td>
+              {d.channel.type}
+              <div className="muted small">{d.channel.target}</div>
+            </td>
+            <td>
+              <span className={`badge delivery-${d.status}`}>{d.status}</span>
+            </td>
+            <td>
+              {d.attempts} of {d.maxAttempts}
+            </td>
+            <td>
+              {d.title}
+              {d.lastError && <div className="muted small">{d.lastError}</div>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

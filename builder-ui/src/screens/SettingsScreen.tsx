@@ -3,6 +3,7 @@
 import { storeToken } from '../api/client.ts';
 import { useLocation } from '../router.ts';
 import { PipelineTriggers } from './settings/PipelineTriggers.tsx';
+import { NotificationsSection } from './settings/NotificationsSection.tsx';
 import { SecretsSection } from './settings/SecretsSection.tsx';
 import { TemporalSection } from './settings/TemporalSection.tsx';
 import { TokensSection } from './settings/TokensSection.tsx';
@@ -19,6 +20,7 @@ export function SettingsScreen() {
         </button>
       </header>
       <SecretsSection />
+      <NotificationsSection />
       <PipelineTriggers initial={query.get('pipeline') ?? ''} />
       <TokensSection />
       <TemporalSection />

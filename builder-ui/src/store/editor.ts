@@ -64,7 +64,8 @@ export interface EditorActions {
   load(doc: PipelineDocument, version: number | null): void;
   onNodesChange(changes: NodeChange<FlowNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
-  connect(source: string, target: string): void;
+  /** `output`: the source handle the edge leaves (a deciding node's route, or "failure"). */
+  connect(source: string, target: string, output?: string | null): void;
   addNode(
     type: string,
     position: { x: number; y: number },
@@ -236,10 +237,16 @@ export function createEditorStore(kindOf: KindOf = catalogKind) {
         else commit({ edges });
       },
 
-      connect(source, target) {
+      connect(source, target, output) {
         const state = get();
         if (state.edges.some((e) => e.source === source && e.target === target)) return;
-        commit({ edges: [...state.edges, { id: edgeIdOf(source, target), source, target }] });
+        const edge = {
+          id: edgeIdOf(source, target),
+          source,
+          target,
+          ...(output ? { sourceHandle: output, label: output } : {}),
+        };
+        commit({ edges: [...state.edges, edge] });
       },
 
       addNode(type, position, id, config = {}) {

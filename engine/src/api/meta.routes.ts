@@ -34,6 +34,21 @@ const ConnectorSchema = z.object({
       }),
     })
     .meta({ description: "What the editor's data view of such a node shows" }),
+  routes: z
+    .object({
+      list: z.object({ field: z.string(), key: z.string() }).optional(),
+      outputs: z.array(z.string()),
+    })
+    .nullable()
+    .meta({
+      description:
+        "A deciding node's outputs (each outgoing edge names one): the `key` of each item of the config's `list.field`, then `outputs`; null for other nodes. Every node also has the `failure` output.",
+    }),
+  conditionFacts: z
+    .record(z.string(), z.object({ type: z.string(), values: z.array(z.string()).optional() }))
+    .meta({
+      description: 'Facts its steps offer to conditions downstream, besides status, rowsIn, rowsOut, error',
+    }),
 });
 
 type JsonSchema = {
@@ -73,6 +88,13 @@ function connectorList(declarations: readonly NodeTypeDeclaration[]) {
       config,
       secrets: secretFields(config as JsonSchema),
       view: { rows: d.kind === 'sink' ? ('input' as const) : ('output' as const), target: !!d.target },
+      routes: d.routes ?? null,
+      conditionFacts: Object.fromEntries(
+        Object.entries(d.conditionFacts ?? {}).map(([name, f]) => [
+          name,
+          { type: f.type, ...(f.values ? { values: [...f.values] } : {}) },
+        ]),
+      ),
     };
   });
   connectorLists.set(declarations, connectors);

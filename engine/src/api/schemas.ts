@@ -108,6 +108,25 @@ export const StepProgressSchema = z.object({
     .string()
     .optional()
     .meta({ description: 'A reused step: the run whose kept output this run used instead of running it' }),
+  skippedBecause: z
+    .string()
+    .optional()
+    .meta({ description: 'Why a route or a failure output left the step out (routed pipelines only)' }),
+  decision: z
+    .object({
+      taken: z.string(),
+      condition: z.string().nullable(),
+      value: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+      inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullable()),
+    })
+    .optional()
+    .meta({
+      description: 'A deciding step (flow.if, flow.switch): the output taken and the condition that chose it',
+    }),
+  facts: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullable())
+    .optional()
+    .meta({ description: "Facts the step's type offers to conditions (e.g. an assertion gate's verdict)" }),
 });
 
 export const RunSummarySchema = z.object({

@@ -4,11 +4,13 @@
 import {
   findMalformedPlaceholders,
   findPlaceholders,
+  routesOf,
   STEP_FACTS,
   stringsIn,
   type ColumnInfo,
   type DescribeContext,
   type FactSpec,
+  type RouteOutputs,
   type UpstreamScope,
   type ValueType,
   type NodeTypeDeclaration,
@@ -49,8 +51,8 @@ export interface CatalogEntry {
   ): Promise<ColumnInfo[]>;
   /** Facts the type's steps offer to conditions besides every step's (the declaration's). */
   conditionFacts?: Record<string, FactSpec>;
-  /** A deciding node's outputs (the declaration's `routes()`). */
-  routes?(config: never): string[];
+  /** A deciding node's outputs (the declaration's `routes`). */
+  routes?: RouteOutputs;
   /** The upstream steps a deciding node reads at run time. */
   reads?(config: never): string[];
   /** Checks a valid config against the ancestors' facts and the params (conditions). */
@@ -209,11 +211,11 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
 }
 
 /** The route names a deciding node's valid config offers, or undefined for any other node. */
-function routesOf(node: PipelineNode, catalog: NodeCatalog): string[] | undefined {
+function nodeRoutes(node: PipelineNode, catalog: NodeCatalog): string[] | undefined {
   const entry = catalog.get(node.type);
   if (!entry?.routes) return undefined;
   const config = entry.config.safeParse(node.config);
-  return config.success ? entry.routes(config.data as never) : undefined;
+  return config.success ? routesOf(entry.routes, config.data) : undefined;
 }
 
 /**
@@ -232,7 +234,7 @@ function checkOutputs(
     const from = pipeline.nodes[fromIndex]!;
     const entry = catalog.get(from.type);
     if (!entry) return; // reported with the node
-    const routes = routesOf(from, catalog);
+    const routes = nodeRoutes(from, catalog);
     const id = edgeId(edge);
     if (edge.output === undefined) {
       if (entry.routes && routes) {
@@ -558,7 +560,7 @@ function buildPlan(
         .sort(([a], [b]) => (a < b ? -1 : 1)),
     );
     const routing = {
-      ...(entry.routes ? { routes: entry.routes(config as never) } : {}),
+      ...(entry.routes ? { routes: routesOf(entry.routes, config) } : {}),
       ...(Object.keys(after).length > 0 ? { after } : {}),
       ...(entry.reads ? { reads: entry.reads(config as never) } : {}),
     };

@@ -140,7 +140,7 @@ export class Notifier {
       event === 'failure'
         ? [
             `Run ${runId} of ${name} (project ${project}) failed at step "${node}".`,
-            `Step "${node}": ${error ?? 'no error message'}`,
+            error ?? `Step "${node}" failed without a message`,
             ...(failed.length > 1
               ? [
                   `Also failed: ${failed

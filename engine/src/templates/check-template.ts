@@ -1,5 +1,6 @@
 // Consistency checks of a template: params schema, placeholders, secrets and README agree, and the
 // example values make a pipeline that compiles. The catalogue and the tests both rely on them.
+import { channelSecrets } from '../model/notifications.schema.js';
 import { activityCatalog } from '../pipelines/node-catalog.js';
 import { exampleValues, instantiate, paramsValidator, validateValues } from './instantiate.js';
 import type { Template } from './template.schema.js';
@@ -144,6 +145,15 @@ export function checkTemplate(template: Template, readme: string, folder?: strin
         problems.push(
           `node "${node.id}" reads secret "${name}", but secrets does not list the param naming it`,
         );
+      }
+    }
+  }
+  // Notification channels read secrets too (a signing key, a webhook URL, an SMTP server).
+  for (const rule of made.document.notifications?.rules ?? []) {
+    for (const { name } of channelSecrets(rule.channel)) {
+      read.add(name);
+      if (!listed.has(name)) {
+        problems.push(`notifications read secret "${name}", but secrets does not list the param naming it`);
       }
     }
   }

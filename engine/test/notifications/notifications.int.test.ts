@@ -4,6 +4,8 @@
 // while — plus overtime, a stale data product, step retries, a secret bound to another host, the
 // test message, and what another project's token can see.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/infra/logger.js';
@@ -350,6 +352,70 @@ describe('run notifications', () => {
     expect(posts).toHaveLength(1);
     expect(JSON.parse(posts[0]!.body)).toMatchObject({ event: 'retry', run: runId, node: 'fetch' });
     expect(JSON.parse(posts[0]!.body).text).toContain('failed on attempt 1 of 3 and will be tried again');
+  });
+});
+
+describe('the guarded-load-with-alerts template', () => {
+  it('made from the template, routes a short file past the publish and alerts once, signed, when a run fails', async () => {
+    const project = await newProject();
+    await api.call('PUT', `/api/projects/${project}/secrets/alert-signing-key`, {
+      body: { value: SIGNING_KEY, allowedHosts: ['127.0.0.1'] },
+    });
+    const folder = path.join(h.dataDir, project, 'imports');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'orders.csv'), 'order_id,amount\n1,2.50\n');
+    const pipelineId = uniq('guarded');
+    const made = await api.call('POST', '/api/templates/guarded-load-with-alerts/instantiate', {
+      body: {
+        project,
+        pipelineId,
+        values: {
+          path: 'imports/orders.csv',
+          target_table: 'orders',
+          min_rows: 2,
+          alert_url: `${http.url}/alerts/${project}`,
+        },
+      },
+    });
+    expect(made.status, made.text).toBe(201);
+    const run = async () => {
+      const started = await api.call('POST', `/api/pipelines/${pipelineId}/runs`, { body: {} });
+      expect(started.status, started.text).toBe(202);
+      const runId = started.body.runId as string;
+      await h.platform.temporal.workflow
+        .getHandle(runId)
+        .result()
+        .catch(() => {});
+      return (await api.call('GET', `/api/runs/${runId}`)).body as {
+        runId: string;
+        status: string;
+        steps: Record<string, { status: string; skippedBecause?: string }>;
+      };
+    };
+    const short = await run();
+    expect(short.status).toBe('succeeded');
+    expect(short.steps.publish).toMatchObject({ status: 'skipped' });
+    expect(short.steps.publish!.skippedBecause).toContain('steps.load.rowsOut >= params.min_rows is false');
+
+    writeFileSync(path.join(folder, 'orders.csv'), 'order_id,amount\n1,"2.50\n');
+    const broken = await run();
+    expect(broken.status).toBe('failed');
+    await waitFor('the alert', () => (forPath(`/alerts/${project}`).length > 0 ? true : undefined));
+    await settle();
+    const alerts = forPath(`/alerts/${project}`);
+    expect(alerts).toHaveLength(1);
+    const alert = alerts[0]!;
+    expect(JSON.parse(alert.body)).toMatchObject({
+      event: 'failure',
+      pipeline: pipelineId,
+      run: broken.runId,
+      node: 'load',
+      link: `${PUBLIC_URL}/runs/${broken.runId}`,
+    });
+    const signature = `sha256=${createHmac('sha256', SIGNING_KEY)
+      .update(`${String(alert.headers['x-tributary-timestamp'])}.${alert.body}`)
+      .digest('hex')}`;
+    expect(alert.headers['x-tributary-signature']).toBe(signature);
   });
 });
 

@@ -33,7 +33,7 @@ export const ifFlow = defineNodeType({
   category: 'Flow',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
-  routes: () => ['true', 'false'],
+  routes: { outputs: ['true', 'false'] },
   reads: (config) => readsOf([config.condition]),
   checkUpstream: (config, scope) =>
     checkConditions([{ path: ['condition'], text: config.condition }], scope, config.query),

@@ -66,7 +66,7 @@ export const switchFlow = defineNodeType({
   category: 'Flow',
   config: ConfigSchema,
   inputs: { min: 1, max: null },
-  routes: (config) => [...config.cases.map((c) => c.name), 'default'],
+  routes: { list: { field: 'cases', key: 'name' }, outputs: ['default'] },
   reads: (config) => readsOf(config.cases.map((c) => c.when)),
   checkUpstream: (config, scope) =>
     checkConditions(
