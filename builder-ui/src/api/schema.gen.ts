@@ -8394,6 +8394,9 @@ export interface operations {
                             nodeId?: string;
                             type?: string;
                             columns?: string[];
+                            columnTypes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         edges: {
                             from: string;
@@ -8476,6 +8479,9 @@ export interface operations {
                             nodeId?: string;
                             type?: string;
                             columns?: string[];
+                            columnTypes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         edges: {
                             from: string;
