@@ -259,7 +259,19 @@ function Editor({ id }: { id: string }) {
         onDialog={(d) => setDialog((open) => (open === d && d === 'help' ? null : d))}
         onAutoLayout={autoLayout}
       />
-      {draft.error && (
+      {draft.error && draft.outage && (
+        // Something is down (the shell's banner says what): nothing is wrong with the edits, so
+        // nothing here offers to throw them away; they are saved when it is back.
+        <div className="banner banner-warning" role="status">
+          <span>
+            Your edits are kept in this page and will be saved to the draft when the server is back.
+          </span>
+          <button type="button" onClick={() => void draft.flush()}>
+            Save now
+          </button>
+        </div>
+      )}
+      {draft.error && !draft.outage && (
         <div className="banner banner-error" role="alert">
           <span>{draft.error}</span>
           <button type="button" onClick={() => void draft.flush()}>

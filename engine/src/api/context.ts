@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
+import { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import { RunRecordStore } from '../runs/run-records.store.js';
 import type { Logger } from '../infra/logger.js';
 import { BranchStore } from '../store/branches.store.js';
@@ -114,7 +115,14 @@ export function createContext(deps: AppDeps): ApiContext {
         : undefined,
     temporal: deps.temporal,
     runs:
-      deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool), deps.runLimits),
+      deps.runs ??
+      new RunsClient(
+        deps.temporal,
+        taskQueue,
+        new RunRecordStore(deps.pool),
+        deps.runLimits,
+        new PipelineSlots(deps.pool),
+      ),
     secrets: deps.secrets,
     log: deps.log,
     catalog,

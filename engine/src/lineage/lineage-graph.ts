@@ -275,6 +275,21 @@ export async function buildLineage(
           }
           out.set(column.name, { sources: dedupe(sources), indirect: dedupeIndirect(indirect) });
         }
+      } else if (origin?.from === 'code') {
+        // Opaque code: a column is derived from what its mapping names, else from all its inputs.
+        const everything = inputsOf(node.id).flatMap((input) =>
+          [...(outputs.get(input)?.values() ?? [])].flat(),
+        );
+        for (const column of new Set([...origin.columns, ...Object.keys(origin.mapping ?? {})])) {
+          const named = origin.mapping?.[column];
+          const sources = named
+            ? named.flatMap((ref) => {
+                const dot = ref.indexOf('.');
+                return outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1)) ?? [];
+              })
+            : everything;
+          out.set(column, dedupe(derive(sources)));
+        }
       } else if (origin?.from === 'input') {
         // Passes its input on (a gate) or writes it out (a sink): columns carry through unchanged.
         const input = outputs.get(inputsOf(node.id)[0] ?? '');
