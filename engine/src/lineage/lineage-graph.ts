@@ -277,16 +277,14 @@ export async function buildLineage(
         }
       } else if (origin?.from === 'code') {
         // Opaque code: a column is derived from what its mapping names, else from all its inputs.
+        const entryOfRef = (ref: string): ColumnEntry => {
+          const dot = ref.indexOf('.');
+          return outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1)) ?? NO_ENTRY;
+        };
         const everything = inputsOf(node.id).flatMap((input) => [...(outputs.get(input)?.values() ?? [])]);
         for (const column of new Set([...origin.columns, ...Object.keys(origin.mapping ?? {})])) {
           const named = origin.mapping?.[column];
-          const entries = named
-            ? named.flatMap((ref) => {
-                const dot = ref.indexOf('.');
-                const entry = outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1));
-                return entry ? [entry] : [];
-              })
-            : everything;
+          const entries = named ? named.map(entryOfRef) : everything;
           out.set(column, {
             sources: dedupe(
               through(
