@@ -194,6 +194,8 @@ export interface DatasetRef {
   name: string;
   /** Its columns in order, where the config says them; a warehouse table's come from the catalog. */
   columns?: string[];
+  /** Their types where the config says them (`integer`, `text` …), for OpenLineage's schema facet. */
+  columnTypes?: Record<string, string>;
 }
 
 /** Where a node's output columns come from, for column lineage. */
@@ -320,10 +322,19 @@ export function configColumns(config: Record<string, unknown>): string[] | undef
     : undefined;
 }
 
-/** `{ columns }` when a config lists its columns, to spread into the dataset it reads. */
-export function columnsOf(config: Record<string, unknown>): { columns?: string[] } {
+/** `{ columns, columnTypes }` when a config lists its columns (and types), to spread into the dataset it reads. */
+export function columnsOf(config: Record<string, unknown>): {
+  columns?: string[];
+  columnTypes?: Record<string, string>;
+} {
   const columns = configColumns(config);
-  return columns ? { columns } : {};
+  if (!columns) return {};
+  const types = Object.fromEntries(
+    (config.columns as { name?: unknown; type?: unknown }[])
+      .filter((c) => typeof c?.name === 'string' && typeof c?.type === 'string')
+      .map((c) => [c.name as string, c.type as string]),
+  );
+  return Object.keys(types).length > 0 ? { columns, columnTypes: types } : { columns };
 }
 
 /** A file a config reads or writes: its URL when it has one, else its path in the project's files. */

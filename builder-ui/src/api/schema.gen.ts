@@ -9146,6 +9146,9 @@ export interface operations {
                             nodeId?: string;
                             type?: string;
                             columns?: string[];
+                            columnTypes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         edges: {
                             from: string;
@@ -9228,6 +9231,9 @@ export interface operations {
                             nodeId?: string;
                             type?: string;
                             columns?: string[];
+                            columnTypes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         edges: {
                             from: string;

@@ -20,6 +20,8 @@ const LineageNodeSchema = z.object({
   nodeId: z.string().optional(),
   type: z.string().optional(),
   columns: z.array(z.string()).optional(),
+  /** A file's, URL's or API's column types, as its connector's config declares them. */
+  columnTypes: z.record(z.string(), z.string()).optional(),
 });
 const ColumnEntrySchema = z.object({
   table: z.string(),

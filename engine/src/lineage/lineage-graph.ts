@@ -210,6 +210,7 @@ export async function buildLineage(
             kind: dataset.kind,
             name: dataset.name,
             ...(dataset.columns ? { columns: dataset.columns } : {}),
+            ...(dataset.columnTypes ? { columnTypes: dataset.columnTypes } : {}),
           });
         graph.edges.push({ from: datasetId(dataset), to: id });
       }

@@ -156,6 +156,7 @@ describe('auth matrix over the route table', () => {
     shareProduct: { values: { id: productA, project: projectB } },
     unshareProduct: { values: { id: productA, project: projectB } },
     getRunOpenLineage: {},
+    getPipelineLineage: {},
     getProjectNotifications: { values: { project: projectA } },
     putProjectNotifications: { values: { project: projectA }, body: { rules: [] } },
     sendTestNotification: {

@@ -308,7 +308,12 @@ describe('lineage', () => {
     const reply = await api.call('GET', `/api/pipelines/${id}/lineage`);
     expect(reply.status).toBe(200);
     expect(reply.body.nodes).toContainEqual(
-      expect.objectContaining({ id: `file:${file}`, kind: 'file', columns: ['sku', 'qty', 'price'] }),
+      expect.objectContaining({
+        id: `file:${file}`,
+        kind: 'file',
+        columns: ['sku', 'qty', 'price'],
+        columnTypes: { sku: 'text', qty: 'integer', price: 'numeric' },
+      }),
     );
     const total = (reply.body.columns as Body[]).find((c) => c.column === 'total');
     expect(total).toEqual({
