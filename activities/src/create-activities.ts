@@ -22,6 +22,8 @@ export interface ActivityDeps {
   warehouse: pg.Pool;
   /** The Postgres role of a project. */
   projectRole: (project: string) => string;
+  /** The Postgres role of a project's branch runs: owns branch schemas, reads main's, writes none. */
+  branchRole: (project: string) => string;
   /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
   ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Creates the branch schema of `schema` (owned by the project's role) and returns its name. */
@@ -45,6 +47,24 @@ export interface ActivityDeps {
   python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
+  /**
+   * Told when an attempt failed and Temporal will try the step again (for "retry" notifications).
+   * Not awaited: whatever it does never delays or fails the step.
+   */
+  attemptFailed?: (failure: AttemptFailure) => Promise<unknown>;
+}
+
+/** A step attempt that failed with a fault Temporal retries, while attempts remain. */
+export interface AttemptFailure {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  nodeId: string;
+  type: string;
+  attempt: number;
+  /** null: no limit. */
+  maxAttempts: number | null;
+  error: string;
 }
 
 export type StepActivityFn = (input: StepActivityInput) => Promise<StepActivityResult>;
@@ -112,7 +132,8 @@ async function executeStep(
     const warehouse = projectWarehouse({
       pool: deps.warehouse,
       project: input.project,
-      role: deps.projectRole(input.project),
+      // A branch run's steps run as the branch role: the database refuses their writes to main.
+      role: branch ? deps.branchRole(input.project) : deps.projectRole(input.project),
       defaultSchema: defaultSchemaOf(input.project),
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
@@ -147,6 +168,7 @@ async function executeStep(
           ? resolveBranchPath(deps, input.project, branch, relative, field)
           : resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
+      upstream: input.upstream ?? {},
       resolveProduct: deps.resolveProduct,
       fetch,
       egress: deps.egress,
@@ -165,9 +187,32 @@ async function executeStep(
       pendingState: output.pendingState ?? null,
       notes: output.notes ?? [],
       attempt,
+      ...(output.facts ? { facts: output.facts } : {}),
+      ...(output.decision ? { decision: output.decision } : {}),
     };
   } catch (error) {
-    throw toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const failure = toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const max = activity.info.retryPolicy?.maximumAttempts || null;
+    if (
+      deps.attemptFailed &&
+      failure instanceof ApplicationFailure &&
+      !failure.nonRetryable &&
+      (max === null || attempt < max)
+    ) {
+      deps
+        .attemptFailed({
+          runId: input.runId,
+          project: input.project,
+          pipelineId: input.pipelineId,
+          nodeId: input.nodeId,
+          type: input.type,
+          attempt,
+          maxAttempts: max,
+          error: failure.message,
+        })
+        .catch(() => {});
+    }
+    throw failure;
   } finally {
     clearInterval(heartbeatTimer);
   }
@@ -189,7 +234,7 @@ function toFailure(error: unknown, label: string, details: StepFailureDetails): 
           ? `Postgres.${error.code}`
           : 'StepFault',
     nonRetryable: !isRetryable(error),
-    details: [details],
+    details: [error instanceof StepError && error.facts ? { ...details, facts: error.facts } : details],
     ...(error instanceof TransientError && error.retryAfterMs !== undefined
       ? { nextRetryDelay: error.retryAfterMs }
       : {}),

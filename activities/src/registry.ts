@@ -1,5 +1,7 @@
 // The explicit list of node types. A node type exists when it is listed here, and only then.
 import type { NodeTypeDeclaration } from './node-type.js';
+import { ifFlow } from './flow/if/if.flow.js';
+import { switchFlow } from './flow/switch/switch.flow.js';
 import { csvSink } from './sink/csv/csv.sink.js';
 import { postgresSink } from './sink/postgres/postgres.sink.js';
 import { webhookSink } from './sink/webhook/webhook.sink.js';
@@ -30,6 +32,8 @@ export const registry: readonly NodeTypeDeclaration[] = [
   postgresSink,
   csvSink,
   webhookSink,
+  ifFlow,
+  switchFlow,
 ] as NodeTypeDeclaration[];
 
 const byType = new Map(registry.map((d) => [d.type, d]));

@@ -22,9 +22,10 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
+import type { Notifier } from '../notifications/notifier.js';
 import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
-import { projectRole } from '../warehouse/roles.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -86,6 +87,8 @@ export interface WorkerDeps {
   workflowsPath?: string;
   /** Encrypts payloads; the same codec as the clients' (Platform.payloadCodec), or none. */
   payloadCodec?: PayloadCodec | null;
+  /** Queues notifications when runs close and when step attempts will be retried. */
+  notifier?: Pick<Notifier, 'runClosed' | 'attemptFailed'>;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -102,6 +105,7 @@ export function stepActivityDeps(
     | 'egress'
     | 'log'
     | 'keepStagingAlways'
+    | 'notifier'
     | 'temporalAddress'
     | 'python'
   >,
@@ -110,6 +114,7 @@ export function stepActivityDeps(
   return {
     warehouse: deps.runner,
     projectRole,
+    branchRole,
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
     ensureBranchSchema: (project, branch, schema) =>
       ensureBranchSchema(deps.warehouse, project, branch, schema),
@@ -122,6 +127,7 @@ export function stepActivityDeps(
     egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
     ...(deps.python ? { python: deps.python } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
+    ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
       warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
@@ -185,6 +191,8 @@ export async function createWorker(
         taskQueue: deps.taskQueue,
         ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
         ...(deps.stagingTtlMs !== undefined ? { stagingTtlMs: deps.stagingTtlMs } : {}),
+        ...(deps.notifier ? { runClosed: deps.notifier.runClosed.bind(deps.notifier) } : {}),
+        log: deps.log.child('run'),
       }),
       ...deps.extraActivities,
     },
