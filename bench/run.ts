@@ -13,6 +13,7 @@ import { compileBench } from './compile/compile.bench.js';
 import { lineageBench } from './lineage/lineage.bench.js';
 import { loadBench } from './load/load.bench.js';
 import { orchestrationBench } from './orchestration/orchestration.bench.js';
+import { pythonBench } from './python/python.bench.js';
 import { recoveryBench } from './recovery/recovery.bench.js';
 import { transformBench } from './transform/transform.bench.js';
 import { triggerBench } from './trigger/trigger.bench.js';
@@ -31,6 +32,7 @@ const editorBench: Benchmark = {
 const benchmarks: Benchmark[] = [
   loadBench,
   transformBench,
+  pythonBench,
   orchestrationBench,
   compileBench,
   recoveryBench,

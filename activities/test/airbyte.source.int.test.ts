@@ -134,7 +134,8 @@ describe('source.airbyte (airbyte-source-faker)', () => {
     // Attempt 1 is killed (SIGKILL to its sandbox) while it streams records.
     const running = h.run(h.plan(document));
     let pid: number | undefined;
-    for (let i = 0; i < 600 && !pid; i++) {
+    // Up to 3 minutes: on a loaded machine spec and discover alone take a while.
+    for (let i = 0; i < 1800 && !pid; i++) {
       pid = findRead(seed);
       if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -3,7 +3,7 @@
 // transform over a SQL step's output, params, types, and what the sandbox refuses: a socket to
 // loopback, a file outside the scratch directory, more memory than the limit, a syntax error, a
 // package that does not exist, and a killed process on cancellation.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -59,6 +59,23 @@ function pipeline(
 async function run(id: string, code: string, config: Record<string, unknown> = {}) {
   const result = await h.run(h.plan(pipeline(id, code, config, { retry: { maxAttempts: 1 } })));
   return { ...result, step: result.progress?.steps.py };
+}
+
+/** Processes whose scratch directory holds the code with `marker` (the sandbox's, by its bind mount). */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!argv[0]?.endsWith('bwrap')) continue;
+      const scratch = argv[argv.indexOf('/scratch') - 1];
+      if (readFileSync(`${scratch}/step.py`, 'utf8').includes(marker)) found.push(Number(entry));
+    } catch {
+      // gone, or not a sandbox
+    }
+  }
+  return found;
 }
 
 async function rows(runId: string, pipelineId: string) {
@@ -175,6 +192,36 @@ def transform(inputs, params):
     const { step } = await run('py-proxy', code, { network: true });
     expect(step?.status).toBe('failed');
     expect(step?.error).toMatch(/outbound connection to 169\.254\.169\.254(:80)? refused: .*link-local/);
+  }, 300_000);
+
+  it("through the proxy, refuses the platform's own Temporal frontend even though loopback is allowed", async () => {
+    const port = inject('temporalAddress').split(':').at(-1)!;
+    const code = `import urllib.request\ndef transform(inputs, params):\n    urllib.request.urlopen("http://127.0.0.1:${port}/", timeout=5)\n    return inputs["orders"]\n`;
+    const { step } = await run('py-proxy-temporal', code, { network: true });
+    expect(step?.status).toBe('failed');
+    expect(step?.error).toMatch(
+      new RegExp(`port ${port} there is .*which pipeline connectors may not reach`),
+    );
+  }, 300_000);
+
+  it('kills the process when the run is cancelled', async () => {
+    const marker = `cancel-${Date.now()}`;
+    const code = `import time\ndef transform(inputs, params):\n    time.sleep(120)  # ${marker}\n    return inputs["orders"]\n`;
+    const { runId } = await h.platform.runs.start(h.plan(pipeline('py-cancel', code)), {
+      trigger: { type: 'manual', actor: 'test' },
+    });
+    // Wait until the sandboxed process runs the code, then cancel the run.
+    const sandboxed = () => processesWith(marker);
+    for (let i = 0; i < 300 && sandboxed().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sandboxed().length).toBeGreaterThan(0);
+    await h.platform.runs.cancel(runId, 'test', 'stop the sleeper');
+    await h.platform.temporal.workflow
+      .getHandle(runId)
+      .result()
+      .catch(() => {});
+    for (let i = 0; i < 100 && sandboxed().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sandboxed()).toEqual([]);
+    expect((await h.platform.runs.get(runId)).status).toBe('cancelled');
   }, 300_000);
 
   it('with network on, a direct socket that ignores the proxy finds no route', async () => {

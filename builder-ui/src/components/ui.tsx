@@ -138,6 +138,8 @@ const ICONS: Record<string, string> = {
   code: '</>',
   send: '➤',
   'shield-check': '✔',
+  python: 'Py',
+  plug: '⏚',
 };
 
 export function NodeIcon({ name }: { name: string | undefined }) {

@@ -9,6 +9,7 @@ import type { JsonSchema } from '../model/types.ts';
 import type { Column, SqlProblem } from './SqlEditor.tsx';
 
 const SqlEditor = lazy(() => import('./SqlEditor.tsx'));
+const PythonEditor = lazy(() => import('./PythonEditor.tsx'));
 
 export interface FormContext {
   nodeId: string;
@@ -137,6 +138,7 @@ function Field(props: FieldProps) {
   if (widget === 'secret' || (props.ctx.secretFields?.has(props.path) && type === 'string'))
     return <SecretField {...props} />;
   if (widget === 'sql') return <SqlField {...props} />;
+  if (widget === 'python') return <PythonField {...props} />;
   if (schema.enum) return <EnumField {...props} />;
   if (type === 'boolean') return <BooleanField {...props} />;
   if (type === 'integer' || type === 'number') return <NumberField {...props} />;
@@ -391,6 +393,44 @@ function SqlField(props: FieldProps) {
             <code key={u}>{`{{ inputs.${u} }}`}</code>
           ))}{' '}
           — type <code>{'{{'}</code> for completions.
+        </p>
+      )}
+    </Row>
+  );
+}
+
+function PythonField(props: FieldProps) {
+  const id = useId();
+  return (
+    <Row {...props} id={id}>
+      <Suspense
+        fallback={
+          <textarea
+            id={id}
+            className="nodrag"
+            aria-label={props.label}
+            readOnly
+            value="Loading the Python editor…"
+          />
+        }
+      >
+        <PythonEditor
+          id={id}
+          label={`${props.label} of ${props.ctx.nodeId}`}
+          value={typeof props.value === 'string' ? props.value : ''}
+          onChange={(v) => props.onChange(v === '' ? undefined : v)}
+          inputs={props.ctx.upstream}
+          params={props.ctx.params}
+          columns={props.ctx.inputColumns}
+        />
+      </Suspense>
+      {props.ctx.upstream.length > 0 && (
+        <p className="field-help">
+          Inputs:{' '}
+          {props.ctx.upstream.map((u) => (
+            <code key={u}>{`inputs["${u}"]`}</code>
+          ))}{' '}
+          — DataFrames (or Arrow tables); return the output table.
         </p>
       )}
     </Row>
