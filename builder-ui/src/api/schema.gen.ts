@@ -1181,6 +1181,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/openlineage": {
         parameters: {
             query?: never;
@@ -1239,6 +1261,96 @@ export interface paths {
          *     Needs the `admin` scope on every project.
          */
         post: operations["encodePayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's default notification rules
+         * @description Every pipeline of the project gets these rules besides its own, unless it sets projectDefaults: false.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getProjectNotifications"];
+        /**
+         * Replace a project's default notification rules
+         * @description Each channel names project secrets (never values); a secret that does not exist is a 400 naming the field.
+         *
+         *     Needs the `write` scope.
+         */
+        put: operations["putProjectNotifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message to a channel
+         * @description Queues one message for the channel; a worker delivers it (once, no retries). Poll the delivery for how it went.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["sendTestNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery: pending, sent, or failed after its tries
+         * @description Needs the `read` scope.
+         */
+        get: operations["getNotificationDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{runId}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's notifications: each event and channel, and how its delivery went
+         * @description Needs the `read` scope.
+         */
+        get: operations["getRunNotifications"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2604,7 +2716,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -2734,7 +2872,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3027,7 +3191,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3165,7 +3355,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3295,7 +3511,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3532,7 +3774,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -3668,7 +3936,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3752,7 +4046,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -4024,7 +4344,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4282,7 +4628,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4581,7 +4953,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4735,7 +5133,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4897,7 +5321,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -5447,7 +5897,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5750,7 +6226,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5909,7 +6411,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -6705,7 +7233,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "step.skipped" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;
@@ -6762,7 +7290,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -6790,7 +7318,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -8365,7 +8893,7 @@ export interface operations {
                         nodes: {
                             id: string;
                             /** @enum {string} */
-                            kind: "table" | "file" | "url" | "external" | "step";
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
                             name: string;
                             project?: string;
                             pipelineId?: string;
@@ -8384,7 +8912,13 @@ export interface operations {
                                 table: string;
                                 column: string;
                                 /** @enum {string} */
-                                transformation: "direct" | "derived";
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
                             }[];
                         }[];
                         problems: string[];
@@ -8411,6 +8945,97 @@ export interface operations {
             };
             /** @description The token lacks the scope (or the project) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline's lineage graph */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
+                            name: string;
+                            project?: string;
+                            pipelineId?: string;
+                            nodeId?: string;
+                            type?: string;
+                            columns?: string[];
+                        }[];
+                        edges: {
+                            from: string;
+                            to: string;
+                        }[];
+                        columns: {
+                            table: string;
+                            column: string;
+                            sources: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
+                            }[];
+                        }[];
+                        problems: string[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8611,6 +9236,478 @@ export interface operations {
             };
             /** @description Not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rules: {
+                        on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                        overtimeMinutes?: number;
+                        channel: {
+                            /** @constant */
+                            type: "webhook";
+                            /** Format: uri */
+                            url: string;
+                            signingSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "slack";
+                            webhookUrlSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "email";
+                            smtpSecret: string;
+                            /** Format: email */
+                            from: string;
+                            to: string[];
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The rules as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel: {
+                        /** @constant */
+                        type: "webhook";
+                        /** Format: uri */
+                        url: string;
+                        signingSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "slack";
+                        webhookUrlSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "email";
+                        smtpSecret: string;
+                        /** Format: email */
+                        from: string;
+                        to: string[];
+                    };
+                    /** @description The pipeline whose settings the test is from */
+                    pipelineId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued delivery */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            project: string;
+                            pipelineId: string | null;
+                            runId: string | null;
+                            productId: string | null;
+                            /** @description failure, success, overtime, retry, stale or test */
+                            event: string;
+                            channel: {
+                                /** @enum {string} */
+                                type: "webhook" | "slack" | "email";
+                                target: string;
+                            };
+                            title: string;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "failed";
+                            attempts: number;
+                            maxAttempts: number;
+                            lastError: string | null;
+                            createdAt: string;
+                            sentAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

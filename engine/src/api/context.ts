@@ -17,6 +17,7 @@ import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
 import type { DescribeDeps } from '../pipelines/describe-context.js';
+import { LineageIndex, postgresLineageSource } from '../lineage/lineage-index.js';
 import { activityCatalog, type ConnectorCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
 import type { RunLimits } from '../runs/run-limits.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   hookAuthFailureLimit?: RateLimit;
   /** How often the run event stream looks for progress (default 500 ms). */
   ssePollMs?: number;
+  /** How long the lineage index trusts the warehouse columns it read (default 10 s). */
+  lineageCatalogTtlMs?: number;
   /** Origins (the Temporal Web UI) allowed to call the payload codec endpoint from a browser. */
   codecCorsOrigins?: readonly string[];
   /** Where the Temporal Web UI is, for the builder's links to a run's workflow; none when unknown. */
@@ -96,6 +99,8 @@ export interface ApiContext {
   /** Failed webhook authentications, counted apart from the calls (see the webhook route). */
   hookAuthFailures: TokenBuckets;
   ssePollMs: number;
+  /** The organisation's lineage, kept up to date as versions are published. */
+  lineage: LineageIndex;
 }
 
 export function createContext(deps: AppDeps): ApiContext {
@@ -142,5 +147,10 @@ export function createContext(deps: AppDeps): ApiContext {
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
     hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
     ssePollMs: deps.ssePollMs ?? 500,
+    lineage: new LineageIndex(
+      postgresLineageSource(deps.pool, deps.warehousePool ?? deps.pool),
+      catalog,
+      deps.lineageCatalogTtlMs,
+    ),
   };
 }
