@@ -23,13 +23,13 @@ import { useOutage } from './store/outage.ts';
 import { useToasts } from './store/toasts.ts';
 
 const NAV = [
-  { to: '/pipelines', label: 'Pipelines' },
-  { to: '/runs', label: 'Runs' },
-  { to: '/templates', label: 'Templates' },
-  { to: '/catalog', label: 'Catalog' },
-  { to: '/telemetry', label: 'Telemetry' },
-  { to: '/audit', label: 'Audit' },
-  { to: '/settings', label: 'Settings' },
+  { to: '/pipelines', label: 'Pipelines', icon: '⇶' },
+  { to: '/runs', label: 'Runs', icon: '▶' },
+  { to: '/templates', label: 'Templates', icon: '❏' },
+  { to: '/catalog', label: 'Catalog', icon: '▤' },
+  { to: '/telemetry', label: 'Telemetry', icon: '∿' },
+  { to: '/audit', label: 'Audit', icon: '✎' },
+  { to: '/settings', label: 'Settings', icon: '⚙' },
 ];
 
 export function App() {
@@ -61,6 +61,7 @@ export function App() {
 
   let screen;
   let params: Record<string, string> | null;
+  const inEditor = !!match('/pipelines/:id', path);
   if ((params = match('/pipelines/:id', path))) screen = <EditorScreen id={params.id!} />;
   else if (match('/pipelines', path)) screen = <PipelinesScreen />;
   else if ((params = match('/runs/:runId', path))) screen = <RunDetailScreen runId={params.runId!} />;
@@ -85,7 +86,7 @@ export function App() {
     );
 
   return (
-    <div className={outage ? 'app has-outage' : 'app'}>
+    <div className={`app${inEditor ? ' app-editor' : ''}${outage ? ' has-outage' : ''}`}>
       <nav className="nav" aria-label="Main">
         <Link to="/pipelines" className="brand" aria-label="Tributary home">
           <span className="logo" aria-hidden="true">
@@ -99,6 +100,8 @@ export function App() {
             <li key={item.to}>
               <a
                 href={item.to}
+                title={item.label}
+                aria-label={item.label}
                 aria-current={path.startsWith(item.to) ? 'page' : undefined}
                 onClick={(e) => {
                   if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
@@ -106,7 +109,10 @@ export function App() {
                   navigate(item.to);
                 }}
               >
-                {item.label}
+                <span className="nav-icon" aria-hidden="true">
+                  {item.icon}
+                </span>
+                <span className="nav-label">{item.label}</span>
               </a>
             </li>
           ))}

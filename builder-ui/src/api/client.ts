@@ -215,13 +215,13 @@ export const Api = {
     if (branchOfPipeline(id)) return;
     await call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } }));
   },
-  publish: (id: string, expectedVersion: number | null) => {
+  publish: (id: string, expectedVersion: number | null, message?: string) => {
     const branch = branchOfPipeline(id);
     if (branch) return call(client.GET('/pipelines/{id}', { params: { path: { id }, query: { branch } } }));
     return call(
       client.POST('/pipelines/{id}/publish', {
         params: { path: { id } },
-        body: expectedVersion ? { expectedVersion } : {},
+        body: { ...(expectedVersion ? { expectedVersion } : {}), ...(message ? { message } : {}) },
       }),
     );
   },
@@ -254,9 +254,14 @@ export const Api = {
         body: draft ? { from, draft } : { from },
       }),
     ),
-  /** A Postgres sink's target table as it is now: row count, columns and a sample. */
+  /** A Postgres sink's target table as it is now: row count, columns and a sample. The node as the
+   * editor has it: the draft's (a node added in the draft exists only there). */
   sinkTarget: (id: string, nodeId: string) =>
-    call(client.GET('/pipelines/{id}/nodes/{nodeId}/target', { params: { path: { id, nodeId } } })),
+    call(
+      client.GET('/pipelines/{id}/nodes/{nodeId}/target', {
+        params: { path: { id, nodeId }, query: { draft: 'true' } },
+      }),
+    ),
   /** The output columns of every node of a document (the editor's current one). */
   schemas: (doc: PipelineDocument, signal?: AbortSignal) =>
     call(

@@ -149,6 +149,34 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/projects/{project}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The files in a project's files folder
+         * @description What file sources of the project can read (`path` as their config names it).
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["listProjectFiles"];
+        put?: never;
+        /**
+         * Puts a file into a project's files folder
+         * @description Replaces a file of the same path. The path is relative, of plain names, at most 4 folders deep; the content at most 716800 bytes. Recorded in the audit log (`project.file_uploaded`).
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["uploadProjectFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/branches": {
         parameters: {
             query?: never;
@@ -340,7 +368,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
+         * @description The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
          *
          *     Needs the `read` scope.
          */
@@ -1881,6 +1909,176 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files, by path */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Relative to the project's files folder, as a file source's `path` */
+                            path: string;
+                            bytes: number;
+                            modifiedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadProjectFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where in the project's files folder, e.g. `orders.csv` */
+                    path: string;
+                    /** @description The file's content (at most 716800 bytes) */
+                    content: string;
+                    /**
+                     * @description `utf8` for text (CSV, JSON), `base64` for anything else
+                     * @default utf8
+                     * @enum {string}
+                     */
+                    encoding?: "utf8" | "base64";
+                };
+            };
+        };
+        responses: {
+            /** @description Written */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Relative to the project's files folder, as a file source's `path` */
+                        path: string;
+                        bytes: number;
+                        modifiedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4213,7 +4411,7 @@ export interface operations {
                 "application/json": {
                     /** @description The version the draft was edited over */
                     expectedVersion?: number;
-                    /** @description Kept in the audit entry */
+                    /** @description What changed, in a few words: kept with the version (History shows it) and in the audit entry */
                     message?: string;
                 };
             };
@@ -4481,6 +4679,8 @@ export interface operations {
                             versionHash: string;
                             createdBy: string;
                             createdAt: string;
+                            /** @description What the publisher said about the version (POST …/publish `message`) */
+                            message?: string | null;
                         }[];
                         nextCursor: string | null;
                         current: number;
@@ -4548,6 +4748,8 @@ export interface operations {
                         versionHash: string;
                         createdBy: string;
                         createdAt: string;
+                        /** @description What the publisher said about the version (POST …/publish `message`) */
+                        message?: string | null;
                         pipelineId: string;
                         valid: boolean;
                         errors: {
@@ -6575,6 +6777,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6601,6 +6805,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6707,6 +6913,8 @@ export interface operations {
                             durationMs: number | null;
                             /** @description A run of the pipeline's draft, not of a published version */
                             draft: boolean;
+                            /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                            draftSavedAt: string | null;
                             /** @description The run this one re-runs, if it is a re-run */
                             rerunOf: string | null;
                             links: {
@@ -6790,6 +6998,8 @@ export interface operations {
                         durationMs: number | null;
                         /** @description A run of the pipeline's draft, not of a published version */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                        draftSavedAt: string | null;
                         /** @description The run this one re-runs, if it is a re-run */
                         rerunOf: string | null;
                         links: {
@@ -6989,6 +7199,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -7290,7 +7502,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -7318,7 +7530,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -8187,6 +8399,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -8213,6 +8427,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;

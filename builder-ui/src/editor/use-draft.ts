@@ -18,7 +18,8 @@ export interface Draft {
   outage: boolean;
   /** Saves pending edits now; false when they could not be saved. */
   flush(): Promise<boolean>;
-  publish(): Promise<{ version: number } | null>;
+  /** Publishes the draft as the next version, with what the publisher said about it. */
+  publish(message?: string): Promise<{ version: number } | null>;
   discard(): Promise<boolean>;
   /** There are unpublished changes (saved in the draft); a run uses the draft then. */
   hasDraft: boolean;
@@ -93,27 +94,31 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
     };
   }, [ready, save]);
 
-  const publish = useCallback(async () => {
-    if (!(await save())) return null;
-    try {
-      const published = await Api.publish(
-        editorStore.getState().document().id,
-        editorStore.getState().version,
-      );
-      editorStore.getState().markSaved(editorStore.getState().document(), published.version);
-      setHasDraft(false);
-      setState('published');
-      setError(null);
-      return { version: published.version };
-    } catch (e) {
-      setError(
-        e instanceof ApiError && e.status === 409
-          ? `Someone published a newer version while you were editing: ${messageOf(e)}`
-          : `Could not publish: ${messageOf(e)}`,
-      );
-      return null;
-    }
-  }, [save]);
+  const publish = useCallback(
+    async (message?: string) => {
+      if (!(await save())) return null;
+      try {
+        const published = await Api.publish(
+          editorStore.getState().document().id,
+          editorStore.getState().version,
+          message,
+        );
+        editorStore.getState().markSaved(editorStore.getState().document(), published.version);
+        setHasDraft(false);
+        setState('published');
+        setError(null);
+        return { version: published.version };
+      } catch (e) {
+        setError(
+          e instanceof ApiError && e.status === 409
+            ? `Someone published a newer version while you were editing: ${messageOf(e)}`
+            : `Could not publish: ${messageOf(e)}`,
+        );
+        return null;
+      }
+    },
+    [save],
+  );
 
   const discard = useCallback(async () => {
     window.clearTimeout(timer.current);

@@ -27,6 +27,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(jsonBody());
 
   const api = express.Router();
+  // Every answer of the API is about mutable state: a browser may keep it, but must ask each time
+  // (and the ETags change whenever an answer does, so its If-None-Match gets a 304 only when nothing did).
+  api.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-cache');
+    next();
+  });
   api.use('/codec', codecCors(deps.codecCorsOrigins ?? []));
   const context = createContext(deps);
   // The Model Context Protocol endpoint (JSON-RPC, not a REST route: not in the route table).

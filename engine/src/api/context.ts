@@ -101,6 +101,8 @@ export interface ApiContext {
   ssePollMs: number;
   /** The organisation's lineage, kept up to date as versions are published. */
   lineage: LineageIndex;
+  /** The files folder (`<dataDir>/<project>/` per project); undefined when the app has none. */
+  dataDir: string | undefined;
 }
 
 export function createContext(deps: AppDeps): ApiContext {
@@ -146,6 +148,7 @@ export function createContext(deps: AppDeps): ApiContext {
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
     hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
+    dataDir: deps.dataDir,
     ssePollMs: deps.ssePollMs ?? 500,
     lineage: new LineageIndex(
       postgresLineageSource(deps.pool, deps.warehousePool ?? deps.pool),

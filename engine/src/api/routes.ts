@@ -11,6 +11,7 @@ import { pipelineSchemaRoutes } from './pipeline-schemas.routes.js';
 import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { productRoutes } from './products.routes.js';
+import { fileRoutes } from './files.routes.js';
 import { projectRoutes } from './projects.routes.js';
 import type { AnyRoute } from './route.js';
 import { runRoutes } from './runs.routes.js';
@@ -25,6 +26,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...metaRoutes(() => apiRoutes),
   ...projectRoutes,
+  ...fileRoutes,
   ...branchRoutes,
   ...secretRoutes,
   ...pipelineRoutes,

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'token.revoked',
   'project.created',
   'project.changed',
+  'project.file_uploaded',
   'product.published',
   'product.shared',
   'product.unshared',

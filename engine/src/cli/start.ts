@@ -1,6 +1,7 @@
 // `npm start`: brings up Temporal and Postgres (unless external), runs migrations, starts the
 // worker and the API (which serves the builder UI), prints where everything is, and on Ctrl-C
 // stops all of it, leaving no server behind.
+import { ensureProjectFolder } from '../files/project-files.js';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,9 @@ async function main(): Promise<void> {
 
   try {
     infra = await startInfrastructure(env, log);
+    // The default project's files folder exists from the first start: a template's file source
+    // reads from it, and an upload (POST /api/projects/{project}/files) writes to it.
+    await ensureProjectFolder(env.dataDir, 'default');
     platform = await connectPlatform(platformConfig(env, infra));
     if (!platform.payloadCodec) {
       // Against an external Temporal each process may have its own home: no key is generated.

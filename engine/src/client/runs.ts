@@ -53,6 +53,8 @@ export interface RunSummary {
   endedAt: string | null;
   /** The editor ran the pipeline's draft, not a published version. */
   draft: boolean;
+  /** When the draft it ran was last saved (null when not a draft run, or started before this was kept). */
+  draftSavedAt: string | null;
   /** The run this one re-runs, if it is a re-run. */
   rerunOf: string | null;
 }
@@ -65,6 +67,8 @@ export interface RunDetail extends RunSummary {
 /** What a run is besides its plan: a run of the draft, a re-run. */
 export interface RunMarks {
   draft?: boolean;
+  /** The saved time of the draft a draft run runs: the run's label ("draft of 14:02"). */
+  draftSavedAt?: string;
   rerun?: RerunOf;
 }
 
@@ -78,6 +82,7 @@ export interface StartRunOptions extends RunMarks {
 /** The memo a run carries, so run lists can tell draft runs and re-runs without reading histories. */
 interface RunMemo {
   draft?: boolean;
+  draftSavedAt?: string;
   rerunOf?: string;
 }
 
@@ -99,6 +104,7 @@ export function runStartOptions(
   };
   const memo: RunMemo = {
     ...(marks.draft ? { draft: true } : {}),
+    ...(marks.draft && marks.draftSavedAt ? { draftSavedAt: marks.draftSavedAt } : {}),
     ...(marks.rerun ? { rerunOf: marks.rerun.runId } : {}),
   };
   return {
@@ -411,6 +417,7 @@ function toSummary(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary 
     startedAt: description.startTime.toISOString(),
     endedAt: description.closeTime?.toISOString() ?? null,
     draft: memo.draft === true,
+    draftSavedAt: memo.draft === true && typeof memo.draftSavedAt === 'string' ? memo.draftSavedAt : null,
     rerunOf: typeof memo.rerunOf === 'string' ? memo.rerunOf : null,
   };
 }

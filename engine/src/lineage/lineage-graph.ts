@@ -276,18 +276,23 @@ export async function buildLineage(
         }
       } else if (origin?.from === 'code') {
         // Opaque code: a column is derived from what its mapping names, else from all its inputs.
-        const everything = inputsOf(node.id).flatMap((input) =>
-          [...(outputs.get(input)?.values() ?? [])].flat(),
-        );
+        const entryOfRef = (ref: string): ColumnEntry => {
+          const dot = ref.indexOf('.');
+          return outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1)) ?? NO_ENTRY;
+        };
+        const everything = inputsOf(node.id).flatMap((input) => [...(outputs.get(input)?.values() ?? [])]);
         for (const column of new Set([...origin.columns, ...Object.keys(origin.mapping ?? {})])) {
           const named = origin.mapping?.[column];
-          const sources = named
-            ? named.flatMap((ref) => {
-                const dot = ref.indexOf('.');
-                return outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1)) ?? [];
-              })
-            : everything;
-          out.set(column, dedupe(derive(sources)));
+          const entries = named ? named.map(entryOfRef) : everything;
+          out.set(column, {
+            sources: dedupe(
+              through(
+                entries.flatMap((e) => e.sources),
+                'derived',
+              ),
+            ),
+            indirect: dedupeIndirect(entries.flatMap((e) => e.indirect)),
+          });
         }
       } else if (origin?.from === 'input') {
         // Passes its input on (a gate) or writes it out (a sink): columns carry through unchanged.

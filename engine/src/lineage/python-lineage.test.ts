@@ -53,7 +53,7 @@ describe('lineage of Python steps and connectors', () => {
     const graph = await buildLineage([pipeline({ outputColumns: ['score'] })], catalog, nodeTypes);
     expect(graph.nodes.get('step:shop/py')?.columns).toEqual(['score']);
     const derived = (column: string) => ({ table: 'public.orders', column, transformation: 'derived' });
-    expect(graph.columns.get('table:public.scores#score')).toEqual([
+    expect(graph.columns.get('table:public.scores#score')?.sources).toEqual([
       derived('id'),
       derived('user_id'),
       derived('total'),
@@ -67,9 +67,12 @@ describe('lineage of Python steps and connectors', () => {
       nodeTypes,
     );
     expect(graph.nodes.get('step:shop/py')?.columns).toEqual(['total_x2', 'who']);
-    expect(graph.columns.get('table:public.scores#total_x2')).toEqual([
+    expect(graph.columns.get('table:public.scores#total_x2')?.sources).toEqual([
       { table: 'public.orders', column: 'total', transformation: 'derived' },
     ]);
-    expect(graph.columns.get('table:public.scores#who')?.map((s) => s.column)).toEqual(['user_id', 'id']);
+    expect(graph.columns.get('table:public.scores#who')?.sources.map((s) => s.column)).toEqual([
+      'user_id',
+      'id',
+    ]);
   });
 });

@@ -69,6 +69,8 @@ function sample(
     case 'project.created':
     case 'project.changed':
       return { project, target: `project:${project}`, summary: { fields: ['name'] } };
+    case 'project.file_uploaded':
+      return { project, target: `file:${project}/orders.csv`, summary: { path: 'orders.csv', bytes: 42 } };
     case 'product.published':
       return { project, target: 'product:orders', summary: { table: 'sales.orders', tags: ['finance'] } };
     case 'product.shared':
