@@ -90,7 +90,9 @@ describe('docker-compose.yml', () => {
       'WAREHOUSE_URL',
       'TEMPORAL_ADDRESS',
       'TEMPORAL_NAMESPACE',
+      'TEMPORAL_TASK_QUEUE',
       'TRIBUTARY_DATA_DIR',
+      'TRIBUTARY_RUN_RETENTION_DAYS',
     ]) {
       expect(worker.environment?.[key], key).toBe(api.environment?.[key]);
     }

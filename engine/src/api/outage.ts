@@ -1,15 +1,19 @@
 // Outages answered plainly: when Temporal or Postgres does not answer, a request that needs it
 // gets 503 `application/problem+json` naming the component, with Retry-After, within 2 s, instead
 // of hanging on the client's retries and ending in a 500. The Temporal client gives up on an
-// unreachable server after about a second (infra/temporal-retry.ts), Postgres connections time out after
-// POSTGRES_CONNECT_TIMEOUT_MS, and the errors they end in are mapped to the component here.
+// unreachable server after about a second (infra/temporal-retry.ts), a stopped Postgres refuses
+// connections at once, and the errors they end in are mapped to the component here.
 import { HttpProblem } from './problem.js';
 
 export type Component = 'temporal' | 'postgres';
 
 export const RETRY_AFTER_SECONDS = 5;
-/** A pool's wait for a new connection; Postgres that does not answer by then is down. */
-export const POSTGRES_CONNECT_TIMEOUT_MS = 1_500;
+/**
+ * The platform pool's wait for a connection. A stopped Postgres refuses at once (answered in
+ * milliseconds); this bounds a host that drops packets. Not shorter: pg counts the wait for a free
+ * client of a busy pool against it too, and a busy API is not an outage.
+ */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;

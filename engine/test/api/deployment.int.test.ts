@@ -2,7 +2,7 @@
 // start. A second deployment (its own platform database) on a claimed task queue is refused with a
 // message naming both and the variables; on a task queue of its own it shares the cluster. Starting
 // on occupied ports exits non-zero naming the port and the variable, and the servers there go on.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import os from 'node:os';
@@ -118,16 +118,65 @@ describe('deployments', () => {
   });
 });
 
-function runStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+describe('npm start', () => {
+  it('says so and stops when its embedded Temporal server dies', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-watch-'));
+    chmodSync(home, 0o755);
+    try {
+      const exit = runStart(
+        {
+          TRIBUTARY_HOME: home,
+          TEMPORAL_CLI_PATH: path.resolve('.tributary', 'bin', 'temporal'),
+          PORT: '0',
+          TEMPORAL_PORT: '0',
+          TEMPORAL_UI_PORT: '0',
+          POSTGRES_PORT: '0',
+        },
+        async (output, child) => {
+          if (!output.includes('is running')) return false;
+          // The dev server is the start process's child that runs `server start-dev`.
+          const found = spawnSync('pgrep', ['-f', `start-dev.*--db-filename ${home}`], { encoding: 'utf8' });
+          const pid = Number(found.stdout.trim().split('\n')[0]);
+          expect(pid, `no Temporal child of ${child.pid}`).toBeGreaterThan(0);
+          process.kill(pid, 'SIGKILL');
+          return true;
+        },
+      );
+      const { code, output } = await exit;
+      expect(code, output).toBe(1);
+      expect(output).toMatch(
+        /the embedded Temporal server stopped unexpectedly \(signal SIGKILL; its log is at .*temporal\.log\); stopping Tributary/,
+      );
+      expect(output).toContain('stopped');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+function runStart(
+  env: Record<string, string>,
+  onOutput?: (output: string, child: ChildProcess) => Promise<boolean>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('npx', ['tsx', 'engine/src/cli/start.ts'], {
       env: { ...process.env, ...env, TRIBUTARY_ROLE: 'all', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    let acted = false;
+    const seen = (d: Buffer) => {
+      output += d.toString();
+      if (onOutput && !acted) {
+        acted = true;
+        void onOutput(output, child).then((done) => {
+          acted = done;
+        });
+      }
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });

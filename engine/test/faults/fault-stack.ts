@@ -49,6 +49,11 @@ export interface FaultStack {
   giveSchema(schema: string): Promise<void>;
   workers: Proc[];
   startWorker(extraEnv?: Record<string, string>): Promise<Proc>;
+  /**
+   * Starts an API or a worker with more environment, not counted in `workers` (a second
+   * deployment's, say: its own DATABASE_URL and TEMPORAL_TASK_QUEUE).
+   */
+  startProcess(role: 'api' | 'worker', extraEnv: Record<string, string>): Promise<Proc>;
   killTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   restartPostgres(downMs?: number): Promise<void>;
@@ -182,6 +187,7 @@ export async function startFaultStack(): Promise<FaultStack> {
       workers.push(worker);
       return worker;
     },
+    startProcess: (role, extraEnv) => startRole(role, extraEnv),
     async killTemporal() {
       await temporalProc?.kill('SIGKILL');
     },
