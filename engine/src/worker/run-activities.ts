@@ -3,35 +3,17 @@
 // for a failed run, for a re-run to reuse).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { RunStatus } from '../model/plan.js';
-import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
+import {
+  acquireLockSignal,
+  LOCK_WORKFLOW,
+  lockWorkflowId,
+  type RunActivities,
+} from '../model/run-contract.js';
 import { quoteIdent } from '@tributary/activities';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
 
-export interface FinishRunInput {
-  runId: string;
-  stagingSchema: string;
-  keepStaging: boolean;
-  pipelineId: string;
-  /** States to commit; empty unless the run succeeded. */
-  states: { nodeId: string; state: unknown }[];
-  /** The development branch the run was in (its state is the branch's own); absent on main. */
-  branch?: string;
-  /** How the run ended (absent in runs started before failed runs kept their staging). */
-  status?: RunStatus;
-  /** Staging schemas of earlier runs whose tables this re-run reused: kept as long as this run's. */
-  reusedSchemas?: string[];
-}
-
-export interface RunActivities {
-  /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
-  prepareRun(input: { stagingSchema: string; project?: string }): Promise<void>;
-  finishRun(input: FinishRunInput): Promise<void>;
-  /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
-  requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
-  runIsOpen(input: { runId: string }): Promise<boolean>;
-}
+export type { FinishRunInput, RunActivities } from '../model/run-contract.js';
 
 export interface RunActivityDeps {
   warehouse: pg.Pool;
@@ -48,7 +30,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
   const provisionedProjects = new Map<string, Promise<void>>();
   return {
     async requestPipelineLock({ pipelineId, runId }) {
-      await deps.temporal.workflow.signalWithStart('pipelineLock', {
+      await deps.temporal.workflow.signalWithStart(LOCK_WORKFLOW, {
         workflowId: lockWorkflowId(pipelineId),
         taskQueue: deps.taskQueue,
         args: [{ holder: null, queue: [] }],
