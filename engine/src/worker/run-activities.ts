@@ -12,6 +12,7 @@ import {
 import { quoteIdent } from '@tributary/activities';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
+import { withTransaction } from '../store/transaction.js';
 
 export type { FinishRunInput, RunActivities } from '../model/run-contract.js';
 
@@ -62,9 +63,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       reusedSchemas = [],
     }) {
       if (states.length > 0) {
-        const client = await deps.platform.connect();
-        try {
-          await client.query('begin');
+        await withTransaction(deps.platform, async (client) => {
           for (const { nodeId, state } of states) {
             await client.query(
               `insert into tributary.node_state (pipeline_id, node_id, state, run_id, branch) values ($1, $2, $3, $4, $5)
@@ -72,13 +71,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
               [pipelineId, nodeId, JSON.stringify(state), runId, branch ?? ''],
             );
           }
-          await client.query('commit');
-        } catch (error) {
-          await client.query('rollback').catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
+        });
       }
       // A failed run keeps what its steps made, so a re-run can start from the failed steps.
       const failed = status === 'failed' || status === 'succeeded_with_warnings';
