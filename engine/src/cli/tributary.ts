@@ -41,7 +41,8 @@ function program(setExit: (code: ExitCode) => void): Command {
       }
     };
   const dir = () => new Option('-d, --dir <dir>', 'the pulled folder').default('.');
-  const branch = () => new Option('-b, --branch <name>', 'a development branch (see docs/concepts/branches.md)');
+  const branch = () =>
+    new Option('-b, --branch <name>', 'a development branch (see docs/concepts/branches.md)');
 
   root
     .command('login')
