@@ -29,6 +29,7 @@ export const cancelRequestedSignal = defineSignal<[CancelRequest]>('cancelReques
 /** The memo a run carries, so run lists can tell draft runs and re-runs without reading histories. */
 export interface RunMemo {
   draft?: boolean;
+  draftSavedAt?: string;
   rerunOf?: string;
 }
 
@@ -69,9 +70,36 @@ export interface FinishRunInput {
 
 export interface RunActivities {
   /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
-  prepareRun(input: { stagingSchema: string; project?: string }): Promise<void>;
+  prepareRun(input: { stagingSchema: string; project?: string; branch?: string }): Promise<void>;
   finishRun(input: FinishRunInput): Promise<void>;
   /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
   runIsOpen(input: { runId: string }): Promise<boolean>;
+  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
+  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
 }
+
+// A project's fair share of step slots (workflows/project-slots.workflow.ts).
+
+/** The semaphore's workflow type (the export name of the slots workflow). */
+export const SLOTS_WORKFLOW = 'projectSlots';
+
+export interface SlotRequest {
+  runId: string;
+  /** Unique per request: `<runId>/<step id>`. */
+  key: string;
+}
+
+export interface SlotsState {
+  capacity: number;
+  holders: SlotRequest[];
+  queue: SlotRequest[];
+}
+
+export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
+export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
+/** Sent by the semaphore to the run whose request it grants. */
+export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
+export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
+
+export const slotsWorkflowId = (project: string): string => `slots-${project}`;

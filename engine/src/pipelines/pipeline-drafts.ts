@@ -81,6 +81,7 @@ export async function publishDraft(services: PipelineServices, request: PublishR
     actor: request.actor,
     expectedVersion: request.expectedVersion,
     action: 'pipeline.published',
+    ...(request.message ? { message: request.message } : {}),
     auditSummary: {
       baseVersion: draft.baseVersion,
       ...(request.message ? { message: request.message } : {}),

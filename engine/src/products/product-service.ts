@@ -147,7 +147,10 @@ export interface ProductView extends DataProduct {
 }
 
 /** The last publish of a table by a sink, from the warehouse's sink ledger. */
-async function lastPublish(warehouse: pg.Pool, table: TableRef): Promise<ProductView['lastPublished']> {
+export async function lastPublish(
+  warehouse: pg.Pool,
+  table: TableRef,
+): Promise<ProductView['lastPublished']> {
   const { rows } = await warehouse.query<{
     run_id: string;
     pipeline_id: string | null;

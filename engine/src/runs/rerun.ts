@@ -98,8 +98,12 @@ export async function rerunRun(deps: RerunDeps, request: RerunRequest) {
     trigger: request.trigger,
     runId,
     rerun,
-    ...(runnable.draft ? { draft: true } : {}),
+    ...(runnable.draft
+      ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
+      : {}),
   });
+  if (runnable.draft && started.created)
+    await deps.drafts.recordRun(started.runId, pipeline.id, runnable.document);
   return {
     ...started,
     rerunOf: request.runId,

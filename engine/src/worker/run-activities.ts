@@ -5,12 +5,17 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import {
   acquireLockSignal,
+  acquireSlotSignal,
   LOCK_WORKFLOW,
   lockWorkflowId,
+  SLOTS_WORKFLOW,
+  slotsWorkflowId,
   type RunActivities,
 } from '../model/run-contract.js';
 import { quoteIdent } from '@tributary/activities';
+import type { Logger } from '../infra/logger.js';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
+import { provisionBranchRole } from '../warehouse/branch-role.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
 import { withTransaction } from '../store/transaction.js';
 
@@ -25,7 +30,13 @@ export interface RunActivityDeps {
   keepStagingAlways?: boolean;
   /** How long kept staging stays before the sweeper drops it. */
   stagingTtlMs?: number;
+  /** Told when a run has finished (it enqueues failure and success notifications). */
+  runClosed?: (runId: string) => Promise<unknown>;
+  log?: Logger;
 }
+
+/** How long finishing a run waits for its notifications to be queued before it gives up on them. */
+const NOTIFY_TIMEOUT_MS = 5_000;
 
 export function createRunActivities(deps: RunActivityDeps): RunActivities {
   const provisionedProjects = new Map<string, Promise<void>>();
@@ -40,7 +51,16 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async prepareRun({ stagingSchema, project = 'default' }) {
+    async requestProjectSlot({ project, runId, key, capacity }) {
+      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
+        workflowId: slotsWorkflowId(project),
+        taskQueue: deps.taskQueue,
+        args: [{ capacity, holders: [], queue: [] }],
+        signal: acquireSlotSignal,
+        signalArgs: [{ runId, key, capacity }],
+      });
+    },
+    async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.
       let provisioned = provisionedProjects.get(project);
       if (!provisioned) {
@@ -49,7 +69,9 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         provisioned.catch(() => provisionedProjects.delete(project));
       }
       await provisioned;
-      await createStagingSchema(deps.warehouse, project, stagingSchema);
+      // A branch run works under the branch role, which owns its staging and reads main's schemas.
+      const role = branch ? await provisionBranchRole(deps.warehouse, project) : undefined;
+      await createStagingSchema(deps.warehouse, project, stagingSchema, role);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
     async finishRun({
@@ -82,6 +104,21 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         for (const schema of reusedSchemas) await keepStagingUntil(deps.warehouse, schema, until);
       } else {
         await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
+      }
+      // Notifications are queued here, from the run's own finishing step (queueing is idempotent, so a
+      // retried finish queues nothing twice); a failure to queue is logged and never fails the run.
+      if (deps.runClosed) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          deps.runClosed(runId),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out')), NOTIFY_TIMEOUT_MS);
+          }),
+        ])
+          .catch((error: Error) =>
+            deps.log?.warn('could not queue the notifications of a run', { runId, error: error.message }),
+          )
+          .finally(() => clearTimeout(timer));
       }
     },
   };
