@@ -1,13 +1,7 @@
 // Maps the canvas (React Flow nodes and edges) to the engine's pipeline document and back, and
 // answers graph questions the editor asks (may this edge exist? which nodes feed this one?). Pure.
 import type { Edge, Node } from '@xyflow/react';
-import type {
-  NodeKind,
-  PipelineDocument,
-  PipelineEdgeDoc,
-  PipelineMeta,
-  PipelineNodeDoc,
-} from './types.ts';
+import type { NodeKind, PipelineDocument, PipelineEdgeDoc, PipelineMeta, PipelineNodeDoc } from './types.ts';
 
 /**
  * A canvas node's data: the document's node but its id and position, which React Flow holds. Every
@@ -56,6 +50,8 @@ export function fromPipeline(doc: PipelineDocument, kindOf: KindOf): FlowGraph {
     id: edge.id ?? edgeIdOf(edge.from, edge.to),
     source: edge.from,
     target: edge.to,
+    // The output of a branching node the edge leaves from, kept so a save gives it back.
+    ...(edge.output !== undefined ? { data: { output: edge.output } } : {}),
   }));
   return { meta: structuredClone(meta), nodes: flowNodes, edges: flowEdges };
 }
@@ -72,11 +68,15 @@ export function toPipeline(meta: PipelineMeta, nodes: readonly FlowNode[], edges
     return out;
   });
   // An edge keeps an id of its own; one derived from its ends is left for the engine to derive.
-  const docEdges: PipelineEdgeDoc[] = edges.map((edge) =>
-    edge.id === edgeIdOf(edge.source, edge.target)
-      ? { from: edge.source, to: edge.target }
-      : { id: edge.id, from: edge.source, to: edge.target },
-  );
+  const docEdges: PipelineEdgeDoc[] = edges.map((edge) => {
+    const output = (edge.data as { output?: string } | undefined)?.output;
+    return {
+      ...(edge.id === edgeIdOf(edge.source, edge.target) ? {} : { id: edge.id }),
+      from: edge.source,
+      to: edge.target,
+      ...(output !== undefined ? { output } : {}),
+    };
+  });
   const { apiVersion: _apiVersion, ...rest } = meta;
   const doc: PipelineDocument = {
     apiVersion: 'tributary/v1',
