@@ -25,6 +25,16 @@ const full: PipelineDocument = {
     },
   },
   settings: { maxParallel: 2, concurrency: 'queue', keepStaging: true },
+  notifications: {
+    projectDefaults: false,
+    rules: [
+      {
+        on: ['failure', 'overtime'],
+        overtimeMinutes: 30,
+        channel: { type: 'webhook', url: 'https://hooks.example.com/x', signingSecret: 'hook_key' },
+      },
+    ],
+  },
   nodes: [
     {
       id: 'orders',
@@ -41,7 +51,7 @@ const full: PipelineDocument = {
     },
     { id: 'out', type: 'sink.postgres', config: { table: 'orders' }, position: { x: 300, y: 20 } },
   ],
-  edges: [{ id: 'orders-to-out', from: 'orders', to: 'out' }],
+  edges: [{ id: 'orders-to-out', from: 'orders', to: 'out', output: 'rows' }],
 };
 
 type Schema = {

@@ -7,6 +7,7 @@ import { RunsClient } from '../client/runs.js';
 import { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import { RunRecordStore } from '../runs/run-records.store.js';
 import type { Logger } from '../infra/logger.js';
+import { DEFAULT_TASK_QUEUE } from '../model/run-contract.js';
 import { BranchStore } from '../store/branches.store.js';
 import { DraftStore } from '../store/drafts.store.js';
 import { PipelineStore } from '../store/pipelines.store.js';
@@ -106,7 +107,7 @@ export interface ApiContext {
 }
 
 export function createContext(deps: AppDeps): ApiContext {
-  const taskQueue = deps.taskQueue ?? 'tributary';
+  const taskQueue = deps.taskQueue ?? DEFAULT_TASK_QUEUE;
   const catalog = deps.catalog ?? activityCatalog;
   return {
     pool: deps.pool,

@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { NodeCatalog } from '../compiler/compile.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
-import { validity } from '../pipelines/pipeline-compile.js';
+import { validity, versionValidity } from '../pipelines/pipeline-compile.js';
 import type { Saved } from '../pipelines/save-pipeline.js';
 import type { BranchPipeline } from '../store/branches.store.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
@@ -140,7 +140,7 @@ export function pipelineView(pipeline: StoredPipeline, catalog: NodeCatalog) {
     versionHash: pipeline.current.versionHash,
     versionCreatedBy: pipeline.current.createdBy,
     versionCreatedAt: pipeline.current.createdAt,
-    ...validity(pipeline.current.document, catalog),
+    ...versionValidity(pipeline.current, catalog),
     document: pipeline.current.document,
     links: {
       self: links,
@@ -200,7 +200,7 @@ export function versionView(version: PipelineVersion, catalog: NodeCatalog) {
     createdBy: version.createdBy,
     createdAt: version.createdAt,
     message: version.message ?? null,
-    ...validity(version.document, catalog),
+    ...versionValidity(version, catalog),
     document: version.document,
   };
 }

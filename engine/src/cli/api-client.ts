@@ -2,14 +2,11 @@
 // into errors a person can act on. `branch` is sent as `?branch=` on pipeline reads, saves and
 // runs (see docs/concepts/branches.md); a server without branches ignores it.
 import { CliError, EXIT } from './exit-codes.js';
+import type { Problem as ContractProblem } from './api-types.js';
 import type { CliConfig } from './config.js';
 
-export interface Problem {
-  status: number;
-  title?: string;
-  detail?: string;
-  errors?: { message: string; path?: string; nodeId?: string }[];
-}
+/** The server's problem+json (the contract's Problem); from a proxy's answer, only a status and text. */
+export type Problem = Pick<ContractProblem, 'status'> & Partial<ContractProblem>;
 
 /** A response the caller did not expect; `problem` is the server's explanation. */
 export class ApiError extends Error {

@@ -1,22 +1,8 @@
 // The server's side of a pulled folder: the pipelines of a project, each with its current version.
 import type { ApiClient, ApiReply } from './api-client.js';
+import type { PipelinePage, RemotePipeline, VersionInfo, VersionPage } from './api-types.js';
 
-export interface RemotePipeline {
-  id: string;
-  project: string;
-  version: number;
-  versionHash: string;
-  versionCreatedBy: string;
-  versionCreatedAt: string;
-  document: Record<string, unknown>;
-}
-
-export interface VersionInfo {
-  version: number;
-  versionHash: string;
-  createdBy: string;
-  createdAt: string;
-}
+export type { RemotePipeline, VersionInfo } from './api-types.js';
 
 const path = (id: string) => `/pipelines/${encodeURIComponent(id)}`;
 
@@ -29,10 +15,9 @@ export async function listRemoteIds(client: ApiClient, project: string): Promise
       limit: '100',
       ...(cursor ? { cursor } : {}),
     });
-    const page: ApiReply<{ items: { id: string }[]; nextCursor: string | null }> = await client.request<{
-      items: { id: string }[];
-      nextCursor: string | null;
-    }>('GET', `/pipelines?${query}`, { onBranch: true });
+    const page: ApiReply<PipelinePage> = await client.request<PipelinePage>('GET', `/pipelines?${query}`, {
+      onBranch: true,
+    });
     ids.push(...page.body.items.map((p) => p.id));
     cursor = page.body.nextCursor;
   } while (cursor);
@@ -47,7 +32,7 @@ export async function getRemote(client: ApiClient, id: string): Promise<RemotePi
 
 /** The versions saved after `version`, newest first: who changed the pipeline since a pull. */
 export async function versionsSince(client: ApiClient, id: string, version: number): Promise<VersionInfo[]> {
-  const reply = await client.request<{ items: VersionInfo[] }>('GET', `${path(id)}/versions`, {
+  const reply = await client.request<VersionPage>('GET', `${path(id)}/versions`, {
     onBranch: true,
   });
   return reply.body.items.filter((v) => v.version > version);

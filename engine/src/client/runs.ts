@@ -19,16 +19,19 @@ import type {
   RunTrigger,
   TriggerType,
 } from '../model/plan.js';
+import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import {
+  cancelRequestedSignal,
+  INTERPRETER_WORKFLOW,
+  progressQuery,
   SA_BRANCH,
   SA_PIPELINE,
   SA_PIPELINE_VERSION,
   SA_PROJECT,
   SA_TRIGGER,
   SA_TRIGGERED_BY,
-} from '../model/search-attributes.js';
-import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
-import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
+  type RunMemo,
+} from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
 import type { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import type { RunRecordStore } from '../runs/run-records.store.js';
@@ -77,13 +80,6 @@ export interface StartRunOptions extends RunMarks {
   idempotencyKey?: string;
   /** The run's id when the caller had to know it beforehand (a re-run leases staging under it). */
   runId?: string;
-}
-
-/** The memo a run carries, so run lists can tell draft runs and re-runs without reading histories. */
-interface RunMemo {
-  draft?: boolean;
-  draftSavedAt?: string;
-  rerunOf?: string;
 }
 
 /**

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { parseEgressAllow } from '@tributary/activities';
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../model/run-contract.js';
 import { CreditRatesEnv } from '../telemetry/credit-rates.js';
 
 const optionalUrl = z.url().optional();
@@ -41,7 +42,7 @@ const EnvSchema = z.object({
   POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('tributary'),
+  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   /** The dev server's UI port (8233 when unset); with TEMPORAL_ADDRESS, the port of that cluster's UI. */

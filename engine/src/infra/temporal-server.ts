@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
+import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../model/run-contract.js';
 import type { Logger } from './logger.js';
 import { findFreePort, isPortFree } from './ports.js';
 

@@ -1,11 +1,18 @@
-// The contract of a pipeline run between the interpreter workflow and everything around it: the
-// workflow type and its input, the query that reads progress and the signal sent before a cancel.
-// The client, the schedule service and the workflow all take these from here, so none of them
-// imports another's module. Workflow-safe: only @temporalio/workflow's define* and types.
+// The contract of a pipeline run between the interpreter workflow and everything around it, in one
+// module: the workflow types and their input, the task queue's default, the ids, the query that
+// reads progress, the signals (cancel, the per-pipeline lock), the memo and search attributes a run
+// carries, and the activities the workflows call. Workflows, worker, client, schedules and history
+// readers all take these from here, so none of them imports another's module (the worker and the
+// workflows no longer import each other). Workflow-safe: define* from @temporalio/workflow, types.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunProgress } from './plan.js';
+import type { RunProgress, RunStatus } from './plan.js';
 
 export type { InterpreterInput } from './plan.js';
+export type { StepActivityInput, StepActivityResult } from '@tributary/activities';
+export * from './search-attributes.js';
+
+/** The task queue workers poll and runs are started on unless TEMPORAL_TASK_QUEUE says otherwise. */
+export const DEFAULT_TASK_QUEUE = 'tributary';
 
 /** The workflow type every pipeline runs as (the export name of the interpreter). */
 export const INTERPRETER_WORKFLOW = 'pipelineRun';
@@ -18,3 +25,81 @@ export interface CancelRequest {
 }
 /** Sent just before a cancel so the history records who asked for it. */
 export const cancelRequestedSignal = defineSignal<[CancelRequest]>('cancelRequested');
+
+/** The memo a run carries, so run lists can tell draft runs and re-runs without reading histories. */
+export interface RunMemo {
+  draft?: boolean;
+  draftSavedAt?: string;
+  rerunOf?: string;
+}
+
+// The per-pipeline lock of the `queue` concurrency policy (workflows/pipeline-lock.workflow.ts).
+
+/** The lock's workflow type (the export name of the lock workflow). */
+export const LOCK_WORKFLOW = 'pipelineLock';
+
+export interface LockState {
+  holder: string | null;
+  queue: string[];
+}
+
+export const acquireLockSignal = defineSignal<[{ runId: string }]>('acquireLock');
+export const releaseLockSignal = defineSignal<[{ runId: string }]>('releaseLock');
+/** Sent by the lock to the run it grants. */
+export const lockGrantedSignal = defineSignal('lockGranted');
+export const lockStateQuery = defineQuery<LockState>('lockState');
+
+export const lockWorkflowId = (pipelineId: string): string => `lock-${pipelineId}`;
+
+// The run's own activities, which the workflows call and the worker implements (run-activities.ts).
+
+export interface FinishRunInput {
+  runId: string;
+  stagingSchema: string;
+  keepStaging: boolean;
+  pipelineId: string;
+  /** States to commit; empty unless the run succeeded. */
+  states: { nodeId: string; state: unknown }[];
+  /** The development branch the run was in (its state is the branch's own); absent on main. */
+  branch?: string;
+  /** How the run ended (absent in runs started before failed runs kept their staging). */
+  status?: RunStatus;
+  /** Staging schemas of earlier runs whose tables this re-run reused: kept as long as this run's. */
+  reusedSchemas?: string[];
+}
+
+export interface RunActivities {
+  /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
+  prepareRun(input: { stagingSchema: string; project?: string; branch?: string }): Promise<void>;
+  finishRun(input: FinishRunInput): Promise<void>;
+  /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
+  requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
+  runIsOpen(input: { runId: string }): Promise<boolean>;
+  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
+  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
+}
+
+// A project's fair share of step slots (workflows/project-slots.workflow.ts).
+
+/** The semaphore's workflow type (the export name of the slots workflow). */
+export const SLOTS_WORKFLOW = 'projectSlots';
+
+export interface SlotRequest {
+  runId: string;
+  /** Unique per request: `<runId>/<step id>`. */
+  key: string;
+}
+
+export interface SlotsState {
+  capacity: number;
+  holders: SlotRequest[];
+  queue: SlotRequest[];
+}
+
+export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
+export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
+/** Sent by the semaphore to the run whose request it grants. */
+export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
+export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
+
+export const slotsWorkflowId = (project: string): string => `slots-${project}`;

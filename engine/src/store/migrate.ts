@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { inTransaction } from './transaction.js';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 const LOCK_KEY = 7_411_023; // any constant; it only has to be the same in every process
@@ -45,15 +46,14 @@ export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Pro
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
       try {
-        await client.query('begin');
-        await client.query(migration.sql);
-        await client.query('insert into tributary.schema_migrations (version) values ($1)', [
-          migration.version,
-        ]);
-        await client.query('commit');
+        await inTransaction(client, async () => {
+          await client.query(migration.sql);
+          await client.query('insert into tributary.schema_migrations (version) values ($1)', [
+            migration.version,
+          ]);
+        });
         applied.push(migration.version);
       } catch (error) {
-        await client.query('rollback');
         throw new Error(`Migration ${migration.version} failed: ${(error as Error).message}`, {
           cause: error,
         });

@@ -8,6 +8,18 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
+    return await inTransaction(client, work);
+  } finally {
+    client.release();
+  }
+}
+
+/** The same on a client the caller holds (one that keeps a session lock across transactions, say). */
+export async function inTransaction<C extends pg.ClientBase, T>(
+  client: C,
+  work: (client: C) => Promise<T>,
+): Promise<T> {
+  try {
     await client.query('begin');
     const result = await work(client);
     await client.query('commit');
@@ -16,7 +28,5 @@ export async function withTransaction<T>(
     // The work's error is the one worth reporting; a failed rollback only means the connection is gone.
     await client.query('rollback').catch(() => {});
     throw error;
-  } finally {
-    client.release();
   }
 }

@@ -4,6 +4,7 @@
 // live run holds a lease on. Comment and leases change under a per-schema advisory lock.
 import { quoteIdent } from '@tributary/activities';
 import type pg from 'pg';
+import { withTransaction } from '../store/transaction.js';
 
 /** The schema comment of kept staging; the sweeper reads the expiry (and leases) back from it. */
 export const KEPT_PREFIX = 'tributary staging kept until ';
@@ -46,23 +47,14 @@ async function withSchemaLock<T>(
   schema: string,
   work: (client: pg.PoolClient, comment: string | null, exists: boolean) => Promise<T>,
 ): Promise<T> {
-  const client = await warehouse.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(warehouse, async (client) => {
     await client.query("select pg_advisory_xact_lock(hashtext('tributary staging ' || $1))", [schema]);
     const found = await client.query<{ comment: string | null }>(
       "select obj_description(oid, 'pg_namespace') as comment from pg_namespace where nspname = $1",
       [schema],
     );
-    const result = await work(client, found.rows[0]?.comment ?? null, found.rowCount === 1);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client, found.rows[0]?.comment ?? null, found.rowCount === 1);
+  });
 }
 
 /** Keeps a schema until at least `until`; leases already on it stay. */

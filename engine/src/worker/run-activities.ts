@@ -3,40 +3,23 @@
 // for a failed run, for a re-run to reuse).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { RunStatus } from '../model/plan.js';
-import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
-import { acquireSlotSignal, slotsWorkflowId } from '../workflows/project-slots.workflow.js';
+import {
+  acquireLockSignal,
+  acquireSlotSignal,
+  LOCK_WORKFLOW,
+  lockWorkflowId,
+  SLOTS_WORKFLOW,
+  slotsWorkflowId,
+  type RunActivities,
+} from '../model/run-contract.js';
 import { quoteIdent } from '@tributary/activities';
 import type { Logger } from '../infra/logger.js';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
 import { provisionBranchRole } from '../warehouse/branch-role.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
+import { withTransaction } from '../store/transaction.js';
 
-export interface FinishRunInput {
-  runId: string;
-  stagingSchema: string;
-  keepStaging: boolean;
-  pipelineId: string;
-  /** States to commit; empty unless the run succeeded. */
-  states: { nodeId: string; state: unknown }[];
-  /** The development branch the run was in (its state is the branch's own); absent on main. */
-  branch?: string;
-  /** How the run ended (absent in runs started before failed runs kept their staging). */
-  status?: RunStatus;
-  /** Staging schemas of earlier runs whose tables this re-run reused: kept as long as this run's. */
-  reusedSchemas?: string[];
-}
-
-export interface RunActivities {
-  /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
-  prepareRun(input: { stagingSchema: string; project?: string; branch?: string }): Promise<void>;
-  finishRun(input: FinishRunInput): Promise<void>;
-  /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
-  requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
-  runIsOpen(input: { runId: string }): Promise<boolean>;
-  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
-  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
-}
+export type { FinishRunInput, RunActivities } from '../model/run-contract.js';
 
 export interface RunActivityDeps {
   warehouse: pg.Pool;
@@ -59,7 +42,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
   const provisionedProjects = new Map<string, Promise<void>>();
   return {
     async requestPipelineLock({ pipelineId, runId }) {
-      await deps.temporal.workflow.signalWithStart('pipelineLock', {
+      await deps.temporal.workflow.signalWithStart(LOCK_WORKFLOW, {
         workflowId: lockWorkflowId(pipelineId),
         taskQueue: deps.taskQueue,
         args: [{ holder: null, queue: [] }],
@@ -69,7 +52,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
     async requestProjectSlot({ project, runId, key, capacity }) {
-      await deps.temporal.workflow.signalWithStart('projectSlots', {
+      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
         workflowId: slotsWorkflowId(project),
         taskQueue: deps.taskQueue,
         args: [{ capacity, holders: [], queue: [] }],
@@ -102,9 +85,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       reusedSchemas = [],
     }) {
       if (states.length > 0) {
-        const client = await deps.platform.connect();
-        try {
-          await client.query('begin');
+        await withTransaction(deps.platform, async (client) => {
           for (const { nodeId, state } of states) {
             await client.query(
               `insert into tributary.node_state (pipeline_id, node_id, state, run_id, branch) values ($1, $2, $3, $4, $5)
@@ -112,13 +93,7 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
               [pipelineId, nodeId, JSON.stringify(state), runId, branch ?? ''],
             );
           }
-          await client.query('commit');
-        } catch (error) {
-          await client.query('rollback').catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
+        });
       }
       // A failed run keeps what its steps made, so a re-run can start from the failed steps.
       const failed = status === 'failed' || status === 'succeeded_with_warnings';

@@ -14,13 +14,22 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { StepActivityInput, StepActivityResult, TableRef } from '@tributary/activities';
+import type { TableRef } from '@tributary/activities';
 import type { InterpreterInput, PlanStep, ReusedStep, RunProgress, StepProgress } from '../model/plan.js';
-import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
+import {
+  cancelRequestedSignal,
+  lockGrantedSignal,
+  lockWorkflowId,
+  progressQuery,
+  releaseLockSignal,
+  releaseSlotSignal,
+  slotGrantedSignal,
+  slotsWorkflowId,
+  type RunActivities,
+  type StepActivityInput,
+  type StepActivityResult,
+} from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
-import type { RunActivities } from '../worker/run-activities.js';
-import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
-import { releaseSlotSignal, slotGrantedSignal, slotsWorkflowId } from './project-slots.workflow.js';
 
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 

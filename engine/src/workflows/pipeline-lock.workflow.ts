@@ -3,27 +3,19 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunActivities } from '../worker/run-activities.js';
-
-export interface LockState {
-  holder: string | null;
-  queue: string[];
-}
-
-export const acquireLockSignal = defineSignal<[{ runId: string }]>('acquireLock');
-export const releaseLockSignal = defineSignal<[{ runId: string }]>('releaseLock');
-/** Sent by the lock to the run it grants. */
-export const lockGrantedSignal = defineSignal('lockGranted');
-export const lockStateQuery = defineQuery<LockState>('lockState');
-
-export const lockWorkflowId = (pipelineId: string): string => `lock-${pipelineId}`;
+import {
+  acquireLockSignal,
+  lockGrantedSignal,
+  lockStateQuery,
+  releaseLockSignal,
+  type LockState,
+  type RunActivities,
+} from '../model/run-contract.js';
 
 const { runIsOpen } = proxyActivities<RunActivities>({ startToCloseTimeout: '30 seconds' });
 

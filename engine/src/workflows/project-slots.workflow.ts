@@ -6,34 +6,21 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunActivities } from '../worker/run-activities.js';
+import {
+  acquireSlotSignal,
+  releaseSlotSignal,
+  slotGrantedSignal,
+  slotsStateQuery,
+  type RunActivities,
+  type SlotsState,
+} from '../model/run-contract.js';
 
-export interface SlotRequest {
-  runId: string;
-  /** Unique per request: `<runId>/<step id>`. */
-  key: string;
-}
-
-export interface SlotsState {
-  capacity: number;
-  holders: SlotRequest[];
-  queue: SlotRequest[];
-}
-
-export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
-export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
-/** Sent by the semaphore to the run whose request it grants. */
-export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
-export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
-
-export const slotsWorkflowId = (project: string): string => `slots-${project}`;
+export type { SlotRequest, SlotsState } from '../model/run-contract.js';
 
 const { runIsOpen } = proxyActivities<RunActivities>({ startToCloseTimeout: '30 seconds' });
 

@@ -8,6 +8,7 @@ import type { AppDeps } from '../../src/api/context.js';
 import { silentLogger } from '../../src/infra/logger.js';
 import { TokenStore } from '../../src/store/tokens.store.js';
 import { startHarness, type Harness } from '../harness.js';
+import { responseContract } from './response-contract.js';
 
 /** A response body: tests check its shape with assertions, not with types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,6 +68,7 @@ export async function startApi(extra: Partial<AppDeps> = {}, existing?: Harness)
       .token;
   const admin = await token(['admin']);
 
+  const checkResponse = responseContract();
   const call = async (method: string, path: string, options: CallOptions = {}): Promise<Reply> => {
     const headers: Record<string, string> = { ...options.headers };
     const auth = options.token === undefined ? admin : options.token;
@@ -84,7 +86,9 @@ export async function startApi(extra: Partial<AppDeps> = {}, existing?: Harness)
     });
     const text = await response.text();
     let parsed: unknown = text;
-    if (/json/.test(response.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
+    const contentType = response.headers.get('content-type') ?? '';
+    if (/json/.test(contentType) && text) parsed = JSON.parse(text);
+    checkResponse(method, path, response.status, contentType, parsed);
     return { status: response.status, headers: response.headers, body: parsed, text };
   };
 

@@ -4,7 +4,7 @@
 // the rest wait in Temporal (in fair-a's semaphore workflow), and fair-b's one-step run takes about
 // as long as it does on an idle worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slotsStateQuery, slotsWorkflowId } from '../../src/workflows/project-slots.workflow.js';
+import { slotsStateQuery, slotsWorkflowId } from '../../src/model/run-contract.js';
 import { startFaultStack, type FaultStack } from './fault-stack.js';
 import { createPipeline, pendingSteps, report, runResult, sleep, startRun } from './fault-kit.js';
 

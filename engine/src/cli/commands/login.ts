@@ -3,15 +3,16 @@ import { ApiClient } from '../api-client.js';
 import { normaliseUrl, saveConfig } from '../config.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import type { Health, ProjectPage } from '../api-types.js';
 
 export async function login(options: { url: string; token: string }, out: Output): Promise<ExitCode> {
   const config = { url: normaliseUrl(options.url), token: options.token };
   const client = new ApiClient(config);
   // Health first: a wrong URL should say so, not "token refused".
-  const health = await client.request<{ status?: string; version?: string }>('GET', '/health', {
+  const health = await client.request<Health>('GET', '/health', {
     accept: [503],
   });
-  const projects = await client.request<{ items: { id: string }[] }>('GET', '/projects');
+  const projects = await client.request<ProjectPage>('GET', '/projects');
   const file = await saveConfig(config);
   const ids = projects.body.items.map((p) => p.id);
   out.say(

@@ -5,26 +5,8 @@ import { ApiClient } from '../api-client.js';
 import { loadConfig } from '../config.js';
 import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import type { RunStarted, RunView, StepView } from '../api-types.js';
 import { pipelinePath } from '../remote-pipelines.js';
-
-interface StepView {
-  status: string;
-  attempt: number;
-  rowsIn: number | null;
-  rowsOut: number | null;
-  error: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-
-interface RunView {
-  runId: string;
-  pipelineId: string;
-  pipelineVersion: string | number;
-  status: string;
-  durationMs: number | null;
-  steps: Record<string, StepView>;
-}
 
 export interface RunOptions {
   pipeline: string;
@@ -94,15 +76,11 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
   const params = parseParams(options.param);
   const startedAt = Date.now();
   const started = await client
-    .request<{ runId: string; pipelineVersion: number; status: string }>(
-      'POST',
-      `${pipelinePath(options.pipeline)}/runs`,
-      {
-        body: { params },
-        onBranch: true,
-        accept: [400, 404, 409],
-      },
-    )
+    .request<RunStarted>('POST', `${pipelinePath(options.pipeline)}/runs`, {
+      body: { params },
+      onBranch: true,
+      accept: [400, 404, 409],
+    })
     .then((reply) => {
       if (reply.status < 300) return reply.body;
       const problem = reply.body as unknown as { detail?: string };
