@@ -34,7 +34,14 @@ export interface RunActivities {
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
   runIsOpen(input: { runId: string }): Promise<boolean>;
   /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
-  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
+  requestProjectSlot(input: {
+    project: string;
+    runId: string;
+    key: string;
+    capacity: number;
+    /** The run's task queue: the semaphore runs there and is the share of its workers. */
+    taskQueue: string;
+  }): Promise<void>;
 }
 
 export interface RunActivityDeps {
@@ -61,10 +68,10 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async requestProjectSlot({ project, runId, key, capacity }) {
+    async requestProjectSlot({ project, runId, key, capacity, taskQueue }) {
       await deps.temporal.workflow.signalWithStart('projectSlots', {
-        workflowId: slotsWorkflowId(project),
-        taskQueue: deps.taskQueue,
+        workflowId: slotsWorkflowId(project, taskQueue),
+        taskQueue,
         args: [{ capacity, holders: [], queue: [] }],
         signal: acquireSlotSignal,
         signalArgs: [{ runId, key, capacity }],

@@ -86,7 +86,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(slotGrantedSignal, ({ key }) => {
     granted.add(key);
   });
-  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project));
+  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project, workflowInfo().taskQueue));
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
 
@@ -103,7 +103,13 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       if (share !== null) {
         waiting.add(step.id);
         holdsSlot = true; // from here on a request exists, granted or queued: it is released below
-        await lifecycle.requestProjectSlot({ project: plan.project, runId, key, capacity: share });
+        await lifecycle.requestProjectSlot({
+          project: plan.project,
+          runId,
+          key,
+          capacity: share,
+          taskQueue: workflowInfo().taskQueue,
+        });
         await condition(() => granted.has(key));
         waiting.delete(step.id);
       }

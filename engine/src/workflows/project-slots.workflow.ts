@@ -33,7 +33,12 @@ export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
 export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
 
-export const slotsWorkflowId = (project: string): string => `slots-${project}`;
+/**
+ * One semaphore per project and task queue: the share is of the workers polling that queue, and
+ * the semaphore itself runs on it (a queue nobody polls any more cannot hold another's runs).
+ */
+export const slotsWorkflowId = (project: string, taskQueue: string): string =>
+  `slots-${taskQueue}-${project}`;
 
 const { runIsOpen } = proxyActivities<RunActivities>({ startToCloseTimeout: '30 seconds' });
 
