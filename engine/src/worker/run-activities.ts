@@ -1,6 +1,7 @@
 // The run's own lifecycle activities: its staging schema in the warehouse, and what happens when
 // it ends (incremental state committed on success; staging dropped unless kept for previews or,
 // for a failed run, for a re-run to reuse).
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { RunStatus } from '../model/plan.js';
@@ -39,9 +40,7 @@ export interface RunActivities {
     runId: string;
     key: string;
     capacity: number;
-    /** The run's task queue: the semaphore runs there and is the share of its workers. */
-    taskQueue: string;
-  }): Promise<void>;
+  }): Promise<{ workflowId: string }>;
 }
 
 export interface RunActivityDeps {
@@ -68,14 +67,18 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async requestProjectSlot({ project, runId, key, capacity, taskQueue }) {
+    async requestProjectSlot({ project, runId, key, capacity }) {
+      // The run's task queue: the semaphore runs there and is the share of that queue's workers.
+      const taskQueue = Context.current().info.taskQueue;
+      const workflowId = slotsWorkflowId(project, taskQueue);
       await deps.temporal.workflow.signalWithStart('projectSlots', {
-        workflowId: slotsWorkflowId(project, taskQueue),
+        workflowId,
         taskQueue,
         args: [{ capacity, holders: [], queue: [] }],
         signal: acquireSlotSignal,
         signalArgs: [{ runId, key, capacity }],
       });
+      return { workflowId };
     },
     async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.

@@ -20,7 +20,7 @@ import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
-import { releaseSlotSignal, slotGrantedSignal, slotsWorkflowId } from './project-slots.workflow.js';
+import { releaseSlotSignal, slotGrantedSignal } from './project-slots.workflow.js';
 
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 
@@ -86,7 +86,6 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(slotGrantedSignal, ({ key }) => {
     granted.add(key);
   });
-  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project, workflowInfo().taskQueue));
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
 
@@ -98,18 +97,19 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     const state = progress.steps[step.id]!;
     const key = `${runId}/${step.id}`;
     running += 1;
-    let holdsSlot = false;
+    // The semaphore that holds (or queues) this step's request; it is released in `finally`.
+    let semaphore: string | null = null;
     try {
       if (share !== null) {
         waiting.add(step.id);
-        holdsSlot = true; // from here on a request exists, granted or queued: it is released below
-        await lifecycle.requestProjectSlot({
+        // The activity names the semaphore (its id depends on the task queue), so a replay sends
+        // the release where the recorded run did.
+        ({ workflowId: semaphore } = await lifecycle.requestProjectSlot({
           project: plan.project,
           runId,
           key,
           capacity: share,
-          taskQueue: workflowInfo().taskQueue,
-        });
+        }));
         await condition(() => granted.has(key));
         waiting.delete(step.id);
       }
@@ -160,14 +160,13 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         state.attempt = attemptsOf(error) ?? step.retry.maximumAttempts;
       }
     } finally {
-      if (holdsSlot) {
-        waiting.delete(step.id);
+      waiting.delete(step.id);
+      if (semaphore !== null) {
+        const handle = getExternalWorkflowHandle(semaphore);
         // Given back even when the run is cancelled; a run that ends without it is noticed by the
         // semaphore's liveness check.
         await CancellationScope.nonCancellable(() =>
-          slots()
-            .signal(releaseSlotSignal, { key })
-            .catch(() => undefined),
+          handle.signal(releaseSlotSignal, { key }).catch(() => undefined),
         );
       }
       state.endedAt = now();
