@@ -39,6 +39,15 @@ export async function tableColumns(db: Queryable, ref: TableRef): Promise<Column
   return result.rows;
 }
 
+/** On-disk size of a table, for step statistics (without the full count that tableStats makes). */
+export async function tableBytes(db: Queryable, table: TableRef): Promise<number> {
+  const result = await db.query<{ bytes: string | null }>(
+    'select pg_total_relation_size(to_regclass($1)) as bytes',
+    [quoteTable(table)],
+  );
+  return Number(result.rows[0]?.bytes ?? 0);
+}
+
 /** Row count and on-disk size of a table, for step statistics. */
 export async function tableStats(db: Queryable, ref: TableRef): Promise<{ rows: number; bytes: number }> {
   const result = await db.query<{ rows: string; bytes: string }>(

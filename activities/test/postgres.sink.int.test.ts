@@ -2,6 +2,8 @@
 // Each test publishes into its own tables of one schema of this file's own, so files running in
 // parallel against the same server never meet.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,12 +31,15 @@ async function seed(sql: string): Promise<void> {
 }
 
 let realActivities: Record<string, StepActivityFn> | undefined;
+/** What the sink activity was sent, for the tests that look at its input. */
+const sinkInputs: StepActivityInput[] = [];
 const CRASH_PIPELINE = 'sink-crash-after-commit';
 
 beforeAll(async () => {
   h = await startHarness({
     extraActivities: {
       'sink.postgres': async (input: StepActivityInput) => {
+        sinkInputs.push(input);
         const result = await realActivities!['sink.postgres']!(input);
         // Stands in for a worker that dies after the publish committed but before Temporal heard.
         if (input.pipelineId === CRASH_PIPELINE && Context.current().info.attempt === 1) {
@@ -280,6 +285,43 @@ describe('sink.postgres', () => {
     );
     expect(staged.rows[0].n).toBe(3);
     expect(await rowsOf(wh, target)).toHaveLength(3);
+  });
+
+  it("takes the row count a CSV load reported (COPY's answer) for the input it consumes, instead of counting it", async () => {
+    const file = `sink-rows-${suffix}.csv`;
+    writeFileSync(
+      path.join(h.dataDir, file),
+      'id,name\n' + Array.from({ length: 7 }, (_, i) => `${i + 1},n${i + 1}\n`).join(''),
+    );
+    const target = `${schema}.from_csv`;
+    const document = (id: string, keepStaging: boolean) => ({
+      apiVersion: 'tributary/v1',
+      id,
+      name: id,
+      settings: { keepStaging },
+      nodes: [
+        { id: 'orders', type: 'source.csv', config: { path: file } },
+        { id: 'publish', type: 'sink.postgres', config: { table: target, mode: 'replace' } },
+      ],
+      edges: [{ from: 'orders', to: 'publish' }],
+    });
+    const moved = await h.run(h.plan(document('sink-csv-rows', false)));
+    expect(moved.status).toBe('succeeded');
+    expect(sinkInputs.find((i) => i.runId === moved.runId)?.inputRows).toEqual({ orders: 7 });
+    expect(moved.progress?.steps.publish).toMatchObject({ rowsIn: 7, rowsOut: 7 });
+    expect(moved.progress?.steps.publish?.notes).toEqual([
+      `replaced ${target} with 7 rows (moved into place, not copied)`,
+    ]);
+    expect(await ledgerRows(wh, moved.runId)).toEqual([
+      { node_id: 'publish', target, mode: 'replace', attempt: 1, rows_out: '7' },
+    ]);
+    expect(await rowsOf(wh, target)).toHaveLength(7);
+
+    // Kept for previews, the table is not the sink's alone: no count is handed over, it is counted.
+    const kept = await h.run(h.plan(document('sink-csv-rows-kept', true)));
+    expect(kept.status).toBe('succeeded');
+    expect(sinkInputs.find((i) => i.runId === kept.runId)?.inputRows).toBeUndefined();
+    expect(kept.progress?.steps.publish).toMatchObject({ rowsIn: 7, rowsOut: 7 });
   });
 
   it('upserts: inserts new keys and updates existing ones', async () => {

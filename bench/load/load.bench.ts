@@ -100,7 +100,8 @@ export const loadBench: Benchmark = {
         ours: times.ours.map(rate),
         baselineName: 'psql \\copy',
         baseline: times.baseline.map(rate),
-        goal: { kind: 'at-least-ratio', ratio: 0.8 }, // 0.8x the rate = 1.25x the time
+        // Issue 28: the whole run at 1M rows as fast as psql \copy (1.00x the time), at 200k within 1.30x.
+        goal: { kind: 'at-least-ratio', ratio: rows >= 1_000_000 ? 1 : 0.77 },
       });
       if (peer !== null) {
         figures.push({

@@ -16,6 +16,12 @@ export async function baselineChain(steps: number): Promise<void> {
   for (let i = 0; i < steps; i++) await noop({ nodeId: `step-${i}` });
 }
 
+/** A run's fixed cost compared: two steps, one after the other, and nothing else. */
+export async function baselineTwoSteps(): Promise<void> {
+  await noop({ nodeId: 'step-0' });
+  await noop({ nodeId: 'step-1' });
+}
+
 /** The same shape as the pipeline it is compared with: one source step, then the rest fanned out. */
 export async function baselineFanOut(steps: number, maxParallel: number): Promise<void> {
   await noop({ nodeId: 'step-0' });

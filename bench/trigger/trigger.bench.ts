@@ -162,9 +162,10 @@ export const triggerBench: Benchmark = {
       });
       return {
         figures: [
-          figure('runs accepted', 'runs/s', (r) => r.perSecond, { kind: 'at-least-ratio', ratio: 0.9 }),
+          // Goals of issue 28: at the client's speed.
+          figure('runs accepted', 'runs/s', (r) => r.perSecond, { kind: 'at-least-ratio', ratio: 0.95 }),
           figure('start latency p50', 'ms', (r) => r.p50, { kind: 'none', note: 'for reference' }),
-          figure('start latency p99', 'ms', (r) => r.p99, { kind: 'none', note: 'for reference' }),
+          figure('start latency p99', 'ms', (r) => r.p99, { kind: 'at-most-ratio', ratio: 1.1 }),
         ],
         notes: [
           `trigger: ${CONNECTIONS} connections, ${SECONDS} s a round (BENCH_TRIGGER_CONNECTIONS, BENCH_TRIGGER_SECONDS)`,

@@ -12,6 +12,7 @@ import {
   dragToCanvas,
   newPipeline,
   node,
+  pressRun,
   samplePipeline,
   selectNode,
   signIn,
@@ -89,9 +90,7 @@ async function openPipeline(ctx: ScenarioContext, doc: { id: string }): Promise<
 }
 
 async function startRun(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Run', exact: true }).click();
-  const dialog = page.getByRole('dialog', { name: 'Run pipeline' });
-  await dialog.getByRole('button', { name: /start run/i }).click();
+  await pressRun(page);
 }
 
 const height = async (page: Page, selector: string) =>

@@ -81,15 +81,22 @@ export const scenarios: Scenario[] = [
       // Edits are saved to the draft on their own; no version is made until Publish.
       await page.getByRole('status', { name: 'Draft saved' }).waitFor();
 
+      // Run starts at once (no params to ask for) and does not edit the draft.
       await page.getByRole('button', { name: 'Run', exact: true }).click();
-      const dialog = page.getByRole('dialog', { name: 'Run pipeline' });
-      assert.ok(await dialog.getByLabel('Keep step outputs for data previews').isChecked());
-      await dialog.getByRole('button', { name: 'Start run' }).click();
+      await page.getByRole('progressbar', { name: 'Run progress' }).waitFor();
+      assert.equal(await page.getByRole('dialog', { name: 'Run pipeline' }).count(), 0, 'Run asked nothing');
 
       await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
       const pipelineId = new URL(page.url()).pathname.split('/')[2]!;
       const versions = await apiCall<{ items: unknown[] }>(ctx, 'GET', `/pipelines/${pipelineId}/versions`);
       assert.equal(versions.items.length, 1, 'running the draft made no version');
+      const draft = await apiCall<{ document: { settings?: { keepStaging?: boolean } } }>(
+        ctx,
+        'GET',
+        `/pipelines/${pipelineId}/draft`,
+      );
+      // Its outputs are kept for the previews below all the same (the server keeps a manual run's).
+      assert.notEqual(draft.document.settings?.keepStaging, true, 'the run did not edit the draft');
       const run = await apiCall<{ draft: boolean }>(
         ctx,
         'GET',
@@ -125,6 +132,9 @@ export const scenarios: Scenario[] = [
       );
 
       await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      const publish = page.getByRole('dialog', { name: 'Publish version 2' });
+      await publish.getByLabel('What changed?').fill('scores by colour');
+      await publish.getByRole('button', { name: 'Publish v2' }).click();
       await page.getByRole('status', { name: 'Published, version 2' }).waitFor();
 
       // A tidy picture for the README: the SQL step selected, notices hidden.

@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import {
   apiCall,
   node,
+  pressRun,
   runToEnd,
   samplePipeline,
   signIn,
@@ -156,11 +157,7 @@ export const scenarios: Scenario[] = [
         await dialog.getByRole('button', { name: 'Create pipeline' }).click();
         await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
         assert.equal(new URL(page.url()).pathname, `/pipelines/${id}`);
-        await page.getByRole('button', { name: 'Run', exact: true }).click();
-        await page
-          .getByRole('dialog', { name: 'Run pipeline' })
-          .getByRole('button', { name: /start run/i })
-          .click();
+        await pressRun(page);
         await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
         assert.ok(
           api.calls.some((c) => c.startsWith('/customers?')),

@@ -157,3 +157,16 @@ export async function runToEnd(ctx: ScenarioContext, pipelineId: string, params:
   }
   throw new Error(`Run ${started.runId} did not end within 90 s`);
 }
+
+/**
+ * Presses the editor's Run. It starts the run at once with the params' defaults; only a pipeline with
+ * a param that needs a value asks first (then the dialog is filled with its defaults and started).
+ */
+export async function pressRun(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Run pipeline' });
+  await Promise.race([
+    page.getByRole('progressbar', { name: 'Run progress' }).waitFor(),
+    dialog.waitFor().then(() => dialog.getByRole('button', { name: /start run/i }).click()),
+  ]);
+}

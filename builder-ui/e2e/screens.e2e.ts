@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   apiCall,
   node,
+  pressRun,
   runToEnd,
   samplePipeline,
   signIn,
@@ -209,9 +210,7 @@ scenarios.push({
     await dialog.getByRole('button', { name: 'Create pipeline' }).click();
     await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
 
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const run = page.getByRole('dialog', { name: 'Run pipeline' });
-    await run.getByRole('button', { name: /start run/i }).click();
+    await pressRun(page);
     await page.getByLabel('Run status: succeeded').waitFor({ timeout: 90_000 });
     // The run list comes from Temporal's visibility store, which trails the run by a moment.
     let listed: [string, string][] = [];
@@ -284,6 +283,10 @@ scenarios.push({
     await page.getByRole('spinbutton', { name: 'Rows', exact: true }).fill('5');
     await page.getByRole('status', { name: 'Draft saved' }).waitFor();
     await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page
+      .getByRole('dialog', { name: 'Publish version 2' })
+      .getByRole('button', { name: 'Publish v2' })
+      .click();
     const banner = page.getByRole('alert').filter({ hasText: 'Someone published a newer version' });
     await banner.waitFor();
     await banner.getByRole('button', { name: 'Discard my draft' }).click();

@@ -2,6 +2,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import { storedToken } from './api/client.ts';
 import { BranchSwitcher } from './components/BranchSwitcher.tsx';
+import { OutageBanner } from './components/OutageBanner.tsx';
 import { Link } from './components/ui.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
 import { match, navigate, useLocation } from './router.ts';
@@ -18,16 +19,17 @@ import { SignIn } from './screens/SignIn.tsx';
 import { TelemetryScreen } from './screens/TelemetryScreen.tsx';
 import { TemplatesScreen } from './screens/TemplatesScreen.tsx';
 import { useBranch } from './store/branch.ts';
+import { useOutage } from './store/outage.ts';
 import { useToasts } from './store/toasts.ts';
 
 const NAV = [
-  { to: '/pipelines', label: 'Pipelines' },
-  { to: '/runs', label: 'Runs' },
-  { to: '/templates', label: 'Templates' },
-  { to: '/catalog', label: 'Catalog' },
-  { to: '/telemetry', label: 'Telemetry' },
-  { to: '/audit', label: 'Audit' },
-  { to: '/settings', label: 'Settings' },
+  { to: '/pipelines', label: 'Pipelines', icon: '⇶' },
+  { to: '/runs', label: 'Runs', icon: '▶' },
+  { to: '/templates', label: 'Templates', icon: '❏' },
+  { to: '/catalog', label: 'Catalog', icon: '▤' },
+  { to: '/telemetry', label: 'Telemetry', icon: '∿' },
+  { to: '/audit', label: 'Audit', icon: '✎' },
+  { to: '/settings', label: 'Settings', icon: '⚙' },
 ];
 
 export function App() {
@@ -35,6 +37,7 @@ export function App() {
   const [reason, setReason] = useState<string | null>(null);
   const { path } = useLocation();
   const branch = useBranch((s) => s.current);
+  const outage = useOutage((s) => s.down.length > 0);
 
   useEffect(() => {
     const onAuth = () => setToken(storedToken());
@@ -58,6 +61,7 @@ export function App() {
 
   let screen;
   let params: Record<string, string> | null;
+  const inEditor = !!match('/pipelines/:id', path);
   if ((params = match('/pipelines/:id', path))) screen = <EditorScreen id={params.id!} />;
   else if (match('/pipelines', path)) screen = <PipelinesScreen />;
   else if ((params = match('/runs/:runId', path))) screen = <RunDetailScreen runId={params.runId!} />;
@@ -82,7 +86,7 @@ export function App() {
     );
 
   return (
-    <div className="app">
+    <div className={`app${inEditor ? ' app-editor' : ''}${outage ? ' has-outage' : ''}`}>
       <nav className="nav" aria-label="Main">
         <Link to="/pipelines" className="brand" aria-label="Tributary home">
           <span className="logo" aria-hidden="true">
@@ -96,6 +100,8 @@ export function App() {
             <li key={item.to}>
               <a
                 href={item.to}
+                title={item.label}
+                aria-label={item.label}
                 aria-current={path.startsWith(item.to) ? 'page' : undefined}
                 onClick={(e) => {
                   if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
@@ -103,12 +109,16 @@ export function App() {
                   navigate(item.to);
                 }}
               >
-                {item.label}
+                <span className="nav-icon" aria-hidden="true">
+                  {item.icon}
+                </span>
+                <span className="nav-label">{item.label}</span>
               </a>
             </li>
           ))}
         </ul>
       </nav>
+      <OutageBanner />
       {/* A switch of branch shows every screen afresh, read in the new branch. */}
       <Fragment key={branch ? `${branch.project}/${branch.name}` : 'main'}>{screen}</Fragment>
       <Toasts />

@@ -11,7 +11,6 @@ import { defineConfig, type MarkdownRenderer as MarkdownIt } from 'vitepress';
 const pagesBeingWritten = [
   'architecture',
   'concepts/lineage',
-  'guides/adding-a-connector',
   'guides/agents-mcp',
   'guides/builder',
   'guides/conditions-and-notifications',

@@ -1,6 +1,9 @@
 // The documentation against the repository: the README's architecture map names folders that exist,
-// and every `npm run X` the README, CONTRIBUTING.md and docs/ tell a reader to run is a script.
+// every `npm run X` the README, CONTRIBUTING.md and docs/ tell a reader to run is a script, the
+// configuration reference lists every variable the environment schema reads, and the CLI reference
+// shows what `tributary --help` prints.
 // (Dead links are the docs build's to find: `npm run docs:build`.)
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +49,23 @@ describe('the documentation', () => {
     );
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((n) => !scripts.includes(n.script))).toEqual([]);
+  });
+
+  it('configuration reference lists every environment variable config/env.ts reads', () => {
+    const variables = [...read('engine/src/config/env.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(variables.length).toBeGreaterThan(20);
+    const reference = read('docs/reference/configuration.md');
+    expect(variables.filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it("CLI reference shows what 'tributary --help' prints", () => {
+    const printed = execFileSync(process.execPath, [path.join(root, 'bin/tributary.js'), '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '80' },
+    });
+    const shown = /\$ npx tributary --help\n([\s\S]*?)```/.exec(read('docs/reference/cli.md'))?.[1];
+    expect(shown).toBe(printed);
   });
 });

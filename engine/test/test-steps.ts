@@ -15,6 +15,8 @@ const TestStepConfig = z.object({
   /** Fail every attempt with a non-retryable error. */
   failForGood: z.boolean().default(false),
   rows: z.number().int().default(1),
+  /** Reported as the exact row count of the output table (as a CSV load reports COPY's answer). */
+  tableRows: z.number().int().min(0).optional(),
 });
 
 export const testCatalog: NodeCatalog = {
@@ -73,6 +75,7 @@ export function createTestSteps(probe: StepProbe = { running: 0, maxRunning: 0, 
         pendingState: null,
         notes: [],
         attempt,
+        ...(config.tableRows !== undefined ? { tableRows: config.tableRows } : {}),
       };
     } finally {
       probe.running -= 1;

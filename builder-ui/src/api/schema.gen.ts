@@ -149,6 +149,34 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/projects/{project}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The files in a project's files folder
+         * @description What file sources of the project can read (`path` as their config names it).
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["listProjectFiles"];
+        put?: never;
+        /**
+         * Puts a file into a project's files folder
+         * @description Replaces a file of the same path. The path is relative, of plain names, at most 4 folders deep; the content at most 716800 bytes. Recorded in the audit log (`project.file_uploaded`).
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["uploadProjectFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/branches": {
         parameters: {
             query?: never;
@@ -340,7 +368,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
+         * @description The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
          *
          *     Needs the `read` scope.
          */
@@ -1181,6 +1209,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/openlineage": {
         parameters: {
             query?: never;
@@ -1239,6 +1289,96 @@ export interface paths {
          *     Needs the `admin` scope on every project.
          */
         post: operations["encodePayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's default notification rules
+         * @description Every pipeline of the project gets these rules besides its own, unless it sets projectDefaults: false.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getProjectNotifications"];
+        /**
+         * Replace a project's default notification rules
+         * @description Each channel names project secrets (never values); a secret that does not exist is a 400 naming the field.
+         *
+         *     Needs the `write` scope.
+         */
+        put: operations["putProjectNotifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message to a channel
+         * @description Queues one message for the channel; a worker delivers it (once, no retries). Poll the delivery for how it went.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["sendTestNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery: pending, sent, or failed after its tries
+         * @description Needs the `read` scope.
+         */
+        get: operations["getNotificationDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{runId}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's notifications: each event and channel, and how its delivery went
+         * @description Needs the `read` scope.
+         */
+        get: operations["getRunNotifications"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1769,6 +1909,176 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files, by path */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Relative to the project's files folder, as a file source's `path` */
+                            path: string;
+                            bytes: number;
+                            modifiedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadProjectFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where in the project's files folder, e.g. `orders.csv` */
+                    path: string;
+                    /** @description The file's content (at most 716800 bytes) */
+                    content: string;
+                    /**
+                     * @description `utf8` for text (CSV, JSON), `base64` for anything else
+                     * @default utf8
+                     * @enum {string}
+                     */
+                    encoding?: "utf8" | "base64";
+                };
+            };
+        };
+        responses: {
+            /** @description Written */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Relative to the project's files folder, as a file source's `path` */
+                        path: string;
+                        bytes: number;
+                        modifiedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2604,7 +2914,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -2734,7 +3070,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3027,7 +3389,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3165,7 +3553,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3295,7 +3709,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3532,7 +3972,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -3668,7 +4134,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3752,7 +4244,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -3893,7 +4411,7 @@ export interface operations {
                 "application/json": {
                     /** @description The version the draft was edited over */
                     expectedVersion?: number;
-                    /** @description Kept in the audit entry */
+                    /** @description What changed, in a few words: kept with the version (History shows it) and in the audit entry */
                     message?: string;
                 };
             };
@@ -4024,7 +4542,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4135,6 +4679,8 @@ export interface operations {
                             versionHash: string;
                             createdBy: string;
                             createdAt: string;
+                            /** @description What the publisher said about the version (POST …/publish `message`) */
+                            message?: string | null;
                         }[];
                         nextCursor: string | null;
                         current: number;
@@ -4202,6 +4748,8 @@ export interface operations {
                         versionHash: string;
                         createdBy: string;
                         createdAt: string;
+                        /** @description What the publisher said about the version (POST …/publish `message`) */
+                        message?: string | null;
                         pipelineId: string;
                         valid: boolean;
                         errors: {
@@ -4282,7 +4830,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4581,7 +5155,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4735,7 +5335,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4897,7 +5523,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -5447,7 +6099,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5750,7 +6428,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5909,7 +6613,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -6047,6 +6777,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6073,6 +6805,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6179,6 +6913,8 @@ export interface operations {
                             durationMs: number | null;
                             /** @description A run of the pipeline's draft, not of a published version */
                             draft: boolean;
+                            /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                            draftSavedAt: string | null;
                             /** @description The run this one re-runs, if it is a re-run */
                             rerunOf: string | null;
                             links: {
@@ -6262,6 +6998,8 @@ export interface operations {
                         durationMs: number | null;
                         /** @description A run of the pipeline's draft, not of a published version */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved (null otherwise) */
+                        draftSavedAt: string | null;
                         /** @description The run this one re-runs, if it is a re-run */
                         rerunOf: string | null;
                         links: {
@@ -6461,6 +7199,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -6705,7 +7445,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "step.skipped" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;
@@ -6762,7 +7502,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -6790,7 +7530,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -7659,6 +8399,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -7685,6 +8427,8 @@ export interface operations {
                         branch?: string | null;
                         /** @description A run of the pipeline's draft (pipelineVersion is its base) */
                         draft: boolean;
+                        /** @description A draft run: when the draft it ran was last saved */
+                        draftSavedAt?: string | null;
                         links: {
                             self: string;
                             events: string;
@@ -8365,7 +9109,7 @@ export interface operations {
                         nodes: {
                             id: string;
                             /** @enum {string} */
-                            kind: "table" | "file" | "url" | "external" | "step";
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
                             name: string;
                             project?: string;
                             pipelineId?: string;
@@ -8384,7 +9128,13 @@ export interface operations {
                                 table: string;
                                 column: string;
                                 /** @enum {string} */
-                                transformation: "direct" | "derived";
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
                             }[];
                         }[];
                         problems: string[];
@@ -8411,6 +9161,97 @@ export interface operations {
             };
             /** @description The token lacks the scope (or the project) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline's lineage graph */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
+                            name: string;
+                            project?: string;
+                            pipelineId?: string;
+                            nodeId?: string;
+                            type?: string;
+                            columns?: string[];
+                        }[];
+                        edges: {
+                            from: string;
+                            to: string;
+                        }[];
+                        columns: {
+                            table: string;
+                            column: string;
+                            sources: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
+                            }[];
+                        }[];
+                        problems: string[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8611,6 +9452,478 @@ export interface operations {
             };
             /** @description Not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rules: {
+                        on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                        overtimeMinutes?: number;
+                        channel: {
+                            /** @constant */
+                            type: "webhook";
+                            /** Format: uri */
+                            url: string;
+                            signingSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "slack";
+                            webhookUrlSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "email";
+                            smtpSecret: string;
+                            /** Format: email */
+                            from: string;
+                            to: string[];
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The rules as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel: {
+                        /** @constant */
+                        type: "webhook";
+                        /** Format: uri */
+                        url: string;
+                        signingSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "slack";
+                        webhookUrlSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "email";
+                        smtpSecret: string;
+                        /** Format: email */
+                        from: string;
+                        to: string[];
+                    };
+                    /** @description The pipeline whose settings the test is from */
+                    pipelineId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued delivery */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            project: string;
+                            pipelineId: string | null;
+                            runId: string | null;
+                            productId: string | null;
+                            /** @description failure, success, overtime, retry, stale or test */
+                            event: string;
+                            channel: {
+                                /** @enum {string} */
+                                type: "webhook" | "slack" | "email";
+                                target: string;
+                            };
+                            title: string;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "failed";
+                            attempts: number;
+                            maxAttempts: number;
+                            lastError: string | null;
+                            createdAt: string;
+                            sentAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,13 +2,20 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { linkHandler } from '../router.ts';
 
-export function Link(props: { to: string; children: ReactNode; className?: string; 'aria-label'?: string }) {
+export function Link(props: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+  'aria-label'?: string;
+  title?: string;
+}) {
   return (
     <a
       href={props.to}
       onClick={linkHandler(props.to)}
       className={props.className}
       aria-label={props['aria-label']}
+      title={props.title}
     >
       {props.children}
     </a>

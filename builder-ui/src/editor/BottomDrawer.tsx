@@ -6,7 +6,8 @@ export type DrawerTab = 'problems' | 'run';
 
 const HEIGHT_KEY = 'tributary.drawerHeight';
 const MIN_HEIGHT = 120;
-const DEFAULT_HEIGHT = 280;
+// Low enough that with a run open the canvas keeps well over half of a 1440×900 screen.
+const DEFAULT_HEIGHT = 240;
 
 const storedHeight = () => {
   const n = Number(localStorage.getItem(HEIGHT_KEY));

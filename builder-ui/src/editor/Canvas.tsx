@@ -17,12 +17,23 @@ import { editorStore, useEditor } from '../store/editor.ts';
 import { nodeTypes } from './nodes.tsx';
 import { DRAG_MIME } from './Palette.tsx';
 
+// Fitting leaves the minimap's corner (150×100 at 15 px from the bottom right) free, so the minimap
+// never lies over a fitted node.
+const FIT_PADDING = { top: '40px', left: '40px', right: '185px', bottom: '130px' } as const;
+
 /** Fitting never zooms out past this: node names stay readable (the minimap shows the rest). */
-export const FIT_VIEW = { padding: 0.15, maxZoom: 1.1, minZoom: 0.75 };
+export const FIT_VIEW = { padding: FIT_PADDING, maxZoom: 1.1, minZoom: 0.75 };
+
+/** On open the whole pipeline is in view, however large (a 100-node pipeline does not open mid-graph). */
+export const FIT_ON_OPEN = { padding: FIT_PADDING, maxZoom: 1.1, minZoom: 0.2 };
 
 const MINIMAP_COLOURS: Record<string, string> = { source: '#2f855a', transform: '#3b5bdb', sink: '#c05621' };
 
-export function Canvas(props: { onDropType: (type: string, position: { x: number; y: number }) => void }) {
+export function Canvas(props: {
+  onDropType: (type: string, position: { x: number; y: number }) => void;
+  /** A double-click on a node: rename it in its panel. */
+  onRename: (nodeId: string) => void;
+}) {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const hint = useEditor((s) => s.connectionHint);
@@ -98,11 +109,12 @@ export function Canvas(props: { onDropType: (type: string, position: { x: number
           hintTimer.current = window.setTimeout(() => editorStore.getState().setConnectionHint(null), 5000);
         }}
         isValidConnection={isValidConnection}
+        onNodeDoubleClick={(_event, n) => props.onRename(n.id)}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}
         fitView={fitOnLoad}
-        fitViewOptions={FIT_VIEW}
+        fitViewOptions={FIT_ON_OPEN}
         minZoom={0.2}
         defaultEdgeOptions={{ animated: false }}
         proOptions={{ hideAttribution: true }}
@@ -143,7 +155,10 @@ function EmptyCanvasHelp() {
           land.
         </li>
         <li>Connect them: drag from a node's right handle to the next node's left handle.</li>
-        <li>Select a node to configure it in the panel on the right, then Save and Run.</li>
+        <li>
+          Select a node to configure it in its panel, then press <strong>Run</strong>. Edits are kept in the
+          draft as you go; <strong>Publish</strong> makes them a version.
+        </li>
       </ol>
       <p className="muted">Press ? for keyboard shortcuts.</p>
     </div>

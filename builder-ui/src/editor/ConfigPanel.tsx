@@ -1,5 +1,7 @@
-// The right-hand panel: the selected node's id, name and config (a form generated from its node
-// type's JSON Schema) and its retry/timeout options; with several nodes selected, bulk actions.
+// The node panel: opens over the canvas when a node is selected (n8n's node view is the model) and is
+// gone when none is, so the canvas keeps the screen. It holds the node's full name, id and config (a
+// form generated from its node type's JSON Schema) and its retry/timeout options; with several nodes
+// selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
 import type { CompileError } from '../api/types.ts';
@@ -33,16 +35,11 @@ export function ConfigPanel(props: {
       .join(','),
   );
   const ids = selected ? selected.split(',') : [];
-  if (ids.length === 0) {
-    return (
-      <aside className="config-panel" aria-label="Node configuration">
-        <p className="muted panel-hint">Select a node to configure it. Shift-drag selects several.</p>
-      </aside>
-    );
-  }
+  if (ids.length === 0) return null;
   if (ids.length > 1) {
     return (
       <aside className="config-panel" aria-label="Node configuration">
+        <ClosePanel />
         <h2>{ids.length} nodes selected</h2>
         <p className="muted">{ids.join(', ')}</p>
         <div className="button-row">
@@ -65,6 +62,21 @@ export function ConfigPanel(props: {
       runId={props.runId}
       onRunFrom={props.onRunFrom}
     />
+  );
+}
+
+/** Closes the panel by clearing the selection (Escape on the canvas does the same). */
+function ClosePanel() {
+  return (
+    <button
+      type="button"
+      className="icon-button panel-close"
+      aria-label="Close node panel"
+      title="Close (Esc)"
+      onClick={() => editorStore.getState().selectOnly(null)}
+    >
+      ×
+    </button>
   );
 }
 
@@ -135,10 +147,14 @@ function NodeConfig(props: {
     <aside className="config-panel" aria-label={`Configuration of ${props.id}`}>
       <header className="config-header">
         <NodeIcon name={connector?.icon} />
-        <div>
-          <h2>{connector?.title ?? data.type}</h2>
-          <div className="muted small">{data.type}</div>
+        <div className="config-titles">
+          {/* The node's full name, never cut: the canvas card may shorten it. */}
+          <h2 className="config-node-name">{data.name || props.id}</h2>
+          <div className="muted small">
+            {connector?.title ?? data.type} · <code>{data.type}</code>
+          </div>
         </div>
+        <ClosePanel />
       </header>
       {connector?.description && <p className="muted small">{connector.description}</p>}
       {!connector && (
@@ -195,6 +211,7 @@ function NodeConfig(props: {
       </div>
       <TextRow
         label="Display name"
+        name="node-name"
         value={data.name ?? ''}
         onChange={(v) => store.updateNodeData(props.id, { name: v || undefined }, `${props.id}:name`)}
       />
@@ -270,6 +287,8 @@ export function TextRow(props: {
   onChange: (v: string) => void;
   multiline?: boolean;
   help?: string;
+  /** The input's name, for finding it (F2 focuses `node-name`). */
+  name?: string;
 }) {
   const id = useId();
   return (
@@ -286,6 +305,7 @@ export function TextRow(props: {
       ) : (
         <input
           id={id}
+          name={props.name}
           className="nodrag"
           value={props.value}
           onChange={(e) => props.onChange(e.target.value)}

@@ -1,5 +1,6 @@
-// The pipeline editor: palette, full-height canvas, config panel, the bottom drawer (problems, the
-// run) and the toolbar. Validation (use-live-validation.ts) runs on every change, debounced; the run
+// The pipeline editor: the canvas first (a palette that collapses to icons, the node panel over the
+// canvas only while a node is selected, the bottom drawer (problems, the run) a bar until opened)
+// and the toolbar. Validation (use-live-validation.ts) runs on every change, debounced; the run
 // on screen is followed by use-run-follower.ts; leaving with unsaved changes asks first.
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -8,18 +9,20 @@ import { isFinished } from '../api/types.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { initialConfig } from '../model/config.ts';
 import { uniqueNodeId } from '../model/flow.ts';
+import { placeNew } from '../model/placement.ts';
 import { layoutPositions } from '../model/layout.ts';
 import { type PipelineDocument } from '../model/types.ts';
 import { useLocation } from '../router.ts';
-import { useCatalog } from '../store/catalog.ts';
+import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
-import { toast } from '../store/toasts.ts';
+import { runToast, toast } from '../store/toasts.ts';
 import { BottomDrawer, type DrawerTab } from './BottomDrawer.tsx';
 import { Canvas, FIT_VIEW } from './Canvas.tsx';
 import { ConfigPanel } from './ConfigPanel.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Palette } from './Palette.tsx';
 import { ProblemsList } from './ProblemsList.tsx';
+import { PublishDialog } from './PublishDialog.tsx';
 import { RunDialog, RunPanel } from './RunPanel.tsx';
 import { ScheduleDialog } from './ScheduleDialog.tsx';
 import { SettingsDialog } from './SettingsDialog.tsx';
@@ -32,6 +35,15 @@ import { useDraft } from './use-draft.ts';
 import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
 
 const NO_PARAMS = {};
+
+/** F2 or a double-click: the selected node's name field, ready to type over. */
+function focusNameField() {
+  window.setTimeout(() => {
+    const field = document.querySelector<HTMLInputElement>('.config-panel input[name="node-name"]');
+    field?.focus();
+    field?.select();
+  }, 30);
+}
 
 export function EditorScreen({ id }: { id: string }) {
   return (
@@ -49,6 +61,8 @@ function Editor({ id }: { id: string }) {
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const [drawer, setDrawer] = useState<DrawerTab | null>(null);
   const [drafted, setDrafted] = useState(false);
+  // The branch the pipeline was read in (null: main). In a branch every save goes to its copy.
+  const [branch, setBranch] = useState<{ project: string; name: string } | null>(null);
   const { query } = useLocation();
   const initialRun = useRef(query.get('run'));
   const runs = useRunFollower();
@@ -61,7 +75,6 @@ function Editor({ id }: { id: string }) {
   const version = useEditor((s) => s.version);
   const problemCount = useEditor((s) => s.problems.length);
   const params = useEditor((s) => s.meta.params) ?? NO_PARAMS;
-  const keepStaging = useEditor((s) => !!s.meta.settings?.keepStaging);
   const flow = useReactFlow();
 
   // Load the pipeline and the catalogue.
@@ -74,6 +87,7 @@ function Editor({ id }: { id: string }) {
       const draft = view.draft ? await Api.draft(id) : null;
       editorStore.getState().load(draft?.document ?? view.document, view.version);
       setDrafted(!!draft);
+      setBranch(view.branch ? { project: view.project, name: view.branch.name } : null);
       if (view.document.nodes.some((n) => !n.position) && view.document.nodes.length > 0) {
         const s = editorStore.getState();
         s.setPositions(layoutPositions(s.nodes, s.edges));
@@ -102,9 +116,10 @@ function Editor({ id }: { id: string }) {
   useUnsavedChangesGuard(dirty);
   const draft = useDraft(ready, drafted);
 
-  const publish = async () => {
+  const publish = async (message: string) => {
     editorStore.getState().revealProblems();
-    const published = await draft.publish();
+    const published = await draft.publish(message.trim() || undefined);
+    setDialog(null);
     if (published) toast('success', `Published version ${published.version}`);
   };
 
@@ -120,19 +135,19 @@ function Editor({ id }: { id: string }) {
   const centre = () => {
     const rect = document.querySelector('.canvas')?.getBoundingClientRect();
     if (!rect) return { x: 100, y: 100 };
-    const p = flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
-    // Successive clicks should not stack nodes exactly on top of each other.
-    const n = editorStore.getState().nodes.length;
-    return { x: p.x - 120 + (n % 5) * 24, y: p.y - 40 + (n % 5) * 24 };
+    return flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
   };
 
+  /** A drop lands where it was dropped; a click goes after the selected node, connected (placement.ts). */
   const addNode = (type: string, position?: { x: number; y: number }) => {
     const s = editorStore.getState();
     const nodeId = uniqueNodeId(
       type,
       s.nodes.map((n) => n.id),
     );
-    s.addNode(type, position ?? centre(), nodeId, initialConfig(byType.get(type)?.config));
+    const placed = position ? { position, from: null } : placeNew(catalogKind(type), s.nodes, centre());
+    s.addNode(type, placed.position, nodeId, initialConfig(byType.get(type)?.config));
+    if (placed.from) s.connect(placed.from, nodeId);
   };
 
   const duplicate = () => {
@@ -179,17 +194,16 @@ function Editor({ id }: { id: string }) {
     }
   }, [ready, openRun]);
 
-  const startRun = async (runParams: Record<string, unknown>, keep: boolean) => {
+  const startRun = async (runParams: Record<string, unknown>) => {
     const s = editorStore.getState();
     s.revealProblems();
-    if (keep && !s.meta.settings?.keepStaging)
-      s.updateMeta({ settings: { ...s.meta.settings, keepStaging: true } });
-    // A run of the editor runs what the editor shows: the draft when there is one. No version is made.
+    // A run of the editor runs what the editor shows: the draft when there is one. No version is made,
+    // and the draft is not edited (the server keeps a manual run's step outputs for previews).
     if (!(await draft.flush()))
       throw new Error(`The draft could not be saved, so the run was not started: ${draft.error ?? ''}`);
     const started = await Api.startRun(id, runParams, { draft: draft.hasDraftNow() });
     setDialog(null);
-    toast('info', `Run started: ${started.runId}`);
+    runToast(started.runId, `Run started: ${started.runId}`);
     openRun(started.runId);
   };
 
@@ -200,8 +214,8 @@ function Editor({ id }: { id: string }) {
     try {
       const started = await Api.rerun(runs.runId, from, draft.hasDraftNow());
       const reused = Object.keys(started.reused).length;
-      toast(
-        'info',
+      runToast(
+        started.runId,
         `Re-run started: ${started.runId}${reused ? ` (${reused} step${reused > 1 ? 's' : ''} reused)` : ''}`,
       );
       openRun(started.runId);
@@ -211,6 +225,18 @@ function Editor({ id }: { id: string }) {
   };
   const runFinished = !!runs.run && isFinished(runs.run.status);
 
+  // Run starts at once with the params' defaults; only a param that needs a value asks first.
+  const run = () => {
+    const needsValue = Object.values(editorStore.getState().meta.params ?? {}).some(
+      (p) => p.required && p.default === undefined,
+    );
+    if (needsValue) {
+      setDialog('run');
+      return;
+    }
+    startRun({}).catch((e: unknown) => toast('error', `Could not start the run: ${messageOf(e)}`));
+  };
+
   const closeRun = () => {
     runs.close();
     setDrawer(null);
@@ -218,7 +244,8 @@ function Editor({ id }: { id: string }) {
 
   useEditorShortcuts({
     save: () => void draft.flush(),
-    run: () => setDialog('run'),
+    run,
+    rename: () => focusNameField(),
     duplicate,
     autoLayout,
     fit,
@@ -252,14 +279,28 @@ function Editor({ id }: { id: string }) {
     <main className="editor" aria-label={`Editor: ${name}`}>
       <Toolbar
         id={id}
+        branch={branch}
         draft={draft.state}
-        onPublish={() => void publish()}
+        onPublish={() => setDialog('publish')}
         onDiscard={() => void discardDraft()}
-        onRun={() => setDialog('run')}
+        onRun={run}
+        onRunWithParams={() => setDialog('run')}
         onDialog={(d) => setDialog((open) => (open === d && d === 'help' ? null : d))}
         onAutoLayout={autoLayout}
       />
-      {draft.error && (
+      {draft.error && draft.outage && (
+        // Something is down (the shell's banner says what): nothing is wrong with the edits, so
+        // nothing here offers to throw them away; they are saved when it is back.
+        <div className="banner banner-warning" role="status">
+          <span>
+            Your edits are kept in this page and will be saved to the draft when the server is back.
+          </span>
+          <button type="button" onClick={() => void draft.flush()}>
+            Save now
+          </button>
+        </div>
+      )}
+      {draft.error && !draft.outage && (
         <div className="banner banner-error" role="alert">
           <span>{draft.error}</span>
           <button type="button" onClick={() => void draft.flush()}>
@@ -273,7 +314,21 @@ function Editor({ id }: { id: string }) {
       <div className="editor-body">
         <Palette connectors={connectors} onAdd={(type) => addNode(type)} />
         <div className="editor-centre">
-          <Canvas onDropType={(type, position) => addNode(type, position)} />
+          <div className="canvas-area">
+            <Canvas
+              onDropType={(type, position) => addNode(type, position)}
+              onRename={(nodeId) => {
+                editorStore.getState().selectOnly(nodeId);
+                focusNameField();
+              }}
+            />
+            <ConfigPanel
+              secrets={secrets}
+              onDuplicate={duplicate}
+              runId={runs.runId}
+              onRunFrom={runFinished ? (nodeId) => void rerun(nodeId) : undefined}
+            />
+          </div>
           <BottomDrawer
             open={drawer}
             onOpen={setDrawer}
@@ -297,14 +352,15 @@ function Editor({ id }: { id: string }) {
             )}
           </BottomDrawer>
         </div>
-        <ConfigPanel
-          secrets={secrets}
-          onDuplicate={duplicate}
-          runId={runs.runId}
-          onRunFrom={runFinished ? (nodeId) => void rerun(nodeId) : undefined}
-        />
       </div>
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
+      {dialog === 'publish' && (
+        <PublishDialog
+          next={(version ?? 0) + 1}
+          onClose={() => setDialog(null)}
+          onPublish={(message) => publish(message)}
+        />
+      )}
       {(dialog === 'settings' || dialog === 'params') && (
         <SettingsDialog tab={dialog === 'params' ? 'params' : 'settings'} onClose={() => setDialog(null)} />
       )}
@@ -329,7 +385,6 @@ function Editor({ id }: { id: string }) {
       {dialog === 'run' && (
         <RunDialog
           params={params}
-          keepStaging={keepStaging}
           dirty={dirty || draft.hasDraft}
           onClose={() => setDialog(null)}
           onStart={startRun}

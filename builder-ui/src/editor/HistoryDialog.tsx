@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import { Dialog, ErrorBox, Loading, timeAgo } from '../components/ui.tsx';
-import { canonicalJson, lineDiff } from '../model/diff.ts';
+import { lineDiff, readableDocument } from '../model/diff.ts';
 import type { PipelineDocument } from '../model/types.ts';
 import type { PipelineDiff, VersionInfo } from '../api/types.ts';
 
@@ -64,6 +64,7 @@ export function HistoryDialog(props: {
             <thead>
               <tr>
                 <th>Version</th>
+                <th>What changed</th>
                 <th>Saved</th>
                 <th>By</th>
                 <th>Compare</th>
@@ -77,6 +78,7 @@ export function HistoryDialog(props: {
                     v{v.version}
                     {v.version === props.currentVersion ? ' (current)' : ''}
                   </td>
+                  <td className="version-message">{v.message ?? <span className="muted">—</span>}</td>
                   <td title={v.createdAt}>{timeAgo(v.createdAt)}</td>
                   <td>{v.createdBy}</td>
                   <td>
@@ -162,7 +164,7 @@ function DiffView(props: { pipelineId: string; from: number; to: number }) {
     ])
       .then(([a, b, d]) => {
         if (!live) return;
-        setDocs([canonicalJson(a.document), canonicalJson(b.document)]);
+        setDocs([readableDocument(a.document), readableDocument(b.document)]);
         setSummary(d);
       })
       .catch((e: unknown) => live && setError(messageOf(e)));

@@ -14,28 +14,48 @@ const GROUPS: { kind: NodeKind; title: string }[] = [
   { kind: 'sink', title: 'Sinks' },
 ];
 
+const COLLAPSED_KEY = 'tributary.paletteCollapsed';
+
 export function Palette(props: { connectors: Connector[]; onAdd: (type: string) => void }) {
   const [filter, setFilter] = useState('');
+  // Collapsed to icons unless the user opened it: the canvas comes first.
+  const [collapsed, setCollapsedState] = useState(() => localStorage.getItem(COLLAPSED_KEY) !== 'false');
+  const setCollapsed = (value: boolean) => {
+    localStorage.setItem(COLLAPSED_KEY, String(value));
+    setCollapsedState(value);
+  };
   const f = filter.trim().toLowerCase();
   const shown = props.connectors.filter(
     (c) => !f || `${c.title} ${c.type} ${c.category} ${c.description}`.toLowerCase().includes(f),
   );
   return (
-    <aside className="palette" aria-label="Node palette">
-      <input
-        type="search"
-        className="palette-filter"
-        placeholder="Filter node types"
-        aria-label="Filter node types"
-        value={filter}
-        onChange={(e) => setFilter(e.target.value)}
-      />
+    <aside className={`palette${collapsed ? ' palette-collapsed' : ''}`} aria-label="Node palette">
+      <button
+        type="button"
+        className="icon-button palette-toggle"
+        aria-label={collapsed ? 'Expand palette' : 'Collapse palette'}
+        aria-expanded={!collapsed}
+        title={collapsed ? 'Show node names and the filter' : 'Collapse to icons'}
+        onClick={() => setCollapsed(!collapsed)}
+      >
+        {collapsed ? '»' : '«'}
+      </button>
+      {!collapsed && (
+        <input
+          type="search"
+          className="palette-filter"
+          placeholder="Filter node types"
+          aria-label="Filter node types"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+      )}
       {GROUPS.map((group) => {
         const items = shown.filter((c) => c.kind === group.kind);
         if (items.length === 0) return null;
         return (
           <section key={group.kind} className="palette-group" aria-label={group.title}>
-            <h3>{group.title}</h3>
+            <h3 title={group.title}>{collapsed ? group.title.slice(0, 3) : group.title}</h3>
             <ul>
               {items.map((c) => (
                 <li key={c.type}>
@@ -44,7 +64,7 @@ export function Palette(props: { connectors: Connector[]; onAdd: (type: string) 
                     className={`palette-item palette-${c.kind}`}
                     draggable
                     aria-label={`${c.title} (${c.type})`}
-                    title={`${c.category}: ${c.description}\nDrag onto the canvas, or click to add.`}
+                    title={`${c.title} (${c.category}): ${c.description}\nDrag onto the canvas, or click to add.`}
                     onDragStart={(e) => {
                       e.dataTransfer.setData(DRAG_MIME, c.type);
                       e.dataTransfer.setData('text/plain', c.type);

@@ -16,6 +16,7 @@ import {
   temporalRunUrl,
 } from '../components/ui.tsx';
 import type { NodeKind, ParamSpec } from '../model/types.ts';
+import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { isFinished, type Preview, type RunDetail, type StepProgress } from '../api/types.ts';
 
 export function ParamInput(props: {
@@ -79,23 +80,20 @@ export function ParamInput(props: {
 
 export function RunDialog(props: {
   params: Record<string, ParamSpec>;
-  keepStaging: boolean;
   dirty: boolean;
   onClose: () => void;
-  onStart: (params: Record<string, unknown>, keepStaging: boolean) => Promise<void>;
+  onStart: (params: Record<string, unknown>) => Promise<void>;
 }) {
   const [values, setValues] = useState<Record<string, unknown>>({});
-  const [keep, setKeep] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const keepId = useId();
   const names = Object.keys(props.params);
   const start = async () => {
     setBusy(true);
     setError(null);
     try {
       const params = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-      await props.onStart(params, props.keepStaging || keep);
+      await props.onStart(params);
     } catch (e) {
       setError(messageOf(e));
       setBusy(false);
@@ -135,15 +133,6 @@ export function RunDialog(props: {
             />
           ))
         )}
-        {!props.keepStaging && (
-          <div className="field field-inline">
-            <input id={keepId} type="checkbox" checked={keep} onChange={(e) => setKeep(e.target.checked)} />
-            <label htmlFor={keepId}>Keep step outputs for data previews</label>
-            <p className="field-help">
-              Turns on the pipeline setting “keepStaging” (outputs are kept for 24 hours) in the draft.
-            </p>
-          </div>
-        )}
         {props.dirty && (
           <p className="muted">
             Runs the draft as the editor shows it; no version is made (Publish makes one).
@@ -156,12 +145,15 @@ export function RunDialog(props: {
   );
 }
 
+/** A step's duration by the server's timestamps; only a running step counts on with the clock. */
 export function stepDurationMs(
-  step: Pick<StepProgress, 'startedAt' | 'endedAt'>,
+  step: Pick<StepProgress, 'startedAt' | 'endedAt'> & { status?: string },
   now = Date.now(),
 ): number | null {
   if (!step.startedAt) return null;
-  return (step.endedAt ? Date.parse(step.endedAt) : now) - Date.parse(step.startedAt);
+  if (step.endedAt) return Date.parse(step.endedAt) - Date.parse(step.startedAt);
+  if (step.status !== undefined && step.status !== 'running') return null;
+  return Math.max(0, now - Date.parse(step.startedAt));
 }
 
 export function RunPanel(props: {
@@ -207,6 +199,11 @@ export function RunPanel(props: {
         <h3>
           Run <code>{props.runId}</code>
         </h3>
+        {run && (
+          <span className={`run-of${run.draft ? ' run-of-draft' : ''}`} aria-label="Ran">
+            {runVersionLabel(run)}
+          </span>
+        )}
         {run ? (
           <StatusBadge status={run.status} label={`Run status: ${run.status.replace(/_/g, ' ')}`} />
         ) : null}
@@ -225,7 +222,7 @@ export function RunPanel(props: {
         </div>
         <span className="muted small">
           {done}/{ids.length} steps ·{' '}
-          {formatDuration(run ? stepDurationMs({ startedAt: run.startedAt, endedAt: run.endedAt }) : null)}
+          <span aria-label="Run duration">{formatDuration(run ? runDurationMs(run) : null)}</span>
         </span>
         <span className="spacer" />
         {run && !isFinished(run.status) && (

@@ -1,6 +1,7 @@
 // The keyboard shortcuts of the editor, listed in a popover opened with "?" or the help button.
 export const SHORTCUTS: [string, string][] = [
-  ['Ctrl+S', 'Save a new version'],
+  ['Ctrl+S', 'Save the draft now (edits are saved on their own; Publish makes a version)'],
+  ['F2 / double-click', 'Rename the selected node'],
   ['Ctrl+Z', 'Undo'],
   ['Ctrl+Shift+Z / Ctrl+Y', 'Redo'],
   ['Delete / Backspace', 'Delete the selected nodes and edges'],
@@ -9,7 +10,7 @@ export const SHORTCUTS: [string, string][] = [
   ['Ctrl+D', 'Duplicate the selection'],
   ['Shift+L', 'Auto-layout'],
   ['Shift+F', 'Fit the view'],
-  ['Ctrl+Enter', 'Run'],
+  ['Ctrl+Enter', 'Run (with the params’ defaults)'],
   ['Shift+drag', 'Select several nodes'],
   ['?', 'This help'],
   ['Escape', 'Close dialogs, clear the selection'],

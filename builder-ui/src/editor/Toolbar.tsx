@@ -5,14 +5,17 @@ import { editorStore, useEditor } from '../store/editor.ts';
 import { downloadJson } from './ProblemsList.tsx';
 import type { DraftState } from './use-draft.ts';
 
-export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule';
+export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 'schedule' | 'publish';
 
 export function Toolbar(props: {
   id: string;
+  /** The branch the editor works in; null on main. */
+  branch: { project: string; name: string } | null;
   draft: DraftState;
   onPublish: () => void;
   onDiscard: () => void;
   onRun: () => void;
+  onRunWithParams: () => void;
   onDialog: (dialog: EditorDialog) => void;
   onAutoLayout: () => void;
 }) {
@@ -24,6 +27,7 @@ export function Toolbar(props: {
   const problems = useEditor((s) => s.problems.length);
   const validating = useEditor((s) => s.validating);
   const nodeCount = useEditor((s) => s.nodes.length);
+  const hasParams = useEditor((s) => Object.keys(s.meta.params ?? {}).length > 0);
   return (
     <header className="toolbar" aria-label="Editor toolbar">
       <Link to="/pipelines" aria-label="Back to pipelines">
@@ -32,7 +36,17 @@ export function Toolbar(props: {
       <h1 className="pipeline-name">
         {name} <span className="muted small">{props.id}</span>
       </h1>
-      <SaveState dirty={dirty} draft={props.draft} version={version} />
+      {props.branch && (
+        <span
+          className="branch-badge"
+          role="note"
+          aria-label={`In branch ${props.branch.name}`}
+          title={`Branch ${props.branch.name} of ${props.branch.project}: edits save to the branch's copy, runs run it in the branch, main is untouched until the branch is merged`}
+        >
+          ⑂ {props.branch.name}
+        </span>
+      )}
+      <SaveState dirty={dirty} draft={props.draft} version={version} branch={props.branch?.name ?? null} />
       <span className="validity" aria-live="polite">
         {validating
           ? 'Checking…'
@@ -103,39 +117,88 @@ export function Toolbar(props: {
           ?
         </button>
       </div>
-      {props.draft !== 'published' && (
-        <button type="button" className="link-button" onClick={props.onDiscard} aria-label="Discard draft">
-          Discard
-        </button>
+      {props.branch ? (
+        // In a branch there is no draft to discard or publish: merging the branch is what reaches main.
+        <Link
+          to={`/branches/${encodeURIComponent(props.branch.project)}/${encodeURIComponent(props.branch.name)}`}
+          className="button secondary"
+          aria-label="Review and merge the branch"
+          title={`See what branch ${props.branch.name} changed (pipelines and the tables its runs wrote) and merge it into main`}
+        >
+          Review &amp; merge
+        </Link>
+      ) : (
+        <>
+          {props.draft !== 'published' && (
+            <button
+              type="button"
+              className="link-button"
+              onClick={props.onDiscard}
+              aria-label="Discard draft"
+            >
+              Discard
+            </button>
+          )}
+          <button
+            type="button"
+            className="secondary"
+            disabled={props.draft === 'published' && !dirty}
+            onClick={props.onPublish}
+            aria-label="Publish"
+            title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
+          >
+            Publish
+          </button>
+        </>
       )}
       <button
         type="button"
-        className="secondary"
-        disabled={props.draft === 'published' && !dirty}
-        onClick={props.onPublish}
-        aria-label="Publish"
-        title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
+        className="primary"
+        onClick={props.onRun}
+        aria-label="Run"
+        title={
+          props.branch
+            ? `Run the branch's copy in branch ${props.branch.name} (its sinks write to the branch's tables)`
+            : 'Run what the editor shows (the draft, if any); no version is made'
+        }
       >
-        Publish
-      </button>
-      <button type="button" className="primary" onClick={props.onRun} aria-label="Run">
         ▶ Run
       </button>
+      {hasParams && (
+        <button
+          type="button"
+          onClick={props.onRunWithParams}
+          aria-label="Run with params"
+          title="Choose the params of this run first"
+        >
+          ▶ with params…
+        </button>
+      )}
     </header>
   );
 }
 
 /** Where the edits stand: in the draft yet or not, and which version is published. */
-function SaveState(props: { dirty: boolean; draft: DraftState; version: number | null }) {
+function SaveState(props: {
+  dirty: boolean;
+  draft: DraftState;
+  version: number | null;
+  branch: string | null;
+}) {
   const [text, label] = props.dirty
     ? ['● Editing…', 'Unsaved changes']
     : props.draft === 'saving'
-      ? ['Saving draft…', 'Saving draft']
+      ? [props.branch ? 'Saving to the branch…' : 'Saving draft…', 'Saving draft']
       : props.draft === 'error'
         ? ['Draft not saved', 'Draft not saved']
-        : props.draft === 'saved'
-          ? [`Draft saved · v${props.version} published`, 'Draft saved']
-          : [`Published · v${props.version}`, `Published, version ${props.version}`];
+        : props.branch
+          ? // A save in a branch is a revision of the branch's copy; main keeps its version.
+            props.draft === 'saved'
+            ? [`Saved in ${props.branch} · main untouched`, `Saved in branch ${props.branch}`]
+            : [`Branch ${props.branch} · main untouched`, `In branch ${props.branch}`]
+          : props.draft === 'saved'
+            ? [`Draft saved · v${props.version} published`, 'Draft saved']
+            : [`Published · v${props.version}`, `Published, version ${props.version}`];
   return (
     <span
       className={`save-state${props.dirty || props.draft === 'error' ? ' unsaved' : ''}`}

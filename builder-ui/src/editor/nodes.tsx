@@ -10,9 +10,11 @@ import type { FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { useEditor, visibleStep } from '../store/editor.ts';
 
-function stepDuration(startedAt: string | null, endedAt: string | null): number | null {
-  if (!startedAt) return null;
-  return (endedAt ? Date.parse(endedAt) : Date.now()) - Date.parse(startedAt);
+function stepDuration(step: { startedAt: string | null; endedAt: string | null; status: string }) {
+  if (!step.startedAt) return null;
+  if (step.endedAt) return Date.parse(step.endedAt) - Date.parse(step.startedAt);
+  // An ended step whose end is not known yet: no number rather than one that grows.
+  return step.status === 'running' ? Date.now() - Date.parse(step.startedAt) : null;
 }
 
 function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
@@ -45,7 +47,9 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
       <div className="node-header">
         <NodeIcon name={connector?.icon} />
         <div className="node-titles">
-          <div className="node-title">{label}</div>
+          <div className="node-title" title={label}>
+            {label}
+          </div>
           <div className="node-type">{connector?.title ?? data.type}</div>
         </div>
         {!status && problemCount ? (
@@ -64,7 +68,7 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
           </span>
           {step.attempt > 1 && <span>attempt {step.attempt}</span>}
           <span>{formatNumber(step.rowsOut)} rows</span>
-          <span>{formatDuration(stepDuration(step.startedAt, step.endedAt))}</span>
+          <span>{formatDuration(stepDuration(step))}</span>
         </div>
       )}
       {step?.error && (

@@ -2,8 +2,9 @@
 // is not a version; nothing but the editor's Run sees it), Publish makes the next version of it, and
 // Discard drops it for the published version. The store's `dirty` means "not in the draft yet".
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Api, ApiError, messageOf } from '../api/client.ts';
+import { Api, ApiError, isOutage, messageOf } from '../api/client.ts';
 import { editorStore } from '../store/editor.ts';
+import { useOutage } from '../store/outage.ts';
 
 const AUTOSAVE_MS = 800;
 
@@ -13,9 +14,12 @@ export interface Draft {
   /** published: the editor shows the current version as it is; saved/saving: there is a draft. */
   state: DraftState;
   error: string | null;
+  /** The error is an outage (Temporal, Postgres or the API down): edits are kept and saved when it is back. */
+  outage: boolean;
   /** Saves pending edits now; false when they could not be saved. */
   flush(): Promise<boolean>;
-  publish(): Promise<{ version: number } | null>;
+  /** Publishes the draft as the next version, with what the publisher said about it. */
+  publish(message?: string): Promise<{ version: number } | null>;
   discard(): Promise<boolean>;
   /** There are unpublished changes (saved in the draft); a run uses the draft then. */
   hasDraft: boolean;
@@ -32,6 +36,8 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
   };
   const [state, setState] = useState<DraftState>(initiallyDrafted ? 'saved' : 'published');
   const [error, setError] = useState<string | null>(null);
+  // The last save failed because something is down: the edits are kept and saved when it is back.
+  const [outage, setOutage] = useState(false);
   const pending = useRef<Promise<boolean> | null>(null);
   const timer = useRef<number | undefined>(undefined);
 
@@ -54,10 +60,12 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
         editorStore.getState().markSaved(doc, editorStore.getState().version ?? 0);
         setHasDraft(true);
         setError(null);
+        setOutage(false);
         setState('saved');
         return true;
       } catch (e) {
         setError(messageOf(e));
+        setOutage(isOutage(e));
         setState('error');
         return false;
       }
@@ -86,27 +94,31 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
     };
   }, [ready, save]);
 
-  const publish = useCallback(async () => {
-    if (!(await save())) return null;
-    try {
-      const published = await Api.publish(
-        editorStore.getState().document().id,
-        editorStore.getState().version,
-      );
-      editorStore.getState().markSaved(editorStore.getState().document(), published.version);
-      setHasDraft(false);
-      setState('published');
-      setError(null);
-      return { version: published.version };
-    } catch (e) {
-      setError(
-        e instanceof ApiError && e.status === 409
-          ? `Someone published a newer version while you were editing: ${messageOf(e)}`
-          : `Could not publish: ${messageOf(e)}`,
-      );
-      return null;
-    }
-  }, [save]);
+  const publish = useCallback(
+    async (message?: string) => {
+      if (!(await save())) return null;
+      try {
+        const published = await Api.publish(
+          editorStore.getState().document().id,
+          editorStore.getState().version,
+          message,
+        );
+        editorStore.getState().markSaved(editorStore.getState().document(), published.version);
+        setHasDraft(false);
+        setState('published');
+        setError(null);
+        return { version: published.version };
+      } catch (e) {
+        setError(
+          e instanceof ApiError && e.status === 409
+            ? `Someone published a newer version while you were editing: ${messageOf(e)}`
+            : `Could not publish: ${messageOf(e)}`,
+        );
+        return null;
+      }
+    },
+    [save],
+  );
 
   const discard = useCallback(async () => {
     window.clearTimeout(timer.current);
@@ -125,5 +137,23 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
     return true;
   }, []);
 
-  return { state, error, flush: save, publish, discard, hasDraft, hasDraftNow: () => drafted.current };
+  // When what was down is back, the edits kept in the page are saved.
+  useEffect(
+    () =>
+      useOutage.subscribe((now, before) => {
+        if (before.down.length > 0 && now.down.length === 0 && editorStore.getState().dirty) void save();
+      }),
+    [save],
+  );
+
+  return {
+    state,
+    error,
+    outage,
+    flush: save,
+    publish,
+    discard,
+    hasDraft,
+    hasDraftNow: () => drafted.current,
+  };
 }

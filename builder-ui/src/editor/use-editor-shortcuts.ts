@@ -13,6 +13,8 @@ const isEditable = (el: EventTarget | null) =>
 export interface ShortcutActions {
   save(): void;
   run(): void;
+  /** Renames the selected node (F2). */
+  rename(): void;
   duplicate(): void;
   autoLayout(): void;
   fit(): void;
@@ -62,6 +64,12 @@ export function useEditorShortcuts(actions: ShortcutActions): void {
         a.autoLayout();
       } else if (!mod && e.shiftKey && key === 'f') {
         a.fit();
+      } else if (e.key === 'F2') {
+        const selected = s.nodes.filter((n) => n.selected);
+        if (selected.length === 1) {
+          e.preventDefault();
+          a.rename();
+        }
       } else if (e.key === '?') {
         a.toggleHelp();
       } else if (e.key === 'Escape') {

@@ -1,11 +1,12 @@
 // The output columns of the nodes around the selected one (POST …/schemas over the editor's current
 // document): the SQL editor completes its inputs' columns, and the node's data view shows them.
-// Asked for only while a node is selected, and again a moment after the document changes: working
+// Asked for only while a node is selected, and again a moment after the document changes or a step
+// of the run on screen ends (its kept output, of a draft run too, then tells the columns): working
 // them out describes SQL in the warehouse, which is no cost to put on opening a large pipeline.
 import { useEffect, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import type { NodeSchema } from '../api/types.ts';
-import { editorStore } from '../store/editor.ts';
+import { editorStore, endedStepsKey } from '../store/editor.ts';
 
 const DEBOUNCE_MS = 700;
 
@@ -24,7 +25,9 @@ export function useNodeSchemas(enabled: boolean): InputSchemas {
     let last = '';
     const fetchSoon = (delay: number) => {
       const doc = editorStore.getState().document();
-      const json = JSON.stringify({ ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: undefined })) });
+      const json =
+        JSON.stringify({ ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: undefined })) }) +
+        endedStepsKey(editorStore.getState());
       if (json === last) return;
       last = json;
       window.clearTimeout(timer);
@@ -43,7 +46,8 @@ export function useNodeSchemas(enabled: boolean): InputSchemas {
     };
     fetchSoon(0);
     const unsubscribe = editorStore.subscribe((s, prev) => {
-      if (s.nodes !== prev.nodes || s.edges !== prev.edges) fetchSoon(DEBOUNCE_MS);
+      if (s.nodes !== prev.nodes || s.edges !== prev.edges || s.runSteps !== prev.runSteps)
+        fetchSoon(DEBOUNCE_MS);
     });
     return () => {
       unsubscribe();

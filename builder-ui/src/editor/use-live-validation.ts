@@ -2,7 +2,7 @@
 // The problems go to the editor store, where the canvas and the problems list read them.
 import { useEffect } from 'react';
 import { Api, messageOf } from '../api/client.ts';
-import { editorStore } from '../store/editor.ts';
+import { editorStore, endedStepsKey } from '../store/editor.ts';
 
 const VALIDATE_DEBOUNCE_MS = 400;
 
@@ -15,7 +15,8 @@ export function useLiveValidation(ready: boolean): void {
     let last = '';
     const check = () => {
       const doc = editorStore.getState().document();
-      const json = JSON.stringify(doc);
+      // A step that ended may have kept the columns a check needs ("did you mean `amount`?").
+      const json = JSON.stringify(doc) + endedStepsKey(editorStore.getState());
       if (json === last) return;
       last = json;
       window.clearTimeout(timer);
@@ -36,7 +37,13 @@ export function useLiveValidation(ready: boolean): void {
     };
     check();
     const unsubscribe = editorStore.subscribe((s, prev) => {
-      if (s.nodes !== prev.nodes || s.edges !== prev.edges || s.meta !== prev.meta) check();
+      if (
+        s.nodes !== prev.nodes ||
+        s.edges !== prev.edges ||
+        s.meta !== prev.meta ||
+        s.runSteps !== prev.runSteps
+      )
+        check();
     });
     return () => {
       unsubscribe();

@@ -3,7 +3,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, followRun, messageOf } from '../api/client.ts';
 import { isFinished, type RunDetail } from '../api/types.ts';
+import { formatDuration } from '../components/ui.tsx';
+import { runDurationMs } from '../model/run-facts.ts';
 import { baselineOf, editorStore } from '../store/editor.ts';
+import { settleRunToast } from '../store/toasts.ts';
 
 export interface RunFollower {
   runId: string | null;
@@ -33,6 +36,12 @@ export function useRunFollower(): RunFollower {
     const show = (r: RunDetail) => {
       setRun(r);
       editorStore.getState().setRunSteps(r.steps ?? {});
+      // The "Run started" notice ends with the run, saying how it ended.
+      if (isFinished(r.status))
+        settleRunToast(
+          r,
+          `Run ${r.status.replace(/_/g, ' ')} in ${formatDuration(runDurationMs(r))}: ${r.runId}`,
+        );
     };
     let polling: number | undefined;
     const poll = () => {

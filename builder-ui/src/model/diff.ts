@@ -114,3 +114,33 @@ export function canonicalJson(document: object): string {
   };
   return JSON.stringify(result, null, 2);
 }
+
+/**
+ * The canonical document as text to read and compare: JSON, except that a string of several lines
+ * (SQL, Python) is shown as its lines under `key: |`, so a diff shows the changed line of SQL rather
+ * than one escaped string that differs somewhere.
+ */
+export function readableDocument(document: object): string {
+  const blocks: string[] = [];
+  const json = JSON.stringify(
+    JSON.parse(canonicalJson(document)),
+    (_key, value: unknown) => {
+      if (typeof value === 'string' && value.includes('\n')) {
+        blocks.push(value);
+        return `\u0000block:${blocks.length - 1}`;
+      }
+      return value;
+    },
+    2,
+  );
+  return json
+    .split('\n')
+    .flatMap((line) => {
+      const found = /^(\s*)(.*?)"\\u0000block:(\d+)",?$/.exec(line);
+      if (!found) return [line];
+      const [, indent, prefix, index] = found;
+      const body = blocks[Number(index)]!.replace(/\n$/, '').split('\n');
+      return [`${indent}${prefix}|`, ...body.map((l) => `${indent}    ${l}`)];
+    })
+    .join('\n');
+}

@@ -11,8 +11,10 @@ import {
   StatusBadge,
   temporalRunUrl,
 } from '../components/ui.tsx';
-import { StepsTable, stepDurationMs } from '../editor/RunPanel.tsx';
+import { StepsTable } from '../editor/RunPanel.tsx';
 import { catalogKind, useCatalog } from '../store/catalog.ts';
+import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
+import { navigate } from '../router.ts';
 import { type NodeKind } from '../model/types.ts';
 import { isFinished, type RunAuditEvent, type RunDetail, type StepProgress } from '../api/types.ts';
 
@@ -22,6 +24,7 @@ export function RunDetailScreen({ runId }: { runId: string }) {
   const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
   const [kinds, setKinds] = useState<Record<string, NodeKind>>({});
   const [, tick] = useState(0);
+  const [rerunning, setRerunning] = useState(false);
 
   useEffect(() => {
     let stop: (() => void) | undefined;
@@ -82,6 +85,23 @@ export function RunDetailScreen({ runId }: { runId: string }) {
       setError(messageOf(e));
     }
   };
+  // Re-run: the same version (or the draft, as it is now) with the same params; "Re-run failed"
+  // runs only what failed and what follows it, reusing the rest. A branch's runs re-run from its editor.
+  const rerun = async (failedOnly: boolean) => {
+    setRerunning(true);
+    try {
+      const started = failedOnly
+        ? await Api.rerun(run.runId, 'failed', run.draft)
+        : await Api.startRun(run.pipelineId, (run.params ?? {}) as Record<string, unknown>, {
+            ...(run.draft ? { draft: true } : { version: run.pipelineVersion }),
+          });
+      navigate(`/runs/${encodeURIComponent(started.runId)}`);
+    } catch (e) {
+      setError(`Could not re-run: ${messageOf(e)}`);
+    } finally {
+      setRerunning(false);
+    }
+  };
   const params = Object.entries(run.params ?? {});
   return (
     <main className="screen" aria-labelledby="run-title">
@@ -94,6 +114,25 @@ export function RunDetailScreen({ runId }: { runId: string }) {
         {!isFinished(run.status) && (
           <button type="button" className="danger" onClick={() => void cancel()}>
             Cancel run
+          </button>
+        )}
+        {isFinished(run.status) && !run.branch && run.status === 'failed' && (
+          <button type="button" className="primary" disabled={rerunning} onClick={() => void rerun(true)}>
+            ↻ Re-run failed
+          </button>
+        )}
+        {isFinished(run.status) && !run.branch && (
+          <button
+            type="button"
+            disabled={rerunning}
+            onClick={() => void rerun(false)}
+            title={
+              run.draft
+                ? 'A new run of the draft as it is now, with the same params'
+                : `A new run of v${run.pipelineVersion} with the same params`
+            }
+          >
+            ↻ Re-run
           </button>
         )}
         <Link
@@ -117,7 +156,7 @@ export function RunDetailScreen({ runId }: { runId: string }) {
         </div>
         <div>
           <dt>Version</dt>
-          <dd>v{run.pipelineVersion}</dd>
+          <dd>{runVersionLabel(run)}</dd>
         </div>
         <div>
           <dt>Trigger</dt>
@@ -133,7 +172,7 @@ export function RunDetailScreen({ runId }: { runId: string }) {
         </div>
         <div>
           <dt>Duration</dt>
-          <dd>{formatDuration(stepDurationMs({ startedAt: run.startedAt, endedAt: run.endedAt }))}</dd>
+          <dd>{formatDuration(runDurationMs(run))}</dd>
         </div>
       </dl>
       <section aria-label="Params">

@@ -2,6 +2,7 @@
 // pipeline's name, what failed and the start of the error; refreshed while any run is running.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
+import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { useLocation } from '../router.ts';
 import { toast } from '../store/toasts.ts';
@@ -178,7 +179,7 @@ export function RunsScreen() {
                     {r.pipelineName ?? r.pipelineId}
                   </Link>
                   <div className="muted small">
-                    {r.pipelineId} · v{r.pipelineVersion}
+                    {r.pipelineId} · {runVersionLabel(r)}
                   </div>
                 </td>
                 <td>
@@ -211,9 +212,7 @@ export function RunsScreen() {
                   )}
                 </td>
                 <td title={r.startedAt}>{timeAgo(r.startedAt)}</td>
-                <td>
-                  {formatDuration(r.durationMs ?? (r.endedAt ? null : Date.now() - Date.parse(r.startedAt)))}
-                </td>
+                <td>{formatDuration(runDurationMs(r))}</td>
                 <td>
                   <Link to={`/runs/${encodeURIComponent(r.runId)}`} aria-label={r.runId} className="small">
                     {shortRunId(r.runId, r.pipelineId)}

@@ -417,3 +417,14 @@ export const editorStore = createEditorStore();
 export function useEditor<T>(selector: (state: EditorStore) => T): T {
   return useStore(editorStore, selector);
 }
+
+/**
+ * Which steps of the run on screen have ended, as a key: a step that ends may have kept an output
+ * whose columns the panels, the completion and the checks can use from then on (draft runs too).
+ */
+export const endedStepsKey = (s: { runSteps: Record<string, StepProgress> }): string =>
+  Object.entries(s.runSteps)
+    .filter(([, step]) => step.status !== 'pending' && step.status !== 'running')
+    .map(([id, step]) => `${id}:${step.status}`)
+    .sort()
+    .join(',');

@@ -12,8 +12,12 @@ export const versionNumber = z.coerce.number().int().min(1).max(versionNumberMax
 export const IfMatch = z.object({
   'if-match': z
     .string()
-    .regex(/^(W\/)?"?\d+"?$/, 'must be the current version number, e.g. "3" (the ETag of GET)')
-    .transform((v) => Number(v.replace(/\D/g, '')))
+    .regex(
+      /^(W\/)?"?\d+(-[\w-]+)?"?$/,
+      'must be the current version number, e.g. "3", or the ETag of GET ("3-…")',
+    )
+    // The ETag's version leads; its digest (which changes with a draft) does not matter to a save.
+    .transform((v) => Number(/\d+/.exec(v)![0]))
     .optional()
     .meta({ description: 'The version being edited; a save over a newer version is refused with 409' }),
 });

@@ -1,6 +1,7 @@
 // How pipelines look in API responses: one shape per resource (summary, pipeline with its current
 // version, saved pipeline, version, diff), the zod schemas the OpenAPI document is built from,
 // and the functions that make them.
+import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { NodeCatalog } from '../compiler/compile.js';
@@ -31,6 +32,11 @@ export const VersionInfoSchema = z.object({
   versionHash: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),
+  message: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: 'What the publisher said about the version (POST …/publish `message`)' }),
 });
 
 const ScheduleRefreshSchema = z
@@ -193,11 +199,19 @@ export function versionView(version: PipelineVersion, catalog: NodeCatalog) {
     versionHash: version.versionHash,
     createdBy: version.createdBy,
     createdAt: version.createdAt,
+    message: version.message ?? null,
     ...validity(version.document, catalog),
     document: version.document,
   };
 }
 
-/** A pipeline answer with its version as the ETag, for If-Match on the next save. */
+/**
+ * A pipeline answer's ETag: `"<version>-<digest of the answer>"`. The version leads, for If-Match on
+ * the next save; the digest makes it change whenever the answer does (a draft saved or discarded, a
+ * branch's main moving on), so a browser's If-None-Match never gets a 304 for a stale answer.
+ */
+export const pipelineEtag = (body: { version: number }) =>
+  `"${body.version}-${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
+
 export const sendPipeline = <T extends { version: number }>(res: Response, status: number, body: T) =>
-  res.status(status).set('ETag', `"${body.version}"`).json(body);
+  res.status(status).set('ETag', pipelineEtag(body)).json(body);

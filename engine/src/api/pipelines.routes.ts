@@ -149,7 +149,8 @@ export const pipelineRoutes = [
     operationId: 'getPipeline',
     summary: 'A pipeline with its current version',
     description:
-      'The ETag is the current version, for If-Match on PUT. `draft` says whether the editor has an ' +
+      'The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and ' +
+      'changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an ' +
       'unpublished draft (GET …/draft for its document).',
     tag: 'pipelines',
     scope: 'read',
@@ -316,7 +317,10 @@ export const pipelineRoutes = [
         expectedVersion: versionNumber
           .optional()
           .meta({ description: 'The version the draft was edited over' }),
-        message: z.string().max(500).optional().meta({ description: 'Kept in the audit entry' }),
+        message: z.string().max(500).optional().meta({
+          description:
+            'What changed, in a few words: kept with the version (History shows it) and in the audit entry',
+        }),
       })
       .default({}),
     responses: { 200: { description: 'Published', schema: SavedSchema } },

@@ -6,10 +6,12 @@ import { codecRoutes } from './codec.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
+import { notificationRoutes } from './notifications.routes.js';
 import { pipelineSchemaRoutes } from './pipeline-schemas.routes.js';
 import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
 import { productRoutes } from './products.routes.js';
+import { fileRoutes } from './files.routes.js';
 import { projectRoutes } from './projects.routes.js';
 import type { AnyRoute } from './route.js';
 import { runRoutes } from './runs.routes.js';
@@ -24,6 +26,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...healthRoutes,
   ...metaRoutes(() => apiRoutes),
   ...projectRoutes,
+  ...fileRoutes,
   ...branchRoutes,
   ...secretRoutes,
   ...pipelineRoutes,
@@ -39,4 +42,5 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...productRoutes,
   ...lineageRoutes,
   ...codecRoutes,
+  ...notificationRoutes,
 ];

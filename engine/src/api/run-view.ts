@@ -19,6 +19,7 @@ export function runSummaryView(run: RunSummary) {
     endedAt: run.endedAt,
     durationMs: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
     draft: run.draft,
+    draftSavedAt: run.draftSavedAt,
     rerunOf: run.rerunOf,
     links: runLinks(run.runId),
   };

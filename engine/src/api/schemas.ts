@@ -85,6 +85,11 @@ export const RunStartedSchema = z.object({
   pipelineVersion: z.number().int(),
   branch: z.string().nullable().optional().meta({ description: 'The development branch it runs in' }),
   draft: z.boolean().meta({ description: "A run of the pipeline's draft (pipelineVersion is its base)" }),
+  draftSavedAt: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: 'A draft run: when the draft it ran was last saved' }),
   links: RunLinksSchema,
 });
 
@@ -117,6 +122,10 @@ export const RunSummarySchema = z.object({
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
   draft: z.boolean().meta({ description: "A run of the pipeline's draft, not of a published version" }),
+  draftSavedAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'A draft run: when the draft it ran was last saved (null otherwise)' }),
   rerunOf: z.string().nullable().meta({ description: 'The run this one re-runs, if it is a re-run' }),
   links: RunLinksSchema,
 });

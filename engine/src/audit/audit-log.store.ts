@@ -23,9 +23,14 @@ export const AUDIT_ACTIONS = [
   'token.revoked',
   'project.created',
   'project.changed',
+  'project.file_uploaded',
   'product.published',
   'product.shared',
   'product.unshared',
+  'mcp.tool_called',
+  'notifications.changed',
+  'notification.sent',
+  'notification.failed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.js';
 import { diff } from './commands/diff.js';
 import { login } from './commands/login.js';
+import { mcp } from './commands/mcp.js';
 import { pull } from './commands/pull.js';
 import { push } from './commands/push.js';
 import { run } from './commands/run.js';
@@ -41,7 +42,8 @@ function program(setExit: (code: ExitCode) => void): Command {
       }
     };
   const dir = () => new Option('-d, --dir <dir>', 'the pulled folder').default('.');
-  const branch = () => new Option('-b, --branch <name>', 'a development branch (see docs/concepts/branches.md)');
+  const branch = () =>
+    new Option('-b, --branch <name>', 'a development branch (see docs/concepts/branches.md)');
 
   root
     .command('login')
@@ -96,6 +98,10 @@ function program(setExit: (code: ExitCode) => void): Command {
     .option('-w, --wait', 'follow the run, a line per step; exit 0 only if it succeeded')
     .addOption(branch())
     .action(act(run));
+  root
+    .command('mcp')
+    .description('an MCP server on stdin/stdout for AI agents, acting with the logged-in token')
+    .action(act(mcp));
   return root;
 }
 

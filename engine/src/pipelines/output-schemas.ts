@@ -13,6 +13,7 @@ import type { NodeCatalog } from '../compiler/compile.js';
 import type { Logger } from '../infra/logger.js';
 import type { Pipeline, PipelineNode } from '../model/pipeline.schema.js';
 import { stagingSchemaOfRun } from '../model/run-ids.js';
+import type { DraftStore } from '../store/drafts.store.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
 import { KEPT_PREFIX } from '../warehouse/kept-staging.js';
 import { describeContextFor, type DescribeDeps } from './describe-context.js';
@@ -35,9 +36,11 @@ export interface OutputSchemaDeps {
 
 /** The kept step tables of a stored pipeline's recent runs, and the documents those runs ran. */
 export interface KeptOutputs {
-  /** Newest first: each run that kept its staging, its step tables' columns, its version. */
-  runs: { runId: string; pipelineVersion: number; tables: Map<string, ColumnInfo[]> }[];
+  /** Newest first: each run that kept its staging, its step tables' columns, what it ran. */
+  runs: { runId: string; pipelineVersion: number; draft?: boolean; tables: Map<string, ColumnInfo[]> }[];
   versionDocument(version: number): Promise<Pipeline | undefined>;
+  /** The document a draft run ran, when it was recorded. */
+  draftDocument?(runId: string): Promise<Pipeline | undefined>;
 }
 
 export interface DocumentSchemaDeps {
@@ -46,6 +49,8 @@ export interface DocumentSchemaDeps {
   runs: RunsClient;
   warehousePool: pg.Pool;
   pipelines: PipelineStore;
+  /** Where draft runs' documents are kept: with it, draft runs' outputs count too. */
+  drafts?: Pick<DraftStore, 'runDocuments'>;
   log: Logger;
 }
 
@@ -61,7 +66,9 @@ export async function documentSchemas(
   return outputSchemas(pipeline, {
     catalog: deps.catalog,
     describeContext: deps.describe ? describeContextFor(deps.describe, pipeline) : undefined,
-    kept: storedAs ? await keptOutputs(deps.runs, deps.warehousePool, deps.pipelines, storedAs) : undefined,
+    kept: storedAs
+      ? await keptOutputs(deps.runs, deps.warehousePool, deps.pipelines, storedAs, deps.drafts)
+      : undefined,
     log: deps.log,
   });
 }
@@ -147,23 +154,32 @@ async function freshness(
 ): Promise<Map<string, { runId: string; columns: ColumnInfo[] }>> {
   const found = new Map<string, { runId: string; columns: ColumnInfo[] }>();
   if (!kept || kept.runs.length === 0) return found;
-  const versions = new Map<number, Promise<Map<string, string> | undefined>>();
-  const signaturesOf = (version: number) => {
-    let signatures = versions.get(version);
+  // What a candidate's run ran: a version (shared by its runs), or a draft run's own document.
+  const versions = new Map<string, Promise<Map<string, string> | undefined>>();
+  const signaturesOf = (candidate: { runId: string; version: number; draft: boolean }) => {
+    const key = candidate.draft ? `run:${candidate.runId}` : `v:${candidate.version}`;
+    let signatures = versions.get(key);
     if (!signatures) {
-      signatures = kept.versionDocument(version).then((doc) => doc && nodeSignatures(doc));
-      versions.set(version, signatures);
+      const document = candidate.draft
+        ? (kept.draftDocument?.(candidate.runId) ?? Promise.resolve(undefined))
+        : kept.versionDocument(candidate.version);
+      signatures = document.then((doc) => doc && nodeSignatures(doc));
+      versions.set(key, signatures);
     }
     return signatures;
   };
   const current = nodeSignatures(pipeline);
-  const candidates = new Map<string, { runId: string; version: number; columns: ColumnInfo[] }>();
+  const candidates = new Map<
+    string,
+    { runId: string; version: number; draft: boolean; columns: ColumnInfo[] }
+  >();
   for (const node of pipeline.nodes) {
     const run = kept.runs.find((r) => r.tables.has(node.id));
     if (run)
       candidates.set(node.id, {
         runId: run.runId,
         version: run.pipelineVersion,
+        draft: run.draft === true,
         columns: run.tables.get(node.id)!,
       });
   }
@@ -174,7 +190,7 @@ async function freshness(
     const result = (async () => {
       const candidate = candidates.get(id);
       if (!candidate || seen.has(id)) return false;
-      const then = await signaturesOf(candidate.version);
+      const then = await signaturesOf(candidate);
       if (then?.get(id) !== current.get(id)) return false;
       const next = new Set([...seen, id]);
       for (const input of upstream.get(id) ?? []) if (!(await isFresh(input, next))) return false;
@@ -215,12 +231,21 @@ export async function keptOutputs(
   warehouse: pg.Pool,
   pipelines: PipelineStore,
   pipelineId: string,
+  drafts?: Pick<DraftStore, 'runDocuments'>,
 ): Promise<KeptOutputs> {
-  // A draft run ran a document that is not stored with it, and a branch run its branch's copy, so
-  // what their tables describe cannot be checked against main's versions: only main's runs count.
-  const recent = (await runs.list({ pipelineId, limit: RECENT_RUNS })).runs.filter(
-    (r) => r.pipelineId === pipelineId && !r.draft && !r.branch,
+  // A branch run ran its branch's copy, which main's versions do not hold: only main's runs count.
+  // A draft run counts when the document it ran was recorded (121_draft_run_documents.sql): the
+  // editor runs the draft, and its panels should know the columns that run produced.
+  const listed = (await runs.list({ pipelineId, limit: RECENT_RUNS })).runs.filter(
+    (r) => r.pipelineId === pipelineId && !r.branch,
   );
+  const draftDocuments = drafts
+    ? await drafts.runDocuments(
+        pipelineId,
+        listed.filter((r) => r.draft).map((r) => r.runId),
+      )
+    : new Map<string, Pipeline>();
+  const recent = listed.filter((r) => !r.draft || draftDocuments.has(r.runId));
   const bySchema = new Map(
     recent.flatMap((r) => {
       const schema = stagingSchemaOfRun(r.runId);
@@ -250,8 +275,10 @@ export async function keptOutputs(
       .map(([schema, run]) => ({
         runId: run.runId,
         pipelineVersion: run.pipelineVersion,
+        draft: run.draft,
         tables: tables.get(schema)!,
       })),
     versionDocument: async (version) => (await pipelines.version(pipelineId, version))?.document,
+    draftDocument: (runId) => Promise.resolve(draftDocuments.get(runId)),
   };
 }

@@ -15,6 +15,8 @@ export interface SaveRequest {
   action?: 'pipeline.saved' | 'pipeline.rolled_back' | 'pipeline.published' | 'pipeline.merged';
   /** Added to the audit entry. */
   auditSummary?: Record<string, unknown>;
+  /** What the publisher said about the version (kept with it, shown in History). */
+  message?: string | undefined;
 }
 
 export interface Saved {
@@ -33,6 +35,7 @@ export async function savePipeline(services: PipelineServices, request: SaveRequ
     versionHash(document),
     actor,
     request.expectedVersion,
+    request.message,
   );
   // A save of an unchanged document adds no version, so there is nothing to record or move.
   if (!created) return { pipeline, created };

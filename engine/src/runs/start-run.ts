@@ -1,6 +1,6 @@
 // Starting a run of a stored pipeline version, or of its draft (the editor's Run): compile with the
 // params (400 naming every problem when it does not compile), then start it through the runs client.
-import { HttpProblem } from '../api/problem.js';
+import { InvalidError } from '../errors.js';
 import type { RunMarks, RunsClient } from '../client/runs.js';
 import type { NodeCatalog } from '../compiler/compile.js';
 import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
@@ -34,10 +34,15 @@ export async function runnableDocument(
   deps: Pick<RunStartDeps, 'pipelines' | 'drafts'>,
   pipeline: StoredPipeline,
   choice: { version?: number; draft?: boolean },
-): Promise<{ document: unknown; version: number; draft: boolean }> {
+): Promise<{ document: unknown; version: number; draft: boolean; draftSavedAt?: string }> {
   if (choice.draft) {
     const draft = await requireDraft(deps, pipeline);
-    return { document: draft.document, version: draft.baseVersion, draft: true };
+    return {
+      document: draft.document,
+      version: draft.baseVersion,
+      draft: true,
+      draftSavedAt: draft.updatedAt,
+    };
   }
   const version =
     choice.version === undefined || choice.version === pipeline.version
@@ -56,9 +61,7 @@ export function planFor(
   const compiled = compileForRun(catalog, runnable.document, params, runnable.version);
   if (!compiled.ok) {
     const what = runnable.draft ? 'its draft' : `version ${runnable.version}`;
-    throw new HttpProblem(
-      400,
-      'Bad Request',
+    throw new InvalidError(
       `Pipeline "${pipeline.id}" ${what} does not compile with these params: ` +
         compiled.errors.map((e) => e.message).join('; '),
       compiled.errors,
@@ -72,15 +75,24 @@ export async function startPipelineRun(deps: RunStartDeps, request: StartRequest
   const runnable = await runnableDocument(deps, pipeline, request);
   const plan = planFor(deps.catalog, pipeline, runnable, request.params);
   if (request.branch) plan.branch = request.branch;
+  // A run someone started by hand (the editor's Run, the CLI's run) or a run of the draft is one to
+  // look into: its step outputs are kept for previews, without the pipeline's settings being edited.
+  if (runnable.draft || request.trigger.type === 'manual') plan.keepStaging = true;
   // The same key on main and in a branch names two runs, not one.
   const key =
     request.idempotencyKey &&
     (request.branch ? `branch:${request.branch}:${request.idempotencyKey}` : request.idempotencyKey);
-  return startPlan(deps, plan, {
+  const started = await startPlan(deps, plan, {
     trigger: request.trigger,
-    ...(runnable.draft ? { draft: true } : {}),
+    ...(runnable.draft
+      ? { draft: true, ...(runnable.draftSavedAt ? { draftSavedAt: runnable.draftSavedAt } : {}) }
+      : {}),
     ...(key ? { idempotencyKey: key } : {}),
   });
+  // What a draft run ran, so its kept outputs can describe the editor's nodes afterwards.
+  if (runnable.draft && started.created)
+    await deps.drafts.recordRun(started.runId, pipeline.id, runnable.document);
+  return started;
 }
 
 /** Starts a compiled plan and says what was started (a repeated key may name an ended run). */
@@ -98,6 +110,7 @@ export async function startPlan(
     pipelineId: plan.pipelineId,
     pipelineVersion: plan.pipelineVersion ?? 0,
     draft: options.draft === true,
+    draftSavedAt: options.draft ? (options.draftSavedAt ?? null) : null,
     branch: plan.branch ?? null,
   };
 }

@@ -74,4 +74,24 @@ export class DraftStore {
     );
     return (result.rowCount ?? 0) > 0;
   }
+
+  /** Keeps the document a draft run ran (see 121_draft_run_documents.sql); older than a week goes. */
+  async recordRun(runId: string, pipelineId: string, document: unknown): Promise<void> {
+    await this.pool.query(
+      `with old as (delete from tributary.draft_run_documents where created_at < now() - interval '7 days')
+       insert into tributary.draft_run_documents (run_id, pipeline_id, document) values ($1, $2, $3)
+       on conflict (run_id) do nothing`,
+      [runId, pipelineId, JSON.stringify(document)],
+    );
+  }
+
+  /** The documents these draft runs of the pipeline ran, by run id (runs not recorded are left out). */
+  async runDocuments(pipelineId: string, runIds: string[]): Promise<Map<string, Pipeline>> {
+    if (runIds.length === 0) return new Map();
+    const result = await this.pool.query<{ run_id: string; document: Pipeline }>(
+      `select run_id, document from tributary.draft_run_documents where pipeline_id = $1 and run_id = any($2)`,
+      [pipelineId, runIds],
+    );
+    return new Map(result.rows.map((r) => [r.run_id, r.document]));
+  }
 }

@@ -22,6 +22,8 @@ export interface PipelineVersion {
   document: Pipeline;
   createdBy: string;
   createdAt: string;
+  /** What the publisher said about it; null when nothing was said. */
+  message?: string | null;
 }
 
 export interface StoredPipeline extends PipelineSummary {
@@ -46,6 +48,7 @@ interface VersionRow {
   document: Pipeline;
   created_by: string;
   created_at: Date;
+  message: string | null;
 }
 
 const toSummary = (r: PipelineRow): PipelineSummary => ({
@@ -64,6 +67,7 @@ const toVersion = (r: VersionRow): PipelineVersion => ({
   document: r.document,
   createdBy: r.created_by,
   createdAt: r.created_at.toISOString(),
+  message: r.message ?? null,
 });
 
 export interface ListPipelines {
@@ -155,6 +159,7 @@ export class PipelineStore {
     versionHash: string,
     actor: string,
     expectedVersion?: number,
+    message?: string,
   ): Promise<{ pipeline: StoredPipeline; created: boolean }> {
     const created = await withTransaction(this.pool, async (client) => {
       const locked = await client.query<{ current_version: number; same: boolean }>(
@@ -175,7 +180,7 @@ export class PipelineStore {
       }
       if (current.same) return false;
       const next = current.current_version + 1;
-      await insertVersion(client, document, next, versionHash, actor);
+      await insertVersion(client, document, next, versionHash, actor, message);
       await client.query(
         'update tributary.pipelines set current_version = $2, name = $3, updated_at = now() where id = $1',
         [id, next, document.name],
@@ -217,7 +222,7 @@ export class PipelineStore {
   /** Every version, newest first, without documents. */
   async versions(id: string): Promise<Omit<PipelineVersion, 'document'>[]> {
     const result = await this.pool.query<VersionRow>(
-      `select pipeline_id, version, version_hash, created_by, created_at
+      `select pipeline_id, version, version_hash, created_by, created_at, message
          from tributary.pipeline_versions where pipeline_id = $1 order by version desc`,
       [id],
     );
@@ -227,6 +232,7 @@ export class PipelineStore {
       versionHash: r.version_hash,
       createdBy: r.created_by,
       createdAt: r.created_at.toISOString(),
+      message: r.message,
     }));
   }
 
@@ -251,10 +257,11 @@ async function insertVersion(
   version: number,
   versionHash: string,
   actor: string,
+  message?: string,
 ): Promise<void> {
   await client.query(
-    `insert into tributary.pipeline_versions (pipeline_id, version, document, version_hash, created_by)
-     values ($1, $2, $3, $4, $5)`,
-    [document.id, version, JSON.stringify(document), versionHash, actor],
+    `insert into tributary.pipeline_versions (pipeline_id, version, document, version_hash, created_by, message)
+     values ($1, $2, $3, $4, $5, $6)`,
+    [document.id, version, JSON.stringify(document), versionHash, actor, message ?? null],
   );
 }

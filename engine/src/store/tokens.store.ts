@@ -61,8 +61,28 @@ export interface NewToken {
   createdBy: string;
 }
 
+/**
+ * How long a token found by its hash is trusted without asking the database again: a revocation,
+ * or a change of scopes, made through another API process takes effect within this time (through
+ * this one, at once, but for a lookup that raced it). Expiry is checked on every request all the
+ * same (see api/auth.ts).
+ */
+export const TOKEN_CACHE_MS = 1_000;
+/** Entries kept at most; past it the cache starts over (a flood of distinct tokens stays bounded). */
+const TOKEN_CACHE_ENTRIES = 1_000;
+/** `last_used_at` is written at most this often per token (see touch). */
+const TOUCH_EVERY_MS = 60_000;
+
 export class TokenStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** sha256 of a presented token → the token and until when it is trusted. Unknown ones are not kept. */
+  private readonly found = new Map<string, { token: ApiToken; until: number }>();
+  /** Token id → when this process last wrote its `last_used_at`. */
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cacheMs = TOKEN_CACHE_MS,
+  ) {}
 
   async create(
     input: NewToken & { id?: string; token?: string },
@@ -92,6 +112,7 @@ export class TokenStore {
 
   /** Sets the token of a fixed id (the admin token from the environment), replacing an older one. */
   async put(id: string, token: string, input: NewToken): Promise<ApiToken> {
+    this.found.clear();
     const result = await this.pool.query<TokenRow>(
       `insert into tributary.api_tokens (id, name, token_hash, scopes, projects, expires_at, created_by)
        values ($1, $2, $3, $4, $5, $6, $7)
@@ -108,15 +129,28 @@ export class TokenStore {
         input.createdBy,
       ],
     );
+    this.found.clear(); // and again: a lookup that raced the change may have kept the old record
     return toToken(result.rows[0]!);
   }
 
+  /** The token's record; a request in the same second reuses the last answer (TOKEN_CACHE_MS). */
   async findByToken(token: string): Promise<ApiToken | undefined> {
+    const hash = hashToken(token);
+    const now = Date.now();
+    const hit = this.found.get(hash);
+    if (hit && hit.until > now) return hit.token;
     const result = await this.pool.query<TokenRow>(
       `select ${COLUMNS} from tributary.api_tokens where token_hash = $1`,
-      [hashToken(token)],
+      [hash],
     );
-    return result.rows[0] && toToken(result.rows[0]);
+    const record = result.rows[0] && toToken(result.rows[0]);
+    if (!record || this.cacheMs <= 0) {
+      this.found.delete(hash);
+      return record;
+    }
+    if (this.found.size >= TOKEN_CACHE_ENTRIES) this.found.clear();
+    this.found.set(hash, { token: record, until: now + this.cacheMs });
+    return record;
   }
 
   async get(id: string): Promise<ApiToken | undefined> {
@@ -127,8 +161,15 @@ export class TokenStore {
     return result.rows[0] && toToken(result.rows[0]);
   }
 
-  /** Records use at most once a minute: a write per request would cost more than it tells. */
+  /**
+   * Records use at most once a minute: a write per request would cost more than it tells. This
+   * process skips the round trip within the minute after its own write; the SQL guard covers the rest.
+   */
   async touch(id: string): Promise<void> {
+    const now = Date.now();
+    if ((this.touched.get(id) ?? -Infinity) > now - TOUCH_EVERY_MS) return;
+    if (this.touched.size >= TOKEN_CACHE_ENTRIES) this.touched.clear();
+    this.touched.set(id, now);
     await this.pool.query(
       `update tributary.api_tokens set last_used_at = now()
         where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
@@ -144,7 +185,11 @@ export class TokenStore {
   }
 
   async delete(id: string): Promise<boolean> {
+    // Revoked here: at once for this process (other API processes: within TOKEN_CACHE_MS).
+    this.found.clear();
+    this.touched.delete(id);
     const result = await this.pool.query('delete from tributary.api_tokens where id = $1', [id]);
+    this.found.clear(); // and again: a lookup that raced the delete may have kept it
     return (result.rowCount ?? 0) > 0;
   }
 }

@@ -8,6 +8,7 @@ import type { RunStatus } from '../model/plan.js';
 import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
 import { acquireSlotSignal, slotsWorkflowId } from '../workflows/project-slots.workflow.js';
 import { quoteIdent } from '@tributary/activities';
+import type { Logger } from '../infra/logger.js';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
 import { provisionBranchRole } from '../warehouse/branch-role.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
@@ -52,7 +53,13 @@ export interface RunActivityDeps {
   keepStagingAlways?: boolean;
   /** How long kept staging stays before the sweeper drops it. */
   stagingTtlMs?: number;
+  /** Told when a run has finished (it enqueues failure and success notifications). */
+  runClosed?: (runId: string) => Promise<unknown>;
+  log?: Logger;
 }
+
+/** How long finishing a run waits for its notifications to be queued before it gives up on them. */
+const NOTIFY_TIMEOUT_MS = 5_000;
 
 export function createRunActivities(deps: RunActivityDeps): RunActivities {
   const provisionedProjects = new Map<string, Promise<void>>();
@@ -132,6 +139,21 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         for (const schema of reusedSchemas) await keepStagingUntil(deps.warehouse, schema, until);
       } else {
         await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
+      }
+      // Notifications are queued here, from the run's own finishing step (queueing is idempotent, so a
+      // retried finish queues nothing twice); a failure to queue is logged and never fails the run.
+      if (deps.runClosed) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          deps.runClosed(runId),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out')), NOTIFY_TIMEOUT_MS);
+          }),
+        ])
+          .catch((error: Error) =>
+            deps.log?.warn('could not queue the notifications of a run', { runId, error: error.message }),
+          )
+          .finally(() => clearTimeout(timer));
       }
     },
   };

@@ -10,7 +10,7 @@ import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../../src/api/admin-token.js';
 import { apiRoutes } from '../../src/api/routes.js';
-import { hashToken, SCOPES, TokenStore } from '../../src/store/tokens.store.js';
+import { hashToken, SCOPES, TOKEN_CACHE_MS, TokenStore } from '../../src/store/tokens.store.js';
 import { generatePipeline, startApi, uniq, type ApiHarness } from './api-harness.js';
 
 let api: ApiHarness;
@@ -156,6 +156,14 @@ describe('auth matrix over the route table', () => {
     shareProduct: { values: { id: productA, project: projectB } },
     unshareProduct: { values: { id: productA, project: projectB } },
     getRunOpenLineage: {},
+    getProjectNotifications: { values: { project: projectA } },
+    putProjectNotifications: { values: { project: projectA }, body: { rules: [] } },
+    sendTestNotification: {
+      values: { project: projectA },
+      body: { channel: { type: 'slack', webhookUrlSecret: 'k' } },
+    },
+    getNotificationDelivery: { values: { project: projectA, id: '1' } },
+    getRunNotifications: {},
   };
   const unscoped = [
     'listProjects',
@@ -353,9 +361,32 @@ describe('tokens', () => {
 
   it('revokes a token: it is 401 afterwards, and a second delete is 404', async () => {
     const created = await api.call('POST', '/api/tokens', { body: { name: 'short', scopes: ['read'] } });
+    // Used first, so the API process has it in its token cache: revoking through it still holds at once.
+    expect((await api.call('GET', '/api/projects', { token: created.body.token })).status).toBe(200);
     expect((await api.call('DELETE', `/api/tokens/${created.body.id}`)).status).toBe(204);
     expect((await api.call('GET', '/api/projects', { token: created.body.token })).status).toBe(401);
     expect((await api.call('DELETE', `/api/tokens/${created.body.id}`)).status).toBe(404);
+  });
+
+  it('refuses a token revoked by another API process within the token cache time plus a second', async () => {
+    const created = await api.call('POST', '/api/tokens', { body: { name: 'elsewhere', scopes: ['read'] } });
+    const use = async () => (await api.call('GET', '/api/projects', { token: created.body.token })).status;
+    expect(await use()).toBe(200); // now cached by this API process
+    // Another process's store: its delete does not reach this process's cache.
+    expect(await new TokenStore(api.h.platform.platformPool).delete(created.body.id)).toBe(true);
+    const revoked = Date.now();
+    // Asked until refused; the time that counts is when the refused request was sent.
+    let askedAt = Date.now();
+    let status = await use();
+    while (status === 200 && Date.now() - revoked < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      askedAt = Date.now();
+      status = await use();
+    }
+    expect(status).toBe(401);
+    expect(askedAt - revoked).toBeLessThan(TOKEN_CACHE_MS + 1_000);
+    // And it stays refused.
+    expect(await use()).toBe(401);
   });
 
   it('refuses an expired token with 401 naming the expiry', async () => {
@@ -402,6 +433,9 @@ describe('admin token bootstrap', () => {
     const fromEnv = 'automation-admin-token-0123456789';
     expect(await ensureAdminToken(tokens, { home, fromEnv })).toEqual({ source: 'env' });
     expect((await api.call('GET', '/api/tokens', { token: fromEnv })).status).toBe(200);
+    // Rotated by another store (as at another process's start): the API's cached lookup of the old
+    // token lasts at most TOKEN_CACHE_MS.
+    await new Promise((resolve) => setTimeout(resolve, TOKEN_CACHE_MS));
     expect((await api.call('GET', '/api/tokens', { token })).status).toBe(401);
     await tokens.delete('admin');
   });

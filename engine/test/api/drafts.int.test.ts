@@ -81,6 +81,48 @@ describe('drafts', () => {
     expect(audit.body.items).toEqual([expect.objectContaining({ target: `pipeline:${id}` })]);
   });
 
+  it('changes the ETag of GET /pipelines/{id} when a draft is saved or discarded, so a revalidation sees it', async () => {
+    const id = await create(uniq('draft-etag'));
+    const first = await api.call('GET', `/api/pipelines/${id}`);
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    const etag = first.headers.get('etag')!;
+    // As a browser revalidates (fetch() itself would add "no-cache" to a conditional request).
+    const revalidate = (tag: string) => ({ 'if-none-match': tag, 'cache-control': 'max-age=0' });
+    expect(etag).toMatch(/^"1-[\w-]+"$/);
+    // Nothing changed: the browser's revalidation may keep what it has.
+    expect((await api.call('GET', `/api/pipelines/${id}`, { headers: revalidate(etag) })).status).toBe(304);
+
+    expect((await api.call('PUT', `/api/pipelines/${id}/draft`, { body: rowsPipeline(id, 5) })).status).toBe(
+      200,
+    );
+    const withDraft = await api.call('GET', `/api/pipelines/${id}`, { headers: revalidate(etag) });
+    expect(withDraft.status).toBe(200);
+    expect(withDraft.body.draft).toMatchObject({ baseVersion: 1 });
+    const draftEtag = withDraft.headers.get('etag')!;
+    expect(draftEtag).not.toBe(etag);
+    expect(draftEtag.startsWith('"1-')).toBe(true);
+
+    expect((await api.call('DELETE', `/api/pipelines/${id}/draft`)).status).toBe(204);
+    const discarded = await api.call('GET', `/api/pipelines/${id}`, {
+      headers: { 'if-none-match': draftEtag },
+    });
+    expect(discarded.status).toBe(200);
+    expect(discarded.body.draft).toBeNull();
+    expect(discarded.headers.get('etag')).toBe(etag);
+
+    // The ETag is also what a save may send as If-Match (its version leads).
+    const saved = await api.call('PUT', `/api/pipelines/${id}`, {
+      body: rowsPipeline(id, 7),
+      headers: { 'if-match': draftEtag },
+    });
+    expect(saved.status).toBe(200);
+    const stale = await api.call('PUT', `/api/pipelines/${id}`, {
+      body: rowsPipeline(id, 8),
+      headers: { 'if-match': draftEtag },
+    });
+    expect(stale.status).toBe(409);
+  });
+
   it('refuses a draft naming another pipeline or project, naming the field', async () => {
     const id = await create(uniq('draft-shape'));
     const otherId = await api.call('PUT', `/api/pipelines/${id}/draft`, {
@@ -123,11 +165,18 @@ describe('drafts', () => {
       body: { expectedVersion: 1, message: 'five rows' },
     });
     expect(published.status).toBe(200);
-    expect(published.headers.get('etag')).toBe('"2"');
+    expect(published.headers.get('etag')).toMatch(/^"2-[\w-]+"$/);
     expect(published.body).toMatchObject({ version: 2, created: true, valid: true });
     expect(published.body.document.nodes[0].config.rows).toBe(5);
     expect((await api.call('GET', `/api/pipelines/${id}/draft`)).status).toBe(404);
     expect((await api.call('GET', `/api/pipelines/${id}`)).body).toMatchObject({ version: 2, draft: null });
+    // The note is kept with the version, for History.
+    const versions = await api.call('GET', `/api/pipelines/${id}/versions`);
+    expect(versions.body.items.map((v: { message: string | null }) => v.message)).toEqual([
+      'five rows',
+      null,
+    ]);
+    expect((await api.call('GET', `/api/pipelines/${id}/versions/2`)).body.message).toBe('five rows');
     const audit = await api.call('GET', `/api/audit?project=${projectA}&action=pipeline.published`);
     expect(audit.body.items).toEqual([
       expect.objectContaining({

@@ -118,6 +118,35 @@ describe('output schemas', () => {
     });
   });
 
+  it("takes the columns from a run of the editor's draft, for the document that run ran", async () => {
+    const doc = ordersPipeline(uniq('sch'));
+    await create(doc);
+    const drafted = ordersPipeline(
+      doc.id,
+      'select customer, count(*) as orders from {{ inputs.orders }} group by 1',
+    );
+    expect((await api.call('PUT', `/api/pipelines/${doc.id}/draft`, { body: drafted })).status).toBe(200);
+    const started = await api.call('POST', `/api/pipelines/${doc.id}/runs`, { body: { draft: true } });
+    expect(started.status).toBe(202);
+    await api.h.platform.temporal.workflow.getHandle(started.body.runId).result();
+    const runId = started.body.runId;
+
+    const after = await api.call('POST', `/api/pipelines/${doc.id}/schemas`, { body: drafted });
+    expect(after.body.nodes.orders).toEqual({ columns: ORDERS_COLUMNS, source: 'run', runId });
+    expect(after.body.nodes.totals).toEqual({
+      columns: [
+        { name: 'customer', type: 'text' },
+        { name: 'orders', type: 'bigint' },
+      ],
+      source: 'run',
+      runId,
+    });
+    // The published version's SQL is not what that run ran: its columns are inferred, not the run's.
+    const published = await api.call('POST', `/api/pipelines/${doc.id}/schemas`, { body: doc });
+    expect(published.body.nodes.totals).toMatchObject({ source: 'inferred' });
+    expect(published.body.nodes.orders).toMatchObject({ source: 'run', runId });
+  });
+
   it("infers a JSON sample, generated columns, the project's own table and an assertion's pass-through", async () => {
     writeFileSync(
       path.join(api.h.dataDir, projectA, 'events.json'),

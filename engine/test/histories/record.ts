@@ -55,6 +55,46 @@ const scenarios: Record<string, PipelineInput> = {
       { from: 'bad', to: 'after' },
     ],
   },
+  // patched('step-input-rows'): the source reports its table's row count, the one step reading it
+  // gets the count in its input (inputRows); a second reader's input would not.
+  'input-rows': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-input-rows',
+    name: 'Row counts handed on',
+    nodes: [
+      { id: 'src', type: 'test.source', config: { rows: 3, tableRows: 3 } },
+      { id: 'only', type: 'test.step', config: {} },
+    ],
+    edges: [{ from: 'src', to: 'only' }],
+  },
+  // Routes (patched('flow-routes')): a decision on a failed step, a switch by row count, a failure output.
+  'flow-routes': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-routes',
+    name: 'Routes',
+    settings: { maxParallel: 2 },
+    nodes: [
+      { id: 'numbers', type: 'source.generate', config: { rows: 3, columns: [{ name: 'n', generator: 'sequence' }] } },
+      { id: 'bad', type: 'test.step', config: { failForGood: true }, retry: fast },
+      { id: 'check', type: 'flow.if', config: { condition: "steps.bad.status == 'failed'" } },
+      { id: 'alert', type: 'test.step', config: {} },
+      { id: 'quiet', type: 'test.step', config: {} },
+      { id: 'cleanup', type: 'test.step', config: {} },
+      { id: 'route', type: 'flow.switch', config: { cases: [{ name: 'many', when: 'steps.numbers.rowsOut > 2' }] } },
+      { id: 'many', type: 'test.step', config: {} },
+      { id: 'few', type: 'test.step', config: {} },
+    ],
+    edges: [
+      { from: 'numbers', to: 'bad' },
+      { from: 'bad', to: 'check' },
+      { from: 'check', to: 'alert', output: 'true' },
+      { from: 'check', to: 'quiet', output: 'false' },
+      { from: 'bad', to: 'cleanup', output: 'failure' },
+      { from: 'numbers', to: 'route' },
+      { from: 'route', to: 'many', output: 'many' },
+      { from: 'route', to: 'few', output: 'default' },
+    ],
+  },
   'queued-run': {
     apiVersion: 'tributary/v1',
     id: 'replay-queued',

@@ -25,6 +25,7 @@ import {
   type Queryable,
   quoteIdent,
   quoteTable,
+  tableBytes,
   tableColumns,
   tableStats,
   type ColumnInfo,
@@ -197,7 +198,12 @@ export const postgresSink = defineNodeType({
       await ctx.warehouse.ensureSchema(table.schema);
     }
     const inputColumns = await tableColumns(ctx.warehouse, input);
-    const inputStats = await tableStats(ctx.warehouse, input);
+    // An input the step that wrote it counted (COPY's answer) is not scanned again to count it.
+    const knownRows = ctx.knownRows(inputNode);
+    const inputStats =
+      knownRows !== undefined
+        ? { rows: knownRows, bytes: await tableBytes(ctx.warehouse, input) }
+        : await tableStats(ctx.warehouse, input);
     const pk = config.primaryKey ?? [];
     const inputNames = new Set(inputColumns.map((c) => c.name));
     for (const key of pk) {

@@ -209,6 +209,8 @@ export const csvSource = defineNodeType({
         table: ctx.outputTable,
         stats: { rowsIn: 0, rowsOut: rows, bytes: bytesRead },
         notes: plan.notes,
+        // COPY's own count: a sink that consumes the table need not scan it to count again.
+        tableRows: rows,
       };
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
@@ -447,7 +449,11 @@ function planTable(config: Config, head: Head): TablePlan {
   return { columns, sampleRows: rows.length, notes };
 }
 
-/** Creates the output table and COPYs the whole file into it, in one transaction. */
+/**
+ * Creates the output table and COPYs the whole file into it, in one transaction. FREEZE (allowed
+ * because the table is created in the same transaction) writes the rows already frozen, with their
+ * hint bits set: the first reader (a count, the sink's move, a vacuum) does not dirty every page again.
+ */
 async function load(
   ctx: StepContext,
   plan: TablePlan,
@@ -464,6 +470,7 @@ async function load(
     `delimiter ${pg.escapeLiteral(config.delimiter)}`,
     `quote ${pg.escapeLiteral(config.quote)}`,
     `null ${pg.escapeLiteral(config.nullString)}`,
+    'freeze true',
   ].join(', ');
   const client = await ctx.warehouse.connect();
   let failed = false;

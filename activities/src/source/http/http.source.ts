@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { configError, dataError, StepError } from '../../errors.js';
 import { configString, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
-import { isPlainObject, loadRecords, tableBytes } from '../json/records-loader.js';
+import { tableBytes } from '../../sql.js';
+import { isPlainObject, loadRecords } from '../json/records-loader.js';
 import {
   DEFAULT_RETRY,
   displayUrl,

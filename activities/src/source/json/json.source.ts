@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { dataError, StepError } from '../../errors.js';
 import { fileDataset, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
 import { DEFAULT_RETRY, displayUrl, fetchWithRetry, getPath, templateParams } from '../http/http-client.js';
-import { loadRecords, sampleColumns, tableBytes } from './records-loader.js';
+import { tableBytes } from '../../sql.js';
+import { loadRecords, sampleColumns } from './records-loader.js';
 
 const ConfigSchema = z
   .object({

@@ -21,7 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { dataError, isPgError, StepError } from '../../errors.js';
 import type { TableRef } from '../../node-type.js';
-import { type Queryable, quoteIdent, quoteTable } from '../../sql.js';
+import { quoteIdent, quoteTable } from '../../sql.js';
 import type { ProjectWarehouse } from '../../warehouse/project-warehouse.js';
 
 type WarehouseAccess = Pick<ProjectWarehouse, 'query' | 'connect'>;
@@ -494,15 +494,6 @@ function approximateSize(fields: [string, unknown][]): number {
     else size += 8;
   }
   return size;
-}
-
-/** On-disk size of a table, for step statistics (without the full count that tableStats makes). */
-export async function tableBytes(db: Queryable, table: TableRef): Promise<number> {
-  const result = await db.query<{ bytes: string | null }>(
-    'select pg_total_relation_size(to_regclass($1)) as bytes',
-    [quoteTable(table)],
-  );
-  return Number(result.rows[0]?.bytes ?? 0);
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {
