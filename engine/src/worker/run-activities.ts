@@ -41,7 +41,7 @@ export interface RunActivities {
     runId: string;
     key: string;
     capacity: number;
-  }): Promise<{ workflowId: string }>;
+  }): Promise<{ workflowId: string } | undefined>;
 }
 
 export interface RunActivityDeps {

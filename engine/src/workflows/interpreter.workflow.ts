@@ -123,12 +123,14 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         waiting.add(step.id);
         // The activity names the semaphore (its id depends on the task queue), so a replay sends
         // the release where the recorded run did.
-        ({ workflowId: semaphore } = await lifecycle.requestProjectSlot({
+        const requested = await lifecycle.requestProjectSlot({
           project: plan.project,
           runId,
           key,
           capacity: share,
-        }));
+        });
+        // Runs of the first version of this patch got nothing back: their semaphore was `slots-<project>`.
+        semaphore = requested?.workflowId ?? `slots-${plan.project}`;
         await condition(() => granted.has(key));
         waiting.delete(step.id);
       }
