@@ -19,6 +19,7 @@ export const LIFECYCLE_ACTIVITIES: ReadonlySet<string> = new Set([
   'prepareRun',
   'finishRun',
   'requestPipelineLock',
+  'requestProjectSlot',
   'runIsOpen',
 ]);
 

@@ -76,7 +76,13 @@ export interface RunActivities {
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
   runIsOpen(input: { runId: string }): Promise<boolean>;
   /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
-  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
+  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
+  requestProjectSlot(input: {
+    project: string;
+    runId: string;
+    key: string;
+    capacity: number;
+  }): Promise<{ workflowId: string } | undefined>;
 }
 
 // A project's fair share of step slots (workflows/project-slots.workflow.ts).
@@ -102,4 +108,9 @@ export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
 export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
 
-export const slotsWorkflowId = (project: string): string => `slots-${project}`;
+/**
+ * One semaphore per project and task queue: the share is of the workers polling that queue, and
+ * the semaphore itself runs on it (a queue nobody polls any more cannot hold another's runs).
+ */
+export const slotsWorkflowId = (project: string, taskQueue: string): string =>
+  `slots-${taskQueue}-${project}`;

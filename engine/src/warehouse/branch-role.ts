@@ -1,7 +1,7 @@
 // Branch runs fenced by the database: a project's branch runs work under a role of their own
 // (`trb_<project>`), which owns the branch schemas and branch runs' staging, and may only read
 // main's schemas. A branch run's SQL can then write nothing of main whatever the sinks check:
-// the database refuses it. Kept to plain GRANT / ALTER DEFAULT PRIVILEGES (PostgreSQL 15 and up).
+// the database refuses it. Plain GRANTs only, so PostgreSQL 15 and up.
 import { BRANCH_SCHEMA_COMMENT, PROJECT_ROLE_COMMENT, quoteIdent } from '@tributary/activities';
 import pg from 'pg';
 import { withTransaction } from '../store/transaction.js';
@@ -28,8 +28,13 @@ export async function provisionBranchRole(owner: pg.Pool, project: string): Prom
     await client.query(
       `comment on role ${q(role)} is ${pg.escapeLiteral(`${PROJECT_ROLE_COMMENT}${project}`)}`,
     );
-    // Plain membership: the runner is NOINHERIT, so it can SET ROLE to it and gains nothing else.
-    await client.query(`grant ${q(role)} to ${q(RUNNER_ROLE)}`);
+    // As for project roles (provision.ts): SET ROLE, no inheritance; 15 has no grant options and
+    // the runner's NOINHERIT says it there.
+    const version = await client.query<{ num: string }>(
+      `select current_setting('server_version_num') as num`,
+    );
+    const options = Number(version.rows[0]!.num) >= 160_000 ? ' with inherit false, set true' : '';
+    await client.query(`grant ${q(role)} to ${q(RUNNER_ROLE)}${options}`);
     const schemas = await client.query<{ name: string; branch: boolean }>(
       `select n.nspname as name,
               starts_with(coalesce(obj_description(n.oid, 'pg_namespace'), ''), $2) as branch

@@ -1,6 +1,7 @@
 // The run's own lifecycle activities: its staging schema in the warehouse, and what happens when
 // it ends (incremental state committed on success; staging dropped unless kept for previews or,
 // for a failed run, for a re-run to reuse).
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import {
@@ -52,13 +53,17 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
     async requestProjectSlot({ project, runId, key, capacity }) {
+      // The run's task queue: the semaphore runs there and is the share of that queue's workers.
+      const taskQueue = Context.current().info.taskQueue;
+      const workflowId = slotsWorkflowId(project, taskQueue);
       await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
-        workflowId: slotsWorkflowId(project),
-        taskQueue: deps.taskQueue,
+        workflowId,
+        taskQueue,
         args: [{ capacity, holders: [], queue: [] }],
         signal: acquireSlotSignal,
         signalArgs: [{ runId, key, capacity }],
       });
+      return { workflowId };
     },
     async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.

@@ -24,7 +24,6 @@ import {
   releaseLockSignal,
   releaseSlotSignal,
   slotGrantedSignal,
-  slotsWorkflowId,
   type RunActivities,
   type StepActivityInput,
   type StepActivityResult,
@@ -114,7 +113,6 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(slotGrantedSignal, ({ key }) => {
     granted.add(key);
   });
-  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project));
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
 
@@ -126,12 +124,21 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     const state = progress.steps[step.id]!;
     const key = `${runId}/${step.id}`;
     running += 1;
-    let holdsSlot = false;
+    // The semaphore that holds (or queues) this step's request; it is released in `finally`.
+    let semaphore: string | null = null;
     try {
       if (share !== null) {
         waiting.add(step.id);
-        holdsSlot = true; // from here on a request exists, granted or queued: it is released below
-        await lifecycle.requestProjectSlot({ project: plan.project, runId, key, capacity: share });
+        // The activity names the semaphore (its id depends on the task queue), so a replay sends
+        // the release where the recorded run did.
+        const requested = await lifecycle.requestProjectSlot({
+          project: plan.project,
+          runId,
+          key,
+          capacity: share,
+        });
+        // Runs of the first version of this patch got nothing back: their semaphore was `slots-<project>`.
+        semaphore = requested?.workflowId ?? `slots-${plan.project}`;
         await condition(() => granted.has(key));
         waiting.delete(step.id);
       }
@@ -190,14 +197,13 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         if (facts && typeof facts === 'object') state.facts = facts as StepProgress['facts'];
       }
     } finally {
-      if (holdsSlot) {
-        waiting.delete(step.id);
+      waiting.delete(step.id);
+      if (semaphore !== null) {
+        const handle = getExternalWorkflowHandle(semaphore);
         // Given back even when the run is cancelled; a run that ends without it is noticed by the
         // semaphore's liveness check.
         await CancellationScope.nonCancellable(() =>
-          slots()
-            .signal(releaseSlotSignal, { key })
-            .catch(() => undefined),
+          handle.signal(releaseSlotSignal, { key }).catch(() => undefined),
         );
       }
       state.endedAt = now();

@@ -70,7 +70,7 @@ describe('fair shares', () => {
 
     const slowRuns = await Promise.all([0, 1, 2].map(() => startRun(stack, 'fair-a-slow')));
     // Wait until a holds its whole share and has more steps queued behind it.
-    const slots = stack.temporal.workflow.getHandle(slotsWorkflowId('fair-a'));
+    const slots = stack.temporal.workflow.getHandle(slotsWorkflowId('fair-a', 'tributary'));
     const deadline = Date.now() + 60_000;
     for (;;) {
       const state = await slots.query(slotsStateQuery).catch(() => null);

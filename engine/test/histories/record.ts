@@ -12,6 +12,7 @@ import { compile } from '../../src/compiler/compile.js';
 import { parseEnv } from '../../src/config/env.js';
 import { createLogger, silentLogger } from '../../src/infra/logger.js';
 import type { PipelineInput } from '../../src/model/pipeline.schema.js';
+import { RunsClient } from '../../src/client/runs.js';
 import { connectPlatform, startInfrastructure } from '../../src/platform.js';
 import { scheduleAction } from '../../src/schedules/schedule-service.js';
 import { createWorker } from '../../src/worker/worker.js';
@@ -117,6 +118,11 @@ const scheduledScenario: PipelineInput = {
 };
 
 const only = process.argv.slice(2);
+// The diamond again, with the project's fair share in the plan (patched('project-fair-share')):
+// every step takes and gives back a slot of the project's semaphore. maxParallel 2 of a share of 1
+// is capped to 1, so the two branches wait for each other's slot.
+scenarios['fair-share'] = { ...scenarios['diamond-with-warning']!, id: 'replay-fair-share' };
+
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
@@ -155,7 +161,15 @@ try {
       if (!wanted(name)) continue;
       const result = compile(document, { catalog: testCatalog });
       if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
-      const { runId } = await platform.runs.start(result.plan, { trigger: { type: 'manual', actor: 'recorder' } });
+      // A share of 1 makes the fair-share history's steps queue for each other's slot.
+      const runs =
+        name === 'fair-share'
+          ? new RunsClient(platform.temporal, taskQueue, undefined, {
+              maxStepTimeoutSeconds: 21_600,
+              projectMaxActivities: 1,
+            })
+          : platform.runs;
+      const { runId } = await runs.start(result.plan, { trigger: { type: 'manual', actor: 'recorder' } });
       const handle = platform.temporal.workflow.getHandle(runId);
       await handle.result().catch(() => {});
       const history = await handle.fetchHistory();
