@@ -16,6 +16,7 @@ export default tseslint.config(
       '.tributary/**',
       'test-artifacts/**',
       'builder-ui/src/api/schema.gen.ts',
+      'docs/.vitepress/cache/**',
     ],
   },
   js.configs.recommended,

@@ -119,9 +119,15 @@ async function executeStep(
       params: input.params,
       secrets: deps.secrets(input.project),
       resolveDataPath: (relative, field) => resolveProjectPath(deps, input.project, relative, field),
+      // A branch writes only inside its own folder: the path is resolved against that folder as root.
+      resolveOutputPath: (relative, field) =>
+        branch
+          ? resolveBranchPath(deps, input.project, branch, relative, field)
+          : resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
       resolveProduct: deps.resolveProduct,
       fetch,
+      egress: deps.egress,
       heartbeat: (details) => {
         progress = { nodeId: input.nodeId, ...details };
         activity.heartbeat(progress);
@@ -195,17 +201,38 @@ export async function resolveProjectPath(
 }
 
 /**
+ * Resolves a path a branch writes: inside `branches/<branch>/` of the project's files, that folder
+ * being the root the resolved path is checked against (so `../..` cannot climb back into main's).
+ */
+export async function resolveBranchPath(
+  deps: Pick<ActivityDeps, 'dataDir'>,
+  project: string,
+  branch: string,
+  relative: string,
+  field: string,
+): Promise<string> {
+  const root = path.join(deps.dataDir, ...(project === 'default' ? [] : [project]), 'branches', branch);
+  await mkdir(root, { recursive: true });
+  return resolveInside(root, relative, field, `the files of branch "${branch}"`);
+}
+
+/**
  * Resolves a user-given path inside the data dir. `..`, absolute paths elsewhere and symlinks that
  * lead out are refused; a path that does not exist yet (an output file) is checked by its parent.
  */
-export async function resolveInside(dataDir: string, relative: string, field: string): Promise<string> {
+export async function resolveInside(
+  dataDir: string,
+  relative: string,
+  field: string,
+  rootName = 'the data directory',
+): Promise<string> {
   const root = await realpath(dataDir).catch(() => {
     throw new StepError(`config.${field}: the data directory ${dataDir} does not exist`, 'config');
   });
   const candidate = path.resolve(root, relative);
   const outside = () =>
     new StepError(
-      `config.${field}: "${relative}" is outside the data directory; paths must stay inside it`,
+      `config.${field}: "${relative}" is outside ${rootName}; paths must stay inside it`,
       'config',
     );
   if (candidate !== root && !candidate.startsWith(root + path.sep)) throw outside();
@@ -214,7 +241,7 @@ export async function resolveInside(dataDir: string, relative: string, field: st
     real = await realpath(candidate);
   } catch {
     const parent = await realpath(path.dirname(candidate)).catch(() => {
-      throw new StepError(`config.${field}: "${relative}" does not exist in the data directory`, 'not_found');
+      throw new StepError(`config.${field}: "${relative}" does not exist in ${rootName}`, 'not_found');
     });
     real = path.join(parent, path.basename(candidate));
   }

@@ -25,11 +25,16 @@ export {
 export * from './warehouse/schema-owners.js';
 export {
   checkUrl,
+  effectiveAddress,
   EGRESS_ALLOW_VARIABLE,
   EgressRefused,
   fencedFetch,
+  fencedPgStream,
   parseEgressAllow,
+  resolveEgress,
+  withReservedEndpoints,
   type EgressPolicy,
+  type ReservedEndpoint,
 } from './egress/egress-fence.js';
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
 export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';

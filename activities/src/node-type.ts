@@ -2,6 +2,7 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { EgressPolicy } from './egress/egress-fence.js';
 import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
@@ -42,8 +43,11 @@ export type SecretUse =
   | { sendTo: string | URL }
   /** The value is itself a connection URL; its host is the destination. */
   | { connectionUrl: true }
-  /** The value never leaves the worker (e.g. a signing key). */
-  | { local: true };
+  /**
+   * The value signs what is sent to this URL and never leaves the worker itself; a host binding
+   * holds all the same (a key bound to one receiver signs for no other host).
+   */
+  | { signFor: string | URL };
 
 export interface SecretResolver {
   /** Resolves a secret of the run's project by name; throws a non-retryable error if unknown or bound elsewhere. */
@@ -77,12 +81,22 @@ export interface StepContext {
   secrets: SecretResolver;
   /** Resolves a path relative to the project's files directory and refuses anything that escapes it. */
   resolveDataPath(relative: string, field: string): Promise<string>;
+  /**
+   * Resolves a path the step writes: like resolveDataPath on main; in a branch, inside the branch's
+   * own folder (`branches/<branch>/` of the project's files), which is then the root it is checked against.
+   */
+  resolveOutputPath(relative: string, field: string): Promise<string>;
   /** Where a data product's table is, and which project owns it; undefined when there is no such product. */
   resolveProduct(id: string): Promise<{ project: string; schema: string; table: string } | undefined>;
   /** The stored incremental state of this pipeline + node, if any. */
   loadState(): Promise<unknown>;
   /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */
   fetch: typeof fetch;
+  /**
+   * The egress policy every other socket a step opens must pass (resolveEgress, fencedPgStream):
+   * the same allow-list and the platform's own servers as fetch.
+   */
+  egress: EgressPolicy;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;
   /** Aborted when the run is cancelled or the attempt times out. */
@@ -106,14 +120,66 @@ export interface SqlField {
   sql: string;
 }
 
+/**
+ * A dataset outside the pipeline that a node reads or writes, as lineage, the catalog and
+ * OpenLineage see it. Two nodes that name the same dataset are stitched together through it.
+ */
+export interface DatasetRef {
+  kind: 'table' | 'file' | 'url' | 'external';
+  /**
+   * table: `schema.table` (LineageContext.tableName qualifies what a config says); file:
+   * `<project>/<path>`; url: the URL; external: `<system>:<connection>/<object>`.
+   */
+  name: string;
+  /** Its columns in order, where the config says them; a warehouse table's come from the catalog. */
+  columns?: string[];
+}
+
+/** Where a node's output columns come from, for column lineage. */
+export type ColumnOrigin =
+  /** Each column directly from the one dataset the node reads (a file, a table, an API). */
+  | { from: 'read' }
+  /** Its first input's columns, unchanged (a gate, a sink). */
+  | { from: 'input' }
+  /** A query over its inputs (`{{ inputs.x }}`) and warehouse tables, which lineage parses. */
+  | { from: 'sql'; sql: string }
+  /** Made by the node itself: these columns, computed from no dataset. */
+  | { from: 'made'; columns: string[] };
+
+/** What a node reads and writes outside its pipeline, and where its output's columns come from. */
+export interface NodeLineage {
+  reads?: DatasetRef[];
+  writes?: DatasetRef[];
+  columns?: ColumnOrigin;
+}
+
+/** What a declaration may use to name the datasets of a config: pure lookups, no I/O. */
+export interface LineageContext {
+  /** The project whose pipeline holds the node. */
+  project: string;
+  /** `table` or `schema.table` as the project's steps resolve it; undefined when it is not a table name. */
+  tableName(table: string): string | undefined;
+  /** The table (`schema.table`) of a data product; undefined when unknown. */
+  productTable(id: string): string | undefined;
+}
+
+/**
+ * The warehouse table a node publishes into, which the editor's data view shows as it is now; or,
+ * when the config names none Tributary can read back, the config field at fault and why.
+ */
+export type TargetTable = { table: string } | { field: string; message: string };
+
 export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
-  /** Stable dotted id, e.g. `source.csv`. Never renamed: saved pipelines refer to it. */
+  /** Stable dotted id, `<kind>.<name>`. Never renamed: saved pipelines refer to it. */
   type: string;
   kind: NodeKind;
+  /** The palette's facts: a title, a sentence, an icon and the category it is listed under. */
   title: string;
   description: string;
   /** A short icon name the UI maps to a glyph. */
   icon: string;
+  /** The palette's group within the kind, e.g. "Files", "Databases", "APIs". */
+  category: string;
   config: Config;
   /** How many inputs the node takes: sources none, sinks exactly one, transforms one or more. */
   inputs: { min: number; max: number | null };
@@ -139,7 +205,47 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
     config: z.infer<Config>,
     inputs: Record<string, ColumnInfo[]>,
   ): Promise<ColumnInfo[]>;
+  /**
+   * The datasets a config reads and writes and where its output's columns come from, for lineage,
+   * the catalog's consumers and OpenLineage. Given the config as written, maybe malformed: name what
+   * can be told, never throw. Absent: the node touches nothing outside its pipeline.
+   */
+  lineage?(config: Record<string, unknown>, ctx: LineageContext): NodeLineage;
+  /**
+   * The warehouse table this node publishes into, shown in the editor's data view (GET
+   * …/nodes/{nodeId}/target). Given the config as written. Absent: the node has no such table.
+   */
+  target?(config: Record<string, unknown>, nodeId: string): TargetTable;
   run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
+}
+
+/** A config field's value when it is a non-empty string (configs given as written may hold anything). */
+export function configString(config: Record<string, unknown>, key: string): string | undefined {
+  const value = config[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The column names a config lists in `columns: [{ name }]`, when it lists them. */
+export function configColumns(config: Record<string, unknown>): string[] | undefined {
+  return Array.isArray(config.columns)
+    ? (config.columns as { name?: unknown }[])
+        .map((c) => c?.name)
+        .filter((n): n is string => typeof n === 'string')
+    : undefined;
+}
+
+/** `{ columns }` when a config lists its columns, to spread into the dataset it reads. */
+export function columnsOf(config: Record<string, unknown>): { columns?: string[] } {
+  const columns = configColumns(config);
+  return columns ? { columns } : {};
+}
+
+/** A file a config reads or writes: its URL when it has one, else its path in the project's files. */
+export function fileDataset(config: Record<string, unknown>, project: string): DatasetRef {
+  const url = configString(config, 'url');
+  return url
+    ? { kind: 'url', name: url }
+    : { kind: 'file', name: `${project}/${configString(config, 'path') ?? '?'}` };
 }
 
 /** Keeps the config type of each declaration while collecting them in one list. */

@@ -4,6 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { EgressRefused, fencedPgStream } from './egress/egress-fence.js';
 import { configError, isPgError, StepError } from './errors.js';
 import type { StepContext } from './node-type.js';
 
@@ -17,7 +18,7 @@ export interface ExternalDatabase {
 
 /** Opens a connection to the database whose URL is the secret `secretName`; `field` names it in errors. */
 export async function connectBySecret(
-  ctx: Pick<StepContext, 'secrets'>,
+  ctx: Pick<StepContext, 'secrets' | 'egress'>,
   secretName: string,
   field: string,
 ): Promise<ExternalDatabase> {
@@ -28,7 +29,9 @@ export async function connectBySecret(
       `the secret "${secretName}" does not hold a Postgres URL; store it as postgres://user:password@host:port/database`,
     );
   }
-  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'tributary' });
+  // Every socket of this pool goes through the egress fence, at connect time, on the resolved address.
+  const stream = fencedPgStream(ctx.egress, `connection "${secretName}" to ${describeTarget(url)}`);
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'tributary', stream });
   // An idle connection that loses its server must not crash the worker.
   pool.on('error', () => {});
   let client: pg.PoolClient;
@@ -54,6 +57,7 @@ export async function connectBySecret(
  * failures will not get better by retrying and become non-retryable.
  */
 function redactError(error: unknown, url: string, label: string): Error {
+  if (error instanceof EgressRefused) return error;
   const secrets = [url];
   try {
     const parsed = new URL(url);
@@ -71,6 +75,16 @@ function redactError(error: unknown, url: string, label: string): Error {
   // Keep the code so that network errors (ECONNREFUSED, …) and SQLSTATEs are classified as before.
   if (typeof code === 'string') Object.assign(redacted, { code });
   return redacted;
+}
+
+/** postgres://host:port of a connection URL, without user, password or database (for messages). */
+export function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `postgres://${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;
+  } catch {
+    return 'an unreadable Postgres URL';
+  }
 }
 
 /** A function that cancels the statement running on `client`, through `pool` (another connection). */

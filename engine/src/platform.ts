@@ -3,27 +3,29 @@
 // tests and benchmarks, so all three run the same composition.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { getNodeType } from '@tributary/activities';
+import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
-import type { NodeCatalog } from './compiler/compile.js';
+import { RunRecordStore } from './runs/run-records.store.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
 import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
 import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
+import { outageAwareRetry } from './infra/temporal-retry.js';
+import { POSTGRES_CONNECT_TIMEOUT_MS } from './api/outage.js';
 import { migrate } from './store/migrate.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
 import { runnerUrl } from './warehouse/roles.js';
+import type { RunLimits } from './runs/run-limits.js';
 import { AesGcmPayloadCodec, loadPayloadKey } from './temporal/payload-codec.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
-/** The activities registry, seen as the compiler's catalogue of node types. */
-export const nodeCatalog: NodeCatalog = { get: getNodeType };
+/** The one node catalogue (pipelines/node-catalog.ts), re-exported for the composition's users. */
+export { activityCatalog as nodeCatalog } from './pipelines/node-catalog.js';
 
 export interface Infrastructure {
   temporal: TemporalServer;
@@ -108,17 +110,26 @@ export interface PlatformConfig {
   masterKey: Buffer;
   /** TRIBUTARY_PAYLOAD_KEY (or the generated payload.key); absent or null: payloads unencrypted. */
   payloadKey?: Buffer | null;
+  /** The operator's limits on runs (TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS, TRIBUTARY_PROJECT_MAX_ACTIVITIES). */
+  runLimits?: RunLimits;
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
   const shared = sameDatabase(config.databaseUrl, config.warehouseUrl);
-  const platformPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  // A Postgres that does not answer a new connection within 1.5 s is down (api/outage.ts).
+  const connectionTimeoutMillis = POSTGRES_CONNECT_TIMEOUT_MS;
+  const platformPool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 10,
+    connectionTimeoutMillis,
+  });
   const warehousePool = shared
     ? platformPool
-    : new pg.Pool({ connectionString: config.warehouseUrl, max: 10 });
+    : new pg.Pool({ connectionString: config.warehouseUrl, max: 10, connectionTimeoutMillis });
   const runnerPool = new pg.Pool({
     connectionString: runnerUrl(config.warehouseUrl, config.masterKey),
     max: 20,
+    connectionTimeoutMillis,
     application_name: 'tributary step',
   });
   const pools = new Set([platformPool, warehousePool, runnerPool]);
@@ -132,7 +143,11 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
   await closePlatformDatabase(platformPool, shared);
   await prepareWarehouse(warehousePool, config.masterKey);
   await provisionProject(warehousePool, 'default');
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect({
+    address: config.temporalAddress,
+    // An unreachable Temporal is reported within a second, not after half a minute of retries.
+    interceptors: [makeGrpcRetryInterceptor(outageAwareRetry())],
+  });
   // Payload encryption (engine/src/temporal/payload-codec.ts).
   const payloadCodec = config.payloadKey ? new AesGcmPayloadCodec(config.payloadKey) : null;
   const temporal = new Client({
@@ -146,7 +161,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     warehousePool,
     runnerPool,
     temporal,
-    runs: new RunsClient(temporal, config.taskQueue),
+    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool), config.runLimits),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();
@@ -165,6 +180,16 @@ export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig 
     masterKey: loadMasterKey(env.TRIBUTARY_MASTER_KEY, env.home),
     // Generated only for the embedded Temporal, where API and worker share $TRIBUTARY_HOME.
     payloadKey: loadPayloadKey(env.TRIBUTARY_PAYLOAD_KEY, env.home, !env.TEMPORAL_ADDRESS),
+    runLimits: runLimitsOf(env),
+  };
+}
+
+/** TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS and TRIBUTARY_PROJECT_MAX_ACTIVITIES (half a worker's slots). */
+export function runLimitsOf(env: Env): RunLimits {
+  return {
+    maxStepTimeoutSeconds: env.TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS,
+    projectMaxActivities:
+      env.TRIBUTARY_PROJECT_MAX_ACTIVITIES ?? Math.max(1, Math.floor(env.WORKER_MAX_ACTIVITIES / 2)),
   };
 }
 

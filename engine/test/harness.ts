@@ -5,9 +5,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import {
+  createActivities,
   parseEgressAllow,
   type ActivityDeps,
   type EgressPolicy,
+  type NodeTypeDeclaration,
   type SecretResolver,
 } from '@tributary/activities';
 import { inject } from 'vitest';
@@ -52,6 +54,8 @@ export async function startHarness(
     extraActivities?: WorkerDeps['extraActivities'];
     /** A catalogue that knows test-only node types too. */
     catalog?: NodeCatalog;
+    /** Connectors beyond the registry (a test's fixture), which the worker runs like any other. */
+    connectors?: readonly NodeTypeDeclaration[];
     /** The egress fence's allow-list; by default loopback, where the tests' HTTP servers listen. */
     egress?: EgressPolicy;
   } = {},
@@ -80,9 +84,18 @@ export async function startHarness(
     secrets: options.secrets ?? ((project: string) => platform.secrets.resolverFor(project)),
     dataDir,
     log: silentLogger,
-    egress: options.egress ?? TEST_EGRESS,
+    // The tests' "external" databases are databases of the test Postgres, which is also the
+    // platform's: named explicitly as host:port, as an operator would have to.
+    egress:
+      options.egress ?? parseEgressAllow(`127.0.0.0/8,localhost,${new URL(inject('databaseUrl')).host}`),
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
   };
+  if (options.connectors) {
+    workerDeps.extraActivities = {
+      ...workerDeps.extraActivities,
+      ...createActivities(options.connectors, stepActivityDeps(workerDeps)),
+    };
+  }
   const { worker, connection } = await createWorker(workerDeps);
   const running = worker.run().finally(() => connection.close());
   return {

@@ -50,6 +50,26 @@ export interface ProjectWarehouse {
   readonly owners: SchemaOwners;
 }
 
+/**
+ * On a warehouse connection: takes a transaction-scoped advisory lock as the platform (the runner
+ * role), not as the project. Project roles may not call advisory-lock functions at all (the
+ * database refuses them: engine/src/warehouse/function-fence.ts), so no pipeline SQL can take or
+ * hold a lock the platform's publishes wait on. Call it inside a transaction.
+ */
+export const PLATFORM_LOCK = Symbol('tributary platform lock');
+
+type PlatformLock = (namespace: string, key: string) => Promise<void>;
+
+/**
+ * Takes the lock (namespace, key) for the rest of the transaction: as the platform on a warehouse
+ * connection, with the connection's own rights on any other (an external database).
+ */
+export async function transactionLock(client: pg.PoolClient, namespace: string, key: string): Promise<void> {
+  const platform = (client as unknown as { [PLATFORM_LOCK]?: PlatformLock })[PLATFORM_LOCK];
+  if (platform) return platform(namespace, key);
+  await client.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [namespace, key]);
+}
+
 const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
 const END = /^\s*(commit|rollback|end|abort)\b/i;
 
@@ -129,6 +149,21 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
       }
     };
 
+    // Back to the runner for one statement the platform runs itself, then into the project's role.
+    const platformLock: PlatformLock = async (namespace, key) => {
+      if (!inTransaction) throw new Error('a platform lock is taken inside a transaction');
+      await rawQuery('set local role none');
+      try {
+        await rawQuery({
+          text: 'select pg_advisory_xact_lock(hashtext($1), hashtext($2))',
+          values: [namespace, key],
+          queryMode: 'extended',
+        });
+      } finally {
+        await rawQuery(`set local role ${pg.escapeIdentifier(options.role)}`);
+      }
+    };
+
     let released = false;
     const release = (destroy?: boolean | Error) => {
       if (released) return;
@@ -153,6 +188,7 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
       get(target, property, receiver) {
         if (property === 'query') return query;
         if (property === 'release') return release;
+        if (property === PLATFORM_LOCK) return platformLock;
         return Reflect.get(target, property, receiver) as unknown;
       },
     });

@@ -839,7 +839,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A run's audit trail, from its workflow history
+         * A run's audit trail, from its workflow history (or its run record once closed)
          * @description Ordered events, each with its history event id and time: requested (trigger, actor, version, params with sensitive ones redacted), each step scheduled / started (attempt n) / failed / completed (rows, bytes, duration), cancel requested (by whom), and how the run ended. Temporal records only the last attempt of a retried step as events; that attempt's start names how many failed before it and the last failure. `format=jsonl` answers `application/x-ndjson` (one event per line) for export.
          *
          *     Needs the `read` scope.
@@ -884,7 +884,7 @@ export interface paths {
         };
         /**
          * A run's usage: wall time, activity-seconds, attempts, retries, rows, bytes and credits by step
-         * @description Read from the workflow history. Activity-seconds are the measured durations of the attempts history records (the last attempt of each step); `scheduledSeconds` also covers earlier attempts and back-off.
+         * @description Read from the workflow history while the run is open, from its run record once closed (the same answer, kept after Temporal deletes the history). Activity-seconds are the measured durations of the attempts history records (the last attempt of each step); `scheduledSeconds` also covers earlier attempts and back-off.
          *
          *     Needs the `read` scope.
          */
@@ -930,7 +930,7 @@ export interface paths {
         put?: never;
         /**
          * Write closed runs’ usage into the warehouse (tributary_telemetry.runs / steps)
-         * @description Incremental (runs closed since the last sync, with an overlap) and idempotent (upserts by run id and by run id + node id). `full: true` syncs every closed run Temporal still has.
+         * @description Records the closed runs not yet recorded, then writes the run records written since the last sync (with an overlap); idempotent (upserts by run id and by run id + node id). `full: true` syncs every run record.
          *
          *     Needs the `admin` scope on every project.
          */
@@ -1475,6 +1475,8 @@ export interface operations {
                             title: string;
                             description: string;
                             icon: string;
+                            /** @description The palette's group within the kind */
+                            category: string;
                             inputs: {
                                 min: number;
                                 max: number | null;
@@ -1485,6 +1487,16 @@ export interface operations {
                             };
                             /** @description The config fields (dotted paths) whose value names a secret of the project */
                             secrets: string[];
+                            /** @description What the editor's data view of such a node shows */
+                            view: {
+                                /**
+                                 * @description The rows its data view shows: its output, or (a sink, which has none) the rows it was handed
+                                 * @enum {string}
+                                 */
+                                rows: "output" | "input";
+                                /** @description Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back */
+                                target: boolean;
+                            };
                         }[];
                         nextCursor: string | null;
                     };
@@ -2044,7 +2056,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description A development branch of the project (see README "Branches") */
+                    /** @description A development branch of the project (see docs/concepts/branches.md) */
                     name: string;
                 };
             };
@@ -2654,7 +2666,7 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2715,7 +2727,7 @@ export interface operations {
     createPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -2999,7 +3011,7 @@ export interface operations {
     validatePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3077,7 +3089,7 @@ export interface operations {
     getPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3271,7 +3283,7 @@ export interface operations {
     savePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {
@@ -3569,7 +3581,7 @@ export interface operations {
     deletePipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3628,7 +3640,7 @@ export interface operations {
     getPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -3777,7 +3789,7 @@ export interface operations {
     savePipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4006,7 +4018,7 @@ export interface operations {
     discardPipelineDraft: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4065,7 +4077,7 @@ export interface operations {
     publishPipeline: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -4298,7 +4310,7 @@ export interface operations {
     listPipelineVersions: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: never;
@@ -6191,7 +6203,7 @@ export interface operations {
     startRun: {
         parameters: {
             query?: {
-                /** @description A development branch of the project (see README "Branches") */
+                /** @description A development branch of the project (see docs/concepts/branches.md) */
                 branch?: string;
             };
             header?: {

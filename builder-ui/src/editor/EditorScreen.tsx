@@ -8,7 +8,7 @@ import { Api, ApiError, messageOf } from '../api/client.ts';
 import { isFinished } from '../api/types.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { initialConfig } from '../model/config.ts';
-import { kindOfType, uniqueNodeId } from '../model/flow.ts';
+import { uniqueNodeId } from '../model/flow.ts';
 import { placeNew } from '../model/placement.ts';
 import { layoutPositions } from '../model/layout.ts';
 import { type PipelineDocument } from '../model/types.ts';
@@ -145,7 +145,9 @@ function Editor({ id }: { id: string }) {
       type,
       s.nodes.map((n) => n.id),
     );
-    const placed = position ? { position, from: null } : placeNew(kindOfType(type), s.nodes, centre());
+    const placed = position
+      ? { position, from: null }
+      : placeNew(byType.get(type)?.kind ?? 'transform', s.nodes, centre());
     s.addNode(type, placed.position, nodeId, initialConfig(byType.get(type)?.config));
     if (placed.from) s.connect(placed.from, nodeId);
   };

@@ -1,14 +1,16 @@
 // What a node did in the run on screen and the data around it, as n8n's node view has it: the
 // step's status, rows, duration and full error in the config panel, and a wide view with the node's
 // input (its inputs' columns, and their rows in the run) on the left and its output (columns and
-// preview) on the right. A sink writes no staging table, and no endpoint reads the target table
-// itself, so a sink's right-hand side is the rows it was handed (its input's output), labelled so.
+// preview) on the right. What the right-hand side shows is the node type's declaration (the
+// catalogue's `view`): a sink writes no staging table, so it shows the rows it was handed, labelled
+// so, and the table it publishes into as it is now when it declares one.
 import { useEffect, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import type { NodeSchema, SinkTarget } from '../api/types.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { Dialog, formatDuration, formatNumber, StatusBadge } from '../components/ui.tsx';
 import { upstreamOf } from '../model/flow.ts';
+import { useCatalog } from '../store/catalog.ts';
 import { useEditor, visibleStep } from '../store/editor.ts';
 import { PreviewTable, stepDurationMs } from './RunPanel.tsx';
 
@@ -129,10 +131,11 @@ export function NodeDataDialog(props: {
   onClose: () => void;
 }) {
   const upstream = useEditor((s) => upstreamOf(props.id, s.edges).join(','));
-  const kind = useEditor((s) => s.nodes.find((n) => n.id === props.id)?.type);
   const steps = useEditor((s) => s.runSteps);
   const pipelineId = useEditor((s) => s.meta.id);
-  const sinkType = useEditor((s) => s.nodes.find((n) => n.id === props.id)?.data.type);
+  const nodeType = useEditor((s) => s.nodes.find((n) => n.id === props.id)?.data.type);
+  // The node type's declaration says what its data view shows (GET /api/connectors `view`).
+  const view = useCatalog((s) => (nodeType ? s.byType.get(nodeType)?.view : undefined));
   const inputs = upstream ? upstream.split(',') : [];
   const { runId } = props;
   const ran = (id: string) => !!runId && ['succeeded', 'reused'].includes(steps[id]?.status ?? '');
@@ -160,10 +163,10 @@ export function NodeDataDialog(props: {
           ))}
         </section>
         <section className="node-data-side" aria-label={`Output of ${props.id}`}>
-          <h3>{kind === 'sink' ? 'Rows sent to the target' : 'Output'}</h3>
-          {kind === 'sink' ? (
+          <h3>{view?.rows === 'input' ? 'Rows sent to the target' : 'Output'}</h3>
+          {view?.rows === 'input' ? (
             <>
-              {sinkType === 'sink.postgres' && <TargetTable pipelineId={pipelineId} nodeId={props.id} />}
+              {view.target && <TargetTable pipelineId={pipelineId} nodeId={props.id} />}
               <p className="muted small">
                 The rows it was handed by {inputs.map((i) => `“${i}”`).join(', ') || 'its input'} in this run;
                 its step reports {formatNumber(steps[props.id]?.rowsOut ?? null)} rows written.

@@ -1,4 +1,5 @@
-// The palette: node types from /api/connectors grouped by kind. Drag one onto the canvas, or click
+// The palette: node types from /api/connectors grouped by kind, each with its declared title, icon
+// and category. Drag one onto the canvas, or click
 // it (or press Enter on it) to add it at the centre of the view.
 import { useState } from 'react';
 import { NodeIcon } from '../components/ui.tsx';
@@ -25,7 +26,7 @@ export function Palette(props: { connectors: Connector[]; onAdd: (type: string) 
   };
   const f = filter.trim().toLowerCase();
   const shown = props.connectors.filter(
-    (c) => !f || `${c.title} ${c.type} ${c.description}`.toLowerCase().includes(f),
+    (c) => !f || `${c.title} ${c.type} ${c.category} ${c.description}`.toLowerCase().includes(f),
   );
   return (
     <aside className={`palette${collapsed ? ' palette-collapsed' : ''}`} aria-label="Node palette">
@@ -63,7 +64,7 @@ export function Palette(props: { connectors: Connector[]; onAdd: (type: string) 
                     className={`palette-item palette-${c.kind}`}
                     draggable
                     aria-label={`${c.title} (${c.type})`}
-                    title={`${c.title}: ${c.description}\nDrag onto the canvas, or click to add.`}
+                    title={`${c.title} · ${c.category}: ${c.description}\nDrag onto the canvas, or click to add.`}
                     onDragStart={(e) => {
                       e.dataTransfer.setData(DRAG_MIME, c.type);
                       e.dataTransfer.setData('text/plain', c.type);

@@ -4,7 +4,6 @@ import {
   connectionProblem,
   fragmentOf,
   fromPipeline,
-  kindOfType,
   parseFragment,
   pasteFragment,
   slugify,
@@ -12,7 +11,15 @@ import {
   uniqueNodeId,
 } from './flow.ts';
 import { layoutPositions } from './layout.ts';
-import type { PipelineDocument } from './types.ts';
+import type { NodeKind, PipelineDocument } from './types.ts';
+
+/** The node catalogue's kinds, as GET /api/connectors declares them for these types. */
+const KINDS: Record<string, NodeKind> = {
+  'source.csv': 'source',
+  'transform.sql': 'transform',
+  'sink.postgres': 'sink',
+};
+const kindOf = (type: string): NodeKind => KINDS[type] ?? 'transform';
 
 const doc: PipelineDocument = {
   apiVersion: 'tributary/v1',
@@ -48,12 +55,12 @@ const doc: PipelineDocument = {
 
 describe('fromPipeline / toPipeline', () => {
   it('gives back the same document after a round trip through the canvas', () => {
-    const graph = fromPipeline(doc);
+    const graph = fromPipeline(doc, kindOf);
     expect(toPipeline(graph.meta, graph.nodes, graph.edges)).toEqual(doc);
   });
 
   it('makes one canvas node per document node, typed by its kind, with its data', () => {
-    const { nodes, edges } = fromPipeline(doc);
+    const { nodes, edges } = fromPipeline(doc, kindOf);
     expect(nodes.map((n) => [n.id, n.type])).toEqual([
       ['orders', 'source'],
       ['daily', 'transform'],
@@ -73,19 +80,19 @@ describe('fromPipeline / toPipeline', () => {
   });
 
   it('does not share config objects between the document and the canvas', () => {
-    const { nodes } = fromPipeline(doc);
+    const { nodes } = fromPipeline(doc, kindOf);
     (nodes[0]!.data.config as { path: string }).path = 'changed.csv';
     expect(doc.nodes[0]!.config.path).toBe('orders.csv');
   });
 
   it('places nodes without a position apart from each other', () => {
-    const { nodes } = fromPipeline({ ...doc, nodes: doc.nodes.map(({ position: _p, ...n }) => n) });
+    const { nodes } = fromPipeline({ ...doc, nodes: doc.nodes.map(({ position: _p, ...n }) => n) }, kindOf);
     const xs = nodes.map((n) => n.position.x);
     expect(new Set(xs).size).toBe(3);
   });
 
   it('rounds positions and leaves out empty optional fields and canvas-only state', () => {
-    const { meta, nodes, edges } = fromPipeline(doc);
+    const { meta, nodes, edges } = fromPipeline(doc, kindOf);
     const moved = nodes.map((n, i) =>
       i === 0 ? { ...n, selected: true, position: { x: 10.4, y: 20.6 }, data: { ...n.data, name: '' } } : n,
     );
@@ -101,23 +108,29 @@ describe('fromPipeline / toPipeline', () => {
 });
 
 describe('connectionProblem', () => {
-  const { nodes, edges } = fromPipeline(doc);
+  const { nodes, edges } = fromPipeline(doc, kindOf);
   const limits = (type: string) => (type.startsWith('sink.') ? 1 : null);
 
   it('allows an edge that keeps the graph acyclic', () => {
-    const extra = fromPipeline({
-      ...doc,
-      nodes: [...doc.nodes, { id: 'more', type: 'transform.sql', config: {} }],
-    }).nodes;
+    const extra = fromPipeline(
+      {
+        ...doc,
+        nodes: [...doc.nodes, { id: 'more', type: 'transform.sql', config: {} }],
+      },
+      kindOf,
+    ).nodes;
     expect(connectionProblem(extra, edges, { source: 'daily', target: 'more' }, limits)).toBeNull();
   });
 
   it('refuses a cycle and names the nodes on it', () => {
-    const extra = fromPipeline({
-      ...doc,
-      nodes: [...doc.nodes, { id: 'again', type: 'transform.sql', config: {} }],
-      edges: [...doc.edges!, { from: 'daily', to: 'again' }],
-    });
+    const extra = fromPipeline(
+      {
+        ...doc,
+        nodes: [...doc.nodes, { id: 'again', type: 'transform.sql', config: {} }],
+        edges: [...doc.edges!, { from: 'daily', to: 'again' }],
+      },
+      kindOf,
+    );
     expect(connectionProblem(extra.nodes, extra.edges, { source: 'again', target: 'daily' }, limits)).toBe(
       'That would make a cycle: daily → again → daily',
     );
@@ -149,12 +162,11 @@ describe('ids, copy and paste', () => {
   it('derives unique slug ids from node types', () => {
     expect(uniqueNodeId('transform.sql', [])).toBe('sql');
     expect(uniqueNodeId('transform.sql', ['sql', 'sql_2'])).toBe('sql_3');
-    expect(kindOfType('sink.csv')).toBe('sink');
     expect(slugify('Orders daily!')).toBe('orders-daily');
   });
 
   it('pastes copied nodes under fresh ids, rewiring edges and input references', () => {
-    const { nodes, edges } = fromPipeline(doc);
+    const { nodes, edges } = fromPipeline(doc, kindOf);
     const fragment = fragmentOf(nodes.slice(0, 2), edges);
     expect(fragment.edges).toEqual([{ from: 'orders', to: 'daily' }]);
     const parsed = parseFragment(JSON.stringify(fragment))!;
@@ -162,6 +174,7 @@ describe('ids, copy and paste', () => {
       parsed,
       nodes.map((n) => n.id),
       { x: 40, y: 40 },
+      kindOf,
     );
     expect(pasted.nodes.map((n) => n.id)).toEqual(['orders_2', 'daily_2']);
     expect(pasted.edges.map((e) => [e.source, e.target])).toEqual([['orders_2', 'daily_2']]);
@@ -177,7 +190,7 @@ describe('ids, copy and paste', () => {
 
 describe('layoutPositions', () => {
   it('lays a chain out left to right', () => {
-    const { nodes, edges } = fromPipeline(doc);
+    const { nodes, edges } = fromPipeline(doc, kindOf);
     const positions = layoutPositions(nodes, edges);
     const xs = ['orders', 'daily', 'out'].map((id) => positions.get(id)!.x);
     expect(xs[0]).toBeLessThan(xs[1]!);

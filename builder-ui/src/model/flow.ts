@@ -11,7 +11,7 @@ import type {
 } from './types.ts';
 
 export interface NodeData extends Record<string, unknown> {
-  /** The node type, e.g. `source.csv`. */
+  /** The node type, `<kind>.<name>`. */
   type: string;
   name?: string;
   description?: string;
@@ -32,11 +32,8 @@ export interface FlowGraph {
   edges: FlowEdge[];
 }
 
-/** Node types are `<kind>.<name>`; anything else is treated as a transform. */
-export function kindOfType(type: string): NodeKind {
-  const prefix = type.split('.')[0];
-  return prefix === 'source' || prefix === 'sink' ? prefix : 'transform';
-}
+/** A node type's kind, as the node catalogue (GET /api/connectors) declares it. */
+export type KindOf = (type: string) => NodeKind;
 
 export const edgeIdOf = (from: string, to: string) => `${from}->${to}`;
 
@@ -54,7 +51,7 @@ function fallbackPosition(index: number) {
   return { x: 80 + index * 260, y: 120 + (index % 2) * 60 };
 }
 
-export function fromPipeline(doc: PipelineDocument): FlowGraph {
+export function fromPipeline(doc: PipelineDocument, kindOf: KindOf): FlowGraph {
   const { nodes, edges, ...meta } = doc;
   const flowNodes: FlowNode[] = nodes.map((node, index) => {
     const data: NodeData = { type: node.type, config: structuredClone(node.config ?? {}) };
@@ -63,7 +60,7 @@ export function fromPipeline(doc: PipelineDocument): FlowGraph {
     }
     return {
       id: node.id,
-      type: kindOfType(node.type),
+      type: kindOf(node.type),
       position: node.position ? { ...node.position } : fallbackPosition(index),
       data,
     };
@@ -164,7 +161,7 @@ export function connectionProblem(
   return null;
 }
 
-/** A slug id from a base (`transform.sql` → `sql`), unique among `taken`. */
+/** A slug id from a base (`<kind>.<name>` → `<name>`), unique among `taken`. */
 export function uniqueNodeId(base: string, taken: Iterable<string>): string {
   const used = new Set(taken);
   let stem = base
@@ -200,6 +197,7 @@ export function pasteFragment(
   fragment: Pick<PipelineDocument, 'nodes' | 'edges'>,
   existingIds: Iterable<string>,
   offset: { x: number; y: number },
+  kindOf: KindOf,
 ): { nodes: FlowNode[]; edges: FlowEdge[] } {
   const taken = new Set(existingIds);
   const renamed = new Map<string, string>();
@@ -208,19 +206,22 @@ export function pasteFragment(
     taken.add(id);
     renamed.set(node.id, id);
   }
-  const graph = fromPipeline({
-    apiVersion: 'tributary/v1',
-    id: 'clipboard',
-    name: 'clipboard',
-    nodes: fragment.nodes.map((n) => ({
-      ...n,
-      id: renamed.get(n.id)!,
-      config: renameInputRefs(n.config ?? {}, renamed),
-    })),
-    edges: (fragment.edges ?? [])
-      .filter((e) => renamed.has(e.from) && renamed.has(e.to))
-      .map((e) => ({ from: renamed.get(e.from)!, to: renamed.get(e.to)! })),
-  });
+  const graph = fromPipeline(
+    {
+      apiVersion: 'tributary/v1',
+      id: 'clipboard',
+      name: 'clipboard',
+      nodes: fragment.nodes.map((n) => ({
+        ...n,
+        id: renamed.get(n.id)!,
+        config: renameInputRefs(n.config ?? {}, renamed),
+      })),
+      edges: (fragment.edges ?? [])
+        .filter((e) => renamed.has(e.from) && renamed.has(e.to))
+        .map((e) => ({ from: renamed.get(e.from)!, to: renamed.get(e.to)! })),
+    },
+    kindOf,
+  );
   return {
     nodes: graph.nodes.map((n) => ({
       ...n,

@@ -49,7 +49,7 @@ export function stackedCredits(report: Pick<UsageReport, 'groups'>): {
   return { rows, series };
 }
 
-/** The credit rates in words: "source 1, transform 3, sink 1; transform.sql 5". */
+/** The credit rates in words: "source 1, transform 3, sink 1; overridden for <kind>.<name> 5". */
 export function describeRates(rates: UsageReport['creditRates']): string {
   const kinds = `source ${rates.source}, transform ${rates.transform}, sink ${rates.sink}`;
   const types = Object.entries(rates.types).map(([type, rate]) => `${type} ${rate}`);

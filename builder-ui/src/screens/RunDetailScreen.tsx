@@ -13,8 +13,8 @@ import {
 } from '../components/ui.tsx';
 import { StepsTable } from '../editor/RunPanel.tsx';
 import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
-import { kindOfType } from '../model/flow.ts';
 import { navigate } from '../router.ts';
+import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { type NodeKind } from '../model/types.ts';
 import { isFinished, type RunAuditEvent, type RunDetail, type StepProgress } from '../api/types.ts';
 
@@ -33,11 +33,11 @@ export function RunDetailScreen({ runId }: { runId: string }) {
       .then((r) => {
         if (!live) return;
         setRun(r);
-        // The version's document says which steps are sinks (they have no output to preview).
-        Api.version(r.pipelineId, Number(r.pipelineVersion))
+        // The version's document and the node catalogue say which steps are sinks (no output to preview).
+        Promise.all([Api.version(r.pipelineId, Number(r.pipelineVersion)), useCatalog.getState().load()])
           .then(
-            (v) =>
-              live && setKinds(Object.fromEntries(v.document.nodes.map((n) => [n.id, kindOfType(n.type)]))),
+            ([v]) =>
+              live && setKinds(Object.fromEntries(v.document.nodes.map((n) => [n.id, catalogKind(n.type)]))),
           )
           .catch(() => undefined);
         if (!isFinished(r.status)) {

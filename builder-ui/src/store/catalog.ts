@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import { Api, messageOf } from '../api/client.ts';
 import type { Connector } from '../api/types.ts';
+import type { KindOf } from '../model/flow.ts';
 
 interface CatalogState {
   connectors: Connector[] | null;
@@ -11,6 +12,9 @@ interface CatalogState {
 }
 
 let loading: Promise<void> | null = null;
+
+/** A node type's kind as the catalogue declares it; a type it does not know is drawn as a transform. */
+export const catalogKind: KindOf = (type) => useCatalog.getState().byType.get(type)?.kind ?? 'transform';
 
 export const useCatalog = create<CatalogState>()((set, get) => ({
   connectors: null,

@@ -1,6 +1,6 @@
 // The editor store: undo/redo of every kind of edit, and a dirty flag that means "differs from saved".
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PipelineDocument } from '../model/types.ts';
+import type { NodeKind, PipelineDocument } from '../model/types.ts';
 import { baselineOf, createEditorStore, visibleStep } from './editor.ts';
 
 const doc: PipelineDocument = {
@@ -15,9 +15,13 @@ const doc: PipelineDocument = {
   edges: [{ from: 'gen', to: 'sql' }],
 };
 
+/** The node catalogue's kinds for the types these tests use. */
+const kindOf = (type: string): NodeKind =>
+  type.startsWith('source.') ? 'source' : type.startsWith('sink.') ? 'sink' : 'transform';
+
 let store: ReturnType<typeof createEditorStore>;
 beforeEach(() => {
-  store = createEditorStore();
+  store = createEditorStore(kindOf);
   store.getState().load(doc, 1);
 });
 

@@ -7,16 +7,17 @@ import {
   edgeIdOf,
   fragmentOf,
   fromPipeline,
-  kindOfType,
   pasteFragment,
   renameInputRefs,
   toPipeline,
   type FlowEdge,
   type FlowNode,
+  type KindOf,
   type NodeData,
 } from '../model/flow.ts';
 import type { PipelineDocument, PipelineMeta } from '../model/types.ts';
 import type { CompileError, StepProgress } from '../api/types.ts';
+import { catalogKind } from './catalog.ts';
 
 interface Snapshot {
   meta: PipelineMeta;
@@ -115,7 +116,8 @@ const serialise = (s: Snapshot) => JSON.stringify(toPipeline(s.meta, s.nodes, s.
 const snapshotOf = (s: Snapshot): Snapshot => ({ meta: s.meta, nodes: s.nodes, edges: s.edges });
 const emptyMeta: PipelineMeta = { apiVersion: 'tributary/v1', id: '', name: '' };
 
-export function createEditorStore() {
+/** `kindOf`: the node catalogue's kinds (a test hands in its own). */
+export function createEditorStore(kindOf: KindOf = catalogKind) {
   return createStore<EditorStore>()((set, get) => {
     /**
      * Applies a change to the graph as one undo step. With a coalescing key, a change right after
@@ -170,7 +172,7 @@ export function createEditorStore() {
       lastCommit: null,
 
       load(doc, version) {
-        const graph = fromPipeline(doc);
+        const graph = fromPipeline(doc, kindOf);
         const snapshot = { meta: graph.meta, nodes: graph.nodes, edges: graph.edges };
         set({
           ...snapshot,
@@ -244,7 +246,7 @@ export function createEditorStore() {
         const state = get();
         const node: FlowNode = {
           id,
-          type: kindOfType(type),
+          type: kindOf(type),
           position,
           data: { type, config },
           selected: true,
@@ -358,6 +360,7 @@ export function createEditorStore() {
           fragment,
           state.nodes.map((n) => n.id),
           offset,
+          kindOf,
         );
         commit({
           nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted.nodes],

@@ -6,6 +6,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { codecCors } from './codec.routes.js';
 import { createContext, type AppDeps } from './context.js';
+import { jsonBody } from './json-body.js';
 import { problemHandler, unknownRoute } from './problem.js';
 import { mountRoutes } from './route.js';
 import { apiRoutes } from './routes.js';
@@ -21,7 +22,8 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  // Bounded (size and depth) before any route, authentication included: see json-body.ts.
+  app.use(jsonBody());
 
   const api = express.Router();
   // Every answer of the API is about mutable state: a browser may keep it, but must ask each time

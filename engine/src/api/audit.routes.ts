@@ -2,7 +2,8 @@
 // the platform audit log of changes to pipelines, schedules, webhooks, secrets, tokens, projects.
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../audit/audit-log.store.js';
-import { runAuditTrail, RUN_AUDIT_EVENT_TYPES, toJsonLines } from '../audit/run-audit.js';
+import { RUN_AUDIT_EVENT_TYPES, toJsonLines } from '../audit/run-audit.js';
+import { readAuditTrail } from '../runs/run-reads.js';
 import { slug } from '../model/pipeline.schema.js';
 import { projectsWith } from './auth.js';
 import { badRequest } from './problem.js';
@@ -56,7 +57,7 @@ export const auditRoutes = [
     method: 'get',
     path: '/runs/:runId/audit',
     operationId: 'getRunAudit',
-    summary: "A run's audit trail, from its workflow history",
+    summary: "A run's audit trail, from its workflow history (or its run record once closed)",
     description:
       'Ordered events, each with its history event id and time: requested (trigger, actor, version, params ' +
       'with sensitive ones redacted), each step scheduled / started (attempt n) / failed / completed (rows, ' +
@@ -75,7 +76,7 @@ export const auditRoutes = [
       },
     },
     async handler({ deps, params, query, authorize, res }) {
-      const trail = await runAuditTrail(deps.temporal, params.runId);
+      const trail = await readAuditTrail(deps, params.runId);
       authorize(trail.project);
       if (query.format === 'jsonl') {
         res

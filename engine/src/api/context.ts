@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
+import { RunRecordStore } from '../runs/run-records.store.js';
 import type { Logger } from '../infra/logger.js';
 import { BranchStore } from '../store/branches.store.js';
 import { DraftStore } from '../store/drafts.store.js';
@@ -14,10 +15,10 @@ import type { SecretStore } from '../store/secrets.store.js';
 import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
-import type { NodeCatalog } from '../compiler/compile.js';
 import type { DescribeDeps } from '../pipelines/describe-context.js';
-import { activityCatalog } from '../pipelines/node-catalog.js';
+import { activityCatalog, type ConnectorCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
+import type { RunLimits } from '../runs/run-limits.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface AppDeps {
@@ -26,8 +27,8 @@ export interface AppDeps {
   temporal: Client;
   version: string;
   log: Logger;
-  /** The node types pipelines compile against; the activities registry by default. */
-  catalog?: NodeCatalog;
+  /** The node catalogue (connectors' declarations); the activities registry by default. */
+  catalog?: ConnectorCatalog;
   /** The built builder UI; served at `/` when present. */
   uiDir?: string;
   /** Where step outputs live (previews); defaults to `pool`. */
@@ -41,6 +42,8 @@ export interface AppDeps {
   dataDir?: string;
   /** Defaults to a client on `taskQueue`. */
   runs?: RunsClient;
+  /** The operator's limits on runs (step timeout ceiling, a project's share); defaults otherwise. */
+  runLimits?: RunLimits;
   /** The workers' task queue, for schedules (default `tributary`). */
   taskQueue?: string;
   secrets?: SecretStore;
@@ -70,8 +73,8 @@ export interface ApiContext {
   /** Absent when the app was built without a master key: the secrets routes answer 503. */
   secrets: SecretStore | undefined;
   log: Logger;
-  /** The node types pipelines compile against. */
-  catalog: NodeCatalog;
+  /** The node catalogue: what pipelines compile against, lineage reads, the palette lists. */
+  catalog: ConnectorCatalog;
   version: string;
   temporalUi: string | undefined;
   publicUrl: string | undefined;
@@ -107,7 +110,8 @@ export function createContext(deps: AppDeps): ApiContext {
         ? { runnerPool: deps.runnerPool, platformPool: deps.pool, dataDir: deps.dataDir }
         : undefined,
     temporal: deps.temporal,
-    runs: deps.runs ?? new RunsClient(deps.temporal, taskQueue),
+    runs:
+      deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool), deps.runLimits),
     secrets: deps.secrets,
     log: deps.log,
     catalog,
@@ -120,7 +124,13 @@ export function createContext(deps: AppDeps): ApiContext {
     drafts: new DraftStore(deps.pool),
     tokens: new TokenStore(deps.pool),
     webhooks: new WebhookStore(deps.pool),
-    schedules: new ScheduleService(deps.temporal, new ScheduleStore(deps.pool), taskQueue, catalog),
+    schedules: new ScheduleService(
+      deps.temporal,
+      new ScheduleStore(deps.pool),
+      taskQueue,
+      catalog,
+      deps.runLimits,
+    ),
     audit: new AuditLog(deps.pool),
     creditRates: deps.creditRates ?? DEFAULT_CREDIT_RATES,
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { route } from './route.js';
 
-const CHECK_TIMEOUT_MS = 3_000;
+// Within the 2 s an outage is answered in (api/outage.ts).
+const CHECK_TIMEOUT_MS = 1_500;
 
 async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
   let timer: NodeJS.Timeout | undefined;

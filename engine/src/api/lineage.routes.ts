@@ -56,7 +56,7 @@ export const lineageRoutes = [
     },
     async handler({ deps, query, authorize, res }) {
       authorize(undefined);
-      const graph = await organisationLineage(deps.pool, deps.warehousePool);
+      const graph = await organisationLineage(deps.pool, deps.warehousePool, deps.catalog);
       res.json(
         queryLineage(graph, {
           table: query.table,
@@ -93,8 +93,8 @@ export const lineageRoutes = [
       };
       const catalog = await loadCatalog(deps.pool, deps.warehousePool);
       // The other pipelines are not needed to say what this one read and wrote.
-      const graph = await buildLineage([pipeline], catalog);
-      const description = await deps.temporal.workflow.getHandle(params.runId).describe();
+      const graph = await buildLineage([pipeline], catalog, deps.catalog);
+      const executionRunId = await deps.runs.executionIdOf(params.runId);
       const warehouse = new URL(
         deps.warehousePool.options.connectionString ?? 'postgres://localhost/postgres',
       );
@@ -102,7 +102,7 @@ export const lineageRoutes = [
       res.json({
         events: runEvents(
           {
-            uuid: description.runId,
+            uuid: executionRunId,
             project: run.project,
             pipelineId: run.pipelineId,
             status: run.status,

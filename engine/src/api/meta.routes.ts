@@ -1,5 +1,5 @@
 // The API's description of itself (OpenAPI document, docs page) and the node-type catalogue.
-import { registry } from '@tributary/activities';
+import type { NodeTypeDeclaration } from '@tributary/activities';
 import { z } from 'zod';
 import { pipelineJsonSchema } from '../model/pipeline.schema.js';
 import { docsPage } from './docs.js';
@@ -13,6 +13,7 @@ const ConnectorSchema = z.object({
   title: z.string(),
   description: z.string(),
   icon: z.string(),
+  category: z.string().meta({ description: "The palette's group within the kind" }),
   inputs: z.object({ min: z.number().int(), max: z.number().int().nullable() }),
   config: z.record(z.string(), z.unknown()).meta({
     description:
@@ -21,6 +22,18 @@ const ConnectorSchema = z.object({
   secrets: z.array(z.string()).meta({
     description: 'The config fields (dotted paths) whose value names a secret of the project',
   }),
+  view: z
+    .object({
+      rows: z.enum(['output', 'input']).meta({
+        description:
+          'The rows its data view shows: its output, or (a sink, which has none) the rows it was handed',
+      }),
+      target: z.boolean().meta({
+        description:
+          'Whether it publishes into a warehouse table that GET …/nodes/{nodeId}/target reads back',
+      }),
+    })
+    .meta({ description: "What the editor's data view of such a node shows" }),
 });
 
 type JsonSchema = {
@@ -39,9 +52,11 @@ function secretFields(schema: JsonSchema, prefix = ''): string[] {
   return [...new Set([...own, ...variants])];
 }
 
-let connectors: z.infer<typeof ConnectorSchema>[] | undefined;
-function connectorList() {
-  connectors ??= registry.map((d) => {
+/** Built once per catalogue: declarations do not change while the process runs. */
+const connectorLists = new WeakMap<readonly NodeTypeDeclaration[], z.infer<typeof ConnectorSchema>[]>();
+function connectorList(declarations: readonly NodeTypeDeclaration[]) {
+  let connectors = connectorLists.get(declarations);
+  connectors ??= declarations.map((d) => {
     const config = z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as Record<
       string,
       unknown
@@ -53,11 +68,14 @@ function connectorList() {
       title: d.title,
       description: d.description,
       icon: d.icon,
+      category: d.category,
       inputs: d.inputs,
       config,
       secrets: secretFields(config as JsonSchema),
+      view: { rows: d.kind === 'sink' ? ('input' as const) : ('output' as const), target: !!d.target },
     };
   });
+  connectorLists.set(declarations, connectors);
   return connectors;
 }
 
@@ -119,8 +137,8 @@ export function metaRoutes(routes: () => readonly AnyRoute[]): AnyRoute[] {
       tag: 'connectors',
       scope: 'read',
       responses: { 200: { description: 'Every registered node type', schema: page(ConnectorSchema) } },
-      handler({ res }) {
-        res.json({ items: connectorList(), nextCursor: null });
+      handler({ deps, res }) {
+        res.json({ items: connectorList(deps.catalog.list()), nextCursor: null });
       },
     }),
   ];

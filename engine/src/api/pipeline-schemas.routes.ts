@@ -91,7 +91,7 @@ export const pipelineSchemaRoutes = [
       }
       const draft = query.draft === 'true' ? await deps.drafts.get(stored.id) : undefined;
       const document = draft?.document ?? stored.current.document;
-      res.json(await readSinkTarget(deps.describe, document, params.nodeId, query.limit));
+      res.json(await readSinkTarget(deps.describe, deps.catalog, document, params.nodeId, query.limit));
     },
   }),
 ];

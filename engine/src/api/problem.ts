@@ -5,6 +5,9 @@ import { RunNotFoundError, RunRefusedError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
+import { RunLimitError } from '../runs/run-limits.js';
+import { JsonTooDeepError } from './json-body.js';
+import { outageProblem, unreachableComponent } from './outage.js';
 
 export interface ProblemDetail {
   /** Where the value at fault is: `params`, `query`, `body` or `header`. */
@@ -24,6 +27,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly errors: ProblemDetail[] = [],
     readonly headers: Record<string, string> = {},
+    /** Extension members of the problem (RFC 9457 §3.2), e.g. the component of a 503. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
   }
@@ -43,11 +48,27 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 /** Errors with a known meaning, from the stores and the runs client. */
 function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
+  // Temporal or Postgres cannot be reached: a plain 503 naming which (outage.ts).
+  const down = unreachableComponent(error);
+  if (down) return outageProblem(down);
   if (error instanceof NotFoundError || error instanceof RunNotFoundError)
     return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof ConflictError || error instanceof RunRefusedError)
     return new HttpProblem(409, 'Conflict', error.message);
+  if (error instanceof RunLimitError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      { in: 'body', path: error.path, nodeId: error.nodeId, message: error.message, code: 'run_limit' },
+    ]);
+  if (error instanceof JsonTooDeepError)
+    return new HttpProblem(400, 'Bad Request', error.message, [
+      {
+        in: 'body',
+        ...(error.path ? { path: error.path } : {}),
+        message: `${error.path || 'body'}: nests deeper than ${error.maxDepth} levels`,
+        code: 'too_deep',
+      },
+    ]);
   const e = error as { type?: string; limit?: number; message?: string } | undefined;
   if (e?.type === 'entity.too.large')
     return new HttpProblem(413, 'Payload Too Large', `The request body is larger than ${e.limit} bytes`);
@@ -112,6 +133,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         // Without the query string: it may carry a webhook token.
         instance: req.originalUrl.split('?')[0],
         ...(problem.errors.length ? { errors: problem.errors } : {}),
+        ...problem.extensions,
       });
   };
 }

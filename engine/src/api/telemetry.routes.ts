@@ -1,9 +1,9 @@
 // Usage telemetry: one run's usage, usage aggregated over the runs a visibility query finds, and the
 // sync that writes it into the warehouse (tributary_telemetry.runs / .steps) for SQL.
 import { z } from 'zod';
-import { fetchRunHistory } from '../audit/run-history.js';
 import { slug } from '../model/pipeline.schema.js';
-import { runUsageOf } from '../telemetry/run-usage.js';
+import { priceUsage } from '../telemetry/run-usage.js';
+import { readUsageFacts } from '../runs/run-reads.js';
 import { syncTelemetry } from '../telemetry/telemetry-sync.js';
 import { USAGE_GROUPS, usageReport, UsageCache } from '../telemetry/usage-report.js';
 import { instant } from './audit.routes.js';
@@ -105,16 +105,17 @@ export const telemetryRoutes = [
     operationId: 'getRunUsage',
     summary: "A run's usage: wall time, activity-seconds, attempts, retries, rows, bytes and credits by step",
     description:
-      'Read from the workflow history. Activity-seconds are the measured durations of the attempts history ' +
+      'Read from the workflow history while the run is open, from its run record once closed (the same ' +
+      'answer, kept after Temporal deletes the history). Activity-seconds are the measured durations of the attempts history ' +
       'records (the last attempt of each step); `scheduledSeconds` also covers earlier attempts and back-off.',
     tag: 'telemetry',
     scope: 'read',
     params: RunIdParams,
     responses: { 200: { description: 'The usage', schema: RunUsageSchema } },
     async handler({ deps, params, authorize, res }) {
-      const history = await fetchRunHistory(deps.temporal, params.runId);
-      authorize(history.input.plan.project);
-      res.json(runUsageOf(history, deps.creditRates));
+      const facts = await readUsageFacts(deps, params.runId);
+      authorize(facts.project);
+      res.json(priceUsage(facts, deps.creditRates));
     },
   }),
   route({
@@ -161,7 +162,7 @@ export const telemetryRoutes = [
         projects = projectsWith(principal!.token, 'read') ?? undefined;
       }
       const report = await usageReport(
-        { temporal: deps.temporal, rates: deps.creditRates, cache },
+        { temporal: deps.temporal, runs: deps.runs, rates: deps.creditRates, cache },
         {
           groupBy: query.groupBy,
           ...(query.split ? { split: query.split } : {}),
@@ -179,8 +180,9 @@ export const telemetryRoutes = [
     operationId: 'syncTelemetry',
     summary: 'Write closed runs’ usage into the warehouse (tributary_telemetry.runs / steps)',
     description:
-      'Incremental (runs closed since the last sync, with an overlap) and idempotent (upserts by run id ' +
-      'and by run id + node id). `full: true` syncs every closed run Temporal still has.',
+      'Records the closed runs not yet recorded, then writes the run records written since the last sync ' +
+      '(with an overlap); idempotent (upserts by run id and by run id + node id). `full: true` syncs every ' +
+      'run record.',
     tag: 'telemetry',
     scope: 'admin',
     allProjects: true,
@@ -200,6 +202,7 @@ export const telemetryRoutes = [
       const result = await syncTelemetry(
         {
           temporal: deps.temporal,
+          runs: deps.runs,
           warehouse: deps.warehousePool,
           rates: deps.creditRates,
           log: deps.log,

@@ -100,20 +100,34 @@ export function validate(schemas: RequestSchemas): RequestHandler {
   };
 }
 
-/** Paths of the strings (values and keys) holding a NUL character, at most 20. */
+/**
+ * Paths of the strings (values and keys) holding a NUL character, at most 20. Linear in the size of
+ * the value: each item remembers its parent, and a path is built only for what is found.
+ */
 function nulPaths(value: unknown): PropertyKey[][] {
+  interface Item {
+    value: unknown;
+    parent: Item | null;
+    key: PropertyKey | null;
+  }
+  const pathOf = (item: Item, last?: PropertyKey): PropertyKey[] => {
+    const path: PropertyKey[] = last === undefined ? [] : [last];
+    for (let at: Item | null = item; at && at.key !== null; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
   const found: PropertyKey[][] = [];
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
+  const stack: Item[] = [{ value, parent: null, key: null }];
   while (stack.length > 0 && found.length < 20) {
-    const [item, path] = stack.pop()!;
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) found.push(path);
-    } else if (Array.isArray(item)) {
-      item.forEach((v, i) => stack.push([v, [...path, i]]));
-    } else if (item && typeof item === 'object') {
-      for (const [k, v] of Object.entries(item)) {
-        if (k.includes('\u0000')) found.push([...path, k]);
-        else stack.push([v, [...path, k]]);
+    const item = stack.pop()!;
+    const current = item.value;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) found.push(pathOf(item));
+    } else if (Array.isArray(current)) {
+      current.forEach((v, i) => stack.push({ value: v, parent: item, key: i }));
+    } else if (current && typeof current === 'object') {
+      for (const [k, v] of Object.entries(current)) {
+        if (k.includes('\u0000')) found.push(pathOf(item, k));
+        else stack.push({ value: v, parent: item, key: k });
       }
     }
   }

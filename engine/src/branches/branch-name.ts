@@ -13,7 +13,7 @@ export const branchName = z
     BRANCH_NAME,
     'must be lowercase letters and digits, words joined by single hyphens (e.g. new-metrics)',
   )
-  .meta({ description: 'A development branch of the project (see README "Branches")' });
+  .meta({ description: 'A development branch of the project (see docs/concepts/branches.md)' });
 
 /** Refuses a name whose branch schemas would not fit beside the project's schemas. */
 export function checkBranchName(name: string, project: string, extraSchemas: readonly string[]): void {

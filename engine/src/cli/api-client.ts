@@ -1,6 +1,6 @@
 // A small client of the REST API for the CLI: bearer token, JSON in and out, problem+json turned
 // into errors a person can act on. `branch` is sent as `?branch=` on pipeline reads, saves and
-// runs (see README "Branches"); a server without branches ignores it.
+// runs (see docs/concepts/branches.md); a server without branches ignores it.
 import { CliError, EXIT } from './exit-codes.js';
 import type { CliConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 // What the CLI's exit code means, so scripts and CI can tell a failed run from a typo or a
-// refused push. Documented in README "Pipelines as code"; keep the two in step.
+// refused push. Documented in docs/reference/cli.md; keep the two in step.
 export const EXIT = {
   ok: 0,
   /** The operation failed: a run did not succeed, a pipeline does not validate. */

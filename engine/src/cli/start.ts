@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../infra/logger.js';
 import {
   connectPlatform,
   platformConfig,
+  runLimitsOf,
   startInfrastructure,
   VERSION,
   type Infrastructure,
@@ -20,6 +21,7 @@ import {
 } from '../platform.js';
 import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
+import { startRunRecorder } from '../runs/run-recorder.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
 import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     env = parseEnv();
   } catch (error) {
     if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\nSee the Configuration section of README.md.\n`);
+      process.stderr.write(`${error.message}\nSee docs/reference/configuration.md.\n`);
       process.exit(2);
     }
     throw error;
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
   let telemetrySync: { stop(): Promise<void> } | undefined;
+  let recorder: { stop(): Promise<void> } | undefined;
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     clearInterval(sweeper);
     // Waits for a sync in progress, so it does not lose its pools under it.
     await telemetrySync?.stop();
+    await recorder?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
     await platform?.close().catch(() => {});
@@ -99,6 +103,20 @@ async function main(): Promise<void> {
         'Temporal payloads are not encrypted: set TRIBUTARY_PAYLOAD_KEY (the same for the API and every worker)',
       );
     }
+    // Every process records closed runs (a pass is idempotent): at start, the catch-up for runs that
+    // closed while none was running, then every TRIBUTARY_RUN_RECORD_SECONDS.
+    recorder = startRunRecorder(
+      {
+        temporal: platform.temporal,
+        runs: platform.runs,
+        records: platform.runs.records!,
+        log: log.child('run-records'),
+      },
+      {
+        intervalMs: env.TRIBUTARY_RUN_RECORD_SECONDS * 1000,
+        retentionDays: env.TRIBUTARY_RUN_RETENTION_DAYS ?? null,
+      },
+    );
     if (env.TRIBUTARY_ROLE !== 'api') {
       const created = await createWorker({
         temporalAddress: infra.temporal.address,
@@ -126,6 +144,7 @@ async function main(): Promise<void> {
         telemetrySync = startTelemetrySync(
           {
             temporal: platform.temporal,
+            runs: platform.runs,
             warehouse: platform.warehousePool,
             rates: creditRates,
             log: log.child('telemetry'),
@@ -148,6 +167,7 @@ async function main(): Promise<void> {
         dataDir: env.dataDir,
         temporal: platform.temporal,
         runs: platform.runs,
+        runLimits: runLimitsOf(env),
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         secrets: platform.secrets,
         version: VERSION,

@@ -1,6 +1,6 @@
 // `tributary`: pipelines as code. Pull a project's pipelines into YAML and SQL files, change them in
 // an editor and in git, validate offline, push them back as new versions, and run them.
-// Exit codes (see exit-codes.ts and README "Pipelines as code"): 0 ok, 1 failed, 2 usage,
+// Exit codes (see exit-codes.ts and docs/reference/cli.md): 0 ok, 1 failed, 2 usage,
 // 3 conflict or refused, 4 auth or connection.
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.js';
@@ -41,7 +41,8 @@ function program(setExit: (code: ExitCode) => void): Command {
       }
     };
   const dir = () => new Option('-d, --dir <dir>', 'the pulled folder').default('.');
-  const branch = () => new Option('-b, --branch <name>', 'a development branch (see README "Branches")');
+  const branch = () =>
+    new Option('-b, --branch <name>', 'a development branch (see docs/concepts/branches.md)');
 
   root
     .command('login')

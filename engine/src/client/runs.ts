@@ -1,5 +1,6 @@
 // Starting, watching, cancelling and listing runs through Temporal. Temporal is the source of
-// truth for runs: there is no runs table to drift from it.
+// truth for runs while they are open; once closed, a run's record (runs/run-records.store.ts) is,
+// because the namespace's retention deletes the history. Both give the same answer.
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -29,6 +30,8 @@ import {
 import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
+import type { RunRecordStore } from '../runs/run-records.store.js';
+import { applyRunLimits, DEFAULT_RUN_LIMITS, type RunLimits } from '../runs/run-limits.js';
 import { decodeHistory } from '../temporal/payload-codec.js';
 
 export class RunRefusedError extends Error {}
@@ -121,11 +124,19 @@ export function runStartOptions(
 export class RunsClient {
   constructor(
     private readonly client: Client,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
+    /** Closed runs' records; without them every answer comes from Temporal (tests of the live path). */
+    readonly records?: RunRecordStore,
+    private readonly limits: RunLimits = DEFAULT_RUN_LIMITS,
   ) {}
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
-  async start(plan: ExecutionPlan, options: StartRunOptions): Promise<{ runId: string; created: boolean }> {
+  async start(
+    compiled: ExecutionPlan,
+    options: StartRunOptions,
+  ): Promise<{ runId: string; created: boolean }> {
+    // The operator's limits hold for every run, whichever way it was started.
+    const plan = applyRunLimits(compiled, this.limits);
     const runId = options.runId ?? runIdFor(plan.pipelineId, options.idempotencyKey);
     if (plan.concurrency === 'skip') {
       // A repeated key names its own run, which may be the one in flight: answer it before refusing.
@@ -165,6 +176,25 @@ export class RunsClient {
   }
 
   async get(runId: string): Promise<RunDetail> {
+    const record = await this.records?.get(runId);
+    if (record) return record.detail;
+    return this.getLive(runId);
+  }
+
+  /** Temporal's id of the run's execution (a UUID): from the record once closed. */
+  async executionIdOf(runId: string): Promise<string> {
+    const record = await this.records?.get(runId);
+    if (record) return record.executionRunId;
+    try {
+      return (await this.client.workflow.getHandle(runId).describe()).runId;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(`Run "${runId}" does not exist`);
+      throw error;
+    }
+  }
+
+  /** The run as Temporal tells it now, whatever its record says; what a record is made of. */
+  async getLive(runId: string): Promise<RunDetail> {
     const handle = this.client.workflow.getHandle(runId);
     let description: WorkflowExecutionDescription;
     try {
@@ -175,6 +205,25 @@ export class RunsClient {
     }
     if (description.type !== INTERPRETER_WORKFLOW)
       throw new RunNotFoundError(`Run "${runId}" does not exist`);
+    return this.detailOf(description);
+  }
+
+  /** The summary as the runs list shows it (the visibility record's status), and the detail. */
+  async describeClosed(
+    runId: string,
+  ): Promise<{ summary: RunSummary; detail: RunDetail; executionRunId: string; taskQueue: string } | null> {
+    const description = await this.client.workflow.getHandle(runId).describe();
+    if (description.type !== INTERPRETER_WORKFLOW || description.status.name === 'RUNNING') return null;
+    return {
+      summary: toSummary(description),
+      detail: await this.detailOf(description),
+      executionRunId: description.runId,
+      taskQueue: description.taskQueue,
+    };
+  }
+
+  private async detailOf(description: WorkflowExecutionDescription): Promise<RunDetail> {
+    const runId = description.workflowId;
     const summary = toSummary(description);
     const progress = await this.progressOf(description);
     const input = await this.inputOf(runId);
@@ -265,14 +314,31 @@ export class RunsClient {
     if (filter.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
     if (filter.cursor) clauses.push(`StartTime < ${quote(filter.cursor)}`);
     const limit = filter.limit ?? 50;
-    const runs: RunSummary[] = [];
+    const live: RunSummary[] = [];
     for await (const execution of this.client.workflow.list({
       query: clauses.join(' AND '),
       pageSize: limit,
     })) {
-      runs.push(toSummary(execution));
-      if (runs.length === limit) break;
+      live.push(toSummary(execution));
+      if (live.length === limit) break;
     }
+    // Closed runs come from their records, which outlive their histories; a closed run not yet
+    // recorded comes from visibility. Both are newest first: the page is the newest `limit` of both.
+    const recorded =
+      this.records && filter.status !== 'running'
+        ? await this.records.summaries({
+            ...(filter.project ? { project: filter.project } : {}),
+            ...(filter.pipelineId ? { pipelineId: filter.pipelineId } : {}),
+            ...(filter.trigger ? { trigger: filter.trigger } : {}),
+            ...(filter.cursor ? { startedBefore: filter.cursor } : {}),
+            limit,
+          })
+        : [];
+    const byId = new Map(live.map((run) => [run.runId, run]));
+    for (const run of recorded) byId.set(run.runId, run);
+    const runs = [...byId.values()]
+      .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))
+      .slice(0, limit);
     return { runs, nextCursor: runs.length === limit ? runs[runs.length - 1]!.startedAt : null };
   }
 }

@@ -7,15 +7,20 @@ import {
   stringsIn,
   type ColumnInfo,
   type DescribeContext,
+  type NodeTypeDeclaration,
 } from '@tributary/activities';
 import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
 import { edgeId, PipelineSchema, type Pipeline, type PipelineNode } from '../model/pipeline.schema.js';
 import { canonicalJson, sha256 } from './canonical.js';
+import { historyBudgetErrors } from './history-budget.js';
 import type { CompileError } from './errors.js';
 import { resolveParams } from './params.js';
 
-/** What the compiler needs to know of a node type (the activities registry provides it). */
+/**
+ * What the platform needs to know of a node type: a connector's declaration (node-type.ts), of
+ * which test catalogues may give only what compiling needs.
+ */
 export interface CatalogEntry {
   kind: 'source' | 'transform' | 'sink';
   config: z.ZodType;
@@ -30,6 +35,10 @@ export interface CatalogEntry {
     config: unknown,
     inputs: Record<string, ColumnInfo[]>,
   ): Promise<ColumnInfo[]>;
+  /** What a config reads and writes outside the pipeline (the declaration's `lineage()`). */
+  lineage?: NodeTypeDeclaration['lineage'];
+  /** The warehouse table a sink publishes into (the declaration's `target()`). */
+  target?: NodeTypeDeclaration['target'];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;
@@ -151,7 +160,14 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   errors.push(...paramErrors);
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, plan: buildPlan(pipeline, params, options, upstream) };
+  const plan = buildPlan(pipeline, params, options, upstream);
+  // A run whose history could come near Temporal's limits would fail in the middle: refuse it here.
+  const budget = historyBudgetErrors(
+    plan.steps.length,
+    new TextEncoder().encode(JSON.stringify(plan)).length,
+  );
+  if (budget.length > 0) return { ok: false, errors: budget };
+  return { ok: true, plan };
 }
 
 function documentError(document: unknown, issue: z.core.$ZodIssue): CompileError {

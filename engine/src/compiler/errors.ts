@@ -23,7 +23,8 @@ export type CompileErrorCode =
   | 'empty_pipeline'
   | 'invalid_sql'
   | 'unknown_table'
-  | 'unknown_column';
+  | 'unknown_column'
+  | 'history_budget';
 
 export interface CompileError {
   code: CompileErrorCode;

@@ -42,6 +42,15 @@ const EnvSchema = z.object({
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_UI_URL: z.url().optional(),
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(20),
+  /** Ceiling of a step's timeoutSeconds and statementTimeoutSeconds (default 6 hours). */
+  TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(6 * 3600),
+  /** Steps of one project running at once across its runs; default half of WORKER_MAX_ACTIVITIES. */
+  TRIBUTARY_PROJECT_MAX_ACTIVITIES: z.coerce.number().int().positive().optional(),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),
   TRIBUTARY_MASTER_KEY: z.string().optional(),
   /** 32-byte AES key (base64 or hex) that encrypts Temporal payloads; generated when Temporal is embedded. */
@@ -65,6 +74,10 @@ const EnvSchema = z.object({
   TRIBUTARY_CREDIT_RATES: CreditRatesEnv.optional(),
   /** Minutes between the worker's syncs of run usage into the warehouse; 0 turns the sync off. */
   TRIBUTARY_TELEMETRY_SYNC_MINUTES: z.coerce.number().min(0).default(15),
+  /** Days a closed run's record is kept (docs/operations/run-records.md); unset: forever. */
+  TRIBUTARY_RUN_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
+  /** Seconds between the recorder's passes, which write closed runs' records; keep it far below the namespace's retention. */
+  TRIBUTARY_RUN_RECORD_SECONDS: z.coerce.number().positive().default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -49,6 +49,28 @@ const SUPERUSER = 'postgres';
 
 export class PostgresUnavailableError extends Error {}
 
+/** The oldest PostgreSQL Tributary runs on (for the platform and the warehouse): 15, 16, 17 and 18. */
+export const MIN_POSTGRES_VERSION = 15;
+
+/** Refuses a server older than MIN_POSTGRES_VERSION, naming the version found and the one needed. */
+export async function checkServerVersion(client: pg.Client | pg.PoolClient, name: string): Promise<number> {
+  const { rows } = await client.query<{ num: string; version: string }>(
+    `select current_setting('server_version_num') as num, current_setting('server_version') as version`,
+  );
+  const problem = serverVersionProblem(Number(rows[0]!.num), rows[0]!.version, name);
+  if (problem) throw new PostgresUnavailableError(problem);
+  return Math.floor(Number(rows[0]!.num) / 10_000);
+}
+
+/** Why a server of this version (`server_version_num`, `server_version`) cannot be used; null when it can. */
+export function serverVersionProblem(num: number, version: string, name: string): string | null {
+  if (num >= MIN_POSTGRES_VERSION * 10_000) return null;
+  return (
+    `${name} is PostgreSQL ${version}; Tributary needs PostgreSQL ${MIN_POSTGRES_VERSION} or newer ` +
+    `(15, 16, 17 and 18 are supported). Point ${name} at a newer server.`
+  );
+}
+
 export async function providePostgres(options: PostgresServerOptions): Promise<PostgresServer> {
   if (options.databaseUrl) {
     const warehouseUrl = options.warehouseUrl;
@@ -116,13 +138,16 @@ function sameServer(a: string, b: string): boolean {
 async function checkConnection(url: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
-    await client.connect();
-    await client.query('select 1');
-  } catch (error) {
-    throw new PostgresUnavailableError(
-      `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
-      { cause: error },
-    );
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch (error) {
+      throw new PostgresUnavailableError(
+        `Cannot reach Postgres at ${name} (${redactUrl(url)}): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    await checkServerVersion(client, name);
   } finally {
     await client.end().catch(() => {});
   }

@@ -1,8 +1,18 @@
 // Lineage from pipeline versions: which datasets (warehouse tables, files, URLs, external
 // databases) each step reads and writes, stitched across pipelines and projects by table name, and
 // for every column a step or table holds, the columns of other datasets it is computed from. Pure:
-// the caller hands in the pipelines and the known columns of warehouse tables.
-import { columnLineage, defaultSchemaOf, parseTableName, type RelationRef } from '@tributary/activities';
+// the caller hands in the pipelines, the known columns of warehouse tables and the node catalogue,
+// whose declarations say what each node reads and writes (`lineage()` in node-type.ts).
+import {
+  columnLineage,
+  defaultSchemaOf,
+  parseTableName,
+  type DatasetRef,
+  type LineageContext,
+  type NodeLineage,
+  type NodeTypeDeclaration,
+  type RelationRef,
+} from '@tributary/activities';
 import { parse } from 'libpg-query';
 
 export type DatasetKind = 'table' | 'file' | 'url' | 'external';
@@ -63,49 +73,37 @@ type Sources = Map<string, ColumnSourceOut[]>;
 export const tableId = (name: string) => `table:${name}`;
 const stepId = (pipelineId: string, nodeId: string) => `step:${pipelineId}/${nodeId}`;
 
-/** Datasets a source node reads and a sink node writes, and the columns a source yields. */
-function datasetOf(
-  pipeline: PipelineForLineage,
-  node: PipelineForLineage['nodes'][number],
-  catalog: LineageCatalog,
-): { id: string; kind: DatasetKind; name: string } | undefined {
-  const config = node.config ?? {};
-  const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : undefined);
-  switch (node.type) {
-    case 'source.table': {
-      const name = str('product')
-        ? catalog.productTable(str('product')!)
-        : qualified(str('table'), pipeline.project);
-      return name ? { id: tableId(name), kind: 'table', name } : undefined;
-    }
-    case 'sink.postgres': {
-      const table = str('table');
-      if (!table) return undefined;
-      if (str('connection')) {
-        const name = `postgres:${str('connection')}/${table}`;
-        return { id: `external:${name}`, kind: 'external', name };
-      }
-      const name = qualified(table, pipeline.project)!;
-      return { id: tableId(name), kind: 'table', name };
-    }
-    case 'source.postgres': {
-      const name = `postgres:${str('connection') ?? '?'}/${str('table') ?? 'query'}`;
-      return { id: `external:${name}`, kind: 'external', name };
-    }
-    case 'source.csv':
-    case 'source.json':
-    case 'sink.csv': {
-      if (str('url')) return { id: `url:${str('url')}`, kind: 'url', name: str('url')! };
-      const name = `${pipeline.project}/${str('path') ?? '?'}`;
-      return { id: `file:${name}`, kind: 'file', name };
-    }
-    case 'source.http':
-    case 'sink.webhook':
-      return str('url') ? { id: `url:${str('url')}`, kind: 'url', name: str('url')! } : undefined;
-    default:
-      return undefined;
+/** Where a node type's declaration says what it reads and writes (the node catalogue). */
+export interface LineageNodeTypes {
+  get(type: string): { lineage?: NodeTypeDeclaration['lineage'] } | undefined;
+}
+
+/** What a declaration's `lineage()` may look up for a node of `project`. */
+export function lineageContext(
+  project: string,
+  productTable: (id: string) => string | undefined,
+): LineageContext {
+  return { project, tableName: (table) => qualified(table, project), productTable };
+}
+
+/** What a node's declaration says it reads and writes; nothing when its type declares nothing. */
+export function lineageOf(
+  nodeTypes: LineageNodeTypes,
+  node: { type: string; config?: Record<string, unknown> },
+  ctx: LineageContext,
+): NodeLineage {
+  const declare = nodeTypes.get(node.type)?.lineage;
+  if (!declare) return {};
+  try {
+    return declare(node.config ?? {}, ctx);
+  } catch {
+    // A declaration is given configs as written; one that trips over a malformed config says nothing.
+    return {};
   }
 }
+
+const datasetId = (dataset: DatasetRef) =>
+  dataset.kind === 'table' ? tableId(dataset.name) : `${dataset.kind}:${dataset.name}`;
 
 /** `table` or `schema.table` as the project's steps resolve it. */
 function qualified(table: string | undefined, project: string): string | undefined {
@@ -165,8 +163,10 @@ const derive = (sources: ColumnSourceOut[]): ColumnSourceOut[] =>
 export async function buildLineage(
   pipelines: readonly PipelineForLineage[],
   catalog: LineageCatalog,
+  nodeTypes: LineageNodeTypes,
 ): Promise<LineageGraph> {
   const graph: LineageGraph = { nodes: new Map(), edges: [], columns: new Map(), problems: [] };
+  const ctx = (project: string) => lineageContext(project, (id) => catalog.productTable(id));
   const addNode = (node: LineageNode) => {
     const existing = graph.nodes.get(node.id);
     graph.nodes.set(node.id, { ...existing, ...node, columns: node.columns ?? existing?.columns });
@@ -198,33 +198,29 @@ export async function buildLineage(
       });
       for (const upstream of inputsOf(node.id))
         graph.edges.push({ from: stepId(pipeline.id, upstream), to: id });
-      const dataset = datasetOf(pipeline, node, catalog);
-      const config = node.config ?? {};
+      const declared = lineageOf(nodeTypes, node, ctx(pipeline.project));
+      const origin = declared.columns;
       const out: Sources = new Map();
 
-      if (node.type.startsWith('source.') && dataset) {
+      for (const dataset of declared.reads ?? []) {
         if (dataset.kind === 'table') addTable(dataset.name);
-        else addNode({ ...dataset });
-        graph.edges.push({ from: dataset.id, to: id });
-        const known =
-          dataset.kind === 'table'
-            ? catalog.tableColumns(dataset.name)
-            : Array.isArray(config.columns)
-              ? (config.columns as { name?: unknown }[])
-                  .map((c) => c.name)
-                  .filter((n): n is string => typeof n === 'string')
-              : undefined;
+        else addNode({ id: datasetId(dataset), kind: dataset.kind, name: dataset.name });
+        graph.edges.push({ from: datasetId(dataset), to: id });
+      }
+      const read = declared.reads?.[0];
+      if (origin?.from === 'read' && read) {
+        const known = read.kind === 'table' ? catalog.tableColumns(read.name) : read.columns;
         for (const column of known ?? [])
-          out.set(column, [{ table: dataset.name, column, transformation: 'direct' }]);
-      } else if (node.type === 'source.generate') {
-        for (const c of (config.columns as { name: string }[] | undefined) ?? []) out.set(c.name, []);
-      } else if (node.type === 'transform.sql' && typeof config.sql === 'string') {
-        for (const table of await tablesIn(config.sql)) {
+          out.set(column, [{ table: read.name, column, transformation: 'direct' }]);
+      } else if (origin?.from === 'made') {
+        for (const column of origin.columns) out.set(column, []);
+      } else if (origin?.from === 'sql') {
+        for (const table of await tablesIn(origin.sql)) {
           graph.edges.push({ from: addTable(table), to: id });
         }
         const ownSchema = defaultSchemaOf(pipeline.project);
         const lineage = await columnLineage(
-          config.sql,
+          origin.sql,
           (ref: RelationRef) =>
             ref.kind === 'input'
               ? outputs.has(ref.node)
@@ -258,22 +254,22 @@ export async function buildLineage(
           }
           out.set(column.name, dedupe(sources));
         }
-      } else if (node.type === 'transform.assert' || node.type.startsWith('sink.')) {
-        // Passes its input on (assert) or writes it out (sinks): columns carry through unchanged.
+      } else if (origin?.from === 'input') {
+        // Passes its input on (a gate) or writes it out (a sink): columns carry through unchanged.
         const input = outputs.get(inputsOf(node.id)[0] ?? '');
         for (const [column, sources] of input ?? []) out.set(column, sources);
       }
       graph.nodes.get(id)!.columns = [...out.keys()];
       outputs.set(node.id, out);
 
-      if (node.type.startsWith('sink.') && dataset) {
+      for (const dataset of declared.writes ?? []) {
         if (dataset.kind === 'table') addTable(dataset.name);
-        else addNode({ ...dataset });
-        graph.edges.push({ from: id, to: dataset.id });
-        const target = graph.nodes.get(dataset.id)!;
+        else addNode({ id: datasetId(dataset), kind: dataset.kind, name: dataset.name });
+        graph.edges.push({ from: id, to: datasetId(dataset) });
+        const target = graph.nodes.get(datasetId(dataset))!;
         target.columns = [...new Set([...(target.columns ?? []), ...out.keys()])];
         for (const [column, sources] of out) {
-          const key = `${dataset.id}#${column}`;
+          const key = `${datasetId(dataset)}#${column}`;
           graph.columns.set(key, dedupe([...(graph.columns.get(key) ?? []), ...sources]));
         }
       }

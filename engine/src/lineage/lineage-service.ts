@@ -5,6 +5,7 @@ import {
   buildLineage,
   type LineageCatalog,
   type LineageGraph,
+  type LineageNodeTypes,
   type PipelineForLineage,
 } from './lineage-graph.js';
 
@@ -39,10 +40,14 @@ export async function currentPipelines(platform: pg.Pool): Promise<PipelineForLi
   }));
 }
 
-export async function organisationLineage(platform: pg.Pool, warehouse: pg.Pool): Promise<LineageGraph> {
+export async function organisationLineage(
+  platform: pg.Pool,
+  warehouse: pg.Pool,
+  nodeTypes: LineageNodeTypes,
+): Promise<LineageGraph> {
   const [pipelines, catalog] = await Promise.all([
     currentPipelines(platform),
     loadCatalog(platform, warehouse),
   ]);
-  return buildLineage(pipelines, catalog);
+  return buildLineage(pipelines, catalog, nodeTypes);
 }

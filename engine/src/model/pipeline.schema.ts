@@ -25,6 +25,35 @@ export const ParamSpecSchema = z
   .strict();
 export type ParamSpec = z.infer<typeof ParamSpecSchema>;
 
+/**
+ * How deep a node's config may nest. Documents come through the API's body limit (64 levels), but
+ * also from files (the CLI) and stored versions: every walk over a config (canonical JSON, the
+ * compiler) may then assume a bounded depth.
+ */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** The path (below the config) of the first value nested deeper than `max`, or null. Iterative. */
+export function tooDeep(value: unknown, max: number): (string | number)[] | null {
+  const stack: { value: unknown; depth: number; path: (string | number)[] }[] = [
+    { value, depth: 0, path: [] },
+  ];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (!item.value || typeof item.value !== 'object') continue;
+    if (item.depth >= max) return item.path;
+    for (const [key, child] of Object.entries(item.value)) {
+      if (child && typeof child === 'object') {
+        stack.push({
+          value: child,
+          depth: item.depth + 1,
+          path: [...item.path, Array.isArray(item.value) ? Number(key) : key],
+        });
+      }
+    }
+  }
+  return null;
+}
+
 export const RetrySchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(100).optional(),
@@ -37,10 +66,18 @@ export const RetrySchema = z
 export const NodeSchema = z
   .object({
     id: slug,
-    type: z.string().regex(/^[a-z]+(\.[a-z0-9_-]+)+$/, 'must be a dotted node type such as "source.csv"'),
+    type: z.string().regex(/^[a-z]+(\.[a-z0-9_-]+)+$/, 'must be a dotted node type, "<kind>.<name>"'),
     name: z.string().max(200).optional(),
     description: z.string().max(2000).optional(),
-    config: z.record(z.string(), z.unknown()).default({}),
+    config: z
+      .record(z.string(), z.unknown())
+      .superRefine((config, issues) => {
+        const path = tooDeep(config, MAX_CONFIG_DEPTH);
+        if (path) {
+          issues.addIssue({ code: 'custom', path, message: `nests deeper than ${MAX_CONFIG_DEPTH} levels` });
+        }
+      })
+      .default({}),
     position: z.object({ x: z.number(), y: z.number() }).optional(),
     disabled: z.boolean().optional(),
     retry: RetrySchema.optional(),

@@ -48,6 +48,11 @@ export interface ExecutionPlan {
    * through to main's tables it has not written. Absent on main (and in every plan from before).
    */
   branch?: string;
+  /**
+   * How many steps of the plan's project may run at once across all its runs
+   * (TRIBUTARY_PROJECT_MAX_ACTIVITIES); maxParallel is already capped by it. Absent in plans from before.
+   */
+  projectShare?: number;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled';

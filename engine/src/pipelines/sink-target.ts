@@ -1,4 +1,4 @@
-// What a Postgres sink's target table holds now: its row count, columns and a few rows, read under
+// What a sink's target table holds now: its row count, columns and a few rows, read under
 // the project's warehouse role (never the owner's), so the editor can show what a re-run would
 // replace or add to. A table of another project that was not shared reads as a refusal naming its
 // owner, exactly as a run of the pipeline would see it.
@@ -11,6 +11,7 @@ import {
   type ColumnInfo,
 } from '@tributary/activities';
 import { HttpProblem } from '../api/problem.js';
+import type { NodeCatalog } from '../compiler/compile.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { describeContextFor, type DescribeDeps } from './describe-context.js';
 
@@ -32,42 +33,35 @@ const problem = (status: 400 | 403, path: string, message: string) =>
 
 export async function readSinkTarget(
   deps: DescribeDeps,
+  catalog: NodeCatalog,
   document: Pipeline,
   nodeId: string,
   limit: number,
 ): Promise<SinkTarget> {
   const node = document.nodes.find((n) => n.id === nodeId);
   if (!node) throw problem(400, 'nodeId', `Pipeline "${document.id}" has no node "${nodeId}"`);
-  if (node.type !== 'sink.postgres') {
+  // The node's declaration says which warehouse table it publishes into, if any.
+  const declareTarget = catalog.get(node.type)?.target;
+  if (!declareTarget) {
     throw problem(
       400,
       'nodeId',
-      `Node "${nodeId}" is a ${node.type}, not a Postgres sink: it has no target table`,
+      `Node "${nodeId}" is a ${node.type}, which publishes into no warehouse table: it has no target table`,
     );
   }
-  const config = node.config as { table?: unknown; connection?: unknown };
-  if (typeof config.connection === 'string' && config.connection) {
-    throw problem(
-      400,
-      `nodes.${nodeId}.config.connection`,
-      `Node "${nodeId}" publishes into the external database of secret "${config.connection}"; ` +
-        'Tributary reads back only tables in its own warehouse',
-    );
-  }
-  if (typeof config.table !== 'string' || !config.table.trim()) {
-    throw problem(400, `nodes.${nodeId}.config.table`, `Node "${nodeId}": Table is required`);
-  }
-  if (config.table.includes('{{')) {
+  const target = declareTarget(node.config ?? {}, nodeId);
+  if ('field' in target) throw problem(400, `nodes.${nodeId}.config.${target.field}`, target.message);
+  if (target.table.includes('{{')) {
     throw problem(
       400,
       `nodes.${nodeId}.config.table`,
-      `Node "${nodeId}": the table name "${config.table}" depends on run params; it is known only in a run`,
+      `Node "${nodeId}": the table name "${target.table}" depends on run params; it is known only in a run`,
     );
   }
   const { warehouse } = describeContextFor(deps, document);
   let ref;
   try {
-    ref = parseTableName(config.table, warehouse.defaultSchema);
+    ref = parseTableName(target.table, warehouse.defaultSchema);
   } catch (error) {
     throw problem(400, `nodes.${nodeId}.config.table`, `Node "${nodeId}": ${(error as Error).message}`);
   }

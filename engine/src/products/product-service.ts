@@ -4,6 +4,7 @@
 import { quoteTable, readSchemaOwner, tableColumns, type TableRef } from '@tributary/activities';
 import type pg from 'pg';
 import type { AuditLog } from '../audit/audit-log.store.js';
+import { lineageContext, lineageOf, type LineageNodeTypes } from '../lineage/lineage-graph.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
 import type { ProjectStore } from '../store/projects.store.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
@@ -17,6 +18,8 @@ export interface ProductDeps {
   pipelines: PipelineStore;
   projects: ProjectStore;
   audit: AuditLog;
+  /** The node catalogue, whose declarations say which tables a node reads. */
+  catalog: LineageNodeTypes;
 }
 
 export class ProductError extends Error {
@@ -112,11 +115,13 @@ export async function consumersOf(deps: ProductDeps, product: DataProduct): Prom
   );
   const found: Consumer[] = [];
   for (const row of rows) {
+    // Only this product's table is looked up: reading another product is not reading this one.
+    const ctx = lineageContext(row.project_id, (id) => (id === product.id ? tableName : undefined));
     for (const node of row.document.nodes) {
-      const config = node.config ?? {};
+      const declared = lineageOf(deps.catalog, node, ctx);
       const reads =
-        (node.type === 'source.table' && (config.product === product.id || config.table === tableName)) ||
-        (node.type === 'transform.sql' && typeof config.sql === 'string' && mentions.test(config.sql));
+        (declared.reads ?? []).some((d) => d.kind === 'table' && d.name === tableName) ||
+        (declared.columns?.from === 'sql' && mentions.test(declared.columns.sql));
       if (reads) found.push({ project: row.project_id, pipelineId: row.id, nodeId: node.id });
     }
   }

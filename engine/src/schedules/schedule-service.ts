@@ -10,6 +10,7 @@ import {
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { runStartOptions } from '../client/runs.js';
+import { applyRunLimits, DEFAULT_RUN_LIMITS, type RunLimits } from '../runs/run-limits.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import type { ConcurrencyPolicy } from '../model/pipeline.schema.js';
 import type { ExecutionPlan, InterpreterInput, RunTrigger } from '../model/plan.js';
@@ -77,10 +78,13 @@ export class ScheduleService {
     private readonly store: ScheduleStore,
     private readonly taskQueue: string,
     private readonly catalog: NodeCatalog,
+    private readonly limits: RunLimits = DEFAULT_RUN_LIMITS,
   ) {}
 
   private plan(pipeline: StoredPipeline, params: Record<string, unknown>) {
-    return compileForRun(this.catalog, pipeline.current.document, params, pipeline.version);
+    const compiled = compileForRun(this.catalog, pipeline.current.document, params, pipeline.version);
+    // Scheduled runs are started by Temporal, not RunsClient: the operator's limits go into the action.
+    return compiled.ok ? { ...compiled, plan: applyRunLimits(compiled.plan, this.limits) } : compiled;
   }
 
   async put(pipeline: StoredPipeline, input: ScheduleInput, actor: string): Promise<ScheduleView> {

@@ -26,11 +26,12 @@ export function hostMatches(allowed: readonly string[], host: string): boolean {
   });
 }
 
-/** The host a secret is about to be sent to, or null when it stays in the worker. */
-function destinationHost(use: SecretUse, value: string): string | null {
-  if ('local' in use) return null;
+/** The host a secret is about to be sent to (or to sign for). */
+function destinationHost(use: SecretUse, value: string): string {
   try {
-    return new URL('sendTo' in use ? use.sendTo : value).hostname;
+    if ('sendTo' in use) return new URL(use.sendTo).hostname;
+    if ('signFor' in use) return new URL(use.signFor).hostname;
+    return new URL(value).hostname;
   } catch {
     return '(an unparseable URL)';
   }
@@ -159,7 +160,7 @@ export class SecretStore {
           );
         }
         const host = destinationHost(use, secret.value);
-        if (secret.allowedHosts && host !== null && !hostMatches(secret.allowedHosts, host)) {
+        if (secret.allowedHosts && !hostMatches(secret.allowedHosts, host)) {
           throw new StepError(
             `secret "${name}" may only be sent to ${secret.allowedHosts.join(', ')}, not to ${host}; ` +
               `add the host to the secret's allowed hosts if it should go there`,

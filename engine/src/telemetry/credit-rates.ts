@@ -7,7 +7,7 @@ export interface CreditRates {
   source: number;
   transform: number;
   sink: number;
-  /** Node type → rate, overriding its kind's rate (e.g. `"transform.sql": 3`). */
+  /** Node type → rate, overriding its kind's rate (e.g. `"<kind>.<name>": 3`). */
   types: Record<string, number>;
 }
 
@@ -24,7 +24,7 @@ const CreditRatesObject = z
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: `"${key}" is neither a node kind (source, transform, sink) nor a node type such as "transform.sql"`,
+          message: `"${key}" is neither a node kind (source, transform, sink) nor a dotted node type such as "<kind>.<name>"`,
         });
       }
     }

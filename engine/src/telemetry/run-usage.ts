@@ -72,11 +72,66 @@ export interface RunUsage {
   steps: StepUsage[];
 }
 
+/**
+ * A run's usage before credits: what its history tells, with each step's activity-seconds unrounded
+ * so credits under any credit model come out exactly as if priced from the history itself. A closed
+ * run's record keeps these facts (runs/run-records.store.ts), since the credit model may change.
+ */
+export interface RunUsageFacts extends Omit<RunUsage, 'credits' | 'steps'> {
+  steps: (Omit<StepUsage, 'credits'> & { exactActivitySeconds: number })[];
+}
+
 /** Six decimals: enough for credits and seconds, and sums stay free of float noise in output. */
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 const seconds = (fromMs: number, toMs: number) => Math.max(0, toMs - fromMs) / 1000;
 
 export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
+  return priceUsage(runUsageFactsOf(history), rates);
+}
+
+/** Credits under a credit model, from the facts; fields in the order the API has always served them. */
+export function priceUsage(facts: RunUsageFacts, rates: CreditRates): RunUsage {
+  const steps = facts.steps.map((s): StepUsage => ({
+    nodeId: s.nodeId,
+    nodeType: s.nodeType,
+    kind: s.kind,
+    status: s.status,
+    attempts: s.attempts,
+    retries: s.retries,
+    activitySeconds: s.activitySeconds,
+    scheduledSeconds: s.scheduledSeconds,
+    rowsIn: s.rowsIn,
+    rowsOut: s.rowsOut,
+    bytes: s.bytes,
+    credits: round(s.exactActivitySeconds * rateFor(rates, s.kind, s.nodeType)),
+    scheduledAt: s.scheduledAt,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+  }));
+  return {
+    runId: facts.runId,
+    project: facts.project,
+    pipelineId: facts.pipelineId,
+    pipelineVersion: facts.pipelineVersion,
+    trigger: facts.trigger,
+    actor: facts.actor,
+    status: facts.status,
+    startedAt: facts.startedAt,
+    endedAt: facts.endedAt,
+    wallSeconds: facts.wallSeconds,
+    activitySeconds: facts.activitySeconds,
+    lifecycleSeconds: facts.lifecycleSeconds,
+    attempts: facts.attempts,
+    retries: facts.retries,
+    rowsIn: facts.rowsIn,
+    rowsOut: facts.rowsOut,
+    bytes: facts.bytes,
+    credits: round(steps.reduce((total, s) => total + s.credits, 0)),
+    steps,
+  };
+}
+
+export function runUsageFactsOf(history: RunHistory): RunUsageFacts {
   const { plan, trigger } = history.input;
   const status = runStatusOf(history);
   const close = history.close;
@@ -87,9 +142,8 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
     else if (task.started && task.closed) lifecycleSeconds += seconds(task.started.at, task.closed.at);
   }
 
-  const steps = plan.steps.map((step): StepUsage => {
+  const steps = plan.steps.map((step): RunUsageFacts['steps'][number] => {
     const task = byNode.get(step.id);
-    const rate = rateFor(rates, step.kind, step.type);
     if (!task) {
       return {
         nodeId: step.id,
@@ -109,7 +163,7 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
         rowsIn: 0,
         rowsOut: 0,
         bytes: 0,
-        credits: 0,
+        exactActivitySeconds: 0,
         scheduledAt: null,
         startedAt: null,
         endedAt: null,
@@ -131,14 +185,15 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
       rowsIn: stats?.rowsIn ?? 0,
       rowsOut: stats?.rowsOut ?? 0,
       bytes: stats?.bytes ?? 0,
-      credits: round(activitySeconds * rate),
+      exactActivitySeconds: activitySeconds,
       scheduledAt: iso(task.scheduledAt),
       startedAt: task.started ? iso(task.started.at) : null,
       endedAt: task.closed ? iso(task.closed.at) : null,
     };
   });
 
-  const sum = (pick: (s: StepUsage) => number) => steps.reduce((total, s) => total + pick(s), 0);
+  const sum = (pick: (s: RunUsageFacts['steps'][number]) => number) =>
+    steps.reduce((total, s) => total + pick(s), 0);
   return {
     runId: history.runId,
     project: plan.project,
@@ -157,7 +212,6 @@ export function runUsageOf(history: RunHistory, rates: CreditRates): RunUsage {
     rowsIn: sum((s) => s.rowsIn),
     rowsOut: sum((s) => s.rowsOut),
     bytes: sum((s) => s.bytes),
-    credits: round(sum((s) => s.credits)),
     steps,
   };
 }

@@ -1,17 +1,17 @@
 // Writes run and step usage into the WAREHOUSE (`tributary_telemetry.runs` and `.steps`), so users
-// can query it with SQL. Incremental: closed runs are found by CloseTime from a stored watermark
-// (less an overlap, because visibility is eventually consistent); idempotent: rows are upserted by
-// run id and (run id, node id), so syncing the same runs again never duplicates anything.
+// can query it with SQL. It reads run records (runs/run-records.store.ts), so a run's usage is the
+// same after Temporal deleted its history: first it records the closed runs not yet recorded, then
+// writes the records written since a stored watermark (less an overlap, since concurrent inserts
+// commit out of order). Idempotent: rows are upserted by run id and (run id, node id).
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
-import { UnreadableRunError } from '../audit/run-history.js';
-import { RunNotFoundError } from '../client/runs.js';
-import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
+import type { RunsClient } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
+import { recordClosedRuns } from '../runs/run-recorder.js';
 import { withTransaction } from '../store/transaction.js';
 import type { CreditRates } from './credit-rates.js';
-import type { RunUsage } from './run-usage.js';
-import { mapLimit, usageOfRun, visibilityLiteral, type UsageCache } from './usage-report.js';
+import { priceUsage, type RunUsage } from './run-usage.js';
+import type { UsageCache } from './usage-report.js';
 
 const { escapeIdentifier } = pg;
 
@@ -19,19 +19,21 @@ export const TELEMETRY_SCHEMA = 'tributary_telemetry';
 /** Any constant, the same in every process: one sync at a time per warehouse. */
 const SYNC_LOCK_KEY = 7_411_030;
 const DEFAULT_OVERLAP_MS = 10 * 60_000;
-const HISTORY_CONCURRENCY = 4;
 
 export interface TelemetrySyncDeps {
   temporal: Client;
+  /** With its run records: the sync's source. */
+  runs: RunsClient;
   warehouse: pg.Pool;
   /** TRIBUTARY_CREDIT_RATES as parsed at start (config/env.ts); passed in so no one reads it twice. */
   rates: CreditRates;
   log?: Logger;
+  /** Kept for callers that share one with the usage routes; records make it unnecessary here. */
   cache?: UsageCache;
 }
 
 export interface TelemetrySyncOptions {
-  /** Every closed run Temporal still has, not only those closed since the last sync. */
+  /** Every run record, not only those written since the last sync. */
   full?: boolean;
   /** How far before the watermark to look again (default 10 minutes). */
   overlapMs?: number;
@@ -40,9 +42,9 @@ export interface TelemetrySyncOptions {
 export interface TelemetrySyncResult {
   runs: number;
   steps: number;
-  /** Runs closed at or after this were looked at; null for a full sync. */
+  /** Records written at or after this were looked at; null for a full sync. */
   since: string | null;
-  /** The latest close time synced so far. */
+  /** The latest record time synced so far. */
   watermark: string | null;
 }
 
@@ -128,47 +130,20 @@ export async function syncTelemetry(
         ? null
         : new Date(watermark.getTime() - (options.overlapMs ?? DEFAULT_OVERLAP_MS));
 
-    const clauses = [`WorkflowType = '${INTERPRETER_WORKFLOW}'`, `ExecutionStatus != 'Running'`];
-    if (since) clauses.push(`CloseTime >= ${visibilityLiteral(since.toISOString())}`);
-    const closed: { runId: string; closeTime: number }[] = [];
-    for await (const execution of deps.temporal.workflow.list({ query: clauses.join(' AND ') })) {
-      closed.push({ runId: execution.workflowId, closeTime: execution.closeTime?.getTime() ?? 0 });
-    }
-
-    const failures: { runId: string; error: Error }[] = [];
-    const written = await mapLimit(closed, HISTORY_CONCURRENCY, async ({ runId }): Promise<number | null> => {
-      try {
-        const usage = await usageOfRun(
-          { temporal: deps.temporal, rates: deps.rates, ...(deps.cache ? { cache: deps.cache } : {}) },
-          runId,
-        );
-        await writeUsage(deps.warehouse, usage);
-        return usage.steps.length;
-      } catch (error) {
-        if (error instanceof RunNotFoundError) return null; // expired between the list and the fetch
-        if (error instanceof UnreadableRunError) {
-          // Retrying would never help; holding the watermark back for it would stall every later sync.
-          deps.log?.warn('telemetry sync: skipped a run whose history is not readable', { runId });
-          return null;
-        }
-        failures.push({ runId, error: error as Error });
-        return null;
-      }
+    const records = deps.runs.records;
+    if (!records) throw new Error('telemetry sync needs the run records (RunsClient with a RunRecordStore)');
+    // Runs that closed since the recorder's last pass are recorded first, so the sync is never behind.
+    await recordClosedRuns({
+      temporal: deps.temporal,
+      runs: deps.runs,
+      records,
+      ...(deps.log ? { log: deps.log } : {}),
     });
-    const steps = written.reduce<number>((a, b) => a + (b ?? 0), 0);
-    const runs = written.filter((n) => n !== null).length;
-    if (failures.length > 0) {
-      // The watermark stays where it was, so the next sync tries these runs again.
-      deps.log?.warn('telemetry sync: some runs could not be synced', {
-        failed: failures.length,
-        first: `${failures[0]!.runId}: ${failures[0]!.error.message}`,
-      });
-      throw new AggregateError(
-        failures.map((f) => f.error),
-        `Telemetry sync wrote ${runs} runs but failed on ${failures.length}, e.g. ${failures[0]!.runId}: ${failures[0]!.error.message}`,
-      );
-    }
-    const latest = closed.reduce((max, r) => Math.max(max, r.closeTime), watermark?.getTime() ?? 0);
+    const found = await records.recordedSince(since);
+    for (const { usage } of found) await writeUsage(deps.warehouse, priceUsage(usage, deps.rates));
+    const runs = found.length;
+    const steps = found.reduce((total, r) => total + r.usage.steps.length, 0);
+    const latest = found.reduce((max, r) => Math.max(max, r.recordedAt.getTime()), watermark?.getTime() ?? 0);
     const next = latest > 0 ? new Date(latest) : null;
     await db.query(
       `insert into ${TELEMETRY_SCHEMA}.sync_state (id, watermark, last_synced_at) values (true, $1, now())
@@ -290,7 +265,7 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
 
 /**
  * Syncs every `intervalMs` until stopped; a sync never overlaps the previous one, and a failure is
- * logged and retried at the next tick. For the worker process (see README, "Audit and telemetry").
+ * logged and retried at the next tick. For the worker process (see docs/operations/audit-and-telemetry.md).
  */
 export function startTelemetrySync(deps: TelemetrySyncDeps, intervalMs: number): { stop(): Promise<void> } {
   let current: Promise<unknown> = Promise.resolve();

@@ -1,11 +1,11 @@
 // Usage aggregated over the runs a visibility query finds (pipeline runs started in a time range,
 // optionally of some projects), grouped by project, pipeline, actor, trigger, node type or day.
 import type { Client } from '@temporalio/client';
-import { fetchRunHistory } from '../audit/run-history.js';
-import { RunNotFoundError } from '../client/runs.js';
+import { RunNotFoundError, type RunsClient } from '../client/runs.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
+import { readUsageFacts } from '../runs/run-reads.js';
 import type { CreditRates } from './credit-rates.js';
-import { runUsageOf, type RunUsage } from './run-usage.js';
+import { priceUsage, type RunUsage } from './run-usage.js';
 
 export const USAGE_GROUPS = ['project', 'pipeline', 'actor', 'trigger', 'nodeType', 'day'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
@@ -53,6 +53,8 @@ export interface UsageQuery {
 
 export interface UsageDeps {
   temporal: Client;
+  /** Its records answer for closed runs, whose history may be gone. */
+  runs: Pick<RunsClient, 'records'>;
   rates: CreditRates;
   cache?: UsageCache;
 }
@@ -75,23 +77,39 @@ export async function usageReport(deps: UsageDeps, query: UsageQuery): Promise<U
     clauses.push(`TributaryProject IN (${query.projects.map(visibilityLiteral).join(', ')})`);
   }
   const maxRuns = query.maxRuns ?? DEFAULT_MAX_RUNS;
-  const runIds: string[] = [];
-  let truncated = false;
+  // Closed runs from their records (their history may be gone), the others from visibility.
+  const recorded =
+    (await deps.runs.records?.usages({
+      startedFrom: query.from,
+      startedTo: query.to,
+      ...(query.projects ? { projects: query.projects } : {}),
+    })) ?? new Map();
+  const runIds = [...recorded.keys()];
+  let truncated = runIds.length > maxRuns;
+  runIds.length = Math.min(runIds.length, maxRuns);
   for await (const execution of deps.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+    if (recorded.has(execution.workflowId)) continue;
     if (runIds.length === maxRuns) {
       truncated = true;
       break;
     }
     runIds.push(execution.workflowId);
   }
-  const found = await mapLimit(runIds, HISTORY_CONCURRENCY, (runId) =>
-    usageOfRun(deps, runId).catch((error: unknown) => {
+  const found = await mapLimit(runIds, HISTORY_CONCURRENCY, (runId) => {
+    const facts = recorded.get(runId);
+    if (facts) return Promise.resolve(priceUsage(facts, deps.rates));
+    return usageOfRun(deps, runId).catch((error: unknown) => {
       // A run whose history expired (retention) between the list and the fetch is simply gone.
       if (error instanceof RunNotFoundError) return null;
       throw error;
-    }),
-  );
-  const usages = found.filter((u): u is RunUsage => u !== null);
+    });
+  });
+  // Sums of floats depend on their order: one order, whichever source each run came from.
+  const usages = found
+    .filter((u): u is RunUsage => u !== null)
+    .sort((a, b) =>
+      a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.runId < b.runId ? 1 : -1,
+    );
   return {
     ...aggregate(usages, query.groupBy, query.split),
     ...header(deps, query),
@@ -104,7 +122,7 @@ export async function usageReport(deps: UsageDeps, query: UsageQuery): Promise<U
 export async function usageOfRun(deps: UsageDeps, runId: string): Promise<RunUsage> {
   const cached = deps.cache?.get(runId, deps.rates);
   if (cached) return cached;
-  const usage = runUsageOf(await fetchRunHistory(deps.temporal, runId), deps.rates);
+  const usage = priceUsage(await readUsageFacts(deps, runId), deps.rates);
   if (usage.endedAt) deps.cache?.set(runId, deps.rates, usage);
   return usage;
 }

@@ -1,12 +1,12 @@
 // Consistency checks of a template: params schema, placeholders, secrets and README agree, and the
 // example values make a pipeline that compiles. The catalogue and the tests both rely on them.
-import { getNodeType } from '@tributary/activities';
-import type { NodeCatalog } from '../compiler/compile.js';
+import { activityCatalog } from '../pipelines/node-catalog.js';
 import { exampleValues, instantiate, paramsValidator, validateValues } from './instantiate.js';
 import type { Template } from './template.schema.js';
 import { placeholderUses } from './template-placeholders.js';
 
-export const templateNodeCatalog: NodeCatalog = { get: getNodeType };
+/** Templates are checked against the platform's one node catalogue. */
+export const templateNodeCatalog = activityCatalog;
 
 /** The README sections every template has, so users find the same things in the same place. */
 export const README_SECTIONS = ['What it does', 'What it needs', 'What it produces'] as const;
@@ -135,7 +135,7 @@ export function checkTemplate(template: Template, readme: string, folder?: strin
   );
   const read = new Set<string>();
   for (const node of made.document.nodes) {
-    const declaration = getNodeType(node.type);
+    const declaration = activityCatalog.get(node.type);
     const config = declaration?.config.safeParse(node.config);
     if (!declaration?.secrets || !config?.success) continue;
     for (const name of declaration.secrets(config.data)) {

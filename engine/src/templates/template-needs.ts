@@ -1,8 +1,8 @@
 // What a template's pipeline looks like and what it needs besides its values, read from the
 // template itself: its nodes and edges (for a picture of the graph), the secrets it lists, and the
 // files its sources read (config fields the node type declares as paths, `x-widget: "path"`).
-import { getNodeType } from '@tributary/activities';
 import { z } from 'zod';
+import { activityCatalog } from '../pipelines/node-catalog.js';
 import type { LoadedTemplate } from './template.schema.js';
 
 type Kind = 'source' | 'transform' | 'sink';
@@ -19,12 +19,9 @@ const WHOLE_PLACEHOLDER = /^\{\{\s*template\.([A-Za-z0-9_-]+)\s*\}\}$/;
 const nodesOf = (t: LoadedTemplate) =>
   (Array.isArray(t.pipeline.nodes) ? t.pipeline.nodes : []) as TemplateNode[];
 
-/** A dotted node type starts with its kind (`source.csv`); the registry knows it for certain. */
+/** The kind a node type declares; a type the catalogue does not know is drawn as a transform. */
 function kindOf(type: string): Kind {
-  const declared = getNodeType(type)?.kind;
-  if (declared) return declared;
-  const prefix = type.split('.')[0];
-  return prefix === 'source' || prefix === 'sink' ? prefix : 'transform';
+  return activityCatalog.get(type)?.kind ?? 'transform';
 }
 
 export function templateGraph(t: LoadedTemplate) {
@@ -45,7 +42,7 @@ const pathFields = new Map<string, string[]>();
 function pathFieldsOf(type: string): string[] {
   let fields = pathFields.get(type);
   if (!fields) {
-    const declaration = getNodeType(type);
+    const declaration = activityCatalog.get(type);
     fields = [];
     if (declaration) {
       const schema = z.toJSONSchema(declaration.config, { io: 'input', unrepresentable: 'any' }) as {

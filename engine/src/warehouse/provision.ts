@@ -15,11 +15,12 @@ import {
 } from '@tributary/activities';
 import pg from 'pg';
 import { withTransaction } from '../store/transaction.js';
+import { fenceFunctions } from './function-fence.js';
 import { projectRole, RUNNER_ROLE, runnerPassword } from './roles.js';
 
 /** The schema the telemetry sync writes; the default project (the operators') may read it. */
 export const TELEMETRY_SCHEMA = 'tributary_telemetry';
-/** Where the warehouse's sink ledger lives (sink.postgres's LEDGER_TABLE). */
+/** Where the warehouse's sink ledger lives (the Postgres sink's LEDGER_TABLE). */
 const LEDGER = 'tributary_meta';
 
 const PROVISION_LOCK = 0x7472_6276; // 'trbv'
@@ -76,6 +77,15 @@ export async function prepareWarehouse(owner: pg.Pool, masterKey: Buffer): Promi
     await createSinkLedger(client);
     if (superuser) {
       for (const fn of REVOKED_FUNCTIONS) await client.query(`revoke execute on function ${fn} from public`);
+    }
+    // Advisory locks, backend signalling and the like: the platform's roles only.
+    const owner = (await client.query<{ me: string }>('select current_user as me')).rows[0]!.me;
+    const fence = await fenceFunctions(client, superuser, [RUNNER_ROLE, owner]);
+    if (fence.open.length > 0) {
+      throw new WarehouseSetupError(
+        `Pipeline steps could run ${fence.open.join(', ')} in the warehouse (locks and signals reaching other ` +
+          `projects and the platform). Ask a superuser to run in database "${database}": ${fence.statements.join(' ')}`,
+      );
     }
     const open = await client.query<{ fn: string }>(
       `select fn from unnest($1::text[]) as fn where has_function_privilege($2, fn, 'execute')`,
@@ -142,9 +152,13 @@ export async function provisionProject(
     await client.query(
       `comment on role ${quoteIdent(role)} is ${pg.escapeLiteral(`${PROJECT_ROLE_COMMENT}${project}`)}`,
     );
-    await client.query(
-      `grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)} with inherit false, set true`,
+    // The runner may SET ROLE to the project's role but inherits none of its rights. PostgreSQL 16+
+    // says so on the grant; 15 has no grant options, and the runner's NOINHERIT says it there.
+    const version = await client.query<{ num: string }>(
+      `select current_setting('server_version_num') as num`,
     );
+    const options = Number(version.rows[0]!.num) >= 160_000 ? ' with inherit false, set true' : '';
+    await client.query(`grant ${quoteIdent(role)} to ${quoteIdent(RUNNER_ROLE)}${options}`);
     const claimed = await client.query<{ name: string; comment: string | null }>(
       `select nspname as name, shobj_description(nspowner, 'pg_authid') as comment
          from pg_namespace

@@ -14,7 +14,9 @@ import {
   registry,
   type ActivityDeps,
   type EgressPolicy,
+  type ReservedEndpoint,
   type SecretResolver,
+  withReservedEndpoints,
 } from '@tributary/activities';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -90,7 +92,15 @@ export interface WorkerDeps {
 export function stepActivityDeps(
   deps: Pick<
     WorkerDeps,
-    'warehouse' | 'runner' | 'platform' | 'secrets' | 'dataDir' | 'egress' | 'log' | 'keepStagingAlways'
+    | 'warehouse'
+    | 'runner'
+    | 'platform'
+    | 'secrets'
+    | 'dataDir'
+    | 'egress'
+    | 'log'
+    | 'keepStagingAlways'
+    | 'temporalAddress'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
@@ -105,13 +115,50 @@ export function stepActivityDeps(
     resolveProduct: (id) => resolveProduct(deps.platform, id),
     dataDir: deps.dataDir,
     isProject: (name) => projectExists(deps.platform, name),
-    egress: deps.egress ?? { hosts: [], ranges: [] },
+    // Pipeline connectors never reach the platform's own servers, whatever credentials they hold.
+    egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
       warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
     }),
   };
+}
+
+/** The platform's own servers: its database, the warehouse and the Temporal frontend. */
+export function platformEndpoints(
+  deps: Pick<WorkerDeps, 'warehouse' | 'runner' | 'platform' | 'temporalAddress'>,
+): ReservedEndpoint[] {
+  const endpoints: ReservedEndpoint[] = [];
+  const fromPool = (pool: pg.Pool, what: string) => {
+    const options = (
+      pool as unknown as { options?: { connectionString?: string; host?: string; port?: number } }
+    ).options;
+    let host = options?.host;
+    let port = options?.port;
+    if (options?.connectionString) {
+      try {
+        const url = new URL(options.connectionString);
+        host = url.hostname || host;
+        port = Number(url.port) || port;
+      } catch {
+        // Not a URL (a keyword string): the host and port fields, if any, are what we have.
+      }
+    }
+    if (host && !host.startsWith('/')) endpoints.push({ what, host, port: port ?? 5432 });
+  };
+  fromPool(deps.platform, 'the platform database');
+  fromPool(deps.warehouse, "the platform's warehouse");
+  fromPool(deps.runner, "the platform's warehouse");
+  const temporal = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(deps.temporalAddress);
+  if (temporal) {
+    endpoints.push({
+      what: 'the Temporal frontend',
+      host: temporal[1]!.replace(/^\[|\]$/g, ''),
+      port: Number(temporal[2]),
+    });
+  }
+  return endpoints;
 }
 
 export async function createWorker(

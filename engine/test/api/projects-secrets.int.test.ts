@@ -104,9 +104,11 @@ describe('secrets', () => {
     const list = await call('GET', `/api/projects/${project}/secrets`);
     expect(list.body.items).toEqual([expect.objectContaining({ name: 'db_password' })]);
     // The worker's resolver decrypts what the API stored.
-    expect(await api.h.platform.secrets.resolverFor(project).resolve('db_password', { local: true })).toBe(
-      value,
-    );
+    expect(
+      await api.h.platform.secrets
+        .resolverFor(project)
+        .resolve('db_password', { signFor: 'https://example.com/' }),
+    ).toBe(value);
     // Overwriting keeps the name and moves updatedAt.
     const again = await call('PUT', `/api/projects/${project}/secrets/db_password`, {
       body: { value: `${value}2` },

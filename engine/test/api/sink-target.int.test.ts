@@ -106,7 +106,7 @@ describe('sink target', () => {
     const notSink = await api.call('GET', `/api/pipelines/${pipelineId}/nodes/src/target`);
     expect(notSink.status).toBe(400);
     expect(notSink.body.detail).toBe(
-      'Node "src" is a source.csv, not a Postgres sink: it has no target table',
+      'Node "src" is a source.csv, which publishes into no warehouse table: it has no target table',
     );
     const missing = await api.call('GET', `/api/pipelines/${pipelineId}/nodes/nope/target`);
     expect(missing.status).toBe(400);

@@ -33,7 +33,7 @@ describe('credit rates', () => {
   it('reject a negative rate and an unknown key, naming each', () => {
     expect(() => parseCreditRates('{"sink":-1}')).toThrow('TRIBUTARY_CREDIT_RATES sink: must be 0 or more');
     expect(() => parseCreditRates('{"sinks":1}')).toThrow(
-      'TRIBUTARY_CREDIT_RATES sinks: "sinks" is neither a node kind (source, transform, sink) nor a node type such as "transform.sql"',
+      'TRIBUTARY_CREDIT_RATES sinks: "sinks" is neither a node kind (source, transform, sink) nor a dotted node type such as "<kind>.<name>"',
     );
     expect(() => parseCreditRates('{"source":"2"}')).toThrow(/TRIBUTARY_CREDIT_RATES source: /);
     expect(() => parseCreditRates('[1,2]')).toThrow(/TRIBUTARY_CREDIT_RATES /);

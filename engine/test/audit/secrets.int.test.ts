@@ -103,7 +103,7 @@ beforeAll(async () => {
   });
   worker = created.worker;
   workerDone = worker.run().finally(() => created.connection.close());
-  runs = new RunsClient(h.platform.temporal, taskQueue);
+  runs = new RunsClient(h.platform.temporal, taskQueue, h.platform.runs.records);
 });
 
 afterAll(async () => {
@@ -194,6 +194,7 @@ describe('secret values', () => {
     await syncTelemetry(
       {
         temporal: h.platform.temporal,
+        runs,
         warehouse: h.platform.warehousePool,
         rates: DEFAULT_CREDIT_RATES,
         log,
@@ -207,6 +208,13 @@ describe('secret values', () => {
     );
     expect(rows.rowCount).toBe(3);
     expect(JSON.stringify(rows.rows)).not.toContain(SECRET);
+    // Nor the run records the sync read them from (the platform database's copy of each run).
+    const recorded = await h.platform.platformPool.query(
+      'select summary, detail, audit, usage from tributary.run_records where run_id = any($1)',
+      [Object.values(runIds)],
+    );
+    expect(recorded.rowCount).toBe(3);
+    expect(JSON.stringify(recorded.rows)).not.toContain(SECRET);
   });
 
   it('are refused by the platform audit log, which records the secret by name only', async () => {

@@ -415,6 +415,7 @@ describe('telemetry sync into the warehouse', () => {
     await waitFor(async () => {
       const result = await syncTelemetry({
         temporal: h.platform.temporal,
+        runs: h.platform.runs,
         warehouse: h.platform.warehousePool,
         rates: parseCreditRates(JSON.stringify(RATES)),
       });
@@ -430,6 +431,7 @@ describe('telemetry sync into the warehouse', () => {
     const sync = startTelemetrySync(
       {
         temporal: h.platform.temporal,
+        runs: h.platform.runs,
         warehouse: h.platform.warehousePool,
         rates: parseCreditRates(undefined),
       },

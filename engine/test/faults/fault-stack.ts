@@ -133,6 +133,9 @@ export async function startFaultStack(): Promise<FaultStack> {
     // platform schema stays closed to pipeline roles (the security suite covers two databases).
     WAREHOUSE_URL: databaseUrl,
     TRIBUTARY_ALLOW_SHARED_DATABASE: 'true',
+    // Some cases read the platform's own database as a source.postgres "external" database: the
+    // egress fence refuses the platform's servers unless named explicitly as host:port.
+    TRIBUTARY_EGRESS_ALLOW: new URL(databaseUrl).host,
     TRIBUTARY_MASTER_KEY: randomBytes(32).toString('base64'),
     TRIBUTARY_PAYLOAD_KEY: payloadKey.toString('base64'),
     TRIBUTARY_ADMIN_TOKEN: admin,

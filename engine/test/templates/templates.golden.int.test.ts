@@ -93,6 +93,7 @@ describe('pipeline templates, end to end', () => {
       pipelines: new PipelineStore(h.platform.platformPool),
       projects,
       audit: new AuditLog(h.platform.platformPool),
+      catalog: templateNodeCatalog,
     };
     const productId = `${id}-${producer.table}`.replace(/_/g, '-');
     if (!(await new ProductStore(h.platform.platformPool).get(productId))) {

@@ -144,6 +144,7 @@ describe('sink.csv', () => {
       warehouse: pool,
       signal: new AbortController().signal,
       resolveDataPath: (relative: string, field: string) => resolveInside(h.dataDir, relative, field),
+      resolveOutputPath: (relative: string, field: string) => resolveInside(h.dataDir, relative, field),
     } as unknown as StepContext;
     const config = csvSink.config.parse({ path: `${name}/atomic.csv` });
     await expect(csvSink.run(ctx, config, { failing: { schema, table: 'failing' } })).rejects.toThrow(

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { fileDataset, defineNodeType, type StepContext } from '../../node-type.js';
 import { quoteTable } from '../../sql.js';
 import { csvChar } from '../../source/csv/csv-format.js';
 import { templateParams } from '../../source/http/http-client.js';
@@ -40,6 +40,8 @@ export const csvSink = defineNodeType({
   title: 'CSV file',
   description: 'Writes the input rows to a CSV file in the data directory, replacing it atomically.',
   icon: 'file-text',
+  category: 'Files',
+  lineage: (config, ctx) => ({ writes: [fileDataset(config, ctx.project)], columns: { from: 'input' } }),
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   outsideBranch: (config) =>
@@ -51,8 +53,9 @@ export const csvSink = defineNodeType({
     const written = templateParams(config.path, ctx.params, 'path');
     // A branch has files of its own beside main's, so main's file is never replaced from a branch.
     const branch = ctx.warehouse.branch;
+    // The branch's folder is the root the path is resolved in, so `../..` cannot climb out of it.
     const relative = branch ? path.posix.join('branches', branch.name, written) : written;
-    const target = await outputPath(ctx, relative);
+    const target = await outputPath(ctx, written);
     const existing = await stat(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
@@ -76,21 +79,21 @@ export const csvSink = defineNodeType({
   },
 });
 
-/** The target's real path; missing parent folders are created, each checked to be inside the data dir. */
+/** The target's real path; missing parent folders are created, each checked to be inside the step's root. */
 async function outputPath(ctx: StepContext, relative: string): Promise<string> {
   await ensureDirectory(ctx, path.dirname(relative));
-  return ctx.resolveDataPath(relative, 'path');
+  return ctx.resolveOutputPath(relative, 'path');
 }
 
 async function ensureDirectory(ctx: StepContext, relative: string): Promise<void> {
   let real: string;
   try {
     // Resolves an existing folder, or a missing one whose parent exists (both checked to be inside).
-    real = await ctx.resolveDataPath(relative, 'path');
+    real = await ctx.resolveOutputPath(relative, 'path');
   } catch (error) {
     if (!(error instanceof StepError && error.kind === 'not_found')) throw error;
     await ensureDirectory(ctx, path.dirname(relative));
-    real = await ctx.resolveDataPath(relative, 'path');
+    real = await ctx.resolveOutputPath(relative, 'path');
   }
   await mkdir(real, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EEXIST' || error.code === 'ENOTDIR') {

@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { configError, dataError, isPgError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext, type StepStats, type TableRef } from '../../node-type.js';
+import {
+  configString,
+  defineNodeType,
+  type DatasetRef,
+  type StepContext,
+  type StepStats,
+  type TableRef,
+} from '../../node-type.js';
 import {
   cancelThrough,
   connectBySecret,
@@ -23,6 +30,7 @@ import {
   type ColumnInfo,
 } from '../../sql.js';
 import { branchSchemaName } from '../../warehouse/branch-schemas.js';
+import { transactionLock } from '../../warehouse/project-warehouse.js';
 import { isSafeConversion } from './type-compat.js';
 
 export const SINK_MODES = ['append', 'replace', 'upsert'] as const;
@@ -136,9 +144,36 @@ export const postgresSink = defineNodeType({
   description:
     'Publishes rows into a Postgres table (in the warehouse or an external database): append, replace or upsert, in one transaction.',
   icon: 'database',
+  category: 'Databases',
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   secrets: (config) => (config.connection ? [config.connection] : []),
+  lineage: (config, ctx) => {
+    const table = configString(config, 'table');
+    const connection = configString(config, 'connection');
+    const name = table && !connection ? ctx.tableName(table) : undefined;
+    const writes: DatasetRef[] = !table
+      ? []
+      : connection
+        ? [{ kind: 'external', name: `postgres:${connection}/${table}` }]
+        : name
+          ? [{ kind: 'table', name }]
+          : [];
+    return { writes, columns: { from: 'input' } };
+  },
+  target(config, nodeId) {
+    const connection = configString(config, 'connection');
+    if (connection) {
+      return {
+        field: 'connection',
+        message:
+          `Node "${nodeId}" publishes into the external database of secret "${connection}"; ` +
+          'Tributary reads back only tables in its own warehouse',
+      };
+    }
+    const table = typeof config.table === 'string' ? config.table.trim() && config.table : '';
+    return table ? { table } : { field: 'table', message: `Node "${nodeId}": Table is required` };
+  },
   outsideBranch: (config) =>
     config.connection
       ? `sink.postgres publishes into the external database of secret "${config.connection}", where a branch has no copy; in a branch it publishes into the warehouse only`
@@ -241,10 +276,8 @@ async function publish(
   try {
     // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
     // that is still running) queue here, and the later one then sees the earlier one's ledger row.
-    await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      'tributary.sink',
-      targetName,
-    ]);
+    // In the warehouse the platform takes it (project roles may not call advisory-lock functions).
+    await transactionLock(db, 'tributary.sink', targetName);
     const done = await db.query<{ rows_in: string; rows_out: string; bytes: string; attempt: number }>(
       `select rows_in, rows_out, bytes, attempt from ${quoteTable(LEDGER_TABLE)}
         where run_id = $1 and node_id = $2 and target = $3`,

@@ -5,7 +5,7 @@
 import { bodyExcerpt, describeNetworkError, parseRetryAfter, sleep } from '../../source/http/http-client.js';
 import { z } from 'zod';
 import { configError, StepError, TransientError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { configString, defineNodeType, type StepContext } from '../../node-type.js';
 import { replacePlaceholders } from '../../placeholders.js';
 import { quoteTable } from '../../sql.js';
 import { signPayload } from './sign.js';
@@ -75,6 +75,11 @@ export const webhookSink = defineNodeType({
   title: 'Webhook',
   description: 'POSTs the rows as signed JSON batches to an HTTP endpoint, retrying failed batches.',
   icon: 'send',
+  category: 'APIs',
+  lineage: (config) => {
+    const url = configString(config, 'url');
+    return { writes: url ? [{ kind: 'url', name: url }] : [], columns: { from: 'input' } };
+  },
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   secrets: (config) => (config.signingSecret ? [config.signingSecret] : []),
@@ -83,9 +88,12 @@ export const webhookSink = defineNodeType({
   async run(ctx, config, inputs) {
     const input = Object.values(inputs)[0];
     if (!input) throw new StepError('the webhook sink has no input table', 'config');
-    // The signing secret never leaves the worker: only the signature it makes is sent.
+    // The signing secret never leaves the worker: only the signature it makes is sent. Its host
+    // binding holds all the same: it signs only for the hosts it is bound to.
     const secret = config.signingSecret
-      ? await ctx.secrets.resolve(config.signingSecret, { local: true })
+      ? await ctx.secrets.resolve(config.signingSecret, {
+          signFor: fillParams(ctx, config.url, 'url', encodeURIComponent),
+        })
       : undefined;
     try {
       return await sendAll(ctx, config, quoteTable(input), secret);

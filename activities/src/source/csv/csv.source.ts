@@ -8,7 +8,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
 import { configError, dataError, StepError, TransientError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { fileDataset, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
 import { quoteIdent, quoteTable } from '../../sql.js';
 import { DEFAULT_RETRY, displayUrl, fetchWithRetry, templateParams } from '../http/http-client.js';
 import { formatCopyError, locateCopyError, VALUE_ERROR_CODES } from './copy-error.js';
@@ -147,6 +147,11 @@ export const csvSource = defineNodeType({
   description:
     'Loads a CSV file from the data directory or an http(s) URL; column types are declared or inferred.',
   icon: 'file-text',
+  category: 'Files',
+  lineage: (config, ctx) => ({
+    reads: [{ ...fileDataset(config, ctx.project), ...columnsOf(config) }],
+    columns: { from: 'read' },
+  }),
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   async describe(ctx, config) {

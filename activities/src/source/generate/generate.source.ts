@@ -1,7 +1,7 @@
 // source.generate: synthetic rows made inside Postgres (generate_series), for demos, tests and
 // benchmarks. Deterministic for a given seed, so golden tests can compare exact rows.
 import { z } from 'zod';
-import { defineNodeType } from '../../node-type.js';
+import { configColumns, defineNodeType } from '../../node-type.js';
 import { configError } from '../../errors.js';
 import { quoteIdent, quoteTable, tableStats } from '../../sql.js';
 
@@ -79,6 +79,8 @@ export const generateSource = defineNodeType({
   description:
     'Synthetic rows for demos, tests and benchmarks: sequences, random numbers, choices and dates.',
   icon: 'sparkles',
+  category: 'Generate',
+  lineage: (config) => ({ columns: { from: 'made', columns: configColumns(config) ?? [] } }),
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   describe: (_ctx, config) =>

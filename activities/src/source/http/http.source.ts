@@ -3,7 +3,7 @@
 // scrubbed from every message; transient faults are retried per page inside the step.
 import { z } from 'zod';
 import { configError, dataError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { configString, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
 import { isPlainObject, loadRecords, tableBytes } from '../json/records-loader.js';
 import {
   DEFAULT_RETRY,
@@ -137,6 +137,14 @@ export const httpSource = defineNodeType({
   description:
     'Reads JSON records from an HTTP API, following its pagination, with bearer, basic or header authentication.',
   icon: 'globe',
+  category: 'APIs',
+  lineage: (config) => {
+    const url = configString(config, 'url');
+    return {
+      reads: url ? [{ kind: 'url', name: url, ...columnsOf(config) }] : [],
+      columns: { from: 'read' },
+    };
+  },
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => (config.auth ? [config.auth.secret] : []),

@@ -10,7 +10,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import verifyFile from 'stream-json/file/verifier.js';
 import { z } from 'zod';
 import { dataError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext } from '../../node-type.js';
+import { fileDataset, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
 import { DEFAULT_RETRY, displayUrl, fetchWithRetry, getPath, templateParams } from '../http/http-client.js';
 import { loadRecords, sampleColumns, tableBytes } from './records-loader.js';
 
@@ -72,6 +72,11 @@ export const jsonSource = defineNodeType({
   description:
     'Reads a JSON array, a nested array inside a document (recordsPath) or NDJSON, from the data directory or a URL.',
   icon: 'braces',
+  category: 'Files',
+  lineage: (config, ctx) => ({
+    reads: [{ ...fileDataset(config, ctx.project), ...columnsOf(config) }],
+    columns: { from: 'read' },
+  }),
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   async describe(ctx, config) {

@@ -5,7 +5,7 @@ import { parse as parseSql } from 'libpg-query';
 import type pg from 'pg';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType } from '../../node-type.js';
+import { configString, columnsOf, defineNodeType } from '../../node-type.js';
 import { findPlaceholders } from '../../placeholders.js';
 import {
   cancelOnAbort,
@@ -78,6 +78,17 @@ export const postgresSource = defineNodeType({
   description:
     'Reads a table or a SELECT from a Postgres database, in full or incrementally by a cursor column.',
   icon: 'database',
+  category: 'Databases',
+  lineage: (config) => ({
+    reads: [
+      {
+        kind: 'external',
+        name: `postgres:${configString(config, 'connection') ?? '?'}/${configString(config, 'table') ?? 'query'}`,
+        ...columnsOf(config),
+      },
+    ],
+    columns: { from: 'read' },
+  }),
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => [config.connection],

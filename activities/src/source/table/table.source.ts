@@ -3,7 +3,7 @@
 import { parse } from 'libpg-query';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
+import { configString, defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import { parseTableName, quoteIdent, quoteTable, tableColumns, tableStats } from '../../sql.js';
 import { checkRenderedSql } from '../../transform/sql/check-sql.js';
 import { readThroughBranch } from '../../warehouse/branch-schemas.js';
@@ -109,6 +109,13 @@ export const tableSource = defineNodeType({
   description:
     'Reads a table of the warehouse, optionally some of its columns and the rows matching a condition.',
   icon: 'database',
+  category: 'Warehouse',
+  lineage: (config, ctx) => {
+    const product = configString(config, 'product');
+    const table = configString(config, 'table');
+    const name = product ? ctx.productTable(product) : table ? ctx.tableName(table) : undefined;
+    return { reads: name ? [{ kind: 'table', name }] : [], columns: { from: 'read' } };
+  },
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   async describe(ctx, config) {

@@ -68,6 +68,8 @@ export const assertTransform = defineNodeType({
     'Checks its input with SQL assertions (each selects violating rows) and fails the run with a report ' +
     'when one does not hold; otherwise passes the input through.',
   icon: 'shield-check',
+  category: 'Quality',
+  lineage: () => ({ columns: { from: 'input' } }),
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
   sqlFields: (config) => {

@@ -44,6 +44,8 @@ export const sqlTransform = defineNodeType({
   description:
     'A Postgres query over the inputs, e.g. select * from {{ inputs.orders }} where total > {{ params.min }}.',
   icon: 'code',
+  category: 'SQL',
+  lineage: (config) => (typeof config.sql === 'string' ? { columns: { from: 'sql', sql: config.sql } } : {}),
   config: ConfigSchema,
   inputs: { min: 1, max: null },
   sqlFields: (config) => {
