@@ -10,6 +10,7 @@ import { REPEAT } from './lib/measure.js';
 import { machine, table, writeResults } from './lib/report.js';
 import { REPO_ROOT, startBenchStack, type BenchStack } from './lib/stack.js';
 import { compileBench } from './compile/compile.bench.js';
+import { lineageBench } from './lineage/lineage.bench.js';
 import { loadBench } from './load/load.bench.js';
 import { orchestrationBench } from './orchestration/orchestration.bench.js';
 import { recoveryBench } from './recovery/recovery.bench.js';
@@ -34,6 +35,7 @@ const benchmarks: Benchmark[] = [
   compileBench,
   recoveryBench,
   triggerBench,
+  lineageBench,
   editorBench,
 ];
 

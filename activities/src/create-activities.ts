@@ -10,6 +10,9 @@ import { describePgError, isPgError, isRetryable, StepError, TransientError } fr
 import type { NodeTypeDeclaration, SecretResolver, StepContext, StepLogger } from './node-type.js';
 import type { StepActivityInput, StepActivityResult, StepFailureDetails } from './step-activity.js';
 import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
+import type { PythonRuntimeOptions } from './python/environment.js';
+import type { PythonHost } from './python/python-runtime.js';
+import type { SandboxMode } from './python/sandbox.js';
 import { quoteTable } from './sql.js';
 import { projectWarehouse } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
@@ -19,6 +22,8 @@ export interface ActivityDeps {
   warehouse: pg.Pool;
   /** The Postgres role of a project. */
   projectRole: (project: string) => string;
+  /** The Postgres role of a project's branch runs: owns branch schemas, reads main's, writes none. */
+  branchRole: (project: string) => string;
   /** Creates a schema a project owns, on the provisioning connection (refusing names it does not own). */
   ensureSchema: (project: string, schema: string) => Promise<void>;
   /** Creates the branch schema of `schema` (owned by the project's role) and returns its name. */
@@ -38,8 +43,28 @@ export interface ActivityDeps {
   log: (nodeId: string) => StepLogger;
   /** Every run keeps its staging for previews (TRIBUTARY_KEEP_STAGING): no step consumes an input. */
   keepStagingAlways?: boolean;
+  /** Python steps: where environments are cached, the interpreter and index, the sandbox mode. */
+  python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
+  /**
+   * Told when an attempt failed and Temporal will try the step again (for "retry" notifications).
+   * Not awaited: whatever it does never delays or fails the step.
+   */
+  attemptFailed?: (failure: AttemptFailure) => Promise<unknown>;
+}
+
+/** A step attempt that failed with a fault Temporal retries, while attempts remain. */
+export interface AttemptFailure {
+  runId: string;
+  project: string;
+  pipelineId: string;
+  nodeId: string;
+  type: string;
+  attempt: number;
+  /** null: no limit. */
+  maxAttempts: number | null;
+  error: string;
 }
 
 export type StepActivityFn = (input: StepActivityInput) => Promise<StepActivityResult>;
@@ -52,12 +77,28 @@ export function createActivities(
   deps: ActivityDeps,
 ): Record<string, StepActivityFn> {
   const fetch = fencedFetch(deps.egress);
+  const python = pythonHost(deps);
   return Object.fromEntries(
     registry.map((declaration) => [
       declaration.type,
-      (input: StepActivityInput) => executeStep(declaration, input, deps, fetch),
+      (input: StepActivityInput) => executeStep(declaration, input, deps, fetch, python),
     ]),
   );
+}
+
+/** Python steps' settings, defaulting to `.tributary/python` of the working directory, PyPI and bwrap. */
+export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): PythonHost {
+  const { sandbox, ...options } = deps.python ?? {};
+  return {
+    options: {
+      home: options.home ?? path.resolve('.tributary', 'python'),
+      python: options.python ?? 'python3',
+      ...(options.indexUrl ? { indexUrl: options.indexUrl } : {}),
+      ...(options.uv ? { uv: options.uv } : {}),
+    },
+    sandbox: sandbox ?? 'bwrap',
+    egress: deps.egress,
+  };
 }
 
 async function executeStep(
@@ -65,6 +106,7 @@ async function executeStep(
   input: StepActivityInput,
   deps: ActivityDeps,
   fetch: typeof globalThis.fetch,
+  python: PythonHost,
 ): Promise<StepActivityResult> {
   const activity = Context.current();
   const attempt = activity.info.attempt;
@@ -90,7 +132,8 @@ async function executeStep(
     const warehouse = projectWarehouse({
       pool: deps.warehouse,
       project: input.project,
-      role: deps.projectRole(input.project),
+      // A branch run's steps run as the branch role: the database refuses their writes to main.
+      role: branch ? deps.branchRole(input.project) : deps.projectRole(input.project),
       defaultSchema: defaultSchemaOf(input.project),
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
@@ -125,9 +168,11 @@ async function executeStep(
           ? resolveBranchPath(deps, input.project, branch, relative, field)
           : resolveProjectPath(deps, input.project, relative, field),
       loadState: () => deps.loadState(input.pipelineId, input.nodeId, branch),
+      upstream: input.upstream ?? {},
       resolveProduct: deps.resolveProduct,
       fetch,
       egress: deps.egress,
+      python,
       heartbeat: (details) => {
         progress = { nodeId: input.nodeId, ...details };
         activity.heartbeat(progress);
@@ -142,9 +187,32 @@ async function executeStep(
       pendingState: output.pendingState ?? null,
       notes: output.notes ?? [],
       attempt,
+      ...(output.facts ? { facts: output.facts } : {}),
+      ...(output.decision ? { decision: output.decision } : {}),
     };
   } catch (error) {
-    throw toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const failure = toFailure(error, label, { attempt, nodeId: input.nodeId });
+    const max = activity.info.retryPolicy?.maximumAttempts || null;
+    if (
+      deps.attemptFailed &&
+      failure instanceof ApplicationFailure &&
+      !failure.nonRetryable &&
+      (max === null || attempt < max)
+    ) {
+      deps
+        .attemptFailed({
+          runId: input.runId,
+          project: input.project,
+          pipelineId: input.pipelineId,
+          nodeId: input.nodeId,
+          type: input.type,
+          attempt,
+          maxAttempts: max,
+          error: failure.message,
+        })
+        .catch(() => {});
+    }
+    throw failure;
   } finally {
     clearInterval(heartbeatTimer);
   }
@@ -166,7 +234,7 @@ function toFailure(error: unknown, label: string, details: StepFailureDetails): 
           ? `Postgres.${error.code}`
           : 'StepFault',
     nonRetryable: !isRetryable(error),
-    details: [details],
+    details: [error instanceof StepError && error.facts ? { ...details, facts: error.facts } : details],
     ...(error instanceof TransientError && error.retryAfterMs !== undefined
       ? { nextRetryDelay: error.retryAfterMs }
       : {}),

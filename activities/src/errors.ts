@@ -4,6 +4,8 @@
 
 /** A problem retrying cannot fix. */
 export class StepError extends Error {
+  /** The declared facts the failed step still offers to conditions downstream. */
+  facts?: Record<string, string | number | boolean | null>;
   constructor(
     message: string,
     readonly kind: 'config' | 'data' | 'sql' | 'auth' | 'not_found',

@@ -7,7 +7,14 @@ export * from './sql.js';
 export { registry, getNodeType } from './registry.js';
 export { checkSql } from './transform/sql/check-sql.js';
 export { describeSql, SqlDescribeError } from './transform/sql/describe-sql.js';
-export type { ColumnLineageOptions, ColumnSource, OutputColumn } from './transform/sql/column-lineage.js';
+export type {
+  ColumnLineageOptions,
+  ColumnSource,
+  DirectTransformation,
+  IndirectSource,
+  IndirectSubtype,
+  OutputColumn,
+} from './transform/sql/column-lineage.js';
 export { formatSqlProblem, type SqlProblem } from './transform/sql/render-sql.js';
 export { signPayload } from './sink/webhook/sign.js';
 export {
@@ -15,6 +22,7 @@ export {
   resolveInside,
   resolveProjectPath,
   type ActivityDeps,
+  type AttemptFailure,
   type StepActivityFn,
 } from './create-activities.js';
 export {
@@ -24,6 +32,7 @@ export {
 } from './warehouse/project-warehouse.js';
 export * from './warehouse/schema-owners.js';
 export {
+  addressRefusal,
   checkUrl,
   effectiveAddress,
   EGRESS_ALLOW_VARIABLE,
@@ -39,3 +48,16 @@ export {
 export { columnLineage, type ColumnLineage, type RelationRef } from './transform/sql/column-lineage.js';
 export { LEDGER_DDL } from './sink/postgres/postgres.sink.js';
 export * from './warehouse/branch-schemas.js';
+export {
+  checkCondition,
+  conditionReads,
+  ConditionError,
+  evaluateCondition,
+  parseCondition,
+  STEP_FACTS,
+  type ConditionScope,
+  type Expr,
+  type FactSpec,
+  type Value,
+  type ValueType,
+} from './flow/condition.js';

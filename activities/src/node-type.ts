@@ -2,7 +2,9 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { FactSpec, Value, ValueType } from './flow/condition.js';
 import type { EgressPolicy } from './egress/egress-fence.js';
+import type { PythonHost } from './python/python-runtime.js';
 import type { ColumnInfo } from './sql.js';
 import type { ProjectWarehouse } from './warehouse/project-warehouse.js';
 
@@ -32,6 +34,29 @@ export interface StepOutput {
   pendingState?: unknown;
   /** Human-readable notes shown with the step (e.g. "added column x"). */
   notes?: string[];
+  /** Values of the facts the type declares (`conditionFacts`), for conditions downstream. */
+  facts?: Record<string, Value>;
+  /** What a deciding node (one with `routes`) decided: the output taken, and why. */
+  decision?: Decision;
+}
+
+/** A deciding step's choice: the route it takes and the condition that chose it, with its inputs. */
+export interface Decision {
+  /** The output taken (e.g. "true", or a switch case's name). */
+  taken: string;
+  /** The condition that chose it, as written; null for a switch's default. */
+  condition: string | null;
+  /** The condition's value. */
+  value: Value;
+  /** The value of each name the condition read (e.g. `steps.load.rowsOut`: 0). */
+  inputs: Record<string, Value>;
+}
+
+/** What a node's config is checked against at compile time: the ancestors' facts and the params. */
+export interface UpstreamScope {
+  /** Ancestor node id → the facts its steps offer to conditions. */
+  steps: ReadonlyMap<string, Record<string, FactSpec>>;
+  params: Readonly<Record<string, ValueType>>;
 }
 
 /**
@@ -90,6 +115,8 @@ export interface StepContext {
   resolveProduct(id: string): Promise<{ project: string; schema: string; table: string } | undefined>;
   /** The stored incremental state of this pipeline + node, if any. */
   loadState(): Promise<unknown>;
+  /** The facts of the upstream steps the node `reads` (a deciding node), by node id; empty otherwise. */
+  upstream: Record<string, Record<string, Value>>;
   /** fetch behind the egress fence: refuses link-local, loopback and private addresses unless allowed. */
   fetch: typeof fetch;
   /**
@@ -97,6 +124,8 @@ export interface StepContext {
    * the same allow-list and the platform's own servers as fetch.
    */
   egress: EgressPolicy;
+  /** Where Python steps' environments live, how they are sandboxed, and the egress policy their proxy applies. */
+  python: PythonHost;
   /** Reports liveness (and optional progress) to Temporal; throws when the run is cancelled. */
   heartbeat(progress?: Record<string, unknown>): void;
   /** Aborted when the run is cancelled or the attempt times out. */
@@ -144,7 +173,13 @@ export type ColumnOrigin =
   /** A query over its inputs (`{{ inputs.x }}`) and warehouse tables, which lineage parses. */
   | { from: 'sql'; sql: string }
   /** Made by the node itself: these columns, computed from no dataset. */
-  | { from: 'made'; columns: string[] };
+  | { from: 'made'; columns: string[] }
+  /**
+   * Computed by opaque code (a Python step) from its inputs: each column in `mapping` from the
+   * input columns it names (`input.column`), every other column in `columns` from every column of
+   * every input.
+   */
+  | { from: 'code'; columns: string[]; mapping?: Record<string, string[]> };
 
 /** What a node reads and writes outside its pipeline, and where its output's columns come from. */
 export interface NodeLineage {
@@ -205,6 +240,25 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
     config: z.infer<Config>,
     inputs: Record<string, ColumnInfo[]>,
   ): Promise<ColumnInfo[]>;
+  /**
+   * Facts this type's steps offer to conditions downstream, besides those every step has (status,
+   * rows): e.g. an assertion gate's outcome. A fact's value comes from `StepOutput.facts`, or for a
+   * failed step from its StepError's `facts`.
+   */
+  conditionFacts?: Record<string, FactSpec>;
+  /**
+   * Makes the node a deciding one: the outputs it routes to. Each of its outgoing edges names one
+   * (`output`); the steps behind the outputs it does not take are skipped. A deciding node runs once
+   * its inputs have ended however they ended, and passes its one input table through.
+   */
+  routes?(config: z.infer<Config>): string[];
+  /** The upstream steps whose facts a run hands the node (`StepContext.upstream`). */
+  reads?(config: z.infer<Config>): string[];
+  /** Checks a valid config against what is known upstream; each problem with its path in the config. */
+  checkUpstream?(
+    config: z.infer<Config>,
+    scope: UpstreamScope,
+  ): { path: (string | number)[]; message: string }[];
   /**
    * The datasets a config reads and writes and where its output's columns come from, for lineage,
    * the catalog's consumers and OpenLineage. Given the config as written, maybe malformed: name what

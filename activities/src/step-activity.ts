@@ -1,6 +1,7 @@
 // What the interpreter workflow sends to a node type's activity and what it gets back: references
 // and statistics only. Rows never travel through Temporal payloads.
-import type { StepStats, TableRef } from './node-type.js';
+import type { Value } from './flow/condition.js';
+import type { Decision, StepStats, TableRef } from './node-type.js';
 
 export interface StepActivityInput {
   runId: string;
@@ -19,6 +20,8 @@ export interface StepActivityInput {
   exclusiveInputs?: string[];
   /** The development branch the run is in; absent on main. */
   branch?: string;
+  /** A deciding step's view of the upstream steps it reads: node id → facts. Absent for other steps. */
+  upstream?: Record<string, Record<string, Value>>;
 }
 
 export interface StepActivityResult {
@@ -28,10 +31,16 @@ export interface StepActivityResult {
   notes: string[];
   /** Which attempt produced this result (1 unless retried). */
   attempt: number;
+  /** The facts the type declares (only from types that declare some). */
+  facts?: Record<string, Value>;
+  /** What a deciding step decided. */
+  decision?: Decision;
 }
 
 /** Carried in every step failure's details, so the workflow can show the attempt that failed. */
 export interface StepFailureDetails {
   attempt: number;
   nodeId: string;
+  /** The declared facts a failed step still knows (e.g. an assertion gate that failed). */
+  facts?: Record<string, Value>;
 }

@@ -41,7 +41,11 @@ export async function launchBrowser(): Promise<Browser> {
           problems.push(`console error: ${message.text()}`);
       });
       page.on('response', (response) => {
-        if (response.status() >= 500) problems.push(`server error ${response.status()} on ${response.url()}`);
+        // A 503 with Retry-After is the API saying plainly that Temporal or Postgres is down (the
+        // outage scenario provokes it); any other 5xx is a broken server.
+        const outage = response.status() === 503 && !!response.headers()['retry-after'];
+        if (response.status() >= 500 && !outage)
+          problems.push(`server error ${response.status()} on ${response.url()}`);
       });
       return {
         page,

@@ -69,8 +69,15 @@ export function buildUi(): void {
   if (result.status !== 0) throw new Error(`Building the UI failed:\n${result.stdout}\n${result.stderr}`);
 }
 
-export async function startStack(): Promise<Stack> {
-  if (process.env.E2E_BASE_URL) {
+export interface StackOptions {
+  /** More environment for the stack (e.g. DATABASE_URL of a Postgres the scenario stops and starts). */
+  env?: Record<string, string>;
+  /** The UI is built already (a second stack in one run). */
+  built?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  if (process.env.E2E_BASE_URL && !options.env) {
     const baseUrl = process.env.E2E_BASE_URL.replace(/\/$/, '');
     await waitForHealth(baseUrl, null, () => '', 10_000);
     return {
@@ -81,7 +88,7 @@ export async function startStack(): Promise<Stack> {
       stop: async () => {},
     };
   }
-  buildUi();
+  if (!options.built) buildUi();
   const home = mkdtempSync(path.join(tmpdir(), 'tributary-e2e-'));
   // The embedded Postgres runs as the postgres user when we are root: it must reach this directory.
   chmodSync(home, 0o755);
@@ -107,6 +114,7 @@ export async function startStack(): Promise<Stack> {
     // The scenarios' own HTTP servers (a template's API, say) listen on loopback, as in engine/test/harness.ts.
     TRIBUTARY_EGRESS_ALLOW: process.env.TRIBUTARY_EGRESS_ALLOW ?? '127.0.0.0/8,localhost',
     ...(existsSync(cachedCli) && !process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: cachedCli } : {}),
+    ...options.env,
   };
   let output = '';
   const child = spawn('npx', ['tsx', 'engine/src/cli/start.ts'], {

@@ -2,6 +2,7 @@
 import { Fragment, useEffect, useState } from 'react';
 import { storedToken } from './api/client.ts';
 import { BranchSwitcher } from './components/BranchSwitcher.tsx';
+import { OutageBanner } from './components/OutageBanner.tsx';
 import { Link } from './components/ui.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
 import { match, navigate, useLocation } from './router.ts';
@@ -18,6 +19,7 @@ import { SignIn } from './screens/SignIn.tsx';
 import { TelemetryScreen } from './screens/TelemetryScreen.tsx';
 import { TemplatesScreen } from './screens/TemplatesScreen.tsx';
 import { useBranch } from './store/branch.ts';
+import { useOutage } from './store/outage.ts';
 import { useToasts } from './store/toasts.ts';
 
 const NAV = [
@@ -35,6 +37,7 @@ export function App() {
   const [reason, setReason] = useState<string | null>(null);
   const { path } = useLocation();
   const branch = useBranch((s) => s.current);
+  const outage = useOutage((s) => s.down.length > 0);
 
   useEffect(() => {
     const onAuth = () => setToken(storedToken());
@@ -83,7 +86,7 @@ export function App() {
     );
 
   return (
-    <div className={`app${inEditor ? ' app-editor' : ''}`}>
+    <div className={`app${inEditor ? ' app-editor' : ''}${outage ? ' has-outage' : ''}`}>
       <nav className="nav" aria-label="Main">
         <Link to="/pipelines" className="brand" aria-label="Tributary home">
           <span className="logo" aria-hidden="true">
@@ -115,6 +118,7 @@ export function App() {
           ))}
         </ul>
       </nav>
+      <OutageBanner />
       {/* A switch of branch shows every screen afresh, read in the new branch. */}
       <Fragment key={branch ? `${branch.project}/${branch.name}` : 'main'}>{screen}</Fragment>
       <Toasts />

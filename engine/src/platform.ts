@@ -6,10 +6,12 @@ import path from 'node:path';
 import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
+import { PipelineSlots } from './runs/pipeline-slots.store.js';
 import { RunRecordStore } from './runs/run-records.store.js';
 import type { Env } from './config/env.js';
 import type { Logger } from './infra/logger.js';
-import { providePostgres, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
+import { providePostgres, redactUrl, sameDatabase, type PostgresServer } from './infra/postgres-server.js';
+import { claimTaskQueue, deploymentIdentity } from './deployment/deployment.js';
 import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infra/temporal-server.js';
 import { outageAwareRetry } from './infra/temporal-retry.js';
 import { POSTGRES_CONNECT_TIMEOUT_MS } from './api/outage.js';
@@ -155,13 +157,32 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     namespace: config.namespace,
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
   });
+  // This deployment owns its namespace + task queue; another deployment's claim stops the start.
+  try {
+    await claimTaskQueue(
+      temporal,
+      await deploymentIdentity(platformPool),
+      config.taskQueue,
+      redactUrl(config.databaseUrl),
+    );
+  } catch (error) {
+    await connection.close();
+    await Promise.all([...pools].map((p) => p.end()));
+    throw error;
+  }
   return {
     payloadCodec,
     platformPool,
     warehousePool,
     runnerPool,
     temporal,
-    runs: new RunsClient(temporal, config.taskQueue, new RunRecordStore(platformPool), config.runLimits),
+    runs: new RunsClient(
+      temporal,
+      config.taskQueue,
+      new RunRecordStore(platformPool),
+      config.runLimits,
+      new PipelineSlots(platformPool),
+    ),
     secrets: new SecretStore(platformPool, config.masterKey),
     close: async () => {
       await connection.close();

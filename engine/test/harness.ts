@@ -58,6 +58,8 @@ export async function startHarness(
     connectors?: readonly NodeTypeDeclaration[];
     /** The egress fence's allow-list; by default loopback, where the tests' HTTP servers listen. */
     egress?: EgressPolicy;
+    /** Queues notifications when runs close (engine/src/notifications). */
+    notifier?: WorkerDeps['notifier'];
   } = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -89,6 +91,7 @@ export async function startHarness(
     egress:
       options.egress ?? parseEgressAllow(`127.0.0.0/8,localhost,${new URL(inject('databaseUrl')).host}`),
     ...(options.extraActivities ? { extraActivities: options.extraActivities } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
   };
   if (options.connectors) {
     workerDeps.extraActivities = {

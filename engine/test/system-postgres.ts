@@ -16,6 +16,10 @@ export interface SystemPostgres {
   /** The warehouse database on the same server (created by the platform's start). */
   warehouseUrl: string;
   version: string;
+  /** Stops the server, keeping its data (an outage). */
+  halt(): void;
+  /** Starts it again on the same port with the same data. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -52,16 +56,18 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
   }
   run('initdb', ['-D', data, '-U', USER, '--pwfile', pwfile, '--auth=scram-sha-256', '--encoding=UTF8']);
   const port = await findFreePort();
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=300`,
-    'start',
-  ]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=300`,
+      'start',
+    ]);
+  start();
   const version = run('postgres', ['--version']).trim();
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const admin = new pg.Client({ connectionString: `${base}/postgres` });
@@ -72,6 +78,8 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
     url: `${base}/tributary`,
     warehouseUrl: `${base}/tributary_warehouse`,
     version,
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     async stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);

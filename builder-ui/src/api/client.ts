@@ -3,6 +3,7 @@
 import createClient from 'openapi-fetch';
 import type { PipelineDocument } from '../model/types.ts';
 import { currentBranch } from '../store/branch.ts';
+import { useOutage } from '../store/outage.ts';
 import type { paths } from './schema.gen.ts';
 import type { Body, InstantiateInput, Query, RunAuditTrail, RunDetail, ScheduleInput } from './types.ts';
 const TOKEN_KEY = 'tributary.token';
@@ -30,9 +31,21 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string | undefined,
     readonly errors: ProblemDetail[] = [],
+    /** A 503's component (`temporal`, `postgres`): what is down, not what is wrong with the request. */
+    readonly component?: 'temporal' | 'postgres',
   ) {
     super(detail ?? title);
   }
+}
+
+/** An error that says something is down (so edits are kept and tried again), not that they are wrong. */
+export const isOutage = (error: unknown): boolean =>
+  error instanceof ApiError && (error.status === 0 || (error.status === 503 && !!error.component));
+
+/** Tells the outage store (store/outage.ts) what a failed call found down. */
+function reportOutage(error: ApiError): void {
+  if (error.status === 0) useOutage.getState().report('api');
+  else if (error.status === 503 && error.component) useOutage.getState().report(error.component);
 }
 
 /** A readable sentence from any thrown value. */
@@ -63,11 +76,14 @@ async function call<T>(
     result = await pending;
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, 'Network error', `Cannot reach the API: ${(error as Error).message}`);
+    const unreachable = new ApiError(0, 'Network error', `Cannot reach the API: ${(error as Error).message}`);
+    reportOutage(unreachable);
+    throw unreachable;
   }
   const { data, error, response } = result;
   if (response.ok) return data as T;
   const problem = problemOf(response, error);
+  reportOutage(problem);
   if (response.status === 401 && signsOut) {
     storeToken(null);
     window.dispatchEvent(new CustomEvent('tributary:unauthorized', { detail: problem.detail }));
@@ -77,8 +93,9 @@ async function call<T>(
 
 function problemOf(response: Response, body: unknown): ApiError {
   if (body && typeof body === 'object') {
-    const p = body as { title?: string; detail?: string; errors?: ProblemDetail[] };
-    return new ApiError(response.status, p.title ?? response.statusText, p.detail, p.errors ?? []);
+    const p = body as { title?: string; detail?: string; errors?: ProblemDetail[]; component?: string };
+    const component = p.component === 'temporal' || p.component === 'postgres' ? p.component : undefined;
+    return new ApiError(response.status, p.title ?? response.statusText, p.detail, p.errors ?? [], component);
   }
   return new ApiError(response.status, response.statusText || `HTTP ${response.status}`, undefined);
 }

@@ -1209,6 +1209,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getPipelineLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{runId}/openlineage": {
         parameters: {
             query?: never;
@@ -1267,6 +1289,96 @@ export interface paths {
          *     Needs the `admin` scope on every project.
          */
         post: operations["encodePayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's default notification rules
+         * @description Every pipeline of the project gets these rules besides its own, unless it sets projectDefaults: false.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["getProjectNotifications"];
+        /**
+         * Replace a project's default notification rules
+         * @description Each channel names project secrets (never values); a secret that does not exist is a 400 naming the field.
+         *
+         *     Needs the `write` scope.
+         */
+        put: operations["putProjectNotifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message to a channel
+         * @description Queues one message for the channel; a worker delivers it (once, no retries). Poll the delivery for how it went.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["sendTestNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery: pending, sent, or failed after its tries
+         * @description Needs the `read` scope.
+         */
+        get: operations["getNotificationDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{runId}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's notifications: each event and channel, and how its delivery went
+         * @description Needs the `read` scope.
+         */
+        get: operations["getRunNotifications"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2802,7 +2914,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -2932,7 +3070,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3225,7 +3389,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3363,7 +3553,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3493,7 +3709,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -3730,7 +3972,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -3866,7 +4134,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -3950,7 +4244,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         /** @description Whether the draft compiles (it need not to be saved) */
                         valid: boolean;
@@ -4222,7 +4542,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4484,7 +4830,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4783,7 +5155,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -4937,7 +5335,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5099,7 +5523,33 @@ export interface operations {
                         id?: string;
                         from: string;
                         to: string;
+                        output?: string;
                     }[];
+                    notifications?: {
+                        projectDefaults?: boolean;
+                        rules?: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
                 };
             };
         };
@@ -5649,7 +6099,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -5952,7 +6428,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -6111,7 +6613,33 @@ export interface operations {
                                 id?: string;
                                 from: string;
                                 to: string;
+                                output?: string;
                             }[];
+                            notifications?: {
+                                projectDefaults?: boolean;
+                                rules?: {
+                                    on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                    overtimeMinutes?: number;
+                                    channel: {
+                                        /** @constant */
+                                        type: "webhook";
+                                        /** Format: uri */
+                                        url: string;
+                                        signingSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "slack";
+                                        webhookUrlSecret: string;
+                                    } | {
+                                        /** @constant */
+                                        type: "email";
+                                        smtpSecret: string;
+                                        /** Format: email */
+                                        from: string;
+                                        to: string[];
+                                    };
+                                }[];
+                            };
                         };
                         links: {
                             self: string;
@@ -6917,7 +7445,7 @@ export interface operations {
                             eventId: number;
                             at: string;
                             /** @enum {string} */
-                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
+                            type: "run.requested" | "run.queued" | "run.lock_granted" | "step.reused" | "step.scheduled" | "step.started" | "step.attempt_failed" | "step.timed_out" | "step.completed" | "step.cancel_requested" | "step.cancelled" | "step.skipped" | "run.cancel_requested" | "run.completed" | "run.failed" | "run.cancelled" | "run.timed_out" | "run.terminated" | "run.continued_as_new";
                             actor: string | null;
                             nodeId: string | null;
                             nodeType: string | null;
@@ -6974,7 +7502,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -7002,7 +7530,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                             target: string;
                             summary: {
                                 [key: string]: unknown;
@@ -8581,7 +9109,7 @@ export interface operations {
                         nodes: {
                             id: string;
                             /** @enum {string} */
-                            kind: "table" | "file" | "url" | "external" | "step";
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
                             name: string;
                             project?: string;
                             pipelineId?: string;
@@ -8600,7 +9128,13 @@ export interface operations {
                                 table: string;
                                 column: string;
                                 /** @enum {string} */
-                                transformation: "direct" | "derived";
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
                             }[];
                         }[];
                         problems: string[];
@@ -8627,6 +9161,97 @@ export interface operations {
             };
             /** @description The token lacks the scope (or the project) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipelineLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline's lineage graph */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        nodes: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "table" | "file" | "url" | "external" | "generated" | "step";
+                            name: string;
+                            project?: string;
+                            pipelineId?: string;
+                            nodeId?: string;
+                            type?: string;
+                            columns?: string[];
+                        }[];
+                        edges: {
+                            from: string;
+                            to: string;
+                        }[];
+                        columns: {
+                            table: string;
+                            column: string;
+                            sources: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                transformation: "direct" | "derived" | "aggregation";
+                            }[];
+                            indirect: {
+                                table: string;
+                                column: string;
+                                /** @enum {string} */
+                                subtype: "JOIN" | "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL";
+                            }[];
+                        }[];
+                        problems: string[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8827,6 +9452,478 @@ export interface operations {
             };
             /** @description Not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putProjectNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rules: {
+                        on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                        overtimeMinutes?: number;
+                        channel: {
+                            /** @constant */
+                            type: "webhook";
+                            /** Format: uri */
+                            url: string;
+                            signingSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "slack";
+                            webhookUrlSecret: string;
+                        } | {
+                            /** @constant */
+                            type: "email";
+                            smtpSecret: string;
+                            /** Format: email */
+                            from: string;
+                            to: string[];
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The rules as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rules: {
+                            on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                            overtimeMinutes?: number;
+                            channel: {
+                                /** @constant */
+                                type: "webhook";
+                                /** Format: uri */
+                                url: string;
+                                signingSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "slack";
+                                webhookUrlSecret: string;
+                            } | {
+                                /** @constant */
+                                type: "email";
+                                smtpSecret: string;
+                                /** Format: email */
+                                from: string;
+                                to: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel: {
+                        /** @constant */
+                        type: "webhook";
+                        /** Format: uri */
+                        url: string;
+                        signingSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "slack";
+                        webhookUrlSecret: string;
+                    } | {
+                        /** @constant */
+                        type: "email";
+                        smtpSecret: string;
+                        /** Format: email */
+                        from: string;
+                        to: string[];
+                    };
+                    /** @description The pipeline whose settings the test is from */
+                    pipelineId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued delivery */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        project: string;
+                        pipelineId: string | null;
+                        runId: string | null;
+                        productId: string | null;
+                        /** @description failure, success, overtime, retry, stale or test */
+                        event: string;
+                        channel: {
+                            /** @enum {string} */
+                            type: "webhook" | "slack" | "email";
+                            target: string;
+                        };
+                        title: string;
+                        /** @enum {string} */
+                        status: "pending" | "sent" | "failed";
+                        attempts: number;
+                        maxAttempts: number;
+                        lastError: string | null;
+                        createdAt: string;
+                        sentAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            project: string;
+                            pipelineId: string | null;
+                            runId: string | null;
+                            productId: string | null;
+                            /** @description failure, success, overtime, retry, stale or test */
+                            event: string;
+                            channel: {
+                                /** @enum {string} */
+                                type: "webhook" | "slack" | "email";
+                                target: string;
+                            };
+                            title: string;
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "failed";
+                            attempts: number;
+                            maxAttempts: number;
+                            lastError: string | null;
+                            createdAt: string;
+                            sentAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,7 +13,7 @@ import { placeNew } from '../model/placement.ts';
 import { layoutPositions } from '../model/layout.ts';
 import { type PipelineDocument } from '../model/types.ts';
 import { useLocation } from '../router.ts';
-import { useCatalog } from '../store/catalog.ts';
+import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { runToast, toast } from '../store/toasts.ts';
 import { BottomDrawer, type DrawerTab } from './BottomDrawer.tsx';
@@ -145,9 +145,7 @@ function Editor({ id }: { id: string }) {
       type,
       s.nodes.map((n) => n.id),
     );
-    const placed = position
-      ? { position, from: null }
-      : placeNew(byType.get(type)?.kind ?? 'transform', s.nodes, centre());
+    const placed = position ? { position, from: null } : placeNew(catalogKind(type), s.nodes, centre());
     s.addNode(type, placed.position, nodeId, initialConfig(byType.get(type)?.config));
     if (placed.from) s.connect(placed.from, nodeId);
   };
@@ -290,7 +288,19 @@ function Editor({ id }: { id: string }) {
         onDialog={(d) => setDialog((open) => (open === d && d === 'help' ? null : d))}
         onAutoLayout={autoLayout}
       />
-      {draft.error && (
+      {draft.error && draft.outage && (
+        // Something is down (the shell's banner says what): nothing is wrong with the edits, so
+        // nothing here offers to throw them away; they are saved when it is back.
+        <div className="banner banner-warning" role="status">
+          <span>
+            Your edits are kept in this page and will be saved to the draft when the server is back.
+          </span>
+          <button type="button" onClick={() => void draft.flush()}>
+            Save now
+          </button>
+        </div>
+      )}
+      {draft.error && !draft.outage && (
         <div className="banner banner-error" role="alert">
           <span>{draft.error}</span>
           <button type="button" onClick={() => void draft.flush()}>

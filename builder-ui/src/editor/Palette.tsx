@@ -64,7 +64,7 @@ export function Palette(props: { connectors: Connector[]; onAdd: (type: string) 
                     className={`palette-item palette-${c.kind}`}
                     draggable
                     aria-label={`${c.title} (${c.type})`}
-                    title={`${c.title} · ${c.category}: ${c.description}\nDrag onto the canvas, or click to add.`}
+                    title={`${c.title} (${c.category}): ${c.description}\nDrag onto the canvas, or click to add.`}
                     onDragStart={(e) => {
                       e.dataTransfer.setData(DRAG_MIME, c.type);
                       e.dataTransfer.setData('text/plain', c.type);

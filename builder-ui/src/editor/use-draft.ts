@@ -2,8 +2,9 @@
 // is not a version; nothing but the editor's Run sees it), Publish makes the next version of it, and
 // Discard drops it for the published version. The store's `dirty` means "not in the draft yet".
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Api, ApiError, messageOf } from '../api/client.ts';
+import { Api, ApiError, isOutage, messageOf } from '../api/client.ts';
 import { editorStore } from '../store/editor.ts';
+import { useOutage } from '../store/outage.ts';
 
 const AUTOSAVE_MS = 800;
 
@@ -13,6 +14,8 @@ export interface Draft {
   /** published: the editor shows the current version as it is; saved/saving: there is a draft. */
   state: DraftState;
   error: string | null;
+  /** The error is an outage (Temporal, Postgres or the API down): edits are kept and saved when it is back. */
+  outage: boolean;
   /** Saves pending edits now; false when they could not be saved. */
   flush(): Promise<boolean>;
   /** Publishes the draft as the next version, with what the publisher said about it. */
@@ -33,6 +36,8 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
   };
   const [state, setState] = useState<DraftState>(initiallyDrafted ? 'saved' : 'published');
   const [error, setError] = useState<string | null>(null);
+  // The last save failed because something is down: the edits are kept and saved when it is back.
+  const [outage, setOutage] = useState(false);
   const pending = useRef<Promise<boolean> | null>(null);
   const timer = useRef<number | undefined>(undefined);
 
@@ -55,10 +60,12 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
         editorStore.getState().markSaved(doc, editorStore.getState().version ?? 0);
         setHasDraft(true);
         setError(null);
+        setOutage(false);
         setState('saved');
         return true;
       } catch (e) {
         setError(messageOf(e));
+        setOutage(isOutage(e));
         setState('error');
         return false;
       }
@@ -130,5 +137,23 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
     return true;
   }, []);
 
-  return { state, error, flush: save, publish, discard, hasDraft, hasDraftNow: () => drafted.current };
+  // When what was down is back, the edits kept in the page are saved.
+  useEffect(
+    () =>
+      useOutage.subscribe((now, before) => {
+        if (before.down.length > 0 && now.down.length === 0 && editorStore.getState().dirty) void save();
+      }),
+    [save],
+  );
+
+  return {
+    state,
+    error,
+    outage,
+    flush: save,
+    publish,
+    discard,
+    hasDraft,
+    hasDraftNow: () => drafted.current,
+  };
 }

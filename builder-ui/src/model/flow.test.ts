@@ -82,7 +82,7 @@ describe('fromPipeline / toPipeline', () => {
   it('does not share config objects between the document and the canvas', () => {
     const { nodes } = fromPipeline(doc, kindOf);
     (nodes[0]!.data.config as { path: string }).path = 'changed.csv';
-    expect(doc.nodes[0]!.config.path).toBe('orders.csv');
+    expect(doc.nodes[0]!.config!.path).toBe('orders.csv');
   });
 
   it('places nodes without a position apart from each other', () => {

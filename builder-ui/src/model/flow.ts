@@ -7,20 +7,15 @@ import type {
   PipelineEdgeDoc,
   PipelineMeta,
   PipelineNodeDoc,
-  RetrySpec,
 } from './types.ts';
 
-export interface NodeData extends Record<string, unknown> {
-  /** The node type, `<kind>.<name>`. */
-  type: string;
-  name?: string;
-  description?: string;
+/**
+ * A canvas node's data: the document's node but its id and position, which React Flow holds. Every
+ * other field of the document's node is carried as it is, so none is lost between open and save.
+ */
+export type NodeData = Omit<PipelineNodeDoc, 'id' | 'position' | 'config'> & {
   config: Record<string, unknown>;
-  disabled?: boolean;
-  retry?: RetrySpec;
-  timeoutSeconds?: number;
-  continueOnFailure?: boolean;
-}
+} & Record<string, unknown>;
 
 /** React Flow's node `type` is the kind, so one component renders every node type of a kind. */
 export type FlowNode = Node<NodeData, NodeKind>;
@@ -37,15 +32,6 @@ export type KindOf = (type: string) => NodeKind;
 
 export const edgeIdOf = (from: string, to: string) => `${from}->${to}`;
 
-const OPTIONAL_NODE_FIELDS = [
-  'name',
-  'description',
-  'disabled',
-  'retry',
-  'timeoutSeconds',
-  'continueOnFailure',
-] as const;
-
 /** Nodes without a stored position are laid out left to right in document order. */
 function fallbackPosition(index: number) {
   return { x: 80 + index * 260, y: 120 + (index % 2) * 60 };
@@ -54,9 +40,10 @@ function fallbackPosition(index: number) {
 export function fromPipeline(doc: PipelineDocument, kindOf: KindOf): FlowGraph {
   const { nodes, edges, ...meta } = doc;
   const flowNodes: FlowNode[] = nodes.map((node, index) => {
-    const data: NodeData = { type: node.type, config: structuredClone(node.config ?? {}) };
-    for (const key of OPTIONAL_NODE_FIELDS) {
-      if (node[key] !== undefined) (data as Record<string, unknown>)[key] = structuredClone(node[key]);
+    const { id: _id, position: _position, type, config, ...rest } = node;
+    const data: NodeData = { type, config: structuredClone(config ?? {}) };
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) data[key] = structuredClone(value);
     }
     return {
       id: node.id,
@@ -75,21 +62,21 @@ export function fromPipeline(doc: PipelineDocument, kindOf: KindOf): FlowGraph {
 
 export function toPipeline(meta: PipelineMeta, nodes: readonly FlowNode[], edges: readonly FlowEdge[]) {
   const docNodes: PipelineNodeDoc[] = nodes.map((node) => {
-    const out: PipelineNodeDoc = {
-      id: node.id,
-      type: node.data.type,
-      config: structuredClone(node.data.config),
-    };
-    for (const key of OPTIONAL_NODE_FIELDS) {
-      const value = node.data[key];
-      if (value !== undefined && value !== '')
-        (out as unknown as Record<string, unknown>)[key] = structuredClone(value);
+    const { type, config, ...rest } = node.data;
+    const out: PipelineNodeDoc = { id: node.id, type, config: structuredClone(config) };
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined && value !== '') (out as Record<string, unknown>)[key] = structuredClone(value);
     }
     // Whole pixels: sub-pixel drags are not worth a new version.
     out.position = { x: Math.round(node.position.x), y: Math.round(node.position.y) };
     return out;
   });
-  const docEdges: PipelineEdgeDoc[] = edges.map((edge) => ({ from: edge.source, to: edge.target }));
+  // An edge keeps an id of its own; one derived from its ends is left for the engine to derive.
+  const docEdges: PipelineEdgeDoc[] = edges.map((edge) =>
+    edge.id === edgeIdOf(edge.source, edge.target)
+      ? { from: edge.source, to: edge.target }
+      : { id: edge.id, from: edge.source, to: edge.target },
+  );
   const { apiVersion: _apiVersion, ...rest } = meta;
   const doc: PipelineDocument = {
     apiVersion: 'tributary/v1',

@@ -1,8 +1,23 @@
-// The pipeline document as the editor models it (the engine's PipelineSchema, with its defaults
-// optional). API responses are typed in api/types.ts, from the generated OpenAPI schema.
+// The pipeline document as the editor models it, from the generated contract (api/schema.gen.ts,
+// made by `npm run api:types` from the engine's route table), and the JSON Schema of a config.
+
+import type { Body } from '../api/types.ts';
 
 export type NodeKind = 'source' | 'transform' | 'sink';
-export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'timestamp';
+
+/**
+ * The pipeline document exactly as the API takes it (the engine's PipelineSchema, from the generated
+ * contract), so a field the engine adds reaches the editor, and its save, without a hand-written copy.
+ */
+export type PipelineDocument = Body<'savePipeline'>;
+export type PipelineNodeDoc = PipelineDocument['nodes'][number];
+export type PipelineEdgeDoc = NonNullable<PipelineDocument['edges']>[number];
+export type PipelineSettings = NonNullable<PipelineDocument['settings']>;
+export type Concurrency = NonNullable<PipelineSettings['concurrency']>;
+export type ParamSpec = NonNullable<PipelineDocument['params']>[string];
+export type ParamType = ParamSpec['type'];
+export type RetrySpec = NonNullable<PipelineNodeDoc['retry']>;
+
 export const PARAM_TYPES: readonly ParamType[] = [
   'string',
   'number',
@@ -11,60 +26,6 @@ export const PARAM_TYPES: readonly ParamType[] = [
   'date',
   'timestamp',
 ];
-
-export interface ParamSpec {
-  type: ParamType;
-  description?: string;
-  default?: string | number | boolean;
-  required?: boolean;
-  sensitive?: boolean;
-}
-
-export interface RetrySpec {
-  maxAttempts?: number;
-  initialIntervalSeconds?: number;
-  backoffCoefficient?: number;
-  maxIntervalSeconds?: number;
-}
-
-export interface PipelineNodeDoc {
-  id: string;
-  type: string;
-  name?: string;
-  description?: string;
-  config: Record<string, unknown>;
-  position?: { x: number; y: number };
-  disabled?: boolean;
-  retry?: RetrySpec;
-  timeoutSeconds?: number;
-  continueOnFailure?: boolean;
-}
-
-export interface PipelineEdgeDoc {
-  id?: string;
-  from: string;
-  to: string;
-}
-
-export type Concurrency = 'allow' | 'queue' | 'skip';
-
-export interface PipelineSettings {
-  maxParallel?: number;
-  concurrency?: Concurrency;
-  keepStaging?: boolean;
-}
-
-export interface PipelineDocument {
-  apiVersion: 'tributary/v1';
-  id: string;
-  name: string;
-  project?: string;
-  description?: string;
-  params?: Record<string, ParamSpec>;
-  settings?: PipelineSettings;
-  nodes: PipelineNodeDoc[];
-  edges?: PipelineEdgeDoc[];
-}
 
 /** Everything of a document but its graph. */
 export type PipelineMeta = Omit<PipelineDocument, 'nodes' | 'edges'>;

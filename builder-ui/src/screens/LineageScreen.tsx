@@ -188,6 +188,22 @@ export function LineageScreen() {
         )}
       </header>
       {!table && <p className="muted">Name a table to see where its data comes from and where it goes.</p>}
+      {data && data.problems.length > 0 && (
+        // What the SQL of a step did not let lineage follow: the columns it leaves out are not linked.
+        <details className="lineage-problems" open={data.problems.length <= 3}>
+          <summary role="status">
+            {data.problems.length} problem{data.problems.length === 1 ? '' : 's'}: some columns could not be
+            followed
+          </summary>
+          <ul>
+            {data.problems.map((problem) => (
+              <li key={problem} className="small">
+                {problem}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {error && <ErrorBox error={error} onRetry={reload} />}
       {table && !data && !error && <Loading what="lineage" />}
       {data && (

@@ -12,9 +12,9 @@ import {
   temporalRunUrl,
 } from '../components/ui.tsx';
 import { StepsTable } from '../editor/RunPanel.tsx';
+import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { navigate } from '../router.ts';
-import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { type NodeKind } from '../model/types.ts';
 import { isFinished, type RunAuditEvent, type RunDetail, type StepProgress } from '../api/types.ts';
 

@@ -92,7 +92,7 @@ describe('editor store', () => {
     const d = store.getState().document();
     expect(d.nodes.map((n) => n.id)).toEqual(['orders', 'sql']);
     expect(d.edges).toEqual([{ from: 'orders', to: 'sql' }]);
-    expect(d.nodes[1]!.config.sql).toBe('select * from {{ inputs.orders }}');
+    expect(d.nodes[1]!.config!.sql).toBe('select * from {{ inputs.orders }}');
   });
 
   it('is clean after a save, and dirty again on the next edit', () => {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
+import { mcpHandler } from '../mcp/mcp-http.js';
 import { codecCors } from './codec.routes.js';
 import { createContext, type AppDeps } from './context.js';
 import { jsonBody } from './json-body.js';
@@ -33,7 +34,10 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   api.use('/codec', codecCors(deps.codecCorsOrigins ?? []));
-  mountRoutes(api, apiRoutes, createContext(deps));
+  const context = createContext(deps);
+  // The Model Context Protocol endpoint (JSON-RPC, not a REST route: not in the route table).
+  api.all('/mcp', mcpHandler(context));
+  mountRoutes(api, apiRoutes, context);
   api.use(unknownRoute);
   app.use('/api', api);
 

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { AuditLog } from '../audit/audit-log.store.js';
 import { RunsClient } from '../client/runs.js';
+import { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import { RunRecordStore } from '../runs/run-records.store.js';
 import type { Logger } from '../infra/logger.js';
 import { BranchStore } from '../store/branches.store.js';
@@ -16,6 +17,7 @@ import { TokenStore } from '../store/tokens.store.js';
 import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
 import type { DescribeDeps } from '../pipelines/describe-context.js';
+import { LineageIndex, postgresLineageSource } from '../lineage/lineage-index.js';
 import { activityCatalog, type ConnectorCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
 import type { RunLimits } from '../runs/run-limits.js';
@@ -55,6 +57,8 @@ export interface AppDeps {
   hookAuthFailureLimit?: RateLimit;
   /** How often the run event stream looks for progress (default 500 ms). */
   ssePollMs?: number;
+  /** How long the lineage index trusts the warehouse columns it read (default 10 s). */
+  lineageCatalogTtlMs?: number;
   /** Origins (the Temporal Web UI) allowed to call the payload codec endpoint from a browser. */
   codecCorsOrigins?: readonly string[];
   /** Where the Temporal Web UI is, for the builder's links to a run's workflow; none when unknown. */
@@ -95,6 +99,8 @@ export interface ApiContext {
   /** Failed webhook authentications, counted apart from the calls (see the webhook route). */
   hookAuthFailures: TokenBuckets;
   ssePollMs: number;
+  /** The organisation's lineage, kept up to date as versions are published. */
+  lineage: LineageIndex;
   /** The files folder (`<dataDir>/<project>/` per project); undefined when the app has none. */
   dataDir: string | undefined;
 }
@@ -111,7 +117,14 @@ export function createContext(deps: AppDeps): ApiContext {
         : undefined,
     temporal: deps.temporal,
     runs:
-      deps.runs ?? new RunsClient(deps.temporal, taskQueue, new RunRecordStore(deps.pool), deps.runLimits),
+      deps.runs ??
+      new RunsClient(
+        deps.temporal,
+        taskQueue,
+        new RunRecordStore(deps.pool),
+        deps.runLimits,
+        new PipelineSlots(deps.pool),
+      ),
     secrets: deps.secrets,
     log: deps.log,
     catalog,
@@ -137,5 +150,10 @@ export function createContext(deps: AppDeps): ApiContext {
     hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
     dataDir: deps.dataDir,
     ssePollMs: deps.ssePollMs ?? 500,
+    lineage: new LineageIndex(
+      postgresLineageSource(deps.pool, deps.warehousePool ?? deps.pool),
+      catalog,
+      deps.lineageCatalogTtlMs,
+    ),
   };
 }

@@ -1,5 +1,6 @@
 // GET /api/health: is each part this process depends on answering? 503 names the part that is not.
 import { z } from 'zod';
+import { RETRY_AFTER_SECONDS } from './outage.js';
 import { route } from './route.js';
 
 // Within the 2 s an outage is answered in (api/outage.ts).
@@ -61,6 +62,7 @@ export const healthRoutes = [
         probe(() => deps.pool.query('select 1')),
       ]);
       const ok = temporal === 'ok' && postgres === 'ok';
+      if (!ok) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
       res.status(ok ? 200 : 503).json({
         status: ok ? 'ok' : 'degraded',
         temporal,

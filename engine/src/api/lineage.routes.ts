@@ -2,9 +2,9 @@
 // OpenLineage events. Like the catalogue, lineage is open to any reader: it names tables, columns
 // and pipelines, never rows.
 import { z } from 'zod';
-import { buildLineage, queryLineage } from '../lineage/lineage-graph.js';
-import { loadCatalog, organisationLineage } from '../lineage/lineage-service.js';
-import { runEvents } from '../lineage/openlineage.js';
+import { buildLineage, graphView, queryLineage } from '../lineage/lineage-graph.js';
+import { loadCatalog, runOpenLineageEvents } from '../lineage/lineage-service.js';
+import { PipelineIdParams } from './schemas.js';
 import { route } from './route.js';
 
 const TableName = z
@@ -13,7 +13,7 @@ const TableName = z
 
 const LineageNodeSchema = z.object({
   id: z.string(),
-  kind: z.enum(['table', 'file', 'url', 'external', 'step']),
+  kind: z.enum(['table', 'file', 'url', 'external', 'generated', 'step']),
   name: z.string(),
   project: z.string().optional(),
   pipelineId: z.string().optional(),
@@ -24,9 +24,29 @@ const LineageNodeSchema = z.object({
 const ColumnEntrySchema = z.object({
   table: z.string(),
   column: z.string(),
+  /** What the column's value is made of (OpenLineage DIRECT: IDENTITY, TRANSFORMATION, AGGREGATION). */
   sources: z.array(
-    z.object({ table: z.string(), column: z.string(), transformation: z.enum(['direct', 'derived']) }),
+    z.object({
+      table: z.string(),
+      column: z.string(),
+      transformation: z.enum(['direct', 'derived', 'aggregation']),
+    }),
   ),
+  /** What decides its value or its rows without being part of it (OpenLineage INDIRECT). */
+  indirect: z.array(
+    z.object({
+      table: z.string(),
+      column: z.string(),
+      subtype: z.enum(['JOIN', 'FILTER', 'GROUP_BY', 'SORT', 'WINDOW', 'CONDITIONAL']),
+    }),
+  ),
+});
+
+const LineageGraphSchema = z.object({
+  nodes: z.array(LineageNodeSchema),
+  edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  columns: z.array(ColumnEntrySchema),
+  problems: z.array(z.string()),
 });
 
 export const lineageRoutes = [
@@ -41,22 +61,13 @@ export const lineageRoutes = [
       table: TableName,
       column: z.string().min(1).max(63).optional(),
       direction: z.enum(['up', 'down', 'both']).default('both'),
+      /** How many datasets away to go; the steps between two datasets do not count. */
       depth: z.coerce.number().int().min(1).max(20).default(3),
     }),
-    responses: {
-      200: {
-        description: 'The lineage graph',
-        schema: z.object({
-          nodes: z.array(LineageNodeSchema),
-          edges: z.array(z.object({ from: z.string(), to: z.string() })),
-          columns: z.array(ColumnEntrySchema),
-          problems: z.array(z.string()),
-        }),
-      },
-    },
+    responses: { 200: { description: 'The lineage graph', schema: LineageGraphSchema } },
     async handler({ deps, query, authorize, res }) {
       authorize(undefined);
-      const graph = await organisationLineage(deps.pool, deps.warehousePool, deps.catalog);
+      const graph = await deps.lineage.graph();
       res.json(
         queryLineage(graph, {
           table: query.table,
@@ -65,6 +76,38 @@ export const lineageRoutes = [
           ...(query.column ? { column: query.column } : {}),
         }),
       );
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/pipelines/:id/lineage',
+    operationId: 'getPipelineLineage',
+    summary:
+      "One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources",
+    description:
+      'Files, URLs, API streams, external tables and generated rows are datasets with the columns their ' +
+      "connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.",
+    tag: 'lineage',
+    scope: 'read',
+    params: PipelineIdParams,
+    responses: { 200: { description: "The pipeline's lineage graph", schema: LineageGraphSchema } },
+    async handler({ deps, params, authorize, res }) {
+      const pipeline = await deps.pipelines.require(params.id);
+      authorize(pipeline.project);
+      const version = await deps.pipelines.requireVersion(pipeline.id, pipeline.version);
+      const graph = await buildLineage(
+        [
+          {
+            id: pipeline.id,
+            project: pipeline.project,
+            nodes: version.document.nodes,
+            edges: version.document.edges ?? [],
+          },
+        ],
+        await loadCatalog(deps.pool, deps.warehousePool),
+        deps.catalog,
+      );
+      res.json(graphView(graph));
     },
   }),
   route({
@@ -84,43 +127,13 @@ export const lineageRoutes = [
     async handler({ deps, params, authorize, res }) {
       const run = await deps.runs.get(params.runId);
       authorize(run.project);
-      const version = await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
-      const pipeline = {
-        id: run.pipelineId,
-        project: run.project,
-        nodes: version.document.nodes,
-        edges: version.document.edges ?? [],
-      };
-      const catalog = await loadCatalog(deps.pool, deps.warehousePool);
-      // The other pipelines are not needed to say what this one read and wrote.
-      const graph = await buildLineage([pipeline], catalog, deps.catalog);
-      const executionRunId = await deps.runs.executionIdOf(params.runId);
-      const warehouse = new URL(
-        deps.warehousePool.options.connectionString ?? 'postgres://localhost/postgres',
+      // A run's version must exist (a 404 names it when it does not).
+      await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
+      const found = await runOpenLineageEvents(
+        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, nodeTypes: deps.catalog },
+        params.runId,
       );
-      const failed = Object.values(run.progress?.steps ?? {}).find((s) => s.error);
-      res.json({
-        events: runEvents(
-          {
-            uuid: executionRunId,
-            project: run.project,
-            pipelineId: run.pipelineId,
-            status: run.status,
-            startedAt: run.startedAt,
-            endedAt: run.endedAt,
-            error: failed?.error ?? null,
-          },
-          pipeline,
-          graph,
-          catalog,
-          {
-            warehouse: {
-              namespace: `postgres://${warehouse.hostname}:${warehouse.port || 5432}`,
-              database: decodeURIComponent(warehouse.pathname.slice(1)),
-            },
-          },
-        ),
-      });
+      res.json({ events: found?.events ?? [] });
     },
   }),
 ];

@@ -1,24 +1,24 @@
-// Errors as RFC 9457 `application/problem+json`. Route code throws HttpProblem (or an error of the
-// stores and the runs client, mapped here); one handler turns every error into a response.
+// Errors as RFC 9457 `application/problem+json`. Route code throws HttpProblem; use cases and stores
+// throw domain errors (../errors.ts), and the runs client its own: this is the one place that maps
+// them to a status, and one handler turns every error into a response.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RunNotFoundError, RunRefusedError } from '../client/runs.js';
 import type { Logger } from '../infra/logger.js';
-import { ConflictError, NotFoundError } from '../store/errors.js';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  type FieldProblem,
+} from '../errors.js';
 import { PreviewUnavailableError } from '../store/preview.js';
 import { RunLimitError } from '../runs/run-limits.js';
 import { JsonTooDeepError } from './json-body.js';
 import { outageProblem, unreachableComponent } from './outage.js';
 
-export interface ProblemDetail {
-  /** Where the value at fault is: `params`, `query`, `body` or `header`. */
-  in?: 'params' | 'query' | 'body' | 'header';
-  /** Path inside it, e.g. `nodes[2].config.rows`. */
-  path?: string;
-  message: string;
-  code?: string;
-  nodeId?: string;
-  edgeId?: string;
-}
+/** One entry of a problem's `errors[]`: a field at fault (the domain's FieldProblem). */
+export type ProblemDetail = FieldProblem;
 
 export class HttpProblem extends Error {
   constructor(
@@ -45,17 +45,28 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.path}`));
 };
 
-/** Errors with a known meaning, from the stores and the runs client. */
+/** The status and title of each domain error. */
+function domainStatus(error: DomainError): [number, string] {
+  if (error instanceof InvalidError) return [400, 'Bad Request'];
+  if (error instanceof ForbiddenError) return [403, 'Forbidden'];
+  if (error instanceof NotFoundError) return [404, 'Not Found'];
+  if (error instanceof ConflictError) return [409, 'Conflict'];
+  return [400, 'Bad Request'];
+}
+
+/** Errors with a known meaning: the domain's, and those of the runs client and previews. */
 function knownProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
   // Temporal or Postgres cannot be reached: a plain 503 naming which (outage.ts).
   const down = unreachableComponent(error);
   if (down) return outageProblem(down);
-  if (error instanceof NotFoundError || error instanceof RunNotFoundError)
-    return new HttpProblem(404, 'Not Found', error.message);
+  if (error instanceof DomainError) {
+    const [status, title] = domainStatus(error);
+    return new HttpProblem(status, title, error.message, error.errors);
+  }
+  if (error instanceof RunNotFoundError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
-  if (error instanceof ConflictError || error instanceof RunRefusedError)
-    return new HttpProblem(409, 'Conflict', error.message);
+  if (error instanceof RunRefusedError) return new HttpProblem(409, 'Conflict', error.message);
   if (error instanceof RunLimitError)
     return new HttpProblem(400, 'Bad Request', error.message, [
       { in: 'body', path: error.path, nodeId: error.nodeId, message: error.message, code: 'run_limit' },

@@ -6,7 +6,6 @@ import { slug } from '../model/pipeline.schema.js';
 import {
   describeProduct,
   listCatalog,
-  ProductError,
   publishProduct,
   shareProduct,
   unshareProduct,
@@ -15,7 +14,6 @@ import {
 import { ProductStore } from '../products/products.store.js';
 import { allows } from './auth.js';
 import type { ApiContext } from './context.js';
-import { HttpProblem } from './problem.js';
 import { route } from './route.js';
 import { ProjectParams } from './schemas.js';
 
@@ -81,20 +79,6 @@ const ShareParams = z.object({ id: slug, project: slug });
 const productDeps = (deps: ApiContext): ProductDeps => deps;
 const store = (deps: ApiContext) => new ProductStore(deps.pool);
 
-/** A use case's refusal of a field becomes a 400 naming it. */
-async function asProblem<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof ProductError) {
-      throw new HttpProblem(400, 'Bad Request', error.message, [
-        { path: error.field, message: error.message },
-      ]);
-    }
-    throw error;
-  }
-}
-
 export const productRoutes = [
   route({
     method: 'post',
@@ -109,7 +93,7 @@ export const productRoutes = [
     problems: [409],
     async handler({ deps, params, body, actor, authorize, res }) {
       authorize(params.project);
-      const product = await asProblem(publishProduct(productDeps(deps), params.project, body, actor));
+      const product = await publishProduct(productDeps(deps), params.project, body, actor);
       res.status(201).location(`/api/products/${product.id}`).json(product);
     },
   }),
@@ -169,7 +153,7 @@ export const productRoutes = [
     async handler({ deps, params, actor, authorize, res }) {
       const product = await store(deps).require(params.id);
       authorize(product.project);
-      await asProblem(shareProduct(productDeps(deps), product, params.project, actor));
+      await shareProduct(productDeps(deps), product, params.project, actor);
       res.status(204).end();
     },
   }),

@@ -6,6 +6,7 @@ import { codecRoutes } from './codec.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
+import { notificationRoutes } from './notifications.routes.js';
 import { pipelineSchemaRoutes } from './pipeline-schemas.routes.js';
 import { pipelineVersionRoutes } from './pipeline-versions.routes.js';
 import { pipelineRoutes } from './pipelines.routes.js';
@@ -41,4 +42,5 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...productRoutes,
   ...lineageRoutes,
   ...codecRoutes,
+  ...notificationRoutes,
 ];

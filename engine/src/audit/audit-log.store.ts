@@ -27,6 +27,10 @@ export const AUDIT_ACTIONS = [
   'product.published',
   'product.shared',
   'product.unshared',
+  'mcp.tool_called',
+  'notifications.changed',
+  'notification.sent',
+  'notification.failed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,6 +1,7 @@
 // A run's audit trail, derived from its Temporal workflow history alone (so it survives restarts and
 // needs no table of its own): who requested it, each step's attempts and results, who cancelled it.
 import type { Client } from '@temporalio/client';
+import type { Decision } from '@tributary/activities';
 import type { TriggerType } from '../model/plan.js';
 import { REDACTED, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import {
@@ -28,6 +29,7 @@ export const RUN_AUDIT_EVENT_TYPES = [
   'step.completed',
   'step.cancel_requested',
   'step.cancelled',
+  'step.skipped',
   'run.cancel_requested',
   'run.completed',
   'run.failed',
@@ -233,6 +235,22 @@ export function auditTrailOf(history: RunHistory): RunAuditTrail {
   const status = runStatusOf(history);
   if (close) {
     const { eventId, at } = close;
+    // Steps a route or a failure output left out have no activity: the run's final progress says why.
+    for (const step of plan.steps) {
+      const why = close.progress?.steps[step.id]?.skippedBecause;
+      if (why) {
+        emit(
+          eventId,
+          at,
+          'step.skipped',
+          `Step "${step.id}" skipped: ${why}`,
+          { nodeId: step.id, nodeType: step.type },
+          {
+            reason: why,
+          },
+        );
+      }
+    }
     switch (close.outcome) {
       case 'completed':
         emit(
@@ -345,14 +363,16 @@ function stepEvent(task: ActivityTask, eventId: number, at: number, emit: Emit):
   switch (closed.outcome) {
     case 'completed': {
       const stats = statsOf(closed.result);
+      const decision = (closed.result as { decision?: Decision } | undefined)?.decision;
       emit(
         eventId,
         at,
         'step.completed',
         `${label} completed on attempt ${attempt ?? '?'} in ${stats.durationMs ?? '?'} ms: ` +
-          `${stats.rowsIn ?? 0} rows in, ${stats.rowsOut ?? 0} rows out, ${stats.bytes ?? 0} bytes`,
+          `${stats.rowsIn ?? 0} rows in, ${stats.rowsOut ?? 0} rows out, ${stats.bytes ?? 0} bytes` +
+          (decision ? `; ${decisionSentence(decision)}` : ''),
         ref,
-        { ...stats },
+        { ...stats, ...(decision ? { decision } : {}) },
       );
       return;
     }
@@ -374,6 +394,18 @@ function stepEvent(task: ActivityTask, eventId: number, at: number, emit: Emit):
       emit(eventId, at, 'step.cancelled', `${label} cancelled`, ref);
       return;
   }
+}
+
+/** "condition steps.load.rowsOut > 0 is false (steps.load.rowsOut = 0): output "false" taken". */
+export function decisionSentence(decision: Decision): string {
+  const read = Object.entries(decision.inputs)
+    .map(([name, value]) => `${name} = ${JSON.stringify(value)}`)
+    .join(', ');
+  const why =
+    decision.condition === null
+      ? 'no case held'
+      : `condition ${decision.condition} is ${JSON.stringify(decision.value)}`;
+  return `${why}${read ? ` (${read})` : ''}: output "${decision.taken}" taken`;
 }
 
 function stopReason(

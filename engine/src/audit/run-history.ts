@@ -5,7 +5,7 @@ import type { PayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { RunNotFoundError } from '../client/runs.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
-import type { InterpreterInput, PlanStep } from '../model/plan.js';
+import type { InterpreterInput, PlanStep, RunProgress } from '../model/plan.js';
 import { decodeHistory } from '../temporal/payload-codec.js';
 
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
@@ -79,6 +79,8 @@ export interface RunClose {
   outcome: RunOutcome;
   result: unknown;
   failure: FailureFact | null;
+  /** The run's final progress: a completed run's result, or the details of a failed run's failure. */
+  progress?: RunProgress;
   /** Terminate reason, cancel details, timeout retry state. */
   reason: string | null;
   identity: string | null;
@@ -217,15 +219,17 @@ function runCloseOf(
 ): RunClose | null {
   const base = { eventId, at, result: undefined, failure: null, reason: null, identity: null };
   if (event.workflowExecutionCompletedEventAttributes) {
-    return {
-      ...base,
-      outcome: 'completed',
-      result: decode(event.workflowExecutionCompletedEventAttributes.result),
-    };
+    const result = decode(event.workflowExecutionCompletedEventAttributes.result);
+    return { ...base, outcome: 'completed', result, ...progressIn(result) };
   }
   if (event.workflowExecutionFailedEventAttributes) {
     const failure = event.workflowExecutionFailedEventAttributes.failure;
-    return { ...base, outcome: 'failed', failure: failure ? failureFact(failure) : null };
+    return {
+      ...base,
+      outcome: 'failed',
+      failure: failure ? failureFact(failure) : null,
+      ...progressIn(decode(failure?.applicationFailureInfo?.details)),
+    };
   }
   if (event.workflowExecutionCanceledEventAttributes) return { ...base, outcome: 'cancelled' };
   if (event.workflowExecutionTerminatedEventAttributes) {
@@ -242,6 +246,12 @@ function runCloseOf(
   }
   if (event.workflowExecutionContinuedAsNewEventAttributes) return { ...base, outcome: 'continued_as_new' };
   return null;
+}
+
+/** A run's progress when `value` is one (the interpreter's result and its failure's details). */
+function progressIn(value: unknown): { progress?: RunProgress } {
+  const steps = (value as { steps?: unknown } | undefined)?.steps;
+  return steps && typeof steps === 'object' ? { progress: value as RunProgress } : {};
 }
 
 export function failureFact(failure: ProtoFailure): FailureFact {

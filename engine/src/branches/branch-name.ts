@@ -1,8 +1,8 @@
 // What a branch may be called: a safe slug, short enough that `<schema>__<branch>` of every schema
 // the project owns fits Postgres's 63-byte identifiers. A bad name is a 400 that says which rule.
+import { InvalidError } from '../errors.js';
 import { BRANCH_NAME, branchNameLimit, branchSchemaName, defaultSchemaOf } from '@tributary/activities';
 import { z } from 'zod';
-import { badRequest } from '../api/problem.js';
 
 /** The shape alone (the length per project is checked by checkBranchName). */
 export const branchName = z
@@ -24,5 +24,5 @@ export function checkBranchName(name: string, project: string, extraSchemas: rea
   const message =
     `name: "${name}" is ${name.length} characters; branches of project ${project} may have at most ${limit}, ` +
     `so that ${branchSchemaName(longest, 'x'.repeat(limit))} (schema ${longest} in the branch) fits Postgres's 63-byte names`;
-  throw badRequest(message, [{ in: 'body', path: 'name', message }]);
+  throw new InvalidError(message, [{ in: 'body', path: 'name', message }]);
 }

@@ -1,8 +1,8 @@
 // The use cases of development branches: make one (copy-on-write of the project's pipelines), save
 // and create pipelines in it, diff it against main (pipelines and data), merge it, delete it.
+import { ConflictError } from '../errors.js';
 import { quoteTable } from '@tributary/activities';
 import type pg from 'pg';
-import { HttpProblem } from '../api/problem.js';
 import { versionHash } from '../compiler/compile.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
@@ -260,9 +260,7 @@ export async function mergeBranch(
           ? `pipeline "${c.pipelineId}" was made in the branch, and main has a pipeline of that id now (version ${c.mainVersion})`
           : `pipeline "${c.pipelineId}" changed on main since the branch was made: the branch started from version ${c.baseVersion}, main is at ${c.mainVersion ?? 'deleted'}`,
     }));
-    throw new HttpProblem(
-      409,
-      'Conflict',
+    throw new ConflictError(
       `Branch "${name}" cannot be merged: ${errors.map((e) => e.message).join('; ')}. Nothing was merged; ` +
         "make a new branch from main as it is now and save your change there again, so it starts from main's version",
       errors,

@@ -3,6 +3,7 @@
 // stops all of it, leaving no server behind.
 import { ensureProjectFolder } from '../files/project-files.js';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from '@temporalio/worker';
 import { ensureAdminToken, type AdminToken } from '../api/admin-token.js';
@@ -19,10 +20,15 @@ import {
   type Infrastructure,
   type Platform,
 } from '../platform.js';
+import { createSender } from '../notifications/channels.js';
+import { startDispatcher, type Dispatcher } from '../notifications/dispatcher.js';
+import { Notifier } from '../notifications/notifier.js';
 import { TokenStore } from '../store/tokens.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startRunRecorder } from '../runs/run-recorder.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
+import { startOpenLineagePublisher } from '../lineage/openlineage-publisher.js';
+import { activityCatalog } from '../pipelines/node-catalog.js';
 import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
 import { isRunOpen } from '../worker/run-activities.js';
@@ -54,6 +60,9 @@ async function main(): Promise<void> {
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
   let telemetrySync: { stop(): Promise<void> } | undefined;
+  let openLineage: { stop(): Promise<void> } | undefined;
+  let dispatcher: Dispatcher | undefined;
+  const publicUrl = env.TRIBUTARY_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   let recorder: { stop(): Promise<void> } | undefined;
 
   const stop = async (code: number) => {
@@ -73,6 +82,8 @@ async function main(): Promise<void> {
     clearInterval(sweeper);
     // Waits for a sync in progress, so it does not lose its pools under it.
     await telemetrySync?.stop();
+    await openLineage?.stop();
+    await dispatcher?.stop();
     await recorder?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
@@ -118,6 +129,12 @@ async function main(): Promise<void> {
       },
     );
     if (env.TRIBUTARY_ROLE !== 'api') {
+      const notifier = new Notifier({
+        pool: platform.platformPool,
+        temporal: platform.temporal,
+        publicUrl,
+        log: log.child('notifications'),
+      });
       const created = await createWorker({
         temporalAddress: infra.temporal.address,
         namespace: env.TEMPORAL_NAMESPACE,
@@ -130,13 +147,33 @@ async function main(): Promise<void> {
         secrets: (project) => platform!.secrets.resolverFor(project),
         dataDir: env.dataDir,
         egress: env.TRIBUTARY_EGRESS_ALLOW,
+        python: {
+          home: path.join(env.home, 'python'),
+          python: env.TRIBUTARY_PYTHON,
+          ...(env.TRIBUTARY_PYTHON_INDEX_URL ? { indexUrl: env.TRIBUTARY_PYTHON_INDEX_URL } : {}),
+          sandbox: env.TRIBUTARY_PYTHON_SANDBOX,
+        },
         log: log.child('worker'),
         maxConcurrentActivities: env.WORKER_MAX_ACTIVITIES,
         maxConcurrentWorkflowTasks: env.WORKER_MAX_WORKFLOW_TASKS,
         keepStagingAlways: env.TRIBUTARY_KEEP_STAGING,
         stagingTtlMs: env.STAGING_TTL_HOURS * 3600_000,
+        notifier,
       });
       worker = created.worker;
+      // Delivers notifications beside the runs (never inside them) and checks overtime and freshness.
+      const secretStore = platform.secrets;
+      dispatcher = startDispatcher({
+        notifier,
+        send: createSender({
+          secrets: (project) => secretStore.resolverFor(project),
+          egress: env.TRIBUTARY_EGRESS_ALLOW,
+        }),
+        pool: platform.platformPool,
+        warehousePool: platform.warehousePool,
+        log: log.child('notifications'),
+        freshnessCheckMs: env.TRIBUTARY_FRESHNESS_CHECK_MINUTES * 60_000,
+      });
       workerDone = worker.run().finally(() => created.connection.close());
       log.info('worker is polling', { taskQueue: env.TEMPORAL_TASK_QUEUE });
       sweeper = startStagingSweeper(platform, log.child('staging'));
@@ -154,6 +191,24 @@ async function main(): Promise<void> {
           env.TRIBUTARY_TELEMETRY_SYNC_MINUTES * 60_000,
         );
       }
+    }
+    if (env.TRIBUTARY_ROLE !== 'api' && env.TRIBUTARY_OPENLINEAGE_URL) {
+      openLineage = startOpenLineagePublisher(
+        {
+          platform: platform.platformPool,
+          warehouse: platform.warehousePool,
+          temporal: platform.temporal,
+          runs: platform.runs,
+          nodeTypes: activityCatalog,
+          target: {
+            url: env.TRIBUTARY_OPENLINEAGE_URL,
+            endpoint: env.TRIBUTARY_OPENLINEAGE_ENDPOINT,
+            ...(env.TRIBUTARY_OPENLINEAGE_API_KEY ? { apiKey: env.TRIBUTARY_OPENLINEAGE_API_KEY } : {}),
+          },
+          log: log.child('openlineage'),
+        },
+        env.TRIBUTARY_OPENLINEAGE_INTERVAL_SECONDS * 1000,
+      );
     }
     if (env.TRIBUTARY_ROLE !== 'worker') {
       adminToken = await ensureAdminToken(new TokenStore(platform.platformPool), {
@@ -175,6 +230,7 @@ async function main(): Promise<void> {
         uiDir: UI_DIR,
         creditRates,
         temporalUi: temporalUiUrl(env, infra.temporal.uiUrl),
+        ...(env.TRIBUTARY_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_PUBLIC_URL } : {}),
         codecCorsOrigins: [temporalUiUrl(env, infra.temporal.uiUrl)].filter((u): u is string => !!u),
       });
       server = await new Promise<Server>((resolve, reject) => {
@@ -208,6 +264,18 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  // The embedded servers are children of this process: if one dies, say so and stop, rather than
+  // serve errors (a server that is gone is not restarted behind the operator's back).
+  for (const [name, child] of [
+    ['Temporal server', infra.temporal.exited],
+    ['Postgres', infra.postgres.exited],
+  ] as const) {
+    void child?.then((how) => {
+      if (stopping) return;
+      log.error(`the embedded ${name} stopped unexpectedly (${how}); stopping Tributary`);
+      void stop(1);
+    });
+  }
   if (workerDone) {
     workerDone.catch((error: Error) => {
       log.error('the worker stopped unexpectedly', { error });

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.js';
 import { diff } from './commands/diff.js';
 import { login } from './commands/login.js';
+import { mcp } from './commands/mcp.js';
 import { pull } from './commands/pull.js';
 import { push } from './commands/push.js';
 import { run } from './commands/run.js';
@@ -98,6 +99,10 @@ function program(setExit: (code: ExitCode) => void): Command {
     .option('--dir <dir>', "a pulled folder: a folder pulled from a branch runs the branch's copy", '.')
     .addOption(branch())
     .action(act(run));
+  root
+    .command('mcp')
+    .description('an MCP server on stdin/stdout for AI agents, acting with the logged-in token')
+    .action(act(mcp));
   return root;
 }
 

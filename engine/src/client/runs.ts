@@ -30,6 +30,7 @@ import {
 import { redactParams, scrubberFor, sensitiveValuesOf } from '../model/redact.js';
 import { cancelRequestedSignal, INTERPRETER_WORKFLOW, progressQuery } from '../model/run-contract.js';
 import { runIdFor } from '../model/run-ids.js';
+import type { PipelineSlots } from '../runs/pipeline-slots.store.js';
 import type { RunRecordStore } from '../runs/run-records.store.js';
 import { applyRunLimits, DEFAULT_RUN_LIMITS, type RunLimits } from '../runs/run-limits.js';
 import { decodeHistory } from '../temporal/payload-codec.js';
@@ -128,6 +129,8 @@ export class RunsClient {
     /** Closed runs' records; without them every answer comes from Temporal (tests of the live path). */
     readonly records?: RunRecordStore,
     private readonly limits: RunLimits = DEFAULT_RUN_LIMITS,
+    /** Makes concurrency "skip" atomic across API processes; without, the check is visibility's only. */
+    private readonly slots?: PipelineSlots,
   ) {}
 
   /** Starts a run of a compiled plan; with an idempotency key, a repeated call returns the same run. */
@@ -138,17 +141,44 @@ export class RunsClient {
     // The operator's limits hold for every run, whichever way it was started.
     const plan = applyRunLimits(compiled, this.limits);
     const runId = options.runId ?? runIdFor(plan.pipelineId, options.idempotencyKey);
-    if (plan.concurrency === 'skip') {
-      // A repeated key names its own run, which may be the one in flight: answer it before refusing.
-      if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
-      const inFlight = await this.list({ pipelineId: plan.pipelineId, status: 'running', limit: 1 });
-      if (inFlight.runs.length > 0) {
-        throw new RunRefusedError(
-          `Pipeline "${plan.pipelineId}" already has a run in flight (${inFlight.runs[0]!.runId}) and its concurrency ` +
-            `policy is "skip"; wait for it to end, or change settings.concurrency to "queue" or "allow".`,
-        );
-      }
+    if (plan.concurrency !== 'skip') return this.startWorkflow(plan, options, runId);
+    if (!this.slots) return this.startUnlessInFlight(plan, options, runId, null);
+    // Check and start as one step: every API process takes the pipeline's slot lock first.
+    return this.slots.exclusive(plan.pipelineId, async (holder) => {
+      const result = await this.startUnlessInFlight(plan, options, runId, holder);
+      return { result, ...(result.created ? { holder: result.runId } : {}) };
+    });
+  }
+
+  /** Under "skip": refuses while the slot's holder or any run visibility knows of is in flight. */
+  private async startUnlessInFlight(
+    plan: ExecutionPlan,
+    options: StartRunOptions,
+    runId: string,
+    holder: string | null,
+  ): Promise<{ runId: string; created: boolean }> {
+    // A repeated key names its own run, which may be the one in flight: answer it before refusing.
+    if (options.idempotencyKey && (await this.exists(runId))) return { runId, created: false };
+    // The holder is asked directly (describe is consistent at once); visibility catches runs that
+    // did not start through a slot (a schedule's, or from before slots existed).
+    const inFlight =
+      holder && holder !== runId && (await this.isRunning(holder))
+        ? holder
+        : (await this.list({ pipelineId: plan.pipelineId, status: 'running', limit: 1 })).runs[0]?.runId;
+    if (inFlight) {
+      throw new RunRefusedError(
+        `Pipeline "${plan.pipelineId}" already has a run in flight (${inFlight}) and its concurrency ` +
+          `policy is "skip"; wait for it to end, or change settings.concurrency to "queue" or "allow".`,
+      );
     }
+    return this.startWorkflow(plan, options, runId);
+  }
+
+  private async startWorkflow(
+    plan: ExecutionPlan,
+    options: StartRunOptions,
+    runId: string,
+  ): Promise<{ runId: string; created: boolean }> {
     try {
       await this.client.workflow.start(INTERPRETER_WORKFLOW, {
         ...runStartOptions(plan, options.trigger, this.taskQueue, options),
@@ -161,6 +191,15 @@ export class RunsClient {
       // server first would cost every keyed start a round trip; REJECT_DUPLICATE answers it anyway.
       if (error instanceof WorkflowExecutionAlreadyStartedError && options.idempotencyKey)
         return { runId, created: false };
+      throw error;
+    }
+  }
+
+  private async isRunning(runId: string): Promise<boolean> {
+    try {
+      return (await this.client.workflow.getHandle(runId).describe()).status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
       throw error;
     }
   }

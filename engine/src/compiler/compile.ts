@@ -4,14 +4,26 @@
 import {
   findMalformedPlaceholders,
   findPlaceholders,
+  STEP_FACTS,
   stringsIn,
   type ColumnInfo,
   type DescribeContext,
+  type FactSpec,
+  type UpstreamScope,
+  type ValueType,
   type NodeTypeDeclaration,
 } from '@tributary/activities';
 import type { z } from 'zod';
 import { PLAN_API_VERSION, type ExecutionPlan, type PlanStep } from '../model/plan.js';
-import { edgeId, PipelineSchema, type Pipeline, type PipelineNode } from '../model/pipeline.schema.js';
+import {
+  edgeId,
+  FAILURE_OUTPUT,
+  PipelineSchema,
+  type ParamType,
+  type Pipeline,
+  type PipelineNode,
+} from '../model/pipeline.schema.js';
+import { missingSecrets } from '../model/notifications.schema.js';
 import { canonicalJson, sha256 } from './canonical.js';
 import { historyBudgetErrors } from './history-budget.js';
 import type { CompileError } from './errors.js';
@@ -35,6 +47,14 @@ export interface CatalogEntry {
     config: unknown,
     inputs: Record<string, ColumnInfo[]>,
   ): Promise<ColumnInfo[]>;
+  /** Facts the type's steps offer to conditions besides every step's (the declaration's). */
+  conditionFacts?: Record<string, FactSpec>;
+  /** A deciding node's outputs (the declaration's `routes()`). */
+  routes?(config: never): string[];
+  /** The upstream steps a deciding node reads at run time. */
+  reads?(config: never): string[];
+  /** Checks a valid config against the ancestors' facts and the params (conditions). */
+  checkUpstream?(config: never, scope: UpstreamScope): { path: (string | number)[]; message: string }[];
   /** What a config reads and writes outside the pipeline (the declaration's `lineage()`). */
   lineage?: NodeTypeDeclaration['lineage'];
   /** The warehouse table a sink publishes into (the declaration's `target()`). */
@@ -102,6 +122,8 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   const upstream = new Map<string, string[]>(pipeline.nodes.map((n) => [n.id, []]));
   const downstream = new Map<string, string[]>(pipeline.nodes.map((n) => [n.id, []]));
   const seenEdges = new Set<string>();
+  /** `from->to` → the output of `from` the edge leaves, for edges that name one. */
+  const outputs = new Map<string, string>();
   pipeline.edges.forEach((edge, i) => {
     const id = edgeId(edge);
     let ok = true;
@@ -130,8 +152,10 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
       seenEdges.add(key);
       upstream.get(edge.to)!.push(edge.from);
       downstream.get(edge.from)!.push(edge.to);
+      if (edge.output) outputs.set(key, edge.output);
     }
   });
+  checkOutputs(pipeline, options.catalog, nodeIndex, errors);
 
   const cycle = findCycle(
     pipeline.nodes.map((n) => n.id),
@@ -148,8 +172,22 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
 
   for (const [i, node] of pipeline.nodes.entries()) {
     if (nodeIndex.get(node.id) !== i) continue; // a duplicate, already reported
-    checkNode(node, i, pipeline, options.catalog, nodeIndex, upstream, downstream, errors);
+    checkNode(node, i, pipeline, options.catalog, nodeIndex, upstream, downstream, outputs, errors);
     if (options.knownSecrets) checkSecrets(node, i, pipeline, options.catalog, options.knownSecrets, errors);
+  }
+  if (options.knownSecrets) {
+    // A notification channel names secrets as a node does: each must exist in the project.
+    for (const missing of missingSecrets(
+      pipeline.notifications?.rules ?? [],
+      options.knownSecrets,
+      'notifications.rules',
+    )) {
+      errors.push({
+        code: 'unknown_secret',
+        path: missing.path,
+        message: `${missing.path}: ${missing.message}`,
+      });
+    }
   }
 
   const { params, errors: paramErrors } = resolveParams(
@@ -160,7 +198,7 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   errors.push(...paramErrors);
 
   if (errors.length > 0) return { ok: false, errors };
-  const plan = buildPlan(pipeline, params, options, upstream);
+  const plan = buildPlan(pipeline, params, options, upstream, outputs);
   // A run whose history could come near Temporal's limits would fail in the middle: refuse it here.
   const budget = historyBudgetErrors(
     plan.steps.length,
@@ -168,6 +206,94 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   );
   if (budget.length > 0) return { ok: false, errors: budget };
   return { ok: true, plan };
+}
+
+/** The route names a deciding node's valid config offers, or undefined for any other node. */
+function routesOf(node: PipelineNode, catalog: NodeCatalog): string[] | undefined {
+  const entry = catalog.get(node.type);
+  if (!entry?.routes) return undefined;
+  const config = entry.config.safeParse(node.config);
+  return config.success ? entry.routes(config.data as never) : undefined;
+}
+
+/**
+ * Each edge's output must be one its node has: "failure" on any node, a route on a deciding node;
+ * and every edge out of a deciding node must say which of its outputs it leaves.
+ */
+function checkOutputs(
+  pipeline: Pipeline,
+  catalog: NodeCatalog,
+  nodeIndex: Map<string, number>,
+  errors: CompileError[],
+): void {
+  pipeline.edges.forEach((edge, i) => {
+    const fromIndex = nodeIndex.get(edge.from);
+    if (fromIndex === undefined || !nodeIndex.has(edge.to)) return;
+    const from = pipeline.nodes[fromIndex]!;
+    const entry = catalog.get(from.type);
+    if (!entry) return; // reported with the node
+    const routes = routesOf(from, catalog);
+    const id = edgeId(edge);
+    if (edge.output === undefined) {
+      if (entry.routes && routes) {
+        errors.push({
+          code: 'edge_without_output',
+          nodeId: from.id,
+          edgeId: id,
+          path: `edges[${i}].output`,
+          message: `Edge ${id} leaves deciding node "${from.id}" (${from.type}) without naming an output; set output to one of ${[...routes, FAILURE_OUTPUT].map((r) => `"${r}"`).join(', ')}`,
+        });
+      }
+      return;
+    }
+    if (edge.output === FAILURE_OUTPUT) return;
+    if (!entry.routes) {
+      errors.push({
+        code: 'unknown_output',
+        nodeId: from.id,
+        edgeId: id,
+        path: `edges[${i}].output`,
+        message: `Edge ${id} leaves output "${edge.output}" of node "${from.id}" (${from.type}), which only has the "${FAILURE_OUTPUT}" output besides its usual one`,
+      });
+    } else if (routes && !routes.includes(edge.output)) {
+      errors.push({
+        code: 'unknown_output',
+        nodeId: from.id,
+        edgeId: id,
+        path: `edges[${i}].output`,
+        message: `Edge ${id} leaves output "${edge.output}" of node "${from.id}" (${from.type}), which has ${[...routes, FAILURE_OUTPUT].map((r) => `"${r}"`).join(', ')}`,
+      });
+    }
+  });
+}
+
+const CONDITION_TYPES: Record<ParamType, ValueType> = {
+  string: 'string',
+  number: 'number',
+  integer: 'number',
+  boolean: 'boolean',
+  date: 'string',
+  timestamp: 'string',
+};
+
+/** What a node's conditions may read: its ancestors' facts and the pipeline's params. */
+function upstreamScope(
+  node: PipelineNode,
+  pipeline: Pipeline,
+  catalog: NodeCatalog,
+  nodeIndex: Map<string, number>,
+  upstream: Map<string, string[]>,
+): UpstreamScope {
+  const steps = new Map<string, Record<string, FactSpec>>();
+  for (const id of collectAncestors(node.id, upstream)) {
+    const ancestor = pipeline.nodes[nodeIndex.get(id)!];
+    if (!ancestor || ancestor.disabled) continue;
+    steps.set(id, { ...STEP_FACTS, ...catalog.get(ancestor.type)?.conditionFacts });
+  }
+  const params = Object.fromEntries(
+    Object.entries(pipeline.params).map(([name, spec]) => [name, CONDITION_TYPES[spec.type]]),
+  );
+  return { steps, params };
 }
 
 function documentError(document: unknown, issue: z.core.$ZodIssue): CompileError {
@@ -196,12 +322,14 @@ function checkNode(
   nodeIndex: Map<string, number>,
   upstream: Map<string, string[]>,
   downstream: Map<string, string[]>,
+  outputs: Map<string, string>,
   errors: CompileError[],
 ): void {
   const at = `nodes[${index}]`;
   const label = `Node "${node.id}"`;
   const ins = upstream.get(node.id)!;
-  const outs = downstream.get(node.id)!;
+  // Edges out of the failure output lead to steps that clean up or alert: a sink may have them.
+  const outs = downstream.get(node.id)!.filter((to) => outputs.get(`${node.id}->${to}`) !== FAILURE_OUTPUT);
 
   // A disabled node is left out of the plan, so nothing enabled may read from it.
   for (const source of ins) {
@@ -270,6 +398,18 @@ function checkNode(
         message: `${label}, field "${field || '(config)'}": ${issue.message}`,
       });
     }
+  } else if (entry.checkUpstream) {
+    // Conditions are checked against what is known where the node stands: its ancestors and the params.
+    const scope = upstreamScope(node, pipeline, catalog, nodeIndex, upstream);
+    for (const problem of entry.checkUpstream(config.data as never, scope)) {
+      const field = problem.path.map(String).join('.');
+      errors.push({
+        code: 'invalid_condition',
+        nodeId: node.id,
+        path: `${at}.config${field ? `.${field}` : ''}`,
+        message: `${label}, field "${field}": ${problem.message}`,
+      });
+    }
   }
 
   for (const [text, path] of stringsIn(node.config)) {
@@ -284,7 +424,14 @@ function checkNode(
     }
     for (const p of findPlaceholders(text)) {
       if (p.namespace === 'inputs') {
-        if (!ins.includes(p.name)) {
+        if (ins.includes(p.name) && outputs.get(`${p.name}->${node.id}`) === FAILURE_OUTPUT) {
+          errors.push({
+            code: 'unknown_input_reference',
+            nodeId: node.id,
+            path: where,
+            message: `${label} refers to {{ inputs.${p.name} }}, but it runs only when "${p.name}" failed, which leaves no output to read`,
+          });
+        } else if (!ins.includes(p.name)) {
           errors.push({
             code: 'unknown_input_reference',
             nodeId: node.id,
@@ -394,17 +541,34 @@ function buildPlan(
   params: ExecutionPlan['params'],
   options: CompileOptions,
   upstream: Map<string, string[]>,
+  outputs: Map<string, string>,
 ): ExecutionPlan {
   const enabled = pipeline.nodes.filter((n) => !n.disabled);
   const steps: PlanStep[] = topologicalOrder(enabled, upstream).map((node) => {
     const entry = options.catalog.get(node.type)!;
+    const config = entry.config.parse(node.config) as Record<string, unknown>;
+    // Only steps that route or are routed carry the fields, so every other plan is as it was.
+    const after = Object.fromEntries(
+      upstream
+        .get(node.id)!
+        .flatMap((from) => {
+          const output = outputs.get(`${from}->${node.id}`);
+          return output === undefined ? [] : [[from, output] as const];
+        })
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    const routing = {
+      ...(entry.routes ? { routes: entry.routes(config as never) } : {}),
+      ...(Object.keys(after).length > 0 ? { after } : {}),
+      ...(entry.reads ? { reads: entry.reads(config as never) } : {}),
+    };
     return {
       id: node.id,
       type: node.type,
       kind: entry.kind,
       name: node.name ?? node.id,
       // The parsed config carries the type's defaults, so the activity sees exactly what was checked.
-      config: entry.config.parse(node.config) as Record<string, unknown>,
+      config,
       dependsOn: [...upstream.get(node.id)!].sort(),
       retry: {
         maximumAttempts: node.retry?.maxAttempts ?? STEP_DEFAULTS.maximumAttempts,
@@ -417,6 +581,7 @@ function buildPlan(
       heartbeatTimeoutSeconds: STEP_DEFAULTS.heartbeatTimeoutSeconds,
       statementTimeoutSeconds: node.statementTimeoutSeconds ?? STEP_DEFAULTS.statementTimeoutSeconds,
       continueOnFailure: node.continueOnFailure ?? false,
+      ...routing,
     };
   });
   return {

@@ -24,6 +24,9 @@ export type CompileErrorCode =
   | 'invalid_sql'
   | 'unknown_table'
   | 'unknown_column'
+  | 'edge_without_output'
+  | 'unknown_output'
+  | 'invalid_condition'
   | 'history_budget';
 
 export interface CompileError {

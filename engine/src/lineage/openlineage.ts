@@ -1,13 +1,20 @@
-// A run as OpenLineage run events (START, then COMPLETE or FAIL or ABORT), with its input and output
-// datasets, their schema facet and, for outputs, the column lineage facet, so Marquez or any
-// OpenLineage consumer can take Tributary's runs.
-import type { LineageCatalog, LineageGraph, PipelineForLineage } from './lineage-graph.js';
-import { tableId } from './lineage-graph.js';
+// A run as OpenLineage run events (START, then COMPLETE or FAIL or ABORT), with every dataset it
+// read and wrote, their schema facet (with column types where known) and, for outputs, the column
+// lineage facet (DIRECT and INDIRECT transformations), so Marquez or any OpenLineage consumer can
+// take Tributary's runs. Pure: a function of the run's data, the pipeline and its lineage graph, so
+// events of a live run and of a closed run's record come out the same.
+import type {
+  ColumnEntry,
+  IndirectSourceOut,
+  LineageCatalog,
+  LineageGraph,
+  PipelineForLineage,
+} from './lineage-graph.js';
 
 const SPEC = 'https://openlineage.io/spec';
 export const PRODUCER = 'https://github.com/tributary-dev/tributary';
-const RUN_EVENT_SCHEMA = `${SPEC}/2-0-2/OpenLineage.json#/$defs/RunEvent`;
-const SCHEMA_FACET = `${SPEC}/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet`;
+export const RUN_EVENT_SCHEMA = `${SPEC}/2-0-2/OpenLineage.json#/$defs/RunEvent`;
+const SCHEMA_FACET = `${SPEC}/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet`;
 const COLUMN_LINEAGE_FACET = `${SPEC}/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet`;
 const ERROR_FACET = `${SPEC}/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet`;
 
@@ -34,6 +41,24 @@ export interface Namespaces {
   warehouse: { namespace: string; database: string };
 }
 
+type Transformation = { type: 'DIRECT' | 'INDIRECT'; subtype: string };
+
+const DIRECT: Record<string, Transformation> = {
+  direct: { type: 'DIRECT', subtype: 'IDENTITY' },
+  derived: { type: 'DIRECT', subtype: 'TRANSFORMATION' },
+  aggregation: { type: 'DIRECT', subtype: 'AGGREGATION' },
+};
+
+/** The event's name for a dataset of the graph. */
+function datasetName(id: string, graph: LineageGraph, ns: Namespaces): { namespace: string; name: string } {
+  const node = graph.nodes.get(id);
+  if (!node) return { namespace: 'tributary', name: id };
+  if (node.kind === 'table')
+    return { namespace: ns.warehouse.namespace, name: `${ns.warehouse.database}.${node.name}` };
+  const [scheme] = id.split(':');
+  return { namespace: `tributary-${scheme}`, name: node.name };
+}
+
 function datasetOf(id: string, graph: LineageGraph, catalog: LineageCatalog, ns: Namespaces): Dataset {
   const node = graph.nodes.get(id)!;
   const facets: Record<string, unknown> = {};
@@ -42,14 +67,86 @@ function datasetOf(id: string, graph: LineageGraph, catalog: LineageCatalog, ns:
     facets.schema = {
       _producer: PRODUCER,
       _schemaURL: SCHEMA_FACET,
-      fields: columns.map((name) => ({ name })),
+      fields: columns.map((name) => {
+        const type = node.kind === 'table' ? catalog.columnType?.(node.name, name) : node.columnTypes?.[name];
+        return { name, ...(type ? { type } : {}) };
+      }),
     };
   }
-  if (node.kind === 'table') {
-    return { namespace: ns.warehouse.namespace, name: `${ns.warehouse.database}.${node.name}`, facets };
+  return { ...datasetName(id, graph, ns), facets };
+}
+
+/**
+ * The column lineage facet of one output dataset: per column its DIRECT sources and the INDIRECT
+ * ones only it has; what decides every column (joins, filters, grouping, sorting of the rows) once,
+ * as the dataset's.
+ */
+function columnLineageFacet(
+  entries: [string, ColumnEntry][],
+  ref: (table: string) => { namespace: string; name: string },
+): Record<string, unknown> | undefined {
+  const key = (s: IndirectSourceOut) => `${s.table}#${s.column}#${s.subtype}`;
+  const common =
+    entries.length === 0
+      ? []
+      : entries[0]![1].indirect.filter((s) =>
+          entries.every(([, e]) => e.indirect.some((t) => key(t) === key(s))),
+        );
+  const commonKeys = new Set(common.map(key));
+  const inputFields = (list: { table: string; column: string; transformation: Transformation }[]) => {
+    const byField = new Map<
+      string,
+      { namespace: string; name: string; field: string; transformations: Transformation[] }
+    >();
+    for (const { table, column, transformation } of list) {
+      const dataset = ref(table);
+      const k = `${dataset.namespace}\u0000${dataset.name}\u0000${column}`;
+      const field = byField.get(k) ?? { ...dataset, field: column, transformations: [] };
+      if (
+        !field.transformations.some(
+          (t) => t.type === transformation.type && t.subtype === transformation.subtype,
+        )
+      )
+        field.transformations.push(transformation);
+      byField.set(k, field);
+    }
+    return [...byField.values()];
+  };
+  const fields: Record<string, unknown> = {};
+  for (const [column, entry] of entries) {
+    const list = [
+      ...entry.sources.map((s) => ({
+        table: s.table,
+        column: s.column,
+        transformation: DIRECT[s.transformation]!,
+      })),
+      ...entry.indirect
+        .filter((s) => !commonKeys.has(key(s)))
+        .map((s) => ({
+          table: s.table,
+          column: s.column,
+          transformation: { type: 'INDIRECT' as const, subtype: s.subtype },
+        })),
+    ];
+    if (list.length > 0) fields[column] = { inputFields: inputFields(list) };
   }
-  const [scheme] = id.split(':');
-  return { namespace: `tributary-${scheme}`, name: node.name, facets };
+  if (Object.keys(fields).length === 0 && common.length === 0) return undefined;
+  return {
+    _producer: PRODUCER,
+    _schemaURL: COLUMN_LINEAGE_FACET,
+    fields,
+    ...(common.length > 0
+      ? {
+          dataset: inputFields(
+            common.map((s) => ({
+              table: s.table,
+              column: s.column,
+              transformation: { type: 'INDIRECT', subtype: s.subtype },
+            })),
+          ),
+        }
+      : {}),
+  };
 }
 
 export function runEvents(
@@ -66,32 +163,21 @@ export function runEvents(
     if (steps.has(edge.to) && !steps.has(edge.from)) inputs.add(edge.from);
     if (steps.has(edge.from) && !steps.has(edge.to)) outputs.add(edge.to);
   }
+  // Column sources name datasets by their name; the event names them by namespace and name.
+  const byName = new Map<string, string>();
+  for (const node of graph.nodes.values()) if (node.kind !== 'step') byName.set(node.name, node.id);
+  const ref = (table: string) =>
+    byName.has(table) ? datasetName(byName.get(table)!, graph, ns) : { namespace: 'tributary', name: table };
   const toDataset = (id: string) => datasetOf(id, graph, catalog, ns);
   const outputDatasets = [...outputs].map((id) => {
     const dataset = toDataset(id);
-    const fields: Record<string, unknown> = {};
-    for (const [key, sources] of graph.columns) {
-      const at = key.lastIndexOf('#');
-      if (key.slice(0, at) !== id || sources.length === 0) continue;
-      fields[key.slice(at + 1)] = {
-        inputFields: sources.map((source) => {
-          const input = graph.nodes.has(tableId(source.table)) ? toDataset(tableId(source.table)) : undefined;
-          return {
-            namespace: input?.namespace ?? 'tributary-file',
-            name: input?.name ?? source.table,
-            field: source.column,
-            transformations: [
-              source.transformation === 'direct'
-                ? { type: 'DIRECT', subtype: 'IDENTITY' }
-                : { type: 'DIRECT', subtype: 'TRANSFORMATION' },
-            ],
-          };
-        }),
-      };
+    const entries: [string, ColumnEntry][] = [];
+    for (const [k, entry] of graph.columns) {
+      const at = k.lastIndexOf('#');
+      if (k.slice(0, at) === id) entries.push([k.slice(at + 1), entry]);
     }
-    if (Object.keys(fields).length > 0) {
-      dataset.facets.columnLineage = { _producer: PRODUCER, _schemaURL: COLUMN_LINEAGE_FACET, fields };
-    }
+    const facet = columnLineageFacet(entries, ref);
+    if (facet) dataset.facets.columnLineage = facet;
     return dataset;
   });
   const base = {

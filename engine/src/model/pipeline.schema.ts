@@ -1,6 +1,7 @@
 // The pipeline document: what the builder saves and the API stores, one immutable version per
 // save. Pure zod, no I/O; the JSON Schema the API serves is generated from it.
 import { z } from 'zod';
+import { PipelineNotificationsSchema } from './notifications.schema.js';
 
 export const SLUG = /^[a-z][a-z0-9_-]{0,62}$/;
 export const slug = z
@@ -104,8 +105,19 @@ export const EdgeSchema = z
     id: z.string().optional(),
     from: z.string(),
     to: z.string(),
+    /**
+     * Which output of `from` the edge leaves: a route of a deciding node (flow.if's "true"/"false", a
+     * flow.switch case), or "failure" on any node, taken only when that step failed after its retries.
+     */
+    output: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be an output name such as "true", "false" or "failure"')
+      .optional(),
   })
   .strict();
+
+/** The output every node has: its edges are followed only when the step failed (after retries). */
+export const FAILURE_OUTPUT = 'failure';
 export type PipelineEdge = z.infer<typeof EdgeSchema>;
 
 export const CONCURRENCY_POLICIES = ['allow', 'queue', 'skip'] as const;
@@ -133,6 +145,8 @@ export const PipelineSchema = z
     settings: SettingsSchema.default({ maxParallel: 4, concurrency: 'allow', keepStaging: false }),
     nodes: z.array(NodeSchema).max(2000),
     edges: z.array(EdgeSchema).max(10_000).default([]),
+    /** Who hears about this pipeline's runs (carried by `tributary pull/push` with the rest). */
+    notifications: PipelineNotificationsSchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 // The execution plan: a compiled pipeline version plus run params. Pure data, handed to the
 // interpreter workflow as its input. The workflow bundle imports this file: no Node built-ins.
+import type { Decision } from '@tributary/activities';
 import type { ConcurrencyPolicy } from './pipeline.schema.js';
 
 export const PLAN_API_VERSION = 'tributary/plan-v1';
@@ -25,6 +26,12 @@ export interface PlanStep {
   /** statement_timeout of the step's warehouse statements. */
   statementTimeoutSeconds: number;
   continueOnFailure: boolean;
+  /** A deciding step (flow.if, flow.switch): the outputs it may take. Absent on every other step. */
+  routes?: string[];
+  /** Dependencies reached through a named output: dependency id → output ("true", "failure", …). */
+  after?: Record<string, string>;
+  /** The upstream steps whose facts a deciding step is handed. */
+  reads?: string[];
 }
 
 export interface ExecutionPlan {
@@ -79,6 +86,12 @@ export interface StepProgress {
   notes?: string[];
   /** The run whose kept output a reused step stands for. */
   reusedFrom?: string;
+  /** Why a step was skipped, when a route or a failure output decided it (e.g. "route \"false\" of check not taken"). */
+  skippedBecause?: string;
+  /** What a deciding step decided. */
+  decision?: Decision;
+  /** The facts its type declares (e.g. an assertion gate's verdict). */
+  facts?: Record<string, string | number | boolean | null>;
 }
 
 export interface RunProgress {

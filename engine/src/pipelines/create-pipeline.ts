@@ -1,5 +1,5 @@
 // Creating a pipeline (version 1) and its audit entry, whether from a document or a template.
-import { badRequest } from '../api/problem.js';
+import { InvalidError } from '../errors.js';
 import { versionHash } from '../compiler/compile.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { ProjectMissingError, type StoredPipeline } from '../store/pipelines.store.js';
@@ -17,7 +17,7 @@ export async function createPipeline(
     pipeline = await services.pipelines.create(document, versionHash(document), actor);
   } catch (error) {
     if (error instanceof ProjectMissingError) {
-      throw badRequest(error.message, [
+      throw new InvalidError(error.message, [
         { in: 'body', path: 'project', message: `${error.message}; create it with POST /api/projects` },
       ]);
     }

@@ -1,6 +1,6 @@
 // Drafts and publishing (as in n8n): the editor autosaves a draft that is not a version; publishing
 // makes it the next immutable version, the one schedules, webhooks and API runs use.
-import { HttpProblem } from '../api/problem.js';
+import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
@@ -15,9 +15,7 @@ export async function requireDraft(
 ): Promise<PipelineDraft> {
   const draft = await services.drafts.get(pipeline.id);
   if (!draft) {
-    throw new HttpProblem(
-      404,
-      'Not Found',
+    throw new NotFoundError(
       `Pipeline "${pipeline.id}" has no draft; PUT /api/pipelines/${pipeline.id}/draft starts one ` +
         `from version ${pipeline.version}`,
     );
@@ -63,9 +61,7 @@ export async function publishDraft(services: PipelineServices, request: PublishR
   const { pipeline } = request;
   const draft = await requireDraft(services, pipeline);
   if (request.expectedVersion !== undefined && request.expectedVersion !== pipeline.version) {
-    throw new HttpProblem(
-      409,
-      'Conflict',
+    throw new ConflictError(
       `Pipeline "${pipeline.id}" is at version ${pipeline.version}, not ${request.expectedVersion}: someone ` +
         `published since the draft was opened; GET /api/pipelines/${pipeline.id}/versions/${pipeline.version} ` +
         'shows what changed, then publish again with that expectedVersion',
@@ -73,9 +69,7 @@ export async function publishDraft(services: PipelineServices, request: PublishR
   }
   const compiles = validity(draft.document, services.catalog);
   if (!compiles.valid) {
-    throw new HttpProblem(
-      400,
-      'Bad Request',
+    throw new InvalidError(
       `The draft of pipeline "${pipeline.id}" does not compile, so it cannot be published: ` +
         compiles.errors.map((e) => e.message).join('; '),
       compiles.errors,

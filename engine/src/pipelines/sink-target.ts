@@ -2,6 +2,7 @@
 // the project's warehouse role (never the owner's), so the editor can show what a re-run would
 // replace or add to. A table of another project that was not shared reads as a refusal naming its
 // owner, exactly as a run of the pipeline would see it.
+import { ForbiddenError, InvalidError } from '../errors.js';
 import {
   describeForeignSchema,
   parseTableName,
@@ -10,7 +11,6 @@ import {
   tableColumns,
   type ColumnInfo,
 } from '@tributary/activities';
-import { HttpProblem } from '../api/problem.js';
 import type { NodeCatalog } from '../compiler/compile.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { describeContextFor, type DescribeDeps } from './describe-context.js';
@@ -29,7 +29,7 @@ export interface SinkTarget {
 }
 
 const problem = (status: 400 | 403, path: string, message: string) =>
-  new HttpProblem(status, status === 400 ? 'Bad Request' : 'Forbidden', message, [{ path, message }]);
+  new (status === 400 ? InvalidError : ForbiddenError)(message, [{ path, message }]);
 
 export async function readSinkTarget(
   deps: DescribeDeps,

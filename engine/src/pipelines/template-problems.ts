@@ -1,6 +1,6 @@
 // How a failed instantiation or a refused upgrade is told to the caller: each value (or pipeline
 // part) at fault named as `values.<param>`, and an edit listed by what it changed.
-import { badRequest, type HttpProblem, type ProblemDetail } from '../api/problem.js';
+import { InvalidError, type FieldProblem } from '../errors.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import type { InstantiateResult } from '../templates/instantiate.js';
@@ -23,8 +23,8 @@ export function instantiationProblem(
   template: LoadedTemplate,
   result: Exclude<InstantiateResult, { ok: true }>,
   context: string,
-): HttpProblem {
-  let errors: ProblemDetail[];
+): InvalidError {
+  let errors: FieldProblem[];
   if (result.stage === 'values') {
     errors = result.errors.map((e) => ({
       in: 'body',
@@ -48,7 +48,7 @@ export function instantiationProblem(
     result.stage === 'values'
       ? `The values do not fit template "${template.id}" ${template.version}`
       : `With these values, template "${template.id}" ${template.version} makes a pipeline that does not compile`;
-  return badRequest(`${context}${what}: ${errors.map((e) => e.message).join('; ')}`, errors);
+  return new InvalidError(`${context}${what}: ${errors.map((e) => e.message).join('; ')}`, errors);
 }
 
 /** The changes an edit made, as a short list for a 409 message. */

@@ -1,7 +1,7 @@
 // The secrets a pipeline made from a template reads, and whether its project has them. Instantiating
 // checks them first: a pipeline that names a secret its project lacks compiles, but fails on its
 // first run, so the caller is told which secret to create (or that it may go on without it).
-import { badRequest, type HttpProblem } from '../api/problem.js';
+import { InvalidError } from '../errors.js';
 import type { SecretStore } from '../store/secrets.store.js';
 import type { LoadedTemplate } from '../templates/template.schema.js';
 
@@ -38,7 +38,7 @@ export function missingSecretsProblem(
   template: LoadedTemplate,
   project: string,
   missing: TemplateSecretStatus[],
-): HttpProblem {
+): InvalidError {
   const errors = missing.map((s) => ({
     in: 'body' as const,
     path: `values.${s.param}`,
@@ -49,7 +49,7 @@ export function missingSecretsProblem(
       'or send "allowMissingSecrets": true to create the pipeline anyway',
   }));
   const names = missing.map((s) => `"${s.name}"`).join(', ');
-  return badRequest(
+  return new InvalidError(
     `Template "${template.id}" reads ${missing.length === 1 ? 'secret' : 'secrets'} ${names}, which project ` +
       `"${project}" does not have: its first run would fail`,
     errors,

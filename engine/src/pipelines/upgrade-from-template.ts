@@ -1,7 +1,7 @@
 // Re-making a pipeline from its template's newer version (or the same one with new values), as a
 // new pipeline version. Refused when the pipeline was edited since, unless forced: an upgrade
 // would discard the edits.
-import { conflict } from '../api/problem.js';
+import { ConflictError } from '../errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { TemplateCatalog } from '../templates/catalog.js';
 import { templateNodeCatalog } from '../templates/check-template.js';
@@ -40,18 +40,20 @@ export async function upgradeFromTemplate(
   const { current } = request;
   const origin = await getTemplateOrigin(services.pool, current.id);
   if (!origin) {
-    throw conflict(`Pipeline "${current.id}" was not made from a template, so there is nothing to upgrade`);
+    throw new ConflictError(
+      `Pipeline "${current.id}" was not made from a template, so there is nothing to upgrade`,
+    );
   }
   const template = catalog.get(origin.template);
   if (!template) {
-    throw conflict(
+    throw new ConflictError(
       `Pipeline "${current.id}" was made from template "${origin.template}" ${origin.templateVersion}, ` +
         'which is no longer in the catalogue',
     );
   }
   const order = compareSemver(template.version, origin.templateVersion);
   if (order < 0) {
-    throw conflict(
+    throw new ConflictError(
       `Pipeline "${current.id}" was made by template "${origin.template}" ${origin.templateVersion}, but the ` +
         `catalogue has the older ${template.version}; a pipeline is never moved back to an older version`,
     );
@@ -68,7 +70,7 @@ export async function upgradeFromTemplate(
     };
   }
   if (!request.force && editedSince(origin.document, current.current.document)) {
-    throw conflict(
+    throw new ConflictError(
       `Pipeline "${current.id}" was edited since template "${origin.template}" ${origin.templateVersion} made it ` +
         `(as version ${origin.pipelineVersion}; changed: ${describeEdits(origin.document, current.current.document)}). ` +
         `Upgrading to ${template.version} would discard those edits. Roll back to version ` +

@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/audit-log.store.js';
 import { lineageContext, lineageOf, type LineageNodeTypes } from '../lineage/lineage-graph.js';
 import type { PipelineStore } from '../store/pipelines.store.js';
 import type { ProjectStore } from '../store/projects.store.js';
+import { InvalidError } from '../errors.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { grantRead, revokeRead } from '../warehouse/grants.js';
 import { provisionProject } from '../warehouse/provision.js';
@@ -22,12 +23,13 @@ export interface ProductDeps {
   catalog: LineageNodeTypes;
 }
 
-export class ProductError extends Error {
+/** A product request refused for one field (an invalid domain request naming it). */
+export class ProductError extends InvalidError {
   constructor(
     message: string,
     readonly field: string,
   ) {
-    super(message);
+    super(message, [{ path: field, message }]);
   }
 }
 
@@ -145,7 +147,10 @@ export interface ProductView extends DataProduct {
 }
 
 /** The last publish of a table by a sink, from the warehouse's sink ledger. */
-async function lastPublish(warehouse: pg.Pool, table: TableRef): Promise<ProductView['lastPublished']> {
+export async function lastPublish(
+  warehouse: pg.Pool,
+  table: TableRef,
+): Promise<ProductView['lastPublished']> {
   const { rows } = await warehouse.query<{
     run_id: string;
     pipeline_id: string | null;

@@ -1,8 +1,8 @@
 // A project is a domain in the warehouse: its id decides which schemas its role owns (its own name,
 // `<id>_…`, plus those its settings list). These rules keep two projects from claiming one schema.
+import { ConflictError } from '../errors.js';
 import { projectMayCreateSchema, projectSchemaName } from '@tributary/activities';
 import type pg from 'pg';
-import { HttpProblem } from '../api/problem.js';
 import type { Project, ProjectStore } from '../store/projects.store.js';
 import { provisionProject, WarehouseSetupError } from '../warehouse/provision.js';
 
@@ -10,7 +10,7 @@ import { provisionProject, WarehouseSetupError } from '../warehouse/provision.js
 const RESERVED_NAME = /^(tributary|tributary_.*|tr_run_.*|pg_.*|information_schema|public)$/;
 
 const conflict = (detail: string, field: string) =>
-  new HttpProblem(409, 'Conflict', detail, [{ path: field, message: detail }]);
+  new ConflictError(detail, [{ path: field, message: detail }]);
 
 /** Refuses an id that is reserved or whose schemas would overlap another project's. */
 export function checkProjectId(id: string, existing: readonly Project[]): void {

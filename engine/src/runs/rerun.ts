@@ -2,10 +2,10 @@
 // current draft) with the same params, which reuses the kept outputs of the steps it need not run.
 // The earlier run is the pipeline's own (the pipeline is read from it), so a re-run never reads
 // another pipeline's or project's tables; the tables it reads are leased against the sweeper.
+import { ConflictError, InvalidError, NotFoundError, type FieldProblem } from '../errors.js';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { fetchRunHistory } from '../audit/run-history.js';
-import { HttpProblem, type ProblemDetail } from '../api/problem.js';
 import type { ExecutionPlan, RerunOf, RunTrigger } from '../model/plan.js';
 import { runIdFor } from '../model/run-ids.js';
 import { leaseKeptTables } from '../warehouse/kept-staging.js';
@@ -153,7 +153,7 @@ async function leaseNeeded(
   return gone;
 }
 
-function refused(status: 400 | 404 | 409, detail: string, errors: ProblemDetail[] = []) {
-  const title = status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Conflict';
-  return new HttpProblem(status, title, detail, errors);
+function refused(status: 400 | 404 | 409, detail: string, errors: FieldProblem[] = []) {
+  const Refusal = status === 400 ? InvalidError : status === 404 ? NotFoundError : ConflictError;
+  return new Refusal(detail, errors);
 }

@@ -1,6 +1,6 @@
 // Starting a run of a stored pipeline version, or of its draft (the editor's Run): compile with the
 // params (400 naming every problem when it does not compile), then start it through the runs client.
-import { HttpProblem } from '../api/problem.js';
+import { InvalidError } from '../errors.js';
 import type { RunMarks, RunsClient } from '../client/runs.js';
 import type { NodeCatalog } from '../compiler/compile.js';
 import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
@@ -61,9 +61,7 @@ export function planFor(
   const compiled = compileForRun(catalog, runnable.document, params, runnable.version);
   if (!compiled.ok) {
     const what = runnable.draft ? 'its draft' : `version ${runnable.version}`;
-    throw new HttpProblem(
-      400,
-      'Bad Request',
+    throw new InvalidError(
       `Pipeline "${pipeline.id}" ${what} does not compile with these params: ` +
         compiled.errors.map((e) => e.message).join('; '),
       compiled.errors,

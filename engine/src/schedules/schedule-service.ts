@@ -1,6 +1,7 @@
 // A pipeline's Temporal Schedule: created or updated in one call, its action the compiled plan of
 // the current version started exactly as the runs client starts runs (same workflow type, task
 // queue, search attributes). A new pipeline version recompiles the plan into the schedule.
+import { ConflictError, InvalidError } from '../errors.js';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -20,7 +21,6 @@ import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
 import type { NodeCatalog } from '../compiler/compile.js';
-import { HttpProblem } from '../api/problem.js';
 import { compileForRun } from '../pipelines/pipeline-compile.js';
 
 export const scheduleIdOf = (pipelineId: string) => `schedule-${pipelineId}`;
@@ -90,9 +90,7 @@ export class ScheduleService {
   async put(pipeline: StoredPipeline, input: ScheduleInput, actor: string): Promise<ScheduleView> {
     const compiled = this.plan(pipeline, input.params);
     if (!compiled.ok) {
-      throw new HttpProblem(
-        400,
-        'Bad Request',
+      throw new InvalidError(
         `Pipeline "${pipeline.id}" version ${pipeline.version} does not compile with these params; a schedule needs a runnable version`,
         compiled.errors.map((e) => ({ ...e, in: 'body' as const })),
       );
@@ -179,9 +177,7 @@ export class ScheduleService {
         return { runId: latest?.action.workflow.workflowId ?? null };
       }
       if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
-        throw new HttpProblem(
-          409,
-          'Conflict',
+        throw new ConflictError(
           `Pipeline "${pipelineId}" already has a run in flight and its concurrency policy is "skip"; the trigger was skipped`,
         );
       }
@@ -241,9 +237,9 @@ function view(record: ScheduleRecord, d: ScheduleDescription): ScheduleView {
  * Temporal rejects a spec it cannot parse (e.g. "Minute is not in range [0-59]"): the SDK raises
  * that as a TypeError, other refusals as INVALID_ARGUMENT. Either is the caller's 400.
  */
-function invalidSpec(error: unknown): HttpProblem | undefined {
+function invalidSpec(error: unknown): InvalidError | undefined {
   const cause = (error as { cause?: { code?: unknown } })?.cause;
   if (!(error instanceof TypeError) && cause?.code !== 3) return undefined;
   const message = `cron: Temporal refused the schedule: ${(error as Error).message}`;
-  return new HttpProblem(400, 'Bad Request', message, [{ in: 'body', path: 'cron', message }]);
+  return new InvalidError(message, [{ in: 'body', path: 'cron', message }]);
 }

@@ -1,6 +1,6 @@
-// Errors the platform stores raise, so callers (the API) can answer 404/409 without knowing SQL.
-export class NotFoundError extends Error {}
-export class ConflictError extends Error {}
+// Errors the platform stores raise, so callers (the API) can answer 404/409 without knowing SQL:
+// the domain's own (../errors.ts).
+export { ConflictError, NotFoundError } from '../errors.js';
 
 /** A Postgres error with its SQLSTATE, as node-postgres raises it. */
 export const pgCode = (error: unknown): string | undefined =>

@@ -1,5 +1,5 @@
 // A branch's schemas in the warehouse: created on demand beside the schema a step writes (owned by
-// the project's role, like the schema itself), listed for the diff, dropped with the branch. Runs on
+// the project's branch role, which may write nothing of main: branch-role.ts), listed for the diff, dropped with the branch. Runs on
 // the owner connection; a branch schema is known by its comment, never guessed from its name.
 import {
   branchSchemaComment,
@@ -13,7 +13,7 @@ import {
 } from '@tributary/activities';
 import pg from 'pg';
 import { ensureProjectSchema } from './provision.js';
-import { projectRole } from './roles.js';
+import { branchRole } from './roles.js';
 
 const commentPrefix = (project: string, branch: string) => `${BRANCH_SCHEMA_COMMENT}${project}/${branch} of `;
 
@@ -52,7 +52,7 @@ export async function ensureBranchSchema(
   // The base is checked (and, when the naming rule gives it to the project, created) as main would.
   await ensureProjectSchema(owner, project, base);
   await owner.query(
-    `create schema if not exists ${quoteIdent(name)} authorization ${quoteIdent(projectRole(project))}`,
+    `create schema if not exists ${quoteIdent(name)} authorization ${quoteIdent(branchRole(project))}`,
   );
   await owner.query(
     `comment on schema ${quoteIdent(name)} is ${pg.escapeLiteral(branchSchemaComment(project, branch, base))}`,

@@ -162,8 +162,10 @@ export async function provisionProject(
     const claimed = await client.query<{ name: string; comment: string | null }>(
       `select nspname as name, shobj_description(nspowner, 'pg_authid') as comment
          from pg_namespace
-        where nspname = $1 or nspname like $2 escape '\\' or nspname = any($3)
-           or ($1 = 'default' and nspname = 'public')`,
+        where (nspname = $1 or nspname like $2 escape '\\' or nspname = any($3)
+               or ($1 = 'default' and nspname = 'public'))
+          -- Branch schemas belong to the project's branch role (branch-role.ts), not to main's.
+          and not starts_with(coalesce(obj_description(oid, 'pg_namespace'), ''), 'tributary branch ')`,
       [own, `${own.replace(/[\\_%]/g, '\\$&')}\\_%`, extraSchemas],
     );
     for (const { name, comment } of claimed.rows) {
@@ -243,9 +245,12 @@ export async function ensureProjectSchema(owner: pg.Pool, project: string, schem
   throw new StepError(why, 'config');
 }
 
-/** Creates a run's staging schema, owned by its project's role. */
-export async function createStagingSchema(owner: pg.Pool, project: string, schema: string): Promise<void> {
-  await owner.query(
-    `create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(projectRole(project))}`,
-  );
+/** Creates a run's staging schema, owned by its project's role (a branch run's: by the branch role). */
+export async function createStagingSchema(
+  owner: pg.Pool,
+  project: string,
+  schema: string,
+  role = projectRole(project),
+): Promise<void> {
+  await owner.query(`create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(role)}`);
 }

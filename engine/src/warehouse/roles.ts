@@ -14,6 +14,17 @@ export function projectRole(project: string): string {
 }
 
 /**
+ * The NOLOGIN role a project's branch runs use: it owns the branch schemas (and a branch run's
+ * staging) and may only read main's, so the database itself refuses a branch run's writes to main.
+ */
+export function branchRole(project: string): string {
+  const name = `trb_${project}`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  const digest = createHash('sha256').update(project).digest('hex').slice(0, 10);
+  return `trb_${project.slice(0, 48)}_${digest}`;
+}
+
+/**
  * The runner's password, derived from the master key: the API and every worker derive the same one
  * without storing it anywhere, and a new master key rotates it at the next start.
  */

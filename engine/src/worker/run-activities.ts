@@ -5,8 +5,11 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { RunStatus } from '../model/plan.js';
 import { acquireLockSignal, lockWorkflowId } from '../workflows/pipeline-lock.workflow.js';
+import { acquireSlotSignal, slotsWorkflowId } from '../workflows/project-slots.workflow.js';
 import { quoteIdent } from '@tributary/activities';
+import type { Logger } from '../infra/logger.js';
 import { keepStagingUntil } from '../warehouse/kept-staging.js';
+import { provisionBranchRole } from '../warehouse/branch-role.js';
 import { createStagingSchema, provisionProject } from '../warehouse/provision.js';
 
 export interface FinishRunInput {
@@ -26,11 +29,13 @@ export interface FinishRunInput {
 
 export interface RunActivities {
   /** Creates the run's staging schema, owned by its project's role (absent in runs started before roles). */
-  prepareRun(input: { stagingSchema: string; project?: string }): Promise<void>;
+  prepareRun(input: { stagingSchema: string; project?: string; branch?: string }): Promise<void>;
   finishRun(input: FinishRunInput): Promise<void>;
   /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
   runIsOpen(input: { runId: string }): Promise<boolean>;
+  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
+  requestProjectSlot(input: { project: string; runId: string; key: string; capacity: number }): Promise<void>;
 }
 
 export interface RunActivityDeps {
@@ -42,7 +47,13 @@ export interface RunActivityDeps {
   keepStagingAlways?: boolean;
   /** How long kept staging stays before the sweeper drops it. */
   stagingTtlMs?: number;
+  /** Told when a run has finished (it enqueues failure and success notifications). */
+  runClosed?: (runId: string) => Promise<unknown>;
+  log?: Logger;
 }
+
+/** How long finishing a run waits for its notifications to be queued before it gives up on them. */
+const NOTIFY_TIMEOUT_MS = 5_000;
 
 export function createRunActivities(deps: RunActivityDeps): RunActivities {
   const provisionedProjects = new Map<string, Promise<void>>();
@@ -57,7 +68,16 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async prepareRun({ stagingSchema, project = 'default' }) {
+    async requestProjectSlot({ project, runId, key, capacity }) {
+      await deps.temporal.workflow.signalWithStart('projectSlots', {
+        workflowId: slotsWorkflowId(project),
+        taskQueue: deps.taskQueue,
+        args: [{ capacity, holders: [], queue: [] }],
+        signal: acquireSlotSignal,
+        signalArgs: [{ runId, key, capacity }],
+      });
+    },
+    async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.
       let provisioned = provisionedProjects.get(project);
       if (!provisioned) {
@@ -66,7 +86,9 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         provisioned.catch(() => provisionedProjects.delete(project));
       }
       await provisioned;
-      await createStagingSchema(deps.warehouse, project, stagingSchema);
+      // A branch run works under the branch role, which owns its staging and reads main's schemas.
+      const role = branch ? await provisionBranchRole(deps.warehouse, project) : undefined;
+      await createStagingSchema(deps.warehouse, project, stagingSchema, role);
       await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
     async finishRun({
@@ -107,6 +129,21 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         for (const schema of reusedSchemas) await keepStagingUntil(deps.warehouse, schema, until);
       } else {
         await deps.warehouse.query(`drop schema if exists ${quoteIdent(stagingSchema)} cascade`);
+      }
+      // Notifications are queued here, from the run's own finishing step (queueing is idempotent, so a
+      // retried finish queues nothing twice); a failure to queue is logged and never fails the run.
+      if (deps.runClosed) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          deps.runClosed(runId),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out')), NOTIFY_TIMEOUT_MS);
+          }),
+        ])
+          .catch((error: Error) =>
+            deps.log?.warn('could not queue the notifications of a run', { runId, error: error.message }),
+          )
+          .finally(() => clearTimeout(timer));
       }
     },
   };

@@ -22,9 +22,10 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type pg from 'pg';
 import type { Logger } from '../infra/logger.js';
+import type { Notifier } from '../notifications/notifier.js';
 import { ensureBranchSchema } from '../warehouse/branch-warehouse.js';
 import { ensureProjectSchema } from '../warehouse/provision.js';
-import { projectRole } from '../warehouse/roles.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { createRunActivities, loadNodeState, projectExists, resolveProduct } from './run-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -75,6 +76,8 @@ export interface WorkerDeps {
   dataDir: string;
   /** Non-public hosts and ranges steps may reach over HTTP (TRIBUTARY_EGRESS_ALLOW); none by default. */
   egress?: EgressPolicy;
+  /** Where Python steps' environments live and how they are sandboxed; unset: `.tributary/python`, PyPI, bwrap. */
+  python?: ActivityDeps['python'];
   log: Logger;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
@@ -84,6 +87,8 @@ export interface WorkerDeps {
   workflowsPath?: string;
   /** Encrypts payloads; the same codec as the clients' (Platform.payloadCodec), or none. */
   payloadCodec?: PayloadCodec | null;
+  /** Queues notifications when runs close and when step attempts will be retried. */
+  notifier?: Pick<Notifier, 'runClosed' | 'attemptFailed'>;
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -100,13 +105,16 @@ export function stepActivityDeps(
     | 'egress'
     | 'log'
     | 'keepStagingAlways'
+    | 'notifier'
     | 'temporalAddress'
+    | 'python'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
   return {
     warehouse: deps.runner,
     projectRole,
+    branchRole,
     ensureSchema: (project, schema) => ensureProjectSchema(deps.warehouse, project, schema),
     ensureBranchSchema: (project, branch, schema) =>
       ensureBranchSchema(deps.warehouse, project, branch, schema),
@@ -117,7 +125,9 @@ export function stepActivityDeps(
     isProject: (name) => projectExists(deps.platform, name),
     // Pipeline connectors never reach the platform's own servers, whatever credentials they hold.
     egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
+    ...(deps.python ? { python: deps.python } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
+    ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({
       info: (message, fields) => stepLog.info(message, { node: nodeId, ...fields }),
       warn: (message, fields) => stepLog.warn(message, { node: nodeId, ...fields }),
@@ -181,6 +191,8 @@ export async function createWorker(
         taskQueue: deps.taskQueue,
         ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
         ...(deps.stagingTtlMs !== undefined ? { stagingTtlMs: deps.stagingTtlMs } : {}),
+        ...(deps.notifier ? { runClosed: deps.notifier.runClosed.bind(deps.notifier) } : {}),
+        log: deps.log.child('run'),
       }),
       ...deps.extraActivities,
     },

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { pipelineRun } from './interpreter.workflow.js';
 export { pipelineLock } from './pipeline-lock.workflow.js';
+export { projectSlots } from './project-slots.workflow.js';

@@ -20,6 +20,7 @@ import { cancelRequestedSignal, progressQuery } from '../model/run-contract.js';
 import { stagingSchemaFor } from '../model/run-ids.js';
 import type { RunActivities } from '../worker/run-activities.js';
 import { lockGrantedSignal, lockWorkflowId, releaseLockSignal } from './pipeline-lock.workflow.js';
+import { releaseSlotSignal, slotGrantedSignal, slotsWorkflowId } from './project-slots.workflow.js';
 
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 
@@ -59,10 +60,18 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ? input.rerun.reused
       : {};
   // A reused table belongs to the earlier run and may be reused again: no step may consume it.
+  // Routes: deciding steps (flow.if, flow.switch) and failure outputs. Only a plan that has some
+  // takes the new path (and records the patch marker), so every other run is as it was.
+  const routed = plan.steps.some((s) => s.routes || s.after) && patched('flow-routes');
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  // A deciding step passes its input's own table through: whoever reads it must not consume it.
+  const passesThrough = (dep: string) => routed && byId.get(dep)?.routes !== undefined;
   const exclusiveInputs = (step: PlanStep) =>
     plan.keepStaging
       ? []
-      : step.dependsOn.filter((dep) => consumers.get(dep) === 1 && !Object.hasOwn(reused, dep));
+      : step.dependsOn.filter(
+          (dep) => consumers.get(dep) === 1 && !Object.hasOwn(reused, dep) && !passesThrough(dep),
+        );
 
   const outputs: Record<string, TableRef | null> = {};
   for (const [nodeId, earlier] of Object.entries(reused)) {
@@ -77,17 +86,38 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     });
     outputs[nodeId] = earlier.table;
   }
+  // The project's fair share (TRIBUTARY_PROJECT_MAX_ACTIVITIES): each step takes a slot of the
+  // project's semaphore before its activity is scheduled, so past the share a step waits here, in
+  // Temporal, not in a worker's slot. Plans from before carry no share and run as they did.
+  const share = plan.projectShare !== undefined && patched('project-fair-share') ? plan.projectShare : null;
+  const granted = new Set<string>();
+  setHandler(slotGrantedSignal, ({ key }) => {
+    granted.add(key);
+  });
+  const slots = () => getExternalWorkflowHandle(slotsWorkflowId(plan.project));
+  /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
+  const waiting = new Set<string>();
+
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
   let running = 0;
 
   const runStep = async (step: PlanStep): Promise<void> => {
     const state = progress.steps[step.id]!;
-    state.status = 'running';
-    state.startedAt = now();
-    state.attempt = 1;
+    const key = `${runId}/${step.id}`;
     running += 1;
+    let holdsSlot = false;
     try {
+      if (share !== null) {
+        waiting.add(step.id);
+        holdsSlot = true; // from here on a request exists, granted or queued: it is released below
+        await lifecycle.requestProjectSlot({ project: plan.project, runId, key, capacity: share });
+        await condition(() => granted.has(key));
+        waiting.delete(step.id);
+      }
+      state.status = 'running';
+      state.startedAt = now();
+      state.attempt = 1;
       const activity = proxyActivities<Record<string, StepActivity>>(activityOptions(step))[step.type]!;
       const inputs: Record<string, TableRef> = {};
       for (const dep of step.dependsOn) {
@@ -110,6 +140,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         ...(projectRoles
           ? { statementTimeoutSeconds: step.statementTimeoutSeconds, exclusiveInputs: exclusiveInputs(step) }
           : {}),
+        // Only a deciding step (in a routed plan) is handed the facts of the steps it reads.
+        ...(step.reads ? { upstream: upstreamFacts(step.reads, progress) } : {}),
       });
       outputs[step.id] = result.table;
       if (result.pendingState !== undefined && result.pendingState !== null) {
@@ -123,6 +155,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         attempt: result.attempt,
         notes: result.notes,
       });
+      if (result.facts) state.facts = result.facts;
+      if (result.decision) state.decision = result.decision;
     } catch (error) {
       if (isCancellation(error)) {
         state.status = 'cancelled';
@@ -130,8 +164,20 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         state.status = 'failed';
         state.error = describeFailure(error);
         state.attempt = attemptsOf(error) ?? step.retry.maximumAttempts;
+        const facts = failureDetails(error)?.facts;
+        if (facts && typeof facts === 'object') state.facts = facts as StepProgress['facts'];
       }
     } finally {
+      if (holdsSlot) {
+        waiting.delete(step.id);
+        // Given back even when the run is cancelled; a run that ends without it is noticed by the
+        // semaphore's liveness check.
+        await CancellationScope.nonCancellable(() =>
+          slots()
+            .signal(releaseSlotSignal, { key })
+            .catch(() => undefined),
+        );
+      }
       state.endedAt = now();
       running -= 1;
       changes += 1;
@@ -151,16 +197,28 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       await lifecycle.requestPipelineLock({ pipelineId: plan.pipelineId, runId });
       await condition(() => lockGranted);
     }
-    await lifecycle.prepareRun(projectRoles ? { stagingSchema, project: plan.project } : { stagingSchema });
+    // A branch run's staging belongs to the project's branch role (only branch runs send the branch:
+    // an activity's input is not part of what replay compares, and main runs send what they sent).
+    await lifecycle.prepareRun(
+      projectRoles
+        ? { stagingSchema, project: plan.project, ...(plan.branch ? { branch: plan.branch } : {}) }
+        : { stagingSchema },
+    );
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
       for (;;) {
-        settleBlockedSteps(plan.steps, progress);
-        const ready = plan.steps.filter(
-          (s) =>
-            progress.steps[s.id]!.status === 'pending' &&
-            s.dependsOn.every((d) => satisfied(plan, progress, d)),
-        );
+        let ready: PlanStep[];
+        if (routed) {
+          ready = settleRoutes(plan.steps, progress, byId).filter((s) => !waiting.has(s.id));
+        } else {
+          settleBlockedSteps(plan.steps, progress);
+          ready = plan.steps.filter(
+            (s) =>
+              progress.steps[s.id]!.status === 'pending' &&
+              !waiting.has(s.id) &&
+              s.dependsOn.every((d) => satisfied(plan, progress, d)),
+          );
+        }
         for (const step of ready.slice(0, Math.max(0, plan.maxParallel - running))) {
           inFlight.push(runStep(step));
         }
@@ -283,6 +341,95 @@ function settleBlockedSteps(steps: PlanStep[], progress: RunProgress): void {
   }
 }
 
+type Gate = 'wait' | 'go' | { skip: string };
+
+/**
+ * Where a step stands in a routed plan: it waits until its dependencies have ended, then runs or is
+ * skipped. An edge from a route runs only when its deciding step took that route; an edge from a
+ * "failure" output only when its step failed (after its retries); a deciding step runs however its
+ * plain inputs ended (it may decide on exactly that); any other step needs its inputs to succeed.
+ */
+function gateOf(step: PlanStep, progress: RunProgress, byId: Map<string, PlanStep>): Gate {
+  let waiting = false;
+  for (const d of step.dependsOn) {
+    const dep = progress.steps[d]!;
+    if (dep.status === 'pending' || dep.status === 'running') {
+      waiting = true;
+      continue;
+    }
+    const output = step.after?.[d];
+    const ended = dep.status === 'reused' ? 'was reused' : dep.status;
+    if (output === 'failure') {
+      if (dep.status !== 'failed') return { skip: `output "failure" of "${d}" not taken: "${d}" ${ended}` };
+    } else if (output !== undefined) {
+      if (dep.status !== 'succeeded' || !dep.decision)
+        return { skip: `output "${output}" of "${d}" not taken: "${d}" ${ended} without deciding` };
+      if (dep.decision.taken !== output)
+        return { skip: `output "${output}" of "${d}" not taken: ${decisionText(dep.decision)}` };
+    } else if (step.routes === undefined) {
+      const ok =
+        dep.status === 'succeeded' ||
+        dep.status === 'reused' ||
+        (dep.status === 'failed' && byId.get(d)!.continueOnFailure);
+      if (!ok) return { skip: `"${d}" ${ended}` };
+    }
+  }
+  return waiting ? 'wait' : 'go';
+}
+
+/** Marks the pending steps that can no longer run as skipped (with why); returns those ready to run. */
+function settleRoutes(steps: PlanStep[], progress: RunProgress, byId: Map<string, PlanStep>): PlanStep[] {
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const step of steps) {
+      const state = progress.steps[step.id]!;
+      if (state.status !== 'pending') continue;
+      const gate = gateOf(step, progress, byId);
+      if (typeof gate === 'object') {
+        state.status = 'skipped';
+        state.skippedBecause = gate.skip;
+        changed = true;
+      }
+    }
+  }
+  return steps.filter(
+    (s) => progress.steps[s.id]!.status === 'pending' && gateOf(s, progress, byId) === 'go',
+  );
+}
+
+function decisionText(decision: NonNullable<StepProgress['decision']>): string {
+  const read = Object.entries(decision.inputs)
+    .map(([name, value]) => `${name} = ${JSON.stringify(value)}`)
+    .join(', ');
+  const why =
+    decision.condition === null
+      ? 'no case held'
+      : `condition ${decision.condition} is ${JSON.stringify(decision.value)}`;
+  return `${why}${read ? ` (${read})` : ''}, so "${decision.taken}" was taken`;
+}
+
+/** What a deciding step may read of the steps it names: how they ended, their rows, their facts. */
+function upstreamFacts(
+  reads: string[],
+  progress: RunProgress,
+): Record<string, Record<string, string | number | boolean | null>> {
+  return Object.fromEntries(
+    reads.map((id) => {
+      const s = progress.steps[id];
+      return [
+        id,
+        {
+          ...s?.facts,
+          status: s?.status ?? null,
+          rowsIn: s?.rowsIn ?? null,
+          rowsOut: s?.rowsOut ?? null,
+          error: s?.error ? s.error.split('\n')[0]! : null,
+        },
+      ];
+    }),
+  );
+}
+
 function finalStatus(steps: PlanStep[], progress: RunProgress): RunProgress['status'] {
   const failed = steps.filter((s) => progress.steps[s.id]!.status === 'failed');
   if (failed.length === 0) return 'succeeded';
@@ -296,10 +443,14 @@ function describeFailure(error: unknown): string {
   return current instanceof Error ? current.message : String(error);
 }
 
-/** The step executor puts the attempt number into every failure's details. */
-function attemptsOf(error: unknown): number | undefined {
+/** The details the step executor puts into every failure (the attempt, declared facts). */
+function failureDetails(error: unknown): { attempt?: unknown; facts?: unknown } | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   if (!(cause instanceof ApplicationFailure)) return undefined;
-  const detail = cause.details?.[0] as { attempt?: unknown } | undefined;
-  return typeof detail?.attempt === 'number' ? detail.attempt : undefined;
+  return cause.details?.[0] as { attempt?: unknown; facts?: unknown } | undefined;
+}
+
+function attemptsOf(error: unknown): number | undefined {
+  const attempt = failureDetails(error)?.attempt;
+  return typeof attempt === 'number' ? attempt : undefined;
 }

@@ -156,6 +156,14 @@ describe('auth matrix over the route table', () => {
     shareProduct: { values: { id: productA, project: projectB } },
     unshareProduct: { values: { id: productA, project: projectB } },
     getRunOpenLineage: {},
+    getProjectNotifications: { values: { project: projectA } },
+    putProjectNotifications: { values: { project: projectA }, body: { rules: [] } },
+    sendTestNotification: {
+      values: { project: projectA },
+      body: { channel: { type: 'slack', webhookUrlSecret: 'k' } },
+    },
+    getNotificationDelivery: { values: { project: projectA, id: '1' } },
+    getRunNotifications: {},
   };
   const unscoped = [
     'listProjects',

@@ -221,7 +221,8 @@ describe('development branches', () => {
       `select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = $1`,
       [branchSchema],
     );
-    expect(owner.rows[0]!.owner).toBe(`trp_${project}`);
+    // The branch schema belongs to the project's branch role, which may only read main's schemas.
+    expect(owner.rows[0]!.owner).toBe(`trb_${project}`);
 
     const sizes = await run(summary, 'dev');
     expect(sizes.status, JSON.stringify(sizes.steps)).toBe('succeeded');

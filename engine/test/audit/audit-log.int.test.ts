@@ -76,6 +76,18 @@ function sample(
     case 'product.shared':
     case 'product.unshared':
       return { project, target: 'product:orders', summary: { with: 'marketing' } };
+    case 'mcp.tool_called':
+      return { project, target: 'run:run-orders-1', summary: { tool: 'get_run', ok: true, status: 200 } };
+    case 'notifications.changed':
+      return { project, target: `project:${project}`, summary: { rules: 2 } };
+    case 'notification.sent':
+      return { project, target: 'run:run-1', summary: { event: 'failure', channel: 'email', attempts: 1 } };
+    case 'notification.failed':
+      return {
+        project,
+        target: 'run:run-1',
+        summary: { event: 'failure', channel: 'webhook', attempts: 8, error: 'answered 503' },
+      };
   }
 }
 

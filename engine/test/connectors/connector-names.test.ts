@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '../../..');
 /** The platform's code; templates, tests, benchmarks and docs may name connectors. */
 const SOURCES = ['activities/src', 'engine/src', 'engine/scripts', 'builder-ui/src', 'bin'];
-/** A connector's own folder: activities/src/<kind>/<name>/. */
-const CONNECTOR_FOLDER = /^activities\/src\/(source|transform|sink)\/[^/]+\//;
+/** A connector's own folder: activities/src/<kind>/<name>/ (flow/<name>/ for the deciding nodes). */
+const CONNECTOR_FOLDER = /^activities\/src\/(source|transform|sink|flow)\/[^/]+\//;
 const ALLOWED = new Set(['activities/src/registry.ts']);
 const isTest = (file: string) => /\.test\.tsx?$/.test(file);
 
@@ -26,7 +26,7 @@ function* files(dir: string): Generator<string> {
 /** Every quoted mention of a registered type, and every kind prefix a type could be switched on. */
 function mentions(): RegExp {
   const names = registry.map((d) => d.type.replace(/\./g, '\\.'));
-  const prefixes = ['source', 'transform', 'sink'].map((k) => `${k}\\.`);
+  const prefixes = ['source', 'transform', 'sink', 'flow'].map((k) => `${k}\\.`);
   return new RegExp(`['"\`](${[...names, ...prefixes].join('|')})(['"\`]|$)|['"\`](${names.join('|')})\\b`);
 }
 

@@ -136,7 +136,13 @@ describe('a connector declared in one folder and one registry line', () => {
       expect.objectContaining({ kind: 'step', pipelineId, nodeId: 'keep', type: 'sink.archive' }),
     );
     expect(reply.body.edges).toContainEqual({ from: `step:${pipelineId}/keep`, to: `table:${schema}.kept` });
-    expect(reply.body.columns).toContainEqual({ table: `${schema}.kept`, column: 'city', sources: [] });
+    // Its column comes from the rows source.generate made: a dataset of their own.
+    expect(reply.body.columns).toContainEqual({
+      table: `${schema}.kept`,
+      column: 'city',
+      sources: [{ table: `${pipelineId}/gen`, column: 'city', transformation: 'direct' }],
+      indirect: [],
+    });
     // Without the registry line the step is there, but what it writes is not known.
     const without = await plain.call('GET', `/api/lineage?table=${schema}.kept`);
     expect(without.body.edges).not.toContainEqual({

@@ -72,6 +72,14 @@ export const assertTransform = defineNodeType({
   lineage: () => ({ columns: { from: 'input' } }),
   config: ConfigSchema,
   inputs: { min: 1, max: 1 },
+  // A condition downstream can branch on the gate's verdict (steps.<gate>.assert).
+  conditionFacts: {
+    assert: {
+      type: 'string',
+      values: ['passed', 'warned', 'failed'],
+      description: 'passed, warned (a warn assertion found rows) or failed',
+    },
+  },
   sqlFields: (config) => {
     const assertions = (config as { assertions?: unknown } | null)?.assertions;
     if (!Array.isArray(assertions)) return [];
@@ -172,7 +180,7 @@ export const assertTransform = defineNodeType({
       ctx.log.warn('assertions failed', {
         failed: outcomes.filter((o) => o.violations > 0).map((o) => o.name),
       });
-      throw new StepError(report, 'data');
+      throw Object.assign(new StepError(report, 'data'), { facts: { assert: 'failed' } });
     }
     // The input passes through as a table of its own: the executor drops a step's output table on
     // retry, so a view or the input's own table would not do.
@@ -182,6 +190,7 @@ export const assertTransform = defineNodeType({
       table: ctx.outputTable,
       stats: { rowsIn: stats.rows, rowsOut: stats.rows, bytes: stats.bytes },
       notes: passNotes(outcomes),
+      facts: { assert: outcomes.some((o) => o.violations > 0) ? 'warned' : 'passed' },
     };
   },
 });

@@ -21,7 +21,11 @@ const schemaOf = (ref: RelationRef): string[] | undefined => {
     shipments: ['id', 'carrier', 'shipped_at'],
   }[ref.node];
 };
-const lineage = (sql: string) => columnLineage(sql, schemaOf);
+/** The column sources alone; what is read elsewhere (relations, row-level indirect) is tested below. */
+const lineage = async (sql: string) => {
+  const { relations: _relations, indirect: _indirect, ...rest } = await columnLineage(sql, schemaOf);
+  return rest;
+};
 
 describe('columnLineage', () => {
   it('follows a plain select with column and table aliases', async () => {
@@ -96,7 +100,7 @@ describe('columnLineage', () => {
           name: 'customer_id',
           sources: [{ relation: ORDERS, column: 'customer_id', transformation: 'direct' }],
         },
-        { name: 'spent', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
+        { name: 'spent', sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }] },
         { name: 'n', sources: [] },
       ],
       complete: true,
@@ -131,7 +135,7 @@ describe('columnLineage', () => {
     });
   });
 
-  it('derives aggregates; plain GROUP BY columns stay direct; count(*) has no sources', async () => {
+  it('marks aggregates as aggregations; plain GROUP BY columns stay direct; count(*) has no sources', async () => {
     expect(
       await lineage(`
         select status, date_trunc('day', created_at) as day, count(*), sum(total),
@@ -144,9 +148,12 @@ describe('columnLineage', () => {
         { name: 'status', sources: [{ relation: ORDERS, column: 'status', transformation: 'direct' }] },
         { name: 'day', sources: [{ relation: ORDERS, column: 'created_at', transformation: 'derived' }] },
         { name: 'count', sources: [] },
-        { name: 'sum', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
-        { name: 'biggest', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
-        { name: 'count', sources: [{ relation: ORDERS, column: 'customer_id', transformation: 'derived' }] },
+        { name: 'sum', sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }] },
+        { name: 'biggest', sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }] },
+        {
+          name: 'count',
+          sources: [{ relation: ORDERS, column: 'customer_id', transformation: 'aggregation' }],
+        },
       ],
       complete: true,
       problems: [],
@@ -319,7 +326,7 @@ describe('columnLineage', () => {
     });
   });
 
-  it('derives a FILTER condition and a whole-row reference', async () => {
+  it('makes a FILTER condition conditional and derives a whole-row reference', async () => {
     expect(
       await lineage(`
         select count(*) filter (where o.status = 'paid') as paid, row_to_json(c) as doc
@@ -327,7 +334,11 @@ describe('columnLineage', () => {
          group by c.*`),
     ).toEqual({
       columns: [
-        { name: 'paid', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        {
+          name: 'paid',
+          sources: [],
+          indirect: [{ relation: ORDERS, column: 'status', subtype: 'CONDITIONAL' }],
+        },
         {
           name: 'doc',
           sources: [
@@ -357,7 +368,7 @@ describe('columnLineage', () => {
     });
   });
 
-  it('derives CASE from its conditions and results', async () => {
+  it('derives CASE from its results; its conditions are conditional', async () => {
     expect(
       await lineage(`
         select id,
@@ -369,19 +380,21 @@ describe('columnLineage', () => {
         { name: 'id', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
         {
           name: 'paid_total',
-          sources: [
-            { relation: ORDERS, column: 'status', transformation: 'derived' },
-            { relation: ORDERS, column: 'total', transformation: 'derived' },
-          ],
+          sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }],
+          indirect: [{ relation: ORDERS, column: 'status', subtype: 'CONDITIONAL' }],
         },
-        { name: 'case', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
+        {
+          name: 'case',
+          sources: [],
+          indirect: [{ relation: ORDERS, column: 'status', subtype: 'CONDITIONAL' }],
+        },
       ],
       complete: true,
       problems: [],
     });
   });
 
-  it('derives a window function from its arguments, PARTITION BY and ORDER BY (named windows too)', async () => {
+  it('derives a window function from its arguments; PARTITION BY and ORDER BY are WINDOW (named windows too)', async () => {
     expect(
       await lineage(`
         select id,
@@ -394,17 +407,18 @@ describe('columnLineage', () => {
         { name: 'id', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
         {
           name: 'rn',
-          sources: [
-            { relation: ORDERS, column: 'customer_id', transformation: 'derived' },
-            { relation: ORDERS, column: 'created_at', transformation: 'derived' },
+          sources: [],
+          indirect: [
+            { relation: ORDERS, column: 'customer_id', subtype: 'WINDOW' },
+            { relation: ORDERS, column: 'created_at', subtype: 'WINDOW' },
           ],
         },
         {
           name: 'running',
-          sources: [
-            { relation: ORDERS, column: 'total', transformation: 'derived' },
-            { relation: ORDERS, column: 'status', transformation: 'derived' },
-            { relation: ORDERS, column: 'id', transformation: 'derived' },
+          sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }],
+          indirect: [
+            { relation: ORDERS, column: 'status', subtype: 'WINDOW' },
+            { relation: ORDERS, column: 'id', subtype: 'WINDOW' },
           ],
         },
       ],
@@ -478,7 +492,7 @@ describe('columnLineage', () => {
     });
   });
 
-  it('derives a scalar subquery from what it selects, not from its correlated WHERE', async () => {
+  it('derives a scalar subquery from what it selects; its correlated WHERE filters that column', async () => {
     expect(
       await lineage(`
         select c.id,
@@ -488,8 +502,18 @@ describe('columnLineage', () => {
     ).toEqual({
       columns: [
         { name: 'id', sources: [{ relation: CUSTOMERS, column: 'id', transformation: 'direct' }] },
-        { name: 'lifetime', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
-        { name: 'max', sources: [{ relation: ORDERS, column: 'created_at', transformation: 'derived' }] },
+        {
+          name: 'lifetime',
+          sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }],
+          indirect: [
+            { relation: ORDERS, column: 'customer_id', subtype: 'FILTER' },
+            { relation: CUSTOMERS, column: 'id', subtype: 'FILTER' },
+          ],
+        },
+        {
+          name: 'max',
+          sources: [{ relation: ORDERS, column: 'created_at', transformation: 'aggregation' }],
+        },
       ],
       complete: true,
       problems: [],
@@ -866,14 +890,119 @@ describe('columnLineage', () => {
         { name: 'day', sources: [{ relation: ORDERS, column: 'created_at', transformation: 'derived' }] },
         { name: 'status', sources: [{ relation: ORDERS, column: 'status', transformation: 'derived' }] },
         { name: 'orders', sources: [] },
-        { name: 'revenue', sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }] },
+        {
+          name: 'revenue',
+          sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }],
+        },
         {
           name: 'average_basket',
-          sources: [{ relation: ORDERS, column: 'total', transformation: 'derived' }],
+          sources: [{ relation: ORDERS, column: 'total', transformation: 'aggregation' }],
         },
       ],
       complete: true,
       problems: [],
     });
+  });
+});
+
+describe('columnLineage: every relation read, and what only filters, joins, groups or sorts', () => {
+  const CRM_CUSTOMERS = { kind: 'table', schema: 'crm', table: 'customers' } as const;
+  const ACME_BLOCKED = { kind: 'table', schema: 'acme', table: 'blocked' } as const;
+  const ACME_REGIONS = { kind: 'table', schema: 'acme', table: 'regions' } as const;
+  const SHARED_RATES = { kind: 'table', schema: 'shared', table: 'rates' } as const;
+  /** Tables of a search path `acme, shared`: `rates` lives only in `shared`, `regions` in `acme`. */
+  const known = (ref: RelationRef): string[] | undefined => {
+    if (ref.kind === 'input') return schemaOf(ref);
+    const tables: Record<string, string[]> = {
+      'acme.regions': ['country', 'region'],
+      'acme.blocked': ['customer_id', 'reason'],
+      'shared.rates': ['currency', 'rate'],
+      'crm.customers': ['id', 'vip'],
+    };
+    return tables[`${ref.schema}.${ref.table}`];
+  };
+  const read = (sql: string) => columnLineage(sql, known, { searchPath: ['acme', 'shared'] });
+
+  it('finds tables read only in WHERE, JOIN … ON, EXISTS and IN subqueries, unqualified and qualified', async () => {
+    const result = await read(`
+      select o.id, o.total
+        from {{ inputs.orders }} o
+        join regions r on r.country = o.status
+       where not exists (select 1 from blocked b where b.customer_id = o.customer_id)
+         and o.customer_id in (select id from crm.customers where vip)
+         and o.total > (select min(rate) from rates)`);
+    expect(result.relations).toEqual([ORDERS, ACME_REGIONS, ACME_BLOCKED, CRM_CUSTOMERS, SHARED_RATES]);
+    expect(result.columns).toEqual([
+      { name: 'id', sources: [{ relation: ORDERS, column: 'id', transformation: 'direct' }] },
+      { name: 'total', sources: [{ relation: ORDERS, column: 'total', transformation: 'direct' }] },
+    ]);
+    expect(result.indirect).toEqual([
+      { relation: ACME_REGIONS, column: 'country', subtype: 'JOIN' },
+      { relation: ORDERS, column: 'status', subtype: 'JOIN' },
+      { relation: ACME_BLOCKED, column: 'customer_id', subtype: 'FILTER' },
+      { relation: ORDERS, column: 'customer_id', subtype: 'FILTER' },
+      { relation: CRM_CUSTOMERS, column: 'id', subtype: 'FILTER' },
+      { relation: CRM_CUSTOMERS, column: 'vip', subtype: 'FILTER' },
+      { relation: ORDERS, column: 'total', subtype: 'FILTER' },
+      { relation: SHARED_RATES, column: 'rate', subtype: 'FILTER' },
+    ]);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('puts an unqualified table no schema of the search path knows in the first schema', async () => {
+    const result = await read('select * from {{ inputs.orders }} where id in (select order_id from refunds)');
+    expect(result.relations).toEqual([ORDERS, { kind: 'table', schema: 'acme', table: 'refunds' }]);
+  });
+
+  it('finds tables in HAVING, the select list, CTEs, set operations and LATERAL', async () => {
+    const result = await read(`
+      with vip as (select id from crm.customers where vip)
+      select o.customer_id,
+             (select region from regions r where r.country = 'DE') as home,
+             sum(o.total) as spent
+        from {{ inputs.orders }} o
+        cross join lateral (select reason from blocked b where b.customer_id = o.customer_id) l
+       group by o.customer_id
+      having o.customer_id in (select id from vip)
+      union
+      select id, null, null from shared.rates, {{ inputs.customers }}`);
+    expect(result.relations).toEqual([
+      CRM_CUSTOMERS,
+      ORDERS,
+      ACME_BLOCKED,
+      ACME_REGIONS,
+      SHARED_RATES,
+      CUSTOMERS,
+    ]);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('marks GROUP BY and ORDER BY columns, by name, output name and position', async () => {
+    const result = await read(`
+      select status as state, date_trunc('day', created_at) as day, sum(total) as revenue
+        from {{ inputs.orders }}
+       group by status, 2
+       order by revenue desc, 1`);
+    expect(result.indirect).toEqual([
+      { relation: ORDERS, column: 'status', subtype: 'GROUP_BY' },
+      { relation: ORDERS, column: 'created_at', subtype: 'GROUP_BY' },
+      { relation: ORDERS, column: 'total', subtype: 'SORT' },
+      { relation: ORDERS, column: 'status', subtype: 'SORT' },
+    ]);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('carries the filters and joins of subqueries and CTEs in FROM to the whole result', async () => {
+    const result = await read(`
+      with paid as (select id, total from {{ inputs.orders }} where status = 'paid')
+      select p.id, s.carrier
+        from paid p
+        join (select id, carrier from {{ inputs.shipments }} where shipped_at is not null) s using (id)`);
+    expect(result.indirect).toEqual([
+      { relation: ORDERS, column: 'status', subtype: 'FILTER' },
+      { relation: SHIPMENTS, column: 'shipped_at', subtype: 'FILTER' },
+      { relation: ORDERS, column: 'id', subtype: 'JOIN' },
+      { relation: SHIPMENTS, column: 'id', subtype: 'JOIN' },
+    ]);
   });
 });
