@@ -203,7 +203,7 @@ describe('tributary CLI', () => {
     expect(forced.stderr).toBe('');
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain(
-      `--force: saved version ${serverVersion + 1} over version ${serverVersion}`,
+      `--force: saved version ${serverVersion + 1} on main over version ${serverVersion}`,
     );
     const now = await api.call('GET', `/api/pipelines/${pipelineId}`);
     expect(now.body.version).toBe(serverVersion + 1);
