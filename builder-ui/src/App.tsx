@@ -101,7 +101,6 @@ export function App() {
               <a
                 href={item.to}
                 title={item.label}
-                aria-label={item.label}
                 aria-current={path.startsWith(item.to) ? 'page' : undefined}
                 onClick={(e) => {
                   if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;

@@ -305,6 +305,17 @@ export const Api = {
   auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
   secrets: (project: string) =>
     call(client.GET('/projects/{project}/secrets', { params: { path: { project } } })),
+  /** The files in a project's files folder (what its file sources read). */
+  projectFiles: (project: string) =>
+    call(client.GET('/projects/{project}/files', { params: { path: { project } } })),
+  /** Puts a file into a project's files folder (text as utf8, anything else as base64). */
+  uploadFile: (project: string, path: string, content: string, encoding: 'utf8' | 'base64' = 'utf8') =>
+    call(
+      client.POST('/projects/{project}/files', {
+        params: { path: { project } },
+        body: { path, content, encoding },
+      }),
+    ),
   putSecret: (project: string, name: string, value: string, allowedHosts?: string[]) =>
     call(
       client.PUT('/projects/{project}/secrets/{name}', {

@@ -281,6 +281,16 @@ function UseTemplateDialog(props: { template: Template; onClose: () => void }) {
               />
             </section>
           )}
+          {template.needs.files.length > 0 && (
+            <TemplateFiles
+              project={project}
+              paths={template.needs.files.flatMap((f) => {
+                const chosen = f.param ? values[f.param] : undefined;
+                const path = typeof chosen === 'string' && chosen ? chosen : f.example;
+                return path && !path.includes('{{') ? [path] : [];
+              })}
+            />
+          )}
           {missing.length > 0 && (
             <section aria-label="Missing secrets" className="missing-secrets">
               <h3>Secrets to create</h3>
@@ -362,5 +372,77 @@ function CreateSecretForm(props: {
       </button>
       {error && <ErrorBox error={error} />}
     </div>
+  );
+}
+
+/**
+ * The files a pipeline from the template reads, and whether the project has them: a missing one can
+ * be uploaded here (POST /api/projects/{project}/files), so the first run does not fail for it.
+ */
+function TemplateFiles(props: { project: string; paths: string[] }) {
+  const [present, setPresent] = useState<Set<string> | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    Api.projectFiles(props.project)
+      .then((r) => live && setPresent(new Set(r.items.map((f) => f.path))))
+      .catch((e: unknown) => live && setError(messageOf(e)));
+    return () => {
+      live = false;
+    };
+  }, [props.project, generation]);
+  const upload = async (path: string, file: File) => {
+    setError(null);
+    try {
+      const text = /\.(csv|tsv|txt|json|jsonl|ndjson)$/i.test(path);
+      if (text) await Api.uploadFile(props.project, path, await file.text());
+      else {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        let binary = '';
+        for (const b of bytes) binary += String.fromCharCode(b);
+        await Api.uploadFile(props.project, path, btoa(binary), 'base64');
+      }
+      setGeneration((g) => g + 1);
+    } catch (e) {
+      setError(`Could not upload ${path}: ${messageOf(e)}`);
+    }
+  };
+  if (props.paths.length === 0) return null;
+  return (
+    <section aria-label="Files it reads" className="template-files">
+      <h3>Files it reads</h3>
+      <p className="small muted">
+        From project <code>{props.project}</code>&apos;s files folder. Upload a missing one here: its first
+        run would fail without it.
+      </p>
+      <ul>
+        {props.paths.map((path) => (
+          <li key={path}>
+            <code>{path}</code>{' '}
+            {present === null ? (
+              <span className="muted small">checking…</span>
+            ) : present.has(path) ? (
+              <span className="badge status-succeeded" aria-label={`${path} is in the project`}>
+                ✓ in the project
+              </span>
+            ) : (
+              <label className="upload">
+                <span className="badge status-failed">missing</span> Upload:{' '}
+                <input
+                  type="file"
+                  aria-label={`Upload ${path}`}
+                  onChange={(e) => {
+                    const file = e.target.files?.[0];
+                    if (file) void upload(path, file);
+                  }}
+                />
+              </label>
+            )}
+          </li>
+        ))}
+      </ul>
+      {error && <ErrorBox error={error} />}
+    </section>
   );
 }

@@ -40,6 +40,11 @@ export class ApiClient {
     readonly branch?: string,
   ) {}
 
+  /** Where the client works, for every line about a push or a run: `in branch "x"` or `on main`. */
+  get where(): string {
+    return this.branch ? `in branch "${this.branch}"` : 'on main';
+  }
+
   url(path: string, onBranch = false): string {
     const url = new URL(`${this.config.url}/api${path}`);
     if (onBranch && this.branch) url.searchParams.set('branch', this.branch);

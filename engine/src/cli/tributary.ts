@@ -96,6 +96,7 @@ function program(setExit: (code: ExitCode) => void): Command {
     .argument('<pipeline>', 'the pipeline id')
     .option('--param <name=value>', 'a run param (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('-w, --wait', 'follow the run, a line per step; exit 0 only if it succeeded')
+    .option('--dir <dir>', "a pulled folder: a folder pulled from a branch runs the branch's copy", '.')
     .addOption(branch())
     .action(act(run));
   root

@@ -36,9 +36,15 @@ const DONE = new Set(['succeeded', 'reused']);
 /**
  * `from` is "failed" (the steps that did not succeed) or a node id of the new plan; that start set
  * and everything downstream of it runs, and so does every step that did not succeed before, changed
- * (type, config, inputs, or a param it names), or whose output was not in a staging schema.
+ * (type, config, inputs, or a param it names), whose output was not in a staging schema, or that
+ * read something outside the pipeline which changed since (`changedOutside`: a file written since).
  */
-export function selectRerun(earlier: EarlierRun, plan: ExecutionPlan, from: string): RerunSelection {
+export function selectRerun(
+  earlier: EarlierRun,
+  plan: ExecutionPlan,
+  from: string,
+  changedOutside: ReadonlySet<string> = new Set(),
+): RerunSelection {
   const start = new Set<string>();
   if (from === 'failed') {
     for (const step of plan.steps) {
@@ -74,6 +80,7 @@ export function selectRerun(earlier: EarlierRun, plan: ExecutionPlan, from: stri
       old !== undefined &&
       DONE.has(earlier.steps[step.id]?.status ?? '') &&
       sameWork(old, step, changedParams) &&
+      !changedOutside.has(step.id) &&
       output !== undefined &&
       (output.table === null || STAGING.test(output.table.schema));
     if (!reusable) start.add(step.id);

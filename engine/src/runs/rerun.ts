@@ -10,9 +10,12 @@ import type { ExecutionPlan, RerunOf, RunTrigger } from '../model/plan.js';
 import { runIdFor } from '../model/run-ids.js';
 import { leaseKeptTables } from '../warehouse/kept-staging.js';
 import { selectRerun, RerunRefusal, type EarlierRun } from './rerun-plan.js';
+import { stepsWithChangedFiles } from './changed-files.js';
 import { planFor, runnableDocument, startPlan, type RunStartDeps } from './start-run.js';
 
 export interface RerunDeps extends RunStartDeps {
+  /** The files folder: a step whose file was written since it ran is run again, not reused. */
+  dataDir?: string | undefined;
   temporal: Client;
   /** The warehouse's owner connection: it checks and leases kept staging. */
   warehousePool: pg.Pool;
@@ -61,10 +64,12 @@ export async function rerunRun(deps: RerunDeps, request: RerunRequest) {
   }
   let selection;
   try {
+    const steps = earlier.progress?.steps ?? {};
     selection = selectRerun(
-      { runId: request.runId, plan: history.input.plan, steps: earlier.progress?.steps ?? {}, outputs },
+      { runId: request.runId, plan: history.input.plan, steps, outputs },
       plan,
       request.from,
+      await stepsWithChangedFiles(deps.catalog, deps.dataDir, plan, steps),
     );
   } catch (error) {
     if (error instanceof RerunRefusal) {

@@ -231,4 +231,41 @@ describe('re-run', () => {
     expect(refused.body.detail).toContain('STAGING_TTL_HOURS');
     expect(refused.body.errors).toEqual([expect.objectContaining({ nodeId: 'src' })]);
   });
+
+  it('reads a file again when it was written after the failed run, rather than reuse the old output', async () => {
+    const id = uniq('rerun-file');
+    const file = path.join(api.h.dataDir, project, `${id}.csv`);
+    writeFileSync(file, 'id,amount\n1,10\n2,oops\n');
+    const doc = {
+      apiVersion: 'tributary/v1',
+      id,
+      name: id,
+      project,
+      nodes: [
+        { id: 'src', type: 'source.csv', config: { path: `${id}.csv` } },
+        {
+          id: 'calc',
+          type: 'transform.sql',
+          config: { sql: 'select id, amount::int * 2 as doubled from {{ inputs.src }}' },
+        },
+      ],
+      edges: [{ from: 'src', to: 'calc' }],
+    };
+    expect((await api.call('POST', '/api/pipelines', { body: doc })).status).toBe(201);
+    const first = await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} });
+    const failed = await finished(first.body.runId);
+    expect(failed.status).toBe('failed');
+    expect(failed.steps.src.status).toBe('succeeded');
+    expect(failed.steps.calc.status).toBe('failed');
+
+    // The file is fixed: the re-run reads it again (not "reused"), and the step that failed succeeds.
+    writeFileSync(file, 'id,amount\n1,10\n2,20\n');
+    const again = await rerun(first.body.runId, { from: 'failed' });
+    expect(again.status).toBe(202);
+    expect(again.body.reused).toEqual({});
+    const fixed = await finished(again.body.runId);
+    expect(fixed.status).toBe('succeeded');
+    expect(fixed.steps.src.status).toBe('succeeded');
+    expect(fixed.steps.src.rowsOut).toBe(2);
+  });
 });

@@ -107,7 +107,7 @@ describe('tributary --branch', () => {
     const pushed = await cli(['push', '--dir', dir(), '--branch', 'try-odd']);
     expect(pushed.stderr).toBe('');
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toContain(`${pipelineId}: pushed version 2 (was 1)`);
+    expect(pushed.stdout).toContain(`${pipelineId}: pushed version 2 in branch "try-odd" (was 1)`);
 
     const main = await api.call('GET', `/api/pipelines/${pipelineId}`);
     expect(main.body.version).toBe(1);
@@ -121,10 +121,13 @@ describe('tributary --branch', () => {
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
     expect(ran.stdout).toMatch(
-      new RegExp(`^Started run (run-${pipelineId}-\\S+) of ${pipelineId} version 2$`, 'm'),
+      new RegExp(
+        `^Started run (run-${pipelineId}-\\S+) of ${pipelineId} version 2 in branch "try-odd"$`,
+        'm',
+      ),
     );
     expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out/m);
-    expect(ran.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s$/m);
+    expect(ran.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s in branch "try-odd"$/m);
     // Only the branch's schema was written; main has no tally at all.
     expect(await rowsIn(`${schema}__try_odd.tally`)).toBe(3);
     expect(await rowsIn(`${schema}.tally`)).toBeNull();
@@ -133,6 +136,21 @@ describe('tributary --branch', () => {
     expect(JSON.parse(status.stdout).pipelines).toEqual([
       expect.objectContaining({ id: pipelineId, local: 'unchanged', remote: 'unchanged', pulledVersion: 2 }),
     ]);
+  });
+
+  it("run in a folder pulled from a branch runs the branch's copy, and says so", async () => {
+    // No --branch: the folder's state names the branch it was pulled from.
+    const ran = await cli(['run', pipelineId, '--dir', dir(), '--wait']);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toMatch(
+      new RegExp(`^Started run \\S+ of ${pipelineId} version 2 in branch "try-odd"$`, 'm'),
+    );
+    const runId = /^Started run (\S+)/m.exec(ran.stdout)![1]!;
+    expect((await api.call('GET', `/api/runs/${runId}`)).body.branch).toBe('try-odd');
+    // Out of the folder it is main's, and the line says that too.
+    const onMain = await cli(['run', pipelineId]);
+    expect(onMain.stdout).toMatch(new RegExp(`^Started run \\S+ of ${pipelineId} version 1 on main$`, 'm'));
   });
 
   it('run --branch of a branch that does not exist says so (exit 1)', async () => {

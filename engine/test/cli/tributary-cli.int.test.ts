@@ -142,7 +142,7 @@ describe('tributary CLI', () => {
     const pushed = await cli(['push', '--dir', dir()]);
     expect(pushed.stderr).toBe('');
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toContain(`${pipelineId}: pushed version 2 (was 1)`);
+    expect(pushed.stdout).toContain(`${pipelineId}: pushed version 2 on main (was 1)`);
 
     const change = await api.call('GET', `/api/pipelines/${pipelineId}/diff?from=1&to=2`);
     expect(change.body).toMatchObject({
@@ -203,7 +203,7 @@ describe('tributary CLI', () => {
     expect(forced.stderr).toBe('');
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain(
-      `--force: saved version ${serverVersion + 1} over version ${serverVersion}`,
+      `--force: saved version ${serverVersion + 1} on main over version ${serverVersion}`,
     );
     const now = await api.call('GET', `/api/pipelines/${pipelineId}`);
     expect(now.body.version).toBe(serverVersion + 1);
@@ -269,11 +269,11 @@ describe('tributary CLI', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      new RegExp(`^Started run (run-${pipelineId}-\\S+) of ${pipelineId} version \\d+$`, 'm'),
+      new RegExp(`^Started run (run-${pipelineId}-\\S+) of ${pipelineId} version \\d+ on main$`, 'm'),
     );
     expect(result.stdout).toMatch(/^ {2}numbers +succeeded +0 rows in, 5 rows out/m);
     expect(result.stdout).toMatch(/^ {2}labelled +succeeded +5 rows in, 5 rows out/m);
-    expect(result.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s$/m);
+    expect(result.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s on main$/m);
 
     const json = await cli(['--json', 'run', pipelineId, '--wait', '--param', 'unused=1'], env);
     expect(json.code).toBe(1);

@@ -105,7 +105,9 @@ export async function push(options: PushOptions, out: Output): Promise<ExitCode>
     if (remote && contentHash(remote.document) === contentHash(local)) {
       // The server already has exactly this (someone pushed the same change): only the state moves.
       ws.state.pipelines[id] = pulledFrom(remote);
-      out.say(`${id}: the server already has this at version ${remote.version}; nothing to push`);
+      out.say(
+        `${id}: the server already has this at version ${remote.version} ${client.where}; nothing to push`,
+      );
       continue;
     }
     const conflict = remote && (!pulled || remote.version !== pulled.version);
@@ -116,7 +118,7 @@ export async function push(options: PushOptions, out: Output): Promise<ExitCode>
   if (refusals.length > 0) {
     await writeState(ws.dir, ws.state);
     throw new CliError(
-      `Push refused, nothing was pushed:\n${refusals.map((r) => `  ${r.message}`).join('\n')}`,
+      `Push ${client.where} refused, nothing was pushed:\n${refusals.map((r) => `  ${r.message}`).join('\n')}`,
       EXIT.conflict,
       { refused: refusals },
     );
@@ -131,7 +133,7 @@ export async function push(options: PushOptions, out: Output): Promise<ExitCode>
     await writeState(ws.dir, ws.state);
   }
   await writeState(ws.dir, ws.state);
-  if (pushed.length === 0) out.say('Nothing to push: no pipeline changed since the pull.');
+  if (pushed.length === 0) out.say(`Nothing to push ${client.where}: no pipeline changed since the pull.`);
   out.result({ pushed });
   return EXIT.ok;
 }
@@ -152,7 +154,7 @@ async function save(
         body: document,
         onBranch: true,
       });
-      out.say(`${id}: created (version ${reply.body.version})`);
+      out.say(`${id}: created ${client.where} (version ${reply.body.version})`);
       return { pipeline: reply.body, created: true, forced: false };
     }
     const forced = force && remote.version !== pulled!.version;
@@ -163,8 +165,8 @@ async function save(
     });
     out.say(
       forced
-        ? `${id}: --force: saved version ${reply.body.version} over version ${remote.version} by ${remote.versionCreatedBy} (${remote.versionCreatedAt}), which you had not pulled; their change is now only in the version history`
-        : `${id}: pushed version ${reply.body.version} (was ${pulled!.version})${force ? ' (--force: saved without checking)' : ''}`,
+        ? `${id}: --force: saved version ${reply.body.version} ${client.where} over version ${remote.version} by ${remote.versionCreatedBy} (${remote.versionCreatedAt}), which you had not pulled; their change is now only in the version history`
+        : `${id}: pushed version ${reply.body.version} ${client.where} (was ${pulled!.version})${force ? ' (--force: saved without checking)' : ''}`,
     );
     return { pipeline: reply.body, created: false, forced };
   } catch (error) {
@@ -172,16 +174,20 @@ async function save(
       // Saved between our check and our save: the server's If-Match check caught it.
       const now = await getRemote(client, id);
       const r = now ? await refusal(client, id, pulled?.version ?? null, now) : undefined;
-      throw new CliError(`Push of "${id}" refused: ${r?.message ?? error.problem.detail}`, EXIT.conflict, {
-        refused: r ? [r] : [],
-      });
+      throw new CliError(
+        `Push of "${id}" ${client.where} refused: ${r?.message ?? error.problem.detail}`,
+        EXIT.conflict,
+        {
+          refused: r ? [r] : [],
+        },
+      );
     }
     if (error instanceof ApiError && error.status === 400) {
       const details = (error.problem.errors ?? []).map(
         (e) => `  ${e.nodeId ? `node "${e.nodeId}": ` : ''}${e.message}`,
       );
       throw new CliError(
-        `The server refused ${id}: ${error.problem.detail}\n${details.join('\n')}`,
+        `The server refused ${id} ${client.where}: ${error.problem.detail}\n${details.join('\n')}`,
         EXIT.failed,
       );
     }

@@ -7,6 +7,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { RunStarted, RunView, StepView } from '../api-types.js';
 import { pipelinePath } from '../remote-pipelines.js';
+import { readState } from '../state-file.js';
 
 export interface RunOptions {
   pipeline: string;
@@ -14,6 +15,17 @@ export interface RunOptions {
   param: string[];
   wait?: boolean;
   branch?: string;
+  /** A pulled folder (default: the current one): its branch is the run's unless --branch says otherwise. */
+  dir?: string;
+}
+
+/** The branch a pulled folder was pulled from; none when it is not a pulled folder or is of main. */
+async function folderBranch(dir: string): Promise<string | undefined> {
+  try {
+    return (await readState(dir)).branch ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseParams(pairs: string[]): Record<string, string> {
@@ -72,7 +84,11 @@ async function* follow(client: ApiClient, runId: string): AsyncGenerator<RunView
 }
 
 export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
-  const client = new ApiClient(await loadConfig(), options.branch);
+  // In a folder pulled from a branch, `run` runs the branch's copy, as `push` there saves it.
+  const client = new ApiClient(
+    await loadConfig(),
+    options.branch ?? (await folderBranch(options.dir ?? '.')),
+  );
   const params = parseParams(options.param);
   const startedAt = Date.now();
   const started = await client
@@ -85,11 +101,13 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
       if (reply.status < 300) return reply.body;
       const problem = reply.body as unknown as { detail?: string };
       throw new CliError(
-        `Run of "${options.pipeline}" not started: ${problem.detail ?? reply.status}`,
+        `Run of "${options.pipeline}" ${client.where} not started: ${problem.detail ?? reply.status}`,
         reply.status === 409 ? EXIT.conflict : EXIT.failed,
       );
     });
-  out.say(`Started run ${started.runId} of ${options.pipeline} version ${started.pipelineVersion}`);
+  out.say(
+    `Started run ${started.runId} of ${options.pipeline} version ${started.pipelineVersion} ${client.where}`,
+  );
   if (!options.wait) {
     out.say(`Follow it with: tributary run … --wait, or GET ${client.url(`/runs/${started.runId}`)}`);
     out.result(started);
@@ -111,7 +129,7 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
   const ok = status === 'succeeded';
   out.say(
     // The server's duration needs the run's close time, which Temporal's visibility may not have yet.
-    `Run ${started.runId} ${status} in ${seconds(last?.durationMs ?? Date.now() - startedAt)}`,
+    `Run ${started.runId} ${status} in ${seconds(last?.durationMs ?? Date.now() - startedAt)} ${client.where}`,
   );
   out.result(last ?? started);
   return ok ? EXIT.ok : EXIT.failed;
