@@ -157,6 +157,8 @@ describe('auth matrix over the route table', () => {
     unshareProduct: { values: { id: productA, project: projectB } },
     getRunOpenLineage: {},
     getPipelineLineage: {},
+    listProjectFiles: { values: { project: projectA } },
+    uploadProjectFile: { values: { project: projectA }, body: { path: 'probe.csv', content: 'a\n1\n' } },
     getProjectNotifications: { values: { project: projectA } },
     putProjectNotifications: { values: { project: projectA }, body: { rules: [] } },
     sendTestNotification: {
