@@ -3447,6 +3447,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified: the If-None-Match ETag is still current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid input: `errors[]` names each field (and node) at fault */
             400: {
                 headers: {

@@ -156,7 +156,10 @@ export const pipelineRoutes = [
     scope: 'read',
     params: PipelineIdParams,
     query: BranchQuery,
-    responses: { 200: { description: 'The pipeline', schema: PipelineWithDraftSchema } },
+    responses: {
+      200: { description: 'The pipeline', schema: PipelineWithDraftSchema },
+      304: { description: 'Not modified: the If-None-Match ETag is still current' },
+    },
     async handler({ deps, params, query, authorize, res }) {
       if (query.branch) {
         // A branch is its own draft space: its copy has no draft of its own.
