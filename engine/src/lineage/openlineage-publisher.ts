@@ -57,7 +57,8 @@ export async function enqueueRunEvents(deps: PublisherDeps, db: pg.PoolClient): 
   const since = visibilityLiteral(new Date(watermark.getTime() - OVERLAP_MS).toISOString());
   const runIds = new Set<string>();
   for await (const execution of deps.temporal.workflow.list({
-    query: `WorkflowType = '${INTERPRETER_WORKFLOW}' AND (StartTime >= ${since} OR CloseTime >= ${since})`,
+    // Only this deployment's runs: another deployment may share the namespace on its own task queue.
+    query: `WorkflowType = '${INTERPRETER_WORKFLOW}' AND TaskQueue = ${visibilityLiteral(deps.runs.taskQueue)} AND (StartTime >= ${since} OR CloseTime >= ${since})`,
   }))
     runIds.add(execution.workflowId);
 
