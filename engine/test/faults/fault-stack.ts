@@ -82,11 +82,11 @@ export async function startFaultStack(): Promise<FaultStack> {
     binCacheDir: path.join(ROOT, '.tributary', 'bin'),
     log,
   });
-  const temporalPort = await findFreePort();
-  const temporalAddress = `127.0.0.1:${temporalPort}`;
-  let temporalProc: Proc | undefined;
+  let temporalPort = await findFreePort();
+  let temporalAddress = `127.0.0.1:${temporalPort}`;
+  let temporalProc: LoggedProc | undefined;
   const startTemporal = async () => {
-    temporalProc = spawnLogged(
+    const proc = spawnLogged(
       binary,
       [
         'server',
@@ -104,7 +104,10 @@ export async function startFaultStack(): Promise<FaultStack> {
       {},
       path.join(home, 'temporal.log'),
     );
-    const deadline = Date.now() + 60_000;
+    temporalProc = proc;
+    let exited = false;
+    void proc.exited.then(() => (exited = true));
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try {
         const c = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
@@ -112,13 +115,26 @@ export async function startFaultStack(): Promise<FaultStack> {
         await c.close();
         return;
       } catch (error) {
+        // A dev server that exited (its port taken meanwhile, say) will not come up: say so now.
+        if (exited) throw new TemporalExitedError(path.join(home, 'temporal.log'));
         if (Date.now() > deadline)
           throw new Error(`Temporal did not come up: ${(error as Error).message}`, { cause: error });
         await sleep(200);
       }
     }
   };
-  await startTemporal();
+  // The free port found may be taken by another process before the dev server binds it (a stack
+  // that has just stopped, another suite): the first start tries another port, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startTemporal();
+      break;
+    } catch (error) {
+      if (!(error instanceof TemporalExitedError) || attempt === 3) throw error;
+      temporalPort = await findFreePort();
+      temporalAddress = `127.0.0.1:${temporalPort}`;
+    }
+  }
 
   const pgPort = await findFreePort();
   const pgHome = path.join(home, 'pg');
@@ -224,6 +240,12 @@ export async function startFaultStack(): Promise<FaultStack> {
     },
   };
   return stack;
+}
+
+class TemporalExitedError extends Error {
+  constructor(logFile: string) {
+    super(`the Temporal dev server exited before it came up; log: ${logFile}`);
+  }
 }
 
 interface LoggedProc extends Proc {
