@@ -49,6 +49,10 @@ export const cursor = z.string().max(500).optional().meta({ description: 'nextCu
 /** Runs page by start time: their cursor is a timestamp, checked here rather than by Temporal (a 500). */
 export const runsCursor = z.iso
   .datetime({ offset: true, error: 'must be the nextCursor of the previous page (an ISO timestamp)' })
+  // Offsets past ±14:00 exist nowhere, and Postgres refuses them (run records are read there too).
+  .refine((value) => /(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)$/i.test(value), {
+    error: 'must be the nextCursor of the previous page (an ISO timestamp with an offset within ±14:00)',
+  })
   .optional()
   .meta({ description: 'nextCursor of the previous page' });
 /** Versions are Postgres integers: a larger number is refused here, not by the database (a 500). */

@@ -202,6 +202,13 @@ describe('listing runs', () => {
     expect(rest.body.items.map((r: { runId: string }) => r.runId)).toEqual([runIds[0]]);
     expect((await api.call('GET', `/api/runs?pipeline=${id}&status=running`)).body.items).toEqual([]);
     expect((await api.call('GET', '/api/runs?status=exploded')).status).toBe(400);
+    // An offset no place has (Postgres refuses it) is the caller's fault, named, never a 500.
+    const farOffset = await api.call(
+      'GET',
+      `/api/runs?cursor=${encodeURIComponent('2684-11-07T01:11:22-21:58')}`,
+    );
+    expect(farOffset.status).toBe(400);
+    expect(JSON.stringify(farOffset.body)).toContain('cursor');
   });
 
   it("lists a failed run with its pipeline's name, the failed step and the start of its error, secrets redacted", async () => {
