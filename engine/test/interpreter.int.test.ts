@@ -73,7 +73,9 @@ describe('interpreter', () => {
         'fan-out',
         [
           { id: 'root', type: 'test.source', config: {} },
-          ...leaves.map((id) => ({ id, type: 'test.step', config: { sleepMs: 200 } })),
+          // Long enough that three steps overlap even when each start waits for its fair-share
+          // slot on a loaded machine (200 ms once saw only two at once in CI).
+          ...leaves.map((id) => ({ id, type: 'test.step', config: { sleepMs: 1000 } })),
         ],
         leaves.map((id) => ['root', id] as [string, string]),
         { maxParallel: 3 },

@@ -11,16 +11,19 @@ import { generatePipeline, startApi, uniq, type ApiHarness, type Body } from './
 
 let api: ApiHarness;
 let records: RunRecordStore;
+// A project of this file's own: the usage report covers a whole project, and other test files run
+// pipelines in `default` at the same time.
+const project = uniq('rec');
 beforeAll(async () => {
   api = await startApi();
   records = new RunRecordStore(api.h.platform.platformPool);
+  const created = await api.call('POST', '/api/projects', { body: { id: project, name: 'Run records' } });
+  expect(created.status).toBe(201);
 });
 afterAll(async () => api?.stop());
 
-const project = 'default';
-
 const create = async (doc: Record<string, unknown>) => {
-  const reply = await api.call('POST', '/api/pipelines', { body: doc });
+  const reply = await api.call('POST', '/api/pipelines', { body: { ...doc, project } });
   expect(reply.status).toBe(201);
   return doc.id as string;
 };
