@@ -262,7 +262,8 @@ export async function mergeBranch(
     }));
     throw new ConflictError(
       `Branch "${name}" cannot be merged: ${errors.map((e) => e.message).join('; ')}. Nothing was merged; ` +
-        "make a new branch from main as it is now and save your change there again, so it starts from main's version",
+        `bring the branch up to date with main first (POST /api/projects/${project}/branches/${name}/update, ` +
+        "choosing per pipeline whether the branch's or main's version stays), then merge again",
       errors,
     );
   }

@@ -126,8 +126,12 @@ describe('tributary --branch', () => {
         'm',
       ),
     );
-    expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out/m);
+    expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out.* {2}in branch "try-odd"$/m);
     expect(ran.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s in branch "try-odd"$/m);
+    // Every line about the run names the branch: start, each step, the end.
+    const lines = ran.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    for (const line of lines) expect(line).toMatch(/ in branch "try-odd"$/);
     // Only the branch's schema was written; main has no tally at all.
     expect(await rowsIn(`${schema}__try_odd.tally`)).toBe(3);
     expect(await rowsIn(`${schema}.tally`)).toBeNull();
@@ -149,8 +153,10 @@ describe('tributary --branch', () => {
     const runId = /^Started run (\S+)/m.exec(ran.stdout)![1]!;
     expect((await api.call('GET', `/api/runs/${runId}`)).body.branch).toBe('try-odd');
     // Out of the folder it is main's, and the line says that too.
-    const onMain = await cli(['run', pipelineId]);
+    const onMain = await cli(['run', pipelineId, '--wait']);
     expect(onMain.stdout).toMatch(new RegExp(`^Started run \\S+ of ${pipelineId} version 1 on main$`, 'm'));
+    expect(onMain.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 6 rows out.* {2}on main$/m);
+    for (const line of onMain.stdout.trimEnd().split('\n')) expect(line).toMatch(/ on main$/);
   });
 
   it('run --branch of a branch that does not exist says so (exit 1)', async () => {
