@@ -3898,6 +3898,32 @@ export interface operations {
                             updatedBy: string;
                             updatedAt: string;
                         } | null;
+                        /** @description Where the pipeline was read (main or a branch) and what the editor’s actions do there */
+                        workspace: {
+                            /** @description The branch; null on main */
+                            branch: string | null;
+                            /**
+                             * @description Where the editor's autosave goes: main's draft (PUT …/draft) or the branch's copy (PUT …?branch=)
+                             * @enum {string}
+                             */
+                            save: "draft" | "copy";
+                            /** @description POST …/publish works here (main only) */
+                            publish: boolean;
+                            /** @description DELETE …/draft works here (main only) */
+                            discard: boolean;
+                            /** @description A run may be of the draft (`draft: true`); in a branch it is of the copy */
+                            runDraft: boolean;
+                            /** @description Versions, rollback and delete work here (main only) */
+                            history: boolean;
+                            /** @description The workspace is a branch that merges into main */
+                            merge: boolean;
+                            /** @description What save, run and merge do here, in words for the toolbar */
+                            says: {
+                                save: string;
+                                run: string;
+                                merge: string | null;
+                            };
+                        };
                     };
                 };
             };

@@ -74,7 +74,7 @@ export function branchView(project: string, copy: BranchPipeline): StoredPipelin
 }
 
 export async function saveInBranch(
-  services: BranchServices,
+  services: Pick<BranchServices, 'branches' | 'audit'>,
   request: {
     project: string;
     branch: string;
@@ -100,7 +100,7 @@ export async function saveInBranch(
 }
 
 export async function createInBranch(
-  services: BranchServices,
+  services: Pick<BranchServices, 'branches' | 'audit'>,
   request: { project: string; branch: string; document: Pipeline; actor: string },
 ): Promise<StoredPipeline> {
   const { project, branch, document, actor } = request;
