@@ -4,10 +4,32 @@
 import { useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import type { UpdateChoices, UpdatePreview } from '../api/types.ts';
-import { readableDocument } from '../model/diff.ts';
+import { lineDiff, readableDocument, type DiffRow } from '../model/diff.ts';
 import { toast } from '../store/toasts.ts';
 
 type Conflict = UpdatePreview['conflicts'][number];
+
+/**
+ * One side of the two versions: the lines that differ (marked) with two lines around them, the
+ * rest folded, so a long pipeline shows what the choice is about.
+ */
+function Side(props: { rows: DiffRow[]; side: 'left' | 'right'; label: string }) {
+  const near = (i: number) => props.rows.slice(Math.max(0, i - 2), i + 3).some((r) => r.kind !== 'same');
+  const lines: { text: string; changed: boolean }[] = [];
+  props.rows.forEach((row, i) => {
+    const text = row[props.side];
+    if (!near(i)) {
+      if (lines.at(-1)?.text !== '⋯') lines.push({ text: '⋯', changed: false });
+    } else if (text !== null) lines.push({ text, changed: row.kind !== 'same' });
+  });
+  return (
+    <pre aria-label={props.label}>
+      {lines.map((l, i) =>
+        l.changed ? <mark key={i}>{`${l.text}\n`}</mark> : <span key={i}>{`${l.text}\n`}</span>,
+      )}
+    </pre>
+  );
+}
 
 const changeText: Record<string, string> = {
   updated: "took main's latest version",
@@ -16,6 +38,10 @@ const changeText: Record<string, string> = {
   'took-main': "took main's version (the branch's change is dropped)",
   'kept-branch': "kept the branch's version, now over main's latest",
 };
+
+/** main's version (left) against the branch's (right), line by line. */
+const rowsOf = (c: Conflict) =>
+  lineDiff(c.main ? readableDocument(c.main) : '(deleted on main)', readableDocument(c.branch));
 
 export function BranchUpdate(props: { project: string; name: string; onUpdated: () => void }) {
   const { project, name } = props;
@@ -118,7 +144,7 @@ export function BranchUpdate(props: { project: string; name: string; onUpdated: 
                     onChange={() => setChoices((all) => ({ ...all, [c.pipelineId]: 'branch' }))}
                   />{' '}
                   Keep the branch&apos;s version
-                  <pre aria-label={`Branch version of ${c.pipelineId}`}>{readableDocument(c.branch)}</pre>
+                  <Side rows={rowsOf(c)} side="right" label={`Branch version of ${c.pipelineId}`} />
                 </label>
                 <label>
                   <input
@@ -129,9 +155,7 @@ export function BranchUpdate(props: { project: string; name: string; onUpdated: 
                     onChange={() => setChoices((all) => ({ ...all, [c.pipelineId]: 'main' }))}
                   />{' '}
                   {c.main ? `Take main's version ${c.mainVersion}` : 'Take main’s: drop it from the branch'}
-                  <pre aria-label={`Main version of ${c.pipelineId}`}>
-                    {c.main ? readableDocument(c.main) : '(deleted on main)'}
-                  </pre>
+                  <Side rows={rowsOf(c)} side="left" label={`Main version of ${c.pipelineId}`} />
                 </label>
               </div>
             </fieldset>

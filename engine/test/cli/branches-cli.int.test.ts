@@ -199,7 +199,7 @@ describe('tributary --branch', () => {
     expect(refused.code).toBe(3);
     expect(refused.stdout).toMatch(
       new RegExp(
-        `^ {2}${later} +made on main, now in the branch \\(main version – → 1\\) in branch "try-odd"$`,
+        `^ {2}${later} +made on main, comes into the branch \\(main version – → 1\\) in branch "try-odd"$`,
         'm',
       ),
     );

@@ -18,10 +18,16 @@ export interface BranchUpdateOptions {
   takeMain: string[];
 }
 
-const CHANGE: Record<string, string> = {
+/** What an update will do (before) and did (after) to a pipeline. */
+const WILL: Record<string, string> = {
   updated: "takes main's latest version",
-  added: 'made on main, now in the branch',
+  added: 'made on main, comes into the branch',
   removed: 'deleted on main, leaves the branch',
+};
+const DID: Record<string, string> = {
+  updated: "took main's latest version",
+  added: 'made on main, now in the branch',
+  removed: 'deleted on main, left the branch',
   'took-main': "took main's version (the branch's change is dropped)",
   'kept-branch': "kept the branch's version, now over main's latest",
 };
@@ -68,7 +74,7 @@ export async function branchUpdate(options: BranchUpdateOptions, out: Output): P
   if (open.length > 0) {
     for (const c of preview.changes)
       out.say(
-        `  ${c.pipelineId.padEnd(24)} ${CHANGE[c.change]} ${versions(c.baseVersion, c.mainVersion)} ${where}`,
+        `  ${c.pipelineId.padEnd(24)} ${WILL[c.change]} ${versions(c.baseVersion, c.mainVersion)} ${where}`,
       );
     for (const c of open) {
       out.say(
@@ -93,7 +99,7 @@ export async function branchUpdate(options: BranchUpdateOptions, out: Output): P
   out.say(`Updated branch "${name}" of ${project} from main: ${updated.applied.length} pipeline(s) ${where}`);
   for (const a of updated.applied)
     out.say(
-      `  ${a.pipelineId.padEnd(24)} ${CHANGE[a.change]} ${versions(a.baseVersion, a.mainVersion)} ${where}`,
+      `  ${a.pipelineId.padEnd(24)} ${DID[a.change]} ${versions(a.baseVersion, a.mainVersion)} ${where}`,
     );
   out.result(updated);
   return EXIT.ok;
