@@ -124,7 +124,8 @@ export const pipelineRoutes = [
     description:
       'The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and ' +
       'changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an ' +
-      'unpublished draft (GET …/draft for its document).',
+      'unpublished draft (GET …/draft for its document); `workspace` says where it was read (main, or the ' +
+      "branch of `?branch=`) and what the editor's save, run, publish and merge do there.",
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
