@@ -218,6 +218,26 @@ describe('bringing a branch up to date with main', () => {
     expect(diff.body.pipelines).toEqual([]);
   });
 
+  it('refuses malformed choices with a 400 naming the field, and changes nothing', async () => {
+    const before = await branchState('alt');
+    const bad: [unknown, string][] = [
+      [{ choices: { [b]: { take: 'sideways', mainVersion: 2 } } }, `choices.${b}.take`],
+      [{ choices: { [b]: { take: 'main' } } }, `choices.${b}.mainVersion`],
+      [{ choices: [] }, 'choices'],
+      [{ choices: {}, force: true }, ''],
+    ];
+    for (const [body, path] of bad) {
+      const reply = await api.call('POST', update('alt'), { body });
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.headers.get('content-type')).toContain('application/problem+json');
+      if (path) expect(reply.body.errors.map((e: Body) => e.path)).toContain(path);
+    }
+    expect(
+      (await api.call('POST', `/api/projects/${project}/branches/Not_A_Branch/update`, { body: {} })).status,
+    ).toBe(400);
+    expect(await branchState('alt')).toEqual(before);
+  });
+
   it('answers 404 for a branch that does not exist', async () => {
     expect((await api.call('GET', update('nope'))).status).toBe(404);
     expect((await api.call('POST', update('nope'), { body: {} })).status).toBe(404);
