@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { buildLineage, graphView, queryLineage } from '../lineage/lineage-graph.js';
 import { loadCatalog, runOpenLineageEvents } from '../lineage/lineage-service.js';
+import { observedColumns } from '../lineage/observed-columns.js';
 import { PipelineIdParams } from './schemas.js';
 import { route } from './route.js';
 
@@ -104,6 +105,8 @@ export const lineageRoutes = [
             project: pipeline.project,
             nodes: version.document.nodes,
             edges: version.document.edges ?? [],
+            // A CSV with only a header, an API's records: their columns as a run or the file shows them.
+            observed: await observedColumns(deps, version.document, pipeline.id),
           },
         ],
         await loadCatalog(deps.pool, deps.warehousePool),
@@ -132,7 +135,13 @@ export const lineageRoutes = [
       // A run's version must exist (a 404 names it when it does not).
       await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
       const found = await runOpenLineageEvents(
-        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, nodeTypes: deps.catalog },
+        {
+          platform: deps.pool,
+          warehouse: deps.warehousePool,
+          runs: deps.runs,
+          nodeTypes: deps.catalog,
+          observe: (document) => observedColumns(deps, document, document.id),
+        },
         params.runId,
       );
       res.json({ events: found?.events ?? [] });
