@@ -119,11 +119,20 @@ describe('lineage without a database', () => {
     );
     const query = { table: 'shop.final_b', column: 'double_qty', direction: 'up' as const, depth: 5 };
     const whole = queryLineage(await buildLineage(pipelines, catalog, activityCatalog), query);
-    const kept = queryLineage(await index.graph(), query);
+    const buildIndexGraph = await index.graph();
+    const kept = queryLineage(buildIndexGraph, query);
     expect(kept.columns).toEqual(whole.columns);
     expect(kept.columns.find((c) => c.table === 'shop.stage_a')?.sources).toEqual([
       { table: 'shop/a.csv', column: 'qty', transformation: 'direct' },
     ]);
+    // depth counts datasets, not hops: one dataset up from final_b (two steps away) is stage_a, two is the file.
+    const ids = (depth: number) =>
+      queryLineage(buildIndexGraph, { table: 'shop.final_b', direction: 'up', depth })
+        .nodes.filter((n) => n.kind !== 'step')
+        .map((n) => n.name)
+        .sort();
+    expect(ids(1)).toEqual(['shop.final_b', 'shop.stage_a']);
+    expect(ids(2)).toEqual(['shop.final_b', 'shop.stage_a', 'shop/a.csv']);
     expect(built.sort()).toEqual(['a', 'b']);
     await index.graph();
     expect(built).toHaveLength(2);

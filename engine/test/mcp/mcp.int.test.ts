@@ -9,6 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PreviewRefusedError, previewStepOutput } from '../../src/store/preview.js';
+import { projectRole } from '../../src/warehouse/roles.js';
 import { startApi, uniq, type ApiHarness, type Body } from '../api/api-harness.js';
 
 let api: ApiHarness;
@@ -186,6 +188,26 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
     const actors = new Set(entries.filter((e) => e.target === `pipeline:${id}`).map((e) => e.actor));
     expect(actors.size).toBe(1);
     expect([...actors][0]).toMatch(/^token:/);
+    // Every call this token made, those that name no project and the refused ones too, is there.
+    const byToken = await api.call(
+      'GET',
+      `/api/audit?action=mcp.tool_called&actor=${encodeURIComponent([...actors][0]!)}&limit=200`,
+    );
+    const calls = byToken.body.items as { summary: { tool: string; ok: boolean; status: number } }[];
+    expect(new Set(calls.map((e) => e.summary.tool))).toEqual(
+      new Set([
+        'list_connectors',
+        'validate_pipeline',
+        'save_draft',
+        'run_pipeline',
+        'get_run',
+        'preview_step',
+        'publish_draft',
+      ]),
+    );
+    expect(calls).toContainEqual(
+      expect.objectContaining({ summary: { tool: 'save_draft', ok: false, status: expect.any(Number) } }),
+    );
   }, 180_000);
 
   it('gives a token of another project nothing of this one', async () => {
@@ -205,6 +227,16 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
         expect(reply.body.status, name).toBe(403);
         expect(JSON.stringify(reply.body), name).not.toContain('division');
       }
+      // The refused calls are in the audit log too, with the stranger's token and the API's 403.
+      const audit = await api.call('GET', `/api/audit?action=mcp.tool_called&limit=200`);
+      const refused = (
+        audit.body.items as {
+          actor: string;
+          target: string;
+          summary: { tool: string; ok: boolean; status: number };
+        }[]
+      ).filter((e) => e.target === `run:${runId}` && e.summary.tool === 'preview_step' && !e.summary.ok);
+      expect(refused.map((e) => e.summary.status)).toContain(403);
       const resource = await stranger.readResource({ uri: `tributary://pipelines/${id}` });
       expect((resource.contents[0] as { text: string }).text).not.toContain('inputs.gen');
       const { resources } = await stranger.listResources();
@@ -237,4 +269,38 @@ describe('MCP over HTTP without a valid token', () => {
       expect(response.headers.get('content-type')).toContain('application/problem+json');
     }
   });
+});
+
+describe("a step's preview (preview_step, the builder's data view)", () => {
+  it("reads under the run's project role: another project's role is refused by the warehouse itself", async () => {
+    const id = `${project}-preview`;
+    const saved = await api.call('POST', '/api/pipelines', {
+      body: doc(id, 'select n, n * 2 as twice from {{ inputs.gen }}', { keepStaging: true }),
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const started = await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} });
+    await api.h.platform.temporal.workflow.getHandle(started.body.runId).result();
+    const runId = started.body.runId as string;
+    const page = { limit: 10, offset: 0 };
+    const pool = api.h.platform.runnerPool;
+
+    const own = await previewStepOutput({ pool, role: projectRole(project) }, runId, 'calc', page);
+    expect(own.rows).toEqual([
+      { n: 1, twice: 2 },
+      { n: 2, twice: 4 },
+      { n: 3, twice: 6 },
+    ]);
+    // The other project's role (as if a check above had been fooled) gets nothing: Postgres says no.
+    const refused = await previewStepOutput({ pool, role: projectRole(other) }, runId, 'calc', page).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(PreviewRefusedError);
+    expect((refused as Error).message).toContain('permission denied');
+
+    // Through the API the same reader: a page of rows, bounded by the route's limit.
+    const reply = await api.call('GET', `/api/runs/${runId}/steps/calc/preview?limit=2`);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ rows: [{ n: 1 }, { n: 2 }], hasMore: true });
+    expect((await api.call('GET', `/api/runs/${runId}/steps/calc/preview?limit=100000`)).status).toBe(400);
+  }, 120_000);
 });
