@@ -91,15 +91,15 @@ export function postgresLineageSource(
   warehouse: pg.Pool,
   observe?: (document: Pipeline) => Promise<PipelineForLineage['observed']>,
 ): LineageSource {
-  const observedOf = new Map<string, Promise<PipelineForLineage['observed']>>();
+  // By pipeline: the version looked up and what was found (an older version's is replaced).
+  const observedOf = new Map<string, { version: number; found: Promise<PipelineForLineage['observed']> }>();
   const observeOnce = (document: Pipeline, version: number) => {
-    const key = `${document.id}@${version}`;
-    let found = observedOf.get(key);
-    if (!found) {
-      found = observe!(document).catch(() => undefined);
-      observedOf.set(key, found);
+    let entry = observedOf.get(document.id);
+    if (entry?.version !== version) {
+      entry = { version, found: observe!(document).catch(() => undefined) };
+      observedOf.set(document.id, entry);
     }
-    return found;
+    return entry.found;
   };
   return {
     async versions() {
