@@ -457,4 +457,45 @@ describe('lineage', () => {
       },
     ]);
   });
+
+  it("never reads another project's file (or one outside the files) to name a dataset's columns", async () => {
+    const victim = uniq('linv');
+    expect((await api.call('POST', '/api/projects', { body: { id: victim, name: victim } })).status).toBe(
+      201,
+    );
+    mkdirSync(path.join(api.h.dataDir, victim), { recursive: true });
+    writeFileSync(path.join(api.h.dataDir, victim, 'secret.csv'), 'salary_of_ceo,ssn\n1,2\n');
+    writeFileSync(path.join(api.h.dataDir, 'outside.csv'), 'outside_col\n1\n');
+    for (const [suffix, file] of [
+      ['climb', `../${victim}/secret.csv`],
+      ['outside', '../outside.csv'],
+    ] as const) {
+      const id = `${project}-${suffix}`;
+      const saved = await api.call('POST', '/api/pipelines', {
+        body: {
+          apiVersion: 'tributary/v1',
+          id,
+          name: suffix,
+          project,
+          nodes: [
+            { id: 'file', type: 'source.csv', config: { path: file } },
+            { id: 'out', type: 'sink.postgres', config: { table: `stolen_${suffix}`, mode: 'replace' } },
+          ],
+          edges: [{ from: 'file', to: 'out' }],
+        },
+      });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      const reply = await api.call('GET', `/api/pipelines/${id}/lineage`);
+      expect(reply.status).toBe(200);
+      const text = JSON.stringify(reply.body);
+      expect(text).not.toContain('salary_of_ceo');
+      expect(text).not.toContain('outside_col');
+      const dataset = (reply.body.nodes as Body[]).find((n) => n.kind === 'file');
+      expect(dataset?.columns).toBeUndefined();
+      const org = JSON.stringify((await lineage(`table=${s}.stolen_${suffix}&direction=up&depth=2`)).nodes);
+      expect(org).not.toContain('salary_of_ceo');
+      expect(org).not.toContain('outside_col');
+    }
+    rmSync(path.join(api.h.dataDir, 'outside.csv'));
+  });
 });
