@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { fileURLToPath } from 'node:url';
+import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreviewRefusedError, previewStepOutput } from '../../src/store/preview.js';
 import { projectRole } from '../../src/warehouse/roles.js';
@@ -174,6 +175,20 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
     const resource = await client.readResource({ uri: `tributary://pipelines/${id}` });
     expect((resource.contents[0] as { text: string }).text).toContain('nullif');
 
+    // The pipeline's lineage: q is computed from the generated n, back to where it was made.
+    const lineage = await tool(client, 'get_lineage', { pipelineId: id });
+    expect(lineage.isError).toBe(false);
+    expect(lineage.body.columns).toContainEqual({
+      table: `${projectSchemaName(project)}.${id.replace(/-/g, '_')}_out`,
+      column: 'q',
+      sources: [{ table: `${id}/gen`, column: 'n', transformation: 'derived' }],
+      indirect: [],
+    });
+    expect(lineage.body.problems).toEqual([]);
+    const neither = await tool(client, 'get_lineage', {});
+    expect(neither.isError).toBe(true);
+    expect(JSON.stringify(neither.body)).toContain('table (schema.table) or pipelineId');
+
     // Every tool call is in the audit log, with the token that made it.
     const audit = await api.call('GET', `/api/audit?action=mcp.tool_called&project=${project}&limit=200`);
     const entries = (
@@ -203,6 +218,7 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
         'get_run',
         'preview_step',
         'publish_draft',
+        'get_lineage',
       ]),
     );
     expect(calls).toContainEqual(
@@ -221,6 +237,7 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
         ['preview_step', { runId, nodeId: 'calc' }],
         ['save_draft', { document: doc(id, 'select 1 as one') }],
         ['publish_draft', { pipelineId: id }],
+        ['get_lineage', { pipelineId: id }],
       ] as const) {
         const reply = await tool(stranger, name, args);
         expect(reply.isError, name).toBe(true);
