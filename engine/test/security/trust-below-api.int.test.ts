@@ -393,7 +393,9 @@ describe('bodies are bounded before authentication', () => {
     const timeHealth = async () => {
       const t0 = performance.now();
       const reply = await api.call('GET', '/api/health', { token: null });
-      expect(reply.status).toBe(200);
+      // What is timed is that this process answers; on a loaded machine a dependency's probe can
+      // miss its 1.5 s and make that answer a 503 naming it.
+      expect([200, 503]).toContain(reply.status);
       return performance.now() - t0;
     };
     const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
