@@ -146,6 +146,16 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   });
   // The semaphore runs on the run's own task queue (see slotsWorkflowId), so the run knows its id.
   const semaphoreId = slotsWorkflowId(plan.project, workflowInfo().taskQueue);
+  /**
+   * Asks the semaphore for a slot (not cancellable: once asked, the request is given back whatever
+   * happens); a free slot is granted in the answer, else the grant comes as a signal.
+   */
+  const askSlot = async (key: string) => {
+    const answer = await CancellationScope.nonCancellable(() =>
+      local.requestProjectSlot({ project: plan.project, runId, key, capacity: share!, answerGrant: true }),
+    );
+    if (answer?.granted) granted.add(key);
+  };
   const releases: Promise<void>[] = [];
   const giveBack = (key: string) => {
     const handle = getExternalWorkflowHandle(semaphoreId);
@@ -179,10 +189,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         slot = idle.pop() ?? null;
         if (slot === null) {
           asked = key;
-          // Not cancellable: once asked, the request is given back in `finally` whatever happens.
-          await CancellationScope.nonCancellable(() =>
-            local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
-          );
+          await askSlot(key);
           await condition(() => granted.has(key));
           slot = key;
           asked = null;
@@ -308,9 +315,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       await Promise.all([
         preparing,
         (async () => {
-          await CancellationScope.nonCancellable(() =>
-            local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
-          );
+          await askSlot(key);
           await condition(() => granted.has(key));
           idle.push(key);
           startAsked = null;

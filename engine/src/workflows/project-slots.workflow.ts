@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  acquireSlotNowUpdate,
   acquireSlotSignal,
   releaseSlotSignal,
   slotGrantedSignal,
@@ -46,6 +47,20 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     if (!known(key)) state.queue.push({ runId, key });
     changed += 1;
   });
+  setHandler(acquireSlotNowUpdate, ({ runId, key, capacity }) => {
+    state.capacity = Math.max(1, capacity);
+    changed += 1;
+    // A retried request: it may have been granted already.
+    if (state.holders.some((h) => h.key === key)) return { granted: true };
+    if (state.queue.some((q) => q.key === key)) return { granted: false };
+    // Granted here only if nobody waits before it, so arrival order holds.
+    if (state.queue.length === 0 && state.holders.length < state.capacity) {
+      state.holders.push({ runId, key });
+      return { granted: true };
+    }
+    state.queue.push({ runId, key });
+    return { granted: false };
+  });
   setHandler(releaseSlotSignal, ({ key }) => {
     state.holders = state.holders.filter((h) => h.key !== key);
     state.queue = state.queue.filter((q) => q.key !== key);
@@ -55,6 +70,18 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
 
   for (;;) {
     while (state.holders.length < state.capacity && state.queue.length > 0) {
+      if (patched('slots-grant-together')) {
+        // Every free slot granted at once, the signals sent together (one workflow task, not one
+        // per grant); a run that has ended meanwhile gives its slot to the next request.
+        const batch = state.queue.splice(0, state.capacity - state.holders.length);
+        state.holders.push(...batch);
+        const sent = await Promise.allSettled(
+          batch.map((r) => getExternalWorkflowHandle(r.runId).signal(slotGrantedSignal, { key: r.key })),
+        );
+        const ended = new Set(batch.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.key));
+        if (ended.size > 0) state.holders = state.holders.filter((h) => !ended.has(h.key));
+        continue;
+      }
       const next = state.queue.shift()!;
       try {
         await getExternalWorkflowHandle(next.runId).signal(slotGrantedSignal, { key: next.key });
@@ -69,7 +96,9 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     // before. Checked in the loop, so a semaphore already running picks it up after the deploy.
     if (state.queue.length > 0 && patched('slots-contention')) await tellContended(state);
     if (state.holders.length === 0 && state.queue.length === 0) {
-      if (!(await condition(() => state.queue.length > 0, IDLE_LIFETIME))) return;
+      // Holders count too: acquireSlotNow grants without queueing (before it, no holder came
+      // without a queued request first, so recorded histories wake as they did).
+      if (!(await condition(() => state.queue.length > 0 || state.holders.length > 0, IDLE_LIFETIME))) return;
       continue;
     }
     const seen = changed;
