@@ -244,8 +244,10 @@ function localLifecycleTask(
   if (!LIFECYCLE_ACTIVITIES.has(activityType)) return null;
   const time = (t: LocalActivityMarkerData['complete_time']) =>
     t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
-  const scheduledAt = time(data?.original_schedule_time);
-  const closedAt = time(data?.complete_time) || scheduledAt;
+  // The schedule time is the workflow's clock (its task's start), the completion the worker's: a
+  // local activity shorter than the difference between them would read as negative, so as 0 s.
+  const closedAt = time(data?.complete_time) || time(data?.original_schedule_time);
+  const scheduledAt = Math.min(time(data?.original_schedule_time) || closedAt, closedAt);
   const failure = marker.failure ? failureFact(marker.failure) : null;
   return {
     activityId: data?.activity_id ?? '',

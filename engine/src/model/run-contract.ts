@@ -4,7 +4,7 @@
 // carries, and the activities the workflows call. Workflows, worker, client, schedules and history
 // readers all take these from here, so none of them imports another's module (the worker and the
 // workflows no longer import each other). Workflow-safe: define* from @temporalio/workflow, types.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { RunProgress, RunStatus } from './plan.js';
 
 export type { InterpreterInput } from './plan.js';
@@ -84,12 +84,7 @@ export interface RunActivities {
     runId: string;
     key: string;
     capacity: number;
-    /**
-     * Ask with an update (acquireSlotNowUpdate) and answer whether the slot was granted at once
-     * (patched('fair-share-lanes')); absent: a signal, and the grant always comes as a signal.
-     */
-    answerGrant?: boolean;
-  }): Promise<{ workflowId: string; granted?: boolean } | undefined>;
+  }): Promise<{ workflowId: string } | undefined>;
 }
 
 // A project's fair share of step slots (workflows/project-slots.workflow.ts).
@@ -115,13 +110,6 @@ export interface SlotsState {
 }
 
 export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
-/**
- * Asks for a slot and answers at once: granted when a slot is free and nobody queues before it (the
- * run needs no grant signal then), else queued like acquireSlot and granted later by signal.
- */
-export const acquireSlotNowUpdate = defineUpdate<{ granted: boolean }, [SlotRequest & { capacity: number }]>(
-  'acquireSlotNow',
-);
 export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
 /** Sent by the semaphore to the run whose request it grants. */
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');

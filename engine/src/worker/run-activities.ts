@@ -2,11 +2,10 @@
 // it ends (incremental state committed on success; staging dropped unless kept for previews or,
 // for a failed run, for a re-run to reuse).
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import {
   acquireLockSignal,
-  acquireSlotNowUpdate,
   acquireSlotSignal,
   LOCK_WORKFLOW,
   lockWorkflowId,
@@ -53,24 +52,10 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async requestProjectSlot({ project, runId, key, capacity, answerGrant }) {
+    async requestProjectSlot({ project, runId, key, capacity }) {
       // The run's task queue: the semaphore runs there and is the share of that queue's workers.
       const taskQueue = Context.current().info.taskQueue;
       const workflowId = slotsWorkflowId(project, taskQueue);
-      if (answerGrant) {
-        // Update-with-start: a free slot is granted in the answer, without a signal back to the run.
-        // A retry asks again with the same key and learns whether the first ask was granted.
-        const { granted } = await deps.temporal.workflow.executeUpdateWithStart(acquireSlotNowUpdate, {
-          args: [{ runId, key, capacity }],
-          startWorkflowOperation: new WithStartWorkflowOperation(SLOTS_WORKFLOW, {
-            workflowId,
-            taskQueue,
-            args: [{ capacity, holders: [], queue: [] }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-        return { workflowId, granted };
-      }
       await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
         workflowId,
         taskQueue,

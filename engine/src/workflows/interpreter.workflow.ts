@@ -146,16 +146,11 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   });
   // The semaphore runs on the run's own task queue (see slotsWorkflowId), so the run knows its id.
   const semaphoreId = slotsWorkflowId(plan.project, workflowInfo().taskQueue);
-  /**
-   * Asks the semaphore for a slot (not cancellable: once asked, the request is given back whatever
-   * happens); a free slot is granted in the answer, else the grant comes as a signal.
-   */
-  const askSlot = async (key: string) => {
-    const answer = await CancellationScope.nonCancellable(() =>
-      local.requestProjectSlot({ project: plan.project, runId, key, capacity: share!, answerGrant: true }),
+  /** Asks the semaphore for a slot; not cancellable: once asked, it is given back whatever happens. */
+  const askSlot = (key: string) =>
+    CancellationScope.nonCancellable(() =>
+      local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
     );
-    if (answer?.granted) granted.add(key);
-  };
   const releases: Promise<void>[] = [];
   const giveBack = (key: string) => {
     const handle = getExternalWorkflowHandle(semaphoreId);

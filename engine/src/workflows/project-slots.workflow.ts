@@ -13,7 +13,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  acquireSlotNowUpdate,
   acquireSlotSignal,
   releaseSlotSignal,
   slotGrantedSignal,
@@ -46,20 +45,6 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     state.capacity = Math.max(1, capacity);
     if (!known(key)) state.queue.push({ runId, key });
     changed += 1;
-  });
-  setHandler(acquireSlotNowUpdate, ({ runId, key, capacity }) => {
-    state.capacity = Math.max(1, capacity);
-    changed += 1;
-    // A retried request: it may have been granted already.
-    if (state.holders.some((h) => h.key === key)) return { granted: true };
-    if (state.queue.some((q) => q.key === key)) return { granted: false };
-    // Granted here only if nobody waits before it, so arrival order holds.
-    if (state.queue.length === 0 && state.holders.length < state.capacity) {
-      state.holders.push({ runId, key });
-      return { granted: true };
-    }
-    state.queue.push({ runId, key });
-    return { granted: false };
   });
   setHandler(releaseSlotSignal, ({ key }) => {
     state.holders = state.holders.filter((h) => h.key !== key);
@@ -96,9 +81,7 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     // before. Checked in the loop, so a semaphore already running picks it up after the deploy.
     if (state.queue.length > 0 && patched('slots-contention')) await tellContended(state);
     if (state.holders.length === 0 && state.queue.length === 0) {
-      // Holders count too: acquireSlotNow grants without queueing (before it, no holder came
-      // without a queued request first, so recorded histories wake as they did).
-      if (!(await condition(() => state.queue.length > 0 || state.holders.length > 0, IDLE_LIFETIME))) return;
+      if (!(await condition(() => state.queue.length > 0, IDLE_LIFETIME))) return;
       continue;
     }
     const seen = changed;
