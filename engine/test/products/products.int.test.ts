@@ -189,6 +189,47 @@ describe('data products', () => {
     ]);
   });
 
+  it("lists the project's own tables under its role, and the products it may read", async () => {
+    // A view in sales's schema, a table in mkt's: each project sees only what its role owns.
+    await api.h.platform.warehousePool.query(`create table ${projectSchemaName(mkt)}.leads (id int, email text)`);
+    await api.h.giveSchema(projectSchemaName(mkt), mkt);
+    const tables = await api.call('GET', `/api/projects/${sales}/tables`, { token: salesWriter });
+    expect(tables.status).toBe(200);
+    expect(tables.body.items).toEqual([
+      {
+        schema: salesSchema,
+        table: 'orders',
+        name: `${salesSchema}.orders`,
+        kind: 'table',
+        columns: [{ name: 'id', type: 'bigint' }],
+        product,
+      },
+    ]);
+    const theirs = await api.call('GET', `/api/projects/${mkt}/tables`, { token: mktToken });
+    expect(theirs.body.items.map((t: { name: string }) => t.name)).toEqual([`${projectSchemaName(mkt)}.leads`]);
+
+    // Another project's token may neither list these tables nor publish into the project.
+    const listed = await api.call('GET', `/api/projects/${sales}/tables`, { token: mktToken });
+    expect(listed.status).toBe(403);
+    expect(listed.body.detail).toContain(`"read" scope for project "${sales}"`);
+    const published = await api.call('POST', `/api/projects/${sales}/products`, {
+      token: mktToken,
+      body: { id: `${mkt}-in-sales`, table: `${salesSchema}.orders`, name: 'Not theirs' },
+    });
+    expect(published.status).toBe(403);
+    expect((await api.call('GET', `/api/products/${mkt}-in-sales`)).status).toBe(404);
+
+    // mkt may read its own products and sales's shared one; sales only its own.
+    expect((await api.call('GET', `/api/projects/${mkt}/products`, { token: mktToken })).body.items).toEqual([
+      { id: product, name: 'Orders', project: sales, table: `${salesSchema}.orders`, own: false },
+    ]);
+    const own = await api.call('GET', `/api/projects/${sales}/products`, { token: salesWriter });
+    expect(own.body.items).toEqual([
+      { id: product, name: 'Orders', project: sales, table: `${salesSchema}.orders`, own: true },
+    ]);
+    expect((await api.call('GET', `/api/projects/${sales}/products`, { token: mktToken })).status).toBe(403);
+  });
+
   it('warns before an unshare breaks a consumer, and refuses the consumer afterwards', async () => {
     const refused = await api.call('DELETE', `/api/products/${product}/shares/${mkt}`, { token: salesAdmin });
     expect(refused.status).toBe(409);
