@@ -1619,7 +1619,7 @@ export interface operations {
                                 min: number;
                                 max: number | null;
                             };
-                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
+                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, python, path, table, product); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
                             config: {
                                 [key: string]: unknown;
                             };

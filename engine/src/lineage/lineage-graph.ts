@@ -434,7 +434,10 @@ export function queryLineage(graph: LineageGraph, query: LineageQuery) {
   );
   let columns: ColumnLineageOut[] = [...keep].flatMap((id) => columnsOf.get(id) ?? []);
   if (query.column) columns = columnsAround(columns, query.table, query.column, query.direction);
-  return { nodes, edges, columns, problems: graph.problems };
+  // Only the problems of the steps shown: another pipeline's unresolved SQL says nothing about these.
+  const steps = nodes.flatMap((n) => (n.kind === 'step' ? [`${n.pipelineId}.${n.nodeId}: `] : []));
+  const problems = graph.problems.filter((p) => steps.some((prefix) => p.startsWith(prefix)));
+  return { nodes, edges, columns, problems };
 }
 
 interface GraphIndex {
