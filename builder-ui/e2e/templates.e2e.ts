@@ -33,7 +33,9 @@ const schemaOf = (project: string) => project.replace(/-/g, '_');
 
 /** Sets a field of the template's values form, whatever control the form drew for it. */
 async function setValue(values: Locator, name: string, value: unknown): Promise<void> {
-  const field = values.getByLabel(humanize(name), { exact: true });
+  // A required field's label ends in " *".
+  const label = humanize(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const field = values.getByLabel(new RegExp(`^${label}( \\*)?$`));
   const tag = await field.evaluate((el) => el.tagName.toLowerCase());
   if (tag === 'select') await field.selectOption(String(value));
   else if (typeof value === 'boolean') await field.setChecked(value);

@@ -14,7 +14,13 @@ export interface ProjectTable {
   columns: { name: string; type: string }[];
 }
 
-const KINDS: Record<string, ProjectTable['kind']> = { r: 'table', p: 'table', f: 'table', v: 'view', m: 'view' };
+const KINDS: Record<string, ProjectTable['kind']> = {
+  r: 'table',
+  p: 'table',
+  f: 'table',
+  v: 'view',
+  m: 'view',
+};
 
 export async function listProjectTables(runnerPool: pg.Pool, project: string): Promise<ProjectTable[]> {
   const client = await runnerPool.connect();

@@ -191,7 +191,9 @@ describe('data products', () => {
 
   it("lists the project's own tables under its role, and the products it may read", async () => {
     // A view in sales's schema, a table in mkt's: each project sees only what its role owns.
-    await api.h.platform.warehousePool.query(`create table ${projectSchemaName(mkt)}.leads (id int, email text)`);
+    await api.h.platform.warehousePool.query(
+      `create table ${projectSchemaName(mkt)}.leads (id int, email text)`,
+    );
     await api.h.giveSchema(projectSchemaName(mkt), mkt);
     const tables = await api.call('GET', `/api/projects/${sales}/tables`, { token: salesWriter });
     expect(tables.status).toBe(200);
@@ -206,7 +208,9 @@ describe('data products', () => {
       },
     ]);
     const theirs = await api.call('GET', `/api/projects/${mkt}/tables`, { token: mktToken });
-    expect(theirs.body.items.map((t: { name: string }) => t.name)).toEqual([`${projectSchemaName(mkt)}.leads`]);
+    expect(theirs.body.items.map((t: { name: string }) => t.name)).toEqual([
+      `${projectSchemaName(mkt)}.leads`,
+    ]);
 
     // Another project's token may neither list these tables nor publish into the project.
     const listed = await api.call('GET', `/api/projects/${sales}/tables`, { token: mktToken });
