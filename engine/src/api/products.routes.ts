@@ -102,7 +102,7 @@ export const productRoutes = [
     method: 'get',
     path: '/projects/:project/tables',
     operationId: 'listProjectTables',
-    summary: "The warehouse tables and views the project owns (what it may publish as a product)",
+    summary: 'The warehouse tables and views the project owns (what it may publish as a product)',
     description:
       "Read under the project's warehouse role: only relations in schemas that role owns, never another " +
       "project's, a run's staging or a branch's copies.",
