@@ -3,6 +3,7 @@
 // unsharing, consumers named before an unshare breaks them, and a freshness SLA going stale.
 import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProjectStore } from '../../src/store/projects.store.js';
 import { startApi, uniq, type ApiHarness } from '../api/api-harness.js';
 
 let api: ApiHarness;
@@ -232,6 +233,13 @@ describe('data products', () => {
       { id: product, name: 'Orders', project: sales, table: `${salesSchema}.orders`, own: true },
     ]);
     expect((await api.call('GET', `/api/projects/${sales}/products`, { token: mktToken })).status).toBe(403);
+
+    // A project from before roles existed has no role yet: it owns no tables (not a 500).
+    const old = uniq('noroles');
+    await new ProjectStore(api.h.platform.platformPool).create({ id: old, name: old });
+    const none = await api.call('GET', `/api/projects/${old}/tables`);
+    expect(none.status).toBe(200);
+    expect(none.body.items).toEqual([]);
   });
 
   it('warns before an unshare breaks a consumer, and refuses the consumer afterwards', async () => {
