@@ -3,13 +3,12 @@
 // draft, its duration is the server's and stays put, its notice ends with it, and the run page
 // re-runs it. Screenshots for docs/guides/builder.md go to docs/screenshots/ with UPDATE_DOCS_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
   apiCall,
   node,
-  pressRun,
   samplePipeline,
   selectNode,
   signIn,
@@ -400,65 +399,3 @@ scenarios.push({
 async function nameFieldFocused(page: Page): Promise<void> {
   await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'node-name');
 }
-
-/** The templates that read a file and need no secret or outside server: each must succeed first time. */
-const FILE_TEMPLATES = ['csv-to-table', 'customer-dedupe', 'data-quality-gate', 'scd-type-2'];
-
-scenarios.push({
-  name: 'every file template succeeds the first time: its dialog uploads the file it reads, then a run is green',
-  async run(ctx) {
-    const { page } = ctx;
-    await signIn(ctx);
-    for (const templateId of FILE_TEMPLATES) {
-      const folder = path.join(REPO, 'templates', templateId);
-      const template = JSON.parse(readFileSync(path.join(folder, 'template.json'), 'utf8')) as {
-        title: string;
-      };
-      // A project of its own: its files folder does not exist yet, as on a fresh install.
-      const project = unique(`tpl-${templateId}`).slice(0, 40);
-      await apiCall(ctx, 'POST', '/projects', { id: project, name: template.title });
-      await page.goto(`${ctx.baseUrl}/templates`);
-      await page
-        .getByRole('button', {
-          name: new RegExp(`^Use template ${template.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
-        })
-        .click();
-      const dialog = page.getByRole('dialog', { name: /^Use template: / });
-      const id = unique(templateId.slice(0, 12));
-      await dialog.getByLabel('New pipeline id').fill(id);
-      await dialog.getByLabel('Project').selectOption(project);
-      await dialog.getByRole('button', { name: 'Fill with examples' }).click();
-
-      const files = dialog.getByRole('region', { name: 'Files it reads' });
-      const upload = files.getByLabel(/^Upload /);
-      await upload.first().waitFor();
-      const wanted = ((await upload.first().getAttribute('aria-label')) ?? '').replace(/^Upload /, '');
-      const fixtures = readdirSync(path.join(folder, 'fixtures'))
-        .filter((f) => f.endsWith('.csv'))
-        .sort();
-      const fixture =
-        fixtures.find((f) => f === path.basename(wanted)) ?? fixtures.find((f) => !f.includes('bad'))!;
-      await upload.first().setInputFiles(path.join(folder, 'fixtures', fixture));
-      await files.getByLabel(`${wanted} is in the project`).waitFor();
-
-      await dialog.getByRole('button', { name: 'Create pipeline' }).click();
-      await page.getByRole('status', { name: 'Published, version 1' }).waitFor();
-      await pressRun(page);
-      await page.getByLabel(/^Run status: (succeeded|failed)$/).waitFor({ timeout: 90_000 });
-      const runId = new URL(page.url()).searchParams.get('run')!;
-      const run = await apiCall<{
-        status: string;
-        steps: Record<string, { status: string; error: string | null }>;
-      }>(ctx, 'GET', `/runs/${runId}`);
-      assert.equal(
-        run.status,
-        'succeeded',
-        `${templateId}: ${Object.entries(run.steps)
-          .filter(([, s]) => s.error)
-          .map(([k, s]) => `${k}: ${s.error}`)
-          .join('; ')}`,
-      );
-      if (templateId === 'csv-to-table') await docsScreenshot(page, 'builder-template-run');
-    }
-  },
-});

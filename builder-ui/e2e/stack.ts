@@ -2,7 +2,7 @@
 // (API + worker + Temporal dev server + embedded Postgres) on free ports in a throwaway home, and
 // stops it again. E2E_BASE_URL + E2E_TOKEN reuse a stack that is already running instead.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +92,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const home = mkdtempSync(path.join(tmpdir(), 'tributary-e2e-'));
   // The embedded Postgres runs as the postgres user when we are root: it must reach this directory.
   chmodSync(home, 0o755);
+  // The Python environments the tests pin, when built (activities/scripts/build-python-envs.ts), as
+  // an operator would have them: a template's Python step then starts without fetching from PyPI.
+  const pythonEnvs = path.join(REPO, '.tributary', 'python');
+  if (existsSync(pythonEnvs)) symlinkSync(pythonEnvs, path.join(home, 'python'));
   const [port, temporalPort, temporalUiPort, postgresPort] = [
     await freePort(),
     await freePort(),

@@ -365,6 +365,16 @@ export const Api = {
     call(client.DELETE('/pipelines/{id}/webhooks/{hookId}', { params: { path: { id, hookId } } })),
   catalog: (filter: Query<'listCatalog'>) => call(client.GET('/catalog', { params: { query: filter } })),
   product: (id: string) => call(client.GET('/products/{id}', { params: { path: { id } } })),
+  /** Publishes a table the project owns as a data product. */
+  publishProduct: (project: string, body: Body<'publishProduct'>) =>
+    call(client.POST('/projects/{project}/products', { params: { path: { project } }, body })),
+  /** The warehouse tables and views the project owns (listed under its own role). */
+  projectTables: (project: string) =>
+    call(client.GET('/projects/{project}/tables', { params: { path: { project } } })),
+  /** The data products the project's pipelines may read: its own and those shared with it. */
+  readableProducts: (project: string) =>
+    call(client.GET('/projects/{project}/products', { params: { path: { project } } })),
+
   shareProduct: (id: string, project: string) =>
     call(client.PUT('/products/{id}/shares/{project}', { params: { path: { id, project } } })),
   unshareProduct: (id: string, project: string, force = false) =>

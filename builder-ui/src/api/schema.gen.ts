@@ -1133,6 +1133,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The warehouse tables and views the project owns (what it may publish as a product)
+         * @description Read under the project's warehouse role: only relations in schemas that role owns, never another project's, a run's staging or a branch's copies.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["listProjectTables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/products": {
         parameters: {
             query?: never;
@@ -1140,7 +1162,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The data products the project's pipelines may read: its own and those shared with it
+         * @description Needs the `read` scope.
+         */
+        get: operations["listReadableProducts"];
         put?: never;
         /**
          * Publish a table the project owns as a data product
@@ -1621,7 +1647,7 @@ export interface operations {
                                 min: number;
                                 max: number | null;
                             };
-                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
+                            /** @description JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, python, path, table, product); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option */
                             config: {
                                 [key: string]: unknown;
                             };
@@ -9145,6 +9171,156 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectTables: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tables, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            schema: string;
+                            table: string;
+                            /** @description schema.table, as a product or a source.table names it */
+                            name: string;
+                            /** @enum {string} */
+                            kind: "table" | "view";
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            /** @description The data product that publishes it, if one does */
+                            product: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReadableProducts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The products */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            name: string;
+                            project: string;
+                            /** @description schema.table */
+                            table: string;
+                            /** @description The project's own product (false: shared with it) */
+                            own: boolean;
+                        }[];
+                    };
+                };
             };
             /** @description Invalid input: `errors[]` names each field (and node) at fault */
             400: {

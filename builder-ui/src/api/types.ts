@@ -82,3 +82,6 @@ export type BranchMerge = Json<'mergeBranch'>;
 export type CatalogEntry = Json<'listCatalog'>['items'][number];
 export type ProductView = Json<'getProduct'>;
 export type Lineage = Json<'getLineage'>;
+
+export type ProjectTable = Json<'listProjectTables'>['items'][number];
+export type ReadableProduct = Json<'listReadableProducts'>['items'][number];

@@ -3,8 +3,12 @@
 // form generated from its node type's JSON Schema) and its retry/timeout options; with several nodes
 // selected, bulk actions.
 import { useEffect, useId, useMemo, useState } from 'react';
-import { NodeIcon } from '../components/ui.tsx';
+import { Api, messageOf } from '../api/client.ts';
 import type { CompileError } from '../api/types.ts';
+import { useResource } from '../api/use-resource.ts';
+import { PublishProductDialog } from '../components/PublishProductDialog.tsx';
+import { NodeIcon } from '../components/ui.tsx';
+import { toast } from '../store/toasts.ts';
 import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
@@ -12,7 +16,12 @@ import { editorStore, useEditor } from '../store/editor.ts';
 import { NodeDataDialog, NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 import type { SqlProblem } from './SqlEditor.tsx';
+import type { JsonSchema } from '../model/types.ts';
 import { useNodeSchemas } from './use-input-schemas.ts';
+
+/** Whether a node type's form has a field of this widget (asked before fetching what it offers). */
+const usesWidget = (config: JsonSchema | undefined, widget: string) =>
+  Object.values(config?.properties ?? {}).some((field) => field['x-widget'] === widget);
 
 /** Where in its SQL text the validator places a problem (`line`, `column`), when it does. */
 function sqlPlace(problem: CompileError): SqlProblem | null {
@@ -97,6 +106,23 @@ function NodeConfig(props: {
   const idField = useId();
   const schemas = useNodeSchemas(true);
   const [viewingData, setViewingData] = useState(false);
+  const [publishing, setPublishing] = useState<{ table: string | undefined } | null>(null);
+  const project = useEditor((s) => s.meta.project ?? 'default');
+  const pipelineId = useEditor((s) => s.meta.id);
+  // What the table and product pickers offer: asked only for a node type that has such a field.
+  const wantsTables = usesWidget(connector?.config, 'table');
+  const wantsProducts = usesWidget(connector?.config, 'product');
+  const tables = useResource(
+    () =>
+      wantsTables
+        ? Api.projectTables(project).then((r) => r.items.map((t) => t.name))
+        : Promise.resolve(null),
+    [project, wantsTables],
+  ).data;
+  const products = useResource(
+    () => (wantsProducts ? Api.readableProducts(project).then((r) => r.items) : Promise.resolve(null)),
+    [project, wantsProducts],
+  ).data;
   const [idText, setIdText] = useState(props.id);
   useEffect(() => setIdText(props.id), [props.id]);
 
@@ -128,8 +154,33 @@ function NodeConfig(props: {
         (!visited || visited.includes(path)) &&
         JSON.stringify(valueAt(validated, path) ?? null) === JSON.stringify(value ?? null),
       touch: (path) => editorStore.getState().touchField(props.id, path),
+      tables,
+      products,
     };
-  }, [mine, props.id, props.secrets, upstream, paramNames, visited, validated, schemas.nodes]);
+  }, [
+    mine,
+    props.id,
+    props.secrets,
+    upstream,
+    paramNames,
+    visited,
+    validated,
+    schemas.nodes,
+    tables,
+    products,
+  ]);
+
+  // A node that publishes into a warehouse table (its type declares the target view) offers to make
+  // that table a data product, with the table as the draft names it.
+  const publishProduct = async () => {
+    const table = await Api.sinkTarget(pipelineId, props.id)
+      .then((t) => t.table)
+      .catch((e: unknown) => {
+        toast('error', `The target table is not known: ${messageOf(e)}`);
+        return undefined;
+      });
+    setPublishing({ table });
+  };
 
   if (!node) return null;
   const store = editorStore.getState();
@@ -181,6 +232,22 @@ function NodeConfig(props: {
           runId={props.runId}
           schemas={schemas.nodes}
           onClose={() => setViewingData(false)}
+        />
+      )}
+      {connector?.view?.target && (
+        <button type="button" onClick={() => void publishProduct()}>
+          Publish as a data product…
+        </button>
+      )}
+      {publishing && (
+        <PublishProductDialog
+          project={project}
+          table={publishing.table}
+          onClose={() => setPublishing(null)}
+          onPublished={(productId) => {
+            setPublishing(null);
+            toast('success', `Published ${productId}: it is in the catalog now`);
+          }}
         />
       )}
       {unplaced.length > 0 && (

@@ -32,6 +32,10 @@ export interface FormContext {
   inputColumns?: Readonly<Record<string, readonly Column[] | null>>;
   /** Top-level fields that name a secret, when the caller knows (template params). */
   secretFields?: ReadonlySet<string>;
+  /** The project's warehouse tables (`schema.table`), for a field that names one; null while unknown. */
+  tables?: readonly string[] | null;
+  /** The data products the project may read, for a field that names one; null while unknown. */
+  products?: readonly { id: string; name: string; project: string; own: boolean }[] | null;
 }
 
 type Value = unknown;
@@ -138,6 +142,8 @@ function Field(props: FieldProps) {
   if (widget === 'secret' || (props.ctx.secretFields?.has(props.path) && type === 'string'))
     return <SecretField {...props} />;
   if (widget === 'sql') return <SqlField {...props} />;
+  if (widget === 'product') return <ProductField {...props} />;
+  if (widget === 'table') return <TableField {...props} />;
   if (widget === 'python') return <PythonField {...props} />;
   if (schema.enum) return <EnumField {...props} />;
   if (type === 'boolean') return <BooleanField {...props} />;
@@ -356,6 +362,70 @@ function SecretField(props: FieldProps) {
       <p className="field-help">
         Secrets are set in <a href="/settings">Settings</a>; only their names are stored in the pipeline.
       </p>
+    </Row>
+  );
+}
+
+/** A data product the project may read (its own, or shared with it): a picker, never free text. */
+function ProductField(props: FieldProps) {
+  const id = useId();
+  const value = typeof props.value === 'string' ? props.value : '';
+  const products = props.ctx.products;
+  if (!products) return <TextField {...props} />;
+  const known = products.some((p) => p.id === value);
+  return (
+    <Row {...props} id={id}>
+      <select
+        id={id}
+        className="nodrag"
+        value={value}
+        aria-required={props.required}
+        aria-describedby={describedBy(props, id)}
+        onChange={(e) => props.onChange(e.target.value || undefined)}
+      >
+        <option value="">
+          {products.length ? '— choose a data product —' : '— no product this project may read —'}
+        </option>
+        {value && !known && <option value={value}>{value} (not readable by this project)</option>}
+        {products.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name} ({p.id}){p.own ? '' : ` · shared by ${p.project}`}
+          </option>
+        ))}
+      </select>
+      <p className="field-help">
+        The project&apos;s own products and those shared with it; find others in the{' '}
+        <a href="/catalog">catalog</a>.
+      </p>
+    </Row>
+  );
+}
+
+/** A warehouse table: free text (`schema.table`) with the project's own tables offered. */
+function TableField(props: FieldProps) {
+  const id = useId();
+  const listId = useId();
+  const tables = props.ctx.tables;
+  return (
+    <Row {...props} id={id}>
+      <input
+        id={id}
+        className="nodrag"
+        type="text"
+        list={tables ? listId : undefined}
+        value={typeof props.value === 'string' ? props.value : ''}
+        placeholder="schema.table"
+        aria-required={props.required}
+        aria-describedby={describedBy(props, id)}
+        onChange={(e) => props.onChange(e.target.value === '' ? undefined : e.target.value)}
+      />
+      {tables && (
+        <datalist id={listId}>
+          {tables.map((t) => (
+            <option key={t} value={t} />
+          ))}
+        </datalist>
+      )}
     </Row>
   );
 }

@@ -3,13 +3,14 @@
 // and, for the run on screen, its step's status, attempt, rows, duration and the error it failed with
 // (unless the node was edited since that run). Type sizes are chosen to stay readable at fit zoom.
 import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react';
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import { formatDuration, formatNumber, NodeIcon } from '../components/ui.tsx';
 import { problemText } from '../model/config.ts';
 import type { FlowNode } from '../model/flow.ts';
 import { routesOf } from '../model/routes.ts';
 import { useCatalog } from '../store/catalog.ts';
-import { useEditor, visibleStep } from '../store/editor.ts';
+import { hasFailureEdge, problemsOf, useEditor, visibleStep } from '../store/editor.ts';
+import type { NodeData } from '../model/flow.ts';
 
 function stepDuration(step: { startedAt: string | null; endedAt: string | null; status: string }) {
   if (!step.startedAt) return null;
@@ -18,14 +19,22 @@ function stepDuration(step: { startedAt: string | null; endedAt: string | null; 
   return step.status === 'running' ? Date.now() - Date.parse(step.startedAt) : null;
 }
 
-function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
+interface CardProps {
+  id: string;
+  data: NodeData;
+  kind: string;
+  selected: boolean;
+}
+
+const NodeCard = memo(function NodeCard({ id, data, kind, selected }: CardProps) {
   const connector = useCatalog((s) => s.byType.get(data.type));
-  const problems = useEditor((s) =>
-    s.problems
-      .filter((p) => p.nodeId === id)
-      .map(problemText)
-      .join('\n'),
-  );
+  const problems = useEditor((s) => problemsOf(s.problems, id).map(problemText).join('\n'));
+  // The failure output is drawn once it can be used: the node has a failure edge, is selected, or
+  // the pointer has been on it. A handle on each of 1,000 nodes was a third of the handles React
+  // Flow measures and subscribes when a large pipeline opens.
+  const failureEdge = useEditor((s) => hasFailureEdge(s.edges, id));
+  const [pointed, setPointed] = useState(false);
+  const showFailure = failureEdge || selected || pointed;
   const step = useEditor((s) => visibleStep(s, id));
   const problemCount = problems ? problems.split('\n').length : 0;
   const status = step?.status;
@@ -42,6 +51,7 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
         data.disabled ? 'node-disabled' : '',
       ].join(' ')}
       title={problems ? `${label}\n${problems}` : label}
+      onMouseEnter={pointed ? undefined : () => setPointed(true)}
     >
       {kind !== 'source' && (
         <Handle type="target" position={Position.Left} aria-label={`Input of ${id}`} className="handle" />
@@ -105,21 +115,28 @@ function NodeCard({ id, data, type: kind, selected }: NodeProps<FlowNode>) {
         </div>
       )}
       {/* Every node's failure output: followed only when the step failed after its retries. */}
-      <Handle
-        type="source"
-        id="failure"
-        position={Position.Bottom}
-        aria-label={`Failure output of ${id}`}
-        title="On failure: connect steps that run only when this one fails"
-        className="handle handle-failure"
-      />
+      {showFailure && (
+        <Handle
+          type="source"
+          id="failure"
+          position={Position.Bottom}
+          aria-label={`Failure output of ${id}`}
+          title="On failure: connect steps that run only when this one fails"
+          className="handle handle-failure"
+        />
+      )}
     </div>
   );
-}
+});
 
-const SourceNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
-const TransformNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
-const SinkNode = memo((props: NodeProps<FlowNode>) => <NodeCard {...props} />);
+// React Flow hands a node its measured size and position too; the card draws none of them, so it
+// takes only what it shows and is not drawn again when React Flow measures it after mounting.
+const card = (props: NodeProps<FlowNode>) => (
+  <NodeCard id={props.id} data={props.data} kind={props.type} selected={!!props.selected} />
+);
+const SourceNode = memo(card);
+const TransformNode = memo(card);
+const SinkNode = memo(card);
 SourceNode.displayName = 'SourceNode';
 TransformNode.displayName = 'TransformNode';
 SinkNode.displayName = 'SinkNode';

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, ApiError, isOutage, messageOf } from '../api/client.ts';
 import type { Workspace } from '../api/types.ts';
-import { editorStore } from '../store/editor.ts';
+import { documentNodesChanged, editorStore } from '../store/editor.ts';
 import { useOutage } from '../store/outage.ts';
 
 const AUTOSAVE_MS = 800;
@@ -88,7 +88,10 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean, workspace: W
   useEffect(() => {
     if (!ready) return;
     const unsubscribe = editorStore.subscribe((s, prev) => {
-      if (s.dirty && (s.nodes !== prev.nodes || s.edges !== prev.edges || s.meta !== prev.meta)) {
+      if (
+        s.dirty &&
+        (documentNodesChanged(s.nodes, prev.nodes) || s.edges !== prev.edges || s.meta !== prev.meta)
+      ) {
         window.clearTimeout(timer.current);
         // A drag is saved when it ends, not at every step of it.
         if (s.dragStart) return;

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
 import type { NodeSchema } from '../api/types.ts';
-import { editorStore, endedStepsKey } from '../store/editor.ts';
+import { documentNodesChanged, editorStore, endedStepsKey } from '../store/editor.ts';
 
 const DEBOUNCE_MS = 700;
 
@@ -46,7 +46,7 @@ export function useNodeSchemas(enabled: boolean): InputSchemas {
     };
     fetchSoon(0);
     const unsubscribe = editorStore.subscribe((s, prev) => {
-      if (s.nodes !== prev.nodes || s.edges !== prev.edges || s.runSteps !== prev.runSteps)
+      if (documentNodesChanged(s.nodes, prev.nodes) || s.edges !== prev.edges || s.runSteps !== prev.runSteps)
         fetchSoon(DEBOUNCE_MS);
     });
     return () => {

@@ -2,7 +2,7 @@
 // The problems go to the editor store, where the canvas and the problems list read them.
 import { useEffect } from 'react';
 import { Api, messageOf } from '../api/client.ts';
-import { editorStore, endedStepsKey } from '../store/editor.ts';
+import { documentNodesChanged, editorStore, endedStepsKey } from '../store/editor.ts';
 
 const VALIDATE_DEBOUNCE_MS = 400;
 
@@ -38,7 +38,7 @@ export function useLiveValidation(ready: boolean): void {
     check();
     const unsubscribe = editorStore.subscribe((s, prev) => {
       if (
-        s.nodes !== prev.nodes ||
+        documentNodesChanged(s.nodes, prev.nodes) ||
         s.edges !== prev.edges ||
         s.meta !== prev.meta ||
         s.runSteps !== prev.runSteps

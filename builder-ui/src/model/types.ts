@@ -54,7 +54,7 @@ export type JsonSchema = {
   pattern?: string;
   examples?: unknown[];
   /** How a string field is edited, as the connector declares it. */
-  'x-widget'?: 'secret' | 'sql' | 'python' | 'path' | 'cron';
+  'x-widget'?: 'secret' | 'sql' | 'python' | 'path' | 'cron' | 'table' | 'product';
   /** The value a node added in the builder starts with (`default` is what an omitted field means). */
   'x-initial'?: unknown;
   /** A warning to show while an enum field holds that option (or holds nothing and defaults to it). */

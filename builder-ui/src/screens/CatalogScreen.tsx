@@ -3,7 +3,10 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Api } from '../api/client.ts';
 import { useResource } from '../api/use-resource.ts';
+import { PublishProductDialog } from '../components/PublishProductDialog.tsx';
 import { Empty, ErrorBox, Link, Loading, timeAgo } from '../components/ui.tsx';
+import { navigate } from '../router.ts';
+import { toast } from '../store/toasts.ts';
 
 interface Filters {
   q: string;
@@ -15,6 +18,7 @@ export function CatalogScreen() {
   const [draft, setDraft] = useState<Filters>({ q: '', tag: '', stale: '' });
   const [filters, setFilters] = useState<Filters>(draft);
   const ids = { q: useId(), tag: useId(), stale: useId() };
+  const [publishing, setPublishing] = useState(false);
   const { data, error, reload } = useResource(
     () =>
       Api.catalog({
@@ -32,11 +36,25 @@ export function CatalogScreen() {
     <main className="screen">
       <header className="screen-header">
         <h1>Data products</h1>
-        <p className="muted">
-          Tables projects publish for others to build on. Anyone can find them here; a project reads one only
-          once its owners have shared it.
-        </p>
+        <span className="spacer" />
+        <button type="button" className="primary" onClick={() => setPublishing(true)}>
+          Publish a product
+        </button>
       </header>
+      <p className="muted">
+        Tables projects publish for others to build on. Anyone can find them here; a project reads one only
+        once its owners have shared it.
+      </p>
+      {publishing && (
+        <PublishProductDialog
+          onClose={() => setPublishing(false)}
+          onPublished={(id) => {
+            setPublishing(false);
+            toast('success', `Published ${id}`);
+            navigate(`/catalog/${id}`);
+          }}
+        />
+      )}
       <form className="inline-form" aria-label="Search the catalogue" onSubmit={submit}>
         <div className="field">
           <label htmlFor={ids.q}>Search</label>
@@ -73,7 +91,9 @@ export function CatalogScreen() {
       {!data && !error && <Loading what="the catalogue" />}
       {data && data.length === 0 && (
         <Empty title="No data products yet">
-          A project publishes one with <code>POST /api/projects/&lt;project&gt;/products</code>.
+          <button type="button" onClick={() => setPublishing(true)}>
+            Publish a table of your project
+          </button>
         </Empty>
       )}
       {data && data.length > 0 && (

@@ -57,7 +57,7 @@ export function ProductScreen({ id }: { id: string }) {
   );
   return (
     <main className="screen">
-      <header className="screen-header">
+      <header className="screen-header product-header">
         <p className="muted small">
           <Link to="/catalog">Data products</Link> / {product.id}
         </p>
@@ -86,6 +86,7 @@ export function ProductScreen({ id }: { id: string }) {
           {product.freshness && <> · expected every {product.freshness.maxAgeHours} h</>}
         </p>
       </section>
+      <ProductLineage table={table} />
       <section className="card" aria-labelledby="schema-title">
         <h2 id="schema-title">Schema</h2>
         <table className="list-table compact" aria-label="Schema">
@@ -193,5 +194,71 @@ export function ProductScreen({ id }: { id: string }) {
         )}
       </section>
     </main>
+  );
+}
+
+/**
+ * The steps next to the product's table in lineage (what writes it, what reads it) and what lineage
+ * could not follow there, with a link to the whole graph.
+ */
+function ProductLineage({ table }: { table: string }) {
+  const { data, error } = useResource(() => Api.lineage({ table, direction: 'both', depth: 1 }), [table]);
+  const tableNode = data?.nodes.find((n) => n.kind === 'table' && n.name === table);
+  const writers = data
+    ? data.edges
+        .filter((e) => e.to === tableNode?.id)
+        .map((e) => data.nodes.find((n) => n.id === e.from))
+        .filter((n) => n?.kind === 'step')
+    : [];
+  const readers = data
+    ? data.edges
+        .filter((e) => e.from === tableNode?.id)
+        .map((e) => data.nodes.find((n) => n.id === e.to))
+        .filter((n) => n?.kind === 'step')
+    : [];
+  const step = (n: (typeof writers)[number]) =>
+    n && (
+      <li key={n.id}>
+        {n.pipelineId ? <Link to={`/pipelines/${n.pipelineId}`}>{n.pipelineId}</Link> : n.name}
+        {n.nodeId && <> · node {n.nodeId}</>}
+        {n.project && <span className="muted small"> (project {n.project})</span>}
+      </li>
+    );
+  return (
+    <section className="card" aria-labelledby="lineage-title">
+      <h2 id="lineage-title">Lineage</h2>
+      {error && <p className="muted">Lineage cannot be read: {error}</p>}
+      {!data && !error && <Loading what="lineage" />}
+      {data && (
+        <>
+          <p>
+            Written by {writers.length === 0 ? <span className="muted">no step of a pipeline</span> : null}
+          </p>
+          {writers.length > 0 && <ul aria-label="Written by">{writers.map(step)}</ul>}
+          <p>Read by {readers.length === 0 ? <span className="muted">no step of a pipeline</span> : null}</p>
+          {readers.length > 0 && <ul aria-label="Read by">{readers.map(step)}</ul>}
+          {data.problems.length > 0 ? (
+            <div className="lineage-problems" role="status" aria-label="Lineage problems">
+              <p>
+                {data.problems.length} lineage problem{data.problems.length === 1 ? '' : 's'}: some columns
+                could not be followed.
+              </p>
+              <ul>
+                {data.problems.map((problem) => (
+                  <li key={problem} className="small">
+                    {problem}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : (
+            <p className="muted small">Every column of the steps around it could be followed.</p>
+          )}
+          <p>
+            <Link to={`/lineage?table=${encodeURIComponent(table)}`}>Open the lineage graph</Link>
+          </p>
+        </>
+      )}
+    </section>
   );
 }

@@ -1,7 +1,14 @@
 // The editor store: undo/redo of every kind of edit, and a dirty flag that means "differs from saved".
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NodeKind, PipelineDocument } from '../model/types.ts';
-import { baselineOf, createEditorStore, visibleStep } from './editor.ts';
+import {
+  baselineOf,
+  createEditorStore,
+  documentNodesChanged,
+  hasFailureEdge,
+  problemsOf,
+  visibleStep,
+} from './editor.ts';
 
 const doc: PipelineDocument = {
   apiVersion: 'tributary/v1',
@@ -153,5 +160,38 @@ describe('run overlay and new nodes', () => {
     expect(store.getState().newNodes.gen).toBeUndefined();
     store.getState().revealProblems();
     expect(store.getState().newNodes).toEqual({});
+  });
+
+  it("tells a measurement or a selection from a change of the document's nodes", () => {
+    const before = store.getState().nodes;
+    store.getState().onNodesChange([
+      { type: 'dimensions', id: 'gen', dimensions: { width: 200, height: 60 } },
+      { type: 'select', id: 'sql', selected: true },
+    ]);
+    const measured = store.getState().nodes;
+    expect(measured).not.toBe(before);
+    expect(documentNodesChanged(measured, before)).toBe(false);
+    store.getState().onNodesChange([{ type: 'position', id: 'gen', position: { x: 5, y: 5 } }]);
+    expect(documentNodesChanged(store.getState().nodes, measured)).toBe(true);
+    const moved = store.getState().nodes;
+    store.getState().setNodeConfig('sql', { sql: 'select 2' });
+    expect(documentNodesChanged(store.getState().nodes, moved)).toBe(true);
+    store.getState().deleteNodes(['sql']);
+    expect(documentNodesChanged(store.getState().nodes, moved)).toBe(true);
+  });
+
+  it("finds a node's problems and failure edges without a scan per node", () => {
+    const problems = [
+      { code: 'a', message: 'one', nodeId: 'sql' },
+      { code: 'b', message: 'two' },
+      { code: 'c', message: 'three', nodeId: 'sql' },
+    ];
+    expect(problemsOf(problems, 'sql').map((p) => p.message)).toEqual(['one', 'three']);
+    expect(problemsOf(problems, 'gen')).toEqual([]);
+    expect(hasFailureEdge(store.getState().edges, 'gen')).toBe(false);
+    store.getState().addNode('sink.postgres', { x: 600, y: 0 }, 'alert', { table: 't' });
+    store.getState().connect('sql', 'alert', 'failure');
+    expect(hasFailureEdge(store.getState().edges, 'sql')).toBe(true);
+    expect(hasFailureEdge(store.getState().edges, 'gen')).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ const ConnectorSchema = z.object({
   inputs: z.object({ min: z.number().int(), max: z.number().int().nullable() }),
   config: z.record(z.string(), z.unknown()).meta({
     description:
-      "JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, path); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option",
+      "JSON Schema of the node's config; `x-widget` on a field says how to edit it (secret, sql, python, path, table, product); `x-initial` is the value a node added in the builder starts with; `x-option-notes` warns about an enum option",
   }),
   secrets: z.array(z.string()).meta({
     description: 'The config fields (dotted paths) whose value names a secret of the project',

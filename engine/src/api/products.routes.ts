@@ -12,6 +12,8 @@ import {
   type ProductDeps,
 } from '../products/product-service.js';
 import { ProductStore } from '../products/products.store.js';
+import { listProjectTables } from '../warehouse/project-tables.js';
+import { HttpProblem } from './problem.js';
 import { allows } from './auth.js';
 import type { ApiContext } from './context.js';
 import { route } from './route.js';
@@ -79,7 +81,83 @@ const ShareParams = z.object({ id: slug, project: slug });
 const productDeps = (deps: ApiContext): ProductDeps => deps;
 const store = (deps: ApiContext) => new ProductStore(deps.pool);
 
+const ProjectTableSchema = z.object({
+  schema: z.string(),
+  table: z.string(),
+  name: z.string().meta({ description: 'schema.table, as a product or a source.table names it' }),
+  kind: z.enum(['table', 'view']),
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  product: z.string().nullable().meta({ description: 'The data product that publishes it, if one does' }),
+});
+const ReadableProductSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  project: z.string(),
+  table: z.string().meta({ description: 'schema.table' }),
+  own: z.boolean().meta({ description: "The project's own product (false: shared with it)" }),
+});
+
 export const productRoutes = [
+  route({
+    method: 'get',
+    path: '/projects/:project/tables',
+    operationId: 'listProjectTables',
+    summary: 'The warehouse tables and views the project owns (what it may publish as a product)',
+    description:
+      "Read under the project's warehouse role: only relations in schemas that role owns, never another " +
+      "project's, a run's staging or a branch's copies.",
+    tag: 'products',
+    scope: 'read',
+    params: ProjectParams,
+    responses: {
+      200: { description: 'The tables, by name', schema: z.object({ items: z.array(ProjectTableSchema) }) },
+    },
+    problems: [503],
+    async handler({ deps, params, authorize, res }) {
+      authorize(params.project);
+      await deps.projects.require(params.project);
+      if (!deps.describe) {
+        throw new HttpProblem(503, 'Service Unavailable', 'This server has no warehouse runner connection');
+      }
+      const [tables, products] = await Promise.all([
+        listProjectTables(deps.describe.runnerPool, params.project),
+        store(deps).list({ project: params.project }),
+      ]);
+      const productOf = new Map(products.map((p) => [`${p.table.schema}.${p.table.table}`, p.id]));
+      res.json({
+        items: tables.map((t) => {
+          const name = `${t.schema}.${t.table}`;
+          return { ...t, name, product: productOf.get(name) ?? null };
+        }),
+      });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/projects/:project/products',
+    operationId: 'listReadableProducts',
+    summary: "The data products the project's pipelines may read: its own and those shared with it",
+    tag: 'products',
+    scope: 'read',
+    params: ProjectParams,
+    responses: {
+      200: { description: 'The products', schema: z.object({ items: z.array(ReadableProductSchema) }) },
+    },
+    async handler({ deps, params, authorize, res }) {
+      authorize(params.project);
+      await deps.projects.require(params.project);
+      const products = await store(deps).readableBy(params.project);
+      res.json({
+        items: products.map((p) => ({
+          id: p.id,
+          name: p.name,
+          project: p.project,
+          table: `${p.table.schema}.${p.table.table}`,
+          own: p.project === params.project,
+        })),
+      });
+    },
+  }),
   route({
     method: 'post',
     path: '/projects/:project/products',

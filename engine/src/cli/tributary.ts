@@ -17,10 +17,13 @@ import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 import { readFileSync } from 'node:fs';
 
-// Read here rather than from platform.ts, whose imports would slow every command down.
-const VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+// The packed CLI (engine/scripts/pack-cli.ts) has its version built in; from a checkout it is read
+// here rather than from platform.ts, whose imports would slow every command down.
+declare const __TRIBUTARY_VERSION__: string | undefined;
+const VERSION: string =
+  typeof __TRIBUTARY_VERSION__ === 'string'
+    ? __TRIBUTARY_VERSION__
+    : JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 type Action<T> = (options: T, out: Output) => Promise<ExitCode>;
 

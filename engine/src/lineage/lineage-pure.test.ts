@@ -141,6 +141,18 @@ describe('lineage without a database', () => {
     expect(built).toEqual(['a', 'b', 'b']);
   });
 
+  it("names only the problems of the steps around the table asked about, not another pipeline's", async () => {
+    const good = csvPipeline('good', 'good_out', 'select sku, qty from {{ inputs.file }}');
+    // `*` over a table the catalogue does not know: lineage cannot say which columns come out.
+    const bad = csvPipeline('bad', 'bad_out', 'select * from {{ inputs.file }} f, nowhere n');
+    const graph = await buildLineage([good, bad], catalog, activityCatalog);
+    expect(graph.problems.some((p) => p.startsWith('bad.sql: '))).toBe(true);
+    const around = (table: string) => queryLineage(graph, { table, direction: 'both', depth: 3 }).problems;
+    expect(around('shop.good_out')).toEqual([]);
+    expect(around('shop.bad_out')).toEqual(graph.problems.filter((p) => p.startsWith('bad.')));
+    expect(around('shop.bad_out').length).toBeGreaterThan(0);
+  });
+
   it("gives a header-only CSV's dataset the columns a run or the file showed, so lineage reaches it", async () => {
     const headerOnly: PipelineForLineage = {
       id: 'hdr',

@@ -124,6 +124,18 @@ export class ProductStore {
     return rows.map(toProduct);
   }
 
+  /** The products a project's pipelines may read: its own and those shared with it. */
+  async readableBy(project: string): Promise<DataProduct[]> {
+    const { rows } = await this.pool.query<ProductRow>(
+      `select * from tributary.data_products p
+        where p.project_id = $1
+           or exists (select 1 from tributary.data_product_shares s where s.product_id = p.id and s.project_id = $1)
+        order by p.id`,
+      [project],
+    );
+    return rows.map(toProduct);
+  }
+
   async shares(id: string): Promise<ProductShare[]> {
     const { rows } = await this.pool.query<{ project_id: string; granted_by: string; granted_at: Date }>(
       'select project_id, granted_by, granted_at from tributary.data_product_shares where product_id = $1 order by project_id',

@@ -153,6 +153,8 @@ describe('auth matrix over the route table', () => {
       values: { project: projectA },
       body: { id: uniq('prod'), table: `${projectSchemaName(projectA)}.facts`, name: 'x' },
     },
+    listProjectTables: { values: { project: projectA } },
+    listReadableProducts: { values: { project: projectA } },
     shareProduct: { values: { id: productA, project: projectB } },
     unshareProduct: { values: { id: productA, project: projectB } },
     getRunOpenLineage: {},

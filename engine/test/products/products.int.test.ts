@@ -3,6 +3,7 @@
 // unsharing, consumers named before an unshare breaks them, and a freshness SLA going stale.
 import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProjectStore } from '../../src/store/projects.store.js';
 import { startApi, uniq, type ApiHarness } from '../api/api-harness.js';
 
 let api: ApiHarness;
@@ -187,6 +188,58 @@ describe('data products', () => {
     expect(audit.body.items).toEqual([
       expect.objectContaining({ target: `product:${product}`, summary: { with: mkt } }),
     ]);
+  });
+
+  it("lists the project's own tables under its role, and the products it may read", async () => {
+    // A view in sales's schema, a table in mkt's: each project sees only what its role owns.
+    await api.h.platform.warehousePool.query(
+      `create table ${projectSchemaName(mkt)}.leads (id int, email text)`,
+    );
+    await api.h.giveSchema(projectSchemaName(mkt), mkt);
+    const tables = await api.call('GET', `/api/projects/${sales}/tables`, { token: salesWriter });
+    expect(tables.status).toBe(200);
+    expect(tables.body.items).toEqual([
+      {
+        schema: salesSchema,
+        table: 'orders',
+        name: `${salesSchema}.orders`,
+        kind: 'table',
+        columns: [{ name: 'id', type: 'bigint' }],
+        product,
+      },
+    ]);
+    const theirs = await api.call('GET', `/api/projects/${mkt}/tables`, { token: mktToken });
+    expect(theirs.body.items.map((t: { name: string }) => t.name)).toEqual([
+      `${projectSchemaName(mkt)}.leads`,
+    ]);
+
+    // Another project's token may neither list these tables nor publish into the project.
+    const listed = await api.call('GET', `/api/projects/${sales}/tables`, { token: mktToken });
+    expect(listed.status).toBe(403);
+    expect(listed.body.detail).toContain(`"read" scope for project "${sales}"`);
+    const published = await api.call('POST', `/api/projects/${sales}/products`, {
+      token: mktToken,
+      body: { id: `${mkt}-in-sales`, table: `${salesSchema}.orders`, name: 'Not theirs' },
+    });
+    expect(published.status).toBe(403);
+    expect((await api.call('GET', `/api/products/${mkt}-in-sales`)).status).toBe(404);
+
+    // mkt may read its own products and sales's shared one; sales only its own.
+    expect((await api.call('GET', `/api/projects/${mkt}/products`, { token: mktToken })).body.items).toEqual([
+      { id: product, name: 'Orders', project: sales, table: `${salesSchema}.orders`, own: false },
+    ]);
+    const own = await api.call('GET', `/api/projects/${sales}/products`, { token: salesWriter });
+    expect(own.body.items).toEqual([
+      { id: product, name: 'Orders', project: sales, table: `${salesSchema}.orders`, own: true },
+    ]);
+    expect((await api.call('GET', `/api/projects/${sales}/products`, { token: mktToken })).status).toBe(403);
+
+    // A project from before roles existed has no role yet: it owns no tables (not a 500).
+    const old = uniq('noroles');
+    await new ProjectStore(api.h.platform.platformPool).create({ id: old, name: old });
+    const none = await api.call('GET', `/api/projects/${old}/tables`);
+    expect(none.status).toBe(200);
+    expect(none.body.items).toEqual([]);
   });
 
   it('warns before an unshare breaks a consumer, and refuses the consumer afterwards', async () => {

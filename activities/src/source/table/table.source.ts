@@ -25,14 +25,14 @@ const ConfigSchema = z
       .optional()
       .describe(
         "The warehouse table (or view) to read, as schema.table (a table name alone means the project's own schema)",
-      ),
+      )
+      .meta({ 'x-widget': 'table' }),
     product: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be the id of a data product')
       .optional()
-      .describe(
-        'A data product to read (its owners must have shared it with this project), instead of table',
-      ),
+      .describe('A data product to read (its owners must have shared it with this project), instead of table')
+      .meta({ 'x-widget': 'product' }),
     columns: z
       .array(z.string().min(1))
       .min(1)
