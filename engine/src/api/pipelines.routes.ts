@@ -6,7 +6,7 @@ import { PipelineSchema, slug } from '../model/pipeline.schema.js';
 import { createPipeline } from '../pipelines/create-pipeline.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
-import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
+import { validateDocument } from '../pipelines/validate-document.js';
 import { templateOriginOf } from '../templates/template-origin.store.js';
 import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
@@ -133,12 +133,11 @@ export const pipelineRoutes = [
       const mayRead = allows(principal!.token, 'read', project);
       const knownSecrets =
         deps.secrets && mayRead ? (await deps.secrets.list(project)).map((s) => s.name) : undefined;
-      const schemas = mayRead ? await schemasForValidation(deps, body) : undefined;
       res.json(
         await validateDocument(body, {
           catalog: deps.catalog,
           ...(knownSecrets ? { knownSecrets } : {}),
-          ...(schemas ? { schemas } : {}),
+          ...(mayRead ? { schemaDeps: deps } : {}),
         }),
       );
     },
