@@ -2,6 +2,7 @@
 export * from './node-type.js';
 export * from './step-activity.js';
 export * from './config-schema.js';
+export * from './transaction.js';
 export * from './placeholders.js';
 export * from './errors.js';
 export * from './sql.js';

@@ -1,6 +1,7 @@
 // What flow.if and flow.switch share: the optional one-row query whose value a condition reads (run
 // under the project's role, read only, like an assertion), checking conditions against what is
 // upstream, and passing the one input table through to the route taken.
+import { inTransaction } from '../transaction.js';
 import { z } from 'zod';
 import { configError, describePgError, isPgError, StepError } from '../errors.js';
 import type { StepContext, StepOutput, TableRef, UpstreamScope } from '../node-type.js';
@@ -116,13 +117,16 @@ export async function queryValue(
   const cancel = () => void ctx.warehouse.cancel(client);
   ctx.signal.addEventListener('abort', cancel, { once: true });
   try {
-    await client.query('begin transaction read only');
     // Two rows are enough to tell that there is more than one.
-    const result = await client.query<Record<string, unknown>>(
-      `select * from (\n${rendered.text}\n) as q limit 2`,
-      rendered.values,
+    const result = await inTransaction(
+      client,
+      (c) =>
+        c.query<Record<string, unknown>>(
+          `select * from (\n${rendered.text}\n) as q limit 2`,
+          rendered.values,
+        ),
+      { readOnly: true },
     );
-    await client.query('commit');
     if (result.rows.length !== 1 || result.fields.length !== 1) {
       throw configError(
         'query.sql',
@@ -131,7 +135,6 @@ export async function queryValue(
     }
     return typed(Object.values(result.rows[0]!)[0], query.type);
   } catch (error) {
-    await client.query('rollback').catch(() => {});
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (isPgError(error)) {
       throw Object.assign(new Error(`query.sql: ${describePgError(error, query.sql)}`), { code: error.code });
