@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
+import { stepConfig } from './config-schema.js';
 import { describePgError, isPgError, isRetryable, StepError, TransientError } from './errors.js';
 import type { NodeTypeDeclaration, SecretResolver, StepContext, StepLogger } from './node-type.js';
 import type { StepActivityInput, StepActivityResult, StepFailureDetails } from './step-activity.js';
@@ -120,9 +121,11 @@ async function executeStep(
     deps.heartbeatIntervalMs ?? 2_000, // well inside the 10 s heartbeat timeout (faults suite)
   );
   try {
-    const config = declaration.config.safeParse(input.config);
+    // Compile parsed the config and the plan carries it parsed: it is parsed again only when the
+    // plan was compiled by another schema than this worker's (or before plans said which).
+    const config = stepConfig(declaration.config, input.config, input.configSchema);
     if (!config.success) {
-      const issue = config.error.issues[0]!;
+      const issue = config.issues[0]!;
       throw new StepError(`config.${issue.path.join('.')}: ${issue.message}`, 'config');
     }
     const { branch } = input;

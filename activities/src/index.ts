@@ -1,6 +1,8 @@
 // The activities package: node type declarations, their registry, and the activity factory.
 export * from './node-type.js';
 export * from './step-activity.js';
+export * from './config-schema.js';
+export * from './transaction.js';
 export * from './placeholders.js';
 export * from './errors.js';
 export * from './sql.js';

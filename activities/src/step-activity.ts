@@ -10,6 +10,12 @@ export interface StepActivityInput {
   nodeId: string;
   type: string;
   config: Record<string, unknown>;
+  /**
+   * The digest of the config schema that parsed `config` at compile (configSchemaDigest): when it is
+   * the declaration's own, the step uses the config without parsing it again. Absent in runs
+   * started before plans carried it.
+   */
+  configSchema?: string;
   /** Upstream node id → its output table. */
   inputs: Record<string, TableRef>;
   params: Record<string, string | number | boolean | null>;

@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import { configError, describePgError, isPgError, StepError } from '../errors.js';
 import type { StepContext, StepOutput, TableRef, UpstreamScope } from '../node-type.js';
-import { quoteTable, tableStats } from '../sql.js';
+import { quoteTable, tableStats, type ColumnInfo } from '../sql.js';
 import { checkRenderedSql } from '../transform/sql/check-sql.js';
 import { formatSqlProblem, renderSql } from '../transform/sql/render-sql.js';
+import { inTransaction } from '../transaction.js';
 import {
   checkCondition,
   ConditionError,
@@ -38,6 +39,42 @@ export const QuerySchema = z
   })
   .strict();
 export type DecisionQuery = z.infer<typeof QuerySchema>;
+
+/** The config field of a deciding node's optional query. */
+export const queryField = QuerySchema.optional().describe(
+  'A one-row query over the inputs; conditions read its value as "query"',
+);
+
+/**
+ * The parts of a deciding node's declaration that flow.if and flow.switch have alike: a transform
+ * of the Flow category over its inputs, whose SQL is its query's and whose output is its one input.
+ */
+export const decidingNode = {
+  kind: 'transform' as const,
+  category: 'Flow',
+  inputs: { min: 1, max: null },
+  sqlFields: (config: unknown) => {
+    const sql = (config as { query?: { sql?: unknown } } | null)?.query?.sql;
+    return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['query', 'sql'], sql }] : [];
+  },
+  describe: (_ctx: unknown, _config: unknown, inputs: Record<string, ColumnInfo[]>) => {
+    const all = Object.values(inputs);
+    return Promise.resolve(all.length === 1 ? all[0]! : []);
+  },
+};
+
+/** What a deciding step's conditions read: the upstream steps' facts, the params, its query's value. */
+export async function decisionFacts(
+  ctx: StepContext,
+  query: DecisionQuery | undefined,
+  inputs: Record<string, TableRef>,
+): Promise<{ steps: Record<string, Record<string, Value>>; params: Record<string, Value>; query?: Value }> {
+  return {
+    steps: ctx.upstream,
+    params: ctx.params as Record<string, Value>,
+    ...(query ? { query: await queryValue(ctx, query, inputs) } : {}),
+  };
+}
 
 /** Parses a condition, or returns the problem as a config problem at `path`. */
 export function parsed(text: string): Expr | undefined {
@@ -116,13 +153,16 @@ export async function queryValue(
   const cancel = () => void ctx.warehouse.cancel(client);
   ctx.signal.addEventListener('abort', cancel, { once: true });
   try {
-    await client.query('begin transaction read only');
     // Two rows are enough to tell that there is more than one.
-    const result = await client.query<Record<string, unknown>>(
-      `select * from (\n${rendered.text}\n) as q limit 2`,
-      rendered.values,
+    const result = await inTransaction(
+      client,
+      (c) =>
+        c.query<Record<string, unknown>>(
+          `select * from (\n${rendered.text}\n) as q limit 2`,
+          rendered.values,
+        ),
+      { readOnly: true },
     );
-    await client.query('commit');
     if (result.rows.length !== 1 || result.fields.length !== 1) {
       throw configError(
         'query.sql',
@@ -131,7 +171,6 @@ export async function queryValue(
     }
     return typed(Object.values(result.rows[0]!)[0], query.type);
   } catch (error) {
-    await client.query('rollback').catch(() => {});
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (isPgError(error)) {
       throw Object.assign(new Error(`query.sql: ${describePgError(error, query.sql)}`), { code: error.code });

@@ -2,6 +2,7 @@
 // database connection: input tables are streamed to CSV files of the scratch directory with
 // `COPY … TO STDOUT`, and the process's CSV output is streamed into the step's table with
 // `COPY … FROM STDIN`, both under the project's role. NULL is `\N`, so it stays apart from ''.
+import { withTransaction } from '../transaction.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
@@ -19,21 +20,13 @@ export async function exportTable(
   signal: AbortSignal,
 ): Promise<ColumnInfo[]> {
   const columns = await tableColumns(warehouse, table);
-  const client = await warehouse.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(warehouse, async (client) => {
     await client.query(`set local datestyle = 'ISO, MDY'`);
     const reader = client.query(
       copyTo(`copy (select * from ${quoteTable(table)}) to stdout with (${CSV_OPTIONS})`),
     );
     await pipeline(reader, createWriteStream(file), { signal });
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   return columns;
 }
 
@@ -45,20 +38,12 @@ export async function importTable(
   file: string,
   signal: AbortSignal,
 ): Promise<number> {
-  const client = await warehouse.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(warehouse, async (client) => {
     await client.query(
       `create table ${quoteTable(table)} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
     );
     const writer = client.query(copyFrom(`copy ${quoteTable(table)} from stdin with (${CSV_OPTIONS})`));
     await pipeline(createReadStream(file), writer, { signal });
-    await client.query('commit');
     return writer.rowCount;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

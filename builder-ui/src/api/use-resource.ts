@@ -1,7 +1,7 @@
 // The load / error / reload pattern of every screen in one hook: a request when the inputs change,
 // its answer or a readable error, and a reload after a change. An answer that arrives after the
 // inputs changed (or the component left) is dropped, so a slow reply never overwrites a newer one.
-import { useCallback, useEffect, useState, type DependencyList } from 'react';
+import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
 import { messageOf } from './client.ts';
 
 export interface Resource<T> {
@@ -35,4 +35,20 @@ export function useResource<T>(
     // The caller's deps decide when to load again; `load` is a new closure on every render.
   }, [...deps, generation]);
   return { data, error, reload };
+}
+
+/**
+ * Reloads a resource when `deps` change after the first render, keeping what it shows meanwhile
+ * (a run's status moved on: its trail is read again without a flash of "Loading").
+ */
+export function useReloadOn(reload: () => void, deps: DependencyList): void {
+  const mounted = useRef(false);
+  useEffect(() => {
+    if (!mounted.current) {
+      mounted.current = true;
+      return;
+    }
+    reload();
+    // The caller's deps decide when to read again.
+  }, deps);
 }

@@ -1,6 +1,7 @@
 // The pipelines list: search and project filter, each pipeline's last run, and creating one
 // (blank, from a template, or by importing a JSON file); export and delete.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useResource } from '../api/use-resource.ts';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import { Dialog, Empty, ErrorBox, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { downloadJson } from '../editor/ProblemsList.tsx';
@@ -14,7 +15,12 @@ export function PipelinesScreen() {
   const { query } = useLocation();
   const [search, setSearch] = useState(query.get('q') ?? '');
   const [project, setProject] = useState(query.get('project') ?? '');
-  const [projects, setProjects] = useState<Project[]>([]);
+  // The project filter's choices; without them the list still works, so a failure only leaves it short.
+  const { data: projectList, reload: loadProjects } = useResource(
+    () => Api.projects().then((r) => r.items),
+    [],
+  );
+  const projects: Project[] = projectList ?? [];
   const [items, setItems] = useState<PipelineSummary[] | null>(null);
   const [lastRuns, setLastRuns] = useState<Record<string, RunSummary | null>>({});
   const [error, setError] = useState<string | null>(null);
@@ -23,12 +29,6 @@ export function PipelinesScreen() {
   const fileInput = useRef<HTMLInputElement>(null);
   const searchId = useId();
   const projectId = useId();
-
-  const loadProjects = useCallback(() => {
-    Api.projects()
-      .then((r) => setProjects(r.items))
-      .catch(() => undefined);
-  }, []);
 
   const load = useCallback(() => {
     setError(null);
@@ -44,7 +44,6 @@ export function PipelinesScreen() {
       .catch((e: unknown) => setError(messageOf(e)));
   }, [search, project]);
 
-  useEffect(loadProjects, [loadProjects]);
   useEffect(() => {
     const timer = window.setTimeout(load, 250);
     return () => window.clearTimeout(timer);

@@ -11,6 +11,7 @@ import {
   StatusBadge,
   temporalRunUrl,
 } from '../components/ui.tsx';
+import { useReloadOn, useResource } from '../api/use-resource.ts';
 import { StepsTable } from '../editor/RunPanel.tsx';
 import { catalogKind, useCatalog } from '../store/catalog.ts';
 import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
@@ -226,27 +227,20 @@ export function RunDetailScreen({ runId }: { runId: string }) {
 
 /** Who was told about the run, through which channel, and how each delivery went. */
 function Deliveries({ runId, status }: { runId: string; status: string }) {
-  const [items, setItems] = useState<RunDelivery[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
+  const {
+    data: items,
+    error,
+    reload,
+  } = useResource<RunDelivery[]>(() => Api.runNotifications(runId).then((r) => r.items), [runId]);
+  // Deliveries go on after the run has ended (retries with back-off): look again for a while, and
+  // at once when the run's status changes.
+  useReloadOn(reload, [status]);
   useEffect(() => {
-    let live = true;
-    setError(null);
-    const load = () =>
-      Api.runNotifications(runId)
-        .then((r) => live && setItems(r.items))
-        .catch((e: unknown) => live && setError(messageOf(e)));
-    void load();
-    // Deliveries go on after the run has ended (retries with back-off): look again for a while.
-    const timer = window.setInterval(() => void load(), 3_000);
-    return () => {
-      live = false;
-      window.clearInterval(timer);
-    };
-  }, [runId, status, attempt]);
+    const timer = window.setInterval(reload, 3_000);
+    return () => window.clearInterval(timer);
+  }, [reload]);
 
-  if (error) return <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />;
+  if (error) return <ErrorBox error={error} onRetry={reload} />;
   if (!items) return <Loading what="the notifications" />;
   if (items.length === 0) return <Empty title="No notifications for this run" />;
   return (
@@ -289,22 +283,15 @@ function Deliveries({ runId, status }: { runId: string; status: string }) {
 
 /** The run's audit events; read again when the status changes, since a running run keeps adding events. */
 function AuditTrail({ runId, status }: { runId: string; status: string }) {
-  const [events, setEvents] = useState<RunAuditEvent[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
+  const {
+    data: events,
+    error,
+    reload,
+  } = useResource<RunAuditEvent[]>(() => Api.runAudit(runId).then((trail) => trail.events), [runId]);
+  // The events shown stay while the trail is read again after a change of status.
+  useReloadOn(reload, [status]);
 
-  useEffect(() => {
-    let live = true;
-    setError(null);
-    Api.runAudit(runId)
-      .then((trail) => live && setEvents(trail.events))
-      .catch((e: unknown) => live && setError(messageOf(e)));
-    return () => {
-      live = false;
-    };
-  }, [runId, status, attempt]);
-
-  if (error) return <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />;
+  if (error) return <ErrorBox error={error} onRetry={reload} />;
   if (!events) return <Loading what="the audit trail" />;
   if (events.length === 0) return <Empty title="No audit events yet" />;
   return (

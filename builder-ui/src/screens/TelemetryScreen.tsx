@@ -1,8 +1,9 @@
 // Usage over a date range: what a credit is, credits per day stacked by project, the costliest
 // pipelines and node types, and retries.
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { Api, messageOf } from '../api/client.ts';
+import { Api } from '../api/client.ts';
+import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, formatNumber, Link, Loading } from '../components/ui.tsx';
 import { defaultRange, describeRates, rangeQuery, stackedCredits, topByCredits } from '../model/usage.ts';
 import type { UsageReport } from '../api/types.ts';
@@ -20,33 +21,22 @@ interface Reports {
 
 export function TelemetryScreen() {
   const [range, setRange] = useState(defaultRange);
-  const [reports, setReports] = useState<Reports | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const ids = { from: useId(), to: useId() };
-
-  const load = useCallback(() => {
+  const {
+    data: reports,
+    error,
+    reload: load,
+  } = useResource<Reports>(() => {
     // A half-typed date is empty or after `to`; asking then would only earn a 400.
-    if (!range.from || !range.to || range.from > range.to) {
-      setError('Pick a from date on or before the to date.');
-      return;
-    }
-    let live = true;
-    setError(null);
-    setReports(null);
+    if (!range.from || !range.to || range.from > range.to)
+      return Promise.reject(new Error('Pick a from date on or before the to date.'));
     const query = rangeQuery(range);
-    Promise.all([
+    return Promise.all([
       Api.usage({ groupBy: 'day', split: 'project', ...query }),
       Api.usage({ groupBy: 'pipeline', ...query }),
       Api.usage({ groupBy: 'nodeType', ...query }),
-    ])
-      .then(([days, pipelines, nodeTypes]) => live && setReports({ days, pipelines, nodeTypes }))
-      .catch((e: unknown) => live && setError(messageOf(e)));
-    return () => {
-      live = false;
-    };
+    ]).then(([days, pipelines, nodeTypes]) => ({ days, pipelines, nodeTypes }));
   }, [range]);
-
-  useEffect(load, [load]);
 
   return (
     <main className="screen" aria-labelledby="telemetry-title">

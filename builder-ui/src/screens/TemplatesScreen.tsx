@@ -118,24 +118,17 @@ function TemplateNeeds({ template }: { template: Template }) {
 
 /** The README, fetched when first opened (the list carries no READMEs) and rendered as Markdown. */
 function TemplateReadme({ template }: { template: Template }) {
-  const [open, setOpen] = useState(false);
-  const [readme, setReadme] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!open || readme !== null) return;
-    let live = true;
-    Api.template(template.id)
-      .then((d) => live && setReadme(d.readme))
-      .catch((e: unknown) => live && setError(messageOf(e)));
-    return () => {
-      live = false;
-    };
-  }, [open, readme, template.id]);
+  // Asked for the first time it is opened, and kept when it is closed and opened again.
+  const [opened, setOpened] = useState(false);
+  const { data: readme, error } = useResource(
+    () => (opened ? Api.template(template.id).then((d) => d.readme) : Promise.resolve(null)),
+    [opened, template.id],
+  );
   return (
-    <details className="readme" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+    <details className="readme" onToggle={(e) => (e.target as HTMLDetailsElement).open && setOpened(true)}>
       <summary>README</summary>
       {error && <ErrorBox error={error} />}
-      {open && readme === null && !error && <Loading what="the README" />}
+      {opened && readme === null && !error && <Loading what="the README" />}
       {readme !== null && <Markdown text={readme} label={`README of ${template.title}`} />}
     </details>
   );

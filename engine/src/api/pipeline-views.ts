@@ -6,7 +6,8 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { NodeCatalog } from '../compiler/compile.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
-import { validity, versionValidity } from '../pipelines/pipeline-compile.js';
+import { validity } from '../pipelines/pipeline-compile.js';
+import { planCacheOf } from '../pipelines/plan-cache.js';
 import type { Saved } from '../pipelines/save-pipeline.js';
 import type { BranchInfo } from '../pipelines/workspace.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
@@ -172,7 +173,7 @@ export function pipelineView(
     versionHash: pipeline.current.versionHash,
     versionCreatedBy: pipeline.current.createdBy,
     versionCreatedAt: pipeline.current.createdAt,
-    ...versionValidity(pipeline.current, catalog),
+    ...planCacheOf(catalog).validity(pipeline.current),
     document: pipeline.current.document,
     links: {
       self: inBranch(links),
@@ -214,7 +215,7 @@ export function versionView(version: PipelineVersion, catalog: NodeCatalog) {
     createdBy: version.createdBy,
     createdAt: version.createdAt,
     message: version.message ?? null,
-    ...versionValidity(version, catalog),
+    ...planCacheOf(catalog).validity(version),
     document: version.document,
   };
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { PipelineSchema, slug } from '../model/pipeline.schema.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
 import { deletePipeline } from '../pipelines/save-pipeline.js';
-import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
+import { validateDocument } from '../pipelines/validate-document.js';
 import { allows, projectsWith } from './auth.js';
 import { IfMatch, requireSamePipeline, versionNumber } from './pipeline-input.js';
 import {
@@ -106,12 +106,11 @@ export const pipelineRoutes = [
       const mayRead = allows(principal!.token, 'read', project);
       const knownSecrets =
         deps.secrets && mayRead ? (await deps.secrets.list(project)).map((s) => s.name) : undefined;
-      const schemas = mayRead ? await schemasForValidation(deps, body) : undefined;
       res.json(
         await validateDocument(body, {
           catalog: deps.catalog,
           ...(knownSecrets ? { knownSecrets } : {}),
-          ...(schemas ? { schemas } : {}),
+          ...(mayRead ? { schemaDeps: deps } : {}),
         }),
       );
     },

@@ -2,8 +2,10 @@
 // points; plus determinism and the shape of a good plan.
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { compile, type NodeCatalog } from './compile.js';
+import { configSchemaDigest } from '@tributary/activities';
+import { compile, parseNodeConfigs, type CatalogEntry, type NodeCatalog } from './compile.js';
 import type { CompileErrorCode } from './errors.js';
+import { PipelineSchema } from '../model/pipeline.schema.js';
 
 const catalog: NodeCatalog = {
   get: (type) =>
@@ -320,5 +322,51 @@ describe('compile', () => {
     // A name made from a param is known only at run time.
     (doc.nodes[2] as { config: Record<string, unknown> }).config.credentials = '{{ params.since }}';
     expect(compile(doc, { catalog, knownSecrets: [] }).ok).toBe(true);
+  });
+
+  it('parses each node config once and carries it parsed, stamped with the digest of its schema', () => {
+    // Every schema counts the parses made with it; secrets and routes read the same parse.
+    const parses: Record<string, number> = {};
+    const counted: NodeCatalog = {
+      get(type) {
+        const entry = catalog.get(type);
+        if (!entry) return undefined;
+        return (countedEntries[type] ??= {
+          ...entry,
+          config: z.preprocess((value) => {
+            parses[type] = (parses[type] ?? 0) + 1;
+            return value;
+          }, entry.config),
+        });
+      },
+    };
+    const countedEntries: Record<string, CatalogEntry> = {};
+    const doc = base() as Doc;
+    (doc.nodes[2] as { config: Record<string, unknown> }).config.credentials = 'warehouse_login';
+    const result = compile(doc, { catalog: counted, knownSecrets: ['warehouse_login'] });
+    expect(parses).toEqual({ 'source.test': 1, 'transform.test': 1, 'sink.test': 1 });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    // The defaults are applied in the plan; the activity uses it as it is when its schema is this one.
+    expect(result.plan.steps[0]!.config).toEqual({ rows: 5 });
+    expect(result.plan.configSchemas).toEqual({
+      'source.test': configSchemaDigest(counted.get('source.test')!.config),
+      'sink.test': configSchemaDigest(counted.get('sink.test')!.config),
+      'transform.test': configSchemaDigest(counted.get('transform.test')!.config),
+    });
+    expect(Object.keys(result.plan.configSchemas!)).toEqual(['sink.test', 'source.test', 'transform.test']);
+
+    // A caller that parsed them already (validate) hands them in: compile parses none again.
+    const configs = parseNodeConfigs(PipelineSchema.parse(doc), counted);
+    expect(parses).toEqual({ 'source.test': 2, 'transform.test': 2, 'sink.test': 2 });
+    expect(compile(doc, { catalog: counted, configs }).ok).toBe(true);
+    expect(parses).toEqual({ 'source.test': 2, 'transform.test': 2, 'sink.test': 2 });
+  });
+
+  it('a config schema that changes has another digest; the same schema keeps its digest', () => {
+    const a = z.object({ rows: z.number().default(1) });
+    const b = z.object({ rows: z.number().default(2) });
+    expect(configSchemaDigest(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(configSchemaDigest(a)).toBe(configSchemaDigest(z.object({ rows: z.number().default(1) })));
+    expect(configSchemaDigest(a)).not.toBe(configSchemaDigest(b));
   });
 });

@@ -2,12 +2,15 @@
 // same input gives a byte-identical plan. Every problem is collected, each naming its node, edge
 // or path, so the builder can show them all at once.
 import {
+  configSchemaDigest,
   findMalformedPlaceholders,
+  parseConfig,
   findPlaceholders,
   routesOf,
   STEP_FACTS,
   stringsIn,
   type ColumnInfo,
+  type ConfigParse,
   type DescribeContext,
   type FactSpec,
   type RouteOutputs,
@@ -77,6 +80,22 @@ export interface CompileOptions {
    * secret not among them is an error; the caller looks them up, so the compiler stays pure.
    */
   knownSecrets?: readonly string[];
+  /**
+   * The nodes' configs parsed already (parseNodeConfigs of this same document), so a caller that
+   * needs them too (validate) parses each config once.
+   */
+  configs?: NodeConfigs;
+}
+
+/** Each node's config as its type's schema parsed it, by position in the document; undefined for an unknown type. */
+export type NodeConfigs = readonly (ConfigParse | undefined)[];
+
+/** Parses every node's config with its type's schema: the one parse a compile makes of each. */
+export function parseNodeConfigs(pipeline: Pipeline, catalog: NodeCatalog): NodeConfigs {
+  return pipeline.nodes.map((node) => {
+    const entry = catalog.get(node.type);
+    return entry ? parseConfig(entry.config, node.config) : undefined;
+  });
 }
 
 export type CompileResult = { ok: true; plan: ExecutionPlan } | { ok: false; errors: CompileError[] };
@@ -99,6 +118,7 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
     return { ok: false, errors: parsed.error.issues.map((issue) => documentError(document, issue)) };
   }
   const pipeline = parsed.data;
+  const configs = options.configs ?? parseNodeConfigs(pipeline, options.catalog);
   const errors: CompileError[] = [];
   const nodeIndex = new Map<string, number>();
   pipeline.nodes.forEach((node, i) => {
@@ -157,7 +177,7 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
       if (edge.output) outputs.set(key, edge.output);
     }
   });
-  checkOutputs(pipeline, options.catalog, nodeIndex, errors);
+  checkOutputs(pipeline, options.catalog, configs, nodeIndex, errors);
 
   const cycle = findCycle(
     pipeline.nodes.map((n) => n.id),
@@ -174,8 +194,10 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
 
   for (const [i, node] of pipeline.nodes.entries()) {
     if (nodeIndex.get(node.id) !== i) continue; // a duplicate, already reported
-    checkNode(node, i, pipeline, options.catalog, nodeIndex, upstream, downstream, outputs, errors);
-    if (options.knownSecrets) checkSecrets(node, i, pipeline, options.catalog, options.knownSecrets, errors);
+    const config = configs[i];
+    checkNode(node, i, config, pipeline, options.catalog, nodeIndex, upstream, downstream, outputs, errors);
+    if (options.knownSecrets && config?.success)
+      checkSecrets(node, i, config.data, pipeline, options.catalog, options.knownSecrets, errors);
   }
   if (options.knownSecrets) {
     // A notification channel names secrets as a node does: each must exist in the project.
@@ -200,7 +222,7 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
   errors.push(...paramErrors);
 
   if (errors.length > 0) return { ok: false, errors };
-  const plan = buildPlan(pipeline, params, options, upstream, outputs);
+  const plan = buildPlan(pipeline, configs, params, options, upstream, outputs);
   // A run whose history could come near Temporal's limits would fail in the middle: refuse it here.
   const budget = historyBudgetErrors(
     plan.steps.length,
@@ -211,11 +233,9 @@ export function compile(document: unknown, options: CompileOptions): CompileResu
 }
 
 /** The route names a deciding node's valid config offers, or undefined for any other node. */
-function nodeRoutes(node: PipelineNode, catalog: NodeCatalog): string[] | undefined {
-  const entry = catalog.get(node.type);
-  if (!entry?.routes) return undefined;
-  const config = entry.config.safeParse(node.config);
-  return config.success ? routesOf(entry.routes, config.data) : undefined;
+function nodeRoutes(entry: CatalogEntry, config: ConfigParse | undefined): string[] | undefined {
+  if (!entry.routes) return undefined;
+  return config?.success ? routesOf(entry.routes, config.data) : undefined;
 }
 
 /**
@@ -225,6 +245,7 @@ function nodeRoutes(node: PipelineNode, catalog: NodeCatalog): string[] | undefi
 function checkOutputs(
   pipeline: Pipeline,
   catalog: NodeCatalog,
+  configs: NodeConfigs,
   nodeIndex: Map<string, number>,
   errors: CompileError[],
 ): void {
@@ -234,7 +255,7 @@ function checkOutputs(
     const from = pipeline.nodes[fromIndex]!;
     const entry = catalog.get(from.type);
     if (!entry) return; // reported with the node
-    const routes = nodeRoutes(from, catalog);
+    const routes = nodeRoutes(entry, configs[fromIndex]);
     const id = edgeId(edge);
     if (edge.output === undefined) {
       if (entry.routes && routes) {
@@ -319,6 +340,7 @@ function documentError(document: unknown, issue: z.core.$ZodIssue): CompileError
 function checkNode(
   node: PipelineNode,
   index: number,
+  config: ConfigParse | undefined,
   pipeline: Pipeline,
   catalog: NodeCatalog,
   nodeIndex: Map<string, number>,
@@ -389,9 +411,8 @@ function checkNode(
     });
   }
 
-  const config = entry.config.safeParse(node.config);
-  if (!config.success) {
-    for (const issue of config.error.issues) {
+  if (config && !config.success) {
+    for (const issue of config.issues) {
       const field = issue.path.map(String).join('.');
       errors.push({
         code: 'invalid_config',
@@ -400,7 +421,7 @@ function checkNode(
         message: `${label}, field "${field || '(config)'}": ${issue.message}`,
       });
     }
-  } else if (entry.checkUpstream) {
+  } else if (config && entry.checkUpstream) {
     // Conditions are checked against what is known where the node stands: its ancestors and the params.
     const scope = upstreamScope(node, pipeline, catalog, nodeIndex, upstream);
     for (const problem of entry.checkUpstream(config.data as never, scope)) {
@@ -469,17 +490,16 @@ function checkNode(
 function checkSecrets(
   node: PipelineNode,
   index: number,
+  config: Record<string, unknown>,
   pipeline: Pipeline,
   catalog: NodeCatalog,
   known: readonly string[],
   errors: CompileError[],
 ): void {
   const entry = catalog.get(node.type);
-  const config = entry?.config.safeParse(node.config);
-  // An unknown type or a bad config is reported already; its secrets cannot be read.
-  if (!entry?.secrets || !config?.success) return;
+  if (!entry?.secrets) return;
   const have = new Set(known);
-  for (const name of entry.secrets(config.data as Record<string, unknown>)) {
+  for (const name of entry.secrets(config)) {
     // A name made from a param is only known when the run's params are.
     if (have.has(name) || findPlaceholders(name).length > 0) continue;
     const field = [...stringsIn(node.config)].find(([text]) => text === name)?.[1].join('.') ?? '';
@@ -540,15 +560,23 @@ export function findCycle(ids: string[], downstream: Map<string, string[]>): str
 
 function buildPlan(
   pipeline: Pipeline,
+  configs: NodeConfigs,
   params: ExecutionPlan['params'],
   options: CompileOptions,
   upstream: Map<string, string[]>,
   outputs: Map<string, string>,
 ): ExecutionPlan {
   const enabled = pipeline.nodes.filter((n) => !n.disabled);
+  const parsed = new Map(pipeline.nodes.map((node, i) => [node, configs[i]]));
+  const schemas: Record<string, string> = {};
   const steps: PlanStep[] = topologicalOrder(enabled, upstream).map((node) => {
     const entry = options.catalog.get(node.type)!;
-    const config = entry.config.parse(node.config) as Record<string, unknown>;
+    const found = parsed.get(node);
+    // A plan is built only when every config parsed.
+    if (!found?.success) throw new Error(`config of node "${node.id}" was not parsed`);
+    const config = found.data;
+    const digest = configSchemaDigest(entry.config);
+    if (digest !== null) schemas[node.type] = digest;
     // Only steps that route or are routed carry the fields, so every other plan is as it was.
     const after = Object.fromEntries(
       upstream
@@ -569,7 +597,8 @@ function buildPlan(
       type: node.type,
       kind: entry.kind,
       name: node.name ?? node.id,
-      // The parsed config carries the type's defaults, so the activity sees exactly what was checked.
+      // The parsed config carries the type's defaults, so the activity sees exactly what was checked
+      // and, its schema being the one named in configSchemas, uses it without parsing it again.
       config,
       dependsOn: [...upstream.get(node.id)!].sort(),
       retry: {
@@ -600,8 +629,12 @@ function buildPlan(
     concurrency: pipeline.settings.concurrency,
     keepStaging: pipeline.settings.keepStaging,
     steps,
+    ...(Object.keys(schemas).length > 0 ? { configSchemas: sortedRecord(schemas) } : {}),
   };
 }
+
+const sortedRecord = (record: Record<string, string>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 /** sha256 of the canonical document; editor-only metadata (positions) does not change it. */
 export function versionHash(pipeline: Pipeline): string {

@@ -4,6 +4,7 @@
 // stopping at the first the collector does not take. A run never waits on this; a collector that is
 // down gets everything later, in order. The collector is configured by the operator, not by a
 // pipeline, so this is not pipeline egress and does not go through the pipelines' egress check.
+import { startPeriodic } from '../infra/periodic.js';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
@@ -171,36 +172,15 @@ export function startOpenLineagePublisher(
   deps: PublisherDeps,
   intervalMs: number,
 ): { stop(): Promise<void> } {
-  let current: Promise<unknown> = Promise.resolve();
-  let running = false;
-  let stopped = false;
   let failing = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = true;
-    current = publishOnce(deps)
-      .then((outcome) => {
-        if (outcome?.failed && !failing)
-          deps.log.warn('openlineage: the collector is not taking events; will retry');
-        if (outcome && !outcome.failed && failing)
-          deps.log.info('openlineage: the collector takes events again');
-        failing = outcome?.failed ?? failing;
-      })
-      .catch((error: Error) =>
-        deps.log.warn('openlineage: a pass failed; retrying', { error: error.message }),
-      )
-      .finally(() => {
-        running = false;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await current;
+  return startPeriodic(() => publishOnce(deps), intervalMs, {
+    onResult(outcome) {
+      if (outcome?.failed && !failing)
+        deps.log.warn('openlineage: the collector is not taking events; will retry');
+      if (outcome && !outcome.failed && failing)
+        deps.log.info('openlineage: the collector takes events again');
+      failing = outcome?.failed ?? failing;
     },
-  };
+    onError: (error) => deps.log.warn('openlineage: a pass failed; retrying', { error: error.message }),
+  });
 }

@@ -60,6 +60,12 @@ export interface ExecutionPlan {
    * (TRIBUTARY_PROJECT_MAX_ACTIVITIES); maxParallel is already capped by it. Absent in plans from before.
    */
   projectShare?: number;
+  /**
+   * Node type → the digest of the config schema its steps' configs were parsed with at compile
+   * (configSchemaDigest): a step whose worker has that schema uses its config without parsing it
+   * again. Absent in plans from before.
+   */
+  configSchemas?: Record<string, string>;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled';

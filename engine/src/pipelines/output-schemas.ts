@@ -9,7 +9,8 @@ import { isPgError, SqlDescribeError, StepError, formatSqlProblem } from '@tribu
 import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
 import { canonicalJson } from '../compiler/canonical.js';
-import type { NodeCatalog } from '../compiler/compile.js';
+import { parseConfig } from '@tributary/activities';
+import type { NodeCatalog, NodeConfigs } from '../compiler/compile.js';
 import type { Logger } from '../infra/logger.js';
 import type { Pipeline, PipelineNode } from '../model/pipeline.schema.js';
 import { stagingSchemaOfRun } from '../model/run-ids.js';
@@ -32,6 +33,8 @@ export interface OutputSchemaDeps {
   /** Kept outputs of the pipeline's recent runs; undefined for a document not stored as a pipeline. */
   kept: KeptOutputs | undefined;
   log: Logger;
+  /** The nodes' configs parsed already (validate's one parse), by position in the document. */
+  configs?: NodeConfigs;
 }
 
 /** The kept step tables of a stored pipeline's recent runs, and the documents those runs ran. */
@@ -62,9 +65,11 @@ export async function documentSchemas(
   deps: DocumentSchemaDeps,
   pipeline: Pipeline,
   storedAs?: string,
+  configs?: NodeConfigs,
 ): Promise<Record<string, NodeSchema>> {
   return outputSchemas(pipeline, {
     catalog: deps.catalog,
+    ...(configs ? { configs } : {}),
     describeContext: deps.describe ? describeContextFor(deps.describe, pipeline) : undefined,
     kept: storedAs
       ? await keptOutputs(deps.runs, deps.warehousePool, deps.pipelines, storedAs, deps.drafts)
@@ -86,6 +91,7 @@ export async function outputSchemas(
     if (nodes.has(edge.from) && nodes.has(edge.to)) upstream.get(edge.to)!.push(edge.from);
   }
   const fresh = await freshness(pipeline, upstream, deps.kept);
+  const parsed = new Map(pipeline.nodes.map((node, i) => [node, deps.configs?.[i]]));
   const results = new Map<string, Promise<NodeSchema>>();
 
   // `path` holds the nodes being described downstream of this one: meeting one again is a cycle
@@ -113,9 +119,9 @@ export async function outputSchemas(
       );
     }
     if (!deps.describeContext) return unknown('this server cannot reach the warehouse to describe it');
-    const config = entry.config.safeParse(node.config);
+    const config = parsed.get(node) ?? parseConfig(entry.config, node.config);
     if (!config.success) {
-      const issue = config.error.issues[0]!;
+      const issue = config.issues[0]!;
       return unknown(`its config is not valid (${issue.path.join('.') || 'config'}: ${issue.message})`);
     }
     const inputs: Record<string, ColumnInfo[]> = {};

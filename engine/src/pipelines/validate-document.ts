@@ -2,7 +2,7 @@
 // every problem in the document's SQL located by line and column and, where the inputs' columns
 // are known (a run kept them, or they are inferred), unknown tables and columns the same way.
 import { describeSql, SqlDescribeError, type ColumnInfo, type DescribeContext } from '@tributary/activities';
-import type { NodeCatalog } from '../compiler/compile.js';
+import { parseNodeConfigs, type NodeCatalog, type NodeConfigs } from '../compiler/compile.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
@@ -17,53 +17,62 @@ export interface ValidateOptions {
   /** The project's secret names, when the caller may know them. */
   knownSecrets?: readonly string[];
   /**
-   * When the caller may read the project: the document as parsed, its nodes' output schemas and
-   * how to describe a query under the project's role. Without, SQL is checked by the parser only.
+   * When the caller may read the document's project: what finds its nodes' output schemas, so each
+   * query is described under the project's role. Without, SQL is checked by the parser only.
    */
-  schemas?: {
-    pipeline: Pipeline;
-    nodes: Record<string, NodeSchema>;
-    describeContext: DescribeContext;
-  };
+  schemaDeps?: DocumentSchemaDeps & { projects: ProjectStore };
 }
 
 export async function validateDocument(document: unknown, options: ValidateOptions): Promise<Validity> {
-  const compiled = validity(document, options.catalog, options.knownSecrets);
+  // Each node's config is parsed once, here: the compiler and the describing of nodes both use it.
+  const parsed = PipelineSchema.safeParse(document);
+  const configs = parsed.success ? parseNodeConfigs(parsed.data, options.catalog) : undefined;
+  const compiled = validity(document, options.catalog, options.knownSecrets, configs);
   const fields = sqlFieldsOf(document, options.catalog);
   const errors = [...compiled.errors];
   const located = await sqlStaticErrors(fields);
   errors.push(...located);
-  if (options.schemas) {
+  const schemas =
+    options.schemaDeps && parsed.success
+      ? await schemasForValidation(options.schemaDeps, parsed.data, configs)
+      : undefined;
+  if (schemas) {
     // A field the compiler or the parser already faults (a placeholder of no input, say) is not described.
     const faulty = new Set(errors.map((e) => e.path));
     errors.push(
       ...(await nameErrors(
         fields.filter((f) => !faulty.has(f.path)),
-        options.schemas,
+        schemas,
       )),
     );
   }
   return { valid: errors.length === 0, errors };
 }
 
+interface ValidationSchemas {
+  pipeline: Pipeline;
+  nodes: Record<string, NodeSchema>;
+  describeContext: DescribeContext;
+}
+
 /**
  * The schemas validate checks names against, for a caller who may read the document's project:
- * none for a malformed document, a project that does not exist or a server without a runner pool.
- * Runs' kept outputs count when the document is an edit of a stored pipeline of that project.
+ * none for a project that does not exist or a server without a runner pool. Runs' kept outputs
+ * count when the document is an edit of a stored pipeline of that project.
  */
-export async function schemasForValidation(
+async function schemasForValidation(
   deps: DocumentSchemaDeps & { projects: ProjectStore },
-  document: unknown,
-): Promise<ValidateOptions['schemas']> {
-  const parsed = PipelineSchema.safeParse(document);
-  if (!parsed.success || !deps.describe) return undefined;
-  const pipeline = parsed.data;
+  pipeline: Pipeline,
+  configs: NodeConfigs | undefined,
+): Promise<ValidationSchemas | undefined> {
+  if (!deps.describe) return undefined;
   if (!(await deps.projects.get(pipeline.project))) return undefined;
   const stored = await deps.pipelines.get(pipeline.id);
   const nodes = await documentSchemas(
     deps,
     pipeline,
     stored?.project === pipeline.project ? pipeline.id : undefined,
+    configs,
   );
   return { pipeline, nodes, describeContext: describeContextFor(deps.describe, pipeline) };
 }
@@ -71,7 +80,7 @@ export async function schemasForValidation(
 /** Each query described over its node's inputs, when all their columns are known. */
 async function nameErrors(
   fields: ReturnType<typeof sqlFieldsOf>,
-  schemas: NonNullable<ValidateOptions['schemas']>,
+  schemas: ValidationSchemas,
 ): Promise<CompileError[]> {
   const { pipeline, nodes, describeContext } = schemas;
   const results = await Promise.all(

@@ -4,6 +4,7 @@
 // It runs at start (the catch-up for runs that closed while no process watched) and then every
 // TRIBUTARY_RUN_RECORD_SECONDS; if the namespace's retention were shorter than the time between
 // two passes, a run could lose its history before its record is written (docs/operations/run-records.md).
+import { startPeriodic } from '../infra/periodic.js';
 import type { Client } from '@temporalio/client';
 import { auditTrailOf } from '../audit/run-audit.js';
 import { fetchRunHistory, UnreadableRunError } from '../audit/run-history.js';
@@ -106,9 +107,6 @@ export function startRunRecorder(
   deps: RecorderDeps,
   options: { intervalMs: number; retentionDays: number | null },
 ): { stop(): Promise<void>; caughtUp: Promise<void> } {
-  let current: Promise<unknown> = Promise.resolve();
-  let running = false;
-  let stopped = false;
   let lastRetention = 0;
   const pass = async () => {
     if (Date.now() - lastRetention > 24 * 3600_000) {
@@ -118,27 +116,8 @@ export function startRunRecorder(
     }
     await recordClosedRuns(deps);
   };
-  const tick = () => {
-    if (stopped || running) return current;
-    running = true;
-    current = pass()
-      .catch((error: Error) =>
-        deps.log?.warn('run records: a pass failed; retrying at the next interval', { error: error.message }),
-      )
-      .finally(() => {
-        running = false;
-      });
-    return current;
-  };
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  const caughtUp = tick().then(() => {});
-  return {
-    caughtUp,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await current;
-    },
-  };
+  return startPeriodic(pass, options.intervalMs, {
+    onError: (error) =>
+      deps.log?.warn('run records: a pass failed; retrying at the next interval', { error: error.message }),
+  });
 }

@@ -4,7 +4,8 @@ import { InvalidError } from '../errors.js';
 import type { RunMarks, RunsClient } from '../client/runs.js';
 import type { NodeCatalog } from '../compiler/compile.js';
 import type { ExecutionPlan, RunTrigger } from '../model/plan.js';
-import { compileForRun } from '../pipelines/pipeline-compile.js';
+import { compile } from '../compiler/compile.js';
+import { planCacheOf } from '../pipelines/plan-cache.js';
 import { requireDraft } from '../pipelines/pipeline-drafts.js';
 import type { DraftStore } from '../store/drafts.store.js';
 import type { PipelineStore, StoredPipeline } from '../store/pipelines.store.js';
@@ -29,12 +30,22 @@ export interface StartRequest {
   branch?: string;
 }
 
+/** What a run would run: a saved version (with its hash), or the draft (numbered by its base version). */
+export interface RunnableDocument {
+  document: unknown;
+  version: number;
+  draft: boolean;
+  /** The saved version's hash; absent for a draft. */
+  versionHash?: string;
+  draftSavedAt?: string;
+}
+
 /** The document a run would run: a stored version, or the draft (numbered by its base version). */
 export async function runnableDocument(
   deps: Pick<RunStartDeps, 'pipelines' | 'drafts'>,
   pipeline: StoredPipeline,
   choice: { version?: number; draft?: boolean },
-): Promise<{ document: unknown; version: number; draft: boolean; draftSavedAt?: string }> {
+): Promise<RunnableDocument> {
   if (choice.draft) {
     const draft = await requireDraft(deps, pipeline);
     return {
@@ -48,17 +59,41 @@ export async function runnableDocument(
     choice.version === undefined || choice.version === pipeline.version
       ? pipeline.current
       : await deps.pipelines.requireVersion(pipeline.id, choice.version);
-  return { document: version.document, version: version.version, draft: false };
+  return {
+    document: version.document,
+    version: version.version,
+    draft: false,
+    versionHash: version.versionHash,
+  };
 }
 
-/** Compiles a runnable document with params, or 400 naming every error. */
+/**
+ * The plan of a runnable document with params, or 400 naming every error. A saved version's comes
+ * from the plan cache (compiled at its first run with these params); a draft is compiled each time.
+ */
 export function planFor(
   catalog: NodeCatalog,
   pipeline: StoredPipeline,
-  runnable: { document: unknown; version: number; draft: boolean },
+  runnable: RunnableDocument,
   params: Record<string, unknown>,
 ): ExecutionPlan {
-  const compiled = compileForRun(catalog, runnable.document, params, runnable.version);
+  const compiled =
+    runnable.versionHash !== undefined && !runnable.draft
+      ? planCacheOf(catalog).plan(
+          {
+            pipelineId: pipeline.id,
+            version: runnable.version,
+            versionHash: runnable.versionHash,
+            document: runnable.document,
+          },
+          params,
+        )
+      : compile(runnable.document, {
+          catalog,
+          params,
+          requireParams: true,
+          pipelineVersion: runnable.version,
+        });
   if (!compiled.ok) {
     const what = runnable.draft ? 'its draft' : `version ${runnable.version}`;
     throw new InvalidError(

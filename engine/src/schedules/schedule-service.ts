@@ -21,7 +21,7 @@ import type { CompileError } from '../compiler/errors.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
 import type { ScheduleRecord, ScheduleStore } from '../store/schedules.store.js';
 import type { NodeCatalog } from '../compiler/compile.js';
-import { compileForRun } from '../pipelines/pipeline-compile.js';
+import { planCacheOf } from '../pipelines/plan-cache.js';
 
 export const scheduleIdOf = (pipelineId: string) => `schedule-${pipelineId}`;
 
@@ -82,7 +82,7 @@ export class ScheduleService {
   ) {}
 
   private plan(pipeline: StoredPipeline, params: Record<string, unknown>) {
-    const compiled = compileForRun(this.catalog, pipeline.current.document, params, pipeline.version);
+    const compiled = planCacheOf(this.catalog).plan(pipeline.current, params);
     // Scheduled runs are started by Temporal, not RunsClient: the operator's limits go into the action.
     return compiled.ok ? { ...compiled, plan: applyRunLimits(compiled.plan, this.limits) } : compiled;
   }

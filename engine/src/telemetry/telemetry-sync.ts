@@ -3,6 +3,7 @@
 // same after Temporal deleted its history: first it records the closed runs not yet recorded, then
 // writes the records written since a stored watermark (less an overlap, since concurrent inserts
 // commit out of order). Idempotent: rows are upserted by run id and (run id, node id).
+import { startPeriodic } from '../infra/periodic.js';
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
@@ -268,28 +269,8 @@ async function writeUsage(warehouse: pg.Pool, usage: RunUsage): Promise<void> {
  * logged and retried at the next tick. For the worker process (see docs/operations/audit-and-telemetry.md).
  */
 export function startTelemetrySync(deps: TelemetrySyncDeps, intervalMs: number): { stop(): Promise<void> } {
-  let current: Promise<unknown> = Promise.resolve();
-  let running = false;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = true;
-    current = syncTelemetry(deps)
-      .catch((error: Error) =>
-        deps.log?.warn('telemetry sync failed; retrying at the next interval', { error: error.message }),
-      )
-      .finally(() => {
-        running = false;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await current;
-    },
-  };
+  return startPeriodic(() => syncTelemetry(deps), intervalMs, {
+    onError: (error) =>
+      deps.log?.warn('telemetry sync failed; retrying at the next interval', { error: error.message }),
+  });
 }

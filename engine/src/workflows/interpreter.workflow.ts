@@ -100,6 +100,11 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   // A step that counted its table while writing it (COPY's answer) says so; the one step that may
   // consume that table gets the count and need not scan the table again. Runs from before send none.
   const inputRowsKnown = patched('step-input-rows');
+
+  // Compile parsed each config and the plan says with which schema: a step is told, and does not
+  // parse its config again when its worker has that schema. Plans from before carry no digests,
+  // never reach the patch, and their steps are sent what they were sent.
+  const configSchemas = plan.configSchemas && patched('plan-parsed-config') ? plan.configSchemas : {};
   const tableRows: Record<string, number> = {};
   const inputRowsOf = (step: PlanStep) => {
     const known = exclusiveInputs(step).filter((dep) => Object.hasOwn(tableRows, dep));
@@ -221,6 +226,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         nodeId: step.id,
         type: step.type,
         config: step.config,
+        ...(Object.hasOwn(configSchemas, step.type) ? { configSchema: configSchemas[step.type] } : {}),
         inputs,
         params: plan.params,
         stagingSchema,

@@ -131,6 +131,33 @@ describe('starting runs', () => {
     expect((await api.call('POST', `/api/pipelines/${id}/runs`, { body: { version: 7 } })).status).toBe(404);
   });
 
+  it('runs each saved version as it is now: a new version never gets the cached plan of the one before', async () => {
+    const id = uniq('run');
+    await create(generatePipeline(id));
+    const rowsOf = async (body: Record<string, unknown>) => {
+      const started = await api.call('POST', `/api/pipelines/${id}/runs`, { body });
+      expect(started.status).toBe(202);
+      await finished(started.body.runId);
+      const run = await api.call('GET', started.body.links.self);
+      return [run.body.pipelineVersion, run.body.steps.g.rowsOut];
+    };
+    expect(await rowsOf({})).toEqual([1, 3]); // compiled, and cached
+    expect(await rowsOf({})).toEqual([1, 3]); // from the cache
+    const v2 = generatePipeline(id);
+    v2.nodes[0]!.config.rows = 5;
+    expect((await api.call('PUT', `/api/pipelines/${id}`, { body: v2 })).status).toBe(200);
+    expect(await rowsOf({})).toEqual([2, 5]);
+    expect(await rowsOf({ version: 1 })).toEqual([1, 3]);
+    // A read shows the new version's validity, not the old one's.
+    const broken = generatePipeline(id);
+    broken.nodes[0]!.config.rows = -1;
+    const saved = await api.call('PUT', `/api/pipelines/${id}`, { body: broken });
+    expect(saved.body).toMatchObject({ version: 3, valid: false });
+    expect((await api.call('GET', `/api/pipelines/${id}`)).body).toMatchObject({ version: 3, valid: false });
+    expect((await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} })).status).toBe(400);
+    expect(await rowsOf({ version: 2 })).toEqual([2, 5]);
+  });
+
   it.each([
     [{}, 'params.day', 'missing_param'],
     [{ params: { day: 'monday' } }, 'params.day', 'invalid_param'],

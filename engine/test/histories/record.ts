@@ -95,6 +95,18 @@ const scenarios: Record<string, PipelineInput> = {
       { from: 'route', to: 'few', output: 'default' },
     ],
   },
+  // patched('plan-parsed-config'): the plan names the schema each type's configs were parsed with,
+  // and each step is sent that digest, so it uses its config without parsing it again.
+  'parsed-config': {
+    apiVersion: 'tributary/v1',
+    id: 'replay-parsed-config',
+    name: 'Configs parsed at compile',
+    nodes: [
+      { id: 'numbers', type: 'source.generate', config: { rows: 2, columns: [{ name: 'n', generator: 'sequence' }] } },
+      { id: 'step', type: 'test.step', config: {} },
+    ],
+    edges: [{ from: 'numbers', to: 'step' }],
+  },
   'queued-run': {
     apiVersion: 'tributary/v1',
     id: 'replay-queued',

@@ -6,10 +6,11 @@ import { evaluateCondition, referencedValues } from '../condition.js';
 import {
   checkConditions,
   conditionField,
+  decidingNode,
+  decisionFacts,
   parseAt,
   passThrough,
-  QuerySchema,
-  queryValue,
+  queryField,
   readsOf,
 } from '../decide.js';
 
@@ -37,9 +38,7 @@ const ConfigSchema = z
       .min(1)
       .max(20)
       .describe('Tried in order: the first whose condition holds is taken, otherwise "default"'),
-    query: QuerySchema.optional().describe(
-      'A one-row query over the inputs; conditions read its value as "query"',
-    ),
+    query: queryField,
   })
   .strict()
   .superRefine((config, issues) => {
@@ -56,16 +55,14 @@ const ConfigSchema = z
   });
 
 export const switchFlow = defineNodeType({
+  ...decidingNode,
   type: 'flow.switch',
-  kind: 'transform',
   title: 'Switch',
   description:
     'Takes the output of the first case whose condition holds (or "default"); the steps on every other ' +
     'output are skipped.',
   icon: 'split',
-  category: 'Flow',
   config: ConfigSchema,
-  inputs: { min: 1, max: null },
   routes: { list: { field: 'cases', key: 'name' }, outputs: ['default'] },
   reads: (config) => readsOf(config.cases.map((c) => c.when)),
   checkUpstream: (config, scope) =>
@@ -74,20 +71,8 @@ export const switchFlow = defineNodeType({
       scope,
       config.query,
     ),
-  sqlFields: (config) => {
-    const sql = (config as { query?: { sql?: unknown } } | null)?.query?.sql;
-    return typeof sql === 'string' && /\S/.test(sql) ? [{ path: ['query', 'sql'], sql }] : [];
-  },
-  describe: (_ctx, _config, inputs) => {
-    const all = Object.values(inputs);
-    return Promise.resolve(all.length === 1 ? all[0]! : []);
-  },
   async run(ctx, config, inputs) {
-    const facts = {
-      steps: ctx.upstream,
-      params: ctx.params as Record<string, string | number | boolean | null>,
-      ...(config.query ? { query: await queryValue(ctx, config.query, inputs) } : {}),
-    };
+    const facts = await decisionFacts(ctx, config.query, inputs);
     const tried: string[] = [];
     for (const [i, c] of config.cases.entries()) {
       const expr = parseAt(c.when, `cases.${i}.when`);

@@ -2,6 +2,7 @@
 // external database named by a secret. One transaction per publish: the target shows the old
 // rows or the new ones, never a part. A ledger row written in that same transaction makes each
 // publish happen once per run and node, however often the step is retried.
+import { inTransaction, withTransaction } from '../../transaction.js';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -278,90 +279,93 @@ async function publish(
   if (!target.local) await ensureLedger(db);
   ctx.signal.addEventListener('abort', target.cancel, { once: true });
   const stopCancelling = () => ctx.signal.removeEventListener('abort', target.cancel);
-  await db.query('begin');
+  let published: number | undefined;
   try {
-    // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
-    // that is still running) queue here, and the later one then sees the earlier one's ledger row.
-    // In the warehouse the platform takes it (project roles may not call advisory-lock functions).
-    await transactionLock(db, 'tributary.sink', targetName);
-    const done = await db.query<{ rows_in: string; rows_out: string; bytes: string; attempt: number }>(
-      `select rows_in, rows_out, bytes, attempt from ${quoteTable(LEDGER_TABLE)}
+    const result = await inTransaction(db, async () => {
+      // One publish into a table at a time: concurrent runs (and a retry racing a timed-out attempt
+      // that is still running) queue here, and the later one then sees the earlier one's ledger row.
+      // In the warehouse the platform takes it (project roles may not call advisory-lock functions).
+      await transactionLock(db, 'tributary.sink', targetName);
+      const done = await db.query<{ rows_in: string; rows_out: string; bytes: string; attempt: number }>(
+        `select rows_in, rows_out, bytes, attempt from ${quoteTable(LEDGER_TABLE)}
         where run_id = $1 and node_id = $2 and target = $3`,
-      [ctx.runId, ctx.nodeId, targetName],
-    );
-    if (done.rows[0]) {
-      await db.query('rollback');
-      const row = done.rows[0];
-      return {
-        stats: { rowsIn: Number(row.rows_in), rowsOut: Number(row.rows_out), bytes: Number(row.bytes) },
-        notes: [
-          `${targetName} was already published by attempt ${row.attempt} of this run; nothing written again`,
-        ],
-      };
-    }
-
-    if (!target.local) {
-      await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-        'tributary.schema',
-        table.schema,
-      ]);
-      await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
-    }
-    const notes: string[] = [];
-    // A second look before anything is written: in a branch, nothing but a branch schema is a target.
-    const branch = ctx.warehouse.branch;
-    if (branch && target.local && !table.schema.endsWith(branchSchemaName('', branch.name))) {
-      throw new StepError(
-        `in branch "${branch.name}", ${targetName} is not a branch table; nothing was written`,
-        'config',
+        [ctx.runId, ctx.nodeId, targetName],
       );
-    }
-    if (seed) notes.push(...(await copyOnFirstWrite(db, seed, table)));
-    const source = await rowSource(ctx, target, input, inputColumns);
-    let rowsOut: number;
-    if (config.mode === 'replace' && consumable) {
-      await moveIntoPlace(db, table, input, config.primaryKey ?? []);
-      rowsOut = inputStats.rows;
-      notes.push(`replaced ${targetName} with ${rowsOut} rows (moved into place, not copied)`);
-    } else if (config.mode === 'replace') {
-      rowsOut = await replaceTable(db, table, inputColumns, config.primaryKey ?? [], source);
-      notes.push(`replaced ${targetName} with ${rowsOut} rows`);
-    } else {
-      const existing = await targetColumns(db, table);
-      if (existing.length === 0) {
-        await createTable(db, table, inputColumns, config.primaryKey ?? [], primaryKeyName(table.table));
-        notes.push(`created ${targetName}`);
-      } else {
-        notes.push(...(await reconcileSchema(db, table, targetName, inputColumns, existing)));
-        if (config.mode === 'upsert') await checkUniqueKey(db, table, targetName, config.primaryKey!);
+      if (done.rows[0]) {
+        // Nothing is written: the transaction ends having only read the ledger.
+        const row = done.rows[0];
+        return {
+          stats: { rowsIn: Number(row.rows_in), rowsOut: Number(row.rows_out), bytes: Number(row.bytes) },
+          notes: [
+            `${targetName} was already published by attempt ${row.attempt} of this run; nothing written again`,
+          ],
+        };
       }
-      const columns = await targetColumns(db, table);
-      rowsOut = await writeRows(db, config, table, inputColumns, columns, await source.relation());
-    }
-    const values = [
-      ctx.runId,
-      ctx.nodeId,
-      targetName,
-      config.mode,
-      ctx.attempt,
-      inputStats.rows,
-      rowsOut,
-      inputStats.bytes,
-    ];
-    // The warehouse's ledger also says which pipeline published (data products show it).
-    await db.query(
-      target.local
-        ? `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes, pipeline_id)
+
+      if (!target.local) {
+        await db.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+          'tributary.schema',
+          table.schema,
+        ]);
+        await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
+      }
+      const notes: string[] = [];
+      // A second look before anything is written: in a branch, nothing but a branch schema is a target.
+      const branch = ctx.warehouse.branch;
+      if (branch && target.local && !table.schema.endsWith(branchSchemaName('', branch.name))) {
+        throw new StepError(
+          `in branch "${branch.name}", ${targetName} is not a branch table; nothing was written`,
+          'config',
+        );
+      }
+      if (seed) notes.push(...(await copyOnFirstWrite(db, seed, table)));
+      const source = await rowSource(ctx, target, input, inputColumns);
+      let rowsOut: number;
+      if (config.mode === 'replace' && consumable) {
+        await moveIntoPlace(db, table, input, config.primaryKey ?? []);
+        rowsOut = inputStats.rows;
+        notes.push(`replaced ${targetName} with ${rowsOut} rows (moved into place, not copied)`);
+      } else if (config.mode === 'replace') {
+        rowsOut = await replaceTable(db, table, inputColumns, config.primaryKey ?? [], source);
+        notes.push(`replaced ${targetName} with ${rowsOut} rows`);
+      } else {
+        const existing = await targetColumns(db, table);
+        if (existing.length === 0) {
+          await createTable(db, table, inputColumns, config.primaryKey ?? [], primaryKeyName(table.table));
+          notes.push(`created ${targetName}`);
+        } else {
+          notes.push(...(await reconcileSchema(db, table, targetName, inputColumns, existing)));
+          if (config.mode === 'upsert') await checkUniqueKey(db, table, targetName, config.primaryKey!);
+        }
+        const columns = await targetColumns(db, table);
+        rowsOut = await writeRows(db, config, table, inputColumns, columns, await source.relation());
+      }
+      const values = [
+        ctx.runId,
+        ctx.nodeId,
+        targetName,
+        config.mode,
+        ctx.attempt,
+        inputStats.rows,
+        rowsOut,
+        inputStats.bytes,
+      ];
+      // The warehouse's ledger also says which pipeline published (data products show it).
+      await db.query(
+        target.local
+          ? `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes, pipeline_id)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-        : `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
+          : `insert into ${quoteTable(LEDGER_TABLE)} (run_id, node_id, target, mode, attempt, rows_in, rows_out, bytes)
            values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      target.local ? [...values, ctx.pipelineId] : values,
-    );
-    await db.query('commit');
-    ctx.log.info('published', { target: targetName, mode: config.mode, rows: rowsOut });
-    return { stats: { rowsIn: inputStats.rows, rowsOut, bytes: inputStats.bytes }, notes };
+        target.local ? [...values, ctx.pipelineId] : values,
+      );
+      published = rowsOut;
+      return { stats: { rowsIn: inputStats.rows, rowsOut, bytes: inputStats.bytes }, notes };
+    });
+    if (published !== undefined)
+      ctx.log.info('published', { target: targetName, mode: config.mode, rows: published });
+    return result;
   } catch (error) {
-    await db.query('rollback').catch(() => {});
     throw explain(error, targetName);
   } finally {
     stopCancelling();
@@ -389,19 +393,14 @@ async function copyOnFirstWrite(db: pg.PoolClient, main: TableRef, own: TableRef
 async function ensureLedger(db: pg.PoolClient): Promise<void> {
   const exists = await db.query('select to_regclass($1) as oid', [quoteTable(LEDGER_TABLE)]);
   if (exists.rows[0].oid) return;
-  await db.query('begin');
-  try {
+  await inTransaction(db, async () => {
     await db.query("select pg_advisory_xact_lock(hashtext('tributary.sink'), 0)");
     await db.query(`create schema if not exists ${quoteIdent(LEDGER_TABLE.schema)}`);
     await db.query(LEDGER_DDL);
     await db.query(
       `comment on table ${quoteTable(LEDGER_TABLE)} is 'Tributary: one row per publish of a sink.postgres step, written in the publishing transaction'`,
     );
-    await db.query('commit');
-  } catch (error) {
-    await db.query('rollback').catch(() => {});
-    throw error;
-  }
+  });
 }
 
 /**
@@ -425,26 +424,22 @@ async function rowSource(
 ): Promise<RowSource> {
   const columnList = inputColumns.map((c) => quoteIdent(c.name)).join(', ');
   const copyInto = async (copySql: string): Promise<number> => {
-    const reader = await ctx.warehouse.connect();
-    let failed = true;
-    try {
-      await reader.query('begin transaction read only');
-      await setPortableTextFormat(reader);
-      await setPortableTextFormat(target.client);
-      const rows = await pipeRows(
-        reader,
-        `select ${columnList} from ${quoteTable(input)}`,
-        target.client,
-        copySql,
-        ctx.signal,
-      );
-      await reader.query('commit');
-      failed = false;
-      return rows;
-    } finally {
-      // A COPY cut short can leave the connection mid-protocol: never hand it back to the pool.
-      reader.release(failed);
-    }
+    // A COPY cut short can leave the connection mid-protocol: never hand it back to the pool.
+    return withTransaction(
+      ctx.warehouse,
+      async (reader) => {
+        await setPortableTextFormat(reader);
+        await setPortableTextFormat(target.client);
+        return pipeRows(
+          reader,
+          `select ${columnList} from ${quoteTable(input)}`,
+          target.client,
+          copySql,
+          ctx.signal,
+        );
+      },
+      { readOnly: true, discardOnError: true },
+    );
   };
   if (target.local) {
     return { local: true, relation: async () => quoteTable(input), copyInto };

@@ -2,6 +2,7 @@
 // cursor (never the whole table in memory). Each batch is signed (sign.ts) and carries an
 // Idempotency-Key, so a batch sent again — by a retry here or by Temporal retrying the step,
 // which starts over from batch 1 — can be recognised by the receiver and applied once.
+import { withTransaction } from '../../transaction.js';
 import { bodyExcerpt, describeNetworkError, parseRetryAfter, sleep } from '../../source/http/http-client.js';
 import { z } from 'zod';
 import { configError, StepError, TransientError } from '../../errors.js';
@@ -119,40 +120,38 @@ async function sendAll(ctx: StepContext, config: Config, table: string, secret: 
   let batch = 0;
   let rows = 0;
   let bytes = 0;
-  const client = await ctx.warehouse.connect();
-  try {
-    await client.query('begin isolation level repeatable read, read only');
-    // A scan from the table's first block (not joining another scan midway) reads rows in the same
-    // order on every attempt, so a batch number — and its Idempotency-Key — always means the same rows.
-    await client.query('set local synchronize_seqscans = off');
-    await client.query(
-      `declare webhook_rows no scroll cursor for select to_jsonb(r.*)::text as row from ${table} as r`,
-    );
-    for (;;) {
-      const page = await client.query<{ row: string }>(`fetch forward ${config.batchSize} from webhook_rows`);
-      if (page.rows.length === 0) break;
-      batch += 1;
-      // Rows are spliced in as Postgres rendered them, so big numbers and numerics keep every digit.
-      const body =
-        `{"rows":[${page.rows.map((r) => r.row).join(',')}],"batch":${batch},` +
-        `"runId":${JSON.stringify(ctx.runId)},"nodeId":${JSON.stringify(ctx.nodeId)}}`;
-      await deliver(ctx, config, target, body, {
-        batch,
-        firstRow: rows + 1,
-        lastRow: rows + page.rows.length,
-      });
-      rows += page.rows.length;
-      bytes += Buffer.byteLength(body);
-      ctx.heartbeat({ batch, rows });
-      if (page.rows.length < config.batchSize) break;
-    }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withTransaction(
+    ctx.warehouse,
+    async (client) => {
+      // A scan from the table's first block (not joining another scan midway) reads rows in the same
+      // order on every attempt, so a batch number — and its Idempotency-Key — always means the same rows.
+      await client.query('set local synchronize_seqscans = off');
+      await client.query(
+        `declare webhook_rows no scroll cursor for select to_jsonb(r.*)::text as row from ${table} as r`,
+      );
+      for (;;) {
+        const page = await client.query<{ row: string }>(
+          `fetch forward ${config.batchSize} from webhook_rows`,
+        );
+        if (page.rows.length === 0) break;
+        batch += 1;
+        // Rows are spliced in as Postgres rendered them, so big numbers and numerics keep every digit.
+        const body =
+          `{"rows":[${page.rows.map((r) => r.row).join(',')}],"batch":${batch},` +
+          `"runId":${JSON.stringify(ctx.runId)},"nodeId":${JSON.stringify(ctx.nodeId)}}`;
+        await deliver(ctx, config, target, body, {
+          batch,
+          firstRow: rows + 1,
+          lastRow: rows + page.rows.length,
+        });
+        rows += page.rows.length;
+        bytes += Buffer.byteLength(body);
+        ctx.heartbeat({ batch, rows });
+        if (page.rows.length < config.batchSize) break;
+      }
+    },
+    { isolation: 'repeatable read', readOnly: true },
+  );
   ctx.log.info(`delivered ${rows} rows in ${batch} batches`, { rows, batches: batch });
   return { stats: { rowsIn: rows, rowsOut: 0, bytes } };
 }

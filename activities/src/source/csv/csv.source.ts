@@ -1,6 +1,7 @@
 // source.csv: a CSV file from the data directory or an http(s) URL, loaded into the step's staging
 // table. Only the header and a sample of rows are parsed here, for column names and types; the bytes
 // themselves stream into COPY ... FROM STDIN, so Postgres parses the file and memory stays flat.
+import { withTransaction } from '../../transaction.js';
 import { transcode } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -472,32 +473,27 @@ async function load(
     `null ${pg.escapeLiteral(config.nullString)}`,
     'freeze true',
   ].join(', ');
-  const client = await ctx.warehouse.connect();
-  let failed = false;
-  try {
-    await client.query('begin');
-    // Timestamps without an offset in a timestamptz column are read as UTC, whatever the server's zone.
-    await client.query(`set local timezone to 'UTC'`);
-    await client.query(`create table ${table} (${definitions})`);
-    const copy = client.query(copyFrom(`copy ${table} from stdin with (${options})`));
-    copy.on('error', () => {}); // the pipeline reports it; this only keeps a late one from crashing
-    await pipeline(
-      async function* () {
-        if (head.length > 0) yield head;
-        yield* rest;
-      },
-      copy,
-      { signal },
-    );
-    await client.query('commit');
-    return copy.rowCount;
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    // A connection that failed mid-COPY is closed rather than reused; the server rolls back.
-    client.release(failed);
-  }
+  // A connection that failed mid-COPY is closed rather than reused; the server rolls back.
+  return withTransaction(
+    ctx.warehouse,
+    async (client) => {
+      // Timestamps without an offset in a timestamptz column are read as UTC, whatever the server's zone.
+      await client.query(`set local timezone to 'UTC'`);
+      await client.query(`create table ${table} (${definitions})`);
+      const copy = client.query(copyFrom(`copy ${table} from stdin with (${options})`));
+      copy.on('error', () => {}); // the pipeline reports it; this only keeps a late one from crashing
+      await pipeline(
+        async function* () {
+          if (head.length > 0) yield head;
+          yield* rest;
+        },
+        copy,
+        { signal },
+      );
+      return copy.rowCount;
+    },
+    { discardOnError: true },
+  );
 }
 
 /** Names the file line (and column) of an error Postgres raised while reading the file. */

@@ -1,5 +1,6 @@
 // source.generate: synthetic rows made inside Postgres (generate_series), for demos, tests and
 // benchmarks. Deterministic for a given seed, so golden tests can compare exact rows.
+import { withTransaction } from '../../transaction.js';
 import { z } from 'zod';
 import { configColumns, defineNodeType } from '../../node-type.js';
 import { configError } from '../../errors.js';
@@ -113,21 +114,13 @@ export const generateSource = defineNodeType({
       return `$${values.length}`;
     };
     const select = config.columns.map((c) => `${expression(c, bind)} as ${quoteIdent(c.name)}`).join(', ');
-    const client = await ctx.warehouse.connect();
-    try {
-      await client.query('begin');
+    await withTransaction(ctx.warehouse, async (client) => {
       await client.query('select setseed($1)', [config.seed]);
       await client.query(
         `create table ${quoteTable(ctx.outputTable)} as select ${select} from generate_series(1, ${bind(config.rows)}::bigint) as g(i)`,
         values,
       );
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     const stats = await tableStats(ctx.warehouse, ctx.outputTable);
     return { table: ctx.outputTable, stats: { rowsIn: 0, rowsOut: stats.rows, bytes: stats.bytes } };
   },

@@ -1,5 +1,6 @@
 // transform.assert: a data quality gate. Each assertion selects the rows that violate it; any rows fail
 // the step with a report (so nothing downstream runs), otherwise the input passes through unchanged.
+import { inTransaction } from '../../transaction.js';
 import { z } from 'zod';
 import { configError, describePgError, isPgError, StepError } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
@@ -123,51 +124,54 @@ export const assertTransform = defineNodeType({
     ctx.signal.addEventListener('abort', cancel, { once: true });
     try {
       // One read-only snapshot: the assertions judge the same rows, and none of them can write.
-      await client.query('begin transaction isolation level repeatable read read only');
-      await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
-      started = true;
-      for (const [i, assertion] of config.assertions.entries()) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        const r = rendered[i]!;
-        const prefix = 'select count(*) over () as n, to_jsonb(v)::text as row from (\n';
-        const statement = `${prefix}${r.text}\n) as v limit ${Math.max(config.examples, 1)}`;
-        let result;
-        try {
-          result = await client.query<{ n: string; row: string }>(statement, r.values);
-        } catch (error) {
-          if (!isPgError(error)) throw error;
-          // Point Postgres's position at the assertion's own SQL, as transform.sql does.
-          let index: number | undefined;
-          if (error.position) {
-            const at = codePointToIndex(statement, Number(error.position) - 1) - prefix.length;
-            if (at >= 0 && at <= r.text.length) index = toSourceIndex(r, at);
+      await inTransaction(
+        client,
+        async () => {
+          await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
+          started = true;
+          for (const [i, assertion] of config.assertions.entries()) {
+            if (ctx.signal.aborted) throw ctx.signal.reason;
+            const r = rendered[i]!;
+            const prefix = 'select count(*) over () as n, to_jsonb(v)::text as row from (\n';
+            const statement = `${prefix}${r.text}\n) as v limit ${Math.max(config.examples, 1)}`;
+            let result;
+            try {
+              result = await client.query<{ n: string; row: string }>(statement, r.values);
+            } catch (error) {
+              if (!isPgError(error)) throw error;
+              // Point Postgres's position at the assertion's own SQL, as transform.sql does.
+              let index: number | undefined;
+              if (error.position) {
+                const at = codePointToIndex(statement, Number(error.position) - 1) - prefix.length;
+                if (at >= 0 && at <= r.text.length) index = toSourceIndex(r, at);
+              }
+              const described = describePgError(
+                {
+                  message: error.message,
+                  ...(error.detail ? { detail: error.detail } : {}),
+                  ...(error.hint ? { hint: error.hint } : {}),
+                  ...(index !== undefined ? { position: String(index + 1) } : {}),
+                },
+                r.source,
+              );
+              // The SQLSTATE stays on the error, so the executor classifies it as it would any query's.
+              throw Object.assign(new Error(`assertions.${i} (${assertion.name}): ${described}`), {
+                code: error.code,
+              });
+            }
+            outcomes.push({
+              name: assertion.name,
+              ...(assertion.description ? { description: assertion.description } : {}),
+              severity: assertion.severity,
+              violations: Number(result.rows[0]?.n ?? 0),
+              examples: result.rows.slice(0, config.examples).map((row) => row.row),
+            });
+            ctx.heartbeat({ assertion: assertion.name });
           }
-          const described = describePgError(
-            {
-              message: error.message,
-              ...(error.detail ? { detail: error.detail } : {}),
-              ...(error.hint ? { hint: error.hint } : {}),
-              ...(index !== undefined ? { position: String(index + 1) } : {}),
-            },
-            r.source,
-          );
-          // The SQLSTATE stays on the error, so the executor classifies it as it would any query's.
-          throw Object.assign(new Error(`assertions.${i} (${assertion.name}): ${described}`), {
-            code: error.code,
-          });
-        }
-        outcomes.push({
-          name: assertion.name,
-          ...(assertion.description ? { description: assertion.description } : {}),
-          severity: assertion.severity,
-          violations: Number(result.rows[0]?.n ?? 0),
-          examples: result.rows.slice(0, config.examples).map((row) => row.row),
-        });
-        ctx.heartbeat({ assertion: assertion.name });
-      }
-      await client.query('commit');
+        },
+        { isolation: 'repeatable read', readOnly: true },
+      );
     } catch (error) {
-      await client.query('rollback').catch(() => {});
       if (ctx.signal.aborted) throw ctx.signal.reason;
       throw error;
     } finally {

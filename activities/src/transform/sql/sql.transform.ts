@@ -1,6 +1,7 @@
 // transform.sql: one read-only Postgres query over the step's inputs, kept as the step's table.
 // Placeholders are rewritten (inputs → quoted tables, params → bound values), the statement is
 // checked by the real Postgres parser, then run as `create table … as <query>` under a timeout.
+import { withTransaction } from '../../transaction.js';
 import { z } from 'zod';
 import { configError, isPgError, type PgErrorLike } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
@@ -77,31 +78,27 @@ export const sqlTransform = defineNodeType({
 
     const prefix = `create table ${quoteTable(ctx.outputTable)} as `;
     const statement = prefix + rendered.text;
-    const client = await ctx.warehouse.connect();
     try {
-      await client.query('begin');
-      await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
-      // A cancelled run stops its query instead of leaving it to run out its timeout.
-      let running = true;
-      const cancel = () => {
-        if (running) void ctx.warehouse.cancel(client);
-      };
-      ctx.signal.addEventListener('abort', cancel, { once: true });
-      try {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        await client.query(statement, rendered.values);
-      } finally {
-        running = false;
-        ctx.signal.removeEventListener('abort', cancel);
-      }
-      await client.query('commit');
+      await withTransaction(ctx.warehouse, async (client) => {
+        await client.query(`set local statement_timeout = ${config.timeoutSeconds * 1000}`);
+        // A cancelled run stops its query instead of leaving it to run out its timeout.
+        let running = true;
+        const cancel = () => {
+          if (running) void ctx.warehouse.cancel(client);
+        };
+        ctx.signal.addEventListener('abort', cancel, { once: true });
+        try {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          await client.query(statement, rendered.values);
+        } finally {
+          running = false;
+          ctx.signal.removeEventListener('abort', cancel);
+        }
+      });
     } catch (error) {
-      await client.query('rollback').catch(() => {});
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (isPgError(error)) locateInSource(error, rendered, statement, prefix.length);
       throw error;
-    } finally {
-      client.release();
     }
 
     const [output, ...ins] = await Promise.all([

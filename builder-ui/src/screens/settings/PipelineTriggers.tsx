@@ -1,30 +1,25 @@
 // A pipeline's triggers: its schedule (shown in words, edited in the editor's schedule dialog) and its webhooks
 // (created with the token shown once, deleted).
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useResource } from '../../api/use-resource.ts';
 import { Api, ApiError, messageOf } from '../../api/client.ts';
 import { Empty, ErrorBox, Loading, timeAgo } from '../../components/ui.tsx';
 import { toast } from '../../store/toasts.ts';
-import type { CreatedWebhook, PipelineSummary } from '../../api/types.ts';
+import type { CreatedWebhook } from '../../api/types.ts';
 import { ScheduleDialog } from '../../editor/ScheduleDialog.tsx';
 import { formatInZone } from '../../model/cron.ts';
 
 export function PipelineTriggers(props: { initial: string }) {
-  const [pipelines, setPipelines] = useState<PipelineSummary[] | null>(null);
-  const [pipeline, setPipeline] = useState(props.initial);
+  const { data: pipelines, error, reload } = useResource(() => Api.pipelines({}).then((r) => r.items), []);
+  const [chosen, setPipeline] = useState(props.initial);
+  // Without a pipeline asked for, the first one is shown.
+  const pipeline = chosen || pipelines?.[0]?.id || '';
   const id = useId();
-  useEffect(() => {
-    Api.pipelines({})
-      .then((r) => {
-        setPipelines(r.items);
-        if (!props.initial && r.items[0]) setPipeline(r.items[0].id);
-      })
-      .catch(() => setPipelines([]));
-  }, [props.initial]);
   return (
     <section className="card" aria-labelledby="triggers-title">
       <h2 id="triggers-title">Schedule and webhooks</h2>
-      {!pipelines && <Loading what="pipelines" />}
+      {error && <ErrorBox error={error} onRetry={reload} />}
+      {!pipelines && !error && <Loading what="pipelines" />}
       {pipelines && pipelines.length === 0 && <Empty title="No pipelines yet" />}
       {pipelines && pipelines.length > 0 && (
         <>
