@@ -305,7 +305,7 @@ async function sweepOne(pkg: string): Promise<Outcome> {
         [command, '--config', '/scratch/config.json', '--discover'],
         what,
       );
-      let catalog = false;
+      let catalog: boolean;
       try {
         catalog = Array.isArray((JSON.parse(run.stdout) as { streams?: unknown }).streams);
       } catch {
