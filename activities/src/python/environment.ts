@@ -175,7 +175,7 @@ async function compileBytecode(dir: string, onProgress: (progress: BuildProgress
   await writeFile(path.join(dir, BYTECODE), '').catch(() => {});
 }
 
-class InstallerFailed extends Error {
+export class InstallerFailed extends Error {
   constructor(
     readonly output: string,
     readonly code: number | null,
@@ -199,9 +199,21 @@ export function explainBuildFailure(
     /Because there is no version of (\S+?)(?:==|>=|<=|~=|!=|<|>|\s)/.exec(text) ??
     /Because only .* of (\S+?) (?:is|are) available/.exec(text);
   if (missing) {
-    const name = normaliseName(missing[1]!.replace(/[=<>!~].*$/, ''));
+    const name = normaliseName(missing[1]!.replace(/[=<>!~[].*$/, ''));
     const index = requirements.findIndex((r) => r.name === name);
     const requirement = requirements[index];
+    // Not one of ours: a dependency whose pin the index cannot satisfy (a package published with a
+    // broken dependency). Name the package it came from, not the dependency as if it were ours.
+    const via = !requirement ? /(\S+?)(?:[=<>!~]=?\S*)? depends on ([^\s,]+)/.exec(text) : null;
+    const owner = via
+      ? requirements.findIndex((r) => r.name === normaliseName(via[1]!.replace(/[=<>!~[].*$/, '')))
+      : -1;
+    if (via && owner >= 0) {
+      return new StepError(
+        `config.${field}.${owner}: "${requirements[owner]!.line}" cannot be installed: it depends on ${via[2]}, which the package index ${indexUrl} does not have`,
+        'config',
+      );
+    }
     return new StepError(
       `config.${field}${index >= 0 ? `.${index}` : ''}: package ${requirement ? `"${requirement.line}"` : `"${missing[1]}"`} was not found in the package index ${indexUrl}` +
         (requirement && /Because there is no version/.test(text) ? ' (no such version)' : ''),
