@@ -2,6 +2,7 @@
 // use: SPEC, CATALOG, RECORD, STATE (per stream, or the legacy whole-source `data`), LOG and
 // TRACE (errors with a failure type, estimates, stream status). https://docs.airbyte.com/understanding-airbyte/airbyte-protocol/
 import { StepError, TransientError } from '../../errors.js';
+import { parseJsonLine } from '../../python/connector.js';
 
 export interface AirbyteStream {
   name: string;
@@ -34,15 +35,7 @@ export interface AirbyteMessage {
 }
 
 /** A line of stdout as a message; connectors also print plain text, which is not one. */
-export function parseMessage(line: string): AirbyteMessage | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const message = JSON.parse(line) as AirbyteMessage;
-    return typeof message?.type === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseMessage = (line: string): AirbyteMessage | undefined => parseJsonLine<AirbyteMessage>(line);
 
 /** The error a connector's TRACE reported, classified by its failure type. */
 export function traceError(error: NonNullable<AirbyteMessage['trace']>['error'], what: string): Error {
