@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
 import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
 import { projectsWith } from './auth.js';
-import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
 import { rerunRun } from '../runs/rerun.js';
@@ -68,7 +67,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
@@ -85,27 +84,17 @@ export const runRoutes = [
       200: { description: 'The run this Idempotency-Key already started', schema: RunStartedSchema },
     },
     problems: [409],
-    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
-      let pipeline;
-      if (query.branch) {
-        // A branch has one copy of each pipeline, its current one: no other version, no draft.
-        const field = body.version !== undefined ? 'version' : body.draft ? 'draft' : undefined;
-        if (field) {
-          const message = `${field}: in a branch the run is of the branch's copy (a branch is its own draft space); leave ${field} out`;
-          throw badRequest(message, [{ in: 'body', path: field, message }]);
-        }
-        pipeline = (await loadInBranch(deps, query.branch, params.id, authorize)).pipeline;
-      } else {
-        pipeline = await deps.pipelines.require(params.id);
-        authorize(pipeline.project);
-      }
+    async handler({ deps, workspace, params, headers, body, actor, authorize, res }) {
+      // A branch has one copy of each pipeline, its current one: no other version, no draft.
+      workspace.checkRun(body);
+      const { pipeline } = await workspace.load(params.id, authorize);
       if (body.draft && body.version !== undefined) {
         const message = 'draft: a run is of the draft or of a version, not both; leave out "version"';
         throw badRequest(message, [{ in: 'body', path: 'draft', message }]);
       }
       const started = await startPipelineRun(deps, {
         pipeline,
-        ...(query.branch ? { branch: query.branch } : {}),
+        ...(workspace.branch ? { branch: workspace.branch } : {}),
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
         ...(body.draft ? { draft: true } : {}),
