@@ -259,7 +259,7 @@ async function sweepOne(pkg: string): Promise<Outcome> {
         .split('\n')
         .map(parseMessage)
         .find((m) => m?.type === 'SPEC')?.spec?.connectionSpecification;
-      if (!schema) failures.push(`spec: ${spec.error ? short(spec.error.message) : 'no SPEC message'}`);
+      if (!schema) failures.push(`spec: no SPEC message: ${judgeAirbyte(spec, what, 'discover').text}`);
       else {
         const marked = secretPaths(schema);
         const form = formOf(schema, marked);
