@@ -374,6 +374,7 @@ export const Api = {
       }),
     ),
   lineage: (query: Query<'getLineage'>) => call(client.GET('/lineage', { params: { query } })),
+  pipelineLineage: (id: string) => call(client.GET('/pipelines/{id}/lineage', { params: { path: { id } } })),
   templates: () => call(client.GET('/templates')),
   template: (id: string) => call(client.GET('/templates/{id}', { params: { path: { id } } })),
   instantiateTemplate: (id: string, body: InstantiateInput) =>

@@ -1246,7 +1246,7 @@ export interface paths {
         };
         /**
          * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
-         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors' configs declare, else those the last kept run of the step or the file itself (a CSV's header) shows, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
          *
          *     Needs the `read` scope.
          */

@@ -2,7 +2,8 @@
 // follow as Server-Sent Events, and preview a step's output from kept staging.
 import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
-import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
+import { previewStepOutput, PreviewUnavailableError, PREVIEW_MAX_LIMIT } from '../store/preview.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { projectsWith } from './auth.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
@@ -292,7 +293,13 @@ export const runRoutes = [
       // A reused step's output is the earlier run's table (of the same pipeline, by construction).
       const step = run.progress?.steps[params.nodeId];
       const madeBy = step?.status === 'reused' && step.reusedFrom ? step.reusedFrom : params.runId;
-      res.json(await previewStepOutput(deps.warehousePool, madeBy, params.nodeId, query));
+      // Read as the run's project (its branch role for a branch run), never as the warehouse owner.
+      if (!deps.runnerPool)
+        throw new PreviewUnavailableError(
+          "this server has no runner connection to read under the project's role",
+        );
+      const role = run.branch ? branchRole(run.project) : projectRole(run.project);
+      res.json(await previewStepOutput({ pool: deps.runnerPool, role }, madeBy, params.nodeId, query));
     },
   }),
 ];
