@@ -102,7 +102,7 @@ export async function withAttempt<T>(
           refusals = proxy.refusals;
         }
         const process = spawnSandboxed({
-          argv: options.argv,
+          argv: options.network ? options.argv : withoutLauncher(options.argv),
           envDir: options.env.dir,
           basePrefix: options.env.basePrefix,
           scratchDir,
@@ -138,6 +138,16 @@ export async function withAttempt<T>(
     await Promise.all(proxies.map((p) => p.close()));
     await rm(root, { recursive: true, force: true });
   }
+}
+
+const LAUNCHER = ['/env/bin/python', '/opt/tributary/launcher.py'];
+
+/**
+ * The launcher only bridges the sandbox to the egress proxy: without network it has nothing to do,
+ * and skipping it saves a Python interpreter start on every process (a warm step's overhead).
+ */
+function withoutLauncher(argv: string[]): string[] {
+  return argv.length > 2 && argv[0] === LAUNCHER[0] && argv[1] === LAUNCHER[1] ? argv.slice(2) : argv;
 }
 
 async function mkdtempIn(dir: string, prefix: string): Promise<string> {

@@ -144,4 +144,23 @@ describe('protocol messages', () => {
     );
     expect(traceError({ message: 'boom', failure_type: 'system_error' }, 'x').message).toBe('x: boom');
   });
+
+  it("adds the exception to the CDK's generic message, from the stack trace's last line", () => {
+    const error = traceError(
+      {
+        message: 'Something went wrong in the connector. See the logs for more details.',
+        internal_message: "'count'",
+        stack_trace:
+          'Traceback (most recent call last):\n  File "run.py", line 14, in run\nKeyError: \'count\'\n',
+        failure_type: 'system_error',
+      },
+      'airbyte-source-faker==6.2.32 (step "users")',
+    );
+    expect(error.message).toBe(
+      'airbyte-source-faker==6.2.32 (step "users"): Something went wrong in the connector. See the logs for more details. ' +
+        "(KeyError: 'count')",
+    );
+    expect(traceError({ message: 'bad', internal_message: 'bad' }, 'x').message).toBe('x: bad');
+    expect(traceError({ message: 'bad', internal_message: 'why' }, 'x').message).toBe('x: bad (why)');
+  });
 });

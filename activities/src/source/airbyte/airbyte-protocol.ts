@@ -2,6 +2,7 @@
 // use: SPEC, CATALOG, RECORD, STATE (per stream, or the legacy whole-source `data`), LOG and
 // TRACE (errors with a failure type, estimates, stream status). https://docs.airbyte.com/understanding-airbyte/airbyte-protocol/
 import { StepError, TransientError } from '../../errors.js';
+import { parseJsonLine } from '../../python/connector.js';
 
 export interface AirbyteStream {
   name: string;
@@ -34,24 +35,27 @@ export interface AirbyteMessage {
 }
 
 /** A line of stdout as a message; connectors also print plain text, which is not one. */
-export function parseMessage(line: string): AirbyteMessage | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const message = JSON.parse(line) as AirbyteMessage;
-    return typeof message?.type === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseMessage = (line: string): AirbyteMessage | undefined => parseJsonLine<AirbyteMessage>(line);
 
 /** The error a connector's TRACE reported, classified by its failure type. */
 export function traceError(error: NonNullable<AirbyteMessage['trace']>['error'], what: string): Error {
-  const message = `${what}: ${error?.message ?? error?.internal_message ?? 'the connector reported an error'}`;
+  const message = `${what}: ${error?.message ?? error?.internal_message ?? 'the connector reported an error'}${detail(error)}`;
   // config_error: the user's configuration is wrong; retrying cannot help. transient_error and
   // system_error: Airbyte's own platform retries those, and so do we.
   return error?.failure_type === 'config_error'
     ? new StepError(message, 'config')
     : new TransientError(message);
+}
+
+/**
+ * What the CDK's generic "Something went wrong in the connector" leaves out: the exception itself,
+ * the last line of the stack trace (`KeyError: 'count'`), else the internal message.
+ */
+function detail(error: NonNullable<AirbyteMessage['trace']>['error']): string {
+  const last = error?.stack_trace?.trim().split('\n').at(-1)?.trim();
+  const extra = last || error?.internal_message;
+  if (!extra || !error?.message || error.message.includes(extra)) return '';
+  return ` (${extra.slice(0, 300)})`;
 }
 
 /**

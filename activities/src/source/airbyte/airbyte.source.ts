@@ -5,17 +5,16 @@
 // the step's table with COPY. STATE is kept like our own incremental cursors: per node, per stream
 // and per branch, committed only when the whole run succeeds.
 import { readdir, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { configString, defineNodeType, type StepContext } from '../../node-type.js';
+import { defineNodeType, type StepContext } from '../../node-type.js';
 import type { PythonEnvironment } from '../../python/environment.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
 import { StreamTableWriter, streamColumns } from '../../python/stream-table.js';
 import { tableStats } from '../../sql.js';
-import { LimitsSchema } from '../../transform/python/python.transform.js';
+import { connectorFields, connectorLineage, runConnector, streamReadResult } from '../../python/connector.js';
 import { connectorConfig } from '../../python/config-paths.js';
 import {
   parseMessage,
@@ -39,24 +38,15 @@ const ConfigSchema = z.object({
     .record(z.string(), z.unknown())
     .default({})
     .describe("The connector's configuration, as its spec describes it, without the secret fields"),
-  secrets: z
-    .record(z.string(), z.string().min(1))
-    .default({})
-    .describe('Secret fields of the spec (dotted path) → the name of the project secret that fills it'),
+  secrets: connectorFields.secrets,
   stream: z.string().min(1).describe('The stream to read (one of those discover lists)'),
-  syncMode: z
-    .enum(['full_refresh', 'incremental'])
-    .default('full_refresh')
-    .describe('incremental: each run reads only what is new since the last successful run'),
+  syncMode: connectorFields.syncMode,
   cursorField: z
     .array(z.string())
     .optional()
     .describe('The cursor of an incremental stream, when the source does not define one'),
-  network: z
-    .boolean()
-    .default(false)
-    .describe('Let the connector reach its service over HTTP(S), through the egress fence'),
-  limits: LimitsSchema.prefault({}),
+  network: connectorFields.network,
+  limits: connectorFields.limits,
 });
 
 type Config = z.infer<typeof ConfigSchema>;
@@ -92,21 +82,23 @@ async function collect(
 ): Promise<AirbyteMessage[]> {
   const messages: AirbyteMessage[] = [];
   let error: AirbyteMessage['trace'] | undefined;
-  const { process: child, finished } = await attempt.run({
-    argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
-    env,
-    network: config.network,
-    limits: config.limits,
-    what,
-    explain: () => (error?.error ? traceError(error.error, what) : undefined),
-  });
-  for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
-    const message = parseMessage(line);
-    if (!message) continue;
-    if (message.type === 'TRACE' && message.trace?.type === 'ERROR') error = message.trace;
-    messages.push(message);
-  }
-  await finished;
+  await runConnector(
+    attempt,
+    {
+      command: argv,
+      env,
+      network: config.network,
+      limits: config.limits,
+      what,
+      explain: () => (error?.error ? traceError(error.error, what) : undefined),
+    },
+    (line) => {
+      const message = parseMessage(line);
+      if (!message) return;
+      if (message.type === 'TRACE' && message.trace?.type === 'ERROR') error = message.trace;
+      messages.push(message);
+    },
+  );
   if (error?.error) throw traceError(error.error, what);
   return messages;
 }
@@ -122,16 +114,7 @@ export const airbyteSource = defineNodeType({
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => Object.values(config.secrets),
-  // The stream it reads, as a dataset of its own: airbyte:<package>/<stream>.
-  lineage: (config) => ({
-    reads: [
-      {
-        kind: 'external',
-        name: `airbyte:${(configString(config, 'package') ?? '?').split('==')[0]!.trim()}/${configString(config, 'stream') ?? '?'}`,
-      },
-    ],
-    columns: { from: 'read' },
-  }),
+  lineage: connectorLineage('airbyte'),
   async run(ctx, config) {
     parseRequirements([config.package, ...config.requirements], 'requirements');
     const env = await prepareEnvironment(ctx, [config.package, ...config.requirements], 'package');
@@ -214,22 +197,13 @@ export const airbyteSource = defineNodeType({
         argv.push('--state', '/scratch/state.json');
       }
       const read = await readStream(ctx, attempt, env, argv, config, stream, what);
-      const stats = await tableStats(ctx.warehouse, ctx.outputTable);
-      const notes = [
-        `${read.rows} records of stream ${stream.name} (${config.syncMode}${previous !== undefined ? ', from the stored state' : ''})`,
-      ];
-      return {
-        table: ctx.outputTable,
-        stats: { rowsIn: read.rows, rowsOut: stats.rows, bytes: stats.bytes },
-        ...(incremental
-          ? {
-              pendingState: {
-                streams: { ...stored?.streams, [stream.name]: read.state ?? previous },
-              } satisfies AirbyteNodeState,
-            }
-          : {}),
-        notes,
-      };
+      return streamReadResult(ctx, read, {
+        stream: stream.name,
+        syncMode: config.syncMode,
+        stored,
+        previous,
+        stats: await tableStats(ctx.warehouse, ctx.outputTable),
+      });
     });
   },
 });
@@ -265,17 +239,6 @@ async function readStream(
   let estimate: number | undefined;
   let lastBeat = 0;
   try {
-    const { process: child, finished } = await attempt.run({
-      argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
-      env,
-      network: config.network,
-      limits: config.limits,
-      what,
-      explain: () => (error?.error ? traceError(error.error, what) : undefined),
-    });
-    child.onStderrLine((line) => {
-      if (line.trim()) ctx.log.info(line.slice(0, 500), { stream: 'stderr' });
-    });
     const beat = (extra: Record<string, unknown> = {}) => {
       lastBeat = Date.now();
       ctx.heartbeat({
@@ -286,15 +249,15 @@ async function readStream(
         ...extra,
       });
     };
-    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+    // Not async: a record returns the COPY stream's drain only when it is full, so most lines
+    // cost no promise.
+    const onLine = (line: string): Promise<void> | undefined => {
       const message = parseMessage(line);
-      if (!message) continue;
+      if (!message) return undefined;
+      let pending: Promise<void> | undefined;
       switch (message.type) {
         case 'RECORD':
-          if (message.record?.stream === stream.name) {
-            const pending = writer.write(message.record.data ?? {});
-            if (pending) await pending;
-          }
+          if (message.record?.stream === stream.name) pending = writer.write(message.record.data ?? {});
           break;
         case 'STATE': {
           // A checkpoint counts only for records before it; they are all in this transaction, which
@@ -319,8 +282,23 @@ async function readStream(
           break;
       }
       if (Date.now() - lastBeat > 1000) beat();
-    }
-    await finished;
+      return pending;
+    };
+    await runConnector(
+      attempt,
+      {
+        command: argv,
+        env,
+        network: config.network,
+        limits: config.limits,
+        what,
+        explain: () => (error?.error ? traceError(error.error, what) : undefined),
+      },
+      onLine,
+      (line) => {
+        if (line.trim()) ctx.log.info(line.slice(0, 500), { stream: 'stderr' });
+      },
+    );
     if (error?.error) throw traceError(error.error, what);
     const rows = await writer.commit();
     return { rows, state };

@@ -5,17 +5,22 @@
 // stream and per branch only when the run succeeds. A tap that reads files sees the project's
 // folder named by `files`, read-only, at /data.
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { configString, defineNodeType, type StepContext } from '../../node-type.js';
+import { defineNodeType, type StepContext } from '../../node-type.js';
 import { connectorConfig } from '../../python/config-paths.js';
 import type { PythonEnvironment } from '../../python/environment.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { StreamTableWriter, streamColumns } from '../../python/stream-table.js';
 import { tableStats } from '../../sql.js';
-import { LimitsSchema } from '../../transform/python/python.transform.js';
+import {
+  connectorFields,
+  connectorLineage,
+  parseJsonLine,
+  runConnector,
+  streamReadResult,
+} from '../../python/connector.js';
 
 const ConfigSchema = z.object({
   package: z
@@ -31,21 +36,15 @@ const ConfigSchema = z.object({
     .record(z.string(), z.unknown())
     .default({})
     .describe("The tap's configuration, without secret fields"),
-  secrets: z
-    .record(z.string(), z.string().min(1))
-    .default({})
-    .describe('Config fields (dotted path) → the name of the project secret that fills it'),
+  secrets: connectorFields.secrets,
   stream: z.string().min(1).describe('The stream to read (its tap_stream_id)'),
-  syncMode: z.enum(['full_refresh', 'incremental']).default('full_refresh'),
+  syncMode: connectorFields.syncMode,
   files: z
     .string()
     .optional()
     .describe("A folder of the project's files the tap may read, mounted read-only at /data"),
-  network: z
-    .boolean()
-    .default(false)
-    .describe('Let the tap reach its service over HTTP(S), through the egress fence'),
-  limits: LimitsSchema.prefault({}),
+  network: connectorFields.network,
+  limits: connectorFields.limits,
 });
 
 type Config = z.infer<typeof ConfigSchema>;
@@ -66,15 +65,7 @@ interface SingerMessage {
   value?: unknown;
 }
 
-const parse = (line: string): SingerMessage | undefined => {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const message = JSON.parse(line) as SingerMessage;
-    return typeof message?.type === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-};
+const parse = (line: string): SingerMessage | undefined => parseJsonLine<SingerMessage>(line);
 
 /** Settings the tap marks secret in `--about` (Meltano's SDK does; older taps say nothing). */
 async function aboutSecrets(
@@ -121,16 +112,7 @@ export const singerSource = defineNodeType({
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   secrets: (config) => Object.values(config.secrets),
-  // The stream it reads, as a dataset of its own: singer:<package>/<stream>.
-  lineage: (config) => ({
-    reads: [
-      {
-        kind: 'external',
-        name: `singer:${(configString(config, 'package') ?? '?').split('==')[0]!.trim()}/${configString(config, 'stream') ?? '?'}`,
-      },
-    ],
-    columns: { from: 'read' },
-  }),
+  lineage: connectorLineage('singer'),
   async run(ctx, config) {
     const env = await prepareEnvironment(ctx, [config.package], 'package');
     const command = `/env/bin/${config.command ?? config.package.split('==')[0]!.trim()}`;
@@ -203,21 +185,13 @@ export const singerSource = defineNodeType({
         argv.push('--state', '/scratch/state.json');
       }
       const read = await readTap(ctx, attempt, env, argv, config, stream, readOnly, what);
-      const stats = await tableStats(ctx.warehouse, ctx.outputTable);
-      return {
-        table: ctx.outputTable,
-        stats: { rowsIn: read.rows, rowsOut: stats.rows, bytes: stats.bytes },
-        ...(incremental
-          ? {
-              pendingState: {
-                streams: { ...stored?.streams, [stream.tap_stream_id]: read.state ?? previous },
-              },
-            }
-          : {}),
-        notes: [
-          `${read.rows} records of stream ${stream.tap_stream_id} (${config.syncMode}${previous !== undefined ? ', from the stored state' : ''})`,
-        ],
-      };
+      return streamReadResult(ctx, read, {
+        stream: stream.tap_stream_id,
+        syncMode: config.syncMode,
+        stored,
+        previous,
+        stats: await tableStats(ctx.warehouse, ctx.outputTable),
+      });
     });
   },
 });
@@ -237,21 +211,13 @@ async function readTap(
   let lastBeat = 0;
   const name = stream.stream ?? stream.tap_stream_id;
   try {
-    const { process: child, finished } = await attempt.run({
-      argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
-      env,
-      network: config.network,
-      limits: config.limits,
-      readOnly,
-      what,
-    });
     const open = async (schema: Record<string, unknown>) => {
       writer = new StreamTableWriter(ctx.warehouse, ctx.outputTable, streamColumns(schema));
       await writer.open();
     };
-    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+    const onLine = async (line: string) => {
       const message = parse(line);
-      if (!message) continue;
+      if (!message) return;
       if (message.type === 'SCHEMA' && message.stream === name && !writer) await open(message.schema ?? {});
       else if (message.type === 'RECORD' && message.stream === name) {
         if (!writer) await open(stream.schema);
@@ -262,8 +228,12 @@ async function readTap(
         lastBeat = Date.now();
         ctx.heartbeat({ phase: 'read', stream: name, records: writer?.rows ?? 0 });
       }
-    }
-    await finished;
+    };
+    await runConnector(
+      attempt,
+      { command: argv, env, network: config.network, limits: config.limits, readOnly, what },
+      onLine,
+    );
     if (!writer) await open(stream.schema);
     const rows = await writer!.commit();
     return { rows, state };
