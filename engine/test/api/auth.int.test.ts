@@ -167,6 +167,15 @@ describe('auth matrix over the route table', () => {
     },
     getNotificationDelivery: { values: { project: projectA, id: '1' } },
     getRunNotifications: {},
+    connectorSpec: {
+      values: { project: projectA },
+      body: { type: 'source.airbyte', package: 'airbyte-source-faker==6.2.32' },
+    },
+    connectorDiscover: {
+      values: { project: projectA },
+      body: { type: 'source.airbyte', package: 'airbyte-source-faker==6.2.32' },
+    },
+    getConnectorProbe: { values: { project: projectA, probe: 'connector-discover:x' } },
   };
   const unscoped = [
     'listProjects',

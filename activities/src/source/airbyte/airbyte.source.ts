@@ -67,7 +67,7 @@ export interface AirbyteNodeState {
 }
 
 /** The connector's command in its environment: `airbyte-source-faker` installs `source-faker`. */
-async function connectorCommand(env: PythonEnvironment, pkg: string): Promise<string> {
+export async function connectorCommand(env: PythonEnvironment, pkg: string): Promise<string> {
   const name = pkg
     .split('==')[0]!
     .trim()
@@ -83,11 +83,11 @@ async function connectorCommand(env: PythonEnvironment, pkg: string): Promise<st
 }
 
 /** Runs one connector command to its end and returns its messages (spec, check, discover). */
-async function collect(
+export async function collect(
   attempt: Attempt,
   env: PythonEnvironment,
   argv: string[],
-  config: Config,
+  config: Pick<Config, 'network' | 'limits'>,
   what: string,
 ): Promise<AirbyteMessage[]> {
   const messages: AirbyteMessage[] = [];
