@@ -1,6 +1,7 @@
 // transform.sql: one read-only Postgres query over the step's inputs, kept as the step's table.
 // Placeholders are rewritten (inputs → quoted tables, params → bound values), the statement is
 // checked by the real Postgres parser, then run as `create table … as <query>` under a timeout.
+import { inputTable } from '../../placeholders.js';
 import { z } from 'zod';
 import { configError, isPgError, type PgErrorLike } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
@@ -55,7 +56,8 @@ export const sqlTransform = defineNodeType({
   describe: (ctx, config, inputs) => describeSql(ctx, config.sql, inputs),
   async run(ctx, config, inputs) {
     const written = renderSql(config.sql, {
-      input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
+      input: (name, stream) =>
+        Object.hasOwn(inputs, name) ? quoteTable(inputTable(inputs[name]!, stream)) : undefined,
       param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
       inputNames: Object.keys(inputs),
     });
