@@ -140,7 +140,12 @@ export function ConnectorForm(props: {
   const picked: PickedStream[] = Array.isArray(props.config.streams)
     ? (props.config.streams as PickedStream[])
     : typeof props.config.stream === 'string'
-      ? [{ name: props.config.stream }]
+      ? [
+          {
+            name: props.config.stream,
+            ...(props.config.syncMode === 'incremental' ? { syncMode: 'incremental' as const } : {}),
+          },
+        ]
       : [];
 
   const update = (patch: Obj) => {
@@ -201,8 +206,12 @@ export function ConnectorForm(props: {
       });
   };
 
+  // A Singer node reads one stream (source.singer has `stream`); an Airbyte node any number.
+  const single = props.type === 'source.singer';
   const setPicked = (next: PickedStream[]) =>
-    update({ streams: next.length ? next : undefined, stream: undefined });
+    single
+      ? update({ stream: next.at(-1)?.name, syncMode: next.at(-1)?.syncMode, streams: undefined })
+      : update({ streams: next.length ? next : undefined, stream: undefined });
 
   if (!pinned) {
     return (
@@ -285,7 +294,7 @@ export function ConnectorForm(props: {
                       onChange={(e) =>
                         setPicked(
                           e.target.checked
-                            ? [...picked, { name: s.name, syncMode: 'full_refresh' }]
+                            ? [...(single ? [] : picked), { name: s.name, syncMode: 'full_refresh' }]
                             : picked.filter((p) => p.name !== s.name),
                         )
                       }
