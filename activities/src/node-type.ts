@@ -206,8 +206,8 @@ export type ColumnOrigin =
   | { from: 'input' }
   /** A query over its inputs (`{{ inputs.x }}`) and warehouse tables, which lineage parses. */
   | { from: 'sql'; sql: string }
-  /** Made by the node itself: these columns, computed from no dataset. */
-  | { from: 'made'; columns: string[] }
+  /** Made by the node itself: these columns (with their types where known), computed from no dataset. */
+  | { from: 'made'; columns: string[]; columnTypes?: Record<string, string> }
   /**
    * Computed by opaque code (a Python step) from its inputs: each column in `mapping` from the
    * input columns it names (`input.column`), every other column in `columns` from every column of

@@ -16,6 +16,7 @@ import { defaultDevServerDb, provideTemporal, type TemporalServer } from './infr
 import { outageAwareRetry } from './infra/temporal-retry.js';
 import { POSTGRES_CONNECT_TIMEOUT_MS } from './api/outage.js';
 import { migrate } from './store/migrate.js';
+import { withTransaction } from './store/transaction.js';
 import { loadMasterKey, SecretStore } from './store/secrets.store.js';
 import { prepareWarehouse, provisionProject } from './warehouse/provision.js';
 import { runnerUrl } from './warehouse/roles.js';
@@ -219,12 +220,17 @@ export function runLimitsOf(env: Env): RunLimits {
  * the platform schema is closed to every other role.
  */
 async function closePlatformDatabase(platform: pg.Pool, shared: boolean): Promise<void> {
-  if (shared) {
-    await platform.query('revoke all on schema tributary from public');
-    return;
-  }
-  const { rows } = await platform.query<{ database: string }>('select current_database() as database');
-  await platform.query(
-    `revoke connect, temporary on database ${pg.escapeIdentifier(rows[0]!.database)} from public`,
-  );
+  // Processes starting together (API and workers) would otherwise update the same catalog row at
+  // once, and Postgres refuses the second with "tuple concurrently updated".
+  await withTransaction(platform, async (client) => {
+    await client.query(`select pg_advisory_xact_lock(hashtext('tributary.close-platform-database'))`);
+    if (shared) {
+      await client.query('revoke all on schema tributary from public');
+      return;
+    }
+    const { rows } = await client.query<{ database: string }>('select current_database() as database');
+    await client.query(
+      `revoke connect, temporary on database ${pg.escapeIdentifier(rows[0]!.database)} from public`,
+    );
+  });
 }

@@ -5,7 +5,16 @@ import type { PipelineDocument } from '../model/types.ts';
 import { currentBranch } from '../store/branch.ts';
 import { useOutage } from '../store/outage.ts';
 import type { paths } from './schema.gen.ts';
-import type { Body, InstantiateInput, Query, RunAuditTrail, RunDetail, ScheduleInput } from './types.ts';
+import type {
+  Body,
+  InstantiateInput,
+  Query,
+  RunAuditTrail,
+  RunDetail,
+  ScheduleInput,
+  UpdateChoices,
+  Workspace,
+} from './types.ts';
 const TOKEN_KEY = 'tributary.token';
 
 export function storedToken(): string | null {
@@ -113,34 +122,36 @@ async function readProblem(response: Response): Promise<ApiError> {
 /** If-Match for a save over `version` (none: save over whatever is current). */
 const ifMatch = (version: number | null) => (version ? { 'If-Match': `"${version}"` } : {});
 
-// The branch chosen in the header applies to its project's pipelines only. Which pipelines were
-// last read from the branch is remembered, so their saves and runs go to the branch as well.
-const readInBranch = new Map<string, string>();
-const branchOfProject = (project: string | undefined) => {
-  const branch = currentBranch();
-  return branch && project === branch.project ? branch.name : undefined;
-};
-const branchOfPipeline = (id: string) => {
-  const branch = currentBranch();
-  return branch && readInBranch.get(id) === branch.name ? branch.name : undefined;
-};
-const onBranch = (branch: string | undefined) => (branch ? { branch } : {});
+/**
+ * Where a call works: `?branch=` for a branch, nothing for main. Every pipeline call takes the
+ * workspace the pipeline was read in (its view's `workspace`), so a pipeline read on main while a
+ * branch is chosen (another project's, or one made on main after the branch) stays on main.
+ */
+type Where = Pick<Workspace, 'branch'>;
+const inWorkspace = (where: Where) => (where.branch ? { branch: where.branch } : {});
 
-async function pipelineAsTheBranchSeesIt(id: string) {
+/** The workspace a new pipeline of `project` goes to: the chosen branch when it is that project's. */
+export function workspaceFor(project: string | undefined): Where {
+  const branch = currentBranch();
+  return { branch: branch && project === branch.project ? branch.name : null };
+}
+
+/**
+ * A pipeline as the chosen branch sees it; main's when the branch does not have it. Its `workspace`
+ * says which, and what the editor's actions do there.
+ */
+async function readPipeline(id: string) {
   const branch = currentBranch();
   if (branch) {
     try {
-      const view = await call(
+      return await call(
         client.GET('/pipelines/{id}', { params: { path: { id }, query: { branch: branch.name } } }),
       );
-      readInBranch.set(id, branch.name);
-      return view;
     } catch (error) {
       // Another project's pipeline (or one made on main after the branch): main's, as it is.
       if (!(error instanceof ApiError && error.status === 404)) throw error;
     }
   }
-  readInBranch.delete(id);
   return call(client.GET('/pipelines/{id}', { params: { path: { id } } }));
 }
 
@@ -157,21 +168,13 @@ export const Api = {
     const query = inBranch ? { ...filter, project: branch.project, branch: branch.name } : filter;
     return call(client.GET('/pipelines', { params: { query: { ...query, limit: 100 } } }));
   },
-  pipeline: (id: string) => pipelineAsTheBranchSeesIt(id),
-  createPipeline: async (doc: PipelineDocument) => {
-    const branch = branchOfProject(doc.project);
-    const made = await call(client.POST('/pipelines', { params: { query: onBranch(branch) }, body: doc }));
-    if (branch) readInBranch.set(doc.id, branch);
-    return made;
-  },
-  savePipeline: (doc: PipelineDocument, version: number | null) =>
+  pipeline: (id: string) => readPipeline(id),
+  createPipeline: (doc: PipelineDocument) =>
+    call(client.POST('/pipelines', { params: { query: inWorkspace(workspaceFor(doc.project)) }, body: doc })),
+  savePipeline: (where: Where, doc: PipelineDocument, version: number | null) =>
     call(
       client.PUT('/pipelines/{id}', {
-        params: {
-          path: { id: doc.id },
-          header: ifMatch(version),
-          query: onBranch(branchOfPipeline(doc.id)),
-        },
+        params: { path: { id: doc.id }, header: ifMatch(version), query: inWorkspace(where) },
         body: doc,
       }),
     ),
@@ -183,12 +186,8 @@ export const Api = {
         ...(signal ? { signal } : {}),
       }),
     ),
-  versions: (id: string) =>
-    call(
-      client.GET('/pipelines/{id}/versions', {
-        params: { path: { id }, query: onBranch(branchOfPipeline(id)) },
-      }),
-    ),
+  versions: (where: Where, id: string) =>
+    call(client.GET('/pipelines/{id}/versions', { params: { path: { id }, query: inWorkspace(where) } })),
   version: (id: string, version: number) =>
     call(client.GET('/pipelines/{id}/versions/{version}', { params: { path: { id, version } } })),
   diff: (id: string, from: number, to: number) =>
@@ -201,32 +200,33 @@ export const Api = {
       }),
     ),
   draft: (id: string) => call(client.GET('/pipelines/{id}/draft', { params: { path: { id } } })),
-  // A branch is its own draft space: there the editor's autosave saves the branch's copy, and there
-  // is nothing to publish or discard (merging the branch is what brings it to main).
-  saveDraft: (doc: PipelineDocument) => {
-    const branch = branchOfPipeline(doc.id);
-    if (branch)
-      return call(
-        client.PUT('/pipelines/{id}', { params: { path: { id: doc.id }, query: { branch } }, body: doc }),
+  /**
+   * The editor's autosave, where the workspace says it goes (`save`): main's draft, or the branch's
+   * copy (a branch is its own draft space).
+   */
+  saveWork: async (workspace: Workspace, doc: PipelineDocument): Promise<void> => {
+    const path = { id: doc.id };
+    if (workspace.save === 'copy')
+      await call(
+        client.PUT('/pipelines/{id}', { params: { path, query: inWorkspace(workspace) }, body: doc }),
       );
-    return call(client.PUT('/pipelines/{id}/draft', { params: { path: { id: doc.id } }, body: doc }));
+    else await call(client.PUT('/pipelines/{id}/draft', { params: { path }, body: doc }));
   },
-  discardDraft: async (id: string) => {
-    if (branchOfPipeline(id)) return;
+  /** Drops main's draft; a workspace without drafts has nothing to discard. */
+  discardDraft: async (workspace: Workspace, id: string) => {
+    if (!workspace.discard) return;
     await call(client.DELETE('/pipelines/{id}/draft', { params: { path: { id } } }));
   },
-  publish: (id: string, expectedVersion: number | null, message?: string) => {
-    const branch = branchOfPipeline(id);
-    if (branch) return call(client.GET('/pipelines/{id}', { params: { path: { id }, query: { branch } } }));
-    return call(
+  publish: (id: string, expectedVersion: number | null, message?: string) =>
+    call(
       client.POST('/pipelines/{id}/publish', {
         params: { path: { id } },
         body: { ...(expectedVersion ? { expectedVersion } : {}), ...(message ? { message } : {}) },
       }),
-    );
-  },
-  /** A run of a version (the current one by default), or with `draft` of the editor's draft. */
+    ),
+  /** A run in the workspace: of a version (the current one by default), or with `draft` of the draft where runs can be. */
   startRun: (
+    where: Where & Partial<Pick<Workspace, 'runDraft'>>,
     id: string,
     params: Record<string, unknown>,
     options: { version?: number; draft?: boolean } = {},
@@ -236,13 +236,12 @@ export const Api = {
         params: {
           path: { id },
           header: { 'X-Tributary-Trigger': 'manual' },
-          query: onBranch(branchOfPipeline(id)),
+          query: inWorkspace(where),
         },
         body: {
           params: params as Record<string, string | number | boolean | null>,
           ...(options.version ? { version: options.version } : {}),
-          // In a branch the autosave went to the branch's copy, which is what runs there.
-          ...(options.draft && !branchOfPipeline(id) ? { draft: true } : {}),
+          ...(options.draft && where.runDraft ? { draft: true } : {}),
         },
       }),
     ),
@@ -355,6 +354,16 @@ export const Api = {
     call(client.DELETE('/projects/{project}/branches/{name}', { params: { path: { project, name } } })),
   branchDiff: (project: string, name: string) =>
     call(client.GET('/projects/{project}/branches/{name}/diff', { params: { path: { project, name } } })),
+  /** What bringing the branch up to date with main would do (conflicts with both versions). */
+  branchUpdate: (project: string, name: string) =>
+    call(client.GET('/projects/{project}/branches/{name}/update', { params: { path: { project, name } } })),
+  updateBranch: (project: string, name: string, choices: UpdateChoices = {}) =>
+    call(
+      client.POST('/projects/{project}/branches/{name}/update', {
+        params: { path: { project, name } },
+        body: { choices },
+      }),
+    ),
   mergeBranch: (project: string, name: string, rebuild: boolean) =>
     call(
       client.POST('/projects/{project}/branches/{name}/merge', {
@@ -387,6 +396,7 @@ export const Api = {
       }),
     ),
   lineage: (query: Query<'getLineage'>) => call(client.GET('/lineage', { params: { query } })),
+  pipelineLineage: (id: string) => call(client.GET('/pipelines/{id}/lineage', { params: { path: { id } } })),
   templates: () => call(client.GET('/templates')),
   template: (id: string) => call(client.GET('/templates/{id}', { params: { path: { id } } })),
   instantiateTemplate: (id: string, body: InstantiateInput) =>

@@ -265,6 +265,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project}/branches/{name}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What bringing the branch up to date with main would do
+         * @description Pipelines the branch did not change and main did (or made, or deleted) are listed under `changes`; those changed on both sides under `conflicts`, with main's and the branch's documents.
+         *
+         *     Needs the `read` scope.
+         */
+        get: operations["previewBranchUpdate"];
+        put?: never;
+        /**
+         * Bring the branch up to date with main: untouched pipelines take main's latest version
+         * @description In one transaction: pipelines the branch did not change take main's current version, pipelines made on main since arrive, pipelines deleted on main leave. A pipeline changed on both sides needs a choice in `choices` (`take: branch` keeps the branch's document over main's version, so a merge no longer conflicts; `take: main` drops the branch's change). Without a choice for each, 409 lists them and nothing changes. Audited as `branch.updated`.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["updateBranch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project}/secrets": {
         parameters: {
             query?: never;
@@ -432,7 +460,7 @@ export interface paths {
         };
         /**
          * A pipeline with its current version
-         * @description The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an unpublished draft (GET …/draft for its document).
+         * @description The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an unpublished draft (GET …/draft for its document); `workspace` says where it was read (main, or the branch of `?branch=`) and what the editor's save, run, publish and merge do there.
          *
          *     Needs the `read` scope.
          */
@@ -1282,7 +1310,7 @@ export interface paths {
         };
         /**
          * One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources
-         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
+         * @description Files, URLs, API streams, external tables and generated rows are datasets with the columns their connectors' configs declare, else those the last kept run of the step or the file itself (a CSV's header) shows, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.
          *
          *     Needs the `read` scope.
          */
@@ -2557,6 +2585,432 @@ export interface operations {
                             pipelineId: string;
                             runId: string | null;
                             error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewBranchUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The update, not applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        upToDate: boolean;
+                        /** @description Pipelines the branch did not change */
+                        changes: {
+                            pipelineId: string;
+                            /**
+                             * @description `updated`: the copy takes main's latest version; `added`: made on main after the branch; `removed`: deleted on main
+                             * @enum {string}
+                             */
+                            change: "updated" | "added" | "removed";
+                            /** @description The main version the copy was at */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
+                        }[];
+                        /** @description Pipelines changed on both sides: choose one version of each */
+                        conflicts: {
+                            pipelineId: string;
+                            /** @description null: made in the branch */
+                            baseVersion: number | null;
+                            /** @description null: deleted on main */
+                            mainVersion: number | null;
+                            /** @description main's version of it */
+                            main: {
+                                /** @constant */
+                                apiVersion: "tributary/v1";
+                                id: string;
+                                name: string;
+                                /** @default default */
+                                project: string;
+                                description?: string;
+                                /** @default {} */
+                                params: {
+                                    [key: string]: {
+                                        /** @enum {string} */
+                                        type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                        description?: string;
+                                        default?: string | number | boolean;
+                                        required?: boolean;
+                                        sensitive?: boolean;
+                                    };
+                                };
+                                /**
+                                 * @default {
+                                 *       "maxParallel": 4,
+                                 *       "concurrency": "allow",
+                                 *       "keepStaging": false
+                                 *     }
+                                 */
+                                settings: {
+                                    /** @default 4 */
+                                    maxParallel: number;
+                                    /**
+                                     * @default allow
+                                     * @enum {string}
+                                     */
+                                    concurrency: "allow" | "queue" | "skip";
+                                    /** @default false */
+                                    keepStaging: boolean;
+                                };
+                                nodes: {
+                                    id: string;
+                                    type: string;
+                                    name?: string;
+                                    description?: string;
+                                    /** @default {} */
+                                    config: {
+                                        [key: string]: unknown;
+                                    };
+                                    position?: {
+                                        x: number;
+                                        y: number;
+                                    };
+                                    disabled?: boolean;
+                                    retry?: {
+                                        maxAttempts?: number;
+                                        initialIntervalSeconds?: number;
+                                        backoffCoefficient?: number;
+                                        maxIntervalSeconds?: number;
+                                    };
+                                    timeoutSeconds?: number;
+                                    statementTimeoutSeconds?: number;
+                                    continueOnFailure?: boolean;
+                                }[];
+                                /** @default [] */
+                                edges: {
+                                    id?: string;
+                                    from: string;
+                                    to: string;
+                                    output?: string;
+                                }[];
+                                notifications?: {
+                                    projectDefaults?: boolean;
+                                    rules?: {
+                                        on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                        overtimeMinutes?: number;
+                                        channel: {
+                                            /** @constant */
+                                            type: "webhook";
+                                            /** Format: uri */
+                                            url: string;
+                                            signingSecret: string;
+                                        } | {
+                                            /** @constant */
+                                            type: "slack";
+                                            webhookUrlSecret: string;
+                                        } | {
+                                            /** @constant */
+                                            type: "email";
+                                            smtpSecret: string;
+                                            /** Format: email */
+                                            from: string;
+                                            to: string[];
+                                        };
+                                    }[];
+                                };
+                            } | null;
+                            /** @description the branch's version of it */
+                            branch: {
+                                /** @constant */
+                                apiVersion: "tributary/v1";
+                                id: string;
+                                name: string;
+                                /** @default default */
+                                project: string;
+                                description?: string;
+                                /** @default {} */
+                                params: {
+                                    [key: string]: {
+                                        /** @enum {string} */
+                                        type: "string" | "number" | "integer" | "boolean" | "date" | "timestamp";
+                                        description?: string;
+                                        default?: string | number | boolean;
+                                        required?: boolean;
+                                        sensitive?: boolean;
+                                    };
+                                };
+                                /**
+                                 * @default {
+                                 *       "maxParallel": 4,
+                                 *       "concurrency": "allow",
+                                 *       "keepStaging": false
+                                 *     }
+                                 */
+                                settings: {
+                                    /** @default 4 */
+                                    maxParallel: number;
+                                    /**
+                                     * @default allow
+                                     * @enum {string}
+                                     */
+                                    concurrency: "allow" | "queue" | "skip";
+                                    /** @default false */
+                                    keepStaging: boolean;
+                                };
+                                nodes: {
+                                    id: string;
+                                    type: string;
+                                    name?: string;
+                                    description?: string;
+                                    /** @default {} */
+                                    config: {
+                                        [key: string]: unknown;
+                                    };
+                                    position?: {
+                                        x: number;
+                                        y: number;
+                                    };
+                                    disabled?: boolean;
+                                    retry?: {
+                                        maxAttempts?: number;
+                                        initialIntervalSeconds?: number;
+                                        backoffCoefficient?: number;
+                                        maxIntervalSeconds?: number;
+                                    };
+                                    timeoutSeconds?: number;
+                                    statementTimeoutSeconds?: number;
+                                    continueOnFailure?: boolean;
+                                }[];
+                                /** @default [] */
+                                edges: {
+                                    id?: string;
+                                    from: string;
+                                    to: string;
+                                    output?: string;
+                                }[];
+                                notifications?: {
+                                    projectDefaults?: boolean;
+                                    rules?: {
+                                        on: ("failure" | "success" | "overtime" | "retry" | "stale")[];
+                                        overtimeMinutes?: number;
+                                        channel: {
+                                            /** @constant */
+                                            type: "webhook";
+                                            /** Format: uri */
+                                            url: string;
+                                            signingSecret: string;
+                                        } | {
+                                            /** @constant */
+                                            type: "slack";
+                                            webhookUrlSecret: string;
+                                        } | {
+                                            /** @constant */
+                                            type: "email";
+                                            smtpSecret: string;
+                                            /** Format: email */
+                                            from: string;
+                                            to: string[];
+                                        };
+                                    }[];
+                                };
+                            };
+                            branchVersion: number;
+                            /** @description From main's version to the branch's */
+                            diff: {
+                                nodes: {
+                                    added: {
+                                        id: string;
+                                        type: string;
+                                    }[];
+                                    removed: {
+                                        id: string;
+                                        type: string;
+                                    }[];
+                                    changed: {
+                                        id: string;
+                                        type: string;
+                                        changes: {
+                                            path: string;
+                                            /** @enum {string} */
+                                            kind: "added" | "removed" | "changed";
+                                            from?: unknown;
+                                            to?: unknown;
+                                        }[];
+                                    }[];
+                                };
+                                edges: {
+                                    added: string[];
+                                    removed: string[];
+                                };
+                                params: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                                settings: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                                metadata: {
+                                    path: string;
+                                    /** @enum {string} */
+                                    kind: "added" | "removed" | "changed";
+                                    from?: unknown;
+                                    to?: unknown;
+                                }[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description For each pipeline changed on both sides: keep the branch’s or take main’s
+                     * @default {}
+                     */
+                    choices?: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            take: "branch" | "main";
+                            /** @description main's version the choice was made over (from GET …/update) */
+                            mainVersion: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        applied: {
+                            pipelineId: string;
+                            /** @enum {string} */
+                            change: "updated" | "added" | "removed" | "took-main" | "kept-branch";
+                            /** @description The main version the copy was at */
+                            baseVersion: number | null;
+                            /** @description main's version now */
+                            mainVersion: number | null;
                         }[];
                     };
                 };
@@ -3963,6 +4417,32 @@ export interface operations {
                             updatedBy: string;
                             updatedAt: string;
                         } | null;
+                        /** @description Where the pipeline was read (main or a branch) and what the editor’s actions do there */
+                        workspace: {
+                            /** @description The branch; null on main */
+                            branch: string | null;
+                            /**
+                             * @description Where the editor's autosave goes: main's draft (PUT …/draft) or the branch's copy (PUT …?branch=)
+                             * @enum {string}
+                             */
+                            save: "draft" | "copy";
+                            /** @description POST …/publish works here (main only) */
+                            publish: boolean;
+                            /** @description DELETE …/draft works here (main only) */
+                            discard: boolean;
+                            /** @description A run may be of the draft (`draft: true`); in a branch it is of the copy */
+                            runDraft: boolean;
+                            /** @description Versions, rollback and delete work here (main only) */
+                            history: boolean;
+                            /** @description The workspace is a branch that merges into main */
+                            merge: boolean;
+                            /** @description What save, run and merge do here, in words for the toolbar */
+                            says: {
+                                save: string;
+                                run: string;
+                                merge: string | null;
+                            };
+                        };
                     };
                 };
             };
@@ -8058,7 +8538,7 @@ export interface operations {
             query?: {
                 project?: string;
                 actor?: string;
-                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
+                action?: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "branch.updated" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
                 from?: string;
                 /** @description ISO 8601 date or timestamp, e.g. 2025-01-31 or 2025-01-31T12:00:00Z */
@@ -8086,7 +8566,7 @@ export interface operations {
                             actor: string;
                             project: string | null;
                             /** @enum {string} */
-                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
+                            action: "pipeline.created" | "pipeline.saved" | "pipeline.deleted" | "pipeline.rolled_back" | "pipeline.merged" | "branch.created" | "branch.deleted" | "branch.pipeline_saved" | "branch.updated" | "pipeline.published" | "pipeline.draft_discarded" | "schedule.changed" | "schedule.deleted" | "webhook.created" | "webhook.deleted" | "secret.set" | "secret.deleted" | "token.created" | "token.revoked" | "project.created" | "project.changed" | "project.file_uploaded" | "product.published" | "product.shared" | "product.unshared" | "mcp.tool_called" | "notifications.changed" | "notification.sent" | "notification.failed";
                             target: string;
                             summary: {
                                 [key: string]: unknown;

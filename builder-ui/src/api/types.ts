@@ -29,6 +29,10 @@ export type Project = Json<'getProject'>;
 
 export type PipelineSummary = Json<'listPipelines'>['items'][number];
 export type PipelineView = Json<'getPipeline'>;
+/** Where a pipeline was read (main or a branch) and what save, run, publish and merge do there. */
+export type Workspace = PipelineView['workspace'];
+export type UpdatePreview = Json<'previewBranchUpdate'>;
+export type UpdateChoices = NonNullable<Body<'updateBranch'>>['choices'];
 export type SavedPipeline = Json<'savePipeline'>;
 export type VersionInfo = Json<'listPipelineVersions'>['items'][number];
 export type PipelineVersionView = Json<'getPipelineVersion'>;

@@ -5,7 +5,7 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
-import { isFinished } from '../api/types.ts';
+import { isFinished, type Workspace } from '../api/types.ts';
 import { ErrorBox, Link, Loading } from '../components/ui.tsx';
 import { initialConfig } from '../model/config.ts';
 import { uniqueNodeId } from '../model/flow.ts';
@@ -61,8 +61,10 @@ function Editor({ id }: { id: string }) {
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const [drawer, setDrawer] = useState<DrawerTab | null>(null);
   const [drafted, setDrafted] = useState(false);
-  // The branch the pipeline was read in (null: main). In a branch every save goes to its copy.
-  const [branch, setBranch] = useState<{ project: string; name: string } | null>(null);
+  // Where the pipeline was read (main or a branch) and what save, run and publish do there: the
+  // server says (the view's `workspace`), and the toolbar, autosave and Run follow it.
+  const [workspace, setWorkspace] = useState<Workspace | null>(null);
+  const [project, setProject] = useState('default');
   const { query } = useLocation();
   const initialRun = useRef(query.get('run'));
   const runs = useRunFollower();
@@ -87,7 +89,8 @@ function Editor({ id }: { id: string }) {
       const draft = view.draft ? await Api.draft(id) : null;
       editorStore.getState().load(draft?.document ?? view.document, view.version);
       setDrafted(!!draft);
-      setBranch(view.branch ? { project: view.project, name: view.branch.name } : null);
+      setWorkspace(view.workspace);
+      setProject(view.project);
       if (view.document.nodes.some((n) => !n.position) && view.document.nodes.length > 0) {
         const s = editorStore.getState();
         s.setPositions(layoutPositions(s.nodes, s.edges));
@@ -114,7 +117,7 @@ function Editor({ id }: { id: string }) {
 
   useLiveValidation(ready);
   useUnsavedChangesGuard(dirty);
-  const draft = useDraft(ready, drafted);
+  const draft = useDraft(ready, drafted, workspace);
 
   const publish = async (message: string) => {
     editorStore.getState().revealProblems();
@@ -201,7 +204,7 @@ function Editor({ id }: { id: string }) {
     // and the draft is not edited (the server keeps a manual run's step outputs for previews).
     if (!(await draft.flush()))
       throw new Error(`The draft could not be saved, so the run was not started: ${draft.error ?? ''}`);
-    const started = await Api.startRun(id, runParams, { draft: draft.hasDraftNow() });
+    const started = await Api.startRun(workspace!, id, runParams, { draft: draft.hasDraftNow() });
     setDialog(null);
     runToast(started.runId, `Run started: ${started.runId}`);
     openRun(started.runId);
@@ -261,7 +264,7 @@ function Editor({ id }: { id: string }) {
       </main>
     );
   }
-  if (!ready || !connectors) {
+  if (!ready || !connectors || !workspace) {
     return (
       <main className="screen">
         {catalogError ? (
@@ -279,7 +282,8 @@ function Editor({ id }: { id: string }) {
     <main className="editor" aria-label={`Editor: ${name}`}>
       <Toolbar
         id={id}
-        branch={branch}
+        project={project}
+        workspace={workspace}
         draft={draft.state}
         onPublish={() => setDialog('publish')}
         onDiscard={() => void discardDraft()}
@@ -368,6 +372,7 @@ function Editor({ id }: { id: string }) {
       {dialog === 'history' && (
         <HistoryDialog
           pipelineId={id}
+          workspace={workspace}
           currentVersion={version}
           dirty={dirty}
           onClose={() => setDialog(null)}

@@ -5,10 +5,12 @@ import { Api, messageOf } from '../api/client.ts';
 import { Dialog, ErrorBox, Loading, timeAgo } from '../components/ui.tsx';
 import { lineDiff, readableDocument } from '../model/diff.ts';
 import type { PipelineDocument } from '../model/types.ts';
-import type { PipelineDiff, VersionInfo } from '../api/types.ts';
+import type { PipelineDiff, VersionInfo, Workspace } from '../api/types.ts';
 
 export function HistoryDialog(props: {
   pipelineId: string;
+  /** In a branch the history is the branch's one copy. */
+  workspace: Workspace;
   currentVersion: number | null;
   dirty: boolean;
   onClose: () => void;
@@ -25,14 +27,14 @@ export function HistoryDialog(props: {
   const [confirming, setConfirming] = useState<number | null>(null);
 
   useEffect(() => {
-    Api.versions(props.pipelineId)
+    Api.versions(props.workspace, props.pipelineId)
       .then((v) => {
         setVersions(v.items);
         setTo(v.current);
         setFrom(v.items.find((i) => i.version < v.current)?.version ?? v.current);
       })
       .catch((e: unknown) => setError(messageOf(e)));
-  }, [props.pipelineId]);
+  }, [props.pipelineId, props.workspace]);
 
   const ask = (version: number) => {
     setConfirming(version);

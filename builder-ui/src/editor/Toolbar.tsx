@@ -1,5 +1,6 @@
 // The editor's toolbar: the pipeline's name, where its edits stand (published, editing, draft saved;
 // checking, problems), edit actions, the pipeline's dialogs, and Publish / Run.
+import type { Workspace } from '../api/types.ts';
 import { Link } from '../components/ui.tsx';
 import { editorStore, useEditor } from '../store/editor.ts';
 import { downloadJson } from './ProblemsList.tsx';
@@ -9,8 +10,9 @@ export type EditorDialog = 'run' | 'history' | 'settings' | 'params' | 'help' | 
 
 export function Toolbar(props: {
   id: string;
-  /** The branch the editor works in; null on main. */
-  branch: { project: string; name: string } | null;
+  project: string;
+  /** Where the editor works and what save, run, publish and merge do there (from the server). */
+  workspace: Workspace;
   draft: DraftState;
   onPublish: () => void;
   onDiscard: () => void;
@@ -28,6 +30,8 @@ export function Toolbar(props: {
   const validating = useEditor((s) => s.validating);
   const nodeCount = useEditor((s) => s.nodes.length);
   const hasParams = useEditor((s) => Object.keys(s.meta.params ?? {}).length > 0);
+  const { workspace } = props;
+  const branch = workspace.branch;
   return (
     <header className="toolbar" aria-label="Editor toolbar">
       <Link to="/pipelines" aria-label="Back to pipelines">
@@ -36,17 +40,17 @@ export function Toolbar(props: {
       <h1 className="pipeline-name">
         {name} <span className="muted small">{props.id}</span>
       </h1>
-      {props.branch && (
+      {branch && (
         <span
           className="branch-badge"
           role="note"
-          aria-label={`In branch ${props.branch.name}`}
-          title={`Branch ${props.branch.name} of ${props.branch.project}: edits save to the branch's copy, runs run it in the branch, main is untouched until the branch is merged`}
+          aria-label={`In branch ${branch}`}
+          title={`Branch ${branch} of ${props.project}: ${workspace.says.save}`}
         >
-          ⑂ {props.branch.name}
+          ⑂ {branch}
         </span>
       )}
-      <SaveState dirty={dirty} draft={props.draft} version={version} branch={props.branch?.name ?? null} />
+      <SaveState dirty={dirty} draft={props.draft} version={version} workspace={workspace} />
       <span className="validity" aria-live="polite">
         {validating
           ? 'Checking…'
@@ -117,50 +121,39 @@ export function Toolbar(props: {
           ?
         </button>
       </div>
-      {props.branch ? (
-        // In a branch there is no draft to discard or publish: merging the branch is what reaches main.
+      {workspace.merge && branch && (
         <Link
-          to={`/branches/${encodeURIComponent(props.branch.project)}/${encodeURIComponent(props.branch.name)}`}
+          to={`/branches/${encodeURIComponent(props.project)}/${encodeURIComponent(branch)}`}
           className="button secondary"
           aria-label="Review and merge the branch"
-          title={`See what branch ${props.branch.name} changed (pipelines and the tables its runs wrote) and merge it into main`}
+          title={workspace.says.merge ?? undefined}
         >
           Review &amp; merge
         </Link>
-      ) : (
-        <>
-          {props.draft !== 'published' && (
-            <button
-              type="button"
-              className="link-button"
-              onClick={props.onDiscard}
-              aria-label="Discard draft"
-            >
-              Discard
-            </button>
-          )}
-          <button
-            type="button"
-            className="secondary"
-            disabled={props.draft === 'published' && !dirty}
-            onClick={props.onPublish}
-            aria-label="Publish"
-            title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
-          >
-            Publish
-          </button>
-        </>
+      )}
+      {workspace.discard && props.draft !== 'published' && (
+        <button type="button" className="link-button" onClick={props.onDiscard} aria-label="Discard draft">
+          Discard
+        </button>
+      )}
+      {workspace.publish && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={props.draft === 'published' && !dirty}
+          onClick={props.onPublish}
+          aria-label="Publish"
+          title="Make the draft the next version: schedules, webhooks and API runs use it from then on"
+        >
+          Publish
+        </button>
       )}
       <button
         type="button"
         className="primary"
         onClick={props.onRun}
         aria-label="Run"
-        title={
-          props.branch
-            ? `Run the branch's copy in branch ${props.branch.name} (its sinks write to the branch's tables)`
-            : 'Run what the editor shows (the draft, if any); no version is made'
-        }
+        title={workspace.says.run}
       >
         ▶ Run
       </button>
@@ -178,24 +171,25 @@ export function Toolbar(props: {
   );
 }
 
-/** Where the edits stand: in the draft yet or not, and which version is published. */
+/** Where the edits stand: saved where the workspace saves (main's draft, a branch's copy) or not. */
 function SaveState(props: {
   dirty: boolean;
   draft: DraftState;
   version: number | null;
-  branch: string | null;
+  workspace: Workspace;
 }) {
+  const branch = props.workspace.branch;
   const [text, label] = props.dirty
     ? ['● Editing…', 'Unsaved changes']
     : props.draft === 'saving'
-      ? [props.branch ? 'Saving to the branch…' : 'Saving draft…', 'Saving draft']
+      ? [branch ? 'Saving to the branch…' : 'Saving draft…', 'Saving draft']
       : props.draft === 'error'
         ? ['Draft not saved', 'Draft not saved']
-        : props.branch
+        : props.workspace.save === 'copy'
           ? // A save in a branch is a revision of the branch's copy; main keeps its version.
             props.draft === 'saved'
-            ? [`Saved in ${props.branch} · main untouched`, `Saved in branch ${props.branch}`]
-            : [`Branch ${props.branch} · main untouched`, `In branch ${props.branch}`]
+            ? [`Saved in ${branch} · main untouched`, `Saved in branch ${branch}`]
+            : [`Branch ${branch} · main untouched`, `In branch ${branch}`]
           : props.draft === 'saved'
             ? [`Draft saved · v${props.version} published`, 'Draft saved']
             : [`Published · v${props.version}`, `Published, version ${props.version}`];
@@ -204,6 +198,7 @@ function SaveState(props: {
       className={`save-state${props.dirty || props.draft === 'error' ? ' unsaved' : ''}`}
       role="status"
       aria-label={label}
+      title={props.workspace.says.save}
     >
       {text}
     </span>

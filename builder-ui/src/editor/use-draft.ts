@@ -3,6 +3,7 @@
 // Discard drops it for the published version. The store's `dirty` means "not in the draft yet".
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Api, ApiError, isOutage, messageOf } from '../api/client.ts';
+import type { Workspace } from '../api/types.ts';
 import { editorStore } from '../store/editor.ts';
 import { useOutage } from '../store/outage.ts';
 
@@ -27,7 +28,13 @@ export interface Draft {
   hasDraftNow(): boolean;
 }
 
-export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
+/**
+ * `workspace` says where the autosave goes (main's draft, or a branch's copy) and whether there is a
+ * draft to publish or discard there; null until the pipeline is read.
+ */
+export function useDraft(ready: boolean, initiallyDrafted: boolean, workspace: Workspace | null): Draft {
+  const where = useRef(workspace);
+  where.current = workspace;
   const [hasDraft, setHasDraftState] = useState(initiallyDrafted);
   const drafted = useRef(initiallyDrafted);
   const setHasDraft = (value: boolean) => {
@@ -56,7 +63,7 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
     setState('saving');
     const attempt = (async () => {
       try {
-        await Api.saveDraft(doc);
+        await Api.saveWork(where.current!, doc);
         editorStore.getState().markSaved(doc, editorStore.getState().version ?? 0);
         setHasDraft(true);
         setError(null);
@@ -96,6 +103,10 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
 
   const publish = useCallback(
     async (message?: string) => {
+      if (!where.current?.publish) {
+        setError(`Nothing to publish here: ${where.current?.says.merge ?? 'this workspace has no drafts'}`);
+        return null;
+      }
       if (!(await save())) return null;
       try {
         const published = await Api.publish(
@@ -123,7 +134,7 @@ export function useDraft(ready: boolean, initiallyDrafted: boolean): Draft {
   const discard = useCallback(async () => {
     window.clearTimeout(timer.current);
     try {
-      await Api.discardDraft(editorStore.getState().document().id);
+      await Api.discardDraft(where.current!, editorStore.getState().document().id);
     } catch (e) {
       // Nothing to discard is what was asked for.
       if (!(e instanceof ApiError && e.status === 404)) {

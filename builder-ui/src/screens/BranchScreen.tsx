@@ -1,6 +1,6 @@
 // A branch against main: the pipelines it changed (graph and SQL, and whether main moved on since),
-// the tables it wrote with their row counts beside main's, and merging it (optionally rebuilding
-// the merged pipelines on main) or deleting it.
+// the tables it wrote with their row counts beside main's, bringing it up to date with main
+// (BranchUpdate.tsx), and merging it (optionally rebuilding the merged pipelines on main) or deleting it.
 import { useState } from 'react';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import type { BranchDiff, BranchMerge } from '../api/types.ts';
@@ -9,6 +9,7 @@ import { ErrorBox, Link, Loading, formatNumber } from '../components/ui.tsx';
 import { navigate } from '../router.ts';
 import { useBranch } from '../store/branch.ts';
 import { toast } from '../store/toasts.ts';
+import { BranchUpdate } from './BranchUpdate.tsx';
 
 type PipelineChange = BranchDiff['pipelines'][number];
 
@@ -130,11 +131,22 @@ export function BranchScreen({ project, name }: { project: string; name: string 
               </table>
             )}
           </section>
+          <BranchUpdate
+            project={project}
+            name={name}
+            onUpdated={() => {
+              setConflicts(null);
+              diff.reload();
+            }}
+          />
           <section aria-label="Merge" className="branch-merge">
             <h2>Merge into main</h2>
             {conflicts && (
               <div role="alert" className="state state-error">
-                <p>Not merged: main changed since the branch was made.</p>
+                <p>
+                  Not merged: main changed since the branch was made. Update from main (above) and choose
+                  which version each keeps, then merge.
+                </p>
                 <ul aria-label="Conflicts">
                   {conflicts.map((c) => (
                     <li key={c}>{c}</li>

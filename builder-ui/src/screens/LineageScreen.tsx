@@ -1,6 +1,8 @@
-// Lineage around a table: datasets and the steps between them as a graph laid out by dagre, each
-// table listing its columns. Clicking a column highlights where it comes from and what it feeds,
-// which is the impact of changing it.
+// Lineage around a table (`?table=`) or of one pipeline (`?pipeline=`): datasets (tables, files,
+// URLs, API streams, generated rows) and the steps between them as a graph laid out by dagre, each
+// dataset listing its columns. Clicking a column highlights where it comes from and what it feeds,
+// back to the first dataset (a CSV file's column), and the steps on that path; the panel says what
+// the column is made of. The API's `problems` (SQL lineage could not follow) are shown above.
 import {
   Background,
   Controls,
@@ -75,6 +77,68 @@ const StepNode = memo(function StepNode({ data }: NodeProps<LineageNode>) {
 
 const nodeTypes = { dataset: DatasetNode, step: StepNode };
 
+/** The edges on a path from one dataset holding a highlighted column to another (through steps). */
+function pathEdges(lineage: Lineage, highlighted: ReadonlySet<string>): Set<string> {
+  const steps = new Set(lineage.nodes.filter((n) => n.kind === 'step').map((n) => n.id));
+  const holds = new Set(
+    lineage.nodes
+      .filter((n) => n.kind !== 'step' && (n.columns ?? []).some((c) => highlighted.has(key(n.name, c))))
+      .map((n) => n.id),
+  );
+  const reach = (forward: boolean) => {
+    const seen = new Set(holds);
+    const todo = [...holds];
+    while (todo.length > 0) {
+      const here = todo.pop()!;
+      for (const e of lineage.edges) {
+        const [from, to] = forward ? [e.from, e.to] : [e.to, e.from];
+        // Only through steps: another dataset on the way ends the walk unless it holds a column too.
+        if (from !== here || seen.has(to) || (!steps.has(to) && !holds.has(to))) continue;
+        seen.add(to);
+        todo.push(to);
+      }
+    }
+    return seen;
+  };
+  const down = reach(true);
+  const up = reach(false);
+  return new Set(
+    lineage.edges.filter((e) => down.has(e.from) && up.has(e.to)).map((e) => `${e.from}>${e.to}`),
+  );
+}
+
+/** What the selected column is made of (DIRECT) and what decides it (INDIRECT), as the API says. */
+function ColumnPanel({ lineage, selected }: { lineage: Lineage; selected: string }) {
+  const entry = lineage.columns.find((c) => key(c.table, c.column) === selected);
+  const at = selected.lastIndexOf('#');
+  return (
+    <section className="lineage-panel" aria-label="Column lineage">
+      <h2 className="small">
+        <code>{`${selected.slice(0, at)}.${selected.slice(at + 1)}`}</code>
+      </h2>
+      {!entry || (entry.sources.length === 0 && entry.indirect.length === 0) ? (
+        <p className="muted small">
+          No sources known: it is where its data starts, or lineage could not follow it.
+        </p>
+      ) : (
+        <ul className="small">
+          {entry.sources.map((s) => (
+            <li key={`d${s.table}#${s.column}`}>
+              from <code>{`${s.table}.${s.column}`}</code> <span className="muted">({s.transformation})</span>
+            </li>
+          ))}
+          {entry.indirect.map((s) => (
+            <li key={`i${s.table}#${s.column}#${s.subtype}`}>
+              decided by <code>{`${s.table}.${s.column}`}</code>{' '}
+              <span className="muted">({s.subtype.toLowerCase().replace('_', ' ')})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** Columns upstream and downstream of one column, through the column entries of the answer. */
 function related(lineage: Lineage, start: string): Set<string> {
   const found = new Set([start]);
@@ -107,18 +171,28 @@ function related(lineage: Lineage, start: string): Set<string> {
 export function LineageScreen() {
   const { query } = useLocation();
   const table = query.get('table') ?? '';
+  const pipeline = query.get('pipeline') ?? '';
   const [selected, setSelected] = useState<string | null>(
     query.get('column') ? key(table, query.get('column')!) : null,
   );
   const [draft, setDraft] = useState(table);
   const inputId = useId();
-  const { data, error, reload } = useResource(
-    () => (table ? Api.lineage({ table, direction: 'both', depth: 5 }) : Promise.resolve(null)),
-    [table],
+  const { data, error, reload } = useResource<Lineage | null>(
+    () =>
+      pipeline
+        ? Api.pipelineLineage(pipeline)
+        : table
+          ? Api.lineage({ table, direction: 'both', depth: 5 })
+          : Promise.resolve(null),
+    [table, pipeline],
   );
   const highlighted = useMemo(
     () => (data && selected ? related(data, selected) : new Set<string>()),
     [data, selected],
+  );
+  const onPath = useMemo(
+    () => (data && selected ? pathEdges(data, highlighted) : new Set<string>()),
+    [data, highlighted, selected],
   );
   const { nodes, edges } = useMemo(() => {
     if (!data) return { nodes: [] as LineageNode[], edges: [] as Edge[] };
@@ -146,6 +220,7 @@ export function LineageScreen() {
       id: `${e.from}>${e.to}`,
       source: e.from,
       target: e.to,
+      ...(onPath.has(`${e.from}>${e.to}`) ? { animated: true, className: 'lineage-edge-on' } : {}),
     }));
     const positions = layoutPositions(
       flowNodes,
@@ -155,7 +230,7 @@ export function LineageScreen() {
       nodes: flowNodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })),
       edges: flowEdges,
     };
-  }, [data, highlighted, selected]);
+  }, [data, highlighted, selected, onPath]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -166,6 +241,11 @@ export function LineageScreen() {
     <main className="screen screen-full">
       <header className="screen-header">
         <h1>Lineage</h1>
+        {pipeline && (
+          <p className="muted small">
+            of pipeline <code>{pipeline}</code>: what its current version reads and writes
+          </p>
+        )}
         <form className="inline-form" aria-label="Lineage of a table" onSubmit={submit}>
           <div className="field">
             <label htmlFor={inputId}>Table</label>
@@ -187,7 +267,9 @@ export function LineageScreen() {
           </p>
         )}
       </header>
-      {!table && <p className="muted">Name a table to see where its data comes from and where it goes.</p>}
+      {!table && !pipeline && (
+        <p className="muted">Name a table to see where its data comes from and where it goes.</p>
+      )}
       {data && data.problems.length > 0 && (
         // What the SQL of a step did not let lineage follow: the columns it leaves out are not linked.
         <details className="lineage-problems" open={data.problems.length <= 3}>
@@ -205,7 +287,8 @@ export function LineageScreen() {
         </details>
       )}
       {error && <ErrorBox error={error} onRetry={reload} />}
-      {table && !data && !error && <Loading what="lineage" />}
+      {(table || pipeline) && !data && !error && <Loading what="lineage" />}
+      {data && selected && <ColumnPanel lineage={data} selected={selected} />}
       {data && (
         <div className="lineage-canvas" aria-label="Lineage graph">
           <ReactFlow

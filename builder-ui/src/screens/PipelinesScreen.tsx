@@ -214,6 +214,13 @@ export function PipelinesScreen() {
                     )}
                   </td>
                   <td className="actions">
+                    <Link
+                      to={`/lineage?pipeline=${encodeURIComponent(p.id)}`}
+                      className="button"
+                      aria-label={`Lineage of ${p.id}`}
+                    >
+                      Lineage
+                    </Link>
                     <button type="button" onClick={() => void exportOne(p.id)} aria-label={`Export ${p.id}`}>
                       Export
                     </button>

@@ -98,9 +98,13 @@ export function RunDetailScreen({ runId }: { runId: string }) {
     try {
       const started = failedOnly
         ? await Api.rerun(run.runId, 'failed', run.draft)
-        : await Api.startRun(run.pipelineId, (run.params ?? {}) as Record<string, unknown>, {
-            ...(run.draft ? { draft: true } : { version: run.pipelineVersion }),
-          });
+        : await Api.startRun(
+            // A branch's run runs the branch's copy again (a branch has one copy, no versions).
+            { branch: run.branch ?? null, runDraft: true },
+            run.pipelineId,
+            (run.params ?? {}) as Record<string, unknown>,
+            run.branch ? {} : run.draft ? { draft: true } : { version: run.pipelineVersion },
+          );
       navigate(`/runs/${encodeURIComponent(started.runId)}`);
     } catch (e) {
       setError(`Could not re-run: ${messageOf(e)}`);

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { branchName } from '../branches/branch-name.js';
 import { createBranch, deleteBranch, diffBranch, mergeBranch } from '../branches/branch-service.js';
+import { previewBranchUpdate, updateBranch } from '../branches/branch-update.js';
+import { PipelineSchema } from '../model/pipeline.schema.js';
 import { DiffSchema } from './pipeline-views.js';
 import { route } from './route.js';
 import { page, ProjectParams } from './schemas.js';
@@ -51,6 +53,61 @@ const MergeResultSchema = z.object({
   merged: z.array(z.object({ pipelineId: z.string(), version: z.number().int(), created: z.boolean() })),
   runs: z.array(
     z.object({ pipelineId: z.string(), runId: z.string().nullable(), error: z.string().nullable() }),
+  ),
+});
+
+const UpdateChangeSchema = z.object({
+  pipelineId: z.string(),
+  change: z.enum(['updated', 'added', 'removed']).meta({
+    description:
+      "`updated`: the copy takes main's latest version; `added`: made on main after the branch; `removed`: deleted on main",
+  }),
+  baseVersion: z.number().int().nullable().meta({ description: 'The main version the copy was at' }),
+  mainVersion: z.number().int().nullable().meta({ description: "main's version now" }),
+});
+
+const UpdatePreviewSchema = z.object({
+  upToDate: z.boolean(),
+  changes: z.array(UpdateChangeSchema).meta({ description: 'Pipelines the branch did not change' }),
+  conflicts: z
+    .array(
+      z.object({
+        pipelineId: z.string(),
+        baseVersion: z.number().int().nullable().meta({ description: 'null: made in the branch' }),
+        mainVersion: z.number().int().nullable().meta({ description: 'null: deleted on main' }),
+        main: PipelineSchema.nullable().meta({ description: "main's version of it" }),
+        branch: PipelineSchema.meta({ description: "the branch's version of it" }),
+        branchVersion: z.number().int(),
+        diff: DiffSchema.omit({ pipelineId: true, from: true, to: true }).meta({
+          description: "From main's version to the branch's",
+        }),
+      }),
+    )
+    .meta({ description: 'Pipelines changed on both sides: choose one version of each' }),
+});
+
+const UpdateChoicesSchema = z.strictObject({
+  choices: z
+    .record(
+      z.string(),
+      z.strictObject({
+        take: z.enum(['branch', 'main']),
+        mainVersion: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: "main's version the choice was made over (from GET …/update)" }),
+      }),
+    )
+    .default({})
+    .meta({ description: 'For each pipeline changed on both sides: keep the branch’s or take main’s' }),
+});
+
+const UpdateResultSchema = z.object({
+  applied: z.array(
+    UpdateChangeSchema.extend({
+      change: z.enum(['updated', 'added', 'removed', 'took-main', 'kept-branch']),
+    }),
   ),
 });
 
@@ -140,6 +197,52 @@ export const branchRoutes = [
       if (body.rebuild) authorize(params.project, 'run');
       res.json(
         await mergeBranch(deps, { project: params.project, name: params.name, actor, rebuild: body.rebuild }),
+      );
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/projects/:project/branches/:name/update',
+    operationId: 'previewBranchUpdate',
+    summary: 'What bringing the branch up to date with main would do',
+    description:
+      'Pipelines the branch did not change and main did (or made, or deleted) are listed under `changes`; ' +
+      "those changed on both sides under `conflicts`, with main's and the branch's documents.",
+    tag: 'branches',
+    scope: 'read',
+    params: BranchParams,
+    responses: { 200: { description: 'The update, not applied', schema: UpdatePreviewSchema } },
+    async handler({ deps, params, authorize, res }) {
+      authorize(params.project);
+      res.json(await previewBranchUpdate(deps, params.project, params.name));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/projects/:project/branches/:name/update',
+    operationId: 'updateBranch',
+    summary: "Bring the branch up to date with main: untouched pipelines take main's latest version",
+    description:
+      "In one transaction: pipelines the branch did not change take main's current version, pipelines made " +
+      'on main since arrive, pipelines deleted on main leave. A pipeline changed on both sides needs a choice ' +
+      "in `choices` (`take: branch` keeps the branch's document over main's version, so a merge no longer " +
+      "conflicts; `take: main` drops the branch's change). Without a choice for each, 409 lists them and " +
+      'nothing changes. Audited as `branch.updated`.',
+    tag: 'branches',
+    scope: 'write',
+    params: BranchParams,
+    body: UpdateChoicesSchema.default({ choices: {} }),
+    responses: { 200: { description: 'Updated', schema: UpdateResultSchema } },
+    problems: [409],
+    async handler({ deps, params, body, actor, authorize, res }) {
+      authorize(params.project);
+      res.json(
+        await updateBranch(deps, {
+          project: params.project,
+          name: params.name,
+          actor,
+          choices: body.choices,
+        }),
       );
     },
   }),

@@ -19,6 +19,7 @@ import { WebhookStore } from '../store/webhooks.store.js';
 import { DEFAULT_CREDIT_RATES, type CreditRates } from '../telemetry/credit-rates.js';
 import type { DescribeDeps } from '../pipelines/describe-context.js';
 import { LineageIndex, postgresLineageSource } from '../lineage/lineage-index.js';
+import { observedColumns } from '../lineage/observed-columns.js';
 import { activityCatalog, type ConnectorCatalog } from '../pipelines/node-catalog.js';
 import { ScheduleService } from '../schedules/schedule-service.js';
 import type { RunLimits } from '../runs/run-limits.js';
@@ -73,6 +74,8 @@ export interface ApiContext {
   warehousePool: pg.Pool;
   /** How nodes are described without a run; undefined when the app has no runner pool or files. */
   describe: DescribeDeps | undefined;
+  /** The runner login (no rights of its own; it switches into a project's role); undefined without one. */
+  runnerPool: pg.Pool | undefined;
   temporal: Client;
   runs: RunsClient;
   /** Absent when the app was built without a master key: the secrets routes answer 503. */
@@ -111,13 +114,14 @@ export interface ApiContext {
 export function createContext(deps: AppDeps): ApiContext {
   const taskQueue = deps.taskQueue ?? DEFAULT_TASK_QUEUE;
   const catalog = deps.catalog ?? activityCatalog;
-  return {
+  const context: Omit<ApiContext, 'lineage'> = {
     pool: deps.pool,
     warehousePool: deps.warehousePool ?? deps.pool,
     describe:
       deps.runnerPool && deps.dataDir
         ? { runnerPool: deps.runnerPool, platformPool: deps.pool, dataDir: deps.dataDir }
         : undefined,
+    runnerPool: deps.runnerPool,
     temporal: deps.temporal,
     runs:
       deps.runs ??
@@ -154,8 +158,13 @@ export function createContext(deps: AppDeps): ApiContext {
     dataDir: deps.dataDir,
     taskQueue,
     ssePollMs: deps.ssePollMs ?? 500,
+  };
+  return {
+    ...context,
     lineage: new LineageIndex(
-      postgresLineageSource(deps.pool, deps.warehousePool ?? deps.pool),
+      postgresLineageSource(deps.pool, context.warehousePool, (document) =>
+        observedColumns(context, document, document.id),
+      ),
       catalog,
       deps.lineageCatalogTtlMs,
     ),

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { buildLineage, graphView, queryLineage } from '../lineage/lineage-graph.js';
 import { loadCatalog, runOpenLineageEvents } from '../lineage/lineage-service.js';
+import { observedColumns } from '../lineage/observed-columns.js';
 import { PipelineIdParams } from './schemas.js';
 import { route } from './route.js';
 
@@ -88,7 +89,8 @@ export const lineageRoutes = [
       "One pipeline's lineage: the datasets its current version reads and writes, its steps, and every column's sources",
     description:
       'Files, URLs, API streams, external tables and generated rows are datasets with the columns their ' +
-      "connectors declare, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.",
+      "connectors' configs declare, else those the last kept run of the step or the file itself (a CSV's header) " +
+      "shows, so a column's sources reach the first dataset. `problems` says what SQL could not be followed.",
     tag: 'lineage',
     scope: 'read',
     params: PipelineIdParams,
@@ -104,6 +106,8 @@ export const lineageRoutes = [
             project: pipeline.project,
             nodes: version.document.nodes,
             edges: version.document.edges ?? [],
+            // A CSV with only a header, an API's records: their columns as a run or the file shows them.
+            observed: await observedColumns(deps, version.document, pipeline.id),
           },
         ],
         await loadCatalog(deps.pool, deps.warehousePool),
@@ -132,7 +136,13 @@ export const lineageRoutes = [
       // A run's version must exist (a 404 names it when it does not).
       await deps.pipelines.requireVersion(run.pipelineId, Number(run.pipelineVersion));
       const found = await runOpenLineageEvents(
-        { platform: deps.pool, warehouse: deps.warehousePool, runs: deps.runs, nodeTypes: deps.catalog },
+        {
+          platform: deps.pool,
+          warehouse: deps.warehousePool,
+          runs: deps.runs,
+          nodeTypes: deps.catalog,
+          observe: (document) => observedColumns(deps, document, document.id),
+        },
         params.runId,
       );
       res.json({ events: found?.events ?? [] });

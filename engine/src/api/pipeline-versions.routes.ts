@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { diffPipelines } from '../pipelines/pipeline-diff.js';
 import { rollbackPipeline } from '../pipelines/save-pipeline.js';
-import { BranchQuery, loadInBranch } from './branch-input.js';
 import { IfMatch, loadPipeline, versionNumber } from './pipeline-input.js';
 import {
   DiffSchema,
@@ -27,26 +26,24 @@ export const pipelineVersionRoutes = [
     scope: 'read',
     description: "With `?branch`, the branch's one copy (a branch keeps no versions of its own).",
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     responses: {
       200: {
         description: 'The versions',
         schema: page(VersionInfoSchema).extend({ current: z.number().int() }),
       },
     },
-    async handler({ deps, params, query, authorize, res }) {
-      if (query.branch) {
-        const { pipeline } = await loadInBranch(deps, query.branch, params.id, authorize);
-        const { version, versionHash, createdBy, createdAt } = pipeline.current;
-        res.json({
-          current: version,
-          items: [{ version, versionHash, createdBy, createdAt }],
-          nextCursor: null,
-        });
-        return;
-      }
-      const pipeline = await loadPipeline(deps, params.id, authorize);
-      const items = (await deps.pipelines.versions(params.id)).map(({ pipelineId: _p, ...v }) => v);
+    async handler({ deps, workspace, params, authorize, res }) {
+      const { pipeline } = await workspace.load(params.id, authorize);
+      const items = workspace.capabilities.history
+        ? (await deps.pipelines.versions(params.id)).map(({ pipelineId: _p, ...v }) => v)
+        : // A branch keeps one copy of each pipeline: its history is that copy.
+          [pipeline.current].map(({ version, versionHash, createdBy, createdAt }) => ({
+            version,
+            versionHash,
+            createdBy,
+            createdAt,
+          }));
       res.json({ current: pipeline.version, items, nextCursor: null });
     },
   }),

@@ -8,7 +8,7 @@ import type { NodeCatalog } from '../compiler/compile.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
 import { validity, versionValidity } from '../pipelines/pipeline-compile.js';
 import type { Saved } from '../pipelines/save-pipeline.js';
-import type { BranchPipeline } from '../store/branches.store.js';
+import type { BranchInfo } from '../pipelines/workspace.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
 import type { PipelineVersion, StoredPipeline } from '../store/pipelines.store.js';
 import { TemplateOriginSchema } from '../templates/template-origin.store.js';
@@ -84,7 +84,32 @@ export const DraftInfoSchema = z
   })
   .meta({ description: "The editor's autosaved working copy; it is not a version and no trigger runs it" });
 
-export const PipelineWithDraftSchema = PipelineViewSchema.extend({ draft: DraftInfoSchema.nullable() });
+export const WorkspaceSchema = z
+  .object({
+    branch: z.string().nullable().meta({ description: 'The branch; null on main' }),
+    save: z.enum(['draft', 'copy']).meta({
+      description:
+        "Where the editor's autosave goes: main's draft (PUT …/draft) or the branch's copy (PUT …?branch=)",
+    }),
+    publish: z.boolean().meta({ description: 'POST …/publish works here (main only)' }),
+    discard: z.boolean().meta({ description: 'DELETE …/draft works here (main only)' }),
+    runDraft: z
+      .boolean()
+      .meta({ description: 'A run may be of the draft (`draft: true`); in a branch it is of the copy' }),
+    history: z.boolean().meta({ description: 'Versions, rollback and delete work here (main only)' }),
+    merge: z.boolean().meta({ description: 'The workspace is a branch that merges into main' }),
+    says: z
+      .object({ save: z.string(), run: z.string(), merge: z.string().nullable() })
+      .meta({ description: 'What save, run and merge do here, in words for the toolbar' }),
+  })
+  .meta({
+    description: 'Where the pipeline was read (main or a branch) and what the editor’s actions do there',
+  });
+
+export const PipelineWithDraftSchema = PipelineViewSchema.extend({
+  draft: DraftInfoSchema.nullable(),
+  workspace: WorkspaceSchema,
+});
 
 export const DraftViewSchema = DraftInfoSchema.extend({
   pipelineId: z.string(),
@@ -127,8 +152,14 @@ export const DiffSchema = z.object({
   metadata: z.array(ChangeSchema),
 });
 
-export function pipelineView(pipeline: StoredPipeline, catalog: NodeCatalog) {
+/** A pipeline as a workspace sees it; in a branch, with its relation to main and links that stay there. */
+export function pipelineView(
+  pipeline: StoredPipeline,
+  catalog: NodeCatalog,
+  branch: BranchInfo | null = null,
+) {
   const links = `/api/pipelines/${pipeline.id}`;
+  const inBranch = (link: string) => (branch ? `${link}?branch=${branch.name}` : link);
   return {
     id: pipeline.id,
     project: pipeline.project,
@@ -137,44 +168,27 @@ export function pipelineView(pipeline: StoredPipeline, catalog: NodeCatalog) {
     createdBy: pipeline.createdBy,
     createdAt: pipeline.createdAt,
     updatedAt: pipeline.updatedAt,
+    ...(branch ? { branch } : {}),
     versionHash: pipeline.current.versionHash,
     versionCreatedBy: pipeline.current.createdBy,
     versionCreatedAt: pipeline.current.createdAt,
     ...versionValidity(pipeline.current, catalog),
     document: pipeline.current.document,
     links: {
-      self: links,
-      versions: `${links}/versions`,
+      self: inBranch(links),
+      versions: inBranch(`${links}/versions`),
       runs: `/api/runs?pipeline=${pipeline.id}`,
       schedule: `${links}/schedule`,
     },
   };
 }
 
-/** A branch's copy: the pipeline view, with links that stay in the branch. */
-export function branchPipelineView(
-  pipeline: StoredPipeline,
-  copy: BranchPipeline,
-  branch: string,
+export function savedView(
+  saved: Omit<Saved, 'pipeline'> & { pipeline: StoredPipeline; branch?: BranchInfo | null },
   catalog: NodeCatalog,
 ) {
-  const view = pipelineView(pipeline, catalog);
-  const inBranch = (link: string) => `${link}${link.includes('?') ? '&' : '?'}branch=${branch}`;
   return {
-    ...view,
-    branch: {
-      name: branch,
-      baseVersion: copy.baseVersion,
-      mainVersion: copy.mainVersion,
-      changed: copy.own !== null,
-    },
-    links: { ...view.links, self: inBranch(view.links.self), versions: inBranch(view.links.versions) },
-  };
-}
-
-export function savedView(saved: Saved, catalog: NodeCatalog) {
-  return {
-    ...pipelineView(saved.pipeline, catalog),
+    ...pipelineView(saved.pipeline, catalog, saved.branch ?? null),
     created: saved.created,
     ...(saved.schedule ? { schedule: saved.schedule } : {}),
   };

@@ -3,18 +3,12 @@
 // The use cases are in pipelines/; this file parses, authorises, calls and shapes the answer.
 import { z } from 'zod';
 import { PipelineSchema, slug } from '../model/pipeline.schema.js';
-import { createPipeline } from '../pipelines/create-pipeline.js';
 import { discardDraft, publishDraft, requireDraft, saveDraft } from '../pipelines/pipeline-drafts.js';
-import { deletePipeline, savePipeline } from '../pipelines/save-pipeline.js';
+import { deletePipeline } from '../pipelines/save-pipeline.js';
 import { schemasForValidation, validateDocument } from '../pipelines/validate-document.js';
-import { templateOriginOf } from '../templates/template-origin.store.js';
-import { createInBranch, saveInBranch } from '../branches/branch-service.js';
 import { allows, projectsWith } from './auth.js';
-import { BranchQuery, listInBranch, loadInBranch, mainOnly } from './branch-input.js';
-import { IfMatch, loadPipeline, requireSamePipeline, versionNumber } from './pipeline-input.js';
+import { IfMatch, requireSamePipeline, versionNumber } from './pipeline-input.js';
 import {
-  branchPipelineView,
-  draftInfo,
   DraftViewSchema,
   draftView,
   PipelineWithDraftSchema,
@@ -32,9 +26,7 @@ const DraftSchema = z
   .record(z.string(), z.unknown())
   .meta({ description: 'A pipeline document, maybe malformed' });
 
-/** A document saved over a stored pipeline must name it and stay in its project. */
-const DRAFTS_ARE_MAIN_ONLY =
-  'drafts and publishing belong to main (a branch is its own draft space: save there)';
+const DRAFTS = 'drafts and publishing';
 
 export const pipelineRoutes = [
   route({
@@ -49,25 +41,21 @@ export const pipelineRoutes = [
       q: z.string().max(200).optional().meta({ description: 'Part of the id or name' }),
       cursor,
       limit: pageLimit,
-      branch: BranchQuery.shape.branch,
     }),
+    workspace: true,
     responses: {
       200: {
         description: 'A page of pipelines',
         schema: page(SummarySchema),
       },
     },
-    async handler({ deps, query, principal, authorize, res }) {
+    async handler({ workspace, query, principal, authorize, res }) {
       if (query.project) authorize(query.project);
-      if (query.branch) {
-        res.json(await listInBranch(deps, query.branch, query, projectsWith(principal!.token, 'read')));
-        return;
-      }
-      const items = await deps.pipelines.list({
+      const items = await workspace.list({
         projects: projectsWith(principal!.token, 'read'),
-        ...(query.project ? { project: query.project } : {}),
-        ...(query.q ? { q: query.q } : {}),
-        ...(query.cursor ? { after: query.cursor } : {}),
+        project: query.project,
+        q: query.q,
+        after: query.cursor,
         limit: query.limit,
       });
       res.json({ items, nextCursor: items.length === query.limit ? items.at(-1)!.id : null });
@@ -83,31 +71,16 @@ export const pipelineRoutes = [
       'not compile is still saved, as a draft: `valid` and `errors` say what is wrong.',
     tag: 'pipelines',
     scope: 'write',
-    query: BranchQuery,
+    workspace: true,
     body: PipelineSchema,
     responses: { 201: { description: 'Created', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, query, body, actor, authorize, res }) {
+    async handler({ deps, workspace, body, actor, authorize, res }) {
       authorize(body.project);
-      if (query.branch) {
-        await deps.branches.require(body.project, query.branch);
-        const pipeline = await createInBranch(deps, {
-          project: body.project,
-          branch: query.branch,
-          document: body,
-          actor,
-        });
-        const copy = await deps.branches.requirePipeline(body.project, query.branch, body.id);
-        res.location(`/api/pipelines/${pipeline.id}?branch=${query.branch}`);
-        sendPipeline(res, 201, {
-          ...branchPipelineView(pipeline, copy, query.branch, deps.catalog),
-          created: true,
-        });
-        return;
-      }
-      const pipeline = await createPipeline(deps, body, actor);
-      res.location(`/api/pipelines/${pipeline.id}`);
-      sendPipeline(res, 201, { ...pipelineView(pipeline, deps.catalog), created: true });
+      const made = await workspace.create(body, actor);
+      const view = pipelineView(made.pipeline, deps.catalog, made.branch);
+      res.location(view.links.self);
+      sendPipeline(res, 201, { ...view, created: true });
     },
   }),
   route({
@@ -124,7 +97,7 @@ export const pipelineRoutes = [
       'warehouse role, and a name it lacks is an `unknown_column` or `unknown_table` error saying what there is.',
     tag: 'pipelines',
     scope: 'read',
-    query: BranchQuery,
+    workspace: true,
     body: DraftSchema,
     responses: { 200: { description: 'Whether it compiles, and every error', schema: ValiditySchema } },
     async handler({ deps, body, principal, res }) {
@@ -151,34 +124,22 @@ export const pipelineRoutes = [
     description:
       'The ETag (`"<version>-<digest>"`) starts with the current version, for If-Match on PUT, and ' +
       'changes whenever the answer does (a draft saved or discarded too). `draft` says whether the editor has an ' +
-      'unpublished draft (GET …/draft for its document).',
+      'unpublished draft (GET …/draft for its document); `workspace` says where it was read (main, or the ' +
+      "branch of `?branch=`) and what the editor's save, run, publish and merge do there.",
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     responses: {
       200: { description: 'The pipeline', schema: PipelineWithDraftSchema },
       304: { description: 'Not modified: the If-None-Match ETag is still current' },
     },
-    async handler({ deps, params, query, authorize, res }) {
-      if (query.branch) {
-        // A branch is its own draft space: its copy has no draft of its own.
-        const found = await loadInBranch(deps, query.branch, params.id, authorize);
-        sendPipeline(res, 200, {
-          ...branchPipelineView(found.pipeline, found.copy, query.branch, deps.catalog),
-          draft: null,
-        });
-        return;
-      }
-      const pipeline = await loadPipeline(deps, params.id, authorize);
-      const [template, draft] = await Promise.all([
-        templateOriginOf(deps.pool, params.id),
-        deps.drafts.get(params.id),
-      ]);
+    async handler({ deps, workspace, params, authorize, res }) {
+      const found = await workspace.load(params.id, authorize);
       sendPipeline(res, 200, {
-        ...pipelineView(pipeline, deps.catalog),
-        ...(template ? { template } : {}),
-        draft: draftInfo(draft),
+        ...pipelineView(found.pipeline, deps.catalog, found.branch),
+        ...(await workspace.extras(found)),
+        workspace: workspace.capabilities,
       });
     },
   }),
@@ -194,37 +155,15 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     headers: IfMatch,
     body: PipelineSchema,
     responses: { 200: { description: 'Saved', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
-      const found = query.branch ? await loadInBranch(deps, query.branch, params.id, authorize) : undefined;
-      const current = found?.pipeline ?? (await loadPipeline(deps, params.id, authorize));
-      requireSamePipeline(body, current);
-      if (found) {
-        // In a branch a save overwrites the branch's copy; main and its schedule are untouched.
-        const saved = await saveInBranch(deps, {
-          project: found.project,
-          branch: found.branch,
-          document: body,
-          actor,
-          expectedRevision: headers['if-match'],
-        });
-        const copy = await deps.branches.requirePipeline(found.project, found.branch, params.id);
-        sendPipeline(res, 200, {
-          ...branchPipelineView(saved.pipeline, copy, found.branch, deps.catalog),
-          created: saved.created,
-        });
-        return;
-      }
-      const saved = await savePipeline(deps, {
-        current,
-        document: body,
-        actor,
-        expectedVersion: headers['if-match'],
-      });
+    async handler({ deps, workspace, params, headers, body, actor, authorize, res }) {
+      const found = await workspace.load(params.id, authorize);
+      requireSamePipeline(body, found.pipeline);
+      const saved = await workspace.save(found, body, actor, headers['if-match']);
       sendPipeline(res, 200, savedView(saved, deps.catalog));
     },
   }),
@@ -237,11 +176,11 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     responses: { 204: { description: 'Deleted' } },
-    async handler({ deps, params, query, actor, authorize, res }) {
-      mainOnly(query.branch, 'deleting a pipeline');
-      await deletePipeline(deps, await loadPipeline(deps, params.id, authorize), actor);
+    async handler({ deps, workspace, params, actor, authorize, res }) {
+      workspace.require('history', 'deleting a pipeline');
+      await deletePipeline(deps, (await workspace.load(params.id, authorize)).pipeline, actor);
       res.status(204).end();
     },
   }),
@@ -256,11 +195,11 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     responses: { 200: { description: 'The draft', schema: DraftViewSchema } },
-    async handler({ deps, params, query, authorize, res }) {
-      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
-      const pipeline = await loadPipeline(deps, params.id, authorize);
+    async handler({ deps, workspace, params, authorize, res }) {
+      workspace.require('drafts', DRAFTS);
+      const { pipeline } = await workspace.load(params.id, authorize);
       res.json(draftView(await requireDraft(deps, pipeline), deps.catalog));
     },
   }),
@@ -276,12 +215,12 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     body: PipelineSchema,
     responses: { 200: { description: 'Saved', schema: DraftViewSchema } },
-    async handler({ deps, params, query, body, actor, authorize, res }) {
-      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
-      const pipeline = await loadPipeline(deps, params.id, authorize);
+    async handler({ deps, workspace, params, body, actor, authorize, res }) {
+      workspace.require('drafts', DRAFTS);
+      const { pipeline } = await workspace.load(params.id, authorize);
       requireSamePipeline(body, pipeline);
       res.json(draftView(await saveDraft(deps, pipeline, body, actor), deps.catalog));
     },
@@ -294,11 +233,11 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     responses: { 204: { description: 'Discarded' } },
-    async handler({ deps, params, query, actor, authorize, res }) {
-      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
-      await discardDraft(deps, await loadPipeline(deps, params.id, authorize), actor);
+    async handler({ deps, workspace, params, actor, authorize, res }) {
+      workspace.require('drafts', DRAFTS);
+      await discardDraft(deps, (await workspace.load(params.id, authorize)).pipeline, actor);
       res.status(204).end();
     },
   }),
@@ -314,7 +253,7 @@ export const pipelineRoutes = [
     tag: 'pipelines',
     scope: 'write',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     body: z
       .strictObject({
         expectedVersion: versionNumber
@@ -328,9 +267,9 @@ export const pipelineRoutes = [
       .default({}),
     responses: { 200: { description: 'Published', schema: SavedSchema } },
     problems: [409],
-    async handler({ deps, params, query, body, actor, authorize, res }) {
-      mainOnly(query.branch, DRAFTS_ARE_MAIN_ONLY);
-      const pipeline = await loadPipeline(deps, params.id, authorize);
+    async handler({ deps, workspace, params, body, actor, authorize, res }) {
+      workspace.require('drafts', DRAFTS);
+      const { pipeline } = await workspace.load(params.id, authorize);
       const saved = await publishDraft(deps, {
         pipeline,
         actor,

@@ -12,7 +12,7 @@ import {
   NotFoundError,
   type FieldProblem,
 } from '../errors.js';
-import { PreviewUnavailableError } from '../store/preview.js';
+import { PreviewRefusedError, PreviewUnavailableError } from '../store/preview.js';
 import { RunLimitError } from '../runs/run-limits.js';
 import { JsonTooDeepError } from './json-body.js';
 import { outageProblem, unreachableComponent } from './outage.js';
@@ -66,6 +66,7 @@ function knownProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof RunNotFoundError) return new HttpProblem(404, 'Not Found', error.message);
   if (error instanceof PreviewUnavailableError) return new HttpProblem(404, 'Not Found', error.message);
+  if (error instanceof PreviewRefusedError) return new HttpProblem(403, 'Forbidden', error.message);
   if (error instanceof RunRefusedError) return new HttpProblem(409, 'Conflict', error.message);
   if (error instanceof RunLimitError)
     return new HttpProblem(400, 'Bad Request', error.message, [

@@ -2,7 +2,9 @@
 // schemas of its input and output, handler — and both the Express router and the OpenAPI document
 // are built from that one list, so they cannot drift apart.
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { branchName } from '../branches/branch-name.js';
+import { openWorkspace, type Workspace } from '../pipelines/workspace.js';
 import type { Scope } from '../store/tokens.store.js';
 import { authenticate, requireScope, type Principal, type ProjectRequirement } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -31,10 +33,18 @@ export interface HandlerContext<P, Q, B, H> {
   actor: string;
   /** Throws 403 unless the caller has the route's scope (or `scope`) for `project`. */
   authorize(project: ProjectRequirement, scope?: Scope): void;
+  /**
+   * Where the pipeline work happens, resolved once from `?branch=` on routes that take it (see
+   * `workspace` below); main on every other route.
+   */
+  workspace: Workspace;
   deps: ApiContext;
   req: Request;
   res: Response;
 }
+
+/** `?branch=NAME`: the development branch a workspace route works in (main without it). */
+export const BranchQuery = z.object({ branch: branchName.optional() });
 
 export interface RouteSpec<P, Q, B, H> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -60,6 +70,8 @@ export interface RouteSpec<P, Q, B, H> {
   responses: Record<number, ResponseSpec>;
   /** Problem statuses beyond those implied (400 with input, 401/403 with a scope, 404 with path params). */
   problems?: number[];
+  /** The route works in a workspace: it takes `?branch=` (added to its query) and gets `workspace`. */
+  workspace?: boolean;
   handler(ctx: HandlerContext<Out<P>, Out<Q>, Out<B>, Out<H>>): Promise<void> | void;
 }
 
@@ -73,7 +85,9 @@ export function route<
   B extends z.ZodType | undefined = undefined,
   H extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B, H>): AnyRoute {
-  return spec as AnyRoute;
+  if (!spec.workspace) return spec as AnyRoute;
+  const query = spec.query as z.ZodObject | undefined;
+  return { ...spec, query: query ? query.extend(BranchQuery.shape) : BranchQuery } as AnyRoute;
 }
 
 /** Every scope a route needs, its own first (so a 403 names that one when both are missing). */
@@ -116,6 +130,10 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: A
           if (!principal) throw new HttpProblem(401, 'Unauthorized', 'This needs an API token');
           for (const s of needed) requireScope(principal, s, project);
         },
+        workspace: openWorkspace(
+          deps,
+          spec.workspace ? (input.query as { branch?: string } | undefined)?.branch : undefined,
+        ),
         deps,
         req,
         res,

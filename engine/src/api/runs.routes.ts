@@ -2,9 +2,9 @@
 // follow as Server-Sent Events, and preview a step's output from kept staging.
 import { z } from 'zod';
 import { slug } from '../model/pipeline.schema.js';
-import { previewStepOutput, PREVIEW_MAX_LIMIT } from '../store/preview.js';
+import { previewStepOutput, PreviewUnavailableError, PREVIEW_MAX_LIMIT } from '../store/preview.js';
+import { branchRole, projectRole } from '../warehouse/roles.js';
 import { projectsWith } from './auth.js';
-import { BranchQuery, loadInBranch } from './branch-input.js';
 import { badRequest, conflict, notFound } from './problem.js';
 import { route } from './route.js';
 import { rerunRun } from '../runs/rerun.js';
@@ -68,7 +68,7 @@ export const runRoutes = [
     tag: 'runs',
     scope: 'run',
     params: PipelineIdParams,
-    query: BranchQuery,
+    workspace: true,
     headers: IdempotencyHeaders.extend(TriggerHeader.shape),
     body: z
       .strictObject({
@@ -85,27 +85,17 @@ export const runRoutes = [
       200: { description: 'The run this Idempotency-Key already started', schema: RunStartedSchema },
     },
     problems: [409],
-    async handler({ deps, params, query, headers, body, actor, authorize, res }) {
-      let pipeline;
-      if (query.branch) {
-        // A branch has one copy of each pipeline, its current one: no other version, no draft.
-        const field = body.version !== undefined ? 'version' : body.draft ? 'draft' : undefined;
-        if (field) {
-          const message = `${field}: in a branch the run is of the branch's copy (a branch is its own draft space); leave ${field} out`;
-          throw badRequest(message, [{ in: 'body', path: field, message }]);
-        }
-        pipeline = (await loadInBranch(deps, query.branch, params.id, authorize)).pipeline;
-      } else {
-        pipeline = await deps.pipelines.require(params.id);
-        authorize(pipeline.project);
-      }
+    async handler({ deps, workspace, params, headers, body, actor, authorize, res }) {
+      // A branch has one copy of each pipeline, its current one: no other version, no draft.
+      workspace.checkRun(body);
+      const { pipeline } = await workspace.load(params.id, authorize);
       if (body.draft && body.version !== undefined) {
         const message = 'draft: a run is of the draft or of a version, not both; leave out "version"';
         throw badRequest(message, [{ in: 'body', path: 'draft', message }]);
       }
       const started = await startPipelineRun(deps, {
         pipeline,
-        ...(query.branch ? { branch: query.branch } : {}),
+        ...(workspace.branch ? { branch: workspace.branch } : {}),
         params: body.params,
         ...(body.version !== undefined ? { version: body.version } : {}),
         ...(body.draft ? { draft: true } : {}),
@@ -303,7 +293,13 @@ export const runRoutes = [
       // A reused step's output is the earlier run's table (of the same pipeline, by construction).
       const step = run.progress?.steps[params.nodeId];
       const madeBy = step?.status === 'reused' && step.reusedFrom ? step.reusedFrom : params.runId;
-      res.json(await previewStepOutput(deps.warehousePool, madeBy, params.nodeId, query));
+      // Read as the run's project (its branch role for a branch run), never as the warehouse owner.
+      if (!deps.runnerPool)
+        throw new PreviewUnavailableError(
+          "this server has no runner connection to read under the project's role",
+        );
+      const role = run.branch ? branchRole(run.project) : projectRole(run.project);
+      res.json(await previewStepOutput({ pool: deps.runnerPool, role }, madeBy, params.nodeId, query));
     },
   }),
 ];

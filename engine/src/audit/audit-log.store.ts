@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'branch.created',
   'branch.deleted',
   'branch.pipeline_saved',
+  'branch.updated',
   'pipeline.published',
   'pipeline.draft_discarded',
   'schedule.changed',

@@ -74,7 +74,7 @@ export function branchView(project: string, copy: BranchPipeline): StoredPipelin
 }
 
 export async function saveInBranch(
-  services: BranchServices,
+  services: Pick<BranchServices, 'branches' | 'audit'>,
   request: {
     project: string;
     branch: string;
@@ -100,7 +100,7 @@ export async function saveInBranch(
 }
 
 export async function createInBranch(
-  services: BranchServices,
+  services: Pick<BranchServices, 'branches' | 'audit'>,
   request: { project: string; branch: string; document: Pipeline; actor: string },
 ): Promise<StoredPipeline> {
   const { project, branch, document, actor } = request;
@@ -262,7 +262,8 @@ export async function mergeBranch(
     }));
     throw new ConflictError(
       `Branch "${name}" cannot be merged: ${errors.map((e) => e.message).join('; ')}. Nothing was merged; ` +
-        "make a new branch from main as it is now and save your change there again, so it starts from main's version",
+        `bring the branch up to date with main first (POST /api/projects/${project}/branches/${name}/update, ` +
+        "choosing per pipeline whether the branch's or main's version stays), then merge again",
       errors,
     );
   }

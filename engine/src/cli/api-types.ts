@@ -25,3 +25,5 @@ export type VersionInfo = VersionPage['items'][number];
 export type RunView = Json<'getRun'>;
 export type StepView = RunView['steps'][string];
 export type RunStarted = Json<'startRun', 202>;
+export type BranchUpdatePreview = Json<'previewBranchUpdate'>;
+export type BranchUpdated = Json<'updateBranch'>;

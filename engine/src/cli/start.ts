@@ -24,9 +24,11 @@ import { createSender } from '../notifications/channels.js';
 import { startDispatcher, type Dispatcher } from '../notifications/dispatcher.js';
 import { Notifier } from '../notifications/notifier.js';
 import { TokenStore } from '../store/tokens.store.js';
+import { PipelineStore } from '../store/pipelines.store.js';
 import { DEFAULT_CREDIT_RATES } from '../telemetry/credit-rates.js';
 import { startRunRecorder } from '../runs/run-recorder.js';
 import { startTelemetrySync } from '../telemetry/telemetry-sync.js';
+import { observedColumns } from '../lineage/observed-columns.js';
 import { startOpenLineagePublisher } from '../lineage/openlineage-publisher.js';
 import { activityCatalog } from '../pipelines/node-catalog.js';
 import { UsageCache } from '../telemetry/usage-report.js';
@@ -193,6 +195,7 @@ async function main(): Promise<void> {
       }
     }
     if (env.TRIBUTARY_ROLE !== 'api' && env.TRIBUTARY_OPENLINEAGE_URL) {
+      const started = platform;
       openLineage = startOpenLineagePublisher(
         {
           platform: platform.platformPool,
@@ -200,6 +203,24 @@ async function main(): Promise<void> {
           temporal: platform.temporal,
           runs: platform.runs,
           nodeTypes: activityCatalog,
+          // A CSV with only a header, an API's records: their columns as the kept run or the file shows them.
+          observe: (document) =>
+            observedColumns(
+              {
+                catalog: activityCatalog,
+                describe: {
+                  runnerPool: started.runnerPool,
+                  platformPool: started.platformPool,
+                  dataDir: env.dataDir,
+                },
+                runs: started.runs,
+                warehousePool: started.warehousePool,
+                pipelines: new PipelineStore(started.platformPool),
+                log: log.child('openlineage'),
+              },
+              document,
+              document.id,
+            ),
           target: {
             url: env.TRIBUTARY_OPENLINEAGE_URL,
             endpoint: env.TRIBUTARY_OPENLINEAGE_ENDPOINT,

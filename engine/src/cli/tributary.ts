@@ -4,6 +4,7 @@
 // 3 conflict or refused, 4 auth or connection.
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.js';
+import { branchUpdate } from './commands/branch-update.js';
 import { diff } from './commands/diff.js';
 import { login } from './commands/login.js';
 import { mcp } from './commands/mcp.js';
@@ -99,6 +100,25 @@ function program(setExit: (code: ExitCode) => void): Command {
     .option('--dir <dir>', "a pulled folder: a folder pulled from a branch runs the branch's copy", '.')
     .addOption(branch())
     .action(act(run));
+  const repeat = (v: string, all: string[]) => [...all, v];
+  root
+    .command('branch')
+    .description('development branches (see docs/concepts/branches.md)')
+    .command('update')
+    .description(
+      "bring a branch up to date with main: pipelines it did not change take main's latest version",
+    )
+    .argument('[name]', 'the branch (default: the one the folder was pulled from)')
+    .option('-p, --project <project>', "the branch's project (default: the folder's)")
+    .addOption(dir())
+    .option(
+      '--keep-branch <pipeline>',
+      "changed on both sides: keep the branch's version (repeatable)",
+      repeat,
+      [],
+    )
+    .option('--take-main <pipeline>', "changed on both sides: take main's version (repeatable)", repeat, [])
+    .action(act(branchUpdate));
   root
     .command('mcp')
     .description('an MCP server on stdin/stdout for AI agents, acting with the logged-in token')

@@ -75,6 +75,12 @@ export interface PipelineForLineage {
   project: string;
   nodes: { id: string; type: string; config?: Record<string, unknown> }[];
   edges: { from: string; to: string }[];
+  /**
+   * The output columns of nodes whose config does not list the columns of what they read (a CSV
+   * whose header names them, an API's records), as the last run that kept the step's table or the
+   * file itself showed them: the dataset they read gets these columns, so lineage reaches it.
+   */
+  observed?: Record<string, { name: string; type: string }[]>;
 }
 
 export interface LineageCatalog {
@@ -198,7 +204,10 @@ export async function buildLineage(
       });
       for (const upstream of inputsOf(node.id))
         graph.edges.push({ from: stepId(pipeline.id, upstream), to: id });
-      const declared = lineageOf(nodeTypes, node, ctx(pipeline.project));
+      const declared = withObserved(
+        lineageOf(nodeTypes, node, ctx(pipeline.project)),
+        pipeline.observed?.[node.id],
+      );
       const origin = declared.columns;
       const out: Sources = new Map();
 
@@ -225,7 +234,13 @@ export async function buildLineage(
       } else if (origin?.from === 'made') {
         // Rows the node makes: a dataset of their own, so a column's lineage reaches where it was made.
         const made = { id: `generated:${pipeline.id}/${node.id}`, name: `${pipeline.id}/${node.id}` };
-        addNode({ id: made.id, kind: 'generated', name: made.name, columns: origin.columns });
+        addNode({
+          id: made.id,
+          kind: 'generated',
+          name: made.name,
+          columns: origin.columns,
+          ...(origin.columnTypes ? { columnTypes: origin.columnTypes } : {}),
+        });
         graph.edges.push({ from: made.id, to: id });
         for (const column of origin.columns)
           out.set(column, {
@@ -321,6 +336,36 @@ export async function buildLineage(
     }
   }
   return graph;
+}
+
+/**
+ * A node's declared lineage, with the dataset it reads given the columns a run or the file showed
+ * when its config names none (a warehouse table's come from the catalog instead).
+ */
+function withObserved(
+  declared: NodeLineage,
+  observed: { name: string; type: string }[] | undefined,
+): NodeLineage {
+  const read = declared.reads?.[0];
+  if (
+    declared.columns?.from !== 'read' ||
+    !read ||
+    read.kind === 'table' ||
+    read.columns ||
+    !observed?.length
+  )
+    return declared;
+  return {
+    ...declared,
+    reads: [
+      {
+        ...read,
+        columns: observed.map((c) => c.name),
+        columnTypes: Object.fromEntries(observed.map((c) => [c.name, c.type])),
+      },
+      ...declared.reads!.slice(1),
+    ],
+  };
 }
 
 const RANK: Record<DirectTransformation, number> = { direct: 0, derived: 1, aggregation: 2 };
@@ -434,7 +479,10 @@ export function queryLineage(graph: LineageGraph, query: LineageQuery) {
   );
   let columns: ColumnLineageOut[] = [...keep].flatMap((id) => columnsOf.get(id) ?? []);
   if (query.column) columns = columnsAround(columns, query.table, query.column, query.direction);
-  return { nodes, edges, columns, problems: graph.problems };
+  // Only the problems of the steps shown: each problem starts with its step's name.
+  const steps = nodes.filter((n) => n.kind === 'step').map((n) => `${n.name}: `);
+  const problems = graph.problems.filter((p) => steps.some((step) => p.startsWith(step)));
+  return { nodes, edges, columns, problems };
 }
 
 interface GraphIndex {

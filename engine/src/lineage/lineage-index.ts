@@ -14,6 +14,10 @@ import {
   type PipelineForLineage,
 } from './lineage-graph.js';
 import { loadCatalogRows } from './lineage-service.js';
+import type { Pipeline } from '../model/pipeline.schema.js';
+
+/** Pipelines whose sources' columns are looked up at once (each may read a file or list runs). */
+const OBSERVE_CONCURRENCY = 4;
 
 /** Where the index reads from; Postgres in the platform, in-memory in the bench. */
 export interface LineageSource {
@@ -77,8 +81,26 @@ export class LineageIndex {
   }
 }
 
-/** The index's source in the platform: pipelines and versions in Postgres, columns from the warehouse. */
-export function postgresLineageSource(platform: pg.Pool, warehouse: pg.Pool): LineageSource {
+/**
+ * The index's source in the platform: pipelines and versions in Postgres, columns from the warehouse.
+ * `observe` gives the columns of datasets whose configs do not list them (observed-columns.ts); they
+ * are looked up once per pipeline version, a few pipelines at a time.
+ */
+export function postgresLineageSource(
+  platform: pg.Pool,
+  warehouse: pg.Pool,
+  observe?: (document: Pipeline) => Promise<PipelineForLineage['observed']>,
+): LineageSource {
+  // By pipeline: the version looked up and what was found (an older version's is replaced).
+  const observedOf = new Map<string, { version: number; found: Promise<PipelineForLineage['observed']> }>();
+  const observeOnce = (document: Pipeline, version: number) => {
+    let entry = observedOf.get(document.id);
+    if (entry?.version !== version) {
+      entry = { version, found: observe!(document).catch(() => undefined) };
+      observedOf.set(document.id, entry);
+    }
+    return entry.found;
+  };
   return {
     async versions() {
       const { rows } = await platform.query<{ id: string; version: number }>(
@@ -87,19 +109,37 @@ export function postgresLineageSource(platform: pg.Pool, warehouse: pg.Pool): Li
       return rows;
     },
     async documents(wanted) {
-      const { rows } = await platform.query<{ id: string; project_id: string; document: PipelineForLineage }>(
-        `select p.id, p.project_id, v.document
+      const { rows } = await platform.query<{
+        id: string;
+        project_id: string;
+        version: number;
+        document: Pipeline;
+      }>(
+        `select p.id, p.project_id, w.version, v.document
            from unnest($1::text[], $2::int[]) as w(id, version)
            join tributary.pipelines p on p.id = w.id
            join tributary.pipeline_versions v on v.pipeline_id = w.id and v.version = w.version`,
         [wanted.map((w) => w.id), wanted.map((w) => w.version)],
       );
-      return rows.map((r) => ({
-        id: r.id,
-        project: r.project_id,
-        nodes: r.document.nodes,
-        edges: r.document.edges ?? [],
-      }));
+      const observed = new Map<string, PipelineForLineage['observed']>();
+      if (observe) {
+        const queue = [...rows];
+        const worker = async () => {
+          for (let row = queue.shift(); row; row = queue.shift())
+            observed.set(row.id, await observeOnce(row.document, row.version));
+        };
+        await Promise.all(Array.from({ length: OBSERVE_CONCURRENCY }, worker));
+      }
+      return rows.map((r) => {
+        const seen = observed.get(r.id);
+        return {
+          id: r.id,
+          project: r.project_id,
+          nodes: r.document.nodes,
+          edges: r.document.edges ?? [],
+          ...(seen && Object.keys(seen).length > 0 ? { observed: seen } : {}),
+        };
+      });
     },
     async catalog() {
       const { catalog, rows } = await loadCatalogRows(platform, warehouse);

@@ -119,16 +119,101 @@ describe('lineage without a database', () => {
     );
     const query = { table: 'shop.final_b', column: 'double_qty', direction: 'up' as const, depth: 5 };
     const whole = queryLineage(await buildLineage(pipelines, catalog, activityCatalog), query);
-    const kept = queryLineage(await index.graph(), query);
+    const buildIndexGraph = await index.graph();
+    const kept = queryLineage(buildIndexGraph, query);
     expect(kept.columns).toEqual(whole.columns);
     expect(kept.columns.find((c) => c.table === 'shop.stage_a')?.sources).toEqual([
       { table: 'shop/a.csv', column: 'qty', transformation: 'direct' },
     ]);
+    // depth counts datasets, not hops: one dataset up from final_b (two steps away) is stage_a, two is the file.
+    const ids = (depth: number) =>
+      queryLineage(buildIndexGraph, { table: 'shop.final_b', direction: 'up', depth })
+        .nodes.filter((n) => n.kind !== 'step')
+        .map((n) => n.name)
+        .sort();
+    expect(ids(1)).toEqual(['shop.final_b', 'shop.stage_a']);
+    expect(ids(2)).toEqual(['shop.final_b', 'shop.stage_a', 'shop/a.csv']);
     expect(built.sort()).toEqual(['a', 'b']);
     await index.graph();
     expect(built).toHaveLength(2);
     versions.set('b', 2);
     await index.graph();
     expect(built).toEqual(['a', 'b', 'b']);
+  });
+
+  it("gives a header-only CSV's dataset the columns a run or the file showed, so lineage reaches it", async () => {
+    const headerOnly: PipelineForLineage = {
+      id: 'hdr',
+      project: 'shop',
+      nodes: [
+        { id: 'file', type: 'source.csv', config: { path: 'hdr.csv' } },
+        {
+          id: 'sql',
+          type: 'transform.sql',
+          config: { sql: 'select sku, sum(qty) as total from {{ inputs.file }} group by sku' },
+        },
+        { id: 'out', type: 'sink.postgres', config: { table: 'hdr_totals', mode: 'replace' } },
+      ],
+      edges: [
+        { from: 'file', to: 'sql' },
+        { from: 'sql', to: 'out' },
+      ],
+    };
+    // Unknown columns: the query's columns are named, but their sources stop before the file.
+    const blind = await buildLineage([headerOnly], catalog, activityCatalog);
+    expect(blind.columns.get('table:shop.hdr_totals#total')?.sources).toEqual([]);
+
+    const observed = {
+      file: [
+        { name: 'sku', type: 'text' },
+        { name: 'qty', type: 'bigint' },
+      ],
+    };
+    const graph = await buildLineage([{ ...headerOnly, observed }], catalog, activityCatalog);
+    expect(graph.nodes.get('file:shop/hdr.csv')).toMatchObject({
+      columns: ['sku', 'qty'],
+      columnTypes: { sku: 'text', qty: 'bigint' },
+    });
+    expect(graph.columns.get('table:shop.hdr_totals#total')?.sources).toEqual([
+      { table: 'shop/hdr.csv', column: 'qty', transformation: 'aggregation' },
+    ]);
+    // Columns the config lists win over what was observed.
+    const declared = csvPipeline('dec', 'dec_out', 'select sku from {{ inputs.file }}');
+    const kept = await buildLineage(
+      [{ ...declared, observed: { file: [{ name: 'other', type: 'text' }] } }],
+      catalog,
+      activityCatalog,
+    );
+    expect(kept.nodes.get('file:shop/dec.csv')?.columns).toEqual(['sku', 'qty']);
+  });
+
+  it("types generated rows' columns by their generators, and a query's answer has only its steps' problems", async () => {
+    const generated: PipelineForLineage = {
+      id: 'gen',
+      project: 'shop',
+      nodes: [
+        {
+          id: 'rows',
+          type: 'source.generate',
+          config: {
+            rows: 3,
+            columns: [
+              { name: 'id', generator: 'sequence' },
+              { name: 'price', generator: 'number', min: 1, max: 2 },
+            ],
+          },
+        },
+        { id: 'out', type: 'sink.postgres', config: { table: 'gen_out', mode: 'replace' } },
+      ],
+      edges: [{ from: 'rows', to: 'out' }],
+    };
+    const unfollowed = csvPipeline('bad', 'bad_out', 'select (f).* from {{ inputs.file }} f');
+    const graph = await buildLineage([generated, unfollowed], catalog, activityCatalog);
+    expect(graph.nodes.get('generated:gen/rows')?.columnTypes).toEqual({ id: 'bigint', price: 'numeric' });
+    expect(graph.problems).toEqual([expect.stringMatching(/^bad\.sql: /)]);
+    expect(queryLineage(graph, { table: 'shop.bad_out', direction: 'up', depth: 3 }).problems).toEqual(
+      graph.problems,
+    );
+    expect(queryLineage(graph, { table: 'shop.gen_out', direction: 'up', depth: 3 }).problems).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // across projects), data products' tables, and the columns of every warehouse table.
 import type pg from 'pg';
 import type { RunsClient } from '../client/runs.js';
+import type { Pipeline } from '../model/pipeline.schema.js';
 import {
   buildLineage,
   type LineageCatalog,
@@ -79,6 +80,8 @@ export interface RunLineageDeps {
   runs: RunsClient;
   /** The node catalogue, whose declarations say what each node reads and writes. */
   nodeTypes: LineageNodeTypes;
+  /** The columns of the datasets sources read whose configs do not list them (observed-columns.ts). */
+  observe?: (document: Pipeline) => Promise<PipelineForLineage['observed']>;
 }
 
 /** OpenLineage's names of the warehouse: `postgres://host:port` and its database. */
@@ -102,16 +105,18 @@ export async function runOpenLineageEvents(
   runId: string,
 ): Promise<{ project: string; events: Record<string, unknown>[] } | undefined> {
   const run = await deps.runs.get(runId);
-  const { rows } = await deps.platform.query<{ document: PipelineForLineage }>(
+  const { rows } = await deps.platform.query<{ document: Pipeline }>(
     `select document from tributary.pipeline_versions where pipeline_id = $1 and version = $2`,
     [run.pipelineId, Number(run.pipelineVersion)],
   );
   if (!rows[0]) return undefined;
+  const observed = await deps.observe?.(rows[0].document);
   const pipeline: PipelineForLineage = {
     id: run.pipelineId,
     project: run.project,
     nodes: rows[0].document.nodes,
     edges: rows[0].document.edges ?? [],
+    ...(observed ? { observed } : {}),
   };
   const catalog = await loadCatalog(deps.platform, deps.warehouse);
   // The other pipelines are not needed to say what this one read and wrote.

@@ -11,7 +11,7 @@ import type { Logger } from '../infra/logger.js';
 import type { LineageNodeTypes } from './lineage-graph.js';
 import { INTERPRETER_WORKFLOW } from '../model/run-contract.js';
 import { visibilityLiteral } from '../telemetry/usage-report.js';
-import { runOpenLineageEvents } from './lineage-service.js';
+import { runOpenLineageEvents, type RunLineageDeps } from './lineage-service.js';
 
 export interface OpenLineageTarget {
   /** The collector, e.g. http://marquez:5000. */
@@ -28,6 +28,8 @@ export interface PublisherDeps {
   temporal: Client;
   runs: RunsClient;
   nodeTypes: LineageNodeTypes;
+  /** The columns of datasets whose configs do not list them (observed-columns.ts). */
+  observe?: RunLineageDeps['observe'];
   target: OpenLineageTarget;
   log: Logger;
   /** How long one POST may take; default 10 s. */

@@ -327,12 +327,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   tool(
     'get_lineage',
     {
-      title: 'Lineage of a table or column',
+      title: 'Lineage of a table, a column or a pipeline',
       description:
-        'Datasets and steps around a warehouse table (`schema.table`), `depth` datasets away, and where each ' +
-        'column comes from (DIRECT sources; INDIRECT: what joins, filters, groups or sorts it).',
+        'Datasets and steps around a warehouse table (`schema.table`), `depth` datasets away, or of one pipeline ' +
+        '(`pipelineId`: every dataset it reads and writes, a CSV file or an API included), and where each column ' +
+        'comes from (DIRECT sources; INDIRECT: what joins, filters, groups or sorts it). `problems` names the ' +
+        'steps whose SQL lineage could not follow. Give table or pipelineId.',
       input: {
-        table: z.string().min(3).max(127),
+        table: z.string().min(3).max(127).optional(),
+        pipelineId: z.string().min(1).max(63).optional(),
         column: z.string().max(63).optional(),
         direction: z.enum(['up', 'down', 'both']).default('up'),
         depth: z.number().int().min(1).max(20).default(3),
@@ -340,8 +343,20 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       readOnly: true,
     },
     async (args, _extra, note) => {
+      if ((args.table === undefined) === (args.pipelineId === undefined)) {
+        note.status = 400;
+        return result({ error: 'give either table (schema.table) or pipelineId, exactly one of them' }, true);
+      }
+      if (args.pipelineId !== undefined) {
+        note.target = `pipeline:${args.pipelineId}`;
+        const reply = await call(note, 'GET', `/pipelines/${enc(args.pipelineId)}/lineage`);
+        if (!ok(reply)) return problem(reply);
+        const nodes = (reply.body.nodes ?? []) as { project?: string }[];
+        note.project = nodes.find((n) => n.project)?.project;
+        return result(reply.body);
+      }
       const query = new URLSearchParams({
-        table: args.table,
+        table: args.table!,
         direction: args.direction,
         depth: String(args.depth),
       });

@@ -245,6 +245,65 @@ export class BranchStore {
     }
   }
 
+  /** Every pipeline of the project on main and in the branch, side by side (no locks: a preview). */
+  async compareWithMain(project: string, branch: string): Promise<MainAndBranch[]> {
+    const { rows } = await this.pool.query<MainAndBranchRow>(MAIN_AND_BRANCH_SELECT, [project, branch]);
+    return rows.map(toMainAndBranch);
+  }
+
+  /**
+   * Brings the branch up to date with main in one transaction: the branch row and its copies are
+   * locked against saves, main's pipelines of the project against new versions, then `plan` (which
+   * may refuse by throwing: nothing is then changed) says what to do with each pipeline.
+   */
+  async updateFromMain<T extends { steps: UpdateStep[] }>(
+    project: string,
+    branch: string,
+    actor: string,
+    plan: (pipelines: MainAndBranch[]) => T,
+  ): Promise<T> {
+    return withTransaction(this.pool, async (client) => {
+      const locked = await client.query(
+        'select 1 from tributary.branches where project_id = $1 and name = $2 for update',
+        [project, branch],
+      );
+      if (!locked.rowCount)
+        throw new NotFoundError(`Branch "${branch}" of project "${project}" does not exist`);
+      await client.query(
+        'select 1 from tributary.branch_pipelines where project_id = $1 and branch = $2 for update',
+        [project, branch],
+      );
+      await client.query('select 1 from tributary.pipelines where project_id = $1 for share', [project]);
+      const { rows } = await client.query<MainAndBranchRow>(MAIN_AND_BRANCH_SELECT, [project, branch]);
+      const planned = plan(rows.map(toMainAndBranch));
+      for (const step of planned.steps) {
+        const key = [project, branch, step.pipelineId];
+        if (step.action === 'remove') {
+          await client.query(
+            'delete from tributary.branch_pipelines where project_id = $1 and branch = $2 and pipeline_id = $3',
+            key,
+          );
+        } else if (step.action === 'add') {
+          await client.query(
+            `insert into tributary.branch_pipelines (project_id, branch, pipeline_id, base_version, revision, updated_by)
+             values ($1, $2, $3, $4, $4, $5)`,
+            [...key, step.mainVersion, actor],
+          );
+        } else {
+          // The revision only grows, so an If-Match taken before the update is refused after it.
+          await client.query(
+            `update tributary.branch_pipelines
+                set base_version = $4, revision = greatest(revision + 1, $4), updated_by = $5, updated_at = now()
+                    ${step.action === 'take-main' ? ', document = null' : ''}
+              where project_id = $1 and branch = $2 and pipeline_id = $3`,
+            [...key, step.mainVersion, actor],
+          );
+        }
+      }
+      return planned;
+    });
+  }
+
   /** After a merge: the branch's copy is main's new version, unchanged in the branch. */
   async rebase(
     project: string,
@@ -261,6 +320,61 @@ export class BranchStore {
     );
   }
 }
+
+/** One pipeline as main has it now beside the branch's copy (either side may lack it). */
+export interface MainAndBranch {
+  pipelineId: string;
+  /** false: made on main after the branch (or before it was tracked): the branch has no copy. */
+  inBranch: boolean;
+  baseVersion: number | null;
+  /** The branch's own document; null while the copy is its base version untouched. */
+  own: Pipeline | null;
+  revision: number | null;
+  /** main's live version now and its document; null when main has no live pipeline of that id. */
+  mainVersion: number | null;
+  mainDocument: Pipeline | null;
+}
+
+/** What bringing a branch up to date does to one pipeline's copy. */
+export type UpdateStep =
+  /** The copy becomes main's version (the branch's own document, if any, is dropped). */
+  | { pipelineId: string; action: 'take-main'; mainVersion: number }
+  /** The branch's own document stays, now based on main's version (a merge no longer conflicts). */
+  | { pipelineId: string; action: 'keep-branch'; mainVersion: number }
+  /** A pipeline made on main after the branch gets a copy at main's version. */
+  | { pipelineId: string; action: 'add'; mainVersion: number }
+  /** A pipeline deleted on main leaves the branch. */
+  | { pipelineId: string; action: 'remove' };
+
+const MAIN_AND_BRANCH_SELECT = `
+  select coalesce(b.pipeline_id, p.id) as pipeline_id, b.pipeline_id is not null as in_branch,
+         b.base_version, b.document as own, b.revision,
+         p.current_version as main_version, v.document as main_document
+    from (select * from tributary.branch_pipelines where project_id = $1 and branch = $2) b
+    full join (select * from tributary.pipelines where project_id = $1 and deleted_at is null) p
+      on p.id = b.pipeline_id
+    left join tributary.pipeline_versions v on v.pipeline_id = p.id and v.version = p.current_version
+   order by 1`;
+
+interface MainAndBranchRow {
+  pipeline_id: string;
+  in_branch: boolean;
+  base_version: number | null;
+  own: Pipeline | null;
+  revision: number | null;
+  main_version: number | null;
+  main_document: Pipeline | null;
+}
+
+const toMainAndBranch = (r: MainAndBranchRow): MainAndBranch => ({
+  pipelineId: r.pipeline_id,
+  inBranch: r.in_branch,
+  baseVersion: r.base_version,
+  own: r.own,
+  revision: r.revision,
+  mainVersion: r.main_version,
+  mainDocument: r.main_document,
+});
 
 /** A branch's copy in the shape of a stored main pipeline, so views and compiling treat both alike. */
 export function asStoredPipeline(project: string, copy: BranchPipeline, versionHash: string): StoredPipeline {

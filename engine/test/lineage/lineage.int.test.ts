@@ -1,6 +1,8 @@
 // Lineage on the real stack: tables and columns traced through SQL transforms (aliases, a CTE, an
 // aggregate, a join with `o.*`) and across two pipelines that rename a column twice; a run as
 // OpenLineage events, checked against the RunEvent shape of the OpenLineage spec.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, uniq, type ApiHarness, type Body } from '../api/api-harness.js';
@@ -338,5 +340,162 @@ describe('lineage', () => {
     // Another project's token may not read this pipeline's lineage.
     const stranger = await api.token(['read'], ['some-other-project']);
     expect((await api.call('GET', `/api/pipelines/${id}/lineage`, { token: stranger })).status).toBe(403);
+  });
+
+  it('traces a CSV whose columns only its header names to the file, from the file before a run and from the kept run after it is gone', async () => {
+    const id = `${project}-header`;
+    const folder = path.join(api.h.dataDir, project);
+    mkdirSync(folder, { recursive: true });
+    const csv = path.join(folder, 'orders-header.csv');
+    writeFileSync(csv, 'region,qty,price\nnorth,2,1.5\nsouth,3,2.25\nnorth,0,9\n');
+    const nodes = [
+      { id: 'file', type: 'source.csv', config: { path: 'orders-header.csv' } },
+      {
+        id: 'sql',
+        type: 'transform.sql',
+        config: {
+          sql: 'select region, sum(qty * price) as revenue from {{ inputs.file }} where qty > 0 group by region',
+        },
+      },
+      sink('region_revenue'),
+    ];
+    const edges = [
+      { from: 'file', to: 'sql' },
+      { from: 'sql', to: 'out' },
+    ];
+    const saved = await api.call('POST', '/api/pipelines', {
+      body: {
+        apiVersion: 'tributary/v1',
+        id,
+        name: 'header',
+        project,
+        settings: { keepStaging: true },
+        nodes,
+        edges,
+      },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const file = `${project}/orders-header.csv`;
+    const expectTraced = (body: Body) => {
+      expect(body.nodes).toContainEqual(
+        expect.objectContaining({
+          id: `file:${file}`,
+          kind: 'file',
+          columns: ['region', 'qty', 'price'],
+          columnTypes: { region: 'text', qty: 'bigint', price: 'numeric' },
+        }),
+      );
+      const columns = body.columns as Body[];
+      expect(columns.find((c) => c.column === 'revenue')).toEqual({
+        table: `${s}.region_revenue`,
+        column: 'revenue',
+        sources: [
+          { table: file, column: 'qty', transformation: 'aggregation' },
+          { table: file, column: 'price', transformation: 'aggregation' },
+        ],
+        indirect: [
+          { table: file, column: 'qty', subtype: 'FILTER' },
+          { table: file, column: 'region', subtype: 'GROUP_BY' },
+        ],
+      });
+      expect(columns.find((c) => c.column === 'region')?.sources).toEqual([
+        { table: file, column: 'region', transformation: 'direct' },
+      ]);
+      expect(body.problems).toEqual([]);
+    };
+
+    // Not run yet: the header and a sample of the file say the columns and their types.
+    const before = await api.call('GET', `/api/pipelines/${id}/lineage`);
+    expect(before.status).toBe(200);
+    expectTraced(before.body);
+
+    // Run it (the staging is kept), then the file goes: the kept output of the run still says them.
+    const started = await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} });
+    await api.h.platform.temporal.workflow.getHandle(started.body.runId).result();
+    rmSync(csv);
+    const after = await api.call('GET', `/api/pipelines/${id}/lineage`);
+    expectTraced(after.body);
+
+    // The organisation's lineage goes from the sink's column to the file's, one dataset away.
+    const up = await lineage(`table=${s}.region_revenue&column=revenue&direction=up&depth=1`);
+    expect(up.nodes.map((n) => n.id)).toContain(`file:${file}`);
+    expect(up.columns.find((c) => c.column === 'revenue')?.sources).toHaveLength(2);
+
+    // The run's COMPLETE event names the file with its typed schema and the column lineage into it.
+    const events = (await api.call('GET', `/api/runs/${started.body.runId}/openlineage`)).body
+      .events as Body[];
+    const complete = events.at(-1)!;
+    expect(complete.eventType).toBe('COMPLETE');
+    expect(openLineageProblems(complete)).toEqual([]);
+    expect(complete.inputs).toEqual([
+      {
+        namespace: 'tributary-file',
+        name: file,
+        facets: {
+          schema: expect.objectContaining({
+            fields: [
+              { name: 'region', type: 'text' },
+              { name: 'qty', type: 'bigint' },
+              { name: 'price', type: 'numeric' },
+            ],
+          }),
+        },
+      },
+    ]);
+    expect(complete.outputs[0].facets.columnLineage.fields.revenue.inputFields).toEqual([
+      {
+        namespace: 'tributary-file',
+        name: file,
+        field: 'qty',
+        transformations: [{ type: 'DIRECT', subtype: 'AGGREGATION' }],
+      },
+      {
+        namespace: 'tributary-file',
+        name: file,
+        field: 'price',
+        transformations: [{ type: 'DIRECT', subtype: 'AGGREGATION' }],
+      },
+    ]);
+  });
+
+  it("never reads another project's file (or one outside the files) to name a dataset's columns", async () => {
+    const victim = uniq('linv');
+    expect((await api.call('POST', '/api/projects', { body: { id: victim, name: victim } })).status).toBe(
+      201,
+    );
+    mkdirSync(path.join(api.h.dataDir, victim), { recursive: true });
+    writeFileSync(path.join(api.h.dataDir, victim, 'secret.csv'), 'salary_of_ceo,ssn\n1,2\n');
+    writeFileSync(path.join(api.h.dataDir, 'outside.csv'), 'outside_col\n1\n');
+    for (const [suffix, file] of [
+      ['climb', `../${victim}/secret.csv`],
+      ['outside', '../outside.csv'],
+    ] as const) {
+      const id = `${project}-${suffix}`;
+      const saved = await api.call('POST', '/api/pipelines', {
+        body: {
+          apiVersion: 'tributary/v1',
+          id,
+          name: suffix,
+          project,
+          nodes: [
+            { id: 'file', type: 'source.csv', config: { path: file } },
+            { id: 'out', type: 'sink.postgres', config: { table: `stolen_${suffix}`, mode: 'replace' } },
+          ],
+          edges: [{ from: 'file', to: 'out' }],
+        },
+      });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      const reply = await api.call('GET', `/api/pipelines/${id}/lineage`);
+      expect(reply.status).toBe(200);
+      const text = JSON.stringify(reply.body);
+      expect(text).not.toContain('salary_of_ceo');
+      expect(text).not.toContain('outside_col');
+      const dataset = (reply.body.nodes as Body[]).find((n) => n.kind === 'file');
+      expect(dataset?.columns).toBeUndefined();
+      const org = JSON.stringify((await lineage(`table=${s}.stolen_${suffix}&direction=up&depth=2`)).nodes);
+      expect(org).not.toContain('salary_of_ceo');
+      expect(org).not.toContain('outside_col');
+    }
+    rmSync(path.join(api.h.dataDir, 'outside.csv'));
   });
 });

@@ -8,7 +8,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { fileURLToPath } from 'node:url';
+import { projectSchemaName } from '@tributary/activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PreviewRefusedError, previewStepOutput } from '../../src/store/preview.js';
+import { projectRole } from '../../src/warehouse/roles.js';
 import { startApi, uniq, type ApiHarness, type Body } from '../api/api-harness.js';
 
 let api: ApiHarness;
@@ -172,6 +175,20 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
     const resource = await client.readResource({ uri: `tributary://pipelines/${id}` });
     expect((resource.contents[0] as { text: string }).text).toContain('nullif');
 
+    // The pipeline's lineage: q is computed from the generated n, back to where it was made.
+    const lineage = await tool(client, 'get_lineage', { pipelineId: id });
+    expect(lineage.isError).toBe(false);
+    expect(lineage.body.columns).toContainEqual({
+      table: `${projectSchemaName(project)}.${id.replace(/-/g, '_')}_out`,
+      column: 'q',
+      sources: [{ table: `${id}/gen`, column: 'n', transformation: 'derived' }],
+      indirect: [],
+    });
+    expect(lineage.body.problems).toEqual([]);
+    const neither = await tool(client, 'get_lineage', {});
+    expect(neither.isError).toBe(true);
+    expect(JSON.stringify(neither.body)).toContain('table (schema.table) or pipelineId');
+
     // Every tool call is in the audit log, with the token that made it.
     const audit = await api.call('GET', `/api/audit?action=mcp.tool_called&project=${project}&limit=200`);
     const entries = (
@@ -186,6 +203,27 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
     const actors = new Set(entries.filter((e) => e.target === `pipeline:${id}`).map((e) => e.actor));
     expect(actors.size).toBe(1);
     expect([...actors][0]).toMatch(/^token:/);
+    // Every call this token made, those that name no project and the refused ones too, is there.
+    const byToken = await api.call(
+      'GET',
+      `/api/audit?action=mcp.tool_called&actor=${encodeURIComponent([...actors][0]!)}&limit=200`,
+    );
+    const calls = byToken.body.items as { summary: { tool: string; ok: boolean; status: number } }[];
+    expect(new Set(calls.map((e) => e.summary.tool))).toEqual(
+      new Set([
+        'list_connectors',
+        'validate_pipeline',
+        'save_draft',
+        'run_pipeline',
+        'get_run',
+        'preview_step',
+        'publish_draft',
+        'get_lineage',
+      ]),
+    );
+    expect(calls).toContainEqual(
+      expect.objectContaining({ summary: { tool: 'save_draft', ok: false, status: expect.any(Number) } }),
+    );
   }, 180_000);
 
   it('gives a token of another project nothing of this one', async () => {
@@ -199,12 +237,23 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (kind) => {
         ['preview_step', { runId, nodeId: 'calc' }],
         ['save_draft', { document: doc(id, 'select 1 as one') }],
         ['publish_draft', { pipelineId: id }],
+        ['get_lineage', { pipelineId: id }],
       ] as const) {
         const reply = await tool(stranger, name, args);
         expect(reply.isError, name).toBe(true);
         expect(reply.body.status, name).toBe(403);
         expect(JSON.stringify(reply.body), name).not.toContain('division');
       }
+      // The refused calls are in the audit log too, with the stranger's token and the API's 403.
+      const audit = await api.call('GET', `/api/audit?action=mcp.tool_called&limit=200`);
+      const refused = (
+        audit.body.items as {
+          actor: string;
+          target: string;
+          summary: { tool: string; ok: boolean; status: number };
+        }[]
+      ).filter((e) => e.target === `run:${runId}` && e.summary.tool === 'preview_step' && !e.summary.ok);
+      expect(refused.map((e) => e.summary.status)).toContain(403);
       const resource = await stranger.readResource({ uri: `tributary://pipelines/${id}` });
       expect((resource.contents[0] as { text: string }).text).not.toContain('inputs.gen');
       const { resources } = await stranger.listResources();
@@ -237,4 +286,38 @@ describe('MCP over HTTP without a valid token', () => {
       expect(response.headers.get('content-type')).toContain('application/problem+json');
     }
   });
+});
+
+describe("a step's preview (preview_step, the builder's data view)", () => {
+  it("reads under the run's project role: another project's role is refused by the warehouse itself", async () => {
+    const id = `${project}-preview`;
+    const saved = await api.call('POST', '/api/pipelines', {
+      body: doc(id, 'select n, n * 2 as twice from {{ inputs.gen }}', { keepStaging: true }),
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const started = await api.call('POST', `/api/pipelines/${id}/runs`, { body: {} });
+    await api.h.platform.temporal.workflow.getHandle(started.body.runId).result();
+    const runId = started.body.runId as string;
+    const page = { limit: 10, offset: 0 };
+    const pool = api.h.platform.runnerPool;
+
+    const own = await previewStepOutput({ pool, role: projectRole(project) }, runId, 'calc', page);
+    expect(own.rows).toEqual([
+      { n: 1, twice: 2 },
+      { n: 2, twice: 4 },
+      { n: 3, twice: 6 },
+    ]);
+    // The other project's role (as if a check above had been fooled) gets nothing: Postgres says no.
+    const refused = await previewStepOutput({ pool, role: projectRole(other) }, runId, 'calc', page).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(PreviewRefusedError);
+    expect((refused as Error).message).toContain('permission denied');
+
+    // Through the API the same reader: a page of rows, bounded by the route's limit.
+    const reply = await api.call('GET', `/api/runs/${runId}/steps/calc/preview?limit=2`);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ rows: [{ n: 1 }, { n: 2 }], hasMore: true });
+    expect((await api.call('GET', `/api/runs/${runId}/steps/calc/preview?limit=100000`)).status).toBe(400);
+  }, 120_000);
 });

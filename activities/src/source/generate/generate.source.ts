@@ -72,6 +72,20 @@ const GENERATED_TYPES: Record<Column['generator'], string> = {
   text: 'text',
 };
 
+/** Each column's type by its generator, for a config as written (maybe malformed). */
+function generatedTypes(config: Record<string, unknown>): Record<string, string> {
+  const columns = Array.isArray(config.columns)
+    ? (config.columns as { name?: unknown; generator?: unknown }[])
+    : [];
+  return Object.fromEntries(
+    columns.flatMap((c) =>
+      typeof c?.name === 'string' && typeof c.generator === 'string' && c.generator in GENERATED_TYPES
+        ? [[c.name, GENERATED_TYPES[c.generator as Column['generator']]]]
+        : [],
+    ),
+  );
+}
+
 export const generateSource = defineNodeType({
   type: 'source.generate',
   kind: 'source',
@@ -80,7 +94,9 @@ export const generateSource = defineNodeType({
     'Synthetic rows for demos, tests and benchmarks: sequences, random numbers, choices and dates.',
   icon: 'sparkles',
   category: 'Generate',
-  lineage: (config) => ({ columns: { from: 'made', columns: configColumns(config) ?? [] } }),
+  lineage: (config) => ({
+    columns: { from: 'made', columns: configColumns(config) ?? [], columnTypes: generatedTypes(config) },
+  }),
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
   describe: (_ctx, config) =>

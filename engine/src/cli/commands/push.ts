@@ -90,7 +90,7 @@ export async function push(options: PushOptions, out: Output): Promise<ExitCode>
   if (invalid.length > 0) {
     for (const p of invalid) out.say(formatProblem(p));
     throw new CliError(
-      `Nothing pushed: ${invalid.length} validation error${invalid.length === 1 ? '' : 's'} (above); fix them first`,
+      `Nothing pushed ${client.where}: ${invalid.length} validation error${invalid.length === 1 ? '' : 's'} (above); fix them first`,
       EXIT.failed,
       { errors: invalid },
     );

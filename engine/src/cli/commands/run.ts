@@ -40,7 +40,8 @@ export function parseParams(pairs: string[]): Record<string, string> {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function stepLine(id: string, step: StepView): string {
+/** A step's line; it ends with where the run is (`in branch "x"` / `on main`), like every line about a run. */
+export function stepLine(id: string, step: StepView, where: string): string {
   const took =
     step.startedAt && step.endedAt
       ? `  ${seconds(Date.parse(step.endedAt) - Date.parse(step.startedAt))}`
@@ -48,7 +49,7 @@ function stepLine(id: string, step: StepView): string {
   const rows = step.rowsOut !== null ? `  ${step.rowsIn ?? 0} rows in, ${step.rowsOut} rows out` : '';
   const attempt = step.attempt > 1 ? `  attempt ${step.attempt}` : '';
   const error = step.error ? `\n      ${step.error}` : '';
-  return `  ${id.padEnd(20)} ${step.status.padEnd(10)}${rows}${took}${attempt}`.trimEnd() + error;
+  return `  ${id.padEnd(20)} ${step.status.padEnd(10)}${rows}${took}${attempt}  ${where}` + error;
 }
 
 /** Yields the run each time it changes: from SSE while the stream lasts, then by polling. */
@@ -109,7 +110,9 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
     `Started run ${started.runId} of ${options.pipeline} version ${started.pipelineVersion} ${client.where}`,
   );
   if (!options.wait) {
-    out.say(`Follow it with: tributary run … --wait, or GET ${client.url(`/runs/${started.runId}`)}`);
+    out.say(
+      `Follow run ${started.runId} ${client.where} with: tributary run … --wait, or GET ${client.url(`/runs/${started.runId}`)}`,
+    );
     out.result(started);
     return EXIT.ok;
   }
@@ -122,7 +125,7 @@ export async function run(options: RunOptions, out: Output): Promise<ExitCode> {
       const key = `${step.status}/${step.attempt}`;
       if (shown.get(id) === key || step.status === 'pending') continue;
       shown.set(id, key);
-      out.say(stepLine(id, step));
+      out.say(stepLine(id, step, client.where));
     }
   }
   const status = last?.status ?? 'unknown';
