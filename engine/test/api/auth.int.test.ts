@@ -114,6 +114,8 @@ describe('auth matrix over the route table', () => {
     deleteBranch: { values: { project: projectA, name: 'probe' } },
     diffBranch: { values: { project: projectA, name: 'probe' } },
     mergeBranch: { values: { project: projectA, name: 'probe' }, body: {} },
+    previewBranchUpdate: { values: { project: projectA, name: 'probe' } },
+    updateBranch: { values: { project: projectA, name: 'probe' }, body: {} },
     createPipeline: { body: generatePipeline(uniq('p'), { project: projectA }) },
     getPipeline: {},
     savePipeline: { body: generatePipeline(pipelineA, { project: projectA }) },
