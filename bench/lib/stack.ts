@@ -17,9 +17,12 @@ import {
   startInfrastructure,
   type Platform,
 } from '../../engine/src/platform.js';
+import { DEFAULT_RUN_LIMITS } from '../../engine/src/runs/run-limits.js';
 import { provisionProject } from '../../engine/src/warehouse/provision.js';
 import { createWorker } from '../../engine/src/worker/worker.js';
 
+/** The bench worker's activity slots. */
+const BENCH_WORKER_SLOTS = 100;
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BENCH_WORKFLOWS = fileURLToPath(new URL('../orchestration/baseline.workflow.ts', import.meta.url));
 
@@ -94,7 +97,7 @@ export function startBenchWorker(options: {
     dataDir: options.dataDir,
     log: silentLogger,
     workflowsPath: BENCH_WORKFLOWS,
-    maxConcurrentActivities: 100,
+    maxConcurrentActivities: BENCH_WORKER_SLOTS,
     extraActivities: {
       'bench.source': noopStep,
       'bench.step': noopStep,
@@ -125,6 +128,9 @@ export async function startBenchStack(): Promise<BenchStack> {
     namespace: 'default',
     taskQueue,
     masterKey: Buffer.alloc(32, 3),
+    // The share a deployment gives a project by default: half its worker's activity slots (the
+    // bench worker has BENCH_WORKER_SLOTS), so a 32-wide fan-out is not capped below the baseline's.
+    runLimits: { ...DEFAULT_RUN_LIMITS, projectMaxActivities: BENCH_WORKER_SLOTS / 2 },
   });
   const dataDir = path.join(home, 'files');
   mkdirSync(dataDir, { recursive: true });

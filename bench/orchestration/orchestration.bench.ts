@@ -5,10 +5,11 @@
 // endedAt, against a bare two-activity workflow from its start request to its close time.
 import type { Benchmark } from '../lib/bench.js';
 import { summarise, type Figure } from '../lib/figures.js';
-import { stepMs, timestampMs } from '../lib/history.js';
+import { stepMs } from '../lib/history.js';
 import { interleaved, REPEAT, timed } from '../lib/measure.js';
 import { compiled, runToEnd, startRun } from '../lib/pipelines.js';
 import type { BenchStack } from '../lib/stack.js';
+import { fetchRunHistory } from '../../engine/src/audit/run-history.js';
 import type { PipelineInput } from '../../engine/src/model/pipeline.schema.js';
 
 const STEPS = 100;
@@ -96,19 +97,17 @@ async function fixedCost(stack: BenchStack): Promise<{ figure: Figure; note: str
   };
 }
 
-/** prepareRun and finishRun of a run, each from its scheduling to its completion, summed. */
+/**
+ * prepareRun and finishRun of a run, each from its scheduling to its completion, summed (as activity
+ * tasks, or as the local activities of runs since patched('lifecycle-local'): the history reader
+ * reads both alike).
+ */
 async function lifecycleMs(stack: BenchStack, runId: string): Promise<number> {
-  const history = await stack.platform.temporal.workflow.getHandle(runId).fetchHistory();
-  const events = history.events ?? [];
+  const history = await fetchRunHistory(stack.platform.temporal, runId);
   let total = 0;
-  for (const type of ['prepareRun', 'finishRun']) {
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-    const completed = events.find(
-      (e) =>
-        scheduled &&
-        String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId),
-    );
-    if (scheduled && completed) total += timestampMs(completed.eventTime) - timestampMs(scheduled.eventTime);
+  for (const task of history.activities.values()) {
+    if ((task.activityType === 'prepareRun' || task.activityType === 'finishRun') && task.closed)
+      total += task.closed.at - task.scheduledAt;
   }
   return total;
 }

@@ -257,7 +257,9 @@ export const scenarios: Scenario[] = [
       const rerun = page
         .getByRole('table', { name: 'Runs' })
         .getByRole('row')
-        .filter({ hasText: 're-run of' });
+        .filter({ hasText: 're-run of' })
+        // The list may still show every pipeline's runs for a moment after the filter changes.
+        .filter({ hasText: id });
       await rerun.waitFor();
       await waitForText(rerun, 'succeeded', 60_000);
       const runId = ((await rerun.getAttribute('aria-label')) ?? '').replace(/^Run /, '');

@@ -167,6 +167,12 @@ export function parseRunHistory(
       });
       continue;
     }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const task = localLifecycleTask(marker, eventId, decode);
+      if (task) activities.set(eventId, task);
+      continue;
+    }
     const taskOf = (id: unknown) => activities.get(toNumber(id));
     const activityStarted = event.activityTaskStartedEventAttributes;
     if (activityStarted) {
@@ -210,6 +216,57 @@ export function parseRunHistory(
     close = runCloseOf(event, eventId, at, decode) ?? close;
   }
   return { runId, input, startedAt: toMs(first.eventTime), activities, close, events, decode };
+}
+
+/** The marker Temporal records for a local activity's outcome (its data: type, attempt, times). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+interface LocalActivityMarkerData {
+  activity_id?: string;
+  activity_type?: string;
+  attempt?: number;
+  original_schedule_time?: { seconds?: number | string; nanos?: number } | null;
+  complete_time?: { seconds?: number | string; nanos?: number } | null;
+}
+
+/**
+ * A lifecycle activity run as a local activity (patched('lifecycle-local'), patched('fair-share-lanes')):
+ * one marker holds its whole life, so it reads as a task scheduled and started when it was first
+ * scheduled and closed when it completed. Only lifecycle types: steps never run as local activities.
+ */
+function localLifecycleTask(
+  marker: proto.temporal.api.history.v1.IMarkerRecordedEventAttributes,
+  eventId: number,
+  decode: RunHistory['decode'],
+): ActivityTask | null {
+  const data = decode(marker.details?.data) as LocalActivityMarkerData | undefined;
+  const activityType = data?.activity_type ?? '';
+  if (!LIFECYCLE_ACTIVITIES.has(activityType)) return null;
+  const time = (t: LocalActivityMarkerData['complete_time']) =>
+    t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+  // The schedule time is the workflow's clock (its task's start), the completion the worker's: a
+  // local activity shorter than the difference between them would read as negative, so as 0 s.
+  const closedAt = time(data?.complete_time) || time(data?.original_schedule_time);
+  const scheduledAt = Math.min(time(data?.original_schedule_time) || closedAt, closedAt);
+  const failure = marker.failure ? failureFact(marker.failure) : null;
+  return {
+    activityId: data?.activity_id ?? '',
+    activityType,
+    step: null,
+    scheduledEventId: eventId,
+    scheduledAt,
+    maximumAttempts: null,
+    started: { eventId, at: scheduledAt, attempt: data?.attempt ?? 1, lastFailure: null },
+    cancelRequested: null,
+    closed: {
+      eventId,
+      at: closedAt,
+      outcome: failure ? 'failed' : 'completed',
+      result: failure ? undefined : decode(marker.details?.result),
+      failure,
+      retryState: null,
+    },
+  };
 }
 
 function runCloseOf(

@@ -75,8 +75,10 @@ export interface RunActivities {
   /** Queues the run for the pipeline's lock (starting the lock workflow if needed). */
   requestPipelineLock(input: { pipelineId: string; runId: string }): Promise<void>;
   runIsOpen(input: { runId: string }): Promise<boolean>;
-  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
-  /** Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal. */
+  /**
+   * Asks the project's semaphore (starting it if needed) for a step slot; the grant comes as a signal.
+   * A local activity since patched('fair-share-lanes'), an activity task before.
+   */
   requestProjectSlot(input: {
     project: string;
     runId: string;
@@ -100,12 +102,22 @@ export interface SlotsState {
   capacity: number;
   holders: SlotRequest[];
   queue: SlotRequest[];
+  /**
+   * Runs told that another run of the project waits for a slot (patched('slots-contention')), so
+   * they give their slots back instead of handing them to their own next step. Absent before.
+   */
+  contended?: string[];
 }
 
 export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
 export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
 /** Sent by the semaphore to the run whose request it grants. */
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
+/**
+ * Sent by the semaphore to a run holding slots while another run of the project waits: from then on
+ * the run gives each slot back when its step ends instead of keeping it for its own next step.
+ */
+export const slotsContendedSignal = defineSignal('slotsContended');
 export const slotsStateQuery = defineQuery<SlotsState>('slotsState');
 
 /**

@@ -9,6 +9,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   getExternalWorkflowHandle,
   workflowInfo,
@@ -24,6 +25,8 @@ import {
   releaseLockSignal,
   releaseSlotSignal,
   slotGrantedSignal,
+  slotsWorkflowId,
+  slotsContendedSignal,
   type RunActivities,
   type StepActivityInput,
   type StepActivityResult,
@@ -33,6 +36,14 @@ import { stagingSchemaFor } from '../model/run-ids.js';
 type StepActivity = (input: StepActivityInput) => Promise<StepActivityResult>;
 
 const lifecycle = proxyActivities<RunActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '30s' },
+});
+/**
+ * Lifecycle work as local activities: run by the worker that runs the workflow task, within it, so
+ * neither a task queue round trip nor another workflow task stands between it and the next step.
+ */
+const local = proxyLocalActivities<RunActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -81,6 +92,11 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
           (dep) => consumers.get(dep) === 1 && !Object.hasOwn(reused, dep) && !passesThrough(dep),
         );
 
+  // prepareRun and finishRun as local activities (see `local`): two dispatches fewer per run. They
+  // are recorded as markers, which the run's history readers (audit/run-history.ts) read as
+  // lifecycle tasks as they read activities. Runs from before keep their activity tasks.
+  const runLifecycle = patched('lifecycle-local') ? local : lifecycle;
+
   // A step that counted its table while writing it (COPY's answer) says so; the one step that may
   // consume that table gets the count and need not scan the table again. Runs from before send none.
   const inputRowsKnown = patched('step-input-rows');
@@ -115,6 +131,37 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   });
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
+  // Slots as lanes: a step that ends keeps its slot for the run's next ready step (in the same
+  // workflow task) instead of giving it back and asking again, slots are asked for through a local
+  // activity, and a slot given back is not waited for before the next step may start. The project
+  // never holds more than its share (a kept slot is still one slot); once the semaphore says another
+  // run of the project waits, every slot is given back when its step ends, as before. Runs from
+  // before ask and give back per step.
+  const lanes = share !== null && patched('fair-share-lanes');
+  /** Slots this run holds that no step runs in: taken by the next step started, else given back. */
+  const idle: string[] = [];
+  let contended = false;
+  setHandler(slotsContendedSignal, () => {
+    contended = true;
+  });
+  // The semaphore runs on the run's own task queue (see slotsWorkflowId), so the run knows its id.
+  const semaphoreId = slotsWorkflowId(plan.project, workflowInfo().taskQueue);
+  /** Asks the semaphore for a slot; not cancellable: once asked, it is given back whatever happens. */
+  const askSlot = (key: string) =>
+    CancellationScope.nonCancellable(() =>
+      local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
+    );
+  const releases: Promise<void>[] = [];
+  const giveBack = (key: string) => {
+    const handle = getExternalWorkflowHandle(semaphoreId);
+    // Given back even when the run is cancelled; a run that ends without it is noticed by the
+    // semaphore's liveness check.
+    releases.push(
+      CancellationScope.nonCancellable(() =>
+        handle.signal(releaseSlotSignal, { key }).catch(() => undefined),
+      ),
+    );
+  };
 
   const pendingStates: { nodeId: string; state: unknown }[] = [];
   let changes = 0;
@@ -126,8 +173,24 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     running += 1;
     // The semaphore that holds (or queues) this step's request; it is released in `finally`.
     let semaphore: string | null = null;
+    /** The slot this step runs in (lanes): kept for the run's next step or given back at the end. */
+    let slot: string | null = null;
+    /** A slot asked for and not (yet) granted: given back if the step ends waiting for it. */
+    let asked: string | null = null;
     try {
-      if (share !== null) {
+      if (lanes) {
+        waiting.add(step.id);
+        // A slot kept by a step that just ended is taken here, before the first await.
+        slot = idle.pop() ?? null;
+        if (slot === null) {
+          asked = key;
+          await askSlot(key);
+          await condition(() => granted.has(key));
+          slot = key;
+          asked = null;
+        }
+        waiting.delete(step.id);
+      } else if (share !== null) {
         waiting.add(step.id);
         // The activity names the semaphore (its id depends on the task queue), so a replay sends
         // the release where the recorded run did.
@@ -198,6 +261,11 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       }
     } finally {
       waiting.delete(step.id);
+      if (asked !== null) giveBack(asked);
+      if (slot !== null) {
+        if (contended || state.status === 'cancelled') giveBack(slot);
+        else idle.push(slot);
+      }
       if (semaphore !== null) {
         const handle = getExternalWorkflowHandle(semaphore);
         // Given back even when the run is cancelled; a run that ends without it is noticed by the
@@ -219,6 +287,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   });
 
   let cancellation: unknown;
+  /** The run's first slot, asked for and not (yet) granted (lanes). */
+  let startAsked: string | null = null;
   try {
     if (queued) {
       // Wait our turn behind earlier runs of this pipeline (cancellable: a queued run can be cancelled).
@@ -227,11 +297,28 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     }
     // A branch run's staging belongs to the project's branch role (only branch runs send the branch:
     // an activity's input is not part of what replay compares, and main runs send what they sent).
-    await lifecycle.prepareRun(
+    const preparing = runLifecycle.prepareRun(
       projectRoles
         ? { stagingSchema, project: plan.project, ...(plan.branch ? { branch: plan.branch } : {}) }
         : { stagingSchema },
     );
+    if (lanes && plan.steps.some((s) => !Object.hasOwn(reused, s.id))) {
+      // The first step's slot is asked for while the staging is prepared (the first step waits for
+      // both anyway); it is kept for whichever step starts first.
+      const key = `${runId}#start`;
+      startAsked = key;
+      await Promise.all([
+        preparing,
+        (async () => {
+          await askSlot(key);
+          await condition(() => granted.has(key));
+          idle.push(key);
+          startAsked = null;
+        })(),
+      ]);
+    } else {
+      await preparing;
+    }
     await CancellationScope.cancellable(async () => {
       const inFlight: Promise<void>[] = [];
       for (;;) {
@@ -250,6 +337,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         for (const step of ready.slice(0, Math.max(0, plan.maxParallel - running))) {
           inFlight.push(runStep(step));
         }
+        // Kept slots no step took (each step started above took one before its first await).
+        for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
         if (running === 0) break;
         const seen = changes;
         await condition(() => changes !== seen);
@@ -266,11 +355,16 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       if (state.status === 'pending' || state.status === 'running') state.status = 'cancelled';
     }
   }
+  // Slots still kept go back before the run's cleanup; the signals are not waited for until after it.
+  if (lanes) {
+    if (startAsked !== null) giveBack(startAsked);
+    for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
+  }
   progress.status = cancellation ? 'cancelled' : finalStatus(plan.steps, progress);
   const keepsFailedStaging = patched('failed-run-keeps-staging');
   // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
   await CancellationScope.nonCancellable(() =>
-    lifecycle.finishRun({
+    runLifecycle.finishRun({
       runId,
       stagingSchema,
       keepStaging: plan.keepStaging,
@@ -283,6 +377,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ...(Object.keys(reused).length > 0 ? { reusedSchemas: reusedSchemas(reused) } : {}),
     }),
   );
+  if (lanes) await Promise.all(releases);
   if (queued) {
     // Releasing also takes a still-queued run out of the line.
     await CancellationScope.nonCancellable(() =>

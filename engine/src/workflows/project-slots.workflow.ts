@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -15,6 +16,7 @@ import {
   acquireSlotSignal,
   releaseSlotSignal,
   slotGrantedSignal,
+  slotsContendedSignal,
   slotsStateQuery,
   type RunActivities,
   type SlotsState,
@@ -33,6 +35,7 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     capacity: initial.capacity,
     holders: [...initial.holders],
     queue: [...initial.queue],
+    ...(initial.contended ? { contended: [...initial.contended] } : {}),
   };
   const known = (key: string) =>
     state.holders.some((h) => h.key === key) || state.queue.some((q) => q.key === key);
@@ -52,6 +55,18 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
 
   for (;;) {
     while (state.holders.length < state.capacity && state.queue.length > 0) {
+      if (patched('slots-grant-together')) {
+        // Every free slot granted at once, the signals sent together (one workflow task, not one
+        // per grant); a run that has ended meanwhile gives its slot to the next request.
+        const batch = state.queue.splice(0, state.capacity - state.holders.length);
+        state.holders.push(...batch);
+        const sent = await Promise.allSettled(
+          batch.map((r) => getExternalWorkflowHandle(r.runId).signal(slotGrantedSignal, { key: r.key })),
+        );
+        const ended = new Set(batch.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.key));
+        if (ended.size > 0) state.holders = state.holders.filter((h) => !ended.has(h.key));
+        continue;
+      }
       const next = state.queue.shift()!;
       try {
         await getExternalWorkflowHandle(next.runId).signal(slotGrantedSignal, { key: next.key });
@@ -60,6 +75,11 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
         // That run has ended meanwhile: grant the next request.
       }
     }
+    // A run may keep a slot for its own next step (patched('fair-share-lanes') in the interpreter)
+    // only while no other run of the project waits: holders are told once that one does, and from
+    // then on give each slot back when its step ends, so a waiting run is served in arrival order as
+    // before. Checked in the loop, so a semaphore already running picks it up after the deploy.
+    if (state.queue.length > 0 && patched('slots-contention')) await tellContended(state);
     if (state.holders.length === 0 && state.queue.length === 0) {
       if (!(await condition(() => state.queue.length > 0, IDLE_LIFETIME))) return;
       continue;
@@ -73,4 +93,23 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     }
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof projectSlots>(state);
   }
+}
+
+/** Signals each holding run that another run waits (once per run); forgets runs no longer here. */
+async function tellContended(state: SlotsState): Promise<void> {
+  const present = new Set([...state.holders, ...state.queue].map((r) => r.runId));
+  const told = new Set((state.contended ?? []).filter((runId) => present.has(runId)));
+  const tell = [...new Set(state.holders.map((h) => h.runId))].filter(
+    (runId) => !told.has(runId) && state.queue.some((q) => q.runId !== runId),
+  );
+  for (const runId of tell) told.add(runId);
+  state.contended = [...told];
+  await Promise.all(
+    tell.map((runId) =>
+      // A run that has ended meanwhile needs telling no more.
+      getExternalWorkflowHandle(runId)
+        .signal(slotsContendedSignal)
+        .catch(() => undefined),
+    ),
+  );
 }

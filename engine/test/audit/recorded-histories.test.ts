@@ -51,6 +51,36 @@ describe('recorded histories', () => {
     expect(usage).toMatchObject({ attempts: 5, retries: 1, rowsOut: 3 + 1 + 1 });
   });
 
+  it('reads a run whose lifecycle work and slot requests were local activities as the same trail', () => {
+    // fair-share-lanes.json: patched('lifecycle-local') and patched('fair-share-lanes'), so prepareRun,
+    // finishRun and requestProjectSlot are markers in its history, not activity tasks.
+    const history = recorded('fair-share-lanes');
+    const types = [...history.activities.values()].map((t) => t.activityType);
+    expect(types).toEqual(expect.arrayContaining(['prepareRun', 'finishRun', 'requestProjectSlot']));
+    expect(
+      history.events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareRun'),
+    ).toBe(false);
+    const trail = auditTrailOf(history);
+    expect(trail.status).toBe('succeeded_with_warnings');
+    expect(brief('fair-share-lanes').filter((e) => !e.startsWith('step.'))).toEqual([
+      'run.requested',
+      'run.completed',
+    ]);
+    expect(new Set(brief('fair-share-lanes'))).toEqual(new Set(brief('diamond-with-warning')));
+    const usage = runUsageOf(history, DEFAULT_CREDIT_RATES);
+    expect(usage.steps.map((s) => [s.nodeId, s.status, s.attempts, s.retries])).toEqual([
+      ['numbers', 'succeeded', 1, 0],
+      ['flaky', 'succeeded', 2, 1],
+      ['optional', 'failed', 1, 0],
+      ['join', 'succeeded', 1, 0],
+    ]);
+    // The local activities' time is the run's platform overhead, as their activity tasks' was.
+    const lifecycle = [...history.activities.values()].filter((t) => t.step === null);
+    expect(lifecycle.map((t) => t.closed?.outcome)).toEqual(lifecycle.map(() => 'completed'));
+    const seconds = lifecycle.reduce((sum, t) => sum + (t.closed!.at - t.started!.at) / 1000, 0);
+    expect(usage.lifecycleSeconds).toBeCloseTo(seconds, 2);
+  });
+
   it('shows a queued run waiting for the pipeline lock, then starting', () => {
     expect(brief('queued-run')).toEqual([
       'run.requested',

@@ -123,6 +123,10 @@ const only = process.argv.slice(2);
 // is capped to 1, so the two branches wait for each other's slot.
 scenarios['fair-share'] = { ...scenarios['diamond-with-warning']!, id: 'replay-fair-share' };
 
+// The diamond with a share of 2 (patched('fair-share-lanes')): slots asked for through a local
+// activity, a step's slot kept for the run's next step, slots nobody takes given back.
+scenarios['fair-share-lanes'] = { ...scenarios['diamond-with-warning']!, id: 'replay-fair-share-lanes' };
+
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
@@ -161,12 +165,14 @@ try {
       if (!wanted(name)) continue;
       const result = compile(document, { catalog: testCatalog });
       if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
-      // A share of 1 makes the fair-share history's steps queue for each other's slot.
+      // A share of 1 makes the fair-share history's steps queue for each other's slot; 2 lets the
+      // lanes history run its two branches at once.
+      const shares: Record<string, number> = { 'fair-share': 1, 'fair-share-lanes': 2 };
       const runs =
-        name === 'fair-share'
+        name in shares
           ? new RunsClient(platform.temporal, taskQueue, undefined, {
               maxStepTimeoutSeconds: 21_600,
-              projectMaxActivities: 1,
+              projectMaxActivities: shares[name]!,
             })
           : platform.runs;
       const { runId } = await runs.start(result.plan, { trigger: { type: 'manual', actor: 'recorder' } });
