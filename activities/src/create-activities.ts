@@ -224,7 +224,7 @@ async function executeStep(
   }
 }
 
-function toFailure(error: unknown, label: string, details: StepFailureDetails): unknown {
+export function toFailure(error: unknown, label: string, details: StepFailureDetails): unknown {
   if (error instanceof ApplicationFailure) return error;
   // Cancellation must reach Temporal as it is, not dressed up as a step failure.
   if (error instanceof Error && error.name === 'CancelledFailure') return error;

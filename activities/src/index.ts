@@ -63,3 +63,12 @@ export {
   type Value,
   type ValueType,
 } from './flow/condition.js';
+export {
+  probeConnector,
+  type ConnectorSpec,
+  type DiscoveredStream,
+  type ProbeRequest,
+  type ProbeResult,
+  type ProbeType,
+} from './python/connector-probe.js';
+export { createProbeActivities, PROBE_ACTIVITY, type ProbeActivities } from './python/probe-activity.js';

@@ -288,6 +288,12 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
   routes?: RouteOutputs;
   /** The upstream steps whose facts a run hands the node (`StepContext.upstream`). */
   reads?(config: z.infer<Config>): string[];
+  /**
+   * The streams a node reads into tables of their own, which steps downstream name as
+   * `{{ inputs.<node>.<stream> }}`; undefined when it has one output table only. Given the config
+   * as written, maybe malformed.
+   */
+  streams?(config: Record<string, unknown>): string[] | undefined;
   /** Checks a valid config against what is known upstream; each problem with its path in the config. */
   checkUpstream?(
     config: z.infer<Config>,

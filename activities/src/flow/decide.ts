@@ -1,6 +1,7 @@
 // What flow.if and flow.switch share: the optional one-row query whose value a condition reads (run
 // under the project's role, read only, like an assertion), checking conditions against what is
 // upstream, and passing the one input table through to the route taken.
+import { inputTable } from '../placeholders.js';
 import { z } from 'zod';
 import { configError, describePgError, isPgError, StepError } from '../errors.js';
 import type { StepContext, StepOutput, TableRef, UpstreamScope } from '../node-type.js';
@@ -133,7 +134,8 @@ export async function queryValue(
   inputs: Record<string, TableRef>,
 ): Promise<Value> {
   const rendered = renderSql(query.sql, {
-    input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
+    input: (name, stream) =>
+      Object.hasOwn(inputs, name) ? quoteTable(inputTable(inputs[name]!, stream)) : undefined,
     param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
     inputNames: Object.keys(inputs),
   });

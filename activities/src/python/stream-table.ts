@@ -95,6 +95,8 @@ export class StreamTableWriter {
     if (this.columns.length === 0) throw dataError(`the stream's schema has no properties, so no columns`);
     this.client = await this.warehouse.connect();
     await this.client.query('begin');
+    // A retried attempt starts clean: a stream's table of an earlier attempt is replaced.
+    await this.client.query(`drop table if exists ${quoteTable(this.table)}`);
     await this.client.query(
       `create table ${quoteTable(this.table)} (${this.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
     );
@@ -159,4 +161,49 @@ export class StreamTableWriter {
     this.client?.release();
     this.client = undefined;
   }
+}
+
+/** The comment that marks a multi-stream node's own table as the list of its stream tables. */
+export const STREAM_MANIFEST = 'tributary streams';
+
+/**
+ * A multi-stream node's own table: one row per stream it read (stream, table_name, rows,
+ * sync_mode), so a preview shows what it read, and steps downstream (a Python transform's
+ * `inputs["<node>.<stream>"]`) find each stream's table.
+ */
+export async function writeStreamManifest(
+  ctx: { warehouse: ProjectWarehouse; outputTable: TableRef },
+  streams: { stream: string; table: string; rows: number; syncMode: string }[],
+): Promise<void> {
+  const table = quoteTable(ctx.outputTable);
+  await ctx.warehouse.query(`drop table if exists ${table}`);
+  await ctx.warehouse.query(
+    `create table ${table} (stream text not null, table_name text not null, rows bigint not null, sync_mode text not null)`,
+  );
+  await ctx.warehouse.query(
+    `insert into ${table} select * from unnest($1::text[], $2::text[], $3::bigint[], $4::text[])`,
+    [
+      streams.map((s) => s.stream),
+      streams.map((s) => s.table),
+      streams.map((s) => s.rows),
+      streams.map((s) => s.syncMode),
+    ],
+  );
+  await ctx.warehouse.query(`comment on table ${table} is '${STREAM_MANIFEST}'`);
+}
+
+/** The stream tables a multi-stream node's table lists; empty for any other table. */
+export async function streamManifest(
+  warehouse: ProjectWarehouse,
+  table: TableRef,
+): Promise<{ stream: string; table: TableRef }[]> {
+  const marked = await warehouse.query<{ comment: string | null }>(
+    "select obj_description(to_regclass($1), 'pg_class') as comment",
+    [quoteTable(table)],
+  );
+  if (marked.rows[0]?.comment !== STREAM_MANIFEST) return [];
+  const rows = await warehouse.query<{ stream: string; table_name: string }>(
+    `select stream, table_name from ${quoteTable(table)} order by stream`,
+  );
+  return rows.rows.map((r) => ({ stream: r.stream, table: { schema: table.schema, table: r.table_name } }));
 }

@@ -304,6 +304,28 @@ export const Api = {
   auditLog: (filter: Query<'listAuditLog'>) => call(client.GET('/audit', { params: { query: filter } })),
   secrets: (project: string) =>
     call(client.GET('/projects/{project}/secrets', { params: { path: { project } } })),
+  /** A Python connector's spec (its form); 202 answers carry the environment build's progress. */
+  connectorSpec: (project: string, body: Body<'connectorSpec'>) =>
+    call(
+      client.POST('/projects/{project}/connectors/spec', {
+        params: { path: { project }, query: { wait: 4000 } },
+        body,
+      }),
+    ),
+  /** The streams a Python connector lists with this config (run on a worker, secrets resolved there). */
+  connectorDiscover: (project: string, body: Body<'connectorDiscover'>) =>
+    call(
+      client.POST('/projects/{project}/connectors/discover', {
+        params: { path: { project }, query: { wait: 4000 } },
+        body,
+      }),
+    ),
+  connectorProbe: (project: string, probe: string) =>
+    call(
+      client.GET('/projects/{project}/connector-probes/{probe}', {
+        params: { path: { project, probe }, query: { wait: 4000 } },
+      }),
+    ),
   /** The files in a project's files folder (what its file sources read). */
   projectFiles: (project: string) =>
     call(client.GET('/projects/{project}/files', { params: { path: { project } } })),

@@ -339,6 +339,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project}/connectors/spec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A Python connector's connection specification (its node form)
+         * @description Builds the environment on a worker if needed and runs `spec` (Airbyte) or `--about` (Singer). Cached per package and version.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["connectorSpec"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/connectors/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The streams a Python connector offers with this config, with their columns
+         * @description Runs `discover` in the sandbox of a worker with the node's config; secret fields name project secrets, resolved on the worker and never returned.
+         *
+         *     Needs the `write` scope.
+         */
+        post: operations["connectorDiscover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/connector-probes/{probe}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A spec or discover probe asked again
+         * @description Needs the `write` scope.
+         */
+        get: operations["getConnectorProbe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipelines": {
         parameters: {
             query?: never;
@@ -3255,6 +3319,461 @@ export interface operations {
             };
             /** @description Not available */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectorSpec: {
+        parameters: {
+            query?: {
+                /** @description How long to wait for the answer before answering 202 (ms) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The node type
+                     * @enum {string}
+                     */
+                    type: "source.airbyte" | "source.singer";
+                    /** @description The connector on the package index, pinned */
+                    package: string;
+                    /** @description A Singer tap's command, when it is not the package name */
+                    command?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Still running (the environment is being built): ask again by probe id */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectorDiscover: {
+        parameters: {
+            query?: {
+                /** @description How long to wait for the answer before answering 202 (ms) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The node type
+                     * @enum {string}
+                     */
+                    type: "source.airbyte" | "source.singer";
+                    /** @description The connector on the package index, pinned */
+                    package: string;
+                    /** @description A Singer tap's command, when it is not the package name */
+                    command?: string;
+                    requirements?: string[];
+                    /**
+                     * @description The node's plain config
+                     * @default {}
+                     */
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * @description Secret fields (dotted path) → project secret names; resolved on the worker only
+                     * @default {}
+                     */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                    /** @default false */
+                    network?: boolean;
+                    files?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Still running (the environment is being built): ask again by probe id */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConnectorProbe: {
+        parameters: {
+            query?: {
+                /** @description How long to wait for the answer before answering 202 (ms) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+                probe: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Still running (the environment is being built): ask again by probe id */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "running";
+                        /** @description Ask again with GET …/connector-probes/{probe} */
+                        probe: string;
+                        spec?: {
+                            /** @description The connector's connection specification (JSON Schema); null when it offers none */
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Dotted paths of the fields it marks secret: they take project secret names, never values */
+                            secretFields: string[];
+                            note?: string;
+                        };
+                        streams?: {
+                            name: string;
+                            columns: {
+                                name: string;
+                                type: string;
+                            }[];
+                            syncModes: ("full_refresh" | "incremental")[];
+                            sourceDefinedCursor: boolean;
+                            defaultCursorField: string[];
+                        }[];
+                        /** @description While running: the environment build's last line, or the phase (spec, discover) */
+                        progress?: {
+                            phase: string;
+                            message?: string;
+                            lines?: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `errors[]` names each field (and node) at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope (or the project) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,10 +9,12 @@ import { useResource } from '../api/use-resource.ts';
 import { PublishProductDialog } from '../components/PublishProductDialog.tsx';
 import { NodeIcon } from '../components/ui.tsx';
 import { toast } from '../store/toasts.ts';
+import type { JsonSchema } from '../model/types.ts';
 import { configPath, valueAt } from '../model/config.ts';
 import { SLUG, upstreamOf, type FlowNode } from '../model/flow.ts';
 import { useCatalog } from '../store/catalog.ts';
 import { editorStore, useEditor } from '../store/editor.ts';
+import { ConnectorForm } from './ConnectorForm.tsx';
 import { NodeDataDialog, NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 import type { SqlProblem } from './SqlEditor.tsx';
@@ -74,6 +76,21 @@ export function ConfigPanel(props: {
   );
 }
 
+const isPythonConnector = (type: string): type is 'source.airbyte' | 'source.singer' =>
+  type === 'source.airbyte' || type === 'source.singer';
+
+/** The fields the connector's own form and stream picker edit (ConnectorForm), left out of the generic one. */
+const CONNECTOR_FIELDS = ['config', 'secrets', 'stream', 'streams', 'syncMode', 'cursorField'];
+function withoutConnectorFields(schema: JsonSchema): JsonSchema {
+  return {
+    ...schema,
+    properties: Object.fromEntries(
+      Object.entries(schema.properties ?? {}).filter(([k]) => !CONNECTOR_FIELDS.includes(k)),
+    ),
+    required: (schema.required ?? []).filter((k) => !CONNECTOR_FIELDS.includes(k)),
+  };
+}
+
 /** Closes the panel by clearing the selection (Escape on the canvas does the same). */
 function ClosePanel() {
   return (
@@ -103,6 +120,7 @@ function NodeConfig(props: {
   const visited = useEditor((s) => s.newNodes[props.id]);
   const validated = useEditor((s) => s.validated?.nodes.find((n) => n.id === props.id)?.config);
   const connector = useCatalog((s) => (node ? s.byType.get(node.data.type) : undefined));
+  const project = useEditor((s) => s.meta.project ?? 'default');
   const idField = useId();
   const schemas = useNodeSchemas(true);
   const [viewingData, setViewingData] = useState(false);
@@ -294,11 +312,22 @@ function NodeConfig(props: {
         <section className="config-form" aria-label="Settings of this node">
           <h3>Settings</h3>
           <SchemaForm
-            schema={connector.config}
+            schema={
+              isPythonConnector(data.type) ? withoutConnectorFields(connector.config) : connector.config
+            }
             value={data.config}
             ctx={ctx}
             onChange={(config) => store.setNodeConfig(props.id, config, `${props.id}:config`)}
           />
+          {isPythonConnector(data.type) && (
+            <ConnectorForm
+              type={data.type}
+              project={project}
+              config={data.config}
+              ctx={ctx}
+              onChange={(config) => store.setNodeConfig(props.id, config, `${props.id}:config`)}
+            />
+          )}
         </section>
       )}
       <details className="config-advanced">

@@ -107,6 +107,8 @@ export interface ApiContext {
   lineage: LineageIndex;
   /** The files folder (`<dataDir>/<project>/` per project); undefined when the app has none. */
   dataDir: string | undefined;
+  /** The workers' task queue (connector probes run there). */
+  taskQueue: string;
 }
 
 export function createContext(deps: AppDeps): ApiContext {
@@ -154,6 +156,7 @@ export function createContext(deps: AppDeps): ApiContext {
     hookLimits: new TokenBuckets(deps.hookRateLimit ?? { capacity: 60, perMinute: 60 }),
     hookAuthFailures: new TokenBuckets(deps.hookAuthFailureLimit ?? { capacity: 60, perMinute: 60 }),
     dataDir: deps.dataDir,
+    taskQueue,
     ssePollMs: deps.ssePollMs ?? 500,
   };
   return {

@@ -3,6 +3,7 @@
 import { auditRoutes } from './audit.routes.js';
 import { branchRoutes } from './branches.routes.js';
 import { codecRoutes } from './codec.routes.js';
+import { connectorRoutes } from './connectors.routes.js';
 import { healthRoutes } from './health.routes.js';
 import { lineageRoutes } from './lineage.routes.js';
 import { metaRoutes } from './meta.routes.js';
@@ -29,6 +30,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...fileRoutes,
   ...branchRoutes,
   ...secretRoutes,
+  ...connectorRoutes,
   ...pipelineRoutes,
   ...pipelineVersionRoutes,
   ...pipelineSchemaRoutes,

@@ -64,6 +64,8 @@ export interface CatalogEntry {
   lineage?: NodeTypeDeclaration['lineage'];
   /** The warehouse table a sink publishes into (the declaration's `target()`). */
   target?: NodeTypeDeclaration['target'];
+  /** The streams a node reads into tables of their own (the declaration's `streams()`). */
+  streams?: NodeTypeDeclaration['streams'];
 }
 export interface NodeCatalog {
   get(type: string): CatalogEntry | undefined;
@@ -454,6 +456,20 @@ function checkNode(
             path: where,
             message: `${label} refers to {{ inputs.${p.name} }}, but it runs only when "${p.name}" failed, which leaves no output to read`,
           });
+        } else if (ins.includes(p.name) && p.stream !== undefined) {
+          // `{{ inputs.<node>.<stream> }}`: the node must read that stream into a table of its own.
+          const from = pipeline.nodes[nodeIndex.get(p.name)!]!;
+          const streams = catalog.get(from.type)?.streams?.(from.config as Record<string, unknown>);
+          if (!streams?.includes(p.stream)) {
+            errors.push({
+              code: 'unknown_input_reference',
+              nodeId: node.id,
+              path: where,
+              message: streams
+                ? `${label} refers to {{ inputs.${p.name}.${p.stream} }}, but "${p.name}" reads no stream "${p.stream}" (it reads: ${streams.join(', ')})`
+                : `${label} refers to {{ inputs.${p.name}.${p.stream} }}, but "${p.name}" has one output table, not streams; write {{ inputs.${p.name} }}`,
+            });
+          }
         } else if (!ins.includes(p.name)) {
           errors.push({
             code: 'unknown_input_reference',
@@ -466,7 +482,14 @@ function checkNode(
           });
         }
       } else if (p.namespace === 'params') {
-        if (!(p.name in pipeline.params)) {
+        if (p.stream !== undefined) {
+          errors.push({
+            code: 'invalid_placeholder',
+            nodeId: node.id,
+            path: where,
+            message: `${label}: "${p.text}" is not a placeholder; use {{ params.<name> }}`,
+          });
+        } else if (!(p.name in pipeline.params)) {
           errors.push({
             code: 'undeclared_param',
             nodeId: node.id,

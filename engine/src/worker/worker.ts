@@ -11,6 +11,7 @@ import {
 } from '@temporalio/worker';
 import {
   createActivities,
+  createProbeActivities,
   registry,
   type ActivityDeps,
   type EgressPolicy,
@@ -184,6 +185,8 @@ export async function createWorker(
     ...(deps.payloadCodec ? { dataConverter: { payloadCodecs: [deps.payloadCodec] } } : {}),
     activities: {
       ...createActivities(registry, stepActivityDeps(deps)),
+      // The builder's spec and discover calls for Python connectors (engine/src/connectors).
+      ...createProbeActivities(stepActivityDeps(deps)),
       ...createRunActivities({
         warehouse: deps.warehouse,
         platform: deps.platform,

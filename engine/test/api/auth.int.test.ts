@@ -114,6 +114,8 @@ describe('auth matrix over the route table', () => {
     deleteBranch: { values: { project: projectA, name: 'probe' } },
     diffBranch: { values: { project: projectA, name: 'probe' } },
     mergeBranch: { values: { project: projectA, name: 'probe' }, body: {} },
+    previewBranchUpdate: { values: { project: projectA, name: 'probe' } },
+    updateBranch: { values: { project: projectA, name: 'probe' }, body: {} },
     createPipeline: { body: generatePipeline(uniq('p'), { project: projectA }) },
     getPipeline: {},
     savePipeline: { body: generatePipeline(pipelineA, { project: projectA }) },
@@ -169,6 +171,15 @@ describe('auth matrix over the route table', () => {
     },
     getNotificationDelivery: { values: { project: projectA, id: '1' } },
     getRunNotifications: {},
+    connectorSpec: {
+      values: { project: projectA },
+      body: { type: 'source.airbyte', package: 'airbyte-source-faker==6.2.32' },
+    },
+    connectorDiscover: {
+      values: { project: projectA },
+      body: { type: 'source.airbyte', package: 'airbyte-source-faker==6.2.32' },
+    },
+    getConnectorProbe: { values: { project: projectA, probe: 'connector-discover:x' } },
   };
   const unscoped = [
     'listProjects',

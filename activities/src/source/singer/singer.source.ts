@@ -49,7 +49,7 @@ const ConfigSchema = z.object({
 
 type Config = z.infer<typeof ConfigSchema>;
 
-interface CatalogStream {
+export interface CatalogStream {
   tap_stream_id: string;
   stream?: string;
   schema: Record<string, unknown>;
@@ -67,14 +67,22 @@ interface SingerMessage {
 
 const parse = (line: string): SingerMessage | undefined => parseJsonLine<SingerMessage>(line);
 
-/** Settings the tap marks secret in `--about` (Meltano's SDK does; older taps say nothing). */
-async function aboutSecrets(
+/** What a tap says of itself with `--about --format json` (Meltano's SDK taps do; older ones print nothing). */
+export interface TapAbout {
+  /** Its settings as JSON Schema, when it offers one. */
+  settings: Record<string, unknown> | undefined;
+  /** The settings it marks secret (`secret` or `writeOnly`); undefined when it says nothing. */
+  secretFields: Set<string> | undefined;
+}
+
+/** Runs `--about --format json`; a tap without it yields no settings and no secret fields. */
+export async function tapAbout(
   attempt: Attempt,
   env: PythonEnvironment,
   command: string,
-  config: Config,
+  config: Pick<Config, 'limits'>,
   what: string,
-) {
+): Promise<TapAbout> {
   let text = '';
   const { process: child, finished } = await attempt.run({
     argv: ['/env/bin/python', '/opt/tributary/launcher.py', command, '--about', '--format', 'json'],
@@ -91,16 +99,60 @@ async function aboutSecrets(
       settings?: { properties?: Record<string, { secret?: boolean; writeOnly?: boolean }> };
     };
     const properties = about.settings?.properties;
-    if (!properties) return undefined;
-    return new Set(
-      Object.entries(properties)
-        .filter(([, p]) => p.secret || p.writeOnly)
-        .map(([name]) => name),
-    );
+    if (!properties) return { settings: undefined, secretFields: undefined };
+    return {
+      settings: about.settings as Record<string, unknown>,
+      secretFields: new Set(
+        Object.entries(properties)
+          .filter(([, p]) => p.secret || p.writeOnly)
+          .map(([name]) => name),
+      ),
+    };
   } catch {
-    return undefined; // a tap without --about
+    return { settings: undefined, secretFields: undefined }; // a tap without --about
   }
 }
+
+/** Runs `--discover` with the config already in /scratch/config.json; returns the catalog. */
+export async function tapDiscover(
+  attempt: Attempt,
+  env: PythonEnvironment,
+  command: string,
+  config: Pick<Config, 'network' | 'limits'>,
+  readOnly: { host: string; path: string }[],
+  what: string,
+): Promise<{ streams: CatalogStream[] }> {
+  let catalogText = '';
+  const discover = await attempt.run({
+    argv: [
+      '/env/bin/python',
+      '/opt/tributary/launcher.py',
+      command,
+      '--config',
+      '/scratch/config.json',
+      '--discover',
+    ],
+    env,
+    network: config.network,
+    limits: config.limits,
+    readOnly,
+    what,
+  });
+  discover.process.stdout.setEncoding('utf8');
+  discover.process.stdout.on('data', (chunk: string) => (catalogText += chunk));
+  await discover.finished;
+  try {
+    const catalog = JSON.parse(catalogText) as { streams?: CatalogStream[] };
+    if (!Array.isArray(catalog.streams)) throw new Error('no streams');
+    return { streams: catalog.streams };
+  } catch {
+    throw new StepError(`${what}: --discover printed no catalog`, 'config');
+  }
+}
+
+/** The command a tap package installs: its name, unless the node says otherwise. */
+export const tapCommand = (pkg: string, command?: string) =>
+  `/env/bin/${command ?? pkg.split('==')[0]!.trim()}`;
 
 export const singerSource = defineNodeType({
   type: 'source.singer',
@@ -115,14 +167,14 @@ export const singerSource = defineNodeType({
   lineage: connectorLineage('singer'),
   async run(ctx, config) {
     const env = await prepareEnvironment(ctx, [config.package], 'package');
-    const command = `/env/bin/${config.command ?? config.package.split('==')[0]!.trim()}`;
+    const command = tapCommand(config.package, config.command);
     const what = `${config.package} (step "${ctx.nodeId}")`;
     const files = config.files ? await ctx.resolveDataPath(config.files, 'files') : undefined;
     const readOnly = files ? [{ host: files, path: '/data' }] : [];
     return withAttempt(ctx, async (attempt) => {
       const scratch = attempt.scratchDir;
       ctx.heartbeat({ phase: 'about' });
-      const secretFields = await aboutSecrets(attempt, env, command, config, what);
+      const { secretFields } = await tapAbout(attempt, env, command, config, what);
       const values = await connectorConfig(ctx, {
         pkg: config.package,
         plain: config.config,
@@ -132,31 +184,7 @@ export const singerSource = defineNodeType({
       await writeFile(path.join(scratch, 'config.json'), JSON.stringify(values), { mode: 0o600 });
 
       ctx.heartbeat({ phase: 'discover' });
-      let catalogText = '';
-      const discover = await attempt.run({
-        argv: [
-          '/env/bin/python',
-          '/opt/tributary/launcher.py',
-          command,
-          '--config',
-          '/scratch/config.json',
-          '--discover',
-        ],
-        env,
-        network: config.network,
-        limits: config.limits,
-        readOnly,
-        what,
-      });
-      discover.process.stdout.setEncoding('utf8');
-      discover.process.stdout.on('data', (chunk: string) => (catalogText += chunk));
-      await discover.finished;
-      let catalog: { streams: CatalogStream[] };
-      try {
-        catalog = JSON.parse(catalogText) as { streams: CatalogStream[] };
-      } catch {
-        throw new StepError(`${what}: --discover printed no catalog`, 'config');
-      }
+      const catalog = await tapDiscover(attempt, env, command, config, readOnly, what);
       const stream = catalog.streams.find((s) => s.tap_stream_id === config.stream);
       if (!stream) {
         throw configError(

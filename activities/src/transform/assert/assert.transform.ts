@@ -1,6 +1,7 @@
 // transform.assert: a data quality gate. Each assertion selects the rows that violate it; any rows fail
 // the step with a report (so nothing downstream runs), otherwise the input passes through unchanged.
 import { inTransaction } from '../../transaction.js';
+import { inputTable } from '../../placeholders.js';
 import { z } from 'zod';
 import { configError, describePgError, isPgError, StepError } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
@@ -95,7 +96,8 @@ export const assertTransform = defineNodeType({
     const input = Object.values(inputs)[0]!;
     const rendered = config.assertions.map((assertion) =>
       renderSql(assertion.sql, {
-        input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
+        input: (name, stream) =>
+          Object.hasOwn(inputs, name) ? quoteTable(inputTable(inputs[name]!, stream)) : undefined,
         param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
         inputNames: Object.keys(inputs),
       }),

@@ -7,8 +7,9 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, dataError } from '../../errors.js';
-import { defineNodeType } from '../../node-type.js';
+import { defineNodeType, type TableRef } from '../../node-type.js';
 import { DEFAULT_LIMITS, prepareEnvironment, withAttempt } from '../../python/python-runtime.js';
+import { streamManifest } from '../../python/stream-table.js';
 import { exportTable, importTable } from '../../python/table-files.js';
 import { tableStats, type ColumnInfo } from '../../sql.js';
 
@@ -110,9 +111,16 @@ export const pythonTransform = defineNodeType({
         inputs: {} as Record<string, { path: string; columns: ColumnInfo[] }>,
       };
       let rowsIn = 0;
+      // A multi-stream connector upstream: each of its streams is an input too, `<node>.<stream>`.
+      const all: [string, TableRef][] = [];
       for (const [name, table] of Object.entries(inputs)) {
+        all.push([name, table]);
+        for (const s of await streamManifest(ctx.warehouse, table))
+          all.push([`${name}.${s.stream}`, s.table]);
+      }
+      for (const [i, [name, table]] of all.entries()) {
         ctx.heartbeat({ phase: 'input', input: name });
-        const file = `inputs/${name}.csv`;
+        const file = `inputs/${i}.csv`;
         const columns = await exportTable(ctx.warehouse, table, path.join(scratch, file), ctx.signal);
         job.inputs[name] = { path: `/scratch/${file}`, columns };
         rowsIn += (await tableStats(ctx.warehouse, table)).rows;

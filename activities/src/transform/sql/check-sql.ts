@@ -92,7 +92,7 @@ type AstObject = Record<string, unknown>;
  */
 export async function checkSql(sql: string): Promise<SqlProblem[]> {
   const rendered = renderSql(sql, {
-    input: (name) => quoteTable({ schema: 'inputs', table: name }),
+    input: (name, stream) => quoteTable({ schema: 'inputs', table: stream ? `${name}.${stream}` : name }),
     param: () => ({ value: null }),
   });
   return checkRenderedSql(rendered);

@@ -35,7 +35,11 @@ export async function describeSql(
   inputs: Record<string, ColumnInfo[]>,
 ): Promise<ColumnInfo[]> {
   const rendered = renderSql(sql, {
-    input: (name) => (Object.hasOwn(inputs, name) ? standIn(name) : undefined),
+    input: (name, stream) => {
+      // A stream's columns are known by `<node>.<stream>` once the describer has them (after a run).
+      const key = stream === undefined ? name : `${name}.${stream}`;
+      return Object.hasOwn(inputs, key) ? standIn(key) : undefined;
+    },
     param: (name) => ({ value: Object.hasOwn(ctx.params, name) ? ctx.params[name] : null }),
     inputNames: Object.keys(inputs),
   });

@@ -41,8 +41,11 @@ export interface RenderedSql {
 }
 
 export interface PlaceholderResolver {
-  /** The quoted table of an input node, or undefined when the step has no such input. */
-  input(name: string): string | undefined;
+  /**
+   * The quoted table of an input node (or of one of its streams), or undefined when the step has
+   * no such input.
+   */
+  input(name: string, stream?: string): string | undefined;
   /** A param's value (null is a value), or undefined when the run has no such param. */
   param(name: string): { value: unknown } | undefined;
   /** The inputs the step has, named in the message about an unknown one. */
@@ -75,7 +78,7 @@ export function renderSql(source: string, resolve: PlaceholderResolver): Rendere
     let replacement: string | undefined;
     let paramOffset = 0;
     if (p.namespace === 'inputs') {
-      replacement = resolve.input(p.name);
+      replacement = resolve.input(p.name, p.stream);
       if (replacement === undefined) {
         const known = resolve.inputNames?.length ? ` (its inputs: ${resolve.inputNames.join(', ')})` : '';
         problems.push(

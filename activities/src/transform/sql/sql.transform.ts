@@ -2,6 +2,7 @@
 // Placeholders are rewritten (inputs → quoted tables, params → bound values), the statement is
 // checked by the real Postgres parser, then run as `create table … as <query>` under a timeout.
 import { withTransaction } from '../../transaction.js';
+import { inputTable } from '../../placeholders.js';
 import { z } from 'zod';
 import { configError, isPgError, type PgErrorLike } from '../../errors.js';
 import { defineNodeType } from '../../node-type.js';
@@ -56,7 +57,8 @@ export const sqlTransform = defineNodeType({
   describe: (ctx, config, inputs) => describeSql(ctx, config.sql, inputs),
   async run(ctx, config, inputs) {
     const written = renderSql(config.sql, {
-      input: (name) => (Object.hasOwn(inputs, name) ? quoteTable(inputs[name]!) : undefined),
+      input: (name, stream) =>
+        Object.hasOwn(inputs, name) ? quoteTable(inputTable(inputs[name]!, stream)) : undefined,
       param: (name) => (Object.hasOwn(ctx.params, name) ? { value: ctx.params[name] } : undefined),
       inputNames: Object.keys(inputs),
     });
