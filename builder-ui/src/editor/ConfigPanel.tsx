@@ -18,7 +18,6 @@ import { ConnectorForm } from './ConnectorForm.tsx';
 import { NodeDataDialog, NodeRunSummary } from './NodeData.tsx';
 import { SchemaForm, type FormContext } from './SchemaForm.tsx';
 import type { SqlProblem } from './SqlEditor.tsx';
-import type { JsonSchema } from '../model/types.ts';
 import { useNodeSchemas } from './use-input-schemas.ts';
 
 /** Whether a node type's form has a field of this widget (asked before fetching what it offers). */
@@ -125,7 +124,6 @@ function NodeConfig(props: {
   const schemas = useNodeSchemas(true);
   const [viewingData, setViewingData] = useState(false);
   const [publishing, setPublishing] = useState<{ table: string | undefined } | null>(null);
-  const project = useEditor((s) => s.meta.project ?? 'default');
   const pipelineId = useEditor((s) => s.meta.id);
   // What the table and product pickers offer: asked only for a node type that has such a field.
   const wantsTables = usesWidget(connector?.config, 'table');
