@@ -39,16 +39,78 @@ export function useResource<T>(
 
 /**
  * Reloads a resource when `deps` change after the first render, keeping what it shows meanwhile
- * (a run's status moved on: its trail is read again without a flash of "Loading").
+ * (a run's status moved on: its trail is read again without a flash of "Loading"). With `delayMs`
+ * the reload waits until the deps have rested that long (a search box asks once typing pauses).
  */
-export function useReloadOn(reload: () => void, deps: DependencyList): void {
+export function useReloadOn(reload: () => void, deps: DependencyList, delayMs = 0): void {
   const mounted = useRef(false);
   useEffect(() => {
     if (!mounted.current) {
       mounted.current = true;
       return;
     }
-    reload();
+    if (!delayMs) {
+      reload();
+      return;
+    }
+    const timer = window.setTimeout(reload, delayMs);
+    return () => window.clearTimeout(timer);
     // The caller's deps decide when to read again.
   }, deps);
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PagedResource<T> {
+  /** The pages read so far, in order; null until the first answer. */
+  items: T[] | null;
+  error: string | null;
+  /** Reads the first page again (the pages after it are dropped when it answers). */
+  reload: () => void;
+  hasMore: boolean;
+  loadingMore: boolean;
+  /** Reads the next page and appends it. */
+  more: () => void;
+  /** Shows an error (of an action on the list) until the first page is read again. */
+  fail: (message: string) => void;
+}
+
+/**
+ * A paged list through useResource: the first page is the resource; "load more" appends the pages
+ * after it. What was appended (and an error since) belongs to the first page it followed, so a
+ * reload, or a page that answers after the list was read again, never mixes two readings.
+ */
+export function usePagedResource<T>(
+  fetchPage: (cursor?: string) => Promise<Page<T>>,
+  deps: DependencyList,
+): PagedResource<T> {
+  const first = useResource(() => fetchPage(), deps);
+  const page = first.data;
+  const [after, setAfter] = useState<{ of: Page<T>; items: T[]; nextCursor: string | null } | null>(null);
+  const [failure, setFailure] = useState<{ of: Page<T> | null; message: string } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const rest = after && after.of === page ? after : null;
+  const cursor = rest ? rest.nextCursor : (page?.nextCursor ?? null);
+  const more = () => {
+    if (!page || !cursor) return;
+    setLoadingMore(true);
+    fetchPage(cursor)
+      .then((next) =>
+        setAfter({ of: page, items: [...(rest?.items ?? []), ...next.items], nextCursor: next.nextCursor }),
+      )
+      .catch((e: unknown) => setFailure({ of: page, message: messageOf(e) }))
+      .finally(() => setLoadingMore(false));
+  };
+  return {
+    items: page ? [...page.items, ...(rest?.items ?? [])] : null,
+    error: first.error ?? (failure && failure.of === page ? failure.message : null),
+    reload: first.reload,
+    hasMore: !!cursor,
+    loadingMore,
+    more,
+    fail: (message) => setFailure({ of: page, message }),
+  };
 }

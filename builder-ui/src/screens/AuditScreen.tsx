@@ -1,10 +1,11 @@
 // The platform audit log, newest first: who changed which pipeline, schedule, webhook, secret, token or
 // project, filtered by project, actor and action.
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { Api, messageOf } from '../api/client.ts';
+import { useId, useState, type FormEvent } from 'react';
+import { Api } from '../api/client.ts';
+import { usePagedResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading, timeAgo } from '../components/ui.tsx';
 import { compactJson } from '../model/usage.ts';
-import type { AuditEntry, Query } from '../api/types.ts';
+import type { Query } from '../api/types.ts';
 
 interface Filters {
   project: string;
@@ -19,13 +20,16 @@ export function AuditScreen() {
   // request (and a 400 for a half-typed action name) per keystroke.
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
   const ids = { project: useId(), actor: useId(), action: useId() };
 
-  const fetchPage = useCallback(
+  const {
+    items: entries,
+    error,
+    reload: load,
+    hasMore,
+    loadingMore,
+    more,
+  } = usePagedResource(
     (after?: string) =>
       Api.auditLog({
         project: filters.project.trim() || undefined,
@@ -36,38 +40,6 @@ export function AuditScreen() {
       }),
     [filters],
   );
-
-  const load = useCallback(() => {
-    let live = true;
-    setError(null);
-    setEntries(null);
-    fetchPage()
-      .then((page) => {
-        if (!live) return;
-        setEntries(page.items);
-        setCursor(page.nextCursor);
-      })
-      .catch((e: unknown) => live && setError(messageOf(e)));
-    return () => {
-      live = false;
-    };
-  }, [fetchPage]);
-
-  useEffect(load, [load]);
-
-  const more = async () => {
-    if (!cursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await fetchPage(cursor);
-      setEntries((prev) => [...(prev ?? []), ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -137,8 +109,8 @@ export function AuditScreen() {
           </tbody>
         </table>
       )}
-      {cursor && entries && (
-        <button type="button" disabled={loadingMore} onClick={() => void more()}>
+      {hasMore && entries && (
+        <button type="button" disabled={loadingMore} onClick={more}>
           {loadingMore ? 'Loading…' : 'Load more'}
         </button>
       )}

@@ -1,7 +1,7 @@
 // The pipelines list: search and project filter, each pipeline's last run, and creating one
 // (blank, from a template, or by importing a JSON file); export and delete.
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { useResource } from '../api/use-resource.ts';
+import { useId, useRef, useState } from 'react';
+import { useReloadOn, useResource } from '../api/use-resource.ts';
 import { Api, ApiError, messageOf } from '../api/client.ts';
 import { Dialog, Empty, ErrorBox, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { downloadJson } from '../editor/ProblemsList.tsx';
@@ -9,7 +9,7 @@ import { SLUG, slugify } from '../model/flow.ts';
 import type { PipelineDocument } from '../model/types.ts';
 import { navigate, useLocation } from '../router.ts';
 import { toast } from '../store/toasts.ts';
-import type { PipelineSummary, Project, RunSummary } from '../api/types.ts';
+import type { PipelineSummary, Project } from '../api/types.ts';
 
 export function PipelinesScreen() {
   const { query } = useLocation();
@@ -21,33 +21,23 @@ export function PipelinesScreen() {
     [],
   );
   const projects: Project[] = projectList ?? [];
-  const [items, setItems] = useState<PipelineSummary[] | null>(null);
-  const [lastRuns, setLastRuns] = useState<Record<string, RunSummary | null>>({});
-  const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [newProject, setNewProject] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const searchId = useId();
   const projectId = useId();
 
-  const load = useCallback(() => {
-    setError(null);
-    Api.pipelines({ q: search.trim() || undefined, project: project || undefined })
-      .then((r) => {
-        setItems(r.items);
-        for (const p of r.items) {
-          Api.runs({ pipeline: p.id, limit: 1 })
-            .then((runs) => setLastRuns((prev) => ({ ...prev, [p.id]: runs.items[0] ?? null })))
-            .catch(() => setLastRuns((prev) => ({ ...prev, [p.id]: null })));
-        }
-      })
-      .catch((e: unknown) => setError(messageOf(e)));
-  }, [search, project]);
-
-  useEffect(() => {
-    const timer = window.setTimeout(load, 250);
-    return () => window.clearTimeout(timer);
-  }, [load]);
+  // A change of search or project reads the list again once typing pauses, keeping the rows shown.
+  const {
+    data: items,
+    error,
+    reload: load,
+  } = useResource(
+    () =>
+      Api.pipelines({ q: search.trim() || undefined, project: project || undefined }).then((r) => r.items),
+    [],
+  );
+  useReloadOn(load, [search, project], 250);
 
   const importFile = async (file: File) => {
     let doc: PipelineDocument;
@@ -189,52 +179,40 @@ export function PipelinesScreen() {
             </tr>
           </thead>
           <tbody>
-            {items.map((p) => {
-              const last = lastRuns[p.id];
-              return (
-                <tr key={p.id}>
-                  <td>
-                    <Link to={`/pipelines/${encodeURIComponent(p.id)}`}>{p.name}</Link>
-                    <div className="muted small">{p.id}</div>
-                  </td>
-                  <td>{p.project}</td>
-                  <td>v{p.version}</td>
-                  <td title={p.updatedAt}>{timeAgo(p.updatedAt)}</td>
-                  <td>
-                    {last === undefined ? (
-                      <span className="muted">…</span>
-                    ) : last === null ? (
-                      <span className="muted">never run</span>
-                    ) : (
-                      <Link to={`/runs/${encodeURIComponent(last.runId)}`}>
-                        <StatusBadge status={last.status} />{' '}
-                        <span className="muted small">{timeAgo(last.startedAt)}</span>
-                      </Link>
-                    )}
-                  </td>
-                  <td className="actions">
-                    <Link
-                      to={`/lineage?pipeline=${encodeURIComponent(p.id)}`}
-                      className="button"
-                      aria-label={`Lineage of ${p.id}`}
-                    >
-                      Lineage
-                    </Link>
-                    <button type="button" onClick={() => void exportOne(p.id)} aria-label={`Export ${p.id}`}>
-                      Export
-                    </button>
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => void remove(p)}
-                      aria-label={`Delete ${p.id}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
+            {items.map((p) => (
+              <tr key={p.id}>
+                <td>
+                  <Link to={`/pipelines/${encodeURIComponent(p.id)}`}>{p.name}</Link>
+                  <div className="muted small">{p.id}</div>
+                </td>
+                <td>{p.project}</td>
+                <td>v{p.version}</td>
+                <td title={p.updatedAt}>{timeAgo(p.updatedAt)}</td>
+                <td>
+                  <LastRun pipelineId={p.id} list={items} />
+                </td>
+                <td className="actions">
+                  <Link
+                    to={`/lineage?pipeline=${encodeURIComponent(p.id)}`}
+                    className="button"
+                    aria-label={`Lineage of ${p.id}`}
+                  >
+                    Lineage
+                  </Link>
+                  <button type="button" onClick={() => void exportOne(p.id)} aria-label={`Export ${p.id}`}>
+                    Export
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => void remove(p)}
+                    aria-label={`Delete ${p.id}`}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
@@ -256,6 +234,26 @@ export function PipelinesScreen() {
         />
       )}
     </main>
+  );
+}
+
+/** A pipeline's last run, read again each time the list is (the rows keep what they show meanwhile). */
+function LastRun({ pipelineId, list }: { pipelineId: string; list: PipelineSummary[] }) {
+  // Wrapped: useResource's data is null while loading, and a pipeline that never ran has a null run.
+  const { data, error, reload } = useResource(
+    () => Api.runs({ pipeline: pipelineId, limit: 1 }).then((runs) => ({ last: runs.items[0] ?? null })),
+    [pipelineId],
+  );
+  useReloadOn(reload, [list]);
+  if (!data && !error) return <span className="muted">…</span>;
+  // A lookup that fails tells as much as a pipeline never run.
+  const last = error ? null : (data?.last ?? null);
+  return last === null ? (
+    <span className="muted">never run</span>
+  ) : (
+    <Link to={`/runs/${encodeURIComponent(last.runId)}`}>
+      <StatusBadge status={last.status} /> <span className="muted small">{timeAgo(last.startedAt)}</span>
+    </Link>
   );
 }
 

@@ -26,45 +26,57 @@ import {
 } from '../api/types.ts';
 
 export function RunDetailScreen({ runId }: { runId: string }) {
-  const [run, setRun] = useState<RunDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [temporalUi, setTemporalUi] = useState<string | undefined>(undefined);
-  const [kinds, setKinds] = useState<Record<string, NodeKind>>({});
+  const loaded = useResource(() => Api.run(runId), [runId]);
+  // What the run's event stream told since the run was read; read again (the stream ended), the
+  // run shows the new reading.
+  const [progress, setProgress] = useState<{ of: RunDetail; run: RunDetail } | null>(null);
+  const run = loaded.data && progress?.of === loaded.data ? progress.run : loaded.data;
+  // Errors of the stream, a cancel or a re-run, told beside the run.
+  const [actionError, setActionError] = useState<string | null>(null);
+  const error = loaded.error ?? actionError;
+  const temporalUi = useResource(() => Api.health(), []).data?.temporalUi;
+  // The version's document and the node catalogue say which steps are sinks (no output to preview).
+  const pipelineId = run?.pipelineId;
+  const pipelineVersion = run?.pipelineVersion;
+  const kinds =
+    useResource(
+      () =>
+        pipelineId === undefined
+          ? Promise.resolve({})
+          : Promise.all([
+              Api.version(pipelineId, Number(pipelineVersion)),
+              useCatalog.getState().load(),
+            ]).then(
+              ([v]) =>
+                Object.fromEntries(v.document.nodes.map((n) => [n.id, catalogKind(n.type)])) as Record<
+                  string,
+                  NodeKind
+                >,
+            ),
+      [pipelineId, pipelineVersion],
+    ).data ?? {};
   const [, tick] = useState(0);
   const [rerunning, setRerunning] = useState(false);
 
+  // A run that was running when read is followed live until its stream ends; then it is read again.
+  const first = loaded.data?.runId === runId ? loaded.data : null;
+  const follow = first !== null && !isFinished(first.status);
+  const { reload } = loaded;
   useEffect(() => {
-    let stop: (() => void) | undefined;
+    if (!follow || !first) return;
     let live = true;
-    Api.run(runId)
-      .then((r) => {
-        if (!live) return;
-        setRun(r);
-        // The version's document and the node catalogue say which steps are sinks (no output to preview).
-        Promise.all([Api.version(r.pipelineId, Number(r.pipelineVersion)), useCatalog.getState().load()])
-          .then(
-            ([v]) =>
-              live && setKinds(Object.fromEntries(v.document.nodes.map((n) => [n.id, catalogKind(n.type)]))),
-          )
-          .catch(() => undefined);
-        if (!isFinished(r.status)) {
-          stop = followRun(
-            runId,
-            (next) => live && setRun(next),
-            () => void Api.run(runId).then((f) => live && setRun(f)),
-            (message) => live && setError(message),
-          );
-        }
-      })
-      .catch((e: unknown) => live && setError(messageOf(e)));
-    Api.health()
-      .then((h) => setTemporalUi(h.temporalUi))
-      .catch(() => undefined);
+    const stop = followRun(
+      runId,
+      (next) => live && setProgress({ of: first, run: next }),
+      reload,
+      (message) => live && setActionError(message),
+    );
     return () => {
       live = false;
-      stop?.();
+      stop();
     };
-  }, [runId]);
+    // Followed once per run read as running: the reading after the stream ends does not follow again.
+  }, [runId, follow]);
 
   useEffect(() => {
     if (!run || isFinished(run.status)) return;
@@ -89,7 +101,7 @@ export function RunDetailScreen({ runId }: { runId: string }) {
     try {
       await Api.cancelRun(runId);
     } catch (e) {
-      setError(messageOf(e));
+      setActionError(messageOf(e));
     }
   };
   // Re-run: the same version (or the draft, as it is now) with the same params; "Re-run failed"
@@ -108,7 +120,7 @@ export function RunDetailScreen({ runId }: { runId: string }) {
           );
       navigate(`/runs/${encodeURIComponent(started.runId)}`);
     } catch (e) {
-      setError(`Could not re-run: ${messageOf(e)}`);
+      setActionError(`Could not re-run: ${messageOf(e)}`);
     } finally {
       setRerunning(false);
     }

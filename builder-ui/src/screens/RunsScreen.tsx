@@ -1,12 +1,12 @@
 // Runs across pipelines, newest first, filtered by status, pipeline and trigger: each with its
 // pipeline's name, what failed and the start of the error; refreshed while any run is running.
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { Api, messageOf } from '../api/client.ts';
+import { usePagedResource, useReloadOn, useResource } from '../api/use-resource.ts';
 import { runDurationMs, runVersionLabel } from '../model/run-facts.ts';
 import { Empty, ErrorBox, formatDuration, Link, Loading, StatusBadge, timeAgo } from '../components/ui.tsx';
 import { useLocation } from '../router.ts';
 import { toast } from '../store/toasts.ts';
-import type { PipelineSummary, RunSummary } from '../api/types.ts';
 
 const STATUSES = [
   'running',
@@ -24,21 +24,20 @@ export function RunsScreen() {
   const [status, setStatus] = useState('');
   const [pipeline, setPipeline] = useState(query.get('pipeline') ?? '');
   const [trigger, setTrigger] = useState('');
-  const [pipelines, setPipelines] = useState<PipelineSummary[]>([]);
-  const [runs, setRuns] = useState<RunSummary[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
+  const pipelines = useResource(() => Api.pipelines({}).then((r) => r.items), []).data ?? [];
   const ids = { status: useId(), pipeline: useId(), trigger: useId() };
 
-  useEffect(() => {
-    Api.pipelines({})
-      .then((r) => setPipelines(r.items))
-      .catch(() => undefined);
-  }, []);
-
-  // The API filters running/closed; finer statuses and the trigger are filtered here.
-  const fetchPage = useCallback(
+  // The API filters running/closed; finer statuses and the trigger are filtered here. A change of
+  // filter reads the list again while the runs shown stay.
+  const {
+    items: runs,
+    error,
+    reload: load,
+    hasMore,
+    loadingMore,
+    more,
+    fail,
+  } = usePagedResource(
     (after?: string) =>
       Api.runs({
         pipeline: pipeline || undefined,
@@ -46,20 +45,9 @@ export function RunsScreen() {
         cursor: after,
         limit: 50,
       }),
-    [pipeline, status],
+    [],
   );
-
-  const load = useCallback(() => {
-    setError(null);
-    fetchPage()
-      .then((page) => {
-        setRuns(page.items);
-        setCursor(page.nextCursor);
-      })
-      .catch((e: unknown) => setError(messageOf(e)));
-  }, [fetchPage]);
-
-  useEffect(load, [load]);
+  useReloadOn(load, [pipeline, status]);
 
   const [rerunning, setRerunning] = useState<string | null>(null);
   /** A run just started here, which the list (Temporal's visibility) may not show for a moment. */
@@ -73,30 +61,15 @@ export function RunsScreen() {
     return () => window.clearInterval(timer);
   }, [anyRunning, waiting, load]);
 
-  const more = async () => {
-    if (!cursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await fetchPage(cursor);
-      setRuns((prev) => [...(prev ?? []), ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-
   const rerun = async (runId: string) => {
     setRerunning(runId);
-    setError(null);
     try {
       const started = await Api.rerun(runId);
       toast('success', `Re-running ${runId} from its failed steps: run ${started.runId}`);
       setAwaiting(started.runId);
       load();
     } catch (e) {
-      setError(messageOf(e));
+      fail(messageOf(e));
     } finally {
       setRerunning(null);
     }
@@ -241,8 +214,8 @@ export function RunsScreen() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button type="button" disabled={loadingMore} onClick={() => void more()}>
+      {hasMore && (
+        <button type="button" disabled={loadingMore} onClick={more}>
           {loadingMore ? 'Loading…' : 'Load more runs'}
         </button>
       )}
