@@ -28,10 +28,10 @@ export const scenarios: Scenario[] = [
       await waitForText(page.getByRole('alert'), 'That token was not accepted');
       await page.getByLabel('API token').fill(token);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+      await page.getByRole('heading', { name: 'Pipelines', exact: true }).waitFor();
       // The token is remembered: a reload stays signed in.
       await page.reload();
-      await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+      await page.getByRole('heading', { name: 'Pipelines', exact: true }).waitFor();
       assert.equal(await page.getByLabel('API token').count(), 0);
     },
   },

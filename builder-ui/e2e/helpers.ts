@@ -20,7 +20,7 @@ export async function signIn({ page, baseUrl, token }: ScenarioContext): Promise
   await page.goto(`${baseUrl}/`);
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+  await page.getByRole('heading', { name: 'Pipelines', exact: true }).waitFor();
 }
 
 export async function newPipeline(page: Page, name: string, id?: string): Promise<void> {

@@ -160,7 +160,7 @@ export const scenarios: Scenario[] = [
       if (response.status === 404) {
         await page.getByRole('heading', { name: 'No templates on this server yet' }).waitFor();
         await page.getByRole('link', { name: 'Go to pipelines' }).click();
-        await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+        await page.getByRole('heading', { name: 'Pipelines', exact: true }).waitFor();
       } else {
         assert.equal(response.status, 200);
         // A template that reads no secret: one that does is covered in gallery.e2e.ts.
