@@ -92,6 +92,12 @@ export function usePagedResource<T>(
   const [after, setAfter] = useState<{ of: Page<T>; items: T[]; nextCursor: string | null } | null>(null);
   const [failure, setFailure] = useState<{ of: Page<T> | null; message: string } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
+  // An error tells against the first page shown when it arrives (a reload may have answered meanwhile).
+  const shown = useRef(page);
+  useEffect(() => {
+    shown.current = page;
+  }, [page]);
+  const fail = (message: string) => setFailure({ of: shown.current, message });
   const rest = after && after.of === page ? after : null;
   const cursor = rest ? rest.nextCursor : (page?.nextCursor ?? null);
   const more = () => {
@@ -101,7 +107,7 @@ export function usePagedResource<T>(
       .then((next) =>
         setAfter({ of: page, items: [...(rest?.items ?? []), ...next.items], nextCursor: next.nextCursor }),
       )
-      .catch((e: unknown) => setFailure({ of: page, message: messageOf(e) }))
+      .catch((e: unknown) => fail(messageOf(e)))
       .finally(() => setLoadingMore(false));
   };
   return {
@@ -111,6 +117,6 @@ export function usePagedResource<T>(
     hasMore: !!cursor,
     loadingMore,
     more,
-    fail: (message) => setFailure({ of: page, message }),
+    fail,
   };
 }
