@@ -341,3 +341,28 @@ scenarios.push({
     await waitForText(row, 'pipeline.created');
   },
 });
+
+scenarios.push({
+  name: 'pages the audit log: "Load more" appends the next page and goes when there is none',
+  async run(ctx) {
+    const { page } = ctx;
+    const project = unique('paged');
+    await apiCall(ctx, 'POST', '/projects', { id: project, name: project });
+    // A page is 50 entries: 54 pipelines' creations (and the project's, if it counts under it) make two.
+    for (let i = 0; i < 54; i++)
+      await apiCall(ctx, 'POST', '/pipelines', { ...samplePipeline(`${project}-${i}`), project });
+    const all = await apiCall<{ items: unknown[] }>(ctx, 'GET', `/audit?project=${project}&limit=200`);
+    assert.ok(all.items.length > 50 && all.items.length <= 100, `${all.items.length} entries`);
+
+    await signIn(ctx);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('textbox', { name: 'Project' }).fill(project);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const rows = page.getByRole('table', { name: 'Platform audit log' }).getByRole('row');
+    await waitForCount(rows, 51); // the header and the first page
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await waitForCount(rows, all.items.length + 1);
+    assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+    await waitForText(rows.nth(all.items.length), project);
+  },
+});
