@@ -63,12 +63,11 @@ export {
   type Value,
   type ValueType,
 } from './flow/condition.js';
-export {
-  probeConnector,
-  type ConnectorSpec,
-  type DiscoveredStream,
-  type ProbeRequest,
-  type ProbeResult,
-  type ProbeType,
+export type {
+  ConnectorProbe,
+  ConnectorSpec,
+  DiscoveredStream,
+  ProbeRequest,
+  ProbeResult,
 } from './python/connector-probe.js';
 export { createProbeActivities, PROBE_ACTIVITY, type ProbeActivities } from './python/probe-activity.js';

@@ -2,6 +2,7 @@
 // config schema as data (served to the UI as JSON Schema) and a `run` that moves data from
 // warehouse table to warehouse table. Nothing here may import the engine: the engine imports us.
 import type { z } from 'zod';
+import type { ConnectorProbe } from './python/connector-probe.js';
 import type { FactSpec, Value, ValueType } from './flow/condition.js';
 import type { EgressPolicy } from './egress/egress-fence.js';
 import type { PythonHost } from './python/python-runtime.js';
@@ -310,6 +311,11 @@ export interface NodeTypeDeclaration<Config extends z.ZodType = z.ZodType> {
    * …/nodes/{nodeId}/target). Given the config as written. Absent: the node has no such table.
    */
   target?(config: Record<string, unknown>, nodeId: string): TargetTable;
+  /**
+   * A connector whose spec and streams the builder can ask before it ever runs (a package from the
+   * index): how its package is written, and the probe that answers. Absent: no such questions.
+   */
+  probe?: ConnectorProbe;
   run(ctx: StepContext, config: z.infer<Config>, inputs: Record<string, TableRef>): Promise<StepOutput>;
 }
 

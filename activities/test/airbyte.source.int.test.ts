@@ -113,6 +113,9 @@ describe('source.airbyte (airbyte-source-faker)', () => {
     const id = `ab-inc-${suffix}`;
     const target = `public.ab_users_${suffix}`;
     const seed = 4000 + Math.floor(Math.random() * 1000);
+    // Enough records that the read still streams when it is killed, on a fast machine too (4,000
+    // were all read within the 1.5 s this test once waited).
+    const records = 40_000;
     const document = {
       apiVersion: 'tributary/v1',
       id,
@@ -122,7 +125,7 @@ describe('source.airbyte (airbyte-source-faker)', () => {
           id: 'src',
           type: 'source.airbyte',
           config: faker(
-            { count: 4000, seed, records_per_slice: 200 },
+            { count: records, seed, records_per_slice: 200 },
             { stream: 'users', syncMode: 'incremental' },
           ),
           retry: { maxAttempts: 3, initialIntervalSeconds: 1 },
@@ -140,7 +143,7 @@ describe('source.airbyte (airbyte-source-faker)', () => {
       if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(pid).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     process.kill(-pid!, 'SIGKILL');
     const first = await running;
     expect(first.status).toBe('succeeded');
@@ -151,18 +154,18 @@ describe('source.airbyte (airbyte-source-faker)', () => {
           `select count(*)::int as n, count(distinct id)::int as ids from ${target}`,
         )
       ).rows[0];
-    expect(await count()).toEqual({ n: 4000, ids: 4000 });
+    expect(await count()).toEqual({ n: records, ids: records });
     const state = await h.platform.platformPool.query(
       `select state from tributary.node_state where pipeline_id = $1 and node_id = 'src' and branch = ''`,
       [id],
     );
-    expect(state.rows[0]?.state).toMatchObject({ streams: { users: { seed, loop_offset: 4000 } } });
+    expect(state.rows[0]?.state).toMatchObject({ streams: { users: { seed, loop_offset: records } } });
 
     // The next run starts from the stored state: nothing new, nothing read twice.
     const second = await h.run(h.plan(document));
     expect(second.status).toBe('succeeded');
     expect(second.progress?.steps.src).toMatchObject({ rowsOut: 0 });
     expect(second.progress?.steps.src?.notes?.[0]).toMatch(/from the stored state/);
-    expect(await count()).toEqual({ n: 4000, ids: 4000 });
+    expect(await count()).toEqual({ n: records, ids: records });
   }, 900_000);
 });

@@ -3,7 +3,9 @@
 // build's progress as its heartbeat details, which the API reads back while it waits.
 import { Context } from '@temporalio/activity';
 import { resolveProjectPath, toFailure, type ActivityDeps, pythonHost } from '../create-activities.js';
-import { probeConnector, type ProbeRequest, type ProbeResult } from './connector-probe.js';
+import { StepError } from '../errors.js';
+import { getNodeType } from '../registry.js';
+import type { ProbeRequest, ProbeResult } from './connector-probe.js';
 
 export const PROBE_ACTIVITY = 'connectorProbe';
 
@@ -20,9 +22,12 @@ export function createProbeActivities(
       const activity = Context.current();
       let progress: Record<string, unknown> = { phase: 'starting' };
       const timer = setInterval(() => activity.heartbeat(progress), 2_000);
-      const label = `${request.type === 'source.airbyte' ? 'spec' : 'about'}${request.action === 'discover' ? '/discover' : ''} of ${request.package}`;
+      const probe = getNodeType(request.type)?.probe;
+      const label = `${probe?.specName ?? 'probe'}${request.action === 'discover' ? '/discover' : ''} of ${request.package}`;
       try {
-        return await probeConnector(
+        if (!probe)
+          throw new StepError(`type: ${request.type} is not a connector that can be probed`, 'config');
+        return await probe.run(
           {
             python,
             secrets: deps.secrets(request.project),

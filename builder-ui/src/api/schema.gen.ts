@@ -1742,6 +1742,18 @@ export interface operations {
                                     values?: string[];
                                 };
                             };
+                            /** @description A connector from a package index whose spec (POST …/connectors/spec) and streams (…/discover) can be asked before it runs; null for others */
+                            probe: {
+                                /** @description A pinned package of this connector (RegExp source) */
+                                packagePattern: string;
+                                packageHint: string;
+                                packageExample: string;
+                                /**
+                                 * @description Whether a node picks several streams or one
+                                 * @enum {string}
+                                 */
+                                streams: "many" | "one";
+                            } | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -3343,12 +3355,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /**
-                     * @description The node type
-                     * @enum {string}
-                     */
-                    type: "source.airbyte" | "source.singer";
-                    /** @description The connector on the package index, pinned */
+                    /** @description The node type: one whose entry in GET /api/connectors has a `probe` */
+                    type: string;
+                    /** @description The connector on the package index, pinned, as its type's `probe.packagePattern` says */
                     package: string;
                     /** @description A Singer tap's command, when it is not the package name */
                     command?: string;
@@ -3496,12 +3505,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /**
-                     * @description The node type
-                     * @enum {string}
-                     */
-                    type: "source.airbyte" | "source.singer";
-                    /** @description The connector on the package index, pinned */
+                    /** @description The node type: one whose entry in GET /api/connectors has a `probe` */
+                    type: string;
+                    /** @description The connector on the package index, pinned, as its type's `probe.packagePattern` says */
                     package: string;
                     /** @description A Singer tap's command, when it is not the package name */
                     command?: string;

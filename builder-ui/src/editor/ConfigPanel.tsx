@@ -75,9 +75,6 @@ export function ConfigPanel(props: {
   );
 }
 
-const isPythonConnector = (type: string): type is 'source.airbyte' | 'source.singer' =>
-  type === 'source.airbyte' || type === 'source.singer';
-
 /** The fields the connector's own form and stream picker edit (ConnectorForm), left out of the generic one. */
 const CONNECTOR_FIELDS = ['config', 'secrets', 'stream', 'streams', 'syncMode', 'cursorField'];
 function withoutConnectorFields(schema: JsonSchema): JsonSchema {
@@ -310,16 +307,15 @@ function NodeConfig(props: {
         <section className="config-form" aria-label="Settings of this node">
           <h3>Settings</h3>
           <SchemaForm
-            schema={
-              isPythonConnector(data.type) ? withoutConnectorFields(connector.config) : connector.config
-            }
+            schema={connector.probe ? withoutConnectorFields(connector.config) : connector.config}
             value={data.config}
             ctx={ctx}
             onChange={(config) => store.setNodeConfig(props.id, config, `${props.id}:config`)}
           />
-          {isPythonConnector(data.type) && (
+          {connector.probe && (
             <ConnectorForm
               type={data.type}
+              probe={connector.probe}
               project={project}
               config={data.config}
               ctx={ctx}

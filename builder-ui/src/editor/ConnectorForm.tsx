@@ -35,10 +35,12 @@ interface Answer {
 }
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const PINNED: Record<string, RegExp> = {
-  'source.airbyte': /^airbyte-source-[a-z0-9-]+\s*==\s*[A-Za-z0-9.+!_-]+$/,
-  'source.singer': /^tap-[a-z0-9-]+\s*==\s*[A-Za-z0-9.+!_-]+$/,
-};
+/** What a connector's catalogue entry says about probing it (GET /api/connectors `probe`). */
+export interface ProbeFacts {
+  packagePattern: string;
+  packageExample: string;
+  streams: 'many' | 'one';
+}
 
 function getPath(target: unknown, path: string): unknown {
   let node = target;
@@ -81,7 +83,8 @@ async function settle(
 }
 
 export function ConnectorForm(props: {
-  type: 'source.airbyte' | 'source.singer';
+  type: string;
+  probe: ProbeFacts;
   project: string;
   config: Obj;
   onChange: (config: Obj) => void;
@@ -89,7 +92,7 @@ export function ConnectorForm(props: {
 }) {
   const pkg = typeof props.config.package === 'string' ? props.config.package.trim() : '';
   const command = typeof props.config.command === 'string' ? props.config.command : undefined;
-  const pinned = PINNED[props.type]!.test(pkg);
+  const pinned = new RegExp(props.probe.packagePattern).test(pkg);
   const [spec, setSpec] = useState<Spec | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -206,8 +209,8 @@ export function ConnectorForm(props: {
       });
   };
 
-  // A Singer node reads one stream (source.singer has `stream`); an Airbyte node any number.
-  const single = props.type === 'source.singer';
+  // Some connectors' nodes read one stream (`stream`), others any number (`streams`).
+  const single = props.probe.streams === 'one';
   const setPicked = (next: PickedStream[]) =>
     single
       ? update({ stream: next.at(-1)?.name, syncMode: next.at(-1)?.syncMode, streams: undefined })
@@ -216,9 +219,7 @@ export function ConnectorForm(props: {
   if (!pinned) {
     return (
       <p className="field-help" role="note">
-        Pin the package (
-        {props.type === 'source.airbyte' ? 'airbyte-source-faker==6.2.32' : 'tap-jsonl==0.3.1'}) to load the
-        connector’s form.
+        Pin the package ({props.probe.packageExample}) to load the connector’s form.
       </p>
     );
   }

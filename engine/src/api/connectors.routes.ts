@@ -8,15 +8,15 @@ import type { ApiContext } from './context.js';
 import { route } from './route.js';
 import { ProjectParams } from './schemas.js';
 
-const Type = z.enum(['source.airbyte', 'source.singer']).describe('The node type');
+const Type = z
+  .string()
+  .max(100)
+  .describe('The node type: one whose entry in GET /api/connectors has a `probe`');
 const Package = z
   .string()
+  .min(1)
   .max(200)
-  .regex(
-    /^(airbyte-source|tap)-[a-z0-9-]+\s*==\s*[A-Za-z0-9.+!_-]+$/,
-    'write a pinned package: airbyte-source-<name>==<version> or tap-<name>==<version>',
-  )
-  .describe('The connector on the package index, pinned');
+  .describe("The connector on the package index, pinned, as its type's `probe.packagePattern` says");
 const Command = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/)
@@ -30,34 +30,20 @@ const Wait = z.coerce
   .default(5_000)
   .describe('How long to wait for the answer before answering 202 (ms)');
 
-const SpecBody = z.strictObject({ type: Type, package: Package, command: Command }).superRefine((b, ctx) => {
-  const prefix = b.type === 'source.airbyte' ? 'airbyte-source-' : 'tap-';
-  if (!b.package.startsWith(prefix))
-    ctx.addIssue({ code: 'custom', path: ['package'], message: `a ${b.type} package starts with ${prefix}` });
+const SpecBody = z.strictObject({ type: Type, package: Package, command: Command });
+const DiscoverBody = z.strictObject({
+  type: Type,
+  package: Package,
+  command: Command,
+  requirements: z.array(z.string().max(200)).max(50).optional(),
+  config: z.record(z.string(), z.unknown()).default({}).describe("The node's plain config"),
+  secrets: z
+    .record(z.string(), z.string().min(1).max(128))
+    .default({})
+    .describe('Secret fields (dotted path) → project secret names; resolved on the worker only'),
+  network: z.boolean().default(false),
+  files: z.string().max(500).optional(),
 });
-const DiscoverBody = z
-  .strictObject({
-    type: Type,
-    package: Package,
-    command: Command,
-    requirements: z.array(z.string().max(200)).max(50).optional(),
-    config: z.record(z.string(), z.unknown()).default({}).describe("The node's plain config"),
-    secrets: z
-      .record(z.string(), z.string().min(1).max(128))
-      .default({})
-      .describe('Secret fields (dotted path) → project secret names; resolved on the worker only'),
-    network: z.boolean().default(false),
-    files: z.string().max(500).optional(),
-  })
-  .superRefine((b, ctx) => {
-    const prefix = b.type === 'source.airbyte' ? 'airbyte-source-' : 'tap-';
-    if (!b.package.startsWith(prefix))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['package'],
-        message: `a ${b.type} package starts with ${prefix}`,
-      });
-  });
 
 const Spec = z.object({
   schema: z.record(z.string(), z.unknown()).nullable().meta({
@@ -90,7 +76,7 @@ const Answer = z.object({
 const probes = new WeakMap<ApiContext, ConnectorProbes>();
 const probesOf = (deps: ApiContext) => {
   let p = probes.get(deps);
-  if (!p) probes.set(deps, (p = new ConnectorProbes(deps.temporal, deps.pool, deps.taskQueue)));
+  if (!p) probes.set(deps, (p = new ConnectorProbes(deps.temporal, deps.pool, deps.taskQueue, deps.catalog)));
   return p;
 };
 

@@ -49,6 +49,18 @@ const ConnectorSchema = z.object({
     .meta({
       description: 'Facts its steps offer to conditions downstream, besides status, rowsIn, rowsOut, error',
     }),
+  probe: z
+    .object({
+      packagePattern: z.string().meta({ description: 'A pinned package of this connector (RegExp source)' }),
+      packageHint: z.string(),
+      packageExample: z.string(),
+      streams: z.enum(['many', 'one']).meta({ description: 'Whether a node picks several streams or one' }),
+    })
+    .nullable()
+    .meta({
+      description:
+        'A connector from a package index whose spec (POST …/connectors/spec) and streams (…/discover) can be asked before it runs; null for others',
+    }),
 });
 
 type JsonSchema = {
@@ -89,6 +101,14 @@ function connectorList(declarations: readonly NodeTypeDeclaration[]) {
       secrets: secretFields(config as JsonSchema),
       view: { rows: d.kind === 'sink' ? ('input' as const) : ('output' as const), target: !!d.target },
       routes: d.routes ?? null,
+      probe: d.probe
+        ? {
+            packagePattern: d.probe.packagePattern,
+            packageHint: d.probe.packageHint,
+            packageExample: d.probe.packageExample,
+            streams: d.probe.streams,
+          }
+        : null,
       conditionFacts: Object.fromEntries(
         Object.entries(d.conditionFacts ?? {}).map(([name, f]) => [
           name,

@@ -12,15 +12,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import type {
-  ConnectorSpec,
-  DiscoveredStream,
-  ProbeRequest,
-  ProbeResult,
-  ProbeType,
-} from '@tributary/activities';
+import type { ConnectorSpec, DiscoveredStream, ProbeRequest, ProbeResult } from '@tributary/activities';
 import type pg from 'pg';
 import { InvalidError, NotFoundError } from '../errors.js';
+import type { ConnectorCatalog } from '../pipelines/node-catalog.js';
 
 /** The workflow type (engine/src/workflows/connector-probe.workflow.ts exports it by this name). */
 export const CONNECTOR_PROBE_WORKFLOW = 'connectorProbe';
@@ -37,7 +32,8 @@ export interface ProbeProgress {
 }
 
 export interface SpecQuestion {
-  type: ProbeType;
+  /** A node type whose declaration has a `probe`. */
+  type: string;
   package: string;
   requirements?: string[];
   command?: string;
@@ -62,10 +58,12 @@ export class ConnectorProbes {
     private readonly temporal: Client,
     private readonly pool: pg.Pool,
     private readonly taskQueue: string,
+    private readonly catalog: ConnectorCatalog,
   ) {}
 
   /** The spec from the cache, or the probe that reads it (one per package, shared by all callers). */
   async spec(project: string, question: SpecQuestion, waitMs: number): Promise<ProbeAnswer> {
+    this.check(question);
     const cached = await this.cachedSpec(question);
     const probe = specId(question);
     if (cached) return { status: 'ready', probe, spec: cached };
@@ -81,6 +79,7 @@ export class ConnectorProbes {
 
   /** Starts discover with the node's config (secret names only; their values stay on the worker). */
   async discover(project: string, question: DiscoverQuestion, waitMs: number): Promise<ProbeAnswer> {
+    this.check(question);
     const probe = `${discoverPrefix(project)}${randomUUID()}`;
     const handle = await this.start(probe, {
       type: question.type,
@@ -99,12 +98,12 @@ export class ConnectorProbes {
 
   /** A probe asked again: a spec probe by anyone, a discover probe only by its own project. */
   async get(project: string, probe: string, waitMs: number): Promise<ProbeAnswer> {
-    const spec = /^connector-spec:(source\.airbyte|source\.singer):([^:]+)(?::(.+))?$/.exec(probe);
-    if (!spec && !probe.startsWith(discoverPrefix(project))) {
+    const spec = /^connector-spec:([a-z]+\.[a-z0-9_-]+):([^:]+)(?::(.+))?$/.exec(probe);
+    if ((!spec || !this.catalog.get(spec[1]!)?.probe) && !probe.startsWith(discoverPrefix(project))) {
       throw new NotFoundError(`No connector probe "${probe}" in project ${project}`);
     }
     const question: SpecQuestion | undefined = spec
-      ? { type: spec[1] as ProbeType, package: spec[2]!, ...(spec[3] ? { command: spec[3] } : {}) }
+      ? { type: spec[1]!, package: spec[2]!, ...(spec[3] ? { command: spec[3] } : {}) }
       : undefined;
     if (question) {
       const cached = await this.cachedSpec(question);
@@ -119,6 +118,19 @@ export class ConnectorProbes {
       throw error;
     }
     return this.answer(handle, question, waitMs);
+  }
+
+  /** The type must declare a probe, and the package be written as that connector's are. */
+  private check(question: SpecQuestion): void {
+    const probe = this.catalog.get(question.type)?.probe;
+    if (!probe) {
+      const message = `${question.type} is not a connector whose spec can be asked (GET /api/connectors: those with "probe")`;
+      throw new InvalidError(`type: ${message}`, [{ in: 'body', path: 'type', message }]);
+    }
+    if (!new RegExp(probe.packagePattern).test(question.package)) {
+      const message = `${question.package} is not a ${question.type} package: ${probe.packageHint}`;
+      throw new InvalidError(`package: ${message}`, [{ in: 'body', path: 'package', message }]);
+    }
   }
 
   private async start(id: string, request: ProbeRequest) {

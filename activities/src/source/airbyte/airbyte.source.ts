@@ -170,6 +170,15 @@ export const airbyteSource = defineNodeType({
   category: 'Python connectors',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  probe: {
+    packagePattern: '^airbyte-source-[a-z0-9-]+\\s*==\\s*[A-Za-z0-9.+!_-]+$',
+    packageHint: 'write airbyte-source-<name>==<version>',
+    packageExample: 'airbyte-source-faker==6.2.32',
+    specName: 'spec',
+    streams: 'many',
+    // Loaded when asked: the probe module imports this one.
+    run: async (ctx, request) => (await import('./airbyte.probe.js')).probeAirbyte(ctx, request),
+  },
   secrets: (config) => Object.values(config.secrets),
   // Each stream it reads, as a dataset of its own: airbyte:<package>/<stream>.
   lineage: (config) => ({

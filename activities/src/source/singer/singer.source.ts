@@ -163,6 +163,15 @@ export const singerSource = defineNodeType({
   category: 'Python connectors',
   config: ConfigSchema,
   inputs: { min: 0, max: 0 },
+  probe: {
+    packagePattern: '^tap-[a-z0-9-]+\\s*==\\s*[A-Za-z0-9.+!_-]+$',
+    packageHint: 'write tap-<name>==<version>',
+    packageExample: 'tap-jsonl==0.3.1',
+    specName: 'about',
+    streams: 'one',
+    // Loaded when asked: the probe module imports this one.
+    run: async (ctx, request) => (await import('./singer.probe.js')).probeSinger(ctx, request),
+  },
   secrets: (config) => Object.values(config.secrets),
   lineage: connectorLineage('singer'),
   async run(ctx, config) {
