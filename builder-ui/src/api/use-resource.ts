@@ -21,17 +21,36 @@ export function useResource<T>(
   const [error, setError] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  // A change of inputs shows the loading state, not the previous inputs' data; a reload keeps it.
-  useEffect(() => setData(null), deps);
+  // Which inputs an answer belongs to, and which request is the newest answered: an answer counts
+  // while its inputs are current and no later request has answered. A reload does not drop the
+  // request before it, so a list polled faster than it answers still updates (in order).
+  const inputs = useRef(0);
+  const issued = useRef(0);
+  const answered = useRef(0);
+  const mounted = useRef(true);
   useEffect(() => {
-    let live = true;
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  // A change of inputs shows the loading state, not the previous inputs' data; a reload keeps it.
+  useEffect(() => {
+    inputs.current += 1;
+    setData(null);
+  }, deps);
+  useEffect(() => {
+    const of = inputs.current;
+    const request = ++issued.current;
+    const counts = () => {
+      if (!mounted.current || inputs.current !== of || request < answered.current) return false;
+      answered.current = request;
+      return true;
+    };
     setError(null);
     load()
-      .then((value) => live && setData(value))
-      .catch((e: unknown) => live && setError(describe(e)));
-    return () => {
-      live = false;
-    };
+      .then((value) => counts() && setData(value))
+      .catch((e: unknown) => counts() && setError(describe(e)));
     // The caller's deps decide when to load again; `load` is a new closure on every render.
   }, [...deps, generation]);
   return { data, error, reload };
