@@ -9,12 +9,17 @@ import type pg from 'pg';
 import { stepConfig } from './config-schema.js';
 import { describePgError, isPgError, isRetryable, StepError, TransientError } from './errors.js';
 import type { NodeTypeDeclaration, SecretResolver, StepContext, StepLogger } from './node-type.js';
-import type { StepActivityInput, StepActivityResult, StepFailureDetails } from './step-activity.js';
+import {
+  REPORTED_COLUMNS_MAX,
+  type StepActivityInput,
+  type StepActivityResult,
+  type StepFailureDetails,
+} from './step-activity.js';
 import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
 import type { PythonRuntimeOptions } from './python/environment.js';
 import type { PythonHost } from './python/python-runtime.js';
 import type { SandboxMode } from './python/sandbox.js';
-import { quoteTable } from './sql.js';
+import { quoteTable, tableColumnsUpTo, type ColumnInfo } from './sql.js';
 import { projectWarehouse } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
 
@@ -186,6 +191,10 @@ async function executeStep(
       log: deps.log(input.nodeId),
     };
     const output = await declaration.run(ctx, config.data, input.inputs);
+    // A type that cannot describe its output without running says what the run made of it, so the
+    // editor knows its columns after any run (not only one that keeps its staging).
+    const reported =
+      output.table && !declaration.describe ? await reportColumns(warehouse, output.table, deps, input) : {};
     return {
       table: output.table ?? null,
       stats: { ...output.stats, durationMs: Date.now() - started },
@@ -195,6 +204,7 @@ async function executeStep(
       ...(output.tableRows !== undefined ? { tableRows: output.tableRows } : {}),
       ...(output.facts ? { facts: output.facts } : {}),
       ...(output.decision ? { decision: output.decision } : {}),
+      ...reported,
     };
   } catch (error) {
     const failure = toFailure(error, label, { attempt, nodeId: input.nodeId });
@@ -221,6 +231,28 @@ async function executeStep(
     throw failure;
   } finally {
     clearInterval(heartbeatTimer);
+  }
+}
+
+/**
+ * The output table's columns, at most REPORTED_COLUMNS_MAX (a catalog read; never rows). They are
+ * metadata about a step that succeeded: a failure to read them is logged and leaves them out rather
+ * than failing (and retrying) the step.
+ */
+async function reportColumns(
+  warehouse: { query: ReturnType<typeof projectWarehouse>['query'] },
+  table: { schema: string; table: string },
+  deps: ActivityDeps,
+  input: StepActivityInput,
+): Promise<{ columns?: ColumnInfo[]; columnsTotal?: number }> {
+  try {
+    const { columns, total } = await tableColumnsUpTo(warehouse, table, REPORTED_COLUMNS_MAX);
+    return { columns, ...(total > columns.length ? { columnsTotal: total } : {}) };
+  } catch (error) {
+    deps.log(input.nodeId).warn('the output columns could not be read; the run reports none', {
+      error: (error as Error)?.message,
+    });
+    return {};
   }
 }
 

@@ -39,6 +39,29 @@ export async function tableColumns(db: Queryable, ref: TableRef): Promise<Column
   return result.rows;
 }
 
+/**
+ * The first `limit` columns of a table, in order, and how many it has: one catalog read, no rows
+ * (what a step reports of its output table).
+ */
+export async function tableColumnsUpTo(
+  db: Queryable,
+  ref: TableRef,
+  limit: number,
+): Promise<{ columns: ColumnInfo[]; total: number }> {
+  const result = await db.query<ColumnInfo & { total: string }>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, count(*) over () as total
+       from pg_attribute a
+      where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
+      order by a.attnum
+      limit $2`,
+    [quoteTable(ref), limit],
+  );
+  return {
+    columns: result.rows.map(({ name, type }) => ({ name, type })),
+    total: Number(result.rows[0]?.total ?? 0),
+  };
+}
+
 /** On-disk size of a table, for step statistics (without the full count that tableStats makes). */
 export async function tableBytes(db: Queryable, table: TableRef): Promise<number> {
   const result = await db.query<{ bytes: string | null }>(

@@ -2,6 +2,13 @@
 // and statistics only. Rows never travel through Temporal payloads.
 import type { Value } from './flow/condition.js';
 import type { Decision, StepStats, TableRef } from './node-type.js';
+import type { ColumnInfo } from './sql.js';
+
+/**
+ * At most this many of an output table's columns travel in a step's result, and so in the workflow
+ * history and the run's detail: 500 columns are some 20 kB at most, and no editor lists more.
+ */
+export const REPORTED_COLUMNS_MAX = 500;
 
 export interface StepActivityInput {
   runId: string;
@@ -48,6 +55,14 @@ export interface StepActivityResult {
   facts?: Record<string, Value>;
   /** What a deciding step decided. */
   decision?: Decision;
+  /**
+   * The output table's columns (names and Postgres types; never rows), in order, from the types that
+   * cannot tell them without running (no `describe`: Python steps, connectors): the first
+   * REPORTED_COLUMNS_MAX of them. Absent for other types, sinks, and results from before it existed.
+   */
+  columns?: ColumnInfo[];
+  /** How many columns the table has, when it has more than `columns` lists. */
+  columnsTotal?: number;
 }
 
 /** Carried in every step failure's details, so the workflow can show the attempt that failed. */

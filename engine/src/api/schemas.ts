@@ -131,6 +131,19 @@ export const StepProgressSchema = z.object({
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullable())
     .optional()
     .meta({ description: "Facts the step's type offers to conditions (e.g. an assertion gate's verdict)" }),
+  columns: z
+    .array(z.object({ name: z.string(), type: z.string() }))
+    .optional()
+    .meta({
+      description:
+        "Its output table's columns (name, Postgres type; never rows), reported by the types that cannot " +
+        'tell them without a run (Python steps, connectors); at most 500',
+    }),
+  columnsTotal: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'How many columns the output had, when more than `columns` lists (500)' }),
 });
 
 export const RunSummarySchema = z.object({

@@ -77,8 +77,10 @@ export interface PipelineForLineage {
   edges: { from: string; to: string }[];
   /**
    * The output columns of nodes whose config does not list the columns of what they read (a CSV
-   * whose header names them, an API's records), as the last run that kept the step's table or the
-   * file itself showed them: the dataset they read gets these columns, so lineage reaches it.
+   * whose header names them, an API's records), as the last run that knew the step's output or the
+   * file itself showed them: the dataset they read gets these columns, so lineage reaches it. And of
+   * opaque code that lists no output columns (a run told them): each is derived from every input
+   * column, unless the node's mapping names its sources.
    */
   observed?: Record<string, { name: string; type: string }[]>;
 }
@@ -340,12 +342,18 @@ export async function buildLineage(
 
 /**
  * A node's declared lineage, with the dataset it reads given the columns a run or the file showed
- * when its config names none (a warehouse table's come from the catalog instead).
+ * when its config names none (a warehouse table's come from the catalog instead); for opaque code
+ * that lists no output columns, the columns a run reported (its mapping, if any, still applies).
  */
 function withObserved(
   declared: NodeLineage,
   observed: { name: string; type: string }[] | undefined,
 ): NodeLineage {
+  const origin = declared.columns;
+  if (origin?.from === 'code') {
+    if (origin.columns.length > 0 || !observed?.length) return declared;
+    return { ...declared, columns: { ...origin, columns: observed.map((c) => c.name) } };
+  }
   const read = declared.reads?.[0];
   if (
     declared.columns?.from !== 'read' ||

@@ -98,6 +98,13 @@ export interface StepProgress {
   decision?: Decision;
   /** The facts its type declares (e.g. an assertion gate's verdict). */
   facts?: Record<string, string | number | boolean | null>;
+  /**
+   * Its output table's columns, as the step reported them (types that cannot describe themselves
+   * without a run: Python steps, connectors); at most REPORTED_COLUMNS_MAX, `columnsTotal` saying how
+   * many there were when more. Metadata only, never rows.
+   */
+  columns?: { name: string; type: string }[];
+  columnsTotal?: number;
 }
 
 export interface RunProgress {

@@ -46,7 +46,7 @@ describe('output schemas over the graph', () => {
           { from: 'b', to: 'j' },
         ],
       ),
-      { catalog, describeContext: noWarehouse, kept: undefined, log: silentLogger },
+      { catalog, describeContext: noWarehouse, runs: undefined, log: silentLogger },
     );
     expect(schemas.j).toEqual({
       columns: [
@@ -71,7 +71,7 @@ describe('output schemas over the graph', () => {
           { from: 'b', to: 'c' },
         ],
       ),
-      { catalog, describeContext: noWarehouse, kept: undefined, log: silentLogger },
+      { catalog, describeContext: noWarehouse, runs: undefined, log: silentLogger },
     );
     expect(schemas.a).toMatchObject({ columns: null, source: 'unknown' });
     expect(schemas.b).toMatchObject({ columns: null, source: 'unknown' });
@@ -91,7 +91,7 @@ describe('output schemas over the graph', () => {
         ],
         [],
       ),
-      { catalog, describeContext: noWarehouse, kept: undefined, log: silentLogger },
+      { catalog, describeContext: noWarehouse, runs: undefined, log: silentLogger },
     );
     expect(schemas.ghost).toEqual({
       columns: null,

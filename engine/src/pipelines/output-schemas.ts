@@ -1,13 +1,15 @@
 // The columns of every node's output, for the builder's editor (autocomplete, checks of names): from
-// the newest run that kept that step's table, when the step and everything upstream of it are as
-// that run ran them; else inferred without running (the node type's `describe`: a file's header
-// and sample, a table's catalog, a `LIMIT 0` query over the inputs' columns); else unknown, saying
-// why. Inference runs under the project's warehouse role and reads only the project's own files;
-// it never resolves a secret, so a node that needs one is known only from a run.
+// the newest run that knew that step's output — the table it kept, or the columns the step reported
+// (types that cannot describe themselves, e.g. Python steps, report them after every run) — when the
+// step and everything upstream of it are as that run ran them; else inferred without running (the
+// node type's `describe`: a file's header and sample, a table's catalog, a `LIMIT 0` query over the
+// inputs' columns); else unknown, saying why. Inference runs under the project's warehouse role and
+// reads only the project's own files; it never resolves a secret, so a node that needs one is known
+// only from a run.
 import type { ColumnInfo, DescribeContext } from '@tributary/activities';
 import { isPgError, SqlDescribeError, StepError, formatSqlProblem } from '@tributary/activities';
 import type pg from 'pg';
-import type { RunsClient } from '../client/runs.js';
+import { RunNotFoundError, type RunsClient } from '../client/runs.js';
 import { canonicalJson } from '../compiler/canonical.js';
 import { parseConfig } from '@tributary/activities';
 import type { NodeCatalog, NodeConfigs } from '../compiler/compile.js';
@@ -23,6 +25,7 @@ export interface NodeSchema {
   columns: ColumnInfo[] | null;
   source: 'run' | 'inferred' | 'unknown';
   runId?: string;
+  /** Why the columns are unknown; or, for a run's, that it reported only the first of them. */
   message?: string;
 }
 
@@ -30,20 +33,35 @@ export interface OutputSchemaDeps {
   catalog: NodeCatalog;
   /** How to describe under the project's role; undefined when the API has no runner connection. */
   describeContext: DescribeContext | undefined;
-  /** Kept outputs of the pipeline's recent runs; undefined for a document not stored as a pipeline. */
-  kept: KeptOutputs | undefined;
+  /** What the pipeline's recent runs knew of its outputs; undefined for a document not stored as a pipeline. */
+  runs: RunOutputs | undefined;
   log: Logger;
   /** The nodes' configs parsed already (validate's one parse), by position in the document. */
   configs?: NodeConfigs;
+  /** Only these nodes are answered for (and what they need); all of them when absent. */
+  only?: ReadonlySet<string>;
 }
 
-/** The kept step tables of a stored pipeline's recent runs, and the documents those runs ran. */
-export interface KeptOutputs {
-  /** Newest first: each run that kept its staging, its step tables' columns, what it ran. */
-  runs: { runId: string; pipelineVersion: number; draft?: boolean; tables: Map<string, ColumnInfo[]> }[];
+/** The outputs of a stored pipeline's recent runs, and the documents those runs ran. */
+export interface RunOutputs {
+  /** Newest first: the runs whose outputs may be known. */
+  runs: RunOutput[];
   versionDocument(version: number): Promise<Pipeline | undefined>;
   /** The document a draft run ran, when it was recorded. */
   draftDocument?(runId: string): Promise<Pipeline | undefined>;
+}
+
+export interface RunOutput {
+  runId: string;
+  pipelineVersion: number;
+  draft?: boolean;
+  /** Its kept step tables' columns (a run that kept its staging), read from the warehouse catalog. */
+  tables: Map<string, ColumnInfo[]>;
+  /**
+   * The columns its steps reported (run detail, `columns`), read only when asked for: a step that
+   * succeeded, node id → columns and, when it had more than it reported, how many.
+   */
+  reported?: () => Promise<Map<string, { columns: ColumnInfo[]; total?: number }>>;
 }
 
 export interface DocumentSchemaDeps {
@@ -71,14 +89,14 @@ export async function documentSchemas(
     catalog: deps.catalog,
     ...(configs ? { configs } : {}),
     describeContext: deps.describe ? describeContextFor(deps.describe, pipeline) : undefined,
-    kept: storedAs
-      ? await keptOutputs(deps.runs, deps.warehousePool, deps.pipelines, storedAs, deps.drafts)
+    runs: storedAs
+      ? await runOutputs(deps.runs, deps.warehousePool, deps.pipelines, storedAs, deps.drafts, deps.log)
       : undefined,
     log: deps.log,
   });
 }
 
-/** How many recent runs are looked at for kept outputs. */
+/** How many recent runs are looked at for their outputs. */
 const RECENT_RUNS = 20;
 
 export async function outputSchemas(
@@ -90,7 +108,11 @@ export async function outputSchemas(
   for (const edge of pipeline.edges) {
     if (nodes.has(edge.from) && nodes.has(edge.to)) upstream.get(edge.to)!.push(edge.from);
   }
-  const fresh = await freshness(pipeline, upstream, deps.kept);
+  const fromRun = fromRuns(pipeline, upstream, deps.runs, (node) => {
+    const entry = deps.catalog.get(node.type);
+    // Only the types that cannot describe themselves report their columns (create-activities.ts).
+    return entry !== undefined && entry.kind !== 'sink' && !entry.describe;
+  });
   const parsed = new Map(pipeline.nodes.map((node, i) => [node, deps.configs?.[i]]));
   const results = new Map<string, Promise<NodeSchema>>();
 
@@ -110,12 +132,21 @@ export async function outputSchemas(
     const entry = deps.catalog.get(node.type);
     if (!entry) return unknown(`unknown node type "${node.type}"`);
     if (entry.kind === 'sink') return unknown('a sink writes outside the pipeline; it has no output table');
-    const kept = fresh.get(node.id);
-    if (kept) return { columns: kept.columns, source: 'run', runId: kept.runId };
+    const known = await fromRun(node.id);
+    if (known) {
+      return {
+        columns: known.columns,
+        source: 'run',
+        runId: known.runId,
+        ...(known.total !== undefined
+          ? { message: `the run reported the first ${known.columns.length} of its ${known.total} columns` }
+          : {}),
+      };
+    }
     if (!entry.describe) {
       return unknown(
-        `${node.type} is read when the pipeline runs: its columns are known once a run keeps its output ` +
-          '("settings": { "keepStaging": true })',
+        `${node.type} is read when the pipeline runs: its columns are known after a run in which this ` +
+          'step, as it is now, succeeded',
       );
     }
     if (!deps.describeContext) return unknown('this server cannot reach the warehouse to describe it');
@@ -142,7 +173,9 @@ export async function outputSchemas(
   };
 
   const entries = await Promise.all(
-    pipeline.nodes.map(async (n) => [n.id, await schemaOf(n.id, new Set())] as const),
+    pipeline.nodes
+      .filter((n) => !deps.only || deps.only.has(n.id))
+      .map(async (n) => [n.id, await schemaOf(n.id, new Set())] as const),
   );
   return Object.fromEntries(entries);
 }
@@ -150,65 +183,75 @@ export async function outputSchemas(
 const unknown = (message: string): NodeSchema => ({ columns: null, source: 'unknown', message });
 
 /**
- * Each node whose kept table (in the newest run that has one) still describes it: the run ran the
- * same node (type, config, inputs) and every node upstream of it is fresh too.
+ * A node's output as the newest run knew it in which the node and everything upstream of it were
+ * as the document has them now (type, config, inputs, whether disabled): the table that run kept,
+ * else the columns the step reported (for the types `reports` says report them). Asked per node,
+ * lazily: a run's reported columns are read only for a node whose upstream that run ran unchanged.
  */
-async function freshness(
+function fromRuns(
   pipeline: Pipeline,
   upstream: Map<string, string[]>,
-  kept: KeptOutputs | undefined,
-): Promise<Map<string, { runId: string; columns: ColumnInfo[] }>> {
-  const found = new Map<string, { runId: string; columns: ColumnInfo[] }>();
-  if (!kept || kept.runs.length === 0) return found;
-  // What a candidate's run ran: a version (shared by its runs), or a draft run's own document.
-  const versions = new Map<string, Promise<Map<string, string> | undefined>>();
-  const signaturesOf = (candidate: { runId: string; version: number; draft: boolean }) => {
-    const key = candidate.draft ? `run:${candidate.runId}` : `v:${candidate.version}`;
-    let signatures = versions.get(key);
+  outputs: RunOutputs | undefined,
+  reports: (node: PipelineNode) => boolean,
+): (id: string) => Promise<{ runId: string; columns: ColumnInfo[]; total?: number } | undefined> {
+  if (!outputs || outputs.runs.length === 0) return () => Promise.resolve(undefined);
+  const nodes = new Map(pipeline.nodes.map((n) => [n.id, n]));
+  const current = nodeSignatures(pipeline);
+  // What a run ran: a version (shared by its runs), or a draft run's own document.
+  const documents = new Map<string, Promise<Map<string, string> | undefined>>();
+  const signaturesOf = (run: RunOutput) => {
+    const key = run.draft ? `run:${run.runId}` : `v:${run.pipelineVersion}`;
+    let signatures = documents.get(key);
     if (!signatures) {
-      const document = candidate.draft
-        ? (kept.draftDocument?.(candidate.runId) ?? Promise.resolve(undefined))
-        : kept.versionDocument(candidate.version);
+      const document = run.draft
+        ? (outputs.draftDocument?.(run.runId) ?? Promise.resolve(undefined))
+        : outputs.versionDocument(run.pipelineVersion);
       signatures = document.then((doc) => doc && nodeSignatures(doc));
-      versions.set(key, signatures);
+      documents.set(key, signatures);
     }
     return signatures;
   };
-  const current = nodeSignatures(pipeline);
-  const candidates = new Map<
-    string,
-    { runId: string; version: number; draft: boolean; columns: ColumnInfo[] }
-  >();
-  for (const node of pipeline.nodes) {
-    const run = kept.runs.find((r) => r.tables.has(node.id));
-    if (run)
-      candidates.set(node.id, {
-        runId: run.runId,
-        version: run.pipelineVersion,
-        draft: run.draft === true,
-        columns: run.tables.get(node.id)!,
-      });
-  }
-  const memo = new Map<string, Promise<boolean>>();
-  const isFresh = (id: string, seen: Set<string>): Promise<boolean> => {
-    const known = memo.get(id);
-    if (known) return known;
-    const result = (async () => {
-      const candidate = candidates.get(id);
-      if (!candidate || seen.has(id)) return false;
-      const then = await signaturesOf(candidate);
-      if (then?.get(id) !== current.get(id)) return false;
-      const next = new Set([...seen, id]);
-      for (const input of upstream.get(id) ?? []) if (!(await isFresh(input, next))) return false;
-      return true;
-    })();
-    memo.set(id, result);
-    return result;
+  const reported = new Map<string, ReturnType<NonNullable<RunOutput['reported']>>>();
+  const reportedBy = (run: RunOutput) => {
+    let found = reported.get(run.runId);
+    if (!found) {
+      found = run.reported!();
+      reported.set(run.runId, found);
+    }
+    return found;
   };
-  for (const [id, candidate] of candidates) {
-    if (await isFresh(id, new Set())) found.set(id, { runId: candidate.runId, columns: candidate.columns });
-  }
-  return found;
+  /** The node and its ancestors (each once, even on a cycle). */
+  const closure = (id: string): string[] => {
+    const seen = new Set<string>();
+    const visit = (at: string) => {
+      if (seen.has(at)) return;
+      seen.add(at);
+      for (const input of upstream.get(at) ?? []) visit(input);
+    };
+    visit(id);
+    return [...seen];
+  };
+  return async (id) => {
+    const node = nodes.get(id);
+    if (!node) return undefined;
+    const reportsColumns = reports(node);
+    const ancestry = closure(id);
+    for (const run of outputs.runs) {
+      const kept = run.tables.get(id);
+      if (!kept && !(reportsColumns && run.reported)) continue;
+      const then = await signaturesOf(run);
+      if (!then || ancestry.some((at) => then.get(at) !== current.get(at))) continue;
+      if (kept) return { runId: run.runId, columns: kept };
+      const step = (await reportedBy(run)).get(id);
+      if (step)
+        return {
+          runId: run.runId,
+          columns: step.columns,
+          ...(step.total !== undefined ? { total: step.total } : {}),
+        };
+    }
+    return undefined;
+  };
 }
 
 /** What makes a node's output what it is: its type, config, inputs and whether it runs. */
@@ -229,16 +272,18 @@ function nodeSignatures(pipeline: Pipeline): Map<string, string> {
 }
 
 /**
- * The kept staging of the pipeline's recent runs, read from the warehouse catalog as its owner
- * (the run's staging belongs to the pipeline's project, whose pipeline this is).
+ * What the pipeline's recent runs knew of their outputs: their kept staging, read from the warehouse
+ * catalog as its owner (the run's staging belongs to the pipeline's project, whose pipeline this
+ * is), and the columns their steps reported, from each run's detail when first asked for.
  */
-export async function keptOutputs(
-  runs: RunsClient,
+export async function runOutputs(
+  runs: Pick<RunsClient, 'list' | 'get'>,
   warehouse: pg.Pool,
   pipelines: PipelineStore,
   pipelineId: string,
   drafts?: Pick<DraftStore, 'runDocuments'>,
-): Promise<KeptOutputs> {
+  log?: Logger,
+): Promise<RunOutputs> {
   // A branch run ran its branch's copy, which main's versions do not hold: only main's runs count.
   // A draft run counts when the document it ran was recorded (121_draft_run_documents.sql): the
   // editor runs the draft, and its panels should know the columns that run produced.
@@ -252,14 +297,14 @@ export async function keptOutputs(
       )
     : new Map<string, Pipeline>();
   const recent = listed.filter((r) => !r.draft || draftDocuments.has(r.runId));
-  const bySchema = new Map(
+  const schemaOf = new Map(
     recent.flatMap((r) => {
       const schema = stagingSchemaOfRun(r.runId);
-      return schema ? [[schema, r] as const] : [];
+      return schema ? [[r.runId, schema] as const] : [];
     }),
   );
   const tables = new Map<string, Map<string, ColumnInfo[]>>();
-  if (bySchema.size > 0) {
+  if (schemaOf.size > 0) {
     const { rows } = await warehouse.query<{ schema: string; table: string; name: string; type: string }>(
       `select n.nspname as schema, c.relname as table, a.attname as name, format_type(a.atttypid, a.atttypmod) as type
          from pg_namespace n
@@ -267,7 +312,7 @@ export async function keptOutputs(
          join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
         where n.nspname = any($1) and obj_description(n.oid, 'pg_namespace') like $2
         order by n.nspname, c.relname, a.attnum`,
-      [[...bySchema.keys()], `${KEPT_PREFIX}%`],
+      [[...schemaOf.values()], `${KEPT_PREFIX}%`],
     );
     for (const row of rows) {
       const runTables = tables.get(row.schema) ?? new Map<string, ColumnInfo[]>();
@@ -275,16 +320,56 @@ export async function keptOutputs(
       runTables.set(row.table, [...(runTables.get(row.table) ?? []), { name: row.name, type: row.type }]);
     }
   }
+  // A run whose steps may have reported columns: one that ran to its end (a failed run's steps that
+  // succeeded did too). A running or cancelled run's detail is a query to its workflow: not asked.
+  const ended = (status: string) => status === 'succeeded' || status === 'failed';
   return {
-    runs: [...bySchema.entries()]
-      .filter(([schema]) => tables.has(schema))
-      .map(([schema, run]) => ({
-        runId: run.runId,
-        pipelineVersion: run.pipelineVersion,
-        draft: run.draft,
-        tables: tables.get(schema)!,
-      })),
+    runs: recent
+      .map((run): RunOutput => {
+        const schema = schemaOf.get(run.runId);
+        return {
+          runId: run.runId,
+          pipelineVersion: run.pipelineVersion,
+          draft: run.draft,
+          tables: (schema && tables.get(schema)) || new Map(),
+          ...(ended(run.status) ? { reported: () => reportedColumns(runs, run.runId, log) } : {}),
+        };
+      })
+      .filter((run) => run.tables.size > 0 || run.reported),
     versionDocument: async (version) => (await pipelines.version(pipelineId, version))?.document,
     draftDocument: (runId) => Promise.resolve(draftDocuments.get(runId)),
   };
+}
+
+/** The columns a run's steps reported, by node id: only of steps that succeeded in it. */
+async function reportedColumns(
+  runs: Pick<RunsClient, 'get'>,
+  runId: string,
+  log: Logger | undefined,
+): Promise<Map<string, { columns: ColumnInfo[]; total?: number }>> {
+  // A run whose history is gone (or unreadable) before its record was written tells nothing: its
+  // steps' columns are then not known from it, which an answer of the editor can live with.
+  const detail = await runs.get(runId).catch((error: unknown) => {
+    if (!(error instanceof RunNotFoundError))
+      log?.warn('a run detail was unreadable for output columns', {
+        runId,
+        error: (error as Error)?.message,
+      });
+    return undefined;
+  });
+  return new Map(
+    Object.entries(detail?.progress?.steps ?? {}).flatMap(([id, step]) =>
+      step.status === 'succeeded' && step.columns
+        ? [
+            [
+              id,
+              {
+                columns: step.columns,
+                ...(step.columnsTotal !== undefined ? { total: step.columnsTotal } : {}),
+              },
+            ] as const,
+          ]
+        : [],
+    ),
+  );
 }

@@ -69,7 +69,7 @@ describe('validate', () => {
     const schemas = await outputSchemas(pipeline, {
       catalog,
       describeContext: {} as never,
-      kept: undefined,
+      runs: undefined,
       log: silentLogger,
       configs,
     });

@@ -255,6 +255,11 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       });
       if (result.facts) state.facts = result.facts;
       if (result.decision) state.decision = result.decision;
+      // The output's columns, from types that report them: copied into the run's progress (its
+      // result and query answer), which issues no command, so runs in flight and recorded histories
+      // replay as they were and no patch is needed. Results from before carry none.
+      if (result.columns) state.columns = result.columns;
+      if (result.columnsTotal !== undefined) state.columnsTotal = result.columnsTotal;
     } catch (error) {
       if (isCancellation(error)) {
         state.status = 'cancelled';
