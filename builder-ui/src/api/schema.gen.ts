@@ -634,7 +634,7 @@ export interface paths {
         put?: never;
         /**
          * The columns of each node's output, for a document being edited
-         * @description The body is the editor's current document of this pipeline (same id and project). Nothing is run or written: describing happens under the project's warehouse role and in its own files folder, and never reads a secret (a node that needs one is known only from a run that kept its output).
+         * @description The body is the editor's current document of this pipeline (same id and project). Nothing is run or written: describing happens under the project's warehouse role and in its own files folder, and never reads a secret (a node that needs one is known only from a run).
          *
          *     Needs the `read` scope.
          */
@@ -6623,12 +6623,12 @@ export interface operations {
                                     type: string;
                                 }[] | null;
                                 /**
-                                 * @description run: the table a run kept (runId), for a node and inputs unchanged since; inferred: found without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over the inputs' columns); unknown: see message
+                                 * @description run: the table a run kept, or the columns its step reported (runId), for a node and everything upstream of it unchanged since; inferred: found without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over the inputs' columns); unknown: see message
                                  * @enum {string}
                                  */
                                 source: "run" | "inferred" | "unknown";
                                 runId?: string;
-                                /** @description Why the columns are unknown */
+                                /** @description Why the columns are unknown; or that the run reported only the first 500 */
                                 message?: string;
                             };
                         };
@@ -8092,6 +8092,13 @@ export interface operations {
                                 facts?: {
                                     [key: string]: string | number | boolean | null;
                                 };
+                                /** @description Its output table's columns (name, Postgres type; never rows), reported by the types that cannot tell them without a run (Python steps, connectors); at most 500 */
+                                columns?: {
+                                    name: string;
+                                    type: string;
+                                }[];
+                                /** @description How many columns the output had, when more than `columns` lists (500) */
+                                columnsTotal?: number;
                             };
                         };
                     };

@@ -1,4 +1,4 @@
-// The columns of each node's output, for the builder's editor: from a run that kept them, else
+// The columns of each node's output, for the builder's editor: from a run that knew them, else
 // inferred under the project's warehouse role, else unknown with the reason. The use case is in
 // pipelines/output-schemas.ts; this file parses, authorises and shapes the answer.
 import { z } from 'zod';
@@ -32,12 +32,16 @@ export const NodeSchemaSchema = z.object({
   columns: z.array(ColumnSchema).nullable().meta({ description: 'In output order; null when unknown' }),
   source: z.enum(['run', 'inferred', 'unknown']).meta({
     description:
-      'run: the table a run kept (runId), for a node and inputs unchanged since; inferred: found ' +
+      'run: the table a run kept, or the columns its step reported (runId), for a node and everything ' +
+      'upstream of it unchanged since; inferred: found ' +
       'without running (a file header and sample, a table in the warehouse catalog, a LIMIT 0 query over ' +
       "the inputs' columns); unknown: see message",
   }),
   runId: z.string().optional(),
-  message: z.string().optional().meta({ description: 'Why the columns are unknown' }),
+  message: z
+    .string()
+    .optional()
+    .meta({ description: 'Why the columns are unknown; or that the run reported only the first 500' }),
 });
 
 export const pipelineSchemaRoutes = [
@@ -49,7 +53,7 @@ export const pipelineSchemaRoutes = [
     description:
       "The body is the editor's current document of this pipeline (same id and project). Nothing is run " +
       "or written: describing happens under the project's warehouse role and in its own files folder, and " +
-      'never reads a secret (a node that needs one is known only from a run that kept its output).',
+      'never reads a secret (a node that needs one is known only from a run).',
     tag: 'pipelines',
     scope: 'read',
     params: PipelineIdParams,

@@ -75,4 +75,46 @@ describe('lineage of Python steps and connectors', () => {
       'id',
     ]);
   });
+
+  it("takes a run's columns when the node lists none: each derived from every input column", async () => {
+    const observed = {
+      py: [
+        { name: 'score', type: 'double precision' },
+        { name: 'who', type: 'bigint' },
+      ],
+    };
+    const graph = await buildLineage([{ ...pipeline({}), observed }], catalog, nodeTypes);
+    expect(graph.nodes.get('step:shop/py')?.columns).toEqual(['score', 'who']);
+    const derived = (column: string) => ({ table: 'public.orders', column, transformation: 'derived' });
+    for (const column of ['score', 'who'])
+      expect(graph.columns.get(`table:public.scores#${column}`)?.sources).toEqual([
+        derived('id'),
+        derived('user_id'),
+        derived('total'),
+      ]);
+  });
+
+  it("keeps a declared mapping over a run's columns, and the listed columns over them", async () => {
+    const observed = {
+      py: [
+        { name: 'score', type: 'double precision' },
+        { name: 'who', type: 'bigint' },
+      ],
+    };
+    const mapped = await buildLineage(
+      [{ ...pipeline({ lineage: { who: ['typed.user_id'] } }), observed }],
+      catalog,
+      nodeTypes,
+    );
+    expect(mapped.columns.get('table:public.scores#who')?.sources).toEqual([
+      { table: 'public.orders', column: 'user_id', transformation: 'derived' },
+    ]);
+    expect(mapped.columns.get('table:public.scores#score')?.sources).toHaveLength(3);
+    const listed = await buildLineage(
+      [{ ...pipeline({ outputColumns: ['total_x2'] }), observed }],
+      catalog,
+      nodeTypes,
+    );
+    expect(listed.nodes.get('step:shop/py')?.columns).toEqual(['total_x2']);
+  });
 });

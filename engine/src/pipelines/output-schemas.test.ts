@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { NodeCatalog } from '../compiler/compile.js';
 import { silentLogger } from '../infra/logger.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
-import { outputSchemas } from './output-schemas.js';
+import { outputSchemas, type RunOutput, type RunOutputs } from './output-schemas.js';
 
 // A catalogue of two node types whose describe needs no database: a source of one column named by
 // its config, and a transform whose output is its inputs' columns side by side.
@@ -18,14 +18,16 @@ const catalog: NodeCatalog = {
           describe: (_ctx, config) =>
             Promise.resolve([{ name: (config as { column: string }).column, type: 'text' }]),
         }
-      : type === 'test.join'
-        ? {
-            kind: 'transform',
-            config: z.object({}),
-            inputs: { min: 1, max: null },
-            describe: (_ctx, _config, inputs) => Promise.resolve(Object.values(inputs).flat()),
-          }
-        : undefined,
+      : type === 'test.code'
+        ? { kind: 'transform', config: z.object({ code: z.string() }), inputs: { min: 1, max: null } }
+        : type === 'test.join'
+          ? {
+              kind: 'transform',
+              config: z.object({}),
+              inputs: { min: 1, max: null },
+              describe: (_ctx, _config, inputs) => Promise.resolve(Object.values(inputs).flat()),
+            }
+          : undefined,
 };
 const noWarehouse = {} as DescribeContext;
 
@@ -99,5 +101,87 @@ describe('output schemas over the graph', () => {
       message: 'unknown node type "test.nothing"',
     });
     expect(schemas.bad!.message).toMatch(/^its config is not valid \(column: /);
+  });
+});
+
+describe('output schemas from runs', () => {
+  // a (source) → py (code, known only from a run)
+  const doc = (code: string, column = 'x') =>
+    pipeline(
+      [
+        { id: 'a', type: 'test.source', config: { column } },
+        { id: 'py', type: 'test.code', config: { code } },
+      ],
+      [{ from: 'a', to: 'py' }],
+    );
+  const SCORE = [{ name: 'score', type: 'double precision' }];
+  /** Runs (newest first) of versions 1.. of the given documents, each reporting `py`'s columns. */
+  const ranAs = (documents: ReturnType<typeof doc>[], reported = SCORE, total?: number) => {
+    const reads: string[] = [];
+    const runs: RunOutput[] = documents.map((_, i) => ({
+      runId: `run-${i}`,
+      pipelineVersion: i + 1,
+      tables: new Map(),
+      reported: () => {
+        reads.push(`run-${i}`);
+        return Promise.resolve(
+          new Map([['py', { columns: reported, ...(total !== undefined ? { total } : {}) }]]),
+        );
+      },
+    }));
+    const outputs: RunOutputs = {
+      runs,
+      versionDocument: (version) => Promise.resolve(documents[version - 1]),
+    };
+    return { outputs, reads };
+  };
+  const schemasOf = (document: ReturnType<typeof doc>, outputs: RunOutputs) =>
+    outputSchemas(document, { catalog, describeContext: noWarehouse, runs: outputs, log: silentLogger });
+
+  it("takes a step's reported columns from a run that ran it and its upstream as they are now", async () => {
+    const { outputs } = ranAs([doc('v1')]);
+    const schemas = await schemasOf(doc('v1'), outputs);
+    expect(schemas.py).toEqual({ columns: SCORE, source: 'run', runId: 'run-0' });
+    expect(schemas.a).toEqual({ columns: [{ name: 'x', type: 'text' }], source: 'inferred' });
+  });
+
+  it('no longer claims them once the code or anything upstream changed, and reads no run for it', async () => {
+    const { outputs, reads } = ranAs([doc('v1')]);
+    const edited = await schemasOf(doc('v2'), outputs);
+    expect(edited.py).toMatchObject({ columns: null, source: 'unknown' });
+    expect(edited.py!.message).toMatch(/after a run in which this step, as it is now, succeeded/);
+    const upstream = await schemasOf(doc('v1', 'y'), outputs);
+    expect(upstream.py).toMatchObject({ columns: null, source: 'unknown' });
+    expect(reads).toEqual([]);
+  });
+
+  it('looks past newer runs of another version to the newest that ran the step as it is', async () => {
+    const { outputs, reads } = ranAs([doc('v2'), doc('v1')]);
+    const schemas = await schemasOf(doc('v1'), outputs);
+    expect(schemas.py).toEqual({ columns: SCORE, source: 'run', runId: 'run-1' });
+    expect(reads).toEqual(['run-1']);
+  });
+
+  it('says when the run reported only the first of its columns', async () => {
+    const { outputs } = ranAs([doc('v1')], SCORE, 700);
+    const schemas = await schemasOf(doc('v1'), outputs);
+    expect(schemas.py).toEqual({
+      columns: SCORE,
+      source: 'run',
+      runId: 'run-0',
+      message: 'the run reported the first 1 of its 700 columns',
+    });
+  });
+
+  it('answers only the nodes asked for', async () => {
+    const { outputs } = ranAs([doc('v1')]);
+    const schemas = await outputSchemas(doc('v1'), {
+      catalog,
+      describeContext: noWarehouse,
+      runs: outputs,
+      log: silentLogger,
+      only: new Set(['py']),
+    });
+    expect(Object.keys(schemas)).toEqual(['py']);
   });
 });

@@ -116,19 +116,20 @@ export async function outputSchemas(
   const parsed = new Map(pipeline.nodes.map((node, i) => [node, deps.configs?.[i]]));
   const results = new Map<string, Promise<NodeSchema>>();
 
-  // `path` holds the nodes being described downstream of this one: meeting one again is a cycle
-  // (checked before the memo, whose pending promise would then wait on itself).
-  const schemaOf = (id: string, path: ReadonlySet<string>): Promise<NodeSchema> => {
-    if (path.has(id)) return Promise.resolve(unknown('it is on a cycle of the graph'));
+  // A node on a cycle is answered at once, so a node waits (on the memo) only for its upstream, never
+  // on itself, however the waits interleave.
+  const cyclic = onCycles(upstream);
+  const schemaOf = (id: string): Promise<NodeSchema> => {
+    if (cyclic.has(id)) return Promise.resolve(unknown('it is on a cycle of the graph'));
     let result = results.get(id);
     if (!result) {
-      result = describeNode(nodes.get(id)!, new Set([...path, id]));
+      result = describeNode(nodes.get(id)!);
       results.set(id, result);
     }
     return result;
   };
 
-  const describeNode = async (node: PipelineNode, path: ReadonlySet<string>): Promise<NodeSchema> => {
+  const describeNode = async (node: PipelineNode): Promise<NodeSchema> => {
     const entry = deps.catalog.get(node.type);
     if (!entry) return unknown(`unknown node type "${node.type}"`);
     if (entry.kind === 'sink') return unknown('a sink writes outside the pipeline; it has no output table');
@@ -157,7 +158,7 @@ export async function outputSchemas(
     }
     const inputs: Record<string, ColumnInfo[]> = {};
     for (const input of upstream.get(node.id)!) {
-      const schema = await schemaOf(input, path);
+      const schema = await schemaOf(input);
       if (!schema.columns) return unknown(`the columns of its input "${input}" are not known`);
       inputs[input] = schema.columns;
     }
@@ -175,12 +176,31 @@ export async function outputSchemas(
   const entries = await Promise.all(
     pipeline.nodes
       .filter((n) => !deps.only || deps.only.has(n.id))
-      .map(async (n) => [n.id, await schemaOf(n.id, new Set())] as const),
+      .map(async (n) => [n.id, await schemaOf(n.id)] as const),
   );
   return Object.fromEntries(entries);
 }
 
 const unknown = (message: string): NodeSchema => ({ columns: null, source: 'unknown', message });
+
+/** The nodes that reach themselves through their inputs. */
+function onCycles(upstream: Map<string, string[]>): Set<string> {
+  const cyclic = new Set<string>();
+  for (const start of upstream.keys()) {
+    const seen = new Set<string>();
+    const stack = [...(upstream.get(start) ?? [])];
+    for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
+      if (at === start) {
+        cyclic.add(start);
+        break;
+      }
+      if (seen.has(at)) continue;
+      seen.add(at);
+      stack.push(...(upstream.get(at) ?? []));
+    }
+  }
+  return cyclic;
+}
 
 /**
  * A node's output as the newest run knew it in which the node and everything upstream of it were
