@@ -105,6 +105,7 @@ function ColumnsTable(props: { of: string; schema: NodeSchema | undefined }) {
     <table className="data-table schema-table" aria-label={`Columns of ${props.of}`}>
       <caption className="muted small">
         {schema.source === 'run' ? `as run ${schema.runId ?? ''} left them` : 'inferred without running'}
+        {schema.message ? ` (${schema.message})` : ''}
       </caption>
       <thead>
         <tr>
