@@ -146,7 +146,7 @@ export async function outputSchemas(
     }
     if (!entry.describe) {
       return unknown(
-        `${node.type} is read when the pipeline runs: its columns are known after a run in which this ` +
+        `${node.type} tells its columns only by running: they are known after a run in which this ` +
           'step, as it is now, succeeded',
       );
     }

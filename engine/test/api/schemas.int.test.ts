@@ -229,7 +229,7 @@ describe('output schemas', () => {
       remote: {
         columns: null,
         source: 'unknown',
-        message: expect.stringContaining('known once a run keeps its output'),
+        message: expect.stringContaining('known after a run in which this step, as it is now, succeeded'),
       },
     });
   });
