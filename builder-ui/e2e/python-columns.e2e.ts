@@ -1,6 +1,8 @@
-// A Python step's output columns in the editor after a run that kept no staging (issue 24, item 2):
+// A Python step's output columns in the editor after a run (issue 24, item 2):
 // the node's data view lists them as the run's, and the SQL step after it completes them. Saves
-// test-artifacts/python-columns.png.
+// test-artifacts/python-columns-data.png and python-columns.png. (The e2e stack keeps every run's
+// staging for previews, so the columns could come from a kept table here: that they come from the
+// step's report without it is engine/test/api/python-columns.int.test.ts's to show.)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +18,7 @@ def transform(inputs, params):
     return out
 `;
 
-/** orders (SQL) → scores (pandas) → ranked (SQL); no keepStaging. */
+/** seed → orders (SQL) → scores (pandas) → ranked (SQL); no keepStaging. */
 function scoresPipeline(id: string) {
   return {
     apiVersion: 'tributary/v1',
@@ -75,6 +77,29 @@ export const scenarios: Scenario[] = [
       await pressRun(page);
       await page.getByLabel('Run status: succeeded').waitFor({ timeout: 300_000 });
       await node(page, 'scores').getByLabel('Step succeeded').waitFor();
+      const runId = new URL(page.url()).searchParams.get('run')!;
+      const detail = await apiCall<{ steps: Record<string, { columns?: { name: string }[] }> }>(
+        ctx,
+        'GET',
+        `/runs/${runId}`,
+      );
+      assert.deepEqual(
+        detail.steps.scores?.columns?.map((c) => c.name),
+        ['customer', 'orders', 'total', 'score'],
+        'the run reports the Python step its columns',
+      );
+
+      mkdirSync(path.join(REPO, 'test-artifacts'), { recursive: true });
+      // Its data view lists them as the run's.
+      await page.getByRole('button', { name: 'Open data of ranked' }).click();
+      data = page.getByRole('dialog', { name: 'Data of ranked' });
+      const columns = data.getByRole('table', { name: 'Columns of scores' });
+      await waitForText(columns, 'score');
+      await waitForText(columns, 'as run');
+      for (const name of ['customer', 'orders', 'total', 'double precision', 'bigint'])
+        await waitForText(columns, name);
+      await page.screenshot({ path: path.join(REPO, 'test-artifacts', 'python-columns-data.png') });
+      await data.getByRole('button', { name: 'Close' }).click();
 
       // The SQL step after it completes the Python step's columns, with their types.
       const editor = page.getByRole('textbox', { name: 'SQL of ranked' });
@@ -85,17 +110,7 @@ export const scenarios: Scenario[] = [
       const column = options.filter({ hasText: /^score/ }).first();
       await waitForText(column, 'scores', 30_000);
       assert.match((await column.textContent()) ?? '', /double precision/);
-      await page.keyboard.press('Escape');
 
-      // Its data view lists them as the run's (the run kept no staging).
-      await page.getByRole('button', { name: 'Open data of ranked' }).click();
-      data = page.getByRole('dialog', { name: 'Data of ranked' });
-      const columns = data.getByRole('table', { name: 'Columns of scores' });
-      await waitForText(columns, 'score');
-      await waitForText(columns, 'as run');
-      for (const name of ['customer', 'orders', 'total', 'double precision', 'bigint'])
-        await waitForText(columns, name);
-      mkdirSync(path.join(REPO, 'test-artifacts'), { recursive: true });
       await page.screenshot({ path: path.join(REPO, 'test-artifacts', 'python-columns.png') });
     },
   },
