@@ -184,3 +184,33 @@ describe("a Python step's columns after a run", () => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+describe('a wide Python output', () => {
+  it('reports its first 500 columns and how many there are; the schemas endpoint says so', async () => {
+    const wide = `import pandas as pd
+
+def transform(inputs, params):
+    return pd.DataFrame({f"c{i}": [i] for i in range(600)})
+`;
+    const doc = scoresPipeline(uniq('pywide'), wide);
+    // Nothing downstream selects from 600 columns: the Python step is the last one.
+    doc.nodes = doc.nodes.filter((n) => n.id !== 'ranked');
+    doc.edges = doc.edges.filter((e) => e.to !== 'ranked');
+    await create(doc);
+    const runId = await runToEnd(doc.id);
+    const detail = await api.call('GET', `/api/runs/${runId}`);
+    expect(detail.body.status).toBe('succeeded');
+    const step = detail.body.steps.scores;
+    expect(step.columns).toHaveLength(500);
+    expect(step.columns[0]).toEqual({ name: 'c0', type: 'bigint' });
+    expect(step.columns[499]).toEqual({ name: 'c499', type: 'bigint' });
+    expect(step.columnsTotal).toBe(600);
+    const schemas = await api.call('POST', `/api/pipelines/${doc.id}/schemas`, { body: doc });
+    expect(schemas.body.nodes.scores).toMatchObject({
+      source: 'run',
+      runId,
+      message: 'the run reported the first 500 of its 600 columns',
+    });
+    expect(schemas.body.nodes.scores.columns).toHaveLength(500);
+  }, 600_000);
+});
