@@ -342,7 +342,8 @@ export async function runOutputs(
   }
   // A run whose steps may have reported columns: one that ran to its end (a failed run's steps that
   // succeeded did too). A running or cancelled run's detail is a query to its workflow: not asked.
-  const ended = (status: string) => status === 'succeeded' || status === 'failed';
+  const ended = (status: string) =>
+    status === 'succeeded' || status === 'succeeded_with_warnings' || status === 'failed';
   return {
     runs: recent
       .map((run): RunOutput => {
