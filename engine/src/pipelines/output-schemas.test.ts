@@ -184,4 +184,23 @@ describe('output schemas from runs', () => {
     });
     expect(Object.keys(schemas)).toEqual(['py']);
   });
+
+  it('never claims a run for a node below a cycle, and answers without waiting on itself', async () => {
+    const cyclic = pipeline(
+      [
+        { id: 'a', type: 'test.join', config: {} },
+        { id: 'b', type: 'test.join', config: {} },
+        { id: 'py', type: 'test.code', config: { code: 'v1' } },
+      ],
+      [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'a' },
+        { from: 'b', to: 'py' },
+      ],
+    );
+    const { outputs } = ranAs([cyclic as ReturnType<typeof doc>]);
+    const schemas = await schemasOf(cyclic as ReturnType<typeof doc>, outputs);
+    expect(schemas.a).toMatchObject({ source: 'unknown', message: 'it is on a cycle of the graph' });
+    expect(schemas.py).toMatchObject({ columns: null, source: 'unknown' });
+  });
 });

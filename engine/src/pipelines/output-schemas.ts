@@ -219,8 +219,9 @@ function fromRuns(
   const current = nodeSignatures(pipeline);
   // What a run ran: a version (shared by its runs), or a draft run's own document.
   const documents = new Map<string, Promise<Map<string, string> | undefined>>();
+  const documentKey = (run: RunOutput) => (run.draft ? `run:${run.runId}` : `v:${run.pipelineVersion}`);
   const signaturesOf = (run: RunOutput) => {
-    const key = run.draft ? `run:${run.runId}` : `v:${run.pipelineVersion}`;
+    const key = documentKey(run);
     let signatures = documents.get(key);
     if (!signatures) {
       const document = run.draft
@@ -240,27 +241,38 @@ function fromRuns(
     }
     return found;
   };
-  /** The node and its ancestors (each once, even on a cycle). */
-  const closure = (id: string): string[] => {
-    const seen = new Set<string>();
-    const visit = (at: string) => {
-      if (seen.has(at)) return;
-      seen.add(at);
-      for (const input of upstream.get(at) ?? []) visit(input);
+  // Whether a node and everything upstream of it are in a run's document as they are now, by the
+  // document's key: each node is compared once per document, however many nodes below ask.
+  const unchanged = new Map<string, Map<string, boolean>>();
+  const unchangedIn = (key: string, then: Map<string, string>, id: string): boolean => {
+    let known = unchanged.get(key);
+    if (!known) {
+      known = new Map();
+      unchanged.set(key, known);
+    }
+    const answers = known;
+    const visit = (at: string, path: Set<string>): boolean => {
+      const answer = answers.get(at);
+      if (answer !== undefined) return answer;
+      if (path.has(at)) return false; // on a cycle: never claimed (its columns are unknown anyway)
+      path.add(at);
+      let same = then.get(at) === current.get(at);
+      for (const input of upstream.get(at) ?? []) if (same && !visit(input, path)) same = false;
+      path.delete(at);
+      answers.set(at, same);
+      return same;
     };
-    visit(id);
-    return [...seen];
+    return visit(id, new Set());
   };
   return async (id) => {
     const node = nodes.get(id);
     if (!node) return undefined;
     const reportsColumns = reports(node);
-    const ancestry = closure(id);
     for (const run of outputs.runs) {
       const kept = run.tables.get(id);
       if (!kept && !(reportsColumns && run.reported)) continue;
       const then = await signaturesOf(run);
-      if (!then || ancestry.some((at) => then.get(at) !== current.get(at))) continue;
+      if (!then || !unchangedIn(documentKey(run), then, id)) continue;
       if (kept) return { runId: run.runId, columns: kept };
       const step = (await reportedBy(run)).get(id);
       if (step)
