@@ -7,7 +7,7 @@
 // mid-stream that is retried without duplicating a row (checked in SQL on the published table),
 // one lineage dataset per stream, and the compiler naming a stream the node does not read.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
@@ -15,6 +15,7 @@ import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 import { compile } from '../../engine/src/compiler/compile.js';
 import { activityCatalog } from '../../engine/src/pipelines/node-catalog.js';
 import { singerSource } from '../src/source/singer/singer.source.js';
+import { killSandboxWhenFound } from './source-test-utils.js';
 
 export const TAP_SPREADSHEETS = 'tap-spreadsheets==1.1.2';
 
@@ -106,22 +107,6 @@ const storedState = async (id: string) =>
       [id],
     )
   ).rows[0]?.state;
-
-/** The sandboxed read (`--catalog`) of the tap whose files are this folder: its bwrap's process id. */
-function findRead(folder: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (argv[0]?.endsWith('bwrap') && argv.includes('--catalog') && argv.includes(folder))
-      return Number(entry);
-  }
-  return undefined;
-}
 
 describe('source.singer with several streams (tap-spreadsheets)', () => {
   it('reads each stream into a typed table; a second run reads only the new file of the incremental one', async () => {
@@ -218,17 +203,11 @@ describe('source.singer with several streams (tap-spreadsheets)', () => {
     const id = `singer-kill-${suffix}`;
     const document = pipeline(id, dir, target, { maxAttempts: 3 });
     const running = h.run(h.plan(document));
-    // Attempt 1 is killed (SIGKILL to its sandbox) while it reads. Up to 3 minutes to find it: on a
-    // loaded machine --about and --discover alone take a while.
+    // Attempt 1 is killed (SIGKILL to its sandbox) while it reads: the tap's read (`--catalog`) of
+    // this folder.
     const folder = path.join(h.dataDir, dir);
-    let pid: number | undefined;
-    for (let i = 0; i < 1800 && !pid; i++) {
-      pid = findRead(folder);
-      if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(pid).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    process.kill(-pid!, 'SIGKILL');
+    const reading = (argv: string[]) => argv.includes('--catalog') && argv.includes(folder);
+    expect(await killSandboxWhenFound(reading, 1500)).toBeDefined();
     const first = await running;
     expect(first.progress?.steps.src?.error ?? null).toBeNull();
     expect(first.status).toBe('succeeded');
