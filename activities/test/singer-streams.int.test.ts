@@ -226,6 +226,35 @@ describe('source.singer with several streams (tap-spreadsheets)', () => {
     expect(await count()).toEqual({ n: orders, ids: orders });
   }, 900_000);
 
+  it('keeps the state of a node saved with the one `stream` when it is switched to `streams`', async () => {
+    const dir = `singer-switch-${suffix}`;
+    csv(dir, 'users.csv', ['id,name,joined', '1,Ada,2024-01-02'], 120);
+    csv(dir, 'orders-1.csv', ['id,user_id,total', '10,1,9.5', '11,1,2'], 120);
+    const id = `singer-switch-${suffix}`;
+    const doc = pipeline(id, dir, `public.unused_${suffix}`);
+    doc.nodes = [doc.nodes[0]!];
+    doc.edges = [];
+    const config = doc.nodes[0]!.config as Record<string, unknown>;
+    delete config.streams;
+    Object.assign(config, { stream: 'orders', syncMode: 'incremental' });
+    const old = await h.run(h.plan(doc));
+    expect(old.status).toBe('succeeded');
+    expect(old.progress?.steps.src?.notes).toEqual(['2 records of stream orders (incremental)']);
+    // As it always was: the tap's document under the stream's name.
+    expect(await storedState(id)).toMatchObject({ streams: { orders: { bookmarks: { orders: {} } } } });
+
+    delete config.stream;
+    delete config.syncMode;
+    config.streams = [{ name: 'orders', syncMode: 'incremental' }, { name: 'users' }];
+    const switched = await h.run(h.plan(doc));
+    expect(switched.status).toBe('succeeded');
+    expect(switched.progress?.steps.src?.notes).toEqual([
+      '0 records of stream orders (incremental, from the stored state)',
+      '1 records of stream users (full_refresh)',
+    ]);
+    expect(await storedState(id)).toMatchObject({ state: { bookmarks: { orders: {} } } });
+  }, 600_000);
+
   it('refuses a stream the tap does not have, and a replication key its catalog does not list', async () => {
     const dir = `singer-bad-${suffix}`;
     csv(dir, 'users.csv', ['id,name,joined', '1,Ada,2024-01-02'], 120);
