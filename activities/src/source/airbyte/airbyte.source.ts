@@ -129,7 +129,7 @@ export const airbyteSource = defineNodeType({
   kind: 'source',
   title: 'Airbyte source',
   description:
-    'Any Airbyte source from PyPI (airbyte-source-*), run in the Python sandbox: one stream into a table.',
+    'Any Airbyte source from PyPI (airbyte-source-*), run in the Python sandbox: its streams, each into a table.',
   icon: 'plug',
   category: 'Python connectors',
   config: ConfigSchema,
