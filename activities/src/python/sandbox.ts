@@ -172,7 +172,9 @@ export function startSandboxed(
   };
   const limits = [
     `--as=${spec.limits.memoryMb * 1024 * 1024}`,
-    `--cpu=${spec.limits.cpuSeconds}`,
+    // Soft limit first (SIGXCPU, which the step's error names), SIGKILL a second later: with both
+    // equal the kernel sends SIGKILL at once and the step could only say "killed".
+    `--cpu=${spec.limits.cpuSeconds}:${spec.limits.cpuSeconds + 1}`,
     '--nofile=4096',
     '--core=0',
   ];

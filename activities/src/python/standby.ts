@@ -59,6 +59,10 @@ export interface Standby {
   ready: Promise<boolean>;
   /** When it was started (ms since the epoch). */
   startedAt: number;
+  /** Whether its imports are done (what `ready` resolved to, once it has). */
+  isReady: boolean;
+  /** Whether it was ended on purpose (idle, evicted, shutdown, its step done). */
+  disposed: boolean;
 }
 
 interface Entry {
@@ -124,7 +128,8 @@ export class StandbyPool {
     };
     this.idle.set(key, entry);
     void standby.ready.then((ready) => {
-      if (!ready) this.failedAt.set(key, Date.now());
+      // Ended before its imports were done, and not by us: something is wrong with it.
+      if (!ready && !standby.disposed) this.failedAt.set(key, Date.now());
     });
     // Ended while idle (killed, or it failed): out of the pool, its directory removed.
     void standby.process.done
@@ -141,6 +146,7 @@ export class StandbyPool {
     pid: number | undefined;
     scratchDir: string;
     startedAt: number;
+    ready: boolean;
   }[] {
     return [...this.idle.values()].map(({ key, standby }) => {
       const [kind, envDir] = JSON.parse(key) as [StandbyKind, string];
@@ -150,6 +156,7 @@ export class StandbyPool {
         pid: standby.process.pid,
         scratchDir: standby.scratchDir,
         startedAt: standby.startedAt,
+        ready: standby.isReady,
       };
     });
   }
@@ -233,11 +240,22 @@ function startStandby(request: StandbyRequest): Standby {
       () => resolve(false),
     );
   });
-  return { root, scratchDir, process: child, ready, startedAt: Date.now() };
+  const standby: Standby = {
+    root,
+    scratchDir,
+    process: child,
+    ready,
+    startedAt: Date.now(),
+    isReady: false,
+    disposed: false,
+  };
+  void ready.then((done) => (standby.isReady = done));
+  return standby;
 }
 
 /** Ends a standby's process and removes its directory. */
 export async function dispose(standby: Standby): Promise<void> {
+  standby.disposed = true;
   // Only while it runs: once reaped, its process group id may belong to someone else.
   if (!standby.process.exited) standby.process.kill();
   await standby.process.done.catch(() => undefined);

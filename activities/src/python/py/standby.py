@@ -44,7 +44,8 @@ def main():
     # CPU time counts from the step's start: what the imports used is added to the step's limit.
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = math.ceil(usage.ru_utime + usage.ru_stime + limits['cpuSeconds'])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    # SIGXCPU at the limit (the step's error names it), SIGKILL a second later, as on the cold path.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     memory = limits['memoryMb'] * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     harness.main(message['job'])
