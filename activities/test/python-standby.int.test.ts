@@ -200,6 +200,27 @@ def transform(inputs, params):
     expect((await rows(after.runId, 'warm-after-memory'))[0]!.scratch).toBe(next.scratchDir);
   }, 300_000);
 
+  it('kills the standby running a step when the run is cancelled', async () => {
+    const standby = await readyStandby();
+    const marker = `warm-cancel-${Date.now()}`;
+    const code = `import time\ndef transform(inputs, params):\n    time.sleep(120)  # ${marker}\n    return inputs["orders"]\n`;
+    const { runId } = await h.platform.runs.start(h.plan(pipeline('warm-cancel', code)), {
+      trigger: { type: 'manual', actor: 'test' },
+    });
+    // The step's code lands in the standby's scratch directory; wait until it runs there.
+    const running = () => existsSync(path.join(standby.scratchDir, 'step.py')) && alive(standby.pid);
+    for (let i = 0; i < 300 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(path.join(standby.scratchDir, 'step.py'), 'utf8')).toContain(marker);
+    await h.platform.runs.cancel(runId, 'test', 'stop the sleeper');
+    await h.platform.temporal.workflow
+      .getHandle(runId)
+      .result()
+      .catch(() => {});
+    for (let i = 0; i < 100 && alive(standby.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(standby.pid)).toBe(false);
+    expect((await h.platform.runs.get(runId)).status).toBe('cancelled');
+  }, 300_000);
+
   it('a step with network starts cold and leaves the standby waiting', async () => {
     const standby = await readyStandby();
     const { status } = await run(
