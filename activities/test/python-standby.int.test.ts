@@ -186,6 +186,37 @@ def transform(inputs, params):
     expect(got[0]!.write).toMatch(/Read-only file system/);
   }, 300_000);
 
+  it('cannot raise the limits the standby lowered for the step', async () => {
+    const standby = await readyStandby();
+    const code = `import resource
+import pandas as pd
+def transform(inputs, params):
+    tried = {}
+    for name in ("RLIMIT_CPU", "RLIMIT_AS"):
+        which = getattr(resource, name)
+        try:
+            resource.setrlimit(which, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            tried[name] = "raised"
+        except (ValueError, OSError) as e:
+            tried[name] = "refused: " + str(e)
+    tried["cpu now"] = str(resource.getrlimit(resource.RLIMIT_CPU))
+    tried["as now"] = str(resource.getrlimit(resource.RLIMIT_AS))
+    return pd.DataFrame({"what": list(tried), "result": list(tried.values())})
+`;
+    const { runId, status } = await run('warm-raise', code, { limits: { cpuSeconds: 30, memoryMb: 1024 } });
+    expect(status).toBe('succeeded');
+    expect(taken(standby)).toBe(true);
+    const got = Object.fromEntries((await rows(runId, 'warm-raise')).map((r) => [r.what, r.result]));
+    expect(got.RLIMIT_CPU).toMatch(/^refused/);
+    expect(got.RLIMIT_AS).toMatch(/^refused/);
+    expect(got['as now']).toBe(`(${1024 * 1024 * 1024}, ${1024 * 1024 * 1024})`);
+    // The step's 30 s on top of the imports' CPU time (under a second), soft then hard.
+    const [soft, hard] = got['cpu now'].replace(/[()]/g, '').split(', ').map(Number);
+    expect(soft).toBeGreaterThanOrEqual(30);
+    expect(soft).toBeLessThanOrEqual(32);
+    expect(hard).toBe(soft + 1);
+  }, 300_000);
+
   it('stops code that exceeds its memory limit on a standby (the limit is lowered to the step’s)', async () => {
     const standby = await readyStandby();
     const code = `def transform(inputs, params):\n    blob = bytearray(600 * 1024 * 1024)\n    return inputs["orders"]\n`;
