@@ -106,10 +106,11 @@ export async function withAttempt<T>(
     );
   }
   let standby = warm && !warm.network ? ctx.python.standbys?.take(warm, mode, warm.limits) : undefined;
-  if (standby && !(await standby.ready)) {
-    // It ended before its imports were done: this step starts cold.
+  if (standby && !(await readyInTime(standby, ctx.signal))) {
+    // It ended before its imports were done, or they hang: this step starts cold.
     await dispose(standby);
     standby = undefined;
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
   }
   const root = standby?.root ?? (await mkdtempIn(os.tmpdir(), 'tributary-py-'));
   const scratchDir = path.join(root, 'scratch');
@@ -174,6 +175,27 @@ export async function withAttempt<T>(
     const held = standby ?? ranOn;
     if (held) await dispose(held);
     else await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** A standby still importing is worth waiting for (a cold start would import all of it again), within reason. */
+const STANDBY_READY_MS = 60_000;
+
+/** Whether `standby` finishes its imports before a minute passes or the step is cancelled. */
+async function readyInTime(standby: Standby, signal: AbortSignal): Promise<boolean> {
+  if (standby.isReady) return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  const givenUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), STANDBY_READY_MS);
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([standby.ready, givenUp]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
