@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pythonStandbys } from '@tributary/activities';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
+import { interpreterPrefix } from '../src/python/environment.js';
 import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
 
 let h: Harness;
@@ -63,7 +64,7 @@ async function readyStandby(): Promise<Listed> {
   for (let i = 0; i < 1200; i++) {
     const found = pythonStandbys.list().find((s) => s.kind === 'pandas' && s.ready);
     if (found) return found;
-    if (i === 0 && pythonStandbys.list().length === 0) {
+    if (i === 0 && !pythonStandbys.list().some((s) => s.kind === 'pandas')) {
       // None yet: any step of this environment starts one in the background.
       await run('warm-up', 'def transform(inputs, params):\n    return inputs["orders"]\n');
     }
@@ -263,6 +264,26 @@ def transform(inputs, params):
     );
     expect(status).toBe('succeeded');
     expect(taken(standby)).toBe(false);
+  }, 300_000);
+
+  it('keeps at most the configured number: a new mode’s standby replaces the oldest', async () => {
+    const pandas = await readyStandby();
+    const env = { dir: pandas.envDir, basePrefix: await interpreterPrefix('python3'), built: false };
+    pythonStandbys.configure({ max: 1 });
+    try {
+      pythonStandbys.prepare({ env, kind: 'arrow' }, 'bwrap');
+      const left = pythonStandbys.list();
+      expect(left.map((s) => s.kind)).toEqual(['arrow']);
+      for (let i = 0; i < 100 && alive(pandas.pid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(alive(pandas.pid)).toBe(false);
+      // Without pyarrow in the environment the arrow standby still gets ready: the step itself
+      // meets the missing import, with the traceback a cold step shows.
+      expect(await pythonStandbys.whenReady({ env, kind: 'arrow' })).toBe(true);
+    } finally {
+      // Leave the pool as the other tests expect it: empty, two at most.
+      await pythonStandbys.endAll();
+      pythonStandbys.configure({ max: 2 });
+    }
   }, 300_000);
 
   it('ends idle standbys after the idle time, and all of them on shutdown', async () => {
