@@ -13,7 +13,7 @@
 // taken. Idle standbys end after `idleMs`, and all of them on worker shutdown.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PythonEnvironment } from './environment.js';
@@ -108,6 +108,7 @@ export class StandbyPool {
   /** Starts a standby for `request` in the background unless one is there or none may be. */
   prepare(request: StandbyRequest, mode: SandboxMode): void {
     if (this.ended || mode !== 'bwrap' || this.settings.max <= 0) return;
+    this.cleanUpOnExit();
     const key = keyOf(request);
     if (this.idle.has(key)) return;
     // One that died before its imports were done (a broken environment) is not retried at once.
@@ -178,6 +179,23 @@ export class StandbyPool {
         return dispose(entry.standby);
       }),
     );
+  }
+
+  private exitHook = false;
+
+  /**
+   * A process that exits without ending its worker (a script, the bench) would leave the idle
+   * standbys' directories behind (the processes die with it: bubblewrap's --die-with-parent).
+   */
+  private cleanUpOnExit(): void {
+    if (this.exitHook) return;
+    this.exitHook = true;
+    process.once('exit', () => {
+      for (const { standby } of this.idle.values()) {
+        if (!standby.process.exited) standby.process.kill();
+        rmSync(standby.root, { recursive: true, force: true });
+      }
+    });
   }
 
   private eligible(mode: SandboxMode, limits: SandboxLimits): boolean {
