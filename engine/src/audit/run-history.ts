@@ -20,6 +20,7 @@ export const LIFECYCLE_ACTIVITIES: ReadonlySet<string> = new Set([
   'finishRun',
   'requestPipelineLock',
   'requestProjectSlot',
+  'requestProjectSlots',
   'runIsOpen',
 ]);
 

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import {
   acquireLockSignal,
   acquireSlotSignal,
+  acquireSlotsSignal,
   LOCK_WORKFLOW,
   lockWorkflowId,
   SLOTS_WORKFLOW,
@@ -62,6 +63,18 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         args: [{ capacity, holders: [], queue: [] }],
         signal: acquireSlotSignal,
         signalArgs: [{ runId, key, capacity }],
+      });
+      return { workflowId };
+    },
+    async requestProjectSlots({ project, runId, keys, capacity }) {
+      const taskQueue = Context.current().info.taskQueue;
+      const workflowId = slotsWorkflowId(project, taskQueue);
+      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
+        workflowId,
+        taskQueue,
+        args: [{ capacity, holders: [], queue: [] }],
+        signal: acquireSlotsSignal,
+        signalArgs: [{ runId, keys, capacity }],
       });
       return { workflowId };
     },

@@ -25,6 +25,7 @@ import {
   releaseLockSignal,
   releaseSlotSignal,
   slotGrantedSignal,
+  slotsGrantedSignal,
   slotsWorkflowId,
   slotsContendedSignal,
   type RunActivities,
@@ -134,6 +135,9 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(slotGrantedSignal, ({ key }) => {
     granted.add(key);
   });
+  setHandler(slotsGrantedSignal, ({ keys }) => {
+    for (const key of keys) granted.add(key);
+  });
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
   // Slots as lanes: a step that ends keeps its slot for the run's next ready step (in the same
@@ -156,6 +160,36 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     CancellationScope.nonCancellable(() =>
       local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
     );
+  // One request for several slots: the steps started in one pass of the loop below that need a slot
+  // ask for them together (one local activity, one signal to the semaphore, and the grants of a
+  // round come back in one signal), instead of one request and one grant per step. Only a pass that
+  // asks for two or more reaches the patch, so runs from before (and runs that never ask for more
+  // than one slot at once) record no marker and ask as they did.
+  let gathered: { keys: string[]; asked: ((request: Promise<unknown>) => void)[] } | null = null;
+  /** Joins the pass's request for slots; resolves once this key's request is made (see sendAsks). */
+  const askWithPass = (key: string): Promise<unknown> => {
+    gathered ??= { keys: [], asked: [] };
+    const pass = gathered;
+    pass.keys.push(key);
+    return new Promise((resolve) => {
+      pass.asked.push(resolve);
+    });
+  };
+  /** Sends the pass's request: one key as before, several in one request (patched('slots-batch')). */
+  const sendAsks = () => {
+    const pass = gathered;
+    gathered = null;
+    if (pass === null) return;
+    const { keys, asked } = pass;
+    if (keys.length > 1 && patched('slots-batch')) {
+      const request = CancellationScope.nonCancellable(() =>
+        local.requestProjectSlots({ project: plan.project, runId, keys, capacity: share! }),
+      );
+      for (const resolve of asked) resolve(request);
+    } else {
+      keys.forEach((key, i) => asked[i]!(askSlot(key)));
+    }
+  };
   const releases: Promise<void>[] = [];
   const giveBack = (key: string) => {
     const handle = getExternalWorkflowHandle(semaphoreId);
@@ -189,7 +223,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         slot = idle.pop() ?? null;
         if (slot === null) {
           asked = key;
-          await askSlot(key);
+          await askWithPass(key);
           await condition(() => granted.has(key));
           slot = key;
           asked = null;
@@ -343,6 +377,9 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         for (const step of ready.slice(0, Math.max(0, plan.maxParallel - running))) {
           inFlight.push(runStep(step));
         }
+        // The slots the steps just started need, asked for together (each started step asked
+        // before its first await).
+        sendAsks();
         // Kept slots no step took (each step started above took one before its first await).
         for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
         if (running === 0) break;
