@@ -21,6 +21,7 @@ export const LIFECYCLE_ACTIVITIES: ReadonlySet<string> = new Set([
   'requestPipelineLock',
   'requestProjectSlot',
   'requestProjectSlots',
+  'releaseProjectSlots',
   'runIsOpen',
 ]);
 

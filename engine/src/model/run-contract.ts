@@ -95,6 +95,8 @@ export interface RunActivities {
     keys: string[];
     capacity: number;
   }): Promise<{ workflowId: string }>;
+  /** Gives slots back to the project's semaphore in one signal (a run's last slots, at its end). */
+  releaseProjectSlots(input: { project: string; keys: string[] }): Promise<void>;
 }
 
 // A project's fair share of step slots (workflows/project-slots.workflow.ts).
@@ -126,10 +128,11 @@ export interface SlotsState {
 
 export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
 /** Several slots for one run, queued in the order given (patched('slots-batch') in both workflows). */
-export const acquireSlotsSignal = defineSignal<[{ runId: string; keys: string[]; capacity: number }]>(
-  'acquireSlots',
-);
+export const acquireSlotsSignal =
+  defineSignal<[{ runId: string; keys: string[]; capacity: number }]>('acquireSlots');
 export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
+/** Several slots given back at once (patched('slots-batch') in the interpreter). */
+export const releaseSlotsSignal = defineSignal<[{ keys: string[] }]>('releaseSlots');
 /** Sent by the semaphore to the run whose request it grants. */
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
 /** Sent by the semaphore to a run that asked for several slots together: those granted in one round. */

@@ -9,6 +9,7 @@ import {
   acquireSlotSignal,
   acquireSlotsSignal,
   LOCK_WORKFLOW,
+  releaseSlotsSignal,
   lockWorkflowId,
   SLOTS_WORKFLOW,
   slotsWorkflowId,
@@ -77,6 +78,15 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
         signalArgs: [{ runId, keys, capacity }],
       });
       return { workflowId };
+    },
+    async releaseProjectSlots({ project, keys }) {
+      const workflowId = slotsWorkflowId(project, Context.current().info.taskQueue);
+      try {
+        await deps.temporal.workflow.getHandle(workflowId).signal(releaseSlotsSignal, { keys });
+      } catch (error) {
+        // No semaphore (it ended idle) holds nothing to give back.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
     },
     async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.

@@ -48,6 +48,11 @@ const local = proxyLocalActivities<RunActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '30s' },
 });
+/** Slots given back at a run's end: a few tries, then the semaphore's liveness check takes over. */
+const releasing = proxyLocalActivities<RunActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '5s' },
+});
 
 export async function pipelineRun(input: InterpreterInput): Promise<RunProgress> {
   const { plan } = input;
@@ -380,6 +385,8 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         // The slots the steps just started need, asked for together (each started step asked
         // before its first await).
         sendAsks();
+        // The run's last slots go back together at its end (see below), not one signal each here.
+        if (running === 0 && idle.length > 0 && patched('slots-batch')) break;
         // Kept slots no step took (each step started above took one before its first await).
         for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
         if (running === 0) break;
@@ -399,10 +406,22 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     }
   }
   // Slots still kept go back before the run's cleanup; the signals are not waited for until after it.
+  const leftover: string[] = [];
   if (lanes) {
-    if (startAsked !== null) giveBack(startAsked);
-    for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
+    if (startAsked !== null) leftover.push(startAsked);
+    for (let key = idle.pop(); key !== undefined; key = idle.pop()) leftover.push(key);
   }
+  // Since patched('slots-batch') they go back together, in a local activity beside finishRun: a
+  // signal the workflow sends is delivered after its workflow task, and waiting for it cost the run
+  // one more workflow task at its end. Runs from before send a signal per slot.
+  const releaseTogether = leftover.length > 0 && patched('slots-batch');
+  if (!releaseTogether) for (const key of leftover) giveBack(key);
+  const released = releaseTogether
+    ? CancellationScope.nonCancellable(() =>
+        // A semaphore that does not hear of it takes the slots back by its liveness check.
+        releasing.releaseProjectSlots({ project: plan.project, keys: leftover }).catch(() => undefined),
+      )
+    : undefined;
   progress.status = cancellation ? 'cancelled' : finalStatus(plan.steps, progress);
   const keepsFailedStaging = patched('failed-run-keeps-staging');
   // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
@@ -420,7 +439,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ...(Object.keys(reused).length > 0 ? { reusedSchemas: reusedSchemas(reused) } : {}),
     }),
   );
-  if (lanes) await Promise.all(releases);
+  if (lanes) await Promise.all([...releases, released]);
   if (queued) {
     // Releasing also takes a still-queued run out of the line.
     await CancellationScope.nonCancellable(() =>

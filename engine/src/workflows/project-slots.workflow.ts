@@ -16,6 +16,7 @@ import {
   acquireSlotSignal,
   acquireSlotsSignal,
   releaseSlotSignal,
+  releaseSlotsSignal,
   slotGrantedSignal,
   slotsContendedSignal,
   slotsGrantedSignal,
@@ -60,6 +61,13 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
   setHandler(releaseSlotSignal, ({ key }) => {
     state.holders = state.holders.filter((h) => h.key !== key);
     state.queue = state.queue.filter((q) => q.key !== key);
+    changed += 1;
+  });
+  // A run's last slots, given back together at its end (patched('slots-batch') in the interpreter).
+  setHandler(releaseSlotsSignal, ({ keys }) => {
+    const gone = new Set(keys);
+    state.holders = state.holders.filter((h) => !gone.has(h.key));
+    state.queue = state.queue.filter((q) => !gone.has(q.key));
     changed += 1;
   });
   setHandler(slotsStateQuery, () => state);
