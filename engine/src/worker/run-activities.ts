@@ -100,7 +100,6 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       // A branch run works under the branch role, which owns its staging and reads main's schemas.
       const role = branch ? await provisionBranchRole(deps.warehouse, project) : undefined;
       await createStagingSchema(deps.warehouse, project, stagingSchema, role);
-      await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
     async finishRun({
       runId,
