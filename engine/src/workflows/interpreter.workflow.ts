@@ -24,6 +24,7 @@ import {
   progressQuery,
   releaseLockSignal,
   releaseSlotSignal,
+  releaseSlotsSignal,
   slotGrantedSignal,
   slotsGrantedSignal,
   slotsWorkflowId,
@@ -203,6 +204,23 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     releases.push(
       CancellationScope.nonCancellable(() =>
         handle.signal(releaseSlotSignal, { key }).catch(() => undefined),
+      ),
+    );
+  };
+  /**
+   * Gives several slots back in one signal (patched('slots-batch')): each signal the workflow sends
+   * costs it CPU (a scope, promises, a command) and the semaphore a signal to handle. Fewer than two
+   * never reach the patch, so runs from before send what they sent.
+   */
+  const giveBackAll = (keys: string[]) => {
+    if (keys.length < 2 || !patched('slots-batch')) {
+      for (const key of keys) giveBack(key);
+      return;
+    }
+    const handle = getExternalWorkflowHandle(semaphoreId);
+    releases.push(
+      CancellationScope.nonCancellable(() =>
+        handle.signal(releaseSlotsSignal, { keys }).catch(() => undefined),
       ),
     );
   };
@@ -388,7 +406,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         // The run's last slots go back together at its end (see below), not one signal each here.
         if (running === 0 && idle.length > 0 && patched('slots-batch')) break;
         // Kept slots no step took (each step started above took one before its first await).
-        for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
+        giveBackAll(idle.splice(0).reverse());
         if (running === 0) break;
         const seen = changes;
         await condition(() => changes !== seen);
