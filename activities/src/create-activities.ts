@@ -15,7 +15,7 @@ import type { PythonRuntimeOptions } from './python/environment.js';
 import type { PythonHost } from './python/python-runtime.js';
 import type { SandboxMode } from './python/sandbox.js';
 import { quoteTable } from './sql.js';
-import { projectWarehouse } from './warehouse/project-warehouse.js';
+import { projectWarehouse, type SparePool } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
 
 export interface ActivityDeps {
@@ -46,6 +46,11 @@ export interface ActivityDeps {
   keepStagingAlways?: boolean;
   /** Python steps: where environments are cached, the interpreter and index, the sandbox mode. */
   python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
+  /**
+   * Parallel COPY streams for large files (TRIBUTARY_COPY_STREAMS, TRIBUTARY_COPY_STREAMS_MIN_MB):
+   * the extra connections come from `spare`, never from `warehouse`, and only when free.
+   */
+  copyStreams?: { streams: number; minBytes: number; spare: SparePool };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
   /**
@@ -141,6 +146,7 @@ async function executeStep(
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
       ensureSchema: (schema) => deps.ensureSchema(input.project, schema),
+      ...(deps.copyStreams ? { spare: deps.copyStreams.spare } : {}),
       ...(branch
         ? {
             branch: {
@@ -184,6 +190,9 @@ async function executeStep(
       },
       signal: activity.cancellationSignal,
       log: deps.log(input.nodeId),
+      ...(deps.copyStreams
+        ? { copyStreams: { streams: deps.copyStreams.streams, minBytes: deps.copyStreams.minBytes } }
+        : {}),
     };
     const output = await declaration.run(ctx, config.data, input.inputs);
     return {

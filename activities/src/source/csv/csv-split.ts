@@ -32,7 +32,7 @@ export async function splitOnRecords(
   const buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
   let inQuotes = false;
   let k = 0;
-  for (let offset = start; offset < size && k < targets.length; ) {
+  for (let offset = start; offset < size && k < targets.length;) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, size - offset), offset);
     if (bytesRead === 0) break;
     const chunk = buffer.subarray(0, bytesRead);
@@ -80,7 +80,7 @@ export async function splitOnRecords(
 export async function countLines(file: FileHandle, end: number): Promise<number> {
   const buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
   let lines = 0;
-  for (let offset = 0; offset < end; ) {
+  for (let offset = 0; offset < end;) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - offset), offset);
     if (bytesRead === 0) break;
     const chunk = buffer.subarray(0, bytesRead);
