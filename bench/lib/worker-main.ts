@@ -16,12 +16,12 @@ const platform = await connectPlatform({
   namespace: 'default',
   taskQueue: env('BENCH_TASK_QUEUE'),
   masterKey: Buffer.alloc(32, 3),
-  // The operator's parallel COPY setting, as `tributary start` reads it (BENCH_COPY_STREAMS overrides).
+  // The operator's parallel COPY setting, with `tributary start`'s defaults (engine/src/config/env.ts).
   ...copyStreamsFromEnv(),
 });
 function copyStreamsFromEnv() {
-  const streams = Number(process.env.BENCH_COPY_STREAMS ?? process.env.TRIBUTARY_COPY_STREAMS ?? 1);
-  const minMb = Number(process.env.TRIBUTARY_COPY_STREAMS_MIN_MB ?? 64);
+  const streams = Number(process.env.TRIBUTARY_COPY_STREAMS ?? 2);
+  const minMb = Number(process.env.TRIBUTARY_COPY_STREAMS_MIN_MB ?? 8);
   return streams > 1 ? { copyStreams: { streams, minBytes: Math.round(minMb * (1 << 20)) } } : {};
 }
 

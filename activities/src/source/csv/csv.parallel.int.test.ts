@@ -113,6 +113,19 @@ describe('source.csv in parallel COPY streams', () => {
     expect(await sql(`select to_regclass('${table}') as t`)).toEqual([{ t: null }]);
   });
 
+  it('names the line where an unterminated quote opens in the second range, and a short row in it', async () => {
+    const lines = ['a,b'];
+    for (let i = 1; i <= 12_000; i++) lines.push(i === 9_876 ? `${i},"open` : `${i},some text`);
+    const open = await load({ path: write('unterminated.csv', `${lines.join('\n')}\n`) });
+    expect(open.step.status).toBe('failed');
+    expect(open.step.error).toContain('line 9877: unterminated CSV quoted field');
+
+    lines[9_876] = '9876';
+    const short = await load({ path: write('short.csv', `${lines.join('\n')}\n`) });
+    expect(short.step.error).toContain('line 9877: missing data for column "b"');
+    expect(await sql(`select to_regclass('${short.table}') as t`)).toEqual([{ t: null }]);
+  });
+
   it('names the header line once and the first range reads it as the header', async () => {
     const { step, table } = await load({
       path: write('header.csv', notesCsv(6_000)),
