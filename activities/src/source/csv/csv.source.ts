@@ -215,6 +215,7 @@ export const csvSource = defineNodeType({
         chunks = undefined;
         await decoded.return?.().catch(() => {});
         bytesRead = 0;
+        nextHeartbeat = HEARTBEAT_EVERY_BYTES;
         rows = await loadRanges(ctx, plan, config, input.file!, totalBytes!, spares, signal, (n) => {
           bytesRead += n;
           if (bytesRead >= nextHeartbeat) {
@@ -222,6 +223,8 @@ export const csvSource = defineNodeType({
             ctx.heartbeat({ bytesRead, totalBytes, streams: spares.length + 1 });
           }
         });
+        // The ranges leave out a byte order mark; the step read the whole file.
+        bytesRead = totalBytes!;
       } else {
         const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => decoded };
         rows = await load(ctx, plan, config, head.bytes, rest, signal);
