@@ -76,8 +76,9 @@ const DECLARED = [
 describe('source.csv in parallel COPY streams', () => {
   it('splits a file with quoted line breaks on record boundaries: every row once, content intact', async () => {
     const rows = 12_000;
-    const { step, table } = await load({ path: write('notes.csv', notesCsv(rows)) });
-    expect(step).toMatchObject({ status: 'succeeded', rowsOut: rows });
+    const content = notesCsv(rows);
+    const { step, table } = await load({ path: write('notes.csv', content) });
+    expect(step).toMatchObject({ status: 'succeeded', rowsOut: rows, bytes: Buffer.byteLength(content) });
     const [summary] = await sql<{ n: number; ids: number; sum: string; writers: number; multi: number }>(
       `select count(*)::int as n, count(distinct id)::int as ids, sum(amount)::text as sum,
               count(distinct xmin::text)::int as writers,
