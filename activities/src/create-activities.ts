@@ -14,6 +14,7 @@ import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
 import type { PythonRuntimeOptions } from './python/environment.js';
 import type { PythonHost } from './python/python-runtime.js';
 import type { SandboxMode } from './python/sandbox.js';
+import { standbys, type StandbySettings } from './python/standby.js';
 import { quoteTable } from './sql.js';
 import { projectWarehouse, type SparePool } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
@@ -45,7 +46,11 @@ export interface ActivityDeps {
   /** Every run keeps its staging for previews (TRIBUTARY_KEEP_STAGING): no step consumes an input. */
   keepStagingAlways?: boolean;
   /** Python steps: where environments are cached, the interpreter and index, the sandbox mode. */
-  python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
+  python?: Partial<PythonRuntimeOptions> & {
+    sandbox?: SandboxMode;
+    /** Warm standbys of transform.python (max over the worker, idle time); unset: the defaults. */
+    standbys?: Partial<StandbySettings>;
+  };
   /**
    * Parallel COPY streams for large files (TRIBUTARY_COPY_STREAMS, TRIBUTARY_COPY_STREAMS_MIN_MB):
    * the extra connections come from `spare`, never from `warehouse`, and only when free.
@@ -94,7 +99,8 @@ export function createActivities(
 
 /** Python steps' settings, defaulting to `.tributary/python` of the working directory, PyPI and bwrap. */
 export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): PythonHost {
-  const { sandbox, ...options } = deps.python ?? {};
+  const { sandbox, standbys: settings, ...options } = deps.python ?? {};
+  if (settings) standbys.configure(settings);
   return {
     options: {
       home: options.home ?? path.resolve('.tributary', 'python'),
@@ -104,6 +110,7 @@ export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): Pytho
     },
     sandbox: sandbox ?? 'bwrap',
     egress: deps.egress,
+    standbys,
   };
 }
 
