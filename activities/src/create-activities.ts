@@ -21,7 +21,7 @@ import type { PythonHost } from './python/python-runtime.js';
 import type { SandboxMode } from './python/sandbox.js';
 import { standbys, type StandbySettings } from './python/standby.js';
 import { quoteTable, tableColumnsUpTo, type ColumnInfo } from './sql.js';
-import { projectWarehouse } from './warehouse/project-warehouse.js';
+import { projectWarehouse, type SparePool } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
 
 export interface ActivityDeps {
@@ -56,6 +56,11 @@ export interface ActivityDeps {
     /** Warm standbys of transform.python (max over the worker, idle time); unset: the defaults. */
     standbys?: Partial<StandbySettings>;
   };
+  /**
+   * Parallel COPY streams for large files (TRIBUTARY_COPY_STREAMS, TRIBUTARY_COPY_STREAMS_MIN_MB):
+   * the extra connections come from `spare`, never from `warehouse`, and only when free.
+   */
+  copyStreams?: { streams: number; minBytes: number; spare: SparePool };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
   /**
@@ -153,6 +158,7 @@ async function executeStep(
       statementTimeoutMs: (input.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS) * 1000,
       owners: catalogSchemaOwners(deps.warehouse),
       ensureSchema: (schema) => deps.ensureSchema(input.project, schema),
+      ...(deps.copyStreams ? { spare: deps.copyStreams.spare } : {}),
       ...(branch
         ? {
             branch: {
@@ -196,6 +202,9 @@ async function executeStep(
       },
       signal: activity.cancellationSignal,
       log: deps.log(input.nodeId),
+      ...(deps.copyStreams
+        ? { copyStreams: { streams: deps.copyStreams.streams, minBytes: deps.copyStreams.minBytes } }
+        : {}),
     };
     const output = await declaration.run(ctx, config.data, input.inputs);
     // A type that cannot describe its output without running says what the run made of it, so the

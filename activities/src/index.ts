@@ -31,6 +31,7 @@ export {
   projectWarehouse,
   type ProjectWarehouse,
   type ProjectWarehouseOptions,
+  type SparePool,
 } from './warehouse/project-warehouse.js';
 export * from './warehouse/schema-owners.js';
 export {

@@ -164,6 +164,12 @@ export interface StepContext {
   /** Aborted when the run is cancelled or the attempt times out. */
   signal: AbortSignal;
   log: StepLogger;
+  /**
+   * The operator's parallel COPY setting (TRIBUTARY_COPY_STREAMS): a load of a file of at least
+   * `minBytes` may use up to `streams` connections, the extra ones from `warehouse.trySpare()`.
+   * Absent or 1 stream: one COPY, as always.
+   */
+  copyStreams?: { streams: number; minBytes: number };
 }
 
 /**

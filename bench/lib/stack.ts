@@ -91,6 +91,7 @@ export function startBenchWorker(options: {
     taskQueue: options.taskQueue,
     warehouse: options.platform.warehousePool,
     runner: options.platform.runnerPool,
+    ...(options.platform.copyStreams ? { copyStreams: options.platform.copyStreams } : {}),
     platform: options.platform.platformPool,
     temporal: options.platform.temporal,
     secrets: () => ({ resolve: () => Promise.reject(new Error('benchmarks use no secrets')) }),

@@ -16,7 +16,15 @@ const platform = await connectPlatform({
   namespace: 'default',
   taskQueue: env('BENCH_TASK_QUEUE'),
   masterKey: Buffer.alloc(32, 3),
+  // The operator's parallel COPY setting, with `tributary start`'s defaults (engine/src/config/env.ts).
+  ...copyStreamsFromEnv(),
 });
+function copyStreamsFromEnv() {
+  const streams = Number(process.env.TRIBUTARY_COPY_STREAMS ?? 2);
+  const minMb = Number(process.env.TRIBUTARY_COPY_STREAMS_MIN_MB ?? 8);
+  return streams > 1 ? { copyStreams: { streams, minBytes: Math.round(minMb * (1 << 20)) } } : {};
+}
+
 const { worker } = await startBenchWorker({
   temporalAddress: env('BENCH_TEMPORAL_ADDRESS'),
   platform,

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
+import type { ActivityDeps } from '@tributary/activities';
 import pg from 'pg';
 import { RunsClient } from './client/runs.js';
 import { PipelineSlots } from './runs/pipeline-slots.store.js';
@@ -101,6 +102,8 @@ export interface Platform {
   secrets: SecretStore;
   /** Encrypts Temporal payloads (payload-codec.ts); the worker must use the same one. Null: off. */
   payloadCodec: AesGcmPayloadCodec | null;
+  /** Parallel COPY streams and their spare connections, when the operator turned them on. */
+  copyStreams?: ActivityDeps['copyStreams'];
   close(): Promise<void>;
 }
 
@@ -115,6 +118,8 @@ export interface PlatformConfig {
   payloadKey?: Buffer | null;
   /** The operator's limits on runs (TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS, TRIBUTARY_PROJECT_MAX_ACTIVITIES). */
   runLimits?: RunLimits;
+  /** Parallel COPY streams (TRIBUTARY_COPY_STREAMS, TRIBUTARY_COPY_STREAMS_MIN_MB); absent: one stream. */
+  copyStreams?: { streams: number; minBytes: number };
 }
 
 export async function connectPlatform(config: PlatformConfig): Promise<Platform> {
@@ -135,7 +140,13 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     connectionTimeoutMillis,
     application_name: 'tributary step',
   });
-  const pools = new Set([platformPool, warehousePool, runnerPool]);
+  const copyStreams = spareConnections(config, connectionTimeoutMillis);
+  const pools = new Set([
+    platformPool,
+    warehousePool,
+    runnerPool,
+    ...(copyStreams ? [copyStreams.spare.pool] : []),
+  ]);
   // A client that loses its server (a Ctrl-C reaches Postgres too) must not crash the process:
   // the query in flight fails and is retried like any other; idle clients are simply replaced.
   for (const pool of pools) {
@@ -176,6 +187,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<Platform>
     platformPool,
     warehousePool,
     runnerPool,
+    ...(copyStreams ? { copyStreams } : {}),
     temporal,
     runs: new RunsClient(
       temporal,
@@ -203,7 +215,38 @@ export function platformConfig(env: Env, infra: Infrastructure): PlatformConfig 
     // Generated only for the embedded Temporal, where API and worker share $TRIBUTARY_HOME.
     payloadKey: loadPayloadKey(env.TRIBUTARY_PAYLOAD_KEY, env.home, !env.TEMPORAL_ADDRESS),
     runLimits: runLimitsOf(env),
+    ...(env.TRIBUTARY_COPY_STREAMS > 1
+      ? {
+          copyStreams: {
+            streams: env.TRIBUTARY_COPY_STREAMS,
+            minBytes: Math.round(env.TRIBUTARY_COPY_STREAMS_MIN_MB * (1 << 20)),
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * The spare connections of parallel COPY streams: a pool of the runner role of its own, so the extra
+ * streams never take a connection a step would wait for. Room for two parallel loads at once; one
+ * project holds at most one load's worth (its other steps, capped by its fair share, use the runner
+ * pool as always). A step takes a spare connection only when one is free, else loads in fewer streams.
+ */
+function spareConnections(
+  config: PlatformConfig,
+  connectionTimeoutMillis: number,
+): ActivityDeps['copyStreams'] | undefined {
+  if (!config.copyStreams || config.copyStreams.streams < 2) return undefined;
+  const extra = config.copyStreams.streams - 1;
+  const pool = new pg.Pool({
+    connectionString: runnerUrl(config.warehouseUrl, config.masterKey),
+    max: 2 * extra,
+    connectionTimeoutMillis,
+    // Spare connections held idle would count against the server's max_connections for nothing.
+    idleTimeoutMillis: 5_000,
+    application_name: 'tributary copy stream',
+  });
+  return { ...config.copyStreams, spare: { pool, held: new Map(), perProject: extra } };
 }
 
 /** TRIBUTARY_MAX_STEP_TIMEOUT_SECONDS and TRIBUTARY_PROJECT_MAX_ACTIVITIES (half a worker's slots). */

@@ -61,6 +61,8 @@ export async function startHarness(
     egress?: EgressPolicy;
     /** Queues notifications when runs close (engine/src/notifications). */
     notifier?: WorkerDeps['notifier'];
+    /** Parallel COPY streams for source.csv (TRIBUTARY_COPY_STREAMS, TRIBUTARY_COPY_STREAMS_MIN_MB). */
+    copyStreams?: { streams: number; minBytes: number };
   } = {},
 ): Promise<Harness> {
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -74,6 +76,7 @@ export async function startHarness(
     taskQueue,
     masterKey: TEST_MASTER_KEY,
     payloadKey: TEST_PAYLOAD_KEY,
+    ...(options.copyStreams ? { copyStreams: options.copyStreams } : {}),
   });
   const workerDeps = {
     temporalAddress: inject('temporalAddress'),
@@ -81,6 +84,7 @@ export async function startHarness(
     taskQueue,
     warehouse: platform.warehousePool,
     runner: platform.runnerPool,
+    ...(platform.copyStreams ? { copyStreams: platform.copyStreams } : {}),
     platform: platform.platformPool,
     temporal: platform.temporal,
     payloadCodec: platform.payloadCodec,

@@ -59,4 +59,47 @@ describe('the warehouse a step sees', () => {
       /permission denied/,
     );
   });
+
+  it('lends spare connections only when free, at most its part per project, under the role', async () => {
+    const spare = new pg.Pool({
+      connectionString: runnerUrl(inject('warehouseUrl'), TEST_MASTER_KEY),
+      max: 2,
+    });
+    const held = new Map<string, number>();
+    const lend = (project: string) =>
+      projectWarehouse({
+        pool: runner,
+        project,
+        role: 'trp_default',
+        defaultSchema: 'public',
+        statementTimeoutMs: 60_000,
+        owners: catalogSchemaOwners(runner),
+        ensureSchema: async () => {},
+        spare: { pool: spare, held, perProject: 1 },
+      });
+    try {
+      const first = await lend('a').trySpare();
+      expect(first).toBeDefined();
+      const { rows } = await first!.query<{ role: string }>('select current_user::text as role');
+      expect(rows).toEqual([{ role: 'trp_default' }]);
+      // Project a holds its part; project b gets the other one; then none is free.
+      expect(await lend('a').trySpare()).toBeUndefined();
+      const second = await lend('b').trySpare();
+      expect(second).toBeDefined();
+      expect(await lend('c').trySpare()).toBeUndefined();
+      expect(Object.fromEntries(held)).toEqual({ a: 1, b: 1 });
+      // Released twice, counted back once.
+      first!.release();
+      first!.release();
+      second!.release(true);
+      expect(Object.fromEntries(held)).toEqual({ a: 0, b: 0 });
+      const again = await lend('c').trySpare();
+      expect(again).toBeDefined();
+      again!.release();
+      // Without a spare pool there is nothing to lend.
+      expect(await warehouse.trySpare()).toBeUndefined();
+    } finally {
+      await spare.end();
+    }
+  });
 });

@@ -27,6 +27,20 @@ export interface ProjectWarehouseOptions {
   ensureSchema: (schema: string) => Promise<void>;
   /** The development branch of the step: unqualified names resolve to its copy first, then main's. */
   branch?: WarehouseBranch;
+  /**
+   * Connections (of the runner role too) a step may borrow for parallel work, only when one is free
+   * right now: never waited for, so a step never holds up another for them. Absent: none to borrow.
+   */
+  spare?: SparePool;
+}
+
+/** A budget of extra connections, with a cap on what one project may hold of it at once. */
+export interface SparePool {
+  pool: pg.Pool;
+  /** Spare connections each project holds now (shared by all the steps of a worker). */
+  held: Map<string, number>;
+  /** What one project may hold at once. */
+  perProject: number;
 }
 
 export interface ProjectWarehouse {
@@ -37,6 +51,11 @@ export interface ProjectWarehouse {
   ): Promise<pg.QueryResult<R>>;
   /** A connection whose statements all run under the project's role; release it when done. */
   connect(): Promise<pg.PoolClient>;
+  /**
+   * One more connection like `connect()`'s, if a spare one is free right now; undefined otherwise
+   * (no spare pool, all in use, or the project already holds its part of them).
+   */
+  trySpare(): Promise<pg.PoolClient | undefined>;
   /** Cancels the statement running on a connection of this warehouse (a cancelled run). */
   cancel(client: pg.PoolClient): Promise<void>;
   /** Creates `schema` if missing; refused unless the project owns that name. */
@@ -87,8 +106,8 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
       .join(', ')}`,
   ];
 
-  async function connect(): Promise<pg.PoolClient> {
-    const raw = await pool.connect();
+  async function connect(from: pg.Pool = pool): Promise<pg.PoolClient> {
+    const raw = await from.connect();
     let inTransaction = false;
     let broken = false;
     const rawQuery = raw.query.bind(raw) as (...args: unknown[]) => Promise<pg.QueryResult>;
@@ -198,7 +217,37 @@ export function projectWarehouse(options: ProjectWarehouseOptions): ProjectWareh
     defaultSchema: options.defaultSchema,
     ...(options.branch ? { branch: options.branch } : {}),
     owners,
-    connect,
+    connect: () => connect(),
+    async trySpare() {
+      const spare = options.spare;
+      if (!spare) return undefined;
+      const { pool: sparePool, held } = spare;
+      const max = sparePool.options.max ?? 10;
+      const free = sparePool.idleCount > 0 || sparePool.totalCount < max;
+      const mine = held.get(options.project) ?? 0;
+      if (!free || sparePool.waitingCount > 0 || mine >= spare.perProject) return undefined;
+      held.set(options.project, mine + 1);
+      let client: pg.PoolClient;
+      try {
+        client = await connect(sparePool);
+      } catch {
+        held.set(options.project, (held.get(options.project) ?? 1) - 1);
+        return undefined;
+      }
+      let given = false;
+      // Counted back once, however the connection is released.
+      const release = (destroy?: boolean | Error) => {
+        if (!given) {
+          given = true;
+          held.set(options.project, (held.get(options.project) ?? 1) - 1);
+        }
+        client.release(destroy);
+      };
+      return new Proxy(client, {
+        get: (target, property, receiver) =>
+          property === 'release' ? release : (Reflect.get(target, property, receiver) as unknown),
+      });
+    },
     async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
       const client = await connect();
       try {

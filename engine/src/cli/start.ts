@@ -145,6 +145,7 @@ async function main(): Promise<void> {
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         warehouse: platform.warehousePool,
         runner: platform.runnerPool,
+        ...(platform.copyStreams ? { copyStreams: platform.copyStreams } : {}),
         platform: platform.platformPool,
         temporal: platform.temporal,
         payloadCodec: platform.payloadCodec,

@@ -63,6 +63,12 @@ const EnvSchema = z.object({
   /** Steps of one project running at once across its runs; default half of WORKER_MAX_ACTIVITIES. */
   TRIBUTARY_PROJECT_MAX_ACTIVITIES: z.coerce.number().int().positive().optional(),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(10),
+  /**
+   * COPY streams of one source.csv load of a large local file (1: one stream; see
+   * docs/operations/performance.md for what a second one wins and costs). Extra connections are spare ones, never waited for.
+   */
+  TRIBUTARY_COPY_STREAMS: z.coerce.number().int().min(1).max(8).default(2),
+  TRIBUTARY_COPY_STREAMS_MIN_MB: z.coerce.number().positive().default(8),
   TRIBUTARY_MASTER_KEY: z.string().optional(),
   /** 32-byte AES key (base64 or hex) that encrypts Temporal payloads; generated when Temporal is embedded. */
   TRIBUTARY_PAYLOAD_KEY: z.string().optional(),

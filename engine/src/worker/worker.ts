@@ -90,6 +90,8 @@ export interface WorkerDeps {
   payloadCodec?: PayloadCodec | null;
   /** Queues notifications when runs close and when step attempts will be retried. */
   notifier?: Pick<Notifier, 'runClosed' | 'attemptFailed'>;
+  /** Parallel COPY streams of large CSV loads (Platform.copyStreams); absent: one stream. */
+  copyStreams?: ActivityDeps['copyStreams'];
   /** Extra activities for tests and benchmarks (e.g. a no-op step). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
@@ -109,6 +111,7 @@ export function stepActivityDeps(
     | 'notifier'
     | 'temporalAddress'
     | 'python'
+    | 'copyStreams'
   >,
 ): ActivityDeps {
   const stepLog = deps.log.child('step');
@@ -127,6 +130,7 @@ export function stepActivityDeps(
     // Pipeline connectors never reach the platform's own servers, whatever credentials they hold.
     egress: withReservedEndpoints(deps.egress ?? { hosts: [], ranges: [] }, platformEndpoints(deps)),
     ...(deps.python ? { python: deps.python } : {}),
+    ...(deps.copyStreams ? { copyStreams: deps.copyStreams } : {}),
     ...(deps.keepStagingAlways !== undefined ? { keepStagingAlways: deps.keepStagingAlways } : {}),
     ...(deps.notifier ? { attemptFailed: deps.notifier.attemptFailed.bind(deps.notifier) } : {}),
     log: (nodeId) => ({

@@ -158,6 +158,12 @@ export async function startFaultStack(): Promise<FaultStack> {
     // egress fence refuses the platform's servers unless named explicitly as host:port.
     TRIBUTARY_EGRESS_ALLOW: new URL(databaseUrl).host,
     TRIBUTARY_MASTER_KEY: randomBytes(32).toString('base64'),
+    // The suite with parallel COPY streams: TRIBUTARY_COPY_STREAMS=2 TRIBUTARY_COPY_STREAMS_MIN_MB=1 npm run test:faults
+    ...Object.fromEntries(
+      ['TRIBUTARY_COPY_STREAMS', 'TRIBUTARY_COPY_STREAMS_MIN_MB'].flatMap((name) =>
+        process.env[name] ? [[name, process.env[name]]] : [],
+      ),
+    ),
     TRIBUTARY_PAYLOAD_KEY: payloadKey.toString('base64'),
     TRIBUTARY_ADMIN_TOKEN: admin,
     TRIBUTARY_TELEMETRY_SYNC_MINUTES: '0',

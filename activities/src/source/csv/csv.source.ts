@@ -1,18 +1,20 @@
 // source.csv: a CSV file from the data directory or an http(s) URL, loaded into the step's staging
 // table. Only the header and a sample of rows are parsed here, for column names and types; the bytes
 // themselves stream into COPY ... FROM STDIN, so Postgres parses the file and memory stays flat.
-import { withTransaction } from '../../transaction.js';
+import { inTransaction, withTransaction } from '../../transaction.js';
 import { transcode } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
-import { configError, dataError, StepError, TransientError } from '../../errors.js';
+import { configError, dataError, isPgError, StepError, TransientError } from '../../errors.js';
 import { fileDataset, columnsOf, defineNodeType, type StepContext } from '../../node-type.js';
 import { quoteIdent, quoteTable } from '../../sql.js';
 import { DEFAULT_RETRY, displayUrl, fetchWithRetry, templateParams } from '../http/http-client.js';
 import { formatCopyError, locateCopyError, VALUE_ERROR_CODES } from './copy-error.js';
+import { countLines, splitOnRecords, type ByteRange } from './csv-split.js';
 import {
   COLUMN_TYPES,
   csvChar,
@@ -127,6 +129,8 @@ interface Input {
   chunks: AsyncIterable<Uint8Array>;
   size?: number;
   reopen?: () => AsyncIterable<Uint8Array>;
+  /** The file's absolute path, when it is a local file (which can be read in ranges). */
+  file?: string;
 }
 
 interface PlannedColumn {
@@ -204,8 +208,27 @@ export const csvSource = defineNodeType({
       chunks = decoded;
       const head = await readHead(decoded, config);
       plan = planTable(config, head);
-      const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => decoded };
-      const rows = await load(ctx, plan, config, head.bytes, rest, signal);
+      const spares = head.ended ? [] : await borrowStreams(ctx, config, input);
+      let rows: number;
+      if (spares.length > 0) {
+        // Parallel streams read the file in ranges of their own: the sequential read stops here.
+        chunks = undefined;
+        await decoded.return?.().catch(() => {});
+        bytesRead = 0;
+        nextHeartbeat = HEARTBEAT_EVERY_BYTES;
+        rows = await loadRanges(ctx, plan, config, input.file!, totalBytes!, spares, signal, (n) => {
+          bytesRead += n;
+          if (bytesRead >= nextHeartbeat) {
+            nextHeartbeat = bytesRead + HEARTBEAT_EVERY_BYTES;
+            ctx.heartbeat({ bytesRead, totalBytes, streams: spares.length + 1 });
+          }
+        });
+        // The ranges leave out a byte order mark; the step read the whole file.
+        bytesRead = totalBytes!;
+      } else {
+        const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => decoded };
+        rows = await load(ctx, plan, config, head.bytes, rest, signal);
+      }
       return {
         table: ctx.outputTable,
         stats: { rowsIn: 0, rowsOut: rows, bytes: bytesRead },
@@ -243,6 +266,7 @@ async function openFile(
   return {
     chunks: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, signal }),
     size: stat.size,
+    file,
     reopen: async function* () {
       const again = await open(file, 'r');
       yield* again.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
@@ -464,22 +488,14 @@ async function load(
   signal: AbortSignal,
 ): Promise<number> {
   const table = quoteTable(ctx.outputTable);
-  const definitions = plan.columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ');
-  const options = [
-    'format csv',
-    `header ${config.header}`,
-    `delimiter ${pg.escapeLiteral(config.delimiter)}`,
-    `quote ${pg.escapeLiteral(config.quote)}`,
-    `null ${pg.escapeLiteral(config.nullString)}`,
-    'freeze true',
-  ].join(', ');
+  const options = copyOptions(config, { header: config.header, freeze: true });
   // A connection that failed mid-COPY is closed rather than reused; the server rolls back.
   return withTransaction(
     ctx.warehouse,
     async (client) => {
       // Timestamps without an offset in a timestamptz column are read as UTC, whatever the server's zone.
       await client.query(`set local timezone to 'UTC'`);
-      await client.query(`create table ${table} (${definitions})`);
+      await client.query(createTable(ctx, plan));
       const copy = client.query(copyFrom(`copy ${table} from stdin with (${options})`));
       copy.on('error', () => {}); // the pipeline reports it; this only keeps a late one from crashing
       await pipeline(
@@ -494,6 +510,153 @@ async function load(
     },
     { discardOnError: true },
   );
+}
+
+function copyOptions(config: Config, { header, freeze }: { header: boolean; freeze: boolean }): string {
+  return [
+    'format csv',
+    `header ${header}`,
+    `delimiter ${pg.escapeLiteral(config.delimiter)}`,
+    `quote ${pg.escapeLiteral(config.quote)}`,
+    `null ${pg.escapeLiteral(config.nullString)}`,
+    ...(freeze ? ['freeze true'] : []),
+  ].join(', ');
+}
+
+function createTable(ctx: StepContext, plan: TablePlan): string {
+  const definitions = plan.columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ');
+  return `create table ${quoteTable(ctx.outputTable)} (${definitions})`;
+}
+
+/** Encodings in which a line break and the quote are always their own byte, never part of a character. */
+const SPLITTABLE_ENCODINGS: readonly Encoding[] = ['utf8', 'latin1', 'windows-1252'];
+
+/**
+ * The extra connections of a parallel load (TRIBUTARY_COPY_STREAMS), or none: only for a local file
+ * of at least the operator's size in an encoding that can be split by bytes, and only the spare
+ * connections free right now (a step never waits for one; with none, it loads in one stream).
+ */
+async function borrowStreams(ctx: StepContext, config: Config, input: Input): Promise<pg.PoolClient[]> {
+  const setting = ctx.copyStreams;
+  if (!setting || setting.streams < 2 || input.file === undefined || input.size === undefined) return [];
+  if (input.size < setting.minBytes || !SPLITTABLE_ENCODINGS.includes(config.encoding)) return [];
+  const spares: pg.PoolClient[] = [];
+  while (spares.length < setting.streams - 1) {
+    const client = await ctx.warehouse.trySpare();
+    if (!client) break;
+    spares.push(client);
+  }
+  return spares;
+}
+
+/**
+ * A parallel load: the table is created and committed empty, then each stream COPYs one range of the
+ * file (cut on record boundaries) in its own transaction on its own connection. The streams' rows
+ * cannot be frozen (FREEZE needs the table created in the same transaction, and the streams need it
+ * committed to see it), and a failed load cannot be rolled back as one: so on any failure the
+ * table is dropped here, and a retried attempt drops whatever a killed worker left (the executor).
+ */
+async function loadRanges(
+  ctx: StepContext,
+  plan: TablePlan,
+  config: Config,
+  file: string,
+  size: number,
+  spares: pg.PoolClient[],
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<number> {
+  const table = quoteTable(ctx.outputTable);
+  const clients = [...spares];
+  let handle: FileHandle | undefined;
+  let created = false;
+  let loaded = false;
+  try {
+    handle = await open(file, 'r');
+    const bom = Buffer.alloc(3);
+    await handle.read(bom, 0, 3, 0);
+    const start = config.encoding === 'utf8' && bom.equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0;
+    const ranges = await splitOnRecords(handle, {
+      start,
+      size,
+      parts: spares.length + 1,
+      quote: config.quote,
+    });
+    clients.unshift(await ctx.warehouse.connect());
+    // A file with fewer record boundaries than streams gives its spare connections back at once.
+    for (const client of clients.splice(ranges.length)) client.release();
+    await inTransaction(clients[0]!, (client) => client.query(createTable(ctx, plan)));
+    created = true;
+    const stop = new AbortController();
+    const streamSignal = AbortSignal.any([signal, stop.signal]);
+    const results = await Promise.allSettled(
+      ranges.map((range, i) =>
+        copyRange(clients[i]!, table, config, file, range, i === 0, streamSignal, onBytes).catch(
+          (error: unknown) => {
+            stop.abort();
+            throw error;
+          },
+        ),
+      ),
+    );
+    const failed = results.findIndex((r) => r.status === 'rejected' && !isAbort(r.reason));
+    const first = failed !== -1 ? failed : results.findIndex((r) => r.status === 'rejected');
+    if (first !== -1) {
+      const reason: unknown = (results[first] as PromiseRejectedResult).reason;
+      throw await inFileLines(reason, handle, ranges[first]!);
+    }
+    loaded = true;
+    return results.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number>).value, 0);
+  } finally {
+    // A connection that failed mid-COPY is closed (the server rolls its transaction back).
+    for (const client of clients) client.release(!loaded);
+    await handle?.close().catch(() => {});
+    if (created && !loaded) {
+      await ctx.warehouse.query(`drop table if exists ${table}`).catch((error: unknown) => {
+        ctx.log.warn('could not drop the table of a failed parallel load', { error: String(error) });
+      });
+    }
+  }
+}
+
+async function copyRange(
+  client: pg.PoolClient,
+  table: string,
+  config: Config,
+  file: string,
+  range: ByteRange,
+  first: boolean,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<number> {
+  // The header is the first range's first line; the other ranges start on a record.
+  const options = copyOptions(config, { header: first && config.header, freeze: false });
+  await client.query('begin');
+  // Timestamps without an offset in a timestamptz column are read as UTC, whatever the server's zone.
+  await client.query(`set local timezone to 'UTC'`);
+  const copy = client.query(copyFrom(`copy ${table} from stdin with (${options})`));
+  copy.on('error', () => {}); // the pipeline reports it; this only keeps a late one from crashing
+  const bytes = createReadStream(file, {
+    start: range.start,
+    end: range.end - 1,
+    highWaterMark: READ_CHUNK_BYTES,
+  });
+  await pipeline(decode(countBytes(bytes, onBytes), config.encoding), copy, { signal });
+  await client.query('commit');
+  return copy.rowCount;
+}
+
+const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
+
+/** COPY numbers a stream's lines from its first; the file's line is that plus the lines before the range. */
+async function inFileLines(error: unknown, handle: FileHandle, range: ByteRange): Promise<unknown> {
+  if (!isPgError(error) || !error.where || range.start === 0) return error;
+  const before = await countLines(handle, range.start);
+  error.where = error.where.replace(
+    /^(COPY [^,\n]+, line )(\d+)/,
+    (_, prefix: string, line: string) => `${prefix}${Number(line) + before}`,
+  );
+  return error;
 }
 
 /** Names the file line (and column) of an error Postgres raised while reading the file. */
