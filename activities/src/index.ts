@@ -71,3 +71,4 @@ export type {
   ProbeResult,
 } from './python/connector-probe.js';
 export { createProbeActivities, PROBE_ACTIVITY, type ProbeActivities } from './python/probe-activity.js';
+export { checkAgainstSpec, formSpec, type SpecProblem } from './python/spec-check.js';

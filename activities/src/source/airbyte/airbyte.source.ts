@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
 import { configString, defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import type { PythonEnvironment } from '../../python/environment.js';
+import { nodeConnectorConfig } from '../../python/connector-probe.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
 import { StreamTableWriter, streamColumns, writeStreamManifest } from '../../python/stream-table.js';
@@ -18,6 +19,7 @@ import { streamTableName } from '../../placeholders.js';
 import { tableStats } from '../../sql.js';
 import { LimitsSchema } from '../../transform/python/python.transform.js';
 import { connectorConfig } from '../../python/config-paths.js';
+import { requireFitsSpec } from '../../python/spec-check.js';
 import {
   parseMessage,
   secretPaths,
@@ -176,6 +178,7 @@ export const airbyteSource = defineNodeType({
     packageExample: 'airbyte-source-faker==6.2.32',
     specName: 'spec',
     streams: 'many',
+    nodeConfig: nodeConnectorConfig,
     // Loaded when asked: the probe module imports this one.
     run: async (ctx, request) => (await import('./airbyte.probe.js')).probeAirbyte(ctx, request),
   },
@@ -206,6 +209,9 @@ export const airbyteSource = defineNodeType({
       );
       const spec = specMessages.find((m) => m.type === 'SPEC')?.spec?.connectionSpecification;
       if (!spec) throw new StepError(`${what} printed no SPEC message`, 'config');
+      // Before check/discover/read: a config the spec refuses fails now, naming the field, rather
+      // than after a connector's network retries (not retried: it cannot fit on another attempt).
+      requireFitsSpec(config.package, { schema: spec, secretFields: secretPaths(spec) }, config.config, config.secrets);
       const values = await connectorConfig(ctx, {
         pkg: config.package,
         plain: config.config,
