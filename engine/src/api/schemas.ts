@@ -44,7 +44,10 @@ export const ValiditySchema = z.object({
   notes: z
     .array(z.string())
     .optional()
-    .meta({ description: "What is not checked yet and when it will be (a connector's config, once its spec is known)" }),
+    .meta({
+      description:
+        "What is not checked yet and when it will be (a connector's config, once its spec is known)",
+    }),
 });
 
 export const PipelineIdParams = z.object({ id: slug });

@@ -67,7 +67,7 @@ export async function checkConnectorConfigs(
           code: 'invalid_connector_config',
           nodeId,
           path: `nodes[${index}].config.${field}`,
-          message: `Node "${nodeId}": config.${field} ${problem.message} (the spec of ${wanted.package})`,
+          message: `Node "${nodeId}", field "${field}": ${problem.message} (the spec of ${wanted.package})`,
         });
       }
     }),

@@ -207,16 +207,10 @@ function probeFailure(error: unknown): Error {
   let cause: Error | undefined = error.cause;
   while (cause?.cause instanceof Error) cause = cause.cause;
   const message = cause?.message ?? error.message;
-  // Step errors name their field as `config.<field>` (the node's config): the request's own fields
-  // (package, secrets, files) are top-level here; the connector's config stays under `config`.
+  // Step errors name their field as `config.<field>` (the node's config), whose fields the request
+  // has at its top level (package, secrets, files, and the connector's own `config`).
   const at = /\bconfig\.([\w.-]+):/.exec(message)?.[1];
   const own = at && /^(package|requirements|secrets|files|command)\b/.exec(at);
-  const field = !at
-    ? 'package'
-    : own
-      ? own[1] === 'package' || own[1] === 'requirements'
-        ? 'package'
-        : at
-      : `config.${at}`;
+  const field = !at || (own && (own[1] === 'package' || own[1] === 'requirements')) ? 'package' : at;
   return new InvalidError(message, [{ in: 'body', path: field, message }]);
 }
