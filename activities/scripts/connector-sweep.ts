@@ -190,6 +190,8 @@ async function runOnce(
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
       network: false,
+      // As a connector step runs: without network, its first try of the network stops it.
+      failWhenOffline: true,
       limits: LIMITS,
       what,
       explain: () => {
@@ -405,7 +407,8 @@ const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
 const out = args.includes('--out') ? args[args.indexOf('--out') + 1]! : path.join(home, 'results.json');
 const all = [...AIRBYTE, ...SINGER];
-const list = all.filter((p) => !only || only.some((o) => p.startsWith(o)));
+// In the order --only names them (failures first, say), each once.
+const list = only ? [...new Set(only.flatMap((o) => all.filter((p) => p.startsWith(o))))] : all;
 // --only merges into the results there are: each package's newest outcome, in the lists' order.
 const earlier: Outcome[] =
   only && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Outcome[]) : [];

@@ -67,6 +67,11 @@ export interface RunOptions {
   /** The user's own file as the sandbox sees it, and how to name it, for traceback frames. */
   userFile?: string;
   userLabel?: string;
+  /**
+   * A connector without network (network: false) that tries to reach a service anyway is stopped
+   * at its first try, failing as a config error at `network`, instead of retrying for minutes.
+   */
+  failWhenOffline?: boolean;
   /** When set, an exit code the caller explains itself (e.g. a connector's TRACE error). */
   explain?: (exit: SandboxExit) => Error | undefined;
 }
@@ -94,26 +99,46 @@ export async function withAttempt<T>(
       scratchDir,
       async run(options) {
         let refusals: string[] = [];
-        if (options.network) {
-          // The proxy listens before the process starts; one per attempt, closed with it.
-          await mkdir(proxyDir, { recursive: true, mode: 0o700 });
-          const proxy = await startEgressProxy(ctx.python.egress, path.join(proxyDir, 'proxy.sock'));
+        // Offline, a connector's HTTP clients are pointed at a proxy that refuses everything: its
+        // first try is known at once (with what it tried to reach), and it is stopped there.
+        const offlineGuard = !options.network && options.failWhenOffline === true;
+        const proxied = options.network || offlineGuard;
+        // One proxy per process (its own directory: a connector runs several in one attempt).
+        const socketDir = path.join(proxyDir, String(proxies.length));
+        let stop = () => {};
+        if (proxied) {
+          // The proxy listens before the process starts; closed with the attempt.
+          await mkdir(socketDir, { recursive: true, mode: 0o700 });
+          const proxy = await startEgressProxy(
+            ctx.python.egress,
+            path.join(socketDir, 'proxy.sock'),
+            offlineGuard
+              ? {
+                  refuseAll: (target) =>
+                    `config.network: ${options.what} tried to reach ${target}, but its node has no network ` +
+                    '(network: false); set network: true to let it reach its service through the egress fence',
+                  onRefusal: () => stop(),
+                }
+              : {},
+          );
           proxies.push(proxy);
           refusals = proxy.refusals;
         }
         const process = spawnSandboxed({
-          argv: options.network ? options.argv : withoutLauncher(options.argv),
+          argv: proxied ? options.argv : withoutLauncher(options.argv),
           envDir: options.env.dir,
           basePrefix: options.env.basePrefix,
           scratchDir,
-          ...(options.network ? { proxyDir } : {}),
+          ...(proxied ? { proxyDir: socketDir } : {}),
           limits: options.limits,
           ...(options.readOnly ? { readOnly: options.readOnly } : {}),
           signal: ctx.signal,
           mode,
         });
+        stop = () => process.kill();
         const finished = process.done.then((exit) => {
           if (exit.cancelled) throw ctx.signal.reason ?? new Error('cancelled');
+          if (offlineGuard && refusals.length > 0) throw new StepError(refusals[0]!, 'config');
           if (exit.code === 0 && !exit.signal) return exit;
           // A refused connection is why a network error happened: say so.
           if (refusals.length > 0) throw new StepError(`${options.what}: ${refusals[0]}`, 'config');

@@ -147,6 +147,7 @@ export async function collect(
     argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
     env,
     network: config.network,
+    failWhenOffline: true,
     limits: config.limits,
     what,
     explain: () => (error?.error ? traceError(error.error, what) : undefined),
@@ -211,7 +212,12 @@ export const airbyteSource = defineNodeType({
       if (!spec) throw new StepError(`${what} printed no SPEC message`, 'config');
       // Before check/discover/read: a config the spec refuses fails now, naming the field, rather
       // than after a connector's network retries (not retried: it cannot fit on another attempt).
-      requireFitsSpec(config.package, { schema: spec, secretFields: secretPaths(spec) }, config.config, config.secrets);
+      requireFitsSpec(
+        config.package,
+        { schema: spec, secretFields: secretPaths(spec) },
+        config.config,
+        config.secrets,
+      );
       const values = await connectorConfig(ctx, {
         pkg: config.package,
         plain: config.config,
@@ -390,6 +396,7 @@ async function readStreams(
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
       network: config.network,
+      failWhenOffline: true,
       limits: config.limits,
       what,
       explain: () => (error?.error ? traceError(error.error, what) : undefined),

@@ -136,6 +136,7 @@ export async function tapDiscover(
     ],
     env,
     network: config.network,
+    failWhenOffline: true,
     limits: config.limits,
     readOnly,
     what,
