@@ -4124,6 +4124,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -4229,6 +4231,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -4796,6 +4800,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -5066,6 +5072,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -5338,6 +5346,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -5629,6 +5639,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -6242,6 +6254,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -6422,6 +6436,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
