@@ -41,13 +41,9 @@ export const CompileErrorSchema = z.object({
 export const ValiditySchema = z.object({
   valid: z.boolean(),
   errors: z.array(CompileErrorSchema),
-  notes: z
-    .array(z.string())
-    .optional()
-    .meta({
-      description:
-        "What is not checked yet and when it will be (a connector's config, once its spec is known)",
-    }),
+  notes: z.array(z.string()).optional().meta({
+    description: "What is not checked yet and when it will be (a connector's config, once its spec is known)",
+  }),
 });
 
 export const PipelineIdParams = z.object({ id: slug });
