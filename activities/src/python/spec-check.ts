@@ -56,7 +56,7 @@ export function usableSpec(schema: Record<string, unknown>): {
     // The deepest invalid node is left out; a keyword whose value itself is wrong goes with it.
     const pointer = invalidNode(copy, error);
     if (!pointer || !remove(copy, pointer)) break;
-    omitted.push({ pointer, reason: `is not a JSON Schema (${error.message ?? 'invalid'})` });
+    omitted.push({ pointer, reason: (error.message ?? 'is not a schema').replaceAll(',', ' or ') });
   }
   return { schema: copy, omitted };
 }

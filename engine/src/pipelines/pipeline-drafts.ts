@@ -74,7 +74,7 @@ export async function publishDraft(services: PipelineServices, request: PublishR
   const errors = [...compiles.errors, ...connectors.errors];
   if (errors.length) {
     throw new InvalidError(
-      `The draft of pipeline "${pipeline.id}" does not compile, so it cannot be published: ` +
+      `The draft of pipeline "${pipeline.id}" ${compiles.valid ? "has a connector config its connector's spec refuses" : 'does not compile'}, so it cannot be published: ` +
         errors.map((e) => e.message).join('; '),
       errors,
     );

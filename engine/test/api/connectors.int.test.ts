@@ -319,6 +319,7 @@ describe("a connector node's config, checked against its cached spec", () => {
     const refused = await api.call('POST', `/api/pipelines/${id}/publish`, { body: {} });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.detail).toContain("has a connector config its connector's spec refuses");
     expect(refused.body.errors).toEqual([
       expect.objectContaining({ path: 'nodes[0].config.config.always_updated', nodeId: 'src' }),
     ]);
