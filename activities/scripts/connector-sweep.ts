@@ -330,13 +330,14 @@ async function sweepOne(pkg: string): Promise<Outcome> {
       // The connector itself, with a config that fits its spec: required fields made up, secrets
       // filled with a dummy value (as a project secret's value would be).
       const dummy = dummyConfig(spec.schema, spec.secretFields);
-      config = dummy.config;
-      for (const field of dummy.secrets) setPath(config, field, 'tributary-sweep-not-a-secret');
+      // Checked as a node holds it (secrets named), then the secrets' dummy values filled in.
       const still = checkAgainstSpec(
         spec,
         dummy.config,
         Object.fromEntries(dummy.secrets.map((f) => [f, 'dummy'])),
       );
+      config = structuredClone(dummy.config);
+      for (const field of dummy.secrets) setPath(config, field, 'tributary-sweep-not-a-secret');
       if (still.length)
         outcome.empty += ` (the dummy config does not fit either: ${short(still.map((p) => p.path).join(', '))})`;
     }
