@@ -99,13 +99,17 @@ export async function withAttempt<T>(
       scratchDir,
       async run(options) {
         let refusals: string[] = [];
-        // Offline, a connector's HTTP clients are pointed at a proxy that refuses everything: its
-        // first try is known at once (with what it tried to reach), and it is stopped there.
+        // Offline, a connector's HTTP clients are pointed at a proxy that refuses everything, so
+        // each try is known at once, with what it tried to reach. A second try of one destination
+        // is a retry loop that cannot succeed: the process is stopped there. A single try (a
+        // package's telemetry ping at import, which the connector shrugs off) is let be.
         const offlineGuard = !options.network && options.failWhenOffline === true;
         const proxied = options.network || offlineGuard;
         // One proxy per process (its own directory: a connector runs several in one attempt).
         const socketDir = path.join(proxyDir, String(proxies.length));
         let stop = () => {};
+        let stopped: string | undefined;
+        const tries = new Map<string, number>();
         if (proxied) {
           // The proxy listens before the process starts; closed with the attempt.
           await mkdir(socketDir, { recursive: true, mode: 0o700 });
@@ -114,10 +118,20 @@ export async function withAttempt<T>(
             path.join(socketDir, 'proxy.sock'),
             offlineGuard
               ? {
-                  refuseAll: (target) =>
-                    `config.network: ${options.what} tried to reach ${target}, but its node has no network ` +
-                    '(network: false); set network: true to let it reach its service through the egress fence',
-                  onRefusal: () => stop(),
+                  refuseAll: (target) => {
+                    const n = (tries.get(target) ?? 0) + 1;
+                    tries.set(target, n);
+                    return (
+                      `config.network: ${options.what} tried to reach ${target}${n > 1 ? ` (try ${n})` : ''}, but its ` +
+                      'node has no network (network: false); set network: true to let it reach its service through ' +
+                      'the egress fence'
+                    );
+                  },
+                  onRefusal: (why) => {
+                    if (stopped || !/ \(try \d+\), but its node/.test(why)) return;
+                    stopped = why;
+                    stop();
+                  },
                 }
               : {},
           );
@@ -138,12 +152,15 @@ export async function withAttempt<T>(
         stop = () => process.kill();
         const finished = process.done.then((exit) => {
           if (exit.cancelled) throw ctx.signal.reason ?? new Error('cancelled');
-          if (offlineGuard && refusals.length > 0) throw new StepError(refusals[0]!, 'config');
+          if (stopped) throw new StepError(stopped.replace(/ \(try \d+\)/, ''), 'config');
           if (exit.code === 0 && !exit.signal) return exit;
           // A refused connection is why a network error happened: say so.
-          if (refusals.length > 0) throw new StepError(`${options.what}: ${refusals[0]}`, 'config');
+          if (refusals.length > 0 && !offlineGuard)
+            throw new StepError(`${options.what}: ${refusals[0]}`, 'config');
           const explained = options.explain?.(exit);
           if (explained) throw explained;
+          // Offline, a connector that failed after trying the network once failed for want of it.
+          if (refusals.length > 0) throw new StepError(refusals[0]!, 'config');
           throw classifyExit(
             exit,
             options.limits,
