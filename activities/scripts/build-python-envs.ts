@@ -12,6 +12,7 @@ const SETS = [
   ['pandas==2.2.3'],
   ['airbyte-source-faker==6.2.32'],
   ['tap-jsonl==0.3.1'],
+  ['tap-spreadsheets==1.1.2'],
   ['airbyte-source-github==2.7.1'],
   ['airbyte-source-stripe==5.14.1'],
   ['airbyte-source-hubspot==5.7.0'],

@@ -4,10 +4,11 @@
 // is committed only by a successful run, and a read killed mid-stream that is retried without
 // duplicating a row (checked in SQL on the published table).
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../engine/test/harness.js';
 import { stagingSchemaFor } from '../../engine/src/model/run-ids.js';
+import { killSandboxWhenFound } from './source-test-utils.js';
 
 export const FAKER = 'airbyte-source-faker==6.2.32';
 
@@ -46,26 +47,18 @@ async function columns(runId: string, pipelineId: string) {
   return Object.fromEntries(result.rows.map((r) => [r.name, r.type]));
 }
 
-/** The sandboxed `read` of the faker whose config has this seed: its bwrap's process id. */
-function findRead(seed: number): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!argv[0]?.endsWith('bwrap') || !argv.includes('read')) continue;
+/** Whether a sandbox's command line is the `read` of the faker whose config has this seed. */
+function isRead(seed: number): (argv: string[]) => boolean {
+  return (argv) => {
+    if (!argv.includes('read')) return false;
     const scratch = argv[argv.indexOf('/scratch') - 1];
     try {
       const config = JSON.parse(readFileSync(`${scratch}/config.json`, 'utf8')) as { seed?: number };
-      if (config.seed === seed) return Number(entry);
+      return config.seed === seed;
     } catch {
-      // not ours, or gone
+      return false; // not ours, or gone
     }
-  }
-  return undefined;
+  };
 }
 
 describe('source.airbyte (airbyte-source-faker)', () => {
@@ -148,15 +141,7 @@ describe('source.airbyte (airbyte-source-faker)', () => {
     };
     // Attempt 1 is killed (SIGKILL to its sandbox) while it streams records.
     const running = h.run(h.plan(document));
-    let pid: number | undefined;
-    // Up to 3 minutes: on a loaded machine spec and discover alone take a while.
-    for (let i = 0; i < 1800 && !pid; i++) {
-      pid = findRead(seed);
-      if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(pid).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    process.kill(-pid!, 'SIGKILL');
+    expect(await killSandboxWhenFound(isRead(seed), 500)).toBeDefined();
     const first = await running;
     expect(first.status).toBe('succeeded');
     expect(first.progress?.steps.src?.attempt).toBe(2);

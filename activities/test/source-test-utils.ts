@@ -1,5 +1,7 @@
 // Helpers for the source connectors' integration tests: a throwaway local HTTP server per test,
-// one-node pipelines, and reading what a run left behind (its rows, its step result, its failures).
+// one-node pipelines, reading what a run left behind (its rows, its step result, its failures), and
+// finding a connector's sandbox to kill it mid-read.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Harness } from '../../engine/test/harness.js';
@@ -149,4 +151,39 @@ export async function stepHistory(
     }
   }
   return { result, failures };
+}
+
+/** The process id of a running bubblewrap sandbox whose command line `matches`, if there is one. */
+export function findSandbox(matches: (argv: string[]) => boolean): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone
+    }
+    if (argv[0]?.endsWith('bwrap') && matches(argv)) return Number(entry);
+  }
+  return undefined;
+}
+
+/**
+ * Waits for such a sandbox (up to 3 minutes: on a loaded machine a connector's spec and discover
+ * alone take a while) and kills its whole process group with SIGKILL, `afterMs` after it appeared;
+ * returns its process id, undefined when none appeared.
+ */
+export async function killSandboxWhenFound(
+  matches: (argv: string[]) => boolean,
+  afterMs: number,
+): Promise<number | undefined> {
+  let pid: number | undefined;
+  for (let i = 0; i < 1800 && !pid; i++) {
+    pid = findSandbox(matches);
+    if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!pid) return undefined;
+  await new Promise((resolve) => setTimeout(resolve, afterMs));
+  process.kill(-pid, 'SIGKILL');
+  return pid;
 }

@@ -182,7 +182,10 @@ export const scenarios: Scenario[] = [
           const values = telemetry ? { target_schema: 'public' } : fillVariables(scenario.values, variables);
           const secrets = fillVariables(scenario.secrets, variables);
           // A folder of files (a Singer tap's) is not one path the dialog can ask for: upload it first.
-          for (const file of readdirSync(fixtures).filter((f) => f.endsWith('.jsonl'))) {
+          const folderOfFiles = 'folder' in scenario.values;
+          for (const file of readdirSync(fixtures).filter(
+            (f) => f.endsWith('.jsonl') || (folderOfFiles && f.endsWith('.csv')),
+          )) {
             await apiCall(ctx, 'POST', `/projects/${project}/files`, {
               path: `in/${file}`,
               content: readFileSync(path.join(fixtures, file), 'utf8'),

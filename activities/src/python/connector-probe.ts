@@ -43,6 +43,8 @@ export interface DiscoveredStream {
   /** The connector keeps its own cursor (no cursor field to choose). */
   sourceDefinedCursor: boolean;
   defaultCursorField: string[];
+  /** A Singer stream's valid replication keys, when its catalog lists more than one to choose from. */
+  replicationKeys?: string[];
 }
 
 export type ProbeResult =

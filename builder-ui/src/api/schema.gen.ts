@@ -3394,6 +3394,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {
@@ -3433,6 +3435,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {
@@ -3562,6 +3566,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {
@@ -3601,6 +3607,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {
@@ -3702,6 +3710,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {
@@ -3741,6 +3751,8 @@ export interface operations {
                             syncModes: ("full_refresh" | "incremental")[];
                             sourceDefinedCursor: boolean;
                             defaultCursorField: string[];
+                            /** @description A Singer stream's valid replication keys, when its catalog lists more than one */
+                            replicationKeys?: string[];
                         }[];
                         /** @description While running: the environment build's last line, or the phase (spec, discover) */
                         progress?: {

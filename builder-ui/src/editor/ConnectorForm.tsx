@@ -20,11 +20,14 @@ interface Stream {
   name: string;
   columns: { name: string; type: string }[];
   syncModes: SyncMode[];
+  /** A Singer stream's replication keys to choose from (when its catalog lists several). */
+  replicationKeys?: string[];
 }
 export interface PickedStream {
   name: string;
   syncMode?: SyncMode;
   cursorField?: string[];
+  replicationKey?: string;
 }
 interface Answer {
   status: 'ready' | 'running';
@@ -99,7 +102,10 @@ export function ConnectorForm(props: {
   const [streams, setStreams] = useState<Stream[] | null>(null);
   const [discovering, setDiscovering] = useState<string | null>(null);
   const [discoverError, setDiscoverError] = useState<string | null>(null);
+  // The spec's and discover's answers each count only while nothing newer was asked of them: two
+  // counters, so a discover started before the spec answered does not drop the spec.
   const generation = useRef(0);
+  const discoverGeneration = useRef(0);
 
   useEffect(() => {
     setSpec(null);
@@ -131,6 +137,7 @@ export function ConnectorForm(props: {
       });
     return () => {
       generation.current++;
+      discoverGeneration.current++;
     };
   }, [props.project, props.type, pkg, command, pinned]);
 
@@ -175,8 +182,8 @@ export function ConnectorForm(props: {
   };
 
   const discover = () => {
-    const mine = ++generation.current;
-    const cancelled = () => generation.current !== mine;
+    const mine = ++discoverGeneration.current;
+    const cancelled = () => discoverGeneration.current !== mine;
     setDiscoverError(null);
     setDiscovering('Listing the streams…');
     const files = typeof props.config.files === 'string' ? props.config.files : undefined;
@@ -327,6 +334,29 @@ export function ConnectorForm(props: {
                       </option>
                     ))}
                   </select>
+                  {s.replicationKeys && choice?.syncMode === 'incremental' && (
+                    <select
+                      className="nodrag"
+                      aria-label={`Replication key of ${s.name}`}
+                      value={choice.replicationKey ?? ''}
+                      onChange={(e) =>
+                        setPicked(
+                          picked.map((p) => {
+                            if (p.name !== s.name) return p;
+                            const { replicationKey: _, ...rest } = p;
+                            return e.target.value ? { ...rest, replicationKey: e.target.value } : rest;
+                          }),
+                        )
+                      }
+                    >
+                      <option value="">the tap’s default key</option>
+                      {s.replicationKeys.map((k) => (
+                        <option key={k} value={k}>
+                          {k}
+                        </option>
+                      ))}
+                    </select>
+                  )}
                   <div className="muted small stream-columns">
                     {s.columns.map((c) => `${c.name} ${c.type}`).join(', ')}
                   </div>

@@ -60,6 +60,10 @@ const Stream = z.object({
   syncModes: z.array(z.enum(['full_refresh', 'incremental'])),
   sourceDefinedCursor: z.boolean(),
   defaultCursorField: z.array(z.string()),
+  replicationKeys: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "A Singer stream's valid replication keys, when its catalog lists more than one" }),
 });
 const Answer = z.object({
   status: z.enum(['ready', 'running']),

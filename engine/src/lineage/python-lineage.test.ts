@@ -49,6 +49,34 @@ describe('lineage of Python steps and connectors', () => {
     });
   });
 
+  it('shows each stream a several-streams Singer node reads as a dataset of its own', async () => {
+    const doc: PipelineForLineage = {
+      id: 'shop',
+      project: 'default',
+      nodes: [
+        {
+          id: 'src',
+          type: 'source.singer',
+          config: {
+            package: 'tap-spreadsheets==1.1.2',
+            streams: [{ name: 'users' }, { name: 'orders', syncMode: 'incremental' }],
+          },
+        },
+      ],
+      edges: [],
+    };
+    const graph = await buildLineage([doc], catalog, nodeTypes);
+    for (const stream of ['users', 'orders']) {
+      expect(graph.nodes.get(`external:singer:tap-spreadsheets/${stream}`)).toMatchObject({
+        kind: 'external',
+      });
+      expect(graph.edges).toContainEqual({
+        from: `external:singer:tap-spreadsheets/${stream}`,
+        to: 'step:shop/src',
+      });
+    }
+  });
+
   it('derives each output column of opaque code from every input column', async () => {
     const graph = await buildLineage([pipeline({ outputColumns: ['score'] })], catalog, nodeTypes);
     expect(graph.nodes.get('step:shop/py')?.columns).toEqual(['score']);

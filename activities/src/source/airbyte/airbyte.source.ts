@@ -9,15 +9,24 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
-import { configString, defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
+import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import type { PythonEnvironment } from '../../python/environment.js';
 import { nodeConnectorConfig } from '../../python/connector-probe.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
-import { StreamTableWriter, streamColumns, writeStreamManifest } from '../../python/stream-table.js';
-import { streamTableName } from '../../placeholders.js';
-import { tableStats } from '../../sql.js';
-import { LimitsSchema } from '../../transform/python/python.transform.js';
+import {
+  connectorFields,
+  connectorLineage,
+  declaredStreams,
+  pickedField,
+  pickedStreamFields,
+  pickedStreams,
+  refineStreams,
+  streamsField,
+  streamsReadResult,
+  streamTables,
+  StreamWriters,
+} from '../../python/connector.js';
 import { connectorConfig } from '../../python/config-paths.js';
 import { requireFitsSpec } from '../../python/spec-check.js';
 import {
@@ -29,8 +38,7 @@ import {
 } from './airbyte-protocol.js';
 
 export const PickedStreamSchema = z.strictObject({
-  name: z.string().min(1).describe('The stream (one of those discover lists)'),
-  syncMode: z.enum(['full_refresh', 'incremental']).optional(),
+  ...pickedStreamFields,
   cursorField: z.array(z.string()).optional(),
 });
 
@@ -53,64 +61,20 @@ const ConfigSchema = z
       .record(z.string(), z.string().min(1))
       .default({})
       .describe('Secret fields of the spec (dotted path) → the name of the project secret that fills it'),
-    stream: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('The one stream to read into the node\'s table (or pick several in "streams")'),
-    streams: z
-      .array(PickedStreamSchema)
-      .min(1)
-      .max(200)
-      .optional()
-      .describe('Streams to read, each into a table of its own: {{ inputs.<node>.<stream> }} downstream'),
-    syncMode: z
-      .enum(['full_refresh', 'incremental'])
-      .default('full_refresh')
-      .describe('incremental: each run reads only what is new since the last successful run'),
+    stream: connectorFields.stream,
+    streams: streamsField(PickedStreamSchema),
+    syncMode: connectorFields.syncMode,
     cursorField: z
       .array(z.string())
       .optional()
       .describe('The cursor of an incremental stream, when the source does not define one'),
-    network: z
-      .boolean()
-      .default(false)
-      .describe('Let the connector reach its service over HTTP(S), through the egress fence'),
-    limits: LimitsSchema.prefault({}),
+    network: connectorFields.network,
+    limits: connectorFields.limits,
   })
-  .superRefine((config, ctx) => {
-    if (!config.stream && !config.streams)
-      ctx.addIssue({ code: 'custom', path: ['streams'], message: 'pick at least one stream' });
-    if (config.stream && config.streams)
-      ctx.addIssue({ code: 'custom', path: ['stream'], message: 'give "stream" or "streams", not both' });
-    const names = (config.streams ?? []).map((p) => p.name);
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice)
-      ctx.addIssue({ code: 'custom', path: ['streams'], message: `stream "${twice}" is picked twice` });
-  });
+  .superRefine(refineStreams);
 
 type Config = z.infer<typeof ConfigSchema>;
-type Picked = { name: string; syncMode: 'full_refresh' | 'incremental'; cursorField?: string[] | undefined };
-
-/** The streams a config picks, each with its sync mode (the node's when it sets none). */
-function pickedStreams(config: Config): Picked[] {
-  if (config.streams)
-    return config.streams.map((p) => ({
-      name: p.name,
-      syncMode: p.syncMode ?? config.syncMode,
-      cursorField: p.cursorField,
-    }));
-  return [{ name: config.stream!, syncMode: config.syncMode, cursorField: config.cursorField }];
-}
-
-/** The stream names a config as written picks (for lineage and the compiler), if it is readable. */
-export function configStreams(config: Record<string, unknown>): string[] {
-  if (Array.isArray(config.streams))
-    return config.streams.flatMap((p) =>
-      typeof (p as { name?: unknown })?.name === 'string' ? [(p as { name: string }).name] : [],
-    );
-  return typeof config.stream === 'string' ? [config.stream] : [];
-}
+type PickedStream = z.infer<typeof PickedStreamSchema>;
 
 /** The stored state of a source.airbyte node: each stream's last committed STATE. */
 export interface AirbyteNodeState {
@@ -168,7 +132,7 @@ export const airbyteSource = defineNodeType({
   kind: 'source',
   title: 'Airbyte source',
   description:
-    'Any Airbyte source from PyPI (airbyte-source-*), run in the Python sandbox: one stream into a table.',
+    'Any Airbyte source from PyPI (airbyte-source-*), run in the Python sandbox: its streams, each into a table.',
   icon: 'plug',
   category: 'Python connectors',
   config: ConfigSchema,
@@ -185,14 +149,8 @@ export const airbyteSource = defineNodeType({
   },
   secrets: (config) => Object.values(config.secrets),
   // Each stream it reads, as a dataset of its own: airbyte:<package>/<stream>.
-  lineage: (config) => ({
-    reads: (configStreams(config).length ? configStreams(config) : ['?']).map((stream) => ({
-      kind: 'external' as const,
-      name: `airbyte:${(configString(config, 'package') ?? '?').split('==')[0]!.trim()}/${stream}`,
-    })),
-    columns: { from: 'read' },
-  }),
-  streams: (config) => (Array.isArray(config.streams) ? configStreams(config) : undefined),
+  lineage: connectorLineage('airbyte'),
+  streams: declaredStreams,
   async run(ctx, config) {
     parseRequirements([config.package, ...config.requirements], 'requirements');
     const env = await prepareEnvironment(ctx, [config.package, ...config.requirements], 'package');
@@ -235,27 +193,26 @@ export const airbyteSource = defineNodeType({
         what,
       );
       const streams = discovered.find((m) => m.type === 'CATALOG')?.catalog?.streams ?? [];
-      const picked = pickedStreams(config);
-      const chosen = picked.map((p, i) => {
-        const field = config.streams ? `streams.${i}` : 'stream';
+      const picked = pickedStreams<PickedStream>(config, { cursorField: config.cursorField });
+      const chosen = picked.map((p) => {
         const stream = streams.find((s) => s.name === p.name);
         if (!stream) {
           throw configError(
-            field,
+            p.field || 'stream',
             `${config.package} has no stream "${p.name}" (it has: ${streams.map((s) => s.name).join(', ')})`,
           );
         }
         const incremental = p.syncMode === 'incremental';
         if (incremental && !stream.supported_sync_modes?.includes('incremental')) {
           throw configError(
-            config.streams ? `${field}.syncMode` : 'syncMode',
+            pickedField(p, 'syncMode'),
             `stream "${stream.name}" supports only ${stream.supported_sync_modes?.join(', ')}`,
           );
         }
         const cursor = p.cursorField ?? stream.default_cursor_field;
         if (incremental && !stream.source_defined_cursor && !cursor?.length) {
           throw configError(
-            config.streams ? `${field}.cursorField` : 'cursorField',
+            pickedField(p, 'cursorField'),
             `stream "${stream.name}" needs a cursor field for incremental reads`,
           );
         }
@@ -294,13 +251,11 @@ export const airbyteSource = defineNodeType({
       }
       // One stream (`stream`): the node's own table. Several (`streams`): a table each, and the
       // node's table lists them (stream, table_name, rows, sync_mode).
-      const tables = new Map(
-        chosen.map(({ stream }) => [
-          stream.name,
-          config.streams
-            ? { schema: ctx.outputTable.schema, table: streamTableName(ctx.outputTable.table, stream.name) }
-            : ctx.outputTable,
-        ]),
+      const several = !!config.streams;
+      const tables = streamTables(
+        ctx.outputTable,
+        picked.map((p) => p.name),
+        several,
       );
       const read = await readStreams(
         ctx,
@@ -312,48 +267,28 @@ export const airbyteSource = defineNodeType({
         tables,
         what,
       );
-      let rowsOut: number;
-      let bytes: number;
-      if (config.streams) {
-        await writeStreamManifest(
-          ctx,
-          chosen.map(({ picked: p }) => ({
-            stream: p.name,
-            table: tables.get(p.name)!.table,
-            rows: read.rows.get(p.name) ?? 0,
-            syncMode: p.syncMode,
-          })),
-        );
-        rowsOut = [...read.rows.values()].reduce((a, b) => a + b, 0);
-        bytes = 0;
-        for (const table of tables.values()) bytes += (await tableStats(ctx.warehouse, table)).bytes;
-      } else {
-        const stats = await tableStats(ctx.warehouse, ctx.outputTable);
-        rowsOut = stats.rows;
-        bytes = stats.bytes;
-      }
-      const total = [...read.rows.values()].reduce((a, b) => a + b, 0);
-      const notes = chosen.map(
-        ({ picked: p }) =>
-          `${read.rows.get(p.name) ?? 0} records of stream ${p.name} (${p.syncMode}${previous.has(p.name) ? ', from the stored state' : ''})`,
-      );
       const nextStreams: Record<string, unknown> = { ...stored?.streams };
       for (const { picked: p } of chosen) {
         if (p.syncMode !== 'incremental') continue;
         nextStreams[p.name] = read.states.get(p.name) ?? previous.get(p.name);
       }
-      return {
-        table: ctx.outputTable,
-        stats: { rowsIn: total, rowsOut, bytes },
-        ...(anyIncremental ? { pendingState: { streams: nextStreams } satisfies AirbyteNodeState } : {}),
-        notes,
-      };
+      return streamsReadResult(ctx, {
+        picked: picked.map((p) => ({ ...p, fromState: previous.has(p.name) })),
+        tables,
+        rows: read.rows,
+        several,
+        pendingState: anyIncremental ? ({ streams: nextStreams } satisfies AirbyteNodeState) : undefined,
+      });
     });
   },
 });
 
 function configuredCatalog(
-  chosen: { picked: Picked; stream: AirbyteStream; cursor: string[] | undefined }[],
+  chosen: {
+    picked: PickedStream & { syncMode: 'full_refresh' | 'incremental' };
+    stream: AirbyteStream;
+    cursor: string[] | undefined;
+  }[],
 ) {
   return {
     streams: chosen.map(({ picked, stream, cursor }) => ({
@@ -380,18 +315,14 @@ async function readStreams(
   tables: Map<string, TableRef>,
   what: string,
 ): Promise<{ rows: Map<string, number>; states: Map<string, unknown> }> {
-  const writers = new Map(
-    streams.map((stream) => [
-      stream.name,
-      new StreamTableWriter(ctx.warehouse, tables.get(stream.name)!, streamColumns(stream.json_schema)),
-    ]),
-  );
+  const writers = new StreamWriters(ctx.warehouse, tables);
+  const schemas = new Map(streams.map((s) => [s.name, s.json_schema as unknown]));
   let error: AirbyteMessage['trace'] | undefined;
   const states = new Map<string, unknown>();
   const estimates = new Map<string, number>();
   let lastBeat = 0;
   try {
-    for (const writer of writers.values()) await writer.open();
+    for (const stream of streams) await writers.open(stream.name, stream.json_schema);
     const { process: child, finished } = await attempt.run({
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
@@ -406,11 +337,11 @@ async function readStreams(
     });
     const beat = (extra: Record<string, unknown> = {}) => {
       lastBeat = Date.now();
-      const records = Object.fromEntries([...writers].map(([name, w]) => [name, w.rows]));
+      const records = writers.records();
       ctx.heartbeat({
         phase: 'read',
-        ...(writers.size === 1
-          ? { stream: streams[0]!.name, records: writers.get(streams[0]!.name)!.rows }
+        ...(streams.length === 1
+          ? { stream: streams[0]!.name, records: records[streams[0]!.name] }
           : { records }),
         ...(estimates.size === 1 ? { estimate: [...estimates.values()][0] } : {}),
         ...extra,
@@ -421,9 +352,8 @@ async function readStreams(
       if (!message) continue;
       switch (message.type) {
         case 'RECORD': {
-          const writer = message.record ? writers.get(message.record.stream) : undefined;
-          if (writer) {
-            const pending = writer.write(message.record!.data ?? {});
+          if (message.record && writers.reads(message.record.stream)) {
+            const pending = writers.write(message.record.stream, message.record.data ?? {});
             if (pending) await pending;
           }
           break;
@@ -432,10 +362,10 @@ async function readStreams(
           // A checkpoint counts only for records before it; they are all in these transactions,
           // which commit before the state is handed back (and the run stores it only if it succeeds).
           const s = message.state;
-          if (s?.type === 'STREAM' && s.stream && writers.has(s.stream.stream_descriptor.name))
+          if (s?.type === 'STREAM' && s.stream && writers.reads(s.stream.stream_descriptor.name))
             states.set(s.stream.stream_descriptor.name, s.stream.stream_state);
           else if (!s?.type || s.type === 'LEGACY')
-            for (const name of writers.keys()) states.set(name, s?.data ?? states.get(name));
+            for (const { name } of streams) states.set(name, s?.data ?? states.get(name));
           break;
         }
         case 'LOG':
@@ -448,7 +378,7 @@ async function readStreams(
           if (message.trace?.type === 'ERROR') error = message.trace;
           if (message.trace?.type === 'ESTIMATE' && message.trace.estimate) {
             const { name, row_estimate } = message.trace.estimate;
-            if (writers.has(name) && row_estimate !== undefined) estimates.set(name, row_estimate);
+            if (writers.reads(name) && row_estimate !== undefined) estimates.set(name, row_estimate);
           }
           break;
       }
@@ -456,11 +386,9 @@ async function readStreams(
     }
     await finished;
     if (error?.error) throw traceError(error.error, what);
-    const rows = new Map<string, number>();
-    for (const [name, writer] of writers) rows.set(name, await writer.commit());
-    return { rows, states };
+    return { rows: await writers.commit(schemas), states };
   } catch (failure) {
-    for (const writer of writers.values()) writer.abort();
+    writers.abort();
     throw failure;
   }
 }

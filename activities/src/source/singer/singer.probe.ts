@@ -14,7 +14,7 @@ import {
 import { prepareEnvironment, withAttempt } from '../../python/python-runtime.js';
 import { formSpec, requireFitsSpec } from '../../python/spec-check.js';
 import { streamColumns } from '../../python/stream-table.js';
-import { tapAbout, tapCommand, tapDiscover, type CatalogStream } from './singer.source.js';
+import { catalogFacts, tapAbout, tapCommand, tapDiscover, type CatalogStream } from './singer.source.js';
 
 export async function probeSinger(ctx: ProbeContext, request: ProbeRequest): Promise<ProbeResult> {
   if (!/^tap-[a-z0-9-]+\s*==\s*[A-Za-z0-9.+!_-]+$/.test(request.package)) {
@@ -74,16 +74,15 @@ export async function probeSinger(ctx: ProbeContext, request: ProbeRequest): Pro
 }
 
 function singerStream(s: CatalogStream): DiscoveredStream {
-  const root = s.metadata?.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
-  const keys = root['valid-replication-keys'];
-  const method = (root['forced-replication-method'] ?? s.replication_method) as string | undefined;
-  const incremental = method?.toUpperCase() === 'INCREMENTAL' || (Array.isArray(keys) && keys.length > 0);
+  const { incremental, replicationKeys } = catalogFacts(s);
   return {
     name: s.tap_stream_id,
     columns: streamColumns(s.schema).map((c) => ({ name: c.name, type: c.type })),
     syncModes: incremental ? ['full_refresh', 'incremental'] : ['full_refresh'],
-    // A tap keeps its own bookmark: there is no cursor field to choose.
+    // A tap keeps its own bookmark: there is no cursor field to choose, only (where its catalog
+    // lists several) the replication key.
     sourceDefinedCursor: true,
-    defaultCursorField: Array.isArray(keys) ? (keys as string[]).slice(0, 1) : [],
+    defaultCursorField: replicationKeys.slice(0, 1),
+    ...(replicationKeys.length > 1 ? { replicationKeys } : {}),
   };
 }
