@@ -190,8 +190,8 @@ async function runOnce(
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
       network: false,
-      // As a connector step runs: without network, its first try of the network stops it.
-      failWhenOffline: true,
+      // As a connector step runs: without network, a retry of the network stops it (not in spec/about).
+      failWhenOffline: !['spec', '--about'].includes(argv[1]!),
       limits: LIMITS,
       what,
       explain: () => {
