@@ -14,6 +14,7 @@ import { fencedFetch, type EgressPolicy } from './egress/egress-fence.js';
 import type { PythonRuntimeOptions } from './python/environment.js';
 import type { PythonHost } from './python/python-runtime.js';
 import type { SandboxMode } from './python/sandbox.js';
+import { standbys, type StandbySettings } from './python/standby.js';
 import { quoteTable } from './sql.js';
 import { projectWarehouse } from './warehouse/project-warehouse.js';
 import { catalogSchemaOwners, defaultSchemaOf } from './warehouse/schema-owners.js';
@@ -45,7 +46,11 @@ export interface ActivityDeps {
   /** Every run keeps its staging for previews (TRIBUTARY_KEEP_STAGING): no step consumes an input. */
   keepStagingAlways?: boolean;
   /** Python steps: where environments are cached, the interpreter and index, the sandbox mode. */
-  python?: Partial<PythonRuntimeOptions> & { sandbox?: SandboxMode };
+  python?: Partial<PythonRuntimeOptions> & {
+    sandbox?: SandboxMode;
+    /** Warm standbys of transform.python (max over the worker, idle time); unset: the defaults. */
+    standbys?: Partial<StandbySettings>;
+  };
   /** How often a running step reports liveness (and so learns of cancellation). */
   heartbeatIntervalMs?: number;
   /**
@@ -89,7 +94,8 @@ export function createActivities(
 
 /** Python steps' settings, defaulting to `.tributary/python` of the working directory, PyPI and bwrap. */
 export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): PythonHost {
-  const { sandbox, ...options } = deps.python ?? {};
+  const { sandbox, standbys: settings, ...options } = deps.python ?? {};
+  if (settings) standbys.configure(settings);
   return {
     options: {
       home: options.home ?? path.resolve('.tributary', 'python'),
@@ -99,6 +105,7 @@ export function pythonHost(deps: Pick<ActivityDeps, 'python' | 'egress'>): Pytho
     },
     sandbox: sandbox ?? 'bwrap',
     egress: deps.egress,
+    standbys,
   };
 }
 

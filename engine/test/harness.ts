@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import {
   createActivities,
   parseEgressAllow,
+  pythonStandbys,
   type ActivityDeps,
   type EgressPolicy,
   type NodeTypeDeclaration,
@@ -129,6 +130,7 @@ export async function startHarness(
     async stop() {
       worker.shutdown();
       await running;
+      await pythonStandbys.endAll();
       await platform.close();
     },
   };

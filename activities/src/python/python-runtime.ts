@@ -22,12 +22,15 @@ import {
   type SandboxMode,
   type SandboxProcess,
 } from './sandbox.js';
+import { dispose, type Standby, type StandbyPool, type StandbyRequest } from './standby.js';
 
 export interface PythonHost {
   options: PythonRuntimeOptions;
   /** `bwrap`, or `off` only where the operator said so (TRIBUTARY_PYTHON_SANDBOX=off). */
   sandbox: SandboxMode;
   egress: EgressPolicy;
+  /** Warm standbys of transform.python (standby.ts); absent: every step starts cold. */
+  standbys?: StandbyPool;
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryMb: 2048, wallSeconds: 1800 };
@@ -51,6 +54,8 @@ export async function prepareEnvironment(
 export interface Attempt {
   /** The attempt's scratch directory on the worker (the sandbox's /scratch). */
   scratchDir: string;
+  /** Whether it holds a warm standby: `run` with a `job` then sends the job to it. */
+  warm: boolean;
   /** Runs one process in the sandbox; resolves when it exits 0, throws the classified error otherwise. */
   run(options: RunOptions): Promise<{ process: SandboxProcess; finished: Promise<SandboxExit> }>;
 }
@@ -74,12 +79,28 @@ export interface RunOptions {
   failWhenOffline?: boolean;
   /** When set, an exit code the caller explains itself (e.g. a connector's TRACE error). */
   explain?: (exit: SandboxExit) => Error | undefined;
+  /**
+   * The job, for an attempt that holds a warm standby: sent over its stdin with the limits, instead
+   * of starting `argv` (which a cold attempt runs, reading the same job from a file).
+   */
+  job?: unknown;
 }
 
-/** Gives `fn` a scratch directory and a way to run sandboxed processes; cleans up after. */
+/** An attempt that may run on a warm standby: what it needs preloaded, and its sandbox settings. */
+export interface WarmRequest extends StandbyRequest {
+  network: boolean;
+  limits: SandboxLimits;
+}
+
+/**
+ * Gives `fn` a scratch directory and a way to run sandboxed processes; cleans up after. With
+ * `warm`, a step without network takes its environment's warm standby when there is one (its
+ * scratch directory is the standby's, fresh and used once).
+ */
 export async function withAttempt<T>(
   ctx: Pick<StepContext, 'signal' | 'python' | 'heartbeat'>,
   fn: (attempt: Attempt) => Promise<T>,
+  warm?: WarmRequest,
 ): Promise<T> {
   const mode = ctx.python.sandbox;
   if (mode === 'bwrap' && !bwrapAvailable()) {
@@ -89,14 +110,23 @@ export async function withAttempt<T>(
       'config',
     );
   }
-  const root = await mkdtempIn(os.tmpdir(), 'tributary-py-');
+  let standby = warm && !warm.network ? ctx.python.standbys?.take(warm, mode, warm.limits) : undefined;
+  if (standby && !(await readyInTime(standby, ctx.signal))) {
+    // It ended before its imports were done, or they hang: this step starts cold.
+    await dispose(standby);
+    standby = undefined;
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+  }
+  const root = standby?.root ?? (await mkdtempIn(os.tmpdir(), 'tributary-py-'));
   const scratchDir = path.join(root, 'scratch');
   const proxyDir = path.join(root, 'egress');
-  await mkdir(scratchDir, { recursive: true, mode: 0o700 });
+  if (!standby) await mkdir(scratchDir, { recursive: true, mode: 0o700 });
   const proxies: { close(): Promise<void>; refusals: string[] }[] = [];
+  let ranOn: Standby | undefined;
   try {
     const attempt: Attempt = {
       scratchDir,
+      warm: standby !== undefined,
       async run(options) {
         let refusals: string[] = [];
         // Offline, a connector's HTTP clients are pointed at a proxy that refuses everything, so
@@ -138,17 +168,25 @@ export async function withAttempt<T>(
           proxies.push(proxy);
           refusals = proxy.refusals;
         }
-        const process = spawnSandboxed({
-          argv: proxied ? options.argv : withoutLauncher(options.argv),
-          envDir: options.env.dir,
-          basePrefix: options.env.basePrefix,
-          scratchDir,
-          ...(proxied ? { proxyDir: socketDir } : {}),
-          limits: options.limits,
-          ...(options.readOnly ? { readOnly: options.readOnly } : {}),
-          signal: ctx.signal,
-          mode,
-        });
+        // A standby has no proxy: a process that needs one (network, or the offline stop) starts cold.
+        const held = proxied ? undefined : standby;
+        if (held) {
+          standby = undefined; // single use
+          ranOn = held;
+        }
+        const process = held
+          ? runOnStandby(held, options, ctx.signal)
+          : spawnSandboxed({
+              argv: proxied ? options.argv : withoutLauncher(options.argv),
+              envDir: options.env.dir,
+              basePrefix: options.env.basePrefix,
+              scratchDir,
+              ...(proxied ? { proxyDir: socketDir } : {}),
+              limits: options.limits,
+              ...(options.readOnly ? { readOnly: options.readOnly } : {}),
+              signal: ctx.signal,
+              mode,
+            });
         stop = () => process.kill();
         const finished = process.done.then((exit) => {
           if (exit.cancelled) throw ctx.signal.reason ?? new Error('cancelled');
@@ -178,8 +216,50 @@ export async function withAttempt<T>(
     return await fn(attempt);
   } finally {
     await Promise.all(proxies.map((p) => p.close()));
-    await rm(root, { recursive: true, force: true });
+    // A standby is ended whether or not its job ran (it is never handed to another step).
+    const held = standby ?? ranOn;
+    if (held) await dispose(held);
+    else await rm(root, { recursive: true, force: true });
   }
+}
+
+/** A standby still importing is worth waiting for (a cold start would import all of it again), within reason. */
+const STANDBY_READY_MS = 60_000;
+
+/** Whether `standby` finishes its imports before a minute passes or the step is cancelled. */
+async function readyInTime(standby: Standby, signal: AbortSignal): Promise<boolean> {
+  if (standby.isReady) return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  const givenUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), STANDBY_READY_MS);
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([standby.ready, givenUp]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Sends the job and the step's limits to a standby, arming its wall time and cancellation now. */
+function runOnStandby(standby: Standby, options: RunOptions, signal: AbortSignal): SandboxProcess {
+  if (options.job === undefined || options.network) {
+    throw new Error('a warm standby runs a transform job without network; this attempt asked otherwise');
+  }
+  const child = standby.process;
+  child.watch(signal, options.limits.wallSeconds);
+  // A standby that died meanwhile closes its pipe: its exit is classified like any other.
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(
+    JSON.stringify({
+      limits: { cpuSeconds: options.limits.cpuSeconds, memoryMb: options.limits.memoryMb },
+      job: options.job,
+    }) + '\n',
+  );
+  return child;
 }
 
 const LAUNCHER = ['/env/bin/python', '/opt/tributary/launcher.py'];

@@ -10,7 +10,7 @@
 // The wall-time limit and cancellation kill the whole process group.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The Python files the sandbox runs (launcher, transform harness), mounted read-only. */
@@ -133,6 +133,33 @@ export function bwrapAvailable(): boolean {
 }
 
 export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
+  const started = startSandboxed(spec);
+  started.watch(spec.signal, spec.limits.wallSeconds);
+  return started;
+}
+
+/** A sandboxed process whose wall-time limit and cancellation are armed later (a warm standby). */
+export interface StartedSandbox extends SandboxProcess {
+  /** The process's stdin (only when started with `stdin: true`). */
+  stdin: Writable | null;
+  /** Its pid on the worker (prlimit's, which became bwrap's). */
+  pid: number | undefined;
+  /** Whether it has exited. */
+  readonly exited: boolean;
+  /** Arms the wall-time limit (from now) and cancellation by `signal`. Once. */
+  watch(signal: AbortSignal, wallSeconds: number): void;
+  /** Lets the worker exit while the process idles (a standby); `ref` undoes it. */
+  unref(): void;
+  ref(): void;
+}
+
+/**
+ * Starts the process without arming its wall-time limit or cancellation: a warm standby starts
+ * this way and is armed when a step takes it, so its wall time counts from the step's start.
+ */
+export function startSandboxed(
+  spec: Omit<SandboxSpec, 'signal'> & { /** A pipe to its stdin (else /dev/null). */ stdin?: boolean },
+): StartedSandbox {
   const env: Record<string, string> = {
     PATH: '/env/bin:/usr/local/bin:/usr/bin:/bin',
     HOME: '/scratch',
@@ -145,7 +172,9 @@ export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
   };
   const limits = [
     `--as=${spec.limits.memoryMb * 1024 * 1024}`,
-    `--cpu=${spec.limits.cpuSeconds}`,
+    // Soft limit first (SIGXCPU, which the step's error names), SIGKILL a second later: with both
+    // equal the kernel sends SIGKILL at once and the step could only say "killed".
+    `--cpu=${spec.limits.cpuSeconds}:${spec.limits.cpuSeconds + 1}`,
     '--nofile=4096',
     '--core=0',
   ];
@@ -180,7 +209,7 @@ export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
   const child: ChildProcess = spawn(command, args, {
     cwd: spec.mode === 'bwrap' ? '/' : spec.scratchDir,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so a kill reaches every process it started
   });
   let stderr = '';
@@ -202,32 +231,62 @@ export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
       // already gone
     }
   };
-  const wall = setTimeout(() => {
-    timedOut = true;
-    killGroup();
-  }, spec.limits.wallSeconds * 1000);
-  const onAbort = () => {
-    cancelled = true;
-    killGroup();
+  let unwatch = () => {};
+  let exited = false;
+  const watch = (signal: AbortSignal, wallSeconds: number) => {
+    if (exited) return;
+    const wall = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, wallSeconds * 1000);
+    const onAbort = () => {
+      cancelled = true;
+      killGroup();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    unwatch = () => {
+      clearTimeout(wall);
+      signal.removeEventListener('abort', onAbort);
+    };
   };
-  if (spec.signal.aborted) onAbort();
-  else spec.signal.addEventListener('abort', onAbort, { once: true });
+  child.on('exit', () => (exited = true));
   const done = new Promise<SandboxExit>((resolve, reject) => {
     child.on('error', (error) => {
-      clearTimeout(wall);
+      exited = true;
+      unwatch();
       reject(error);
     });
     child.on('close', (code, signal) => {
-      clearTimeout(wall);
-      spec.signal.removeEventListener('abort', onAbort);
+      exited = true;
+      unwatch();
       if (partial) for (const listener of listeners) listener(partial);
       resolve({ code, signal, stderr, timedOut, cancelled });
     });
   });
+  // Pipes hold the event loop like the child does: a standby must not keep the worker alive.
+  const handles = [child.stdin, child.stdout, child.stderr] as unknown as ({
+    ref?: () => void;
+    unref?: () => void;
+  } | null)[];
   return {
     stdout: child.stdout!,
+    stdin: child.stdin,
+    pid: child.pid,
+    get exited() {
+      return exited;
+    },
     onStderrLine: (listener) => listeners.push(listener),
     done,
     kill: killGroup,
+    watch,
+    unref() {
+      child.unref();
+      for (const handle of handles) handle?.unref?.();
+    },
+    ref() {
+      child.ref();
+      for (const handle of handles) handle?.ref?.();
+    },
   };
 }

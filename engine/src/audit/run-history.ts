@@ -20,6 +20,8 @@ export const LIFECYCLE_ACTIVITIES: ReadonlySet<string> = new Set([
   'finishRun',
   'requestPipelineLock',
   'requestProjectSlot',
+  'requestProjectSlots',
+  'releaseProjectSlots',
   'runIsOpen',
 ]);
 

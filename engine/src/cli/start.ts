@@ -35,6 +35,7 @@ import { UsageCache } from '../telemetry/usage-report.js';
 import { sweepExpiredStaging } from '../warehouse/kept-staging.js';
 import { isRunOpen } from '../worker/run-activities.js';
 import { createWorker } from '../worker/worker.js';
+import { pythonStandbys } from '@tributary/activities';
 
 const UI_DIR = fileURLToPath(new URL('../../../builder-ui/dist', import.meta.url));
 
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     await recorder?.stop();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => {});
+    await pythonStandbys.endAll();
     await platform?.close().catch(() => {});
     await infra?.stop().catch((error: Error) => log.warn('could not stop a server cleanly', { error }));
     log.info('stopped');
@@ -154,6 +156,10 @@ async function main(): Promise<void> {
           python: env.TRIBUTARY_PYTHON,
           ...(env.TRIBUTARY_PYTHON_INDEX_URL ? { indexUrl: env.TRIBUTARY_PYTHON_INDEX_URL } : {}),
           sandbox: env.TRIBUTARY_PYTHON_SANDBOX,
+          standbys: {
+            max: env.TRIBUTARY_PYTHON_STANDBYS,
+            idleMs: env.TRIBUTARY_PYTHON_STANDBY_IDLE_SECONDS * 1000,
+          },
         },
         log: log.child('worker'),
         maxConcurrentActivities: env.WORKER_MAX_ACTIVITIES,

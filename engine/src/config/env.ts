@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   TRIBUTARY_PYTHON_INDEX_URL: optionalUrl,
   /** How Python steps are isolated: bubblewrap (default), or off (limits only; see docs/guides/python-steps.md). */
   TRIBUTARY_PYTHON_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
+  /** Warm standby interpreters for transform.python the worker keeps at most (0: none; see docs/guides/python-steps.md). */
+  TRIBUTARY_PYTHON_STANDBYS: z.coerce.number().int().min(0).max(16).default(2),
+  /** An idle standby ends after this many seconds. */
+  TRIBUTARY_PYTHON_STANDBY_IDLE_SECONDS: z.coerce.number().int().positive().default(300),
   POSTGRES_PORT: port.default(5433),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),

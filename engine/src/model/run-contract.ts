@@ -85,6 +85,18 @@ export interface RunActivities {
     key: string;
     capacity: number;
   }): Promise<{ workflowId: string } | undefined>;
+  /**
+   * Asks the project's semaphore (starting it if needed) for several step slots at once, in the
+   * order given; they are granted together in `slotsGranted` signals (patched('slots-batch')).
+   */
+  requestProjectSlots(input: {
+    project: string;
+    runId: string;
+    keys: string[];
+    capacity: number;
+  }): Promise<{ workflowId: string }>;
+  /** Gives slots back to the project's semaphore in one signal (a run's last slots, at its end). */
+  releaseProjectSlots(input: { project: string; keys: string[] }): Promise<void>;
 }
 
 // A project's fair share of step slots (workflows/project-slots.workflow.ts).
@@ -96,6 +108,11 @@ export interface SlotRequest {
   runId: string;
   /** Unique per request: `<runId>/<step id>`. */
   key: string;
+  /**
+   * Asked for together with other keys (`acquireSlots`): the run takes its grants as one
+   * `slotsGranted` signal per grant round. Absent on single requests and before patched('slots-batch').
+   */
+  together?: true;
 }
 
 export interface SlotsState {
@@ -110,9 +127,16 @@ export interface SlotsState {
 }
 
 export const acquireSlotSignal = defineSignal<[SlotRequest & { capacity: number }]>('acquireSlot');
+/** Several slots for one run, queued in the order given (patched('slots-batch') in both workflows). */
+export const acquireSlotsSignal =
+  defineSignal<[{ runId: string; keys: string[]; capacity: number }]>('acquireSlots');
 export const releaseSlotSignal = defineSignal<[{ key: string }]>('releaseSlot');
+/** Several slots given back at once (patched('slots-batch') in the interpreter). */
+export const releaseSlotsSignal = defineSignal<[{ keys: string[] }]>('releaseSlots');
 /** Sent by the semaphore to the run whose request it grants. */
 export const slotGrantedSignal = defineSignal<[{ key: string }]>('slotGranted');
+/** Sent by the semaphore to a run that asked for several slots together: those granted in one round. */
+export const slotsGrantedSignal = defineSignal<[{ keys: string[] }]>('slotsGranted');
 /**
  * Sent by the semaphore to a run holding slots while another run of the project waits: from then on
  * the run gives each slot back when its step ends instead of keeping it for its own next step.

@@ -245,12 +245,20 @@ export async function ensureProjectSchema(owner: pg.Pool, project: string, schem
   throw new StepError(why, 'config');
 }
 
-/** Creates a run's staging schema, owned by its project's role (a branch run's: by the branch role). */
+/**
+ * Creates a run's staging schema, owned by its project's role (a branch run's: by the branch role),
+ * with the comment the staging sweeper knows it by. One round trip and one commit (a simple query's
+ * statements share a transaction): a schema is never left without its comment, and a run's start
+ * waits for one commit, not two.
+ */
 export async function createStagingSchema(
   owner: pg.Pool,
   project: string,
   schema: string,
   role = projectRole(project),
 ): Promise<void> {
-  await owner.query(`create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(role)}`);
+  await owner.query(
+    `create schema if not exists ${quoteIdent(schema)} authorization ${quoteIdent(role)}; ` +
+      `comment on schema ${quoteIdent(schema)} is $$tributary staging$$`,
+  );
 }

@@ -7,7 +7,9 @@ import type pg from 'pg';
 import {
   acquireLockSignal,
   acquireSlotSignal,
+  acquireSlotsSignal,
   LOCK_WORKFLOW,
+  releaseSlotsSignal,
   lockWorkflowId,
   SLOTS_WORKFLOW,
   slotsWorkflowId,
@@ -65,6 +67,27 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
       return { workflowId };
     },
+    async requestProjectSlots({ project, runId, keys, capacity }) {
+      const taskQueue = Context.current().info.taskQueue;
+      const workflowId = slotsWorkflowId(project, taskQueue);
+      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
+        workflowId,
+        taskQueue,
+        args: [{ capacity, holders: [], queue: [] }],
+        signal: acquireSlotsSignal,
+        signalArgs: [{ runId, keys, capacity }],
+      });
+      return { workflowId };
+    },
+    async releaseProjectSlots({ project, keys }) {
+      const workflowId = slotsWorkflowId(project, Context.current().info.taskQueue);
+      try {
+        await deps.temporal.workflow.getHandle(workflowId).signal(releaseSlotsSignal, { keys });
+      } catch (error) {
+        // No semaphore (it ended idle) holds nothing to give back.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    },
     async prepareRun({ stagingSchema, project = 'default', branch }) {
       // Provisioning is idempotent; once per project and process is enough to pick up new projects.
       let provisioned = provisionedProjects.get(project);
@@ -77,7 +100,6 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       // A branch run works under the branch role, which owns its staging and reads main's schemas.
       const role = branch ? await provisionBranchRole(deps.warehouse, project) : undefined;
       await createStagingSchema(deps.warehouse, project, stagingSchema, role);
-      await deps.warehouse.query(`comment on schema ${quoteIdent(stagingSchema)} is $$tributary staging$$`);
     },
     async finishRun({
       runId,

@@ -24,7 +24,9 @@ import {
   progressQuery,
   releaseLockSignal,
   releaseSlotSignal,
+  releaseSlotsSignal,
   slotGrantedSignal,
+  slotsGrantedSignal,
   slotsWorkflowId,
   slotsContendedSignal,
   type RunActivities,
@@ -46,6 +48,11 @@ const lifecycle = proxyActivities<RunActivities>({
 const local = proxyLocalActivities<RunActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '30s' },
+});
+/** Slots given back at a run's end: a few tries, then the semaphore's liveness check takes over. */
+const releasing = proxyLocalActivities<RunActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '5s' },
 });
 
 export async function pipelineRun(input: InterpreterInput): Promise<RunProgress> {
@@ -134,6 +141,9 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
   setHandler(slotGrantedSignal, ({ key }) => {
     granted.add(key);
   });
+  setHandler(slotsGrantedSignal, ({ keys }) => {
+    for (const key of keys) granted.add(key);
+  });
   /** Steps waiting for a slot: not started, but no longer ready to be picked again. */
   const waiting = new Set<string>();
   // Slots as lanes: a step that ends keeps its slot for the run's next ready step (in the same
@@ -156,6 +166,36 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     CancellationScope.nonCancellable(() =>
       local.requestProjectSlot({ project: plan.project, runId, key, capacity: share! }),
     );
+  // One request for several slots: the steps started in one pass of the loop below that need a slot
+  // ask for them together (one local activity, one signal to the semaphore, and the grants of a
+  // round come back in one signal), instead of one request and one grant per step. Only a pass that
+  // asks for two or more reaches the patch, so runs from before (and runs that never ask for more
+  // than one slot at once) record no marker and ask as they did.
+  let gathered: { keys: string[]; asked: ((request: Promise<unknown>) => void)[] } | null = null;
+  /** Joins the pass's request for slots; resolves once this key's request is made (see sendAsks). */
+  const askWithPass = (key: string): Promise<unknown> => {
+    gathered ??= { keys: [], asked: [] };
+    const pass = gathered;
+    pass.keys.push(key);
+    return new Promise((resolve) => {
+      pass.asked.push(resolve);
+    });
+  };
+  /** Sends the pass's request: one key as before, several in one request (patched('slots-batch')). */
+  const sendAsks = () => {
+    const pass = gathered;
+    gathered = null;
+    if (pass === null) return;
+    const { keys, asked } = pass;
+    if (keys.length > 1 && patched('slots-batch')) {
+      const request = CancellationScope.nonCancellable(() =>
+        local.requestProjectSlots({ project: plan.project, runId, keys, capacity: share! }),
+      );
+      for (const resolve of asked) resolve(request);
+    } else {
+      keys.forEach((key, i) => asked[i]!(askSlot(key)));
+    }
+  };
   const releases: Promise<void>[] = [];
   const giveBack = (key: string) => {
     const handle = getExternalWorkflowHandle(semaphoreId);
@@ -164,6 +204,23 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     releases.push(
       CancellationScope.nonCancellable(() =>
         handle.signal(releaseSlotSignal, { key }).catch(() => undefined),
+      ),
+    );
+  };
+  /**
+   * Gives several slots back in one signal (patched('slots-batch')): each signal the workflow sends
+   * costs it CPU (a scope, promises, a command) and the semaphore a signal to handle. Fewer than two
+   * never reach the patch, so runs from before send what they sent.
+   */
+  const giveBackAll = (keys: string[]) => {
+    if (keys.length < 2 || !patched('slots-batch')) {
+      for (const key of keys) giveBack(key);
+      return;
+    }
+    const handle = getExternalWorkflowHandle(semaphoreId);
+    releases.push(
+      CancellationScope.nonCancellable(() =>
+        handle.signal(releaseSlotsSignal, { keys }).catch(() => undefined),
       ),
     );
   };
@@ -189,7 +246,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         slot = idle.pop() ?? null;
         if (slot === null) {
           asked = key;
-          await askSlot(key);
+          await askWithPass(key);
           await condition(() => granted.has(key));
           slot = key;
           asked = null;
@@ -343,8 +400,13 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
         for (const step of ready.slice(0, Math.max(0, plan.maxParallel - running))) {
           inFlight.push(runStep(step));
         }
+        // The slots the steps just started need, asked for together (each started step asked
+        // before its first await).
+        sendAsks();
+        // The run's last slots go back together at its end (see below), not one signal each here.
+        if (running === 0 && idle.length > 0 && patched('slots-batch')) break;
         // Kept slots no step took (each step started above took one before its first await).
-        for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
+        giveBackAll(idle.splice(0).reverse());
         if (running === 0) break;
         const seen = changes;
         await condition(() => changes !== seen);
@@ -362,10 +424,22 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
     }
   }
   // Slots still kept go back before the run's cleanup; the signals are not waited for until after it.
+  const leftover: string[] = [];
   if (lanes) {
-    if (startAsked !== null) giveBack(startAsked);
-    for (let key = idle.pop(); key !== undefined; key = idle.pop()) giveBack(key);
+    if (startAsked !== null) leftover.push(startAsked);
+    for (let key = idle.pop(); key !== undefined; key = idle.pop()) leftover.push(key);
   }
+  // Since patched('slots-batch') they go back together, in a local activity beside finishRun: a
+  // signal the workflow sends is delivered after its workflow task, and waiting for it cost the run
+  // one more workflow task at its end. Runs from before send a signal per slot.
+  const releaseTogether = leftover.length > 0 && patched('slots-batch');
+  if (!releaseTogether) for (const key of leftover) giveBack(key);
+  const released = releaseTogether
+    ? CancellationScope.nonCancellable(() =>
+        // A semaphore that does not hear of it takes the slots back by its liveness check.
+        releasing.releaseProjectSlots({ project: plan.project, keys: leftover }).catch(() => undefined),
+      )
+    : undefined;
   progress.status = cancellation ? 'cancelled' : finalStatus(plan.steps, progress);
   const keepsFailedStaging = patched('failed-run-keeps-staging');
   // Cleanup runs even when the run was cancelled; only a successful run commits incremental state.
@@ -383,7 +457,7 @@ export async function pipelineRun(input: InterpreterInput): Promise<RunProgress>
       ...(Object.keys(reused).length > 0 ? { reusedSchemas: reusedSchemas(reused) } : {}),
     }),
   );
-  if (lanes) await Promise.all(releases);
+  if (lanes) await Promise.all([...releases, released]);
   if (queued) {
     // Releasing also takes a still-queued run out of the line.
     await CancellationScope.nonCancellable(() =>

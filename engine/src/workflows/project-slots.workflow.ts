@@ -14,11 +14,15 @@ import {
 } from '@temporalio/workflow';
 import {
   acquireSlotSignal,
+  acquireSlotsSignal,
   releaseSlotSignal,
+  releaseSlotsSignal,
   slotGrantedSignal,
   slotsContendedSignal,
+  slotsGrantedSignal,
   slotsStateQuery,
   type RunActivities,
+  type SlotRequest,
   type SlotsState,
 } from '../model/run-contract.js';
 
@@ -46,9 +50,24 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     if (!known(key)) state.queue.push({ runId, key });
     changed += 1;
   });
+  // Several slots of one run (a fan-out's steps that became ready together): queued one by one in
+  // the order given, behind every earlier request, so partial grants and arrival order are as for
+  // single requests. Only interpreters past patched('slots-batch') send it.
+  setHandler(acquireSlotsSignal, ({ runId, keys, capacity }) => {
+    state.capacity = Math.max(1, capacity);
+    for (const key of keys) if (!known(key)) state.queue.push({ runId, key, together: true });
+    changed += 1;
+  });
   setHandler(releaseSlotSignal, ({ key }) => {
     state.holders = state.holders.filter((h) => h.key !== key);
     state.queue = state.queue.filter((q) => q.key !== key);
+    changed += 1;
+  });
+  // A run's last slots, given back together at its end (patched('slots-batch') in the interpreter).
+  setHandler(releaseSlotsSignal, ({ keys }) => {
+    const gone = new Set(keys);
+    state.holders = state.holders.filter((h) => !gone.has(h.key));
+    state.queue = state.queue.filter((q) => !gone.has(q.key));
     changed += 1;
   });
   setHandler(slotsStateQuery, () => state);
@@ -60,10 +79,15 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
         // per grant); a run that has ended meanwhile gives its slot to the next request.
         const batch = state.queue.splice(0, state.capacity - state.holders.length);
         state.holders.push(...batch);
-        const sent = await Promise.allSettled(
-          batch.map((r) => getExternalWorkflowHandle(r.runId).signal(slotGrantedSignal, { key: r.key })),
+        // Keys asked for together go to their run together: one signal per run, not one per key.
+        // Checked here, in the loop, so a semaphore running when the change deploys takes it up; only
+        // batches holding such keys reach it, so older histories replay as they were.
+        const together = batch.some((r) => r.together) && patched('slots-batch');
+        const groups = together ? byRun(batch) : batch.map((r) => [r]);
+        const sent = await Promise.allSettled(groups.map((g) => grant(g, together)));
+        const ended = new Set(
+          groups.filter((_, i) => sent[i]!.status === 'rejected').flatMap((g) => g.map((r) => r.key)),
         );
-        const ended = new Set(batch.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.key));
         if (ended.size > 0) state.holders = state.holders.filter((h) => !ended.has(h.key));
         continue;
       }
@@ -93,6 +117,41 @@ export async function projectSlots(initial: SlotsState): Promise<void> {
     }
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof projectSlots>(state);
   }
+}
+
+/**
+ * Tells a run it has these slots: a single request as before, keys asked for together in one signal
+ * (unless the semaphore is replaying its history from before patched('slots-batch')).
+ */
+function grant(requests: SlotRequest[], together: boolean): Promise<void> {
+  const first = requests[0]!;
+  const run = getExternalWorkflowHandle(first.runId);
+  return together && first.together
+    ? run.signal(slotsGrantedSignal, { keys: requests.map((r) => r.key) })
+    : run.signal(slotGrantedSignal, { key: first.key });
+}
+
+/**
+ * The requests granted in one round, grouped: the keys a run asked for together in one group per
+ * run (at its first key's place), every single request alone.
+ */
+function byRun(batch: SlotRequest[]): SlotRequest[][] {
+  const groups: SlotRequest[][] = [];
+  const together = new Map<string, SlotRequest[]>();
+  for (const request of batch) {
+    if (!request.together) {
+      groups.push([request]);
+      continue;
+    }
+    const group = together.get(request.runId);
+    if (group) group.push(request);
+    else {
+      const fresh = [request];
+      together.set(request.runId, fresh);
+      groups.push(fresh);
+    }
+  }
+  return groups;
 }
 
 /** Signals each holding run that another run waits (once per run); forgets runs no longer here. */

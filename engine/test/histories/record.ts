@@ -139,6 +139,31 @@ scenarios['fair-share'] = { ...scenarios['diamond-with-warning']!, id: 'replay-f
 // activity, a step's slot kept for the run's next step, slots nobody takes given back.
 scenarios['fair-share-lanes'] = { ...scenarios['diamond-with-warning']!, id: 'replay-fair-share-lanes' };
 
+// One request for several slots (patched('slots-batch')): with a share of 3, the source's slot goes
+// to the first of three branches, the other two ask together and are granted in one signal, the join
+// takes a kept slot, and the slots still kept at the end go back in one local activity.
+scenarios['slots-batch'] = {
+  apiVersion: 'tributary/v1',
+  id: 'replay-slots-batch',
+  name: 'Slots asked for together',
+  settings: { maxParallel: 3 },
+  nodes: [
+    { id: 'numbers', type: 'source.generate', config: { rows: 3, columns: [{ name: 'n', generator: 'sequence' }] } },
+    { id: 'a', type: 'test.step', config: {} },
+    { id: 'b', type: 'test.step', config: {} },
+    { id: 'c', type: 'test.step', config: {} },
+    { id: 'join', type: 'test.step', config: {} },
+  ],
+  edges: [
+    { from: 'numbers', to: 'a' },
+    { from: 'numbers', to: 'b' },
+    { from: 'numbers', to: 'c' },
+    { from: 'a', to: 'join' },
+    { from: 'b', to: 'join' },
+    { from: 'c', to: 'join' },
+  ],
+};
+
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'tributary-record-'));
@@ -178,8 +203,8 @@ try {
       const result = compile(document, { catalog: testCatalog });
       if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
       // A share of 1 makes the fair-share history's steps queue for each other's slot; 2 lets the
-      // lanes history run its two branches at once.
-      const shares: Record<string, number> = { 'fair-share': 1, 'fair-share-lanes': 2 };
+      // lanes history run its two branches at once, 3 the slots-batch history its three.
+      const shares: Record<string, number> = { 'fair-share': 1, 'fair-share-lanes': 2, 'slots-batch': 3 };
       const runs =
         name in shares
           ? new RunsClient(platform.temporal, taskQueue, undefined, {

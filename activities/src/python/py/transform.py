@@ -4,6 +4,7 @@
 # the step's output table. The user's code is a file of its own, so tracebacks name its lines.
 import importlib.util
 import json
+import os
 import sys
 
 NULL = '\\N'
@@ -66,8 +67,7 @@ def pg_type(pd, series):
     return 'text'
 
 
-def main():
-    job = json.load(open(sys.argv[1], encoding='utf-8'))
+def main(job):
     import pandas as pd
 
     spec = importlib.util.spec_from_file_location('step', job['code'])
@@ -103,5 +103,18 @@ def main():
         json.dump({'columns': columns, 'rows': len(result)}, out)
 
 
+def finish():
+    # The output files are closed: exit without the interpreter's teardown, which with pandas
+    # loaded (thousands of objects and modules to finalise) takes longer than a 1-row step itself
+    # (measured: 90-440 ms of a warm step's 100-450 ms from job to exit, 10-40 ms without it).
+    # Whatever the user's code left behind (threads, open files in /scratch) is discarded with
+    # the scratch directory anyway.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 if __name__ == '__main__':
-    main()
+    with open(sys.argv[1], encoding='utf-8') as job_file:
+        main(json.load(job_file))
+    finish()

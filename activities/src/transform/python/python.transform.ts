@@ -100,87 +100,93 @@ export const pythonTransform = defineNodeType({
       );
     }
     const env = await prepareEnvironment(ctx, config.requirements, 'requirements');
-    return withAttempt(ctx, async (attempt) => {
-      const scratch = attempt.scratchDir;
-      await mkdir(path.join(scratch, 'inputs'));
-      const job = {
-        code: '/scratch/step.py',
-        api: config.api,
-        params: ctx.params,
-        output: '/scratch/output.csv',
-        inputs: {} as Record<string, { path: string; columns: ColumnInfo[] }>,
-      };
-      let rowsIn = 0;
-      // A multi-stream connector upstream: each of its streams is an input too, `<node>.<stream>`.
-      const all: [string, TableRef][] = [];
-      for (const [name, table] of Object.entries(inputs)) {
-        all.push([name, table]);
-        for (const s of await streamManifest(ctx.warehouse, table))
-          all.push([`${name}.${s.stream}`, s.table]);
-      }
-      for (const [i, [name, table]] of all.entries()) {
-        ctx.heartbeat({ phase: 'input', input: name });
-        const file = `inputs/${i}.csv`;
-        const columns = await exportTable(ctx.warehouse, table, path.join(scratch, file), ctx.signal);
-        job.inputs[name] = { path: `/scratch/${file}`, columns };
-        rowsIn += (await tableStats(ctx.warehouse, table)).rows;
-      }
-      await writeFile(path.join(scratch, 'step.py'), config.code);
-      await writeFile(path.join(scratch, 'job.json'), JSON.stringify(job));
-
-      ctx.heartbeat({ phase: 'running' });
-      const { process: child, finished } = await attempt.run({
-        argv: [
-          '/env/bin/python',
-          '/opt/tributary/launcher.py',
-          '/env/bin/python',
-          '/opt/tributary/transform.py',
-          '/scratch/job.json',
-        ],
-        env,
-        network: config.network,
-        limits: config.limits,
-        what: `the Python code of step "${ctx.nodeId}"`,
-        userFile: '/scratch/step.py',
-        userLabel: 'code',
-      });
-      // What the code prints is the step's log, never mixed into its data.
-      let printed = 0;
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) {
-          if (!line.trim() || printed >= 200) continue;
-          printed++;
-          ctx.log.info(line.slice(0, 1000), { stream: 'stdout' });
+    return withAttempt(
+      ctx,
+      async (attempt) => {
+        const scratch = attempt.scratchDir;
+        await mkdir(path.join(scratch, 'inputs'));
+        const job = {
+          code: '/scratch/step.py',
+          api: config.api,
+          params: ctx.params,
+          output: '/scratch/output.csv',
+          inputs: {} as Record<string, { path: string; columns: ColumnInfo[] }>,
+        };
+        let rowsIn = 0;
+        // A multi-stream connector upstream: each of its streams is an input too, `<node>.<stream>`.
+        const all: [string, TableRef][] = [];
+        for (const [name, table] of Object.entries(inputs)) {
+          all.push([name, table]);
+          for (const s of await streamManifest(ctx.warehouse, table))
+            all.push([`${name}.${s.stream}`, s.table]);
         }
-      });
-      await finished;
-
-      const meta = JSON.parse(await readFile(path.join(scratch, 'output.csv.json'), 'utf8')) as {
-        columns: ColumnInfo[];
-      };
-      for (const column of meta.columns) {
-        if (!OUTPUT_TYPES.has(column.type))
-          throw dataError(`output column "${column.name}" has an unknown type`);
-        if (column.name.length === 0 || column.name.length > 63) {
-          throw dataError(`output column "${column.name}": names must be 1 to 63 characters`);
+        for (const [i, [name, table]] of all.entries()) {
+          ctx.heartbeat({ phase: 'input', input: name });
+          const file = `inputs/${i}.csv`;
+          const columns = await exportTable(ctx.warehouse, table, path.join(scratch, file), ctx.signal);
+          job.inputs[name] = { path: `/scratch/${file}`, columns };
+          rowsIn += (await tableStats(ctx.warehouse, table)).rows;
         }
-      }
-      if (meta.columns.length === 0) throw dataError('transform() returned a table without columns');
-      ctx.heartbeat({ phase: 'output' });
-      await importTable(
-        ctx.warehouse,
-        ctx.outputTable,
-        meta.columns,
-        path.join(scratch, 'output.csv'),
-        ctx.signal,
-      );
-      const stats = await tableStats(ctx.warehouse, ctx.outputTable);
-      return {
-        table: ctx.outputTable,
-        stats: { rowsIn, rowsOut: stats.rows, bytes: stats.bytes },
-        notes: [`output columns: ${meta.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`],
-      };
-    });
+        await writeFile(path.join(scratch, 'step.py'), config.code);
+        // A cold process reads its job from a file; a warm standby gets it over its stdin.
+        if (!attempt.warm) await writeFile(path.join(scratch, 'job.json'), JSON.stringify(job));
+
+        ctx.heartbeat({ phase: 'running' });
+        const { process: child, finished } = await attempt.run({
+          argv: [
+            '/env/bin/python',
+            '/opt/tributary/launcher.py',
+            '/env/bin/python',
+            '/opt/tributary/transform.py',
+            '/scratch/job.json',
+          ],
+          env,
+          network: config.network,
+          limits: config.limits,
+          what: `the Python code of step "${ctx.nodeId}"`,
+          userFile: '/scratch/step.py',
+          userLabel: 'code',
+          job,
+        });
+        // What the code prints is the step's log, never mixed into its data.
+        let printed = 0;
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          for (const line of chunk.split('\n')) {
+            if (!line.trim() || printed >= 200) continue;
+            printed++;
+            ctx.log.info(line.slice(0, 1000), { stream: 'stdout' });
+          }
+        });
+        await finished;
+
+        const meta = JSON.parse(await readFile(path.join(scratch, 'output.csv.json'), 'utf8')) as {
+          columns: ColumnInfo[];
+        };
+        for (const column of meta.columns) {
+          if (!OUTPUT_TYPES.has(column.type))
+            throw dataError(`output column "${column.name}" has an unknown type`);
+          if (column.name.length === 0 || column.name.length > 63) {
+            throw dataError(`output column "${column.name}": names must be 1 to 63 characters`);
+          }
+        }
+        if (meta.columns.length === 0) throw dataError('transform() returned a table without columns');
+        ctx.heartbeat({ phase: 'output' });
+        await importTable(
+          ctx.warehouse,
+          ctx.outputTable,
+          meta.columns,
+          path.join(scratch, 'output.csv'),
+          ctx.signal,
+        );
+        const stats = await tableStats(ctx.warehouse, ctx.outputTable);
+        return {
+          table: ctx.outputTable,
+          stats: { rowsIn, rowsOut: stats.rows, bytes: stats.bytes },
+          notes: [`output columns: ${meta.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`],
+        };
+      },
+      { env, kind: config.api, network: config.network, limits: config.limits },
+    );
   },
 });
