@@ -1,11 +1,16 @@
 // Conformance sweep (not part of CI): builds the environment of each connector in a fixed list of
 // Airbyte sources and Singer taps from PyPI with the runtime's own environment builder, then checks
-// that its spec becomes a valid form with its secrets recognised, and that `check`/`discover` with
-// an empty config fail with a clear error that names the connector — inside a time limit, without
-// taking this process (the same code a worker runs) down. Records install time and size.
+// that its spec becomes a valid form with its secrets recognised (invalid parts left out, named, as
+// the builder does), and what an empty config meets: the spec check a run does before the connector
+// starts (python/spec-check.ts), or — when `{}` fits the spec — the connector's own `check` and
+// `discover`. Where `{}` is refused by the spec, `check`/`discover` run with a dummy config made from
+// the spec's required fields (secrets filled with a dummy value), so the connector itself is still
+// exercised. Each must fail with a clear error that names the connector (or succeed), inside a time
+// limit, without taking this process (the same code a worker runs) down. Records install time and size.
 //
 // Usage: nice -n 19 npx tsx activities/scripts/connector-sweep.ts [--only name,…] [--out file.json]
-// Environments go to $SWEEP_HOME (default /tmp/tributary-sweep); delete it afterwards.
+// Environments go to $SWEEP_HOME (default /tmp/tributary-sweep); delete it afterwards. With --only,
+// the outcomes are merged into the results file there (by package) and the table printed is of all.
 //
 // The lists: PyPI publishes no download counts (its JSON API says -1), and of these packages only
 // airbyte-source-declarative-manifest appears among the 15,000 most downloaded in the registry list
@@ -15,7 +20,7 @@
 // the same services plus the two the templates use.
 import { execFileSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -23,6 +28,8 @@ import { ensureEnvironment, type PythonEnvironment } from '../src/python/environ
 import { parseRequirements } from '../src/python/requirements.js';
 import { withAttempt, type Attempt, type PythonHost } from '../src/python/python-runtime.js';
 import { parseMessage, secretPaths, traceError } from '../src/source/airbyte/airbyte-protocol.js';
+import { setPath } from '../src/python/config-paths.js';
+import { checkAgainstSpec, dummyConfig, usableSpec } from '../src/python/spec-check.js';
 
 export const AIRBYTE = [
   'github==2.7.1',
@@ -112,9 +119,15 @@ export interface Outcome {
   sizeMb?: number;
   form?: string;
   secrets?: string[];
+  /** What `{}` meets: the spec check before running (refused, naming fields), or "fits the spec". */
+  empty?: string;
+  /** Which config check/discover ran with: `{}` or the dummy made from the spec's required fields. */
+  ran?: 'empty' | 'dummy';
   check?: string;
   discover?: string;
   reason?: string;
+  /** When this outcome was measured (outcomes of earlier sweeps are kept by --only). */
+  at?: string;
 }
 
 const home = path.resolve(process.env.SWEEP_HOME ?? path.join(os.tmpdir(), 'tributary-sweep'));
@@ -126,15 +139,18 @@ const host: PythonHost = {
 const ctx = { signal: new AbortController().signal, python: host, heartbeat: () => {} };
 const ajv = new Ajv({ strict: false, validateFormats: false });
 
-/** Whether a JSON Schema compiles (the form is rendered from it) and which fields look secret but are not marked. */
+/**
+ * Whether a JSON Schema compiles (the form is rendered from it), once the parts that are not a
+ * schema are left out as the builder's form leaves them out, and which fields look secret but are
+ * not marked.
+ */
 function formOf(schema: unknown, marked: string[]): { ok: boolean; detail: string; unmarked: string[] } {
   if (!schema || typeof schema !== 'object' || !('properties' in schema)) {
     return { ok: false, detail: 'no object schema', unmarked: [] };
   }
+  const usable = usableSpec(schema as Record<string, unknown>);
   try {
-    // The form renders any draft; the validator here knows draft-07, so the $schema tag is dropped.
-    const { $schema: _draft, ...rest } = schema as Record<string, unknown>;
-    ajv.compile(rest);
+    ajv.compile(usable.schema);
   } catch (error) {
     return { ok: false, detail: `schema does not compile: ${(error as Error).message}`, unmarked: [] };
   }
@@ -152,7 +168,10 @@ function formOf(schema: unknown, marked: string[]): { ok: boolean; detail: strin
   };
   walk(schema, '');
   const count = Object.keys((schema as { properties: object }).properties).length;
-  return { ok: true, detail: `${count} fields`, unmarked: [...new Set(unmarked)] };
+  const left = usable.omitted.length
+    ? `; ${usable.omitted.length} invalid part(s) left out: ${usable.omitted.map((o) => o.pointer).join(', ')}`
+    : '';
+  return { ok: true, detail: `${count} fields${left}`, unmarked: [...new Set(unmarked)] };
 }
 
 const short = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 160);
@@ -171,6 +190,8 @@ async function runOnce(
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
       network: false,
+      // As a connector step runs: without network, a retry of the network stops it (not in spec/about).
+      failWhenOffline: !['spec', '--about'].includes(argv[1]!),
       limits: LIMITS,
       what,
       explain: () => {
@@ -251,15 +272,15 @@ async function sweepOne(pkg: string): Promise<Outcome> {
     return outcome;
   }
   await withAttempt(ctx, async (attempt) => {
-    await writeFile(path.join(attempt.scratchDir, 'config.json'), '{}');
     const failures: string[] = [];
+    let spec: { schema: Record<string, unknown>; secretFields: string[] } | undefined;
     if (ecosystem === 'airbyte') {
-      const spec = await runOnce(attempt, env, [command, 'spec'], what);
-      const schema = spec.stdout
+      const printed = await runOnce(attempt, env, [command, 'spec'], what);
+      const schema = printed.stdout
         .split('\n')
         .map(parseMessage)
         .find((m) => m?.type === 'SPEC')?.spec?.connectionSpecification;
-      if (!schema) failures.push(`spec: no SPEC message: ${judgeAirbyte(spec, what, 'discover').text}`);
+      if (!schema) failures.push(`spec: no SPEC message: ${judgeAirbyte(printed, what, 'discover').text}`);
       else {
         const marked = secretPaths(schema);
         const form = formOf(schema, marked);
@@ -268,12 +289,7 @@ async function sweepOne(pkg: string): Promise<Outcome> {
         if (!form.ok) failures.push(`form: ${form.detail}`);
         if (form.unmarked.length)
           failures.push(`secret fields not marked airbyte_secret: ${form.unmarked.join(', ')}`);
-      }
-      for (const kind of ['check', 'discover'] as const) {
-        const run = await runOnce(attempt, env, [command, kind, '--config', '/scratch/config.json'], what);
-        const judged = judgeAirbyte(run, what, kind);
-        outcome[kind] = `${judged.text} (${(run.ms / 1000).toFixed(1)} s)`;
-        if (!judged.ok) failures.push(`${kind}: ${judged.text}`);
+        spec = { schema, secretFields: marked };
       }
     } else {
       const about = await runOnce(attempt, env, [command, '--about', '--format', 'json'], what);
@@ -293,12 +309,49 @@ async function sweepOne(pkg: string): Promise<Outcome> {
         if (!form.ok) failures.push(`form: ${form.detail}`);
         if (form.unmarked.length)
           failures.push(`secret settings not marked secret: ${form.unmarked.join(', ')}`);
+        spec = { schema: settings as Record<string, unknown>, secretFields: marked };
       } else {
         // Singer has no spec message; taps without --about take a free-form config, any field of
         // which may be filled from a project secret.
         outcome.form = 'free-form (no --about)';
         outcome.secrets = [];
       }
+    }
+
+    // `{}` against the spec, as a run checks it before starting the connector.
+    let config: Record<string, unknown> = {};
+    const refused = spec ? checkAgainstSpec(spec, {}, {}) : [];
+    if (!spec) outcome.empty = 'no spec to check against: the connector checks';
+    else if (!refused.length) outcome.empty = 'fits the spec';
+    else {
+      outcome.empty = short(
+        `refused before running: ${refused.map((p) => `config.${p.path} ${p.message}`).join('; ')}`,
+      );
+      // The connector itself, with a config that fits its spec: required fields made up, secrets
+      // filled with a dummy value (as a project secret's value would be).
+      const dummy = dummyConfig(spec.schema, spec.secretFields);
+      // Checked as a node holds it (secrets named), then the secrets' dummy values filled in.
+      const still = checkAgainstSpec(
+        spec,
+        dummy.config,
+        Object.fromEntries(dummy.secrets.map((f) => [f, 'dummy'])),
+      );
+      config = structuredClone(dummy.config);
+      for (const field of dummy.secrets) setPath(config, field, 'tributary-sweep-not-a-secret');
+      if (still.length)
+        outcome.empty += ` (the dummy config does not fit either: ${short(still.map((p) => p.path).join(', '))})`;
+    }
+    outcome.ran = Object.keys(config).length ? 'dummy' : 'empty';
+    await writeFile(path.join(attempt.scratchDir, 'config.json'), JSON.stringify(config));
+
+    if (ecosystem === 'airbyte') {
+      for (const kind of ['check', 'discover'] as const) {
+        const run = await runOnce(attempt, env, [command, kind, '--config', '/scratch/config.json'], what);
+        const judged = judgeAirbyte(run, what, kind);
+        outcome[kind] = `${judged.text} (${(run.ms / 1000).toFixed(1)} s)`;
+        if (!judged.ok) failures.push(`${kind} (${outcome.ran} config): ${judged.text}`);
+      }
+    } else {
       const run = await runOnce(
         attempt,
         env,
@@ -313,12 +366,12 @@ async function sweepOne(pkg: string): Promise<Outcome> {
       }
       const judged =
         catalog && !run.error
-          ? { ok: true, text: 'succeeded (catalog without config)' }
+          ? { ok: true, text: `succeeded (catalog with the ${outcome.ran} config)` }
           : run.error
             ? judgeFailure(run.error, what)
             : { ok: false, text: 'exited 0 without a catalog' };
       outcome.discover = `${judged.text} (${(run.ms / 1000).toFixed(1)} s)`;
-      if (!judged.ok) failures.push(`discover: ${judged.text}`);
+      if (!judged.ok) failures.push(`discover (${outcome.ran} config): ${judged.text}`);
     }
     outcome.pass = failures.length === 0;
     if (failures.length) outcome.reason = failures.join('; ');
@@ -328,39 +381,62 @@ async function sweepOne(pkg: string): Promise<Outcome> {
   return outcome;
 }
 
+/** The table the docs show (docs/guides/connectors-from-pypi.md), in the lists' order. */
 function table(outcomes: Outcome[]): string {
+  const cell = (text: string | undefined) => (text ?? '–').replaceAll('|', '/').replaceAll('\n', ' ');
   const rows = outcomes.map((o) =>
-    `| ${o.package} | ${o.pass ? 'pass' : '**fail**'} | ${o.installSeconds ?? '–'} | ${o.sizeMb ?? '–'} | ${o.form ?? '–'} | ${o.secrets?.join(', ') || '–'} | ${(o.ecosystem === 'airbyte' ? o.check : '–') ?? '–'} | ${o.discover ?? '–'} | ${o.reason ?? ''} |`.replaceAll(
-      '\n',
-      ' ',
-    ),
+    [
+      o.package,
+      o.pass ? 'pass' : '**fail**',
+      o.installSeconds ?? '–',
+      o.sizeMb ?? '–',
+      o.form ? `${o.form}${o.secrets?.length ? ` (${o.secrets.length} secret)` : ''}` : '–',
+      cell(o.empty ?? 'not checked (sweep before the spec check)'),
+      o.ran === 'dummy' ? 'dummy' : '`{}`',
+      cell(o.ecosystem === 'airbyte' ? o.check : 'n/a'),
+      cell(o.discover),
+    ].join(' | '),
   );
   return [
-    '| package | result | install s | size MB | form | secrets | check, empty config | discover, empty config | reason |',
+    '| package | result | install s | size MB | form | `{}` config | check/discover with | check | discover |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...rows,
+    ...rows.map((r) => `| ${r} |`),
   ].join('\n');
 }
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
 const out = args.includes('--out') ? args[args.indexOf('--out') + 1]! : path.join(home, 'results.json');
-const list = [...AIRBYTE, ...SINGER].filter((p) => !only || only.some((o) => p.startsWith(o)));
+const all = [...AIRBYTE, ...SINGER];
+// In the order --only names them (failures first, say), each once.
+const list = only ? [...new Set(only.flatMap((o) => all.filter((p) => p.startsWith(o))))] : all;
+// --only merges into the results there are: each package's newest outcome, in the lists' order.
+const earlier: Outcome[] =
+  only && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Outcome[]) : [];
+const results = new Map(earlier.map((o) => [o.package, o]));
+const save = () =>
+  writeFileSync(
+    out,
+    JSON.stringify(
+      all.flatMap((p) => results.get(p) ?? []),
+      null,
+      2,
+    ),
+  );
 const concurrency = Math.min(2, Number(process.env.SWEEP_CONCURRENCY ?? 2));
-const outcomes: Outcome[] = new Array(list.length);
 let next = 0;
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < list.length) {
-      const i = next++;
-      const pkg = list[i]!;
-      const outcome = await sweepOne(pkg);
-      outcomes[i] = outcome;
+      const pkg = list[next++]!;
+      const outcome = { ...(await sweepOne(pkg)), at: new Date().toISOString() };
+      results.set(pkg, outcome);
       process.stderr.write(`${outcome.pass ? 'pass' : 'FAIL'} ${pkg} ${outcome.reason ?? ''}\n`);
-      writeFileSync(out, JSON.stringify(outcomes.filter(Boolean), null, 2));
+      save();
     }
   }),
 );
+const outcomes = all.flatMap((p) => results.get(p) ?? []);
 const passed = outcomes.filter((o) => o.pass).length;
 process.stdout.write(
   `${table(outcomes)}\n\n${passed} of ${outcomes.length} pass (${Math.round((100 * passed) / outcomes.length)} %)\n`,

@@ -72,5 +72,6 @@ export type {
   ProbeResult,
 } from './python/connector-probe.js';
 export { createProbeActivities, PROBE_ACTIVITY, type ProbeActivities } from './python/probe-activity.js';
+export { checkAgainstSpec, formSpec, type SpecProblem } from './python/spec-check.js';
 // The worker's warm Python standbys: ended on worker shutdown.
 export { standbys as pythonStandbys, type StandbySettings } from './python/standby.js';

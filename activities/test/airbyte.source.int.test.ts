@@ -94,6 +94,18 @@ describe('source.airbyte (airbyte-source-faker)', () => {
     );
   }, 300_000);
 
+  it('fails at once, not retried, when the config does not fit the spec: the field named, the connector never run past spec', async () => {
+    const id = `ab-badconfig-${suffix}`;
+    const { status, progress } = await h.run(
+      h.plan(onePipeline(id, faker({ count: 'many', parallelism: 0 }, { stream: 'users' }))),
+    );
+    expect(status).toBe('failed');
+    expect(progress?.steps.src?.attempt).toBe(1);
+    expect(progress?.steps.src?.error).toMatch(
+      /config\.config\.count: must be integer; config\.config\.parallelism: must be >= 1 \(checked against the spec of airbyte-source-faker==6\.2\.32, before running it\)/,
+    );
+  }, 300_000);
+
   it('refuses a secret for a field the spec does not mark secret', async () => {
     const id = `ab-secret-${suffix}`;
     const { progress } = await h.run(

@@ -104,6 +104,18 @@ describe('source.singer (tap-jsonl)', () => {
     );
   }, 600_000);
 
+  it('fails at once, not retried, when the config lacks a setting its --about requires, naming it', async () => {
+    const id = `singer-noconfig-${dir}`;
+    const doc = document(id, 'full_refresh');
+    (doc.nodes[0]!.config as Record<string, unknown>).config = { stream_name: 'people' };
+    const run = await h.run(h.plan(doc));
+    expect(run.status).toBe('failed');
+    expect(run.progress?.steps.src?.attempt).toBe(1);
+    expect(run.progress?.steps.src?.error).toMatch(
+      /config\.config\.path: is required \(checked against the spec of tap-jsonl==0\.3\.1, before running it\)/,
+    );
+  }, 300_000);
+
   it('cannot read the project files it was not given', async () => {
     const id = `singer-outside-${dir}`;
     const doc = document(id, 'full_refresh');

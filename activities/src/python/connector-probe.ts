@@ -71,4 +71,39 @@ export interface ConnectorProbe {
   /** Whether a node picks several streams (each into a table of its own) or one. */
   streams: 'many' | 'one';
   run(ctx: ProbeContext, request: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * Where a node's config (as written, unparsed) holds what decides the spec (package, command),
+   * the connector's own config and its secrets: saving and validating check it against the cached
+   * spec. undefined when the node's config has no package yet.
+   */
+  nodeConfig(config: Record<string, unknown>): NodeConnectorConfig | undefined;
+}
+
+export interface NodeConnectorConfig {
+  package: string;
+  command?: string;
+  /** The connector's own config, and the field of the node's config that holds it. */
+  config: Record<string, unknown>;
+  field: string;
+  secrets: Record<string, string>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The node config both Python connector types write: package, command, config, secrets. */
+export function nodeConnectorConfig(config: Record<string, unknown>): NodeConnectorConfig | undefined {
+  if (typeof config.package !== 'string' || !config.package) return undefined;
+  const secrets = isRecord(config.secrets)
+    ? Object.fromEntries(
+        Object.entries(config.secrets).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      )
+    : {};
+  return {
+    package: config.package,
+    ...(typeof config.command === 'string' ? { command: config.command } : {}),
+    config: isRecord(config.config) ? config.config : {},
+    field: 'config',
+    secrets,
+  };
 }

@@ -143,6 +143,7 @@ export async function runConnector(
 ): Promise<void> {
   const { command, ...rest } = options;
   const { process: child, finished } = await attempt.run({
+    failWhenOffline: true,
     ...rest,
     argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...command],
   });

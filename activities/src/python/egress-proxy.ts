@@ -31,15 +31,34 @@ async function checkedAddress(policy: EgressPolicy, host: string, port: number):
   return address;
 }
 
-export async function startEgressProxy(policy: EgressPolicy, socketPath: string): Promise<EgressProxy> {
+export interface EgressProxyOptions {
+  /**
+   * Refuse every destination with this message (a node without network whose process tried the
+   * network anyway); nothing is resolved or connected.
+   */
+  refuseAll?: (target: string) => string;
+  /** Told of each refusal as it happens (to stop a process that would only retry). */
+  onRefusal?: (why: string) => void;
+}
+
+export async function startEgressProxy(
+  policy: EgressPolicy,
+  socketPath: string,
+  options: EgressProxyOptions = {},
+): Promise<EgressProxy> {
   const refusals: string[] = [];
   const sockets = new Set<Socket>();
   // The check's own message names the destination, the resolved address and why.
   const refuse = (_target: string, error: unknown) => {
     const why = (error as Error).message;
     refusals.push(why);
+    options.onRefusal?.(why);
     return why;
   };
+  const check = (host: string, port: number) =>
+    options.refuseAll
+      ? Promise.reject(new Error(options.refuseAll(`${host}:${port}`)))
+      : checkedAddress(policy, host, port);
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // Plain HTTP through a proxy: the request line carries the absolute URL.
@@ -55,7 +74,7 @@ export async function startEgressProxy(policy: EgressPolicy, socketPath: string)
       return;
     }
     const port = Number(url.port || 80);
-    checkedAddress(policy, url.hostname, port).then(
+    check(url.hostname, port).then(
       (address) => {
         const headers = { ...req.headers };
         delete headers['proxy-connection'];
@@ -94,7 +113,7 @@ export async function startEgressProxy(policy: EgressPolicy, socketPath: string)
     }
     const [, host, portText] = split;
     const port = Number(portText);
-    checkedAddress(policy, host!, port).then(
+    check(host!, port).then(
       (address) => {
         const upstream = connect({ host: address, port }, () => {
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

@@ -72,6 +72,11 @@ export interface RunOptions {
   /** The user's own file as the sandbox sees it, and how to name it, for traceback frames. */
   userFile?: string;
   userLabel?: string;
+  /**
+   * A connector without network (network: false) that tries to reach a service anyway is stopped
+   * at its first try, failing as a config error at `network`, instead of retrying for minutes.
+   */
+  failWhenOffline?: boolean;
   /** When set, an exit code the caller explains itself (e.g. a connector's TRACE error). */
   explain?: (exit: SandboxExit) => Error | undefined;
   /**
@@ -124,36 +129,76 @@ export async function withAttempt<T>(
       warm: standby !== undefined,
       async run(options) {
         let refusals: string[] = [];
-        if (options.network) {
-          // The proxy listens before the process starts; one per attempt, closed with it.
-          await mkdir(proxyDir, { recursive: true, mode: 0o700 });
-          const proxy = await startEgressProxy(ctx.python.egress, path.join(proxyDir, 'proxy.sock'));
+        // Offline, a connector's HTTP clients are pointed at a proxy that refuses everything, so
+        // each try is known at once, with what it tried to reach. A second try of one destination
+        // is a retry loop that cannot succeed: the process is stopped there. A single try (a
+        // package's telemetry ping at import, which the connector shrugs off) is let be.
+        const offlineGuard = !options.network && options.failWhenOffline === true;
+        const proxied = options.network || offlineGuard;
+        // One proxy per process (its own directory: a connector runs several in one attempt).
+        const socketDir = path.join(proxyDir, String(proxies.length));
+        let stop = () => {};
+        let stopped: string | undefined;
+        const tries = new Map<string, number>();
+        if (proxied) {
+          // The proxy listens before the process starts; closed with the attempt.
+          await mkdir(socketDir, { recursive: true, mode: 0o700 });
+          const proxy = await startEgressProxy(
+            ctx.python.egress,
+            path.join(socketDir, 'proxy.sock'),
+            offlineGuard
+              ? {
+                  refuseAll: (target) => {
+                    const n = (tries.get(target) ?? 0) + 1;
+                    tries.set(target, n);
+                    return (
+                      `config.network: ${options.what} tried to reach ${target}${n > 1 ? ` (try ${n})` : ''}, but its ` +
+                      'node has no network (network: false); set network: true to let it reach its service through ' +
+                      'the egress fence'
+                    );
+                  },
+                  onRefusal: (why) => {
+                    if (stopped || !/ \(try \d+\), but its node/.test(why)) return;
+                    stopped = why;
+                    stop();
+                  },
+                }
+              : {},
+          );
           proxies.push(proxy);
           refusals = proxy.refusals;
         }
-        const held = standby;
-        standby = undefined; // single use
-        if (held) ranOn = held;
+        // A standby has no proxy: a process that needs one (network, or the offline stop) starts cold.
+        const held = proxied ? undefined : standby;
+        if (held) {
+          standby = undefined; // single use
+          ranOn = held;
+        }
         const process = held
           ? runOnStandby(held, options, ctx.signal)
           : spawnSandboxed({
-              argv: options.network ? options.argv : withoutLauncher(options.argv),
+              argv: proxied ? options.argv : withoutLauncher(options.argv),
               envDir: options.env.dir,
               basePrefix: options.env.basePrefix,
               scratchDir,
-              ...(options.network ? { proxyDir } : {}),
+              ...(proxied ? { proxyDir: socketDir } : {}),
               limits: options.limits,
               ...(options.readOnly ? { readOnly: options.readOnly } : {}),
               signal: ctx.signal,
               mode,
             });
+        stop = () => process.kill();
         const finished = process.done.then((exit) => {
           if (exit.cancelled) throw ctx.signal.reason ?? new Error('cancelled');
+          if (stopped) throw new StepError(stopped.replace(/ \(try \d+\)/, ''), 'config');
           if (exit.code === 0 && !exit.signal) return exit;
           // A refused connection is why a network error happened: say so.
-          if (refusals.length > 0) throw new StepError(`${options.what}: ${refusals[0]}`, 'config');
+          if (refusals.length > 0 && !offlineGuard)
+            throw new StepError(`${options.what}: ${refusals[0]}`, 'config');
           const explained = options.explain?.(exit);
           if (explained) throw explained;
+          // Offline, a connector that failed after trying the network once failed for want of it.
+          if (refusals.length > 0) throw new StepError(refusals[0]!, 'config');
           throw classifyExit(
             exit,
             options.limits,

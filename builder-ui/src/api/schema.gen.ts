@@ -4136,6 +4136,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -4241,6 +4243,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -4808,6 +4812,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -5078,6 +5084,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -5350,6 +5358,8 @@ export interface operations {
                             /** @description 1-based column in that line (UTF-16 code units, as in a JavaScript string) */
                             column?: number;
                         }[];
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                     };
                 };
             };
@@ -5641,6 +5651,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -6254,6 +6266,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */
@@ -6434,6 +6448,8 @@ export interface operations {
                             runs: string;
                             schedule: string;
                         };
+                        /** @description What is not checked yet and when it will be (a connector's config, once its spec is known) */
+                        notes?: string[];
                         /** @description false when the document equals the current version */
                         created: boolean;
                         /** @description What the save did to the pipeline's schedule, when it has one */

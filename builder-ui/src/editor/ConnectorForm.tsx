@@ -243,6 +243,12 @@ export function ConnectorForm(props: {
           {error}
         </p>
       )}
+      {spec?.schema && spec.note && (
+        // Parts of the spec that are not valid JSON Schema were left out: say which.
+        <p className="field-help" role="note">
+          {spec.note}
+        </p>
+      )}
       {spec?.schema ? (
         <SchemaForm
           schema={spec.schema as JsonSchema}

@@ -4,7 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
+import type pg from 'pg';
 import type { NodeCatalog } from '../compiler/compile.js';
+import type { CompileError } from '../compiler/errors.js';
+import { checkConnectorConfigs } from '../connectors/connector-config-check.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
 import { validity } from '../pipelines/pipeline-compile.js';
 import { planCacheOf } from '../pipelines/plan-cache.js';
@@ -13,7 +16,7 @@ import type { BranchInfo } from '../pipelines/workspace.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
 import type { PipelineVersion, StoredPipeline } from '../store/pipelines.store.js';
 import { TemplateOriginSchema } from '../templates/template-origin.store.js';
-import { CompileErrorSchema } from './schemas.js';
+import { CompileErrorSchema, ValiditySchema } from './schemas.js';
 
 /** A stored version's document: it passed PipelineSchema when it was saved. */
 const DocumentSchema = PipelineSchema.meta({ description: 'The pipeline document' });
@@ -117,9 +120,11 @@ export const DraftViewSchema = DraftInfoSchema.extend({
   document: DocumentSchema,
   valid: z.boolean().meta({ description: 'Whether the draft compiles (it need not to be saved)' }),
   errors: z.array(CompileErrorSchema),
+  notes: ValiditySchema.shape.notes,
 });
 
 export const SavedSchema = PipelineViewSchema.extend({
+  notes: ValiditySchema.shape.notes,
   created: z.boolean().meta({ description: 'false when the document equals the current version' }),
   schedule: ScheduleRefreshSchema.optional(),
 });
@@ -192,6 +197,26 @@ export function savedView(
     ...pipelineView(saved.pipeline, catalog, saved.branch ?? null),
     created: saved.created,
     ...(saved.schedule ? { schedule: saved.schedule } : {}),
+  };
+}
+
+/**
+ * A save's answer with its Python connector nodes' configs checked against their cached specs:
+ * each problem an error of the answer (the save is kept, as one that does not compile is), and a
+ * note for a connector whose spec is not known yet.
+ */
+export async function withConnectorChecks<V extends { valid: boolean; errors: CompileError[] }>(
+  view: V,
+  pool: pg.Pool,
+  catalog: NodeCatalog,
+  document: unknown,
+): Promise<V & { notes?: string[] }> {
+  const { errors, notes } = await checkConnectorConfigs(pool, catalog, document);
+  return {
+    ...view,
+    valid: view.valid && errors.length === 0,
+    errors: [...view.errors, ...errors],
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import {
   savedView,
   sendPipeline,
   SummarySchema,
+  withConnectorChecks,
 } from './pipeline-views.js';
 import { route } from './route.js';
 import { cursor, page, pageLimit, PipelineIdParams, ValiditySchema } from './schemas.js';
@@ -80,7 +81,10 @@ export const pipelineRoutes = [
       const made = await workspace.create(body, actor);
       const view = pipelineView(made.pipeline, deps.catalog, made.branch);
       res.location(view.links.self);
-      sendPipeline(res, 201, { ...view, created: true });
+      sendPipeline(res, 201, {
+        ...(await withConnectorChecks(view, deps.pool, deps.catalog, body)),
+        created: true,
+      });
     },
   }),
   route({
@@ -111,6 +115,8 @@ export const pipelineRoutes = [
           catalog: deps.catalog,
           ...(knownSecrets ? { knownSecrets } : {}),
           ...(mayRead ? { schemaDeps: deps } : {}),
+          // A spec is public (the connector's own, cached per package): checked for every caller.
+          specs: deps.pool,
         }),
       );
     },
@@ -163,7 +169,11 @@ export const pipelineRoutes = [
       const found = await workspace.load(params.id, authorize);
       requireSamePipeline(body, found.pipeline);
       const saved = await workspace.save(found, body, actor, headers['if-match']);
-      sendPipeline(res, 200, savedView(saved, deps.catalog));
+      sendPipeline(
+        res,
+        200,
+        await withConnectorChecks(savedView(saved, deps.catalog), deps.pool, deps.catalog, body),
+      );
     },
   }),
   route({
@@ -221,7 +231,8 @@ export const pipelineRoutes = [
       workspace.require('drafts', DRAFTS);
       const { pipeline } = await workspace.load(params.id, authorize);
       requireSamePipeline(body, pipeline);
-      res.json(draftView(await saveDraft(deps, pipeline, body, actor), deps.catalog));
+      const draft = draftView(await saveDraft(deps, pipeline, body, actor), deps.catalog);
+      res.json(await withConnectorChecks(draft, deps.pool, deps.catalog, body));
     },
   }),
   route({

@@ -38,7 +38,13 @@ export const CompileErrorSchema = z.object({
     .meta({ description: '1-based column in that line (UTF-16 code units, as in a JavaScript string)' }),
 });
 
-export const ValiditySchema = z.object({ valid: z.boolean(), errors: z.array(CompileErrorSchema) });
+export const ValiditySchema = z.object({
+  valid: z.boolean(),
+  errors: z.array(CompileErrorSchema),
+  notes: z.array(z.string()).optional().meta({
+    description: "What is not checked yet and when it will be (a connector's config, once its spec is known)",
+  }),
+});
 
 export const PipelineIdParams = z.object({ id: slug });
 export const ProjectParams = z.object({ project: slug });

@@ -64,6 +64,8 @@ export interface CatalogEntry {
   lineage?: NodeTypeDeclaration['lineage'];
   /** The warehouse table a sink publishes into (the declaration's `target()`). */
   target?: NodeTypeDeclaration['target'];
+  /** A Python connector's probe: where its config is, checked against its cached spec on save. */
+  probe?: Pick<NonNullable<NodeTypeDeclaration['probe']>, 'nodeConfig'>;
   /** The streams a node reads into tables of their own (the declaration's `streams()`). */
   streams?: NodeTypeDeclaration['streams'];
 }

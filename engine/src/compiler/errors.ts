@@ -18,6 +18,7 @@ export type CompileErrorCode =
   | 'invalid_param'
   | 'invalid_param_default'
   | 'invalid_config'
+  | 'invalid_connector_config'
   | 'unknown_secret'
   | 'disabled_dependency'
   | 'empty_pipeline'

@@ -16,6 +16,7 @@ import type { ConnectorSpec, DiscoveredStream, ProbeRequest, ProbeResult } from 
 import type pg from 'pg';
 import { InvalidError, NotFoundError } from '../errors.js';
 import type { ConnectorCatalog } from '../pipelines/node-catalog.js';
+import { cachedConnectorSpec, specCacheKey } from './connector-config-check.js';
 
 /** The workflow type (engine/src/workflows/connector-probe.workflow.ts exports it by this name). */
 export const CONNECTOR_PROBE_WORKFLOW = 'connectorProbe';
@@ -46,11 +47,8 @@ export interface DiscoverQuestion extends SpecQuestion {
   files?: string;
 }
 
-/** `airbyte-source-faker == 6.2.32` and `airbyte-source-faker==6.2.32` are one package. */
-const normalise = (pkg: string) => pkg.replace(/\s+/g, '').toLowerCase();
-
 const specId = (q: SpecQuestion) =>
-  `connector-spec:${q.type}:${normalise(q.package)}${q.command ? `:${q.command}` : ''}`;
+  `connector-spec:${q.type}:${q.package.replace(/\s+/g, '').toLowerCase()}${q.command ? `:${q.command}` : ''}`;
 const discoverPrefix = (project: string) => `connector-discover:${project}:`;
 
 export class ConnectorProbes {
@@ -190,24 +188,18 @@ export class ConnectorProbes {
     };
   }
 
-  private async cachedSpec(question: SpecQuestion): Promise<ConnectorSpec | undefined> {
-    const { rows } = await this.pool.query<{ spec: ConnectorSpec }>(
-      'select spec from tributary.connector_specs where type = $1 and package = $2',
-      [question.type, cacheKey(question)],
-    );
-    return rows[0]?.spec;
+  private cachedSpec(question: SpecQuestion): Promise<ConnectorSpec | undefined> {
+    return cachedConnectorSpec(this.pool, question);
   }
 
   private async cache(question: SpecQuestion, spec: ConnectorSpec): Promise<void> {
     await this.pool.query(
       `insert into tributary.connector_specs (type, package, spec) values ($1, $2, $3)
        on conflict (type, package) do nothing`,
-      [question.type, cacheKey(question), JSON.stringify(spec)],
+      [question.type, specCacheKey(question), JSON.stringify(spec)],
     );
   }
 }
-
-const cacheKey = (q: SpecQuestion) => `${normalise(q.package)}${q.command ? ` ${q.command}` : ''}`;
 
 /** A probe that failed: what the connector or the installer said, as a 400 naming the field. */
 function probeFailure(error: unknown): Error {
@@ -215,16 +207,10 @@ function probeFailure(error: unknown): Error {
   let cause: Error | undefined = error.cause;
   while (cause?.cause instanceof Error) cause = cause.cause;
   const message = cause?.message ?? error.message;
-  // Step errors name their field as `config.<field>` (the node's config): the request's own fields
-  // (package, secrets, files) are top-level here; the connector's config stays under `config`.
+  // Step errors name their field as `config.<field>` (the node's config), whose fields the request
+  // has at its top level (package, secrets, files, and the connector's own `config`).
   const at = /\bconfig\.([\w.-]+):/.exec(message)?.[1];
   const own = at && /^(package|requirements|secrets|files|command)\b/.exec(at);
-  const field = !at
-    ? 'package'
-    : own
-      ? own[1] === 'package' || own[1] === 'requirements'
-        ? 'package'
-        : at
-      : `config.${at}`;
+  const field = !at || (own && (own[1] === 'package' || own[1] === 'requirements')) ? 'package' : at;
   return new InvalidError(message, [{ in: 'body', path: field, message }]);
 }

@@ -7,6 +7,8 @@ import type { CompileError } from '../compiler/errors.js';
 export interface Validity {
   valid: boolean;
   errors: CompileError[];
+  /** What was not checked yet, and when it will be (a connector whose spec is not known yet). */
+  notes?: string[];
 }
 
 /**

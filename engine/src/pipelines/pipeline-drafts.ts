@@ -4,6 +4,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import type { PipelineDraft } from '../store/drafts.store.js';
 import type { StoredPipeline } from '../store/pipelines.store.js';
+import { checkConnectorConfigs } from '../connectors/connector-config-check.js';
 import { validity } from './pipeline-compile.js';
 import type { PipelineServices } from './pipeline-services.js';
 import { savePipeline, type Saved } from './save-pipeline.js';
@@ -68,11 +69,14 @@ export async function publishDraft(services: PipelineServices, request: PublishR
     );
   }
   const compiles = validity(draft.document, services.catalog);
-  if (!compiles.valid) {
+  // A connector config its (cached) spec refuses would fail the first run: refused here as well.
+  const connectors = await checkConnectorConfigs(services.pool, services.catalog, draft.document);
+  const errors = [...compiles.errors, ...connectors.errors];
+  if (errors.length) {
     throw new InvalidError(
-      `The draft of pipeline "${pipeline.id}" does not compile, so it cannot be published: ` +
-        compiles.errors.map((e) => e.message).join('; '),
-      compiles.errors,
+      `The draft of pipeline "${pipeline.id}" ${compiles.valid ? "has a connector config its connector's spec refuses" : 'does not compile'}, so it cannot be published: ` +
+        errors.map((e) => e.message).join('; '),
+      errors,
     );
   }
   const saved = await savePipeline(services, {

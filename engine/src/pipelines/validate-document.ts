@@ -2,7 +2,9 @@
 // every problem in the document's SQL located by line and column and, where the inputs' columns
 // are known (a run kept them, or they are inferred), unknown tables and columns the same way.
 import { describeSql, SqlDescribeError, type ColumnInfo, type DescribeContext } from '@tributary/activities';
+import type pg from 'pg';
 import { parseNodeConfigs, type NodeCatalog, type NodeConfigs } from '../compiler/compile.js';
+import { checkConnectorConfigs } from '../connectors/connector-config-check.js';
 import type { CompileError } from '../compiler/errors.js';
 import type { Pipeline } from '../model/pipeline.schema.js';
 import { PipelineSchema } from '../model/pipeline.schema.js';
@@ -21,6 +23,8 @@ export interface ValidateOptions {
    * query is described under the project's role. Without, SQL is checked by the parser only.
    */
   schemaDeps?: DocumentSchemaDeps & { projects: ProjectStore };
+  /** Where connectors' specs are cached: Python connector nodes' configs are checked against them. */
+  specs?: pg.Pool;
 }
 
 export async function validateDocument(document: unknown, options: ValidateOptions): Promise<Validity> {
@@ -32,6 +36,10 @@ export async function validateDocument(document: unknown, options: ValidateOptio
   const errors = [...compiled.errors];
   const located = await sqlStaticErrors(fields);
   errors.push(...located);
+  const connectors = options.specs
+    ? await checkConnectorConfigs(options.specs, options.catalog, document)
+    : undefined;
+  errors.push(...(connectors?.errors ?? []));
   const schemas =
     options.schemaDeps && parsed.success
       ? await schemasForValidation(options.schemaDeps, parsed.data, configs)
@@ -46,7 +54,11 @@ export async function validateDocument(document: unknown, options: ValidateOptio
       )),
     );
   }
-  return { valid: errors.length === 0, errors };
+  return {
+    valid: errors.length === 0,
+    errors,
+    ...(connectors?.notes.length ? { notes: connectors.notes } : {}),
+  };
 }
 
 interface ValidationSchemas {

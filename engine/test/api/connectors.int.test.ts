@@ -186,3 +186,171 @@ describe('connector discover', () => {
     expect((await settle(mine)).status).toBe(200);
   }, 300_000);
 });
+
+describe("a connector node's config, checked against its cached spec", () => {
+  const doc = (id: string, config: Record<string, unknown>) => ({
+    apiVersion: 'tributary/v1',
+    id,
+    name: id,
+    project,
+    nodes: [{ id: 'src', type: 'source.airbyte', config: { stream: 'users', ...config } }],
+  });
+  // A spec in the cache as a probe leaves it: one required secret field and a required date.
+  const SECRETIVE = 'airbyte-source-tributary-spec-test==1.0.0';
+  beforeAll(async () => {
+    await settle(
+      await api.call('POST', `/api/projects/${project}/connectors/spec?wait=20000`, {
+        body: { type: 'source.airbyte', package: FAKER },
+      }),
+    );
+    await api.h.platform.platformPool.query(
+      `insert into tributary.connector_specs (type, package, spec) values ('source.airbyte', $1, $2)
+       on conflict (type, package) do nothing`,
+      [
+        SECRETIVE,
+        JSON.stringify({
+          schema: {
+            type: 'object',
+            required: ['api_key', 'start_date'],
+            properties: {
+              api_key: { type: 'string', airbyte_secret: true, pattern: '^sk_' },
+              start_date: { type: 'string', format: 'date' },
+            },
+          },
+          secretFields: ['api_key'],
+        }),
+      ],
+    );
+  }, 300_000);
+
+  it('validate names the node, the field and what is wrong; a spec not known yet is a note, not an error', async () => {
+    const bad = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), { package: FAKER, config: { count: 'many', seed: 1 } }),
+    });
+    expect(bad.status).toBe(200);
+    expect(bad.body.valid).toBe(false);
+    expect(bad.body.errors).toEqual([
+      {
+        code: 'invalid_connector_config',
+        nodeId: 'src',
+        path: 'nodes[0].config.config.count',
+        message: `Node "src", field "config.count": must be integer (the spec of ${FAKER})`,
+      },
+    ]);
+    const good = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), { package: FAKER, config: { count: 5 } }),
+    });
+    expect(good.body).toEqual({ valid: true, errors: [] });
+
+    const unknown = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), { package: 'airbyte-source-faker==0.0.1', config: { count: 'many' } }),
+    });
+    expect(unknown.body.valid).toBe(true);
+    expect(unknown.body.notes).toEqual([
+      "src: the spec of airbyte-source-faker==0.0.1 is not known yet (open the node's form, or run it): its config is checked against the spec once it is",
+    ]);
+  });
+
+  it('checks a secret field as named, never by value, and never repeats a value put there', async () => {
+    const plain = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), {
+        package: SECRETIVE,
+        config: { api_key: 'sk_live_VERYSECRET', start_date: 'soon' },
+      }),
+    });
+    expect(plain.body.errors).toEqual([
+      expect.objectContaining({
+        path: 'nodes[0].config.config.api_key',
+        message: `Node "src", field "config.api_key": is a secret field: put the name of a project secret in secrets["api_key"] instead of a value (the spec of ${SECRETIVE})`,
+      }),
+      expect.objectContaining({
+        path: 'nodes[0].config.config.start_date',
+        message: expect.stringContaining('must match format "date"'),
+      }),
+    ]);
+    expect(JSON.stringify(plain.body)).not.toContain('VERYSECRET');
+    expect(JSON.stringify(plain.body)).not.toContain('soon');
+    const missing = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), { package: SECRETIVE, config: { start_date: '2024-01-01' } }),
+    });
+    expect(missing.body.errors).toEqual([
+      expect.objectContaining({
+        path: 'nodes[0].config.config.api_key',
+        message: `Node "src", field "config.api_key": is required: a secret field, so name a project secret in secrets["api_key"] (the spec of ${SECRETIVE})`,
+      }),
+    ]);
+    // Named: present, whatever its value (the pattern ^sk_ is not the name's business).
+    const named = await api.call('POST', '/api/pipelines/validate', {
+      body: doc(uniq('spec'), {
+        package: SECRETIVE,
+        config: { start_date: '2024-01-01' },
+        secrets: { api_key: 'stripe-key' },
+      }),
+    });
+    expect(named.body.errors.filter((e: Body) => e.code === 'invalid_connector_config')).toEqual([]);
+  });
+
+  it("shows the problems in a save's and a draft's answer, and refuses to publish them (400 problem+json)", async () => {
+    const id = uniq('spec');
+    const created = await api.call('POST', '/api/pipelines', {
+      body: doc(id, { package: FAKER, config: { count: 5 } }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.valid).toBe(true);
+    const saved = await api.call('PUT', `/api/pipelines/${id}`, {
+      body: doc(id, { package: FAKER, config: { count: 0 } }),
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body.valid).toBe(false);
+    expect(saved.body.errors).toEqual([
+      expect.objectContaining({ code: 'invalid_connector_config', path: 'nodes[0].config.config.count' }),
+    ]);
+    const draft = await api.call('PUT', `/api/pipelines/${id}/draft`, {
+      body: doc(id, { package: FAKER, config: { count: 5, always_updated: 'yes' } }),
+    });
+    expect(draft.status).toBe(200);
+    expect(draft.body.valid).toBe(false);
+    expect(draft.body.errors).toEqual([
+      expect.objectContaining({
+        path: 'nodes[0].config.config.always_updated',
+        message: `Node "src", field "config.always_updated": must be boolean (the spec of ${FAKER})`,
+      }),
+    ]);
+    const refused = await api.call('POST', `/api/pipelines/${id}/publish`, { body: {} });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.detail).toContain("has a connector config its connector's spec refuses");
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({ path: 'nodes[0].config.config.always_updated', nodeId: 'src' }),
+    ]);
+  });
+
+  it('refuses discover with a config the spec refuses, naming the field of the request', async () => {
+    const reply = await settle(
+      await api.call('POST', `/api/projects/${project}/connectors/discover?wait=20000`, {
+        body: { type: 'source.airbyte', package: FAKER, config: { count: 'many' } },
+      }),
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors[0]).toMatchObject({ path: 'config.count' });
+    expect(reply.body.detail).toContain('config.config.count: must be integer');
+  }, 300_000);
+
+  it("leaves tap-jsonl's invalid sub-schemas out of its form, naming them, and keeps the rest", async () => {
+    const reply = await settle(
+      await api.call('POST', `/api/projects/${project}/connectors/spec?wait=20000`, {
+        body: { type: 'source.singer', package: JSONL },
+      }),
+    );
+    expect(reply.status).toBe(200);
+    const spec = reply.body.spec as Body;
+    expect(spec.note).toContain('/properties/stream_maps/properties/__else__/anyOf/2');
+    expect(spec.schema.properties.stream_maps.properties.__else__.anyOf).toEqual([
+      { const: '__NULL__' },
+      { type: 'null' },
+    ]);
+    expect(Object.keys(spec.schema.properties)).toEqual(
+      expect.arrayContaining(['path', 'stream_name', 'stream_maps']),
+    );
+  }, 300_000);
+});

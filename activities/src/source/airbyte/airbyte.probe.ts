@@ -13,6 +13,7 @@ import {
 import { prepareEnvironment, withAttempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
 import { streamColumns } from '../../python/stream-table.js';
+import { formSpec, requireFitsSpec } from '../../python/spec-check.js';
 import { secretPaths } from './airbyte-protocol.js';
 import { collect, connectorCommand } from './airbyte.source.js';
 
@@ -37,7 +38,9 @@ export async function probeAirbyte(ctx: ProbeContext, request: ProbeRequest): Pr
     const schema = messages.find((m) => m.type === 'SPEC')?.spec?.connectionSpecification;
     if (!schema) throw new StepError(`${what} printed no SPEC message`, 'config');
     const secretFields = secretPaths(schema);
-    if (request.action === 'spec') return { action: 'spec', spec: { schema, secretFields } };
+    if (request.action === 'spec')
+      return { action: 'spec', spec: formSpec(request.package, { schema, secretFields }) };
+    requireFitsSpec(request.package, { schema, secretFields }, request.config ?? {}, request.secrets ?? {});
 
     const values = await connectorConfig(ctx, {
       pkg: request.package,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
 import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import type { PythonEnvironment } from '../../python/environment.js';
+import { nodeConnectorConfig } from '../../python/connector-probe.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import { parseRequirements } from '../../python/requirements.js';
 import {
@@ -27,6 +28,7 @@ import {
   StreamWriters,
 } from '../../python/connector.js';
 import { connectorConfig } from '../../python/config-paths.js';
+import { requireFitsSpec } from '../../python/spec-check.js';
 import {
   parseMessage,
   secretPaths,
@@ -109,6 +111,9 @@ export async function collect(
     argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
     env,
     network: config.network,
+    // `spec` never needs the network: a package that tries it on import (google-drive's nltk data)
+    // and copes without is let be there.
+    failWhenOffline: argv[1] !== 'spec',
     limits: config.limits,
     what,
     explain: () => (error?.error ? traceError(error.error, what) : undefined),
@@ -140,6 +145,7 @@ export const airbyteSource = defineNodeType({
     packageExample: 'airbyte-source-faker==6.2.32',
     specName: 'spec',
     streams: 'many',
+    nodeConfig: nodeConnectorConfig,
     // Loaded when asked: the probe module imports this one.
     run: async (ctx, request) => (await import('./airbyte.probe.js')).probeAirbyte(ctx, request),
   },
@@ -164,6 +170,14 @@ export const airbyteSource = defineNodeType({
       );
       const spec = specMessages.find((m) => m.type === 'SPEC')?.spec?.connectionSpecification;
       if (!spec) throw new StepError(`${what} printed no SPEC message`, 'config');
+      // Before check/discover/read: a config the spec refuses fails now, naming the field, rather
+      // than after a connector's network retries (not retried: it cannot fit on another attempt).
+      requireFitsSpec(
+        config.package,
+        { schema: spec, secretFields: secretPaths(spec) },
+        config.config,
+        config.secrets,
+      );
       const values = await connectorConfig(ctx, {
         pkg: config.package,
         plain: config.config,
@@ -315,6 +329,7 @@ async function readStreams(
       argv: ['/env/bin/python', '/opt/tributary/launcher.py', ...argv],
       env,
       network: config.network,
+      failWhenOffline: true,
       limits: config.limits,
       what,
       explain: () => (error?.error ? traceError(error.error, what) : undefined),

@@ -12,6 +12,7 @@ import {
   type ProbeResult,
 } from '../../python/connector-probe.js';
 import { prepareEnvironment, withAttempt } from '../../python/python-runtime.js';
+import { formSpec, requireFitsSpec } from '../../python/spec-check.js';
 import { streamColumns } from '../../python/stream-table.js';
 import { catalogFacts, tapAbout, tapCommand, tapDiscover, type CatalogStream } from './singer.source.js';
 
@@ -34,7 +35,10 @@ export async function probeSinger(ctx: ProbeContext, request: ProbeRequest): Pro
       return {
         action: 'spec',
         spec: about.settings
-          ? { schema: about.settings, secretFields: [...(about.secretFields ?? [])] }
+          ? formSpec(request.package, {
+              schema: about.settings,
+              secretFields: [...(about.secretFields ?? [])],
+            })
           : {
               schema: null,
               secretFields: [],
@@ -42,6 +46,13 @@ export async function probeSinger(ctx: ProbeContext, request: ProbeRequest): Pro
             },
       };
     }
+    if (about.settings)
+      requireFitsSpec(
+        request.package,
+        { schema: about.settings, secretFields: [...(about.secretFields ?? [])] },
+        request.config ?? {},
+        request.secrets ?? {},
+      );
     const values = await connectorConfig(ctx, {
       pkg: request.package,
       plain: request.config ?? {},

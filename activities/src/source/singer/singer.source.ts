@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { configError, StepError } from '../../errors.js';
 import { defineNodeType, type StepContext, type TableRef } from '../../node-type.js';
 import { connectorConfig } from '../../python/config-paths.js';
+import { requireFitsSpec } from '../../python/spec-check.js';
 import type { PythonEnvironment } from '../../python/environment.js';
+import { nodeConnectorConfig } from '../../python/connector-probe.js';
 import { prepareEnvironment, withAttempt, type Attempt } from '../../python/python-runtime.js';
 import {
   connectorFields,
@@ -165,6 +167,7 @@ export async function tapDiscover(
     ],
     env,
     network: config.network,
+    failWhenOffline: true,
     limits: config.limits,
     readOnly,
     what,
@@ -260,6 +263,7 @@ export const singerSource = defineNodeType({
     packageExample: 'tap-jsonl==0.3.1',
     specName: 'about',
     streams: 'many',
+    nodeConfig: nodeConnectorConfig,
     // Loaded when asked: the probe module imports this one.
     run: async (ctx, request) => (await import('./singer.probe.js')).probeSinger(ctx, request),
   },
@@ -276,7 +280,14 @@ export const singerSource = defineNodeType({
     return withAttempt(ctx, async (attempt) => {
       const scratch = attempt.scratchDir;
       ctx.heartbeat({ phase: 'about' });
-      const { secretFields } = await tapAbout(attempt, env, command, config, what);
+      const { settings, secretFields } = await tapAbout(attempt, env, command, config, what);
+      if (settings)
+        requireFitsSpec(
+          config.package,
+          { schema: settings, secretFields: [...(secretFields ?? [])] },
+          config.config,
+          config.secrets,
+        );
       const values = await connectorConfig(ctx, {
         pkg: config.package,
         plain: config.config,
