@@ -13,7 +13,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
-      '.tributary/**',
+      '**/.tributary/**',
       'test-artifacts/**',
       'builder-ui/src/api/schema.gen.ts',
       'docs/.vitepress/cache/**',
