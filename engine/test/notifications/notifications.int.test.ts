@@ -548,8 +548,12 @@ describe('the API', () => {
     const anonymous = await api.call('GET', `/api/runs/${runId}/notifications`, { token: null });
     expect(anonymous.status).toBe(401);
     // A delivery id of this project, asked for under another project the token may read: not found.
-    const own = await api.call('GET', `/api/runs/${runId}/notifications`);
-    const deliveryId = (await waitFor('a delivery', () => own.body.items[0])).id as number;
+    // Asked again until the dispatcher has queued the delivery (it may not have when the run ends).
+    const delivery = await waitFor('a delivery', async () => {
+      const own = await api.call('GET', `/api/runs/${runId}/notifications`);
+      return own.body.items[0];
+    });
+    const deliveryId = delivery.id as number;
     const mine = uniq('mine');
     await api.call('POST', '/api/projects', { body: { id: mine, name: mine } });
     const cross = await api.call('GET', `/api/projects/${mine}/notifications/deliveries/${deliveryId}`);
