@@ -239,8 +239,11 @@ def transform(inputs, params):
     const { runId } = await h.platform.runs.start(h.plan(pipeline('warm-cancel', code)), {
       trigger: { type: 'manual', actor: 'test' },
     });
-    // The step's code lands in the standby's scratch directory; wait until it runs there.
-    const running = () => existsSync(path.join(standby.scratchDir, 'step.py')) && alive(standby.pid);
+    // The step's code lands in the standby's scratch directory; wait until it runs there (the file
+    // exists, empty, for a moment before its code is written).
+    const stepFile = path.join(standby.scratchDir, 'step.py');
+    const running = () =>
+      existsSync(stepFile) && readFileSync(stepFile, 'utf8').includes(marker) && alive(standby.pid);
     for (let i = 0; i < 300 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(path.join(standby.scratchDir, 'step.py'), 'utf8')).toContain(marker);
     await h.platform.runs.cancel(runId, 'test', 'stop the sleeper');
