@@ -2,7 +2,7 @@
 // it ends (incremental state committed on success; staging dropped unless kept for previews or,
 // for a failed run, for a re-run to reuse).
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type SignalDefinition } from '@temporalio/client';
 import type pg from 'pg';
 import {
   acquireLockSignal,
@@ -54,31 +54,10 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       });
     },
     runIsOpen: ({ runId }) => isRunOpen(deps.temporal, runId),
-    async requestProjectSlot({ project, runId, key, capacity }) {
-      // The run's task queue: the semaphore runs there and is the share of that queue's workers.
-      const taskQueue = Context.current().info.taskQueue;
-      const workflowId = slotsWorkflowId(project, taskQueue);
-      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
-        workflowId,
-        taskQueue,
-        args: [{ capacity, holders: [], queue: [] }],
-        signal: acquireSlotSignal,
-        signalArgs: [{ runId, key, capacity }],
-      });
-      return { workflowId };
-    },
-    async requestProjectSlots({ project, runId, keys, capacity }) {
-      const taskQueue = Context.current().info.taskQueue;
-      const workflowId = slotsWorkflowId(project, taskQueue);
-      await deps.temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
-        workflowId,
-        taskQueue,
-        args: [{ capacity, holders: [], queue: [] }],
-        signal: acquireSlotsSignal,
-        signalArgs: [{ runId, keys, capacity }],
-      });
-      return { workflowId };
-    },
+    requestProjectSlot: ({ project, runId, key, capacity }) =>
+      askProjectSlots(deps.temporal, project, capacity, acquireSlotSignal, { runId, key, capacity }),
+    requestProjectSlots: ({ project, runId, keys, capacity }) =>
+      askProjectSlots(deps.temporal, project, capacity, acquireSlotsSignal, { runId, keys, capacity }),
     async releaseProjectSlots({ project, keys }) {
       const workflowId = slotsWorkflowId(project, Context.current().info.taskQueue);
       try {
@@ -201,4 +180,28 @@ export async function resolveProduct(
     [id],
   );
   return rows[0];
+}
+
+/**
+ * Signals a request for slots to the project's semaphore, starting it if it is not running. It runs
+ * on the run's task queue and is the share of that queue's workers; its id is returned so the run
+ * knows where to give the slots back.
+ */
+async function askProjectSlots<Args>(
+  temporal: Client,
+  project: string,
+  capacity: number,
+  signal: SignalDefinition<[Args]>,
+  request: Args,
+): Promise<{ workflowId: string }> {
+  const taskQueue = Context.current().info.taskQueue;
+  const workflowId = slotsWorkflowId(project, taskQueue);
+  await temporal.workflow.signalWithStart(SLOTS_WORKFLOW, {
+    workflowId,
+    taskQueue,
+    args: [{ capacity, holders: [], queue: [] }],
+    signal,
+    signalArgs: [request],
+  });
+  return { workflowId };
 }
